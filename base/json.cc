@@ -1,0 +1,111 @@
+#include "base/json.h"
+
+#include "absl/strings/str_cat.h"
+#include "rapidjson/error/en.h"
+#include "rapidjson/prettywriter.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace kfed::json {
+
+absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON at offset ", doc.GetErrorOffset(),
+                                                   ": ", rapidjson::GetParseError_En(doc.GetParseError())));
+  }
+  return doc;
+}
+
+std::string Serialize(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string SerializePretty(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
+  writer.SetIndent(' ', 2);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+rapidjson::Document Clone(const rapidjson::Value& value) {
+  rapidjson::Document doc;
+  doc.CopyFrom(value, doc.GetAllocator());
+  return doc;
+}
+
+const rapidjson::Value* Find(const rapidjson::Value& object, absl::string_view name) {
+  if (!object.IsObject()) return nullptr;
+  auto it = object.FindMember(rapidjson::StringRef(name.data(), name.size()));
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+rapidjson::Value* FindMutable(rapidjson::Value& object, absl::string_view name) {
+  if (!object.IsObject()) return nullptr;
+  auto it = object.FindMember(rapidjson::StringRef(name.data(), name.size()));
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+const rapidjson::Value* FindPath(const rapidjson::Value& object,
+                                 std::initializer_list<absl::string_view> path) {
+  const rapidjson::Value* current = &object;
+  for (absl::string_view name : path) {
+    current = Find(*current, name);
+    if (current == nullptr) return nullptr;
+  }
+  return current;
+}
+
+std::string GetString(const rapidjson::Value& object, absl::string_view name,
+                      absl::string_view fallback) {
+  const rapidjson::Value* v = Find(object, name);
+  if (v == nullptr || !v->IsString()) return std::string(fallback);
+  return std::string(v->GetString(), v->GetStringLength());
+}
+
+void Set(rapidjson::Value& object, absl::string_view name, const rapidjson::Value& value,
+         rapidjson::Document::AllocatorType& alloc) {
+  rapidjson::Value copy(value, alloc);
+  if (rapidjson::Value* existing = FindMutable(object, name)) {
+    *existing = std::move(copy);
+    return;
+  }
+  object.AddMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), alloc),
+                   copy, alloc);
+}
+
+void SetString(rapidjson::Value& object, absl::string_view name, absl::string_view value,
+               rapidjson::Document::AllocatorType& alloc) {
+  rapidjson::Value v(value.data(), static_cast<rapidjson::SizeType>(value.size()), alloc);
+  if (rapidjson::Value* existing = FindMutable(object, name)) {
+    *existing = std::move(v);
+    return;
+  }
+  object.AddMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), alloc),
+                   v, alloc);
+}
+
+rapidjson::Value& EnsureObject(rapidjson::Value& object, absl::string_view name,
+                               rapidjson::Document::AllocatorType& alloc) {
+  if (rapidjson::Value* existing = FindMutable(object, name)) {
+    if (!existing->IsObject()) existing->SetObject();
+    return *existing;
+  }
+  object.AddMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), alloc),
+                   rapidjson::Value(rapidjson::kObjectType), alloc);
+  return (object.MemberEnd() - 1)->value;
+}
+
+bool Remove(rapidjson::Value& object, absl::string_view name) {
+  if (!object.IsObject()) return false;
+  return object.RemoveMember(rapidjson::StringRef(name.data(), name.size()));
+}
+
+bool Equal(const rapidjson::Value& a, const rapidjson::Value& b) { return a == b; }
+
+}  // namespace kfed::json
