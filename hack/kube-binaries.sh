@@ -30,6 +30,14 @@ if [[ "${1:-}" == "--print" ]]; then echo "${BIN_DIR}"; exit 0; fi
 if have_all; then echo "${BIN_DIR}"; exit 0; fi
 
 command -v go >/dev/null || die "go is not installed; install Go 1.25 or newer"
+# One build at a time per cache: a second caller waits, then finds the binaries.
+mkdir -p "${KFED_CACHE}/kube"
+exec 9>"${KFED_CACHE}/kube/.build.lock"
+if ! flock -n 9; then
+  log "another build of the Kubernetes binaries is running; waiting for it"
+  flock 9
+fi
+if have_all; then echo "${BIN_DIR}"; exit 0; fi
 export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local
 mkdir -p "${BIN_DIR}"
 WORK="${KFED_CACHE}/kube/build-${KUBE_VERSION}"

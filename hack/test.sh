@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Runs every kfed test on a fresh Debian 12 machine: installs what is missing, builds the
+# Kubernetes test binaries (cached), builds everything with Bazel, runs the unit tests, starts
+# real local clusters and runs the e2e tests against them, then prints "N passed, N failed".
+#
+# Usage: hack/test.sh [--unit-only] [--e2e-only] [-- BAZEL_TEST_ARGS...]
+# Environment: KFED_CACHE (default ~/.cache/kfed) holds the Bazel disk cache and binaries.
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${REPO}"
+KFED_CACHE="${KFED_CACHE:-${HOME}/.cache/kfed}"
+export KFED_CACHE
+RUN_UNIT=1
+RUN_E2E=1
+EXTRA=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --unit-only) RUN_E2E=0; shift ;;
+    --e2e-only) RUN_UNIT=0; shift ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --) shift; EXTRA=("$@"); break ;;
+    *) echo "unknown flag $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+step() { echo; echo "==> [test] $*"; }
+fail_step() { echo "==> [test] FAILED at step: $*" >&2; exit 1; }
+
+BAZEL_FLAGS=(--disk_cache="${KFED_CACHE}/bazel-disk")
+
+step "installing dependencies (hack/install-deps.sh)"
+hack/install-deps.sh || fail_step "install dependencies"
+
+step "building the Kubernetes test binaries (hack/kube-binaries.sh; cached by version)"
+KUBE_BIN="$(hack/kube-binaries.sh)" || fail_step "build Kubernetes binaries"
+export KFED_KUBE_BIN="${KUBE_BIN}"
+
+step "building //... with Bazel"
+bazel build "${BAZEL_FLAGS[@]}" //... || fail_step "bazel build //..."
+
+RESULTS="$(mktemp -d)"
+trap 'rm -rf "${RESULTS}"' EXIT
+
+# run_tests LABEL TAG_FILTER: runs `bazel test` and records each target's status line.
+run_tests() {
+  local label=$1 filter=$2 rc
+  step "running ${label} tests"
+  bazel test "${BAZEL_FLAGS[@]}" --test_tag_filters="${filter}" --build_tests_only \
+    --test_summary=short "${EXTRA[@]}" //... 2>&1 | tee "${RESULTS}/${label}.log"
+  rc=${PIPESTATUS[0]}
+  # Exit code 4: no test targets matched the filter.
+  [[ ${rc} -eq 4 ]] && return 0
+  return ${rc}
+}
+
+overall=0
+if (( RUN_UNIT )); then
+  run_tests unit "-e2e,-manual" || overall=1
+fi
+
+if (( RUN_E2E )); then
+  export KFED_RUN_DIR="${REPO}/.run/test-clusters"
+  step "starting local clusters for e2e (hack/local-clusters.sh up)"
+  if hack/local-clusters.sh up; then
+    trap 'hack/local-clusters.sh down >/dev/null 2>&1; rm -rf "${RESULTS}"' EXIT
+    eval "$(hack/local-clusters.sh env)"
+    export KFED_E2E_KUBECONFIG KFED_E2E_RUN_DIR KFED_KUBE_BIN
+    run_tests e2e "e2e,-manual" || overall=1
+    # e2e results must not be reused from Bazel's cache: clusters are new each run.
+  else
+    echo "==> [test] FAILED at step: start local clusters" >&2
+    overall=1
+    echo "//e2e:local_clusters FAILED" >> "${RESULTS}/e2e.log"
+  fi
+fi
+
+# Count test cases from each target's test.xml (gtest writes one per binary), and count a
+# target that failed without recording a failing case as one failure.
+passed=0
+failed=0
+testlogs="$(bazel info "${BAZEL_FLAGS[@]}" bazel-testlogs 2>/dev/null)"
+while read -r target state; do
+  [[ -n "${target}" ]] || continue
+  path="${target#//}"; path="${path/://}"
+  xml="${testlogs}/${path}/test.xml"
+  t=0; f=0
+  if [[ -f "${xml}" ]]; then
+    t=$(grep -o -m1 'tests="[0-9]*"' "${xml}" | grep -o '[0-9]*' || echo 0)
+    f=$(grep -o -m1 'failures="[0-9]*"' "${xml}" | grep -o '[0-9]*' || echo 0)
+    e=$(grep -o -m1 'errors="[0-9]*"' "${xml}" | grep -o '[0-9]*' || echo 0)
+    f=$((f + e))
+  fi
+  if [[ "${state}" != PASSED && ${f} -eq 0 ]]; then f=1; t=$((t > 0 ? t : 1)); fi
+  if [[ "${state}" == PASSED && ${t} -eq 0 ]]; then t=1; fi
+  passed=$((passed + t - f))
+  failed=$((failed + f))
+done < <(cat "${RESULTS}"/*.log 2>/dev/null | sed -n 's#^\(//[^ ]*\)[[:space:]]\+\(\(([^)]*)[[:space:]]*\)\{0,1\}\)\(PASSED\|FAILED\|TIMEOUT\|FLAKY\|NO STATUS\|FAILED TO BUILD\|INCOMPLETE\).*$#\1 \4#p' | sed 's/ NO STATUS$/ NO_STATUS/; s/ FAILED TO BUILD$/ FAILED/')
+
+echo
+if (( overall != 0 && failed == 0 )); then failed=1; fi
+echo "${passed} passed, ${failed} failed"
+exit $(( overall != 0 || failed != 0 ))
