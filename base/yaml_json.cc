@@ -28,7 +28,7 @@ constexpr char kTagNull[] = "tag:yaml.org,2002:null";
 constexpr char kTagMerge[] = "tag:yaml.org,2002:merge";
 
 // Alias expansion can multiply a small text into an enormous tree ("billion laughs").
-constexpr size_t kMaxValues = 10'000'000;
+constexpr size_t kMaxValues = 1'000'000;
 
 std::string Where(const YAML::Mark& mark) {
   if (mark.is_null()) return "";

@@ -8,6 +8,7 @@
 //     floats and .inf/.nan are numbers; everything else is a string.
 //     Unlike YAML 1.1 (go-yaml v2), yes/no/on/off/y/n are strings; the writer quotes them
 //     so that either reader agrees.
+//   - at most a million values per document (alias bombs are rejected);
 //   - mapping keys become strings (`1: x` gives {"1": "x"}); a key given twice is an error;
 //     `<<` merge keys are applied; aliases are expanded.
 // Object members keep document order both ways, so output is stable.

@@ -120,7 +120,7 @@ TEST(ToYamlTest, BlockStyleInDocumentOrderWithAmbiguousStringsQuoted) {
             "  f: \"null\"\n"
             "  g: \"1.5\"\n"
             "  h: \"multi\\nline\"\n"
-            "n:\n"
+            "\"n\":\n"  // "n" is false in YAML 1.1
             "  - 1\n"
             "  - -2\n"
             "  - 1.5\n"
