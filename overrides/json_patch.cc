@@ -1,0 +1,384 @@
+#include "overrides/json_patch.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/json.h"
+#include "base/status_macros.h"
+
+namespace kfed::overrides {
+namespace {
+
+using Allocator = rapidjson::Document::AllocatorType;
+
+const char* TypeName(const rapidjson::Value& value) {
+  switch (value.GetType()) {
+    case rapidjson::kNullType:
+      return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType:
+      return "a boolean";
+    case rapidjson::kObjectType:
+      return "an object";
+    case rapidjson::kArrayType:
+      return "an array";
+    case rapidjson::kStringType:
+      return "a string";
+    case rapidjson::kNumberType:
+      return "a number";
+  }
+  return "a value";
+}
+
+// A short rendering of a value for error messages.
+std::string Preview(const rapidjson::Value& value) {
+  constexpr std::size_t kMaxPreview = 80;
+  std::string text = json::Serialize(value);
+  if (text.size() > kMaxPreview) text = absl::StrCat(text.substr(0, kMaxPreview - 3), "...");
+  return text;
+}
+
+rapidjson::Value StringValue(const std::string& s, Allocator& allocator) {
+  return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), allocator);
+}
+
+// The JSON value an operation carries, as a copy owned by `allocator`.
+rapidjson::Value OperationValue(const PatchOperation& operation, Allocator& allocator) {
+  if (operation.value == nullptr) return rapidjson::Value(rapidjson::kNullType);
+  return DeepCopyValue(*operation.value, allocator);
+}
+
+// Replaces the whole document with `value` (allocated with the document's allocator).
+void SetRoot(rapidjson::Value value, rapidjson::Document* doc) {
+  static_cast<rapidjson::Value&>(*doc).Swap(value);
+}
+
+// RFC 6902 section 4.1. Checks everything before it changes anything.
+absl::Status Add(const JsonPointer& path, rapidjson::Value value, rapidjson::Document* doc) {
+  if (path.IsRoot()) {
+    SetRoot(std::move(value), doc);
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(rapidjson::Value * parent, path.ResolveParentMutable(*doc));
+  const std::string& token = path.LastToken();
+  Allocator& allocator = doc->GetAllocator();
+  if (parent->IsObject()) {
+    auto it = parent->FindMember(
+        rapidjson::StringRef(token.data(), static_cast<rapidjson::SizeType>(token.size())));
+    if (it != parent->MemberEnd()) {
+      it->value = std::move(value);
+    } else {
+      parent->AddMember(StringValue(token, allocator), value, allocator);
+    }
+    return absl::OkStatus();
+  }
+  if (parent->IsArray()) {
+    if (token == "-") {
+      parent->PushBack(value, allocator);
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(std::size_t index, ParseArrayIndex(token));
+    if (index > parent->Size()) {
+      return absl::InvalidArgumentError(absl::StrCat("array index ", index, " out of range at ",
+                                                     path.Parent().ToString(), " (size ",
+                                                     parent->Size(), ")"));
+    }
+    // RapidJSON has no insert: append, then rotate the new element into place.
+    parent->PushBack(value, allocator);
+    for (rapidjson::SizeType j = parent->Size() - 1; j > index; --j) {
+      (*parent)[j].Swap((*parent)[j - 1]);
+    }
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat("cannot add to ", path.Parent().ToString(),
+                                                 ": it is ", TypeName(*parent),
+                                                 ", not an object or array"));
+}
+
+// RFC 6902 section 4.2. Keeps the order of the remaining members.
+absl::Status Remove(const JsonPointer& path, rapidjson::Document* doc) {
+  if (path.IsRoot()) return absl::InvalidArgumentError("cannot remove the whole document");
+  RETURN_IF_ERROR(path.ResolveMutable(*doc).status());
+  ASSIGN_OR_RETURN(rapidjson::Value * parent, path.ResolveParentMutable(*doc));
+  const std::string& token = path.LastToken();
+  if (parent->IsObject()) {
+    parent->EraseMember(parent->FindMember(
+        rapidjson::StringRef(token.data(), static_cast<rapidjson::SizeType>(token.size()))));
+  } else {
+    // Resolve succeeded, so this is an array and the token a valid index.
+    ASSIGN_OR_RETURN(std::size_t index, ParseArrayIndex(token));
+    parent->Erase(parent->Begin() + index);
+  }
+  return absl::OkStatus();
+}
+
+// RFC 6902 section 4.3, plus the KubeFed-compatible option.
+absl::Status Replace(const JsonPointer& path, rapidjson::Value value,
+                     const PatchOptions& options, rapidjson::Document* doc) {
+  if (path.IsRoot()) {
+    SetRoot(std::move(value), doc);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<rapidjson::Value*> target = path.ResolveMutable(*doc);
+  if (target.ok()) {
+    **target = std::move(value);
+    return absl::OkStatus();
+  }
+  if (options.replace_sets_missing_member) {
+    absl::StatusOr<rapidjson::Value*> parent = path.ResolveParentMutable(*doc);
+    if (parent.ok() && (*parent)->IsObject()) return Add(path, std::move(value), doc);
+  }
+  return target.status();
+}
+
+absl::Status Test(const JsonPointer& path, const rapidjson::Value& expected,
+                  const rapidjson::Document& doc) {
+  ASSIGN_OR_RETURN(const rapidjson::Value* actual, path.Resolve(doc));
+  // RapidJSON's equality is the RFC's: numbers by value, objects regardless of order.
+  if (*actual == expected) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("test failed: found ", Preview(*actual), ", expected ", Preview(expected)));
+}
+
+absl::Status ApplyOne(const PatchOperation& operation, const PatchOptions& options,
+                      rapidjson::Document* doc) {
+  Allocator& allocator = doc->GetAllocator();
+  switch (operation.op) {
+    case PatchOp::kAdd:
+      return Add(operation.path, OperationValue(operation, allocator), doc);
+    case PatchOp::kRemove:
+      return Remove(operation.path, doc);
+    case PatchOp::kReplace:
+      return Replace(operation.path, OperationValue(operation, allocator), options, doc);
+    case PatchOp::kMove: {
+      absl::StatusOr<rapidjson::Value*> source = operation.from.ResolveMutable(*doc);
+      if (!source.ok()) return Annotate(source.status(), "from");
+      if (operation.from == operation.path) return absl::OkStatus();
+      if (operation.from.IsProperPrefixOf(operation.path)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot move ", operation.from.ToString(), " into its own child"));
+      }
+      // Take the value out (leaving null behind), remove its old location, add it at
+      // the new one. A failing add leaves the document changed; the caller restores it.
+      rapidjson::Value moved;
+      moved.Swap(**source);
+      RETURN_IF_ERROR(Remove(operation.from, doc));
+      return Add(operation.path, std::move(moved), doc);
+    }
+    case PatchOp::kCopy: {
+      absl::StatusOr<const rapidjson::Value*> source = operation.from.Resolve(*doc);
+      if (!source.ok()) return Annotate(source.status(), "from");
+      return Add(operation.path, DeepCopyValue(**source, allocator), doc);
+    }
+    case PatchOp::kTest: {
+      rapidjson::Value null_value;
+      return Test(operation.path, operation.value == nullptr ? null_value : *operation.value,
+                  *doc);
+    }
+  }
+  return absl::InternalError("unknown patch operation");
+}
+
+// Each add, remove, replace, copy and test checks before it mutates, so one of them can
+// be applied to the document directly; anything else works on a copy.
+bool IsAtomicByItself(absl::Span<const PatchOperation> operations) {
+  return operations.size() == 1 && operations[0].op != PatchOp::kMove;
+}
+
+absl::Status Apply(absl::Span<const PatchOperation> operations, const PatchOptions& options,
+                   rapidjson::Document* doc, std::size_t* failed_index) {
+  for (std::size_t i = 0; i < operations.size(); ++i) {
+    absl::Status status = ApplyOne(operations[i], options, doc);
+    if (!status.ok()) {
+      if (failed_index != nullptr) *failed_index = i;
+      // Missing paths are not something a retry fixes: the patch does not apply.
+      if (status.code() == absl::StatusCode::kNotFound) {
+        return absl::InvalidArgumentError(status.message());
+      }
+      return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PatchOp> ParseOpName(absl::string_view name) {
+  if (name == "add") return PatchOp::kAdd;
+  if (name == "remove") return PatchOp::kRemove;
+  if (name == "replace") return PatchOp::kReplace;
+  if (name == "move") return PatchOp::kMove;
+  if (name == "copy") return PatchOp::kCopy;
+  if (name == "test") return PatchOp::kTest;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown op \"", name, "\" (want add, remove, replace, move, copy or test)"));
+}
+
+absl::string_view StringOf(const rapidjson::Value& value) {
+  return absl::string_view(value.GetString(), value.GetStringLength());
+}
+
+void MergeInto(rapidjson::Value& target, const rapidjson::Value& patch, Allocator& allocator) {
+  if (!patch.IsObject()) {
+    target = DeepCopyValue(patch, allocator);
+    return;
+  }
+  if (!target.IsObject()) target.SetObject();
+  for (auto& member : patch.GetObject()) {
+    auto it = target.FindMember(member.name);
+    if (member.value.IsNull()) {
+      while (it != target.MemberEnd()) {
+        target.EraseMember(it);
+        it = target.FindMember(member.name);
+      }
+      continue;
+    }
+    if (it != target.MemberEnd()) {
+      MergeInto(it->value, member.value, allocator);
+      continue;
+    }
+    rapidjson::Value merged;
+    MergeInto(merged, member.value, allocator);
+    target.AddMember(DeepCopyValue(member.name, allocator), merged, allocator);
+  }
+}
+
+}  // namespace
+
+absl::string_view PatchOpName(PatchOp op) {
+  switch (op) {
+    case PatchOp::kAdd:
+      return "add";
+    case PatchOp::kRemove:
+      return "remove";
+    case PatchOp::kReplace:
+      return "replace";
+    case PatchOp::kMove:
+      return "move";
+    case PatchOp::kCopy:
+      return "copy";
+    case PatchOp::kTest:
+      return "test";
+  }
+  return "unknown";
+}
+
+std::string PatchOperation::Describe() const {
+  std::string path_text = path.IsRoot() ? "\"\"" : path.ToString();
+  std::string out = absl::StrCat(PatchOpName(op), " ", path_text);
+  if (op == PatchOp::kMove || op == PatchOp::kCopy) {
+    absl::StrAppend(&out, " from ", from.IsRoot() ? "\"\"" : from.ToString());
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<PatchOperation>> ParseJsonPatch(const rapidjson::Value& patch) {
+  if (!patch.IsArray()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a JSON patch must be an array of operations, got ", TypeName(patch)));
+  }
+  std::vector<PatchOperation> operations;
+  operations.reserve(patch.Size());
+  for (rapidjson::SizeType i = 0; i < patch.Size(); ++i) {
+    const rapidjson::Value& item = patch[i];
+    std::string where = absl::StrCat("operation ", i);
+    if (!item.IsObject()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": must be an object, got ", TypeName(item)));
+    }
+    PatchOperation operation;
+    const rapidjson::Value* op = json::Find(item, "op");
+    if (op == nullptr) return absl::InvalidArgumentError(absl::StrCat(where, ": missing \"op\""));
+    if (!op->IsString()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": \"op\" must be a string"));
+    }
+    absl::StatusOr<PatchOp> kind = ParseOpName(StringOf(*op));
+    if (!kind.ok()) return Annotate(kind.status(), where);
+    operation.op = *kind;
+    const rapidjson::Value* path = json::Find(item, "path");
+    if (path == nullptr || !path->IsString()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, " (", StringOf(*op), "): ", path == nullptr ? "missing \"path\"" : "\"path\" must be a string"));
+    }
+    absl::StatusOr<JsonPointer> pointer = JsonPointer::Parse(StringOf(*path));
+    if (!pointer.ok()) return Annotate(pointer.status(), absl::StrCat(where, " (", StringOf(*op), ")"));
+    operation.path = *std::move(pointer);
+    if (operation.op == PatchOp::kMove || operation.op == PatchOp::kCopy) {
+      const rapidjson::Value* from = json::Find(item, "from");
+      if (from == nullptr || !from->IsString()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, " (", StringOf(*op), " ", StringOf(*path), "): ",
+                         from == nullptr ? "missing \"from\"" : "\"from\" must be a string"));
+      }
+      absl::StatusOr<JsonPointer> from_pointer = JsonPointer::Parse(StringOf(*from));
+      if (!from_pointer.ok()) {
+        return Annotate(from_pointer.status(),
+                        absl::StrCat(where, " (", StringOf(*op), " ", StringOf(*path), ")"));
+      }
+      operation.from = *std::move(from_pointer);
+    }
+    if (operation.op == PatchOp::kAdd || operation.op == PatchOp::kReplace ||
+        operation.op == PatchOp::kTest) {
+      operation.value = json::Find(item, "value");
+      if (operation.value == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, " (", operation.Describe(), "): missing \"value\""));
+      }
+    }
+    operations.push_back(std::move(operation));
+  }
+  return operations;
+}
+
+absl::Status ApplyPatchOperations(absl::Span<const PatchOperation> operations,
+                                  const PatchOptions& options, rapidjson::Document* doc,
+                                  std::size_t* failed_index) {
+  if (operations.empty()) return absl::OkStatus();
+  if (IsAtomicByItself(operations)) return Apply(operations, options, doc, failed_index);
+  // Work on a copy and swap it in on success, so a failure part-way leaves `doc` as it was.
+  rapidjson::Document scratch;
+  SetRoot(DeepCopyValue(*doc, scratch.GetAllocator()), &scratch);
+  RETURN_IF_ERROR(Apply(operations, options, &scratch, failed_index));
+  doc->Swap(scratch);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyJsonPatch(const rapidjson::Value& patch, rapidjson::Document* doc) {
+  ASSIGN_OR_RETURN(std::vector<PatchOperation> operations, ParseJsonPatch(patch));
+  std::size_t failed = 0;
+  absl::Status status = ApplyPatchOperations(operations, PatchOptions(), doc, &failed);
+  if (status.ok()) return status;
+  return Annotate(status,
+                  absl::StrCat("operation ", failed, " (", operations[failed].Describe(), ")"));
+}
+
+absl::Status ApplyMergePatch(const rapidjson::Value& patch, rapidjson::Document* doc) {
+  MergeInto(*doc, patch, doc->GetAllocator());
+  return absl::OkStatus();
+}
+
+rapidjson::Value DeepCopyValue(const rapidjson::Value& value, Allocator& allocator) {
+  switch (value.GetType()) {
+    case rapidjson::kStringType:
+      return rapidjson::Value(value.GetString(), value.GetStringLength(), allocator);
+    case rapidjson::kArrayType: {
+      rapidjson::Value array(rapidjson::kArrayType);
+      array.Reserve(value.Size(), allocator);
+      for (const rapidjson::Value& element : value.GetArray()) {
+        array.PushBack(DeepCopyValue(element, allocator), allocator);
+      }
+      return array;
+    }
+    case rapidjson::kObjectType: {
+      rapidjson::Value object(rapidjson::kObjectType);
+      for (const auto& member : value.GetObject()) {
+        object.AddMember(DeepCopyValue(member.name, allocator),
+                         DeepCopyValue(member.value, allocator), allocator);
+      }
+      return object;
+    }
+    default:
+      // null, booleans and numbers own no memory.
+      return rapidjson::Value(value, allocator);
+  }
+}
+
+}  // namespace kfed::overrides
