@@ -347,7 +347,6 @@ absl::StatusOr<RestConfig> InClusterConfig(const InClusterOptions& options) {
 
 absl::StatusOr<RestConfig> ConfigFromKubeFedCluster(const rapidjson::Value& cluster,
                                                     const rapidjson::Value& secret) {
-  std::string name = json::GetString(*json::FindPath(cluster, {}), "metadata");
   const rapidjson::Value* meta = json::Find(cluster, "metadata");
   std::string cname = meta ? json::GetString(*meta, "name") : "";
   std::string where = absl::StrCat("KubeFedCluster \"", cname, "\"");
@@ -400,7 +399,6 @@ absl::StatusOr<RestConfig> ConfigFromKubeFedCluster(const rapidjson::Value& clus
   while (!config.bearer_token.empty() && (config.bearer_token.back() == '\n' || config.bearer_token.back() == '\r')) {
     config.bearer_token.pop_back();
   }
-  (void)name;
   return config;
 }
 
