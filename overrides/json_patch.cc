@@ -284,6 +284,15 @@ absl::StatusOr<std::vector<PatchOperation>> ParseJsonPatch(const rapidjson::Valu
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": must be an object, got ", TypeName(item)));
     }
+    // RFC 6902 Appendix A.13: an operation with a repeated member (two "op"s) is invalid.
+    for (auto a = item.MemberBegin(); a != item.MemberEnd(); ++a) {
+      for (auto b = a + 1; b != item.MemberEnd(); ++b) {
+        if (a->name == b->name) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              where, ": member \"", StringOf(a->name), "\" appears more than once"));
+        }
+      }
+    }
     PatchOperation operation;
     const rapidjson::Value* op = json::Find(item, "op");
     if (op == nullptr) return absl::InvalidArgumentError(absl::StrCat(where, ": missing \"op\""));
