@@ -222,7 +222,7 @@ start_controller_manager() {
     --kubeconfig "${dir}/controller-manager.kubeconfig" \
     --controllers "namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller,root-ca-certificate-publisher-controller" \
     --service-account-private-key-file "${dir}/pki/sa.key" --root-ca-file "${dir}/pki/ca.crt" \
-    --use-service-account-credentials=false --leader-elect=false --secure-port 0 \
+    --use-service-account-credentials=true --leader-elect=false --secure-port 0 \
     --concurrent-namespace-syncs 5 --concurrent-gc-syncs 10 --v 1
 }
 
