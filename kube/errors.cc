@@ -1,5 +1,7 @@
 #include "kube/errors.h"
 
+#include <curl/curl.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
@@ -107,6 +109,29 @@ absl::Status StatusFromHttp(int http_code, absl::string_view body, absl::string_
     absl::StrAppend(&text, ": ", snippet, body.size() > kMaxBodyInMessage ? "..." : "");
   }
   return Make(CodeFor(http_code, reason), std::move(text), reason, http_code);
+}
+
+absl::Status StatusFromCurl(int curl_code, absl::string_view detail, absl::string_view context) {
+  auto code = static_cast<CURLcode>(curl_code);
+  std::string text = absl::StrCat(context, ": ",
+                                  detail.empty() ? curl_easy_strerror(code) : detail);
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return absl::DeadlineExceededError(text);
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      return absl::FailedPreconditionError(text);
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return absl::InvalidArgumentError(text);
+    case CURLE_ABORTED_BY_CALLBACK:
+      return absl::CancelledError(text);
+    default:
+      return absl::UnavailableError(text);
+  }
 }
 
 std::string Reason(const absl::Status& status) {

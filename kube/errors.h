@@ -42,6 +42,12 @@ absl::Status StatusFromHttp(int http_code, absl::string_view body, absl::string_
 // Builds the status for a metav1.Status object (e.g. a watch ERROR event).
 absl::Status StatusFromKubeStatus(const rapidjson::Value& status, absl::string_view context);
 
+// Builds the status for a libcurl failure (`curl_code` is a CURLcode; `detail` is curl's
+// error buffer, which holds no credentials). Timeouts -> kDeadlineExceeded; TLS
+// verification failures (bad CA, expired or misnamed certificate) -> kFailedPrecondition
+// (not retried); other connection failures -> kUnavailable.
+absl::Status StatusFromCurl(int curl_code, absl::string_view detail, absl::string_view context);
+
 // The absl code for an HTTP code and optional Kubernetes reason.
 absl::StatusCode CodeFor(int http_code, absl::string_view reason);
 

@@ -1,0 +1,115 @@
+#include "kube/resource.h"
+
+#include "absl/strings/str_cat.h"
+#include "base/json.h"
+#include "rapidjson/error/en.h"
+
+namespace kfed::kube {
+
+std::string GroupVersionKind::String() const {
+  return absl::StrCat(ApiVersion(), ", Kind=", kind);
+}
+
+std::string GroupVersionResource::BasePath() const {
+  return group.empty() ? absl::StrCat("/api/", version)
+                       : absl::StrCat("/apis/", group, "/", version);
+}
+
+std::string GroupVersionResource::CollectionPath(absl::string_view ns) const {
+  if (namespaced && !ns.empty()) {
+    return absl::StrCat(BasePath(), "/namespaces/", ns, "/", resource);
+  }
+  return absl::StrCat(BasePath(), "/", resource);
+}
+
+std::string GroupVersionResource::ObjectPath(absl::string_view ns, absl::string_view name,
+                                             absl::string_view subresource) const {
+  std::string path = absl::StrCat(CollectionPath(ns), "/", name);
+  if (!subresource.empty()) absl::StrAppend(&path, "/", subresource);
+  return path;
+}
+
+std::string GroupVersionResource::String() const {
+  return absl::StrCat(resource, ".", version, ".", group);
+}
+
+GroupVersionResource ConfigMapsResource() { return {"", "v1", "configmaps", true, "ConfigMap"}; }
+GroupVersionResource SecretsResource() { return {"", "v1", "secrets", true, "Secret"}; }
+GroupVersionResource NamespacesResource() { return {"", "v1", "namespaces", false, "Namespace"}; }
+GroupVersionResource LeasesResource() {
+  return {"coordination.k8s.io", "v1", "leases", true, "Lease"};
+}
+GroupVersionResource CustomResourceDefinitionsResource() {
+  return {"apiextensions.k8s.io", "v1", "customresourcedefinitions", false,
+          "CustomResourceDefinition"};
+}
+
+struct ObjectBuilder::Holder {
+  explicit Holder(size_t chunk) : pool(chunk), doc(&pool) {}
+  rapidjson::MemoryPoolAllocator<> pool;
+  rapidjson::Document doc;
+};
+
+ObjectBuilder::ObjectBuilder(size_t chunk_bytes)
+    : holder_(std::make_shared<Holder>(chunk_bytes)) {}
+
+rapidjson::Document& ObjectBuilder::doc() { return holder_->doc; }
+
+ObjectPtr ObjectBuilder::Finish() && {
+  Holder* h = holder_.get();
+  return ObjectPtr(std::move(holder_), &h->doc);
+}
+
+size_t ObjectBytes(const ObjectPtr& object) {
+  if (object == nullptr) return 0;
+  return const_cast<rapidjson::Document&>(*object).GetAllocator().Capacity() + sizeof(rapidjson::MemoryPoolAllocator<>) +
+         sizeof(rapidjson::Document) + 32 /* shared_ptr control block */;
+}
+
+absl::StatusOr<ObjectPtr> ParseObject(absl::string_view json) {
+  ObjectBuilder b(std::max<size_t>(1024, json.size() + json.size() / 2));
+  b.doc().Parse(json.data(), json.size());
+  if (b.doc().HasParseError()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed JSON at offset ", b.doc().GetErrorOffset(), ": ",
+                     rapidjson::GetParseError_En(b.doc().GetParseError())));
+  }
+  return std::move(b).Finish();
+}
+
+ObjectPtr CopyObject(const rapidjson::Value& value) {
+  ObjectBuilder b(2048);
+  b.doc().CopyFrom(value, b.alloc());
+  return std::move(b).Finish();
+}
+
+namespace {
+const rapidjson::Value* Meta(const rapidjson::Value& o) { return json::Find(o, "metadata"); }
+}  // namespace
+
+std::string Name(const rapidjson::Value& o) {
+  const rapidjson::Value* m = Meta(o);
+  return m ? json::GetString(*m, "name") : "";
+}
+std::string Namespace(const rapidjson::Value& o) {
+  const rapidjson::Value* m = Meta(o);
+  return m ? json::GetString(*m, "namespace") : "";
+}
+std::string ResourceVersion(const rapidjson::Value& o) {
+  const rapidjson::Value* m = Meta(o);
+  return m ? json::GetString(*m, "resourceVersion") : "";
+}
+std::string Uid(const rapidjson::Value& o) {
+  const rapidjson::Value* m = Meta(o);
+  return m ? json::GetString(*m, "uid") : "";
+}
+std::string ObjectKeyOf(const rapidjson::Value& o) {
+  std::string ns = Namespace(o);
+  return ns.empty() ? Name(o) : absl::StrCat(ns, "/", Name(o));
+}
+const rapidjson::Value* Label(const rapidjson::Value& o, absl::string_view key) {
+  const rapidjson::Value* labels = json::FindPath(o, {"metadata", "labels"});
+  return labels ? json::Find(*labels, key) : nullptr;
+}
+
+}  // namespace kfed::kube

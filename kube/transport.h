@@ -1,0 +1,107 @@
+// HTTP(S) to one API server over libcurl.
+//
+// Connections: every request borrows a curl easy handle from a per-transport pool; all
+// handles share one curl share object (connection cache, DNS cache, TLS sessions), so
+// sequential requests reuse warm connections. HTTP/2 is negotiated by ALPN when the server
+// offers it (kube-apiserver does). Current limitation: requests running at the same time
+// each hold their own connection (an easy handle cannot multiplex); carrying many watches
+// on one HTTP/2 connection needs a curl multi handle driven by its own thread, which is not
+// built yet (see docs/kube-client.md).
+//
+// Every request passes a client-side token bucket (RestConfig::qps/burst). Do() retries
+// 429 (honouring Retry-After) on every verb, and 5xx / connection failures on idempotent
+// verbs (GET, HEAD, PUT, DELETE), with exponential backoff on the injected clock.
+#ifndef KFED_KUBE_TRANSPORT_H_
+#define KFED_KUBE_TRANSPORT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "base/clock.h"
+#include "kube/config.h"
+#include "kube/rate_limiter.h"
+
+namespace kfed::kube {
+
+inline constexpr char kKfedVersion[] = "0.1.0";
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string path;  // absolute path, with the query string already encoded
+  std::string body;
+  std::string content_type;  // of the body
+  std::string accept = "application/json";
+  // Zero: RestConfig::timeout. absl::InfiniteDuration(): no overall limit (watches).
+  absl::Duration timeout = absl::ZeroDuration();
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+  std::string retry_after;
+};
+
+class Transport {
+ public:
+  // Validates the TLS material and sets up the pool. No network traffic.
+  static absl::StatusOr<std::unique_ptr<Transport>> Create(RestConfig config,
+                                                           Clock& clock = Clock::Real());
+  ~Transport();
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // Sends `request` (rate-limited, retried as described above) and returns the final
+  // response whatever its HTTP status; transport failures come back as errors from
+  // StatusFromCurl. Thread-safe.
+  absl::StatusOr<HttpResponse> Do(const HttpRequest& request);
+
+  // Sends a long-running request and hands the body to `on_data` as it arrives, until the
+  // server ends the response (OK), `on_data` returns false (OK), `stop` is notified
+  // (kCancelled) or the connection fails (kUnavailable / kDeadlineExceeded). A non-2xx
+  // response is returned as its mapped error and `on_data` is not called. Not retried.
+  // Thread-safe; each concurrent stream uses its own connection.
+  absl::Status Stream(const HttpRequest& request,
+                      const std::function<bool(absl::string_view)>& on_data,
+                      const absl::Notification* stop);
+
+  const RestConfig& config() const { return config_; }
+  const std::string& user_agent() const { return user_agent_; }
+  // Requests sent on the wire (including retries), for tests and metrics.
+  int64_t requests_sent() const;
+
+ private:
+  struct Impl;
+  Transport(RestConfig config, Clock& clock);
+
+  // `out` receives the body unless `on_data` is given.
+  absl::Status Perform(const HttpRequest& request, HttpResponse& out,
+                       const std::function<bool(absl::string_view)>* on_data,
+                       const absl::Notification* stop);
+  std::string BearerToken() ABSL_LOCKS_EXCLUDED(token_mu_);
+
+  const RestConfig config_;
+  Clock& clock_;
+  TokenBucket limiter_;
+  std::string user_agent_;
+  std::unique_ptr<Impl> impl_;
+
+  absl::Mutex token_mu_;
+  std::string file_token_ ABSL_GUARDED_BY(token_mu_);
+  absl::Time file_token_read_ ABSL_GUARDED_BY(token_mu_) = absl::InfinitePast();
+};
+
+// Percent-encodes a query parameter value.
+std::string QueryEscape(absl::string_view value);
+
+}  // namespace kfed::kube
+
+#endif  // KFED_KUBE_TRANSPORT_H_
