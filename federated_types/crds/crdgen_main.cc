@@ -4,6 +4,7 @@
 //     --plural deployments --short-name deploy > federateddeployments.yaml
 //   kfed-crdgen --crd widgets-crd.yaml -o federatedwidgets.yaml
 //   kfed-crdgen --default-types --openapi-dir testdata/openapi --out-dir generated
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
   std::string openapi_file, crd_file, output, openapi_dir, out_dir;
   TargetType target;
   std::string scope = "Namespaced";
-  bool default_types = false, no_descriptions = false;
+  bool default_types = false, no_descriptions = false, list_openapi_paths = false;
   SchemaOptions options;
   app.add_option("--openapi", openapi_file, "OpenAPI v3 document (JSON) holding the target's schema");
   app.add_option("--crd", crd_file, "the target's CustomResourceDefinition (YAML or JSON)");
@@ -83,6 +84,9 @@ int main(int argc, char** argv) {
   app.add_flag("--default-types", default_types,
                "generate the ten types KubeFed enables by default into --out-dir, reading the OpenAPI "
                "documents from --openapi-dir");
+  app.add_flag("--list-openapi-paths", list_openapi_paths,
+               "print the OpenAPI v3 paths (after /openapi/v3/) --default-types reads, one a line, "
+               "with the file name each is saved as");
   app.add_option("--openapi-dir", openapi_dir, "with --default-types: directory of saved OpenAPI documents");
   app.add_option("--out-dir", out_dir, "with --default-types: output directory");
   app.add_option("--max-depth", options.max_depth, "deepest schema nesting kept in the template")
@@ -93,6 +97,16 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   options.descriptions = !no_descriptions;
   target.namespaced = scope == "Namespaced";
+
+  if (list_openapi_paths) {
+    std::vector<std::string> seen;
+    for (const auto& d : kfed::federated_types::DefaultTypes()) {
+      if (std::find(seen.begin(), seen.end(), d.openapi_path) != seen.end()) continue;
+      seen.push_back(d.openapi_path);
+      std::cout << d.openapi_path << " " << kfed::federated_types::OpenApiFileName(d.openapi_path) << "\n";
+    }
+    return 0;
+  }
 
   if (default_types) {
     if (openapi_dir.empty() || out_dir.empty()) {
