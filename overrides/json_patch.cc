@@ -1,6 +1,8 @@
 #include "overrides/json_patch.h"
 
+#include <cstdlib>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
@@ -48,15 +50,128 @@ rapidjson::Value OperationValue(const PatchOperation& operation, Allocator& allo
   return DeepCopyValue(*operation.value, allocator);
 }
 
+// Moves `element`, just appended to `array`, to `index`, shifting later elements up.
+// RapidJSON has no insert.
+void RotateIntoPlace(rapidjson::Value& array, rapidjson::SizeType index) {
+  for (rapidjson::SizeType j = array.Size() - 1; j > index; --j) array[j].Swap(array[j - 1]);
+}
+
+// Same for the last member of an object.
+void RotateMemberIntoPlace(rapidjson::Value& object, rapidjson::SizeType position) {
+  auto member = object.MemberEnd() - 1;
+  for (auto target = object.MemberBegin() + position; member > target; --member) {
+    member->name.Swap((member - 1)->name);
+    member->value.Swap((member - 1)->value);
+  }
+}
+
+// Records how to revert each change made to a document, so that a patch failing part-way
+// can be rolled back without copying the document first. Entries name locations by the
+// operations' pointers (which outlive the log) and are replayed in reverse order: when an
+// entry is undone the document is logically as it was right after that change, so its
+// location resolves again (addresses may differ: RapidJSON reallocates member arrays).
+class UndoLog {
+ public:
+  explicit UndoLog(rapidjson::Document* doc) : doc_(doc) {}
+
+  // The value at `path` (which exists) was replaced; `old` is the previous value.
+  void RecordSet(const JsonPointer* path, rapidjson::Value old) {
+    entries_.push_back(Entry{Kind::kSet, path, 0, rapidjson::Value(), std::move(old)});
+  }
+  // A member was appended to the object holding `path`.
+  void RecordObjectAdd(const JsonPointer* path) {
+    entries_.push_back(Entry{Kind::kObjectAdd, path, 0, rapidjson::Value(), rapidjson::Value()});
+  }
+  // The member at `position` of the object holding `path` was erased.
+  void RecordObjectErase(const JsonPointer* path, rapidjson::SizeType position,
+                         rapidjson::Value name, rapidjson::Value old) {
+    entries_.push_back(Entry{Kind::kObjectErase, path, position, std::move(name), std::move(old)});
+  }
+  // An element was inserted at `index` of the array holding `path`.
+  void RecordArrayInsert(const JsonPointer* path, rapidjson::SizeType index) {
+    entries_.push_back(
+        Entry{Kind::kArrayInsert, path, index, rapidjson::Value(), rapidjson::Value()});
+  }
+  // The element at `index` of the array holding `path` was erased.
+  void RecordArrayErase(const JsonPointer* path, rapidjson::SizeType index,
+                        rapidjson::Value old) {
+    entries_.push_back(Entry{Kind::kArrayErase, path, index, rapidjson::Value(), std::move(old)});
+  }
+  // The whole document was replaced.
+  void RecordRoot(rapidjson::Value old) {
+    entries_.push_back(Entry{Kind::kRoot, nullptr, 0, rapidjson::Value(), std::move(old)});
+  }
+
+  // Reverts every recorded change, newest first.
+  void Rollback() {
+    Allocator& allocator = doc_->GetAllocator();
+    for (auto entry = entries_.rbegin(); entry != entries_.rend(); ++entry) {
+      switch (entry->kind) {
+        case Kind::kRoot:
+          static_cast<rapidjson::Value&>(*doc_).Swap(entry->value);
+          break;
+        case Kind::kSet:
+          Resolve(entry->path->ResolveMutable(*doc_)).Swap(entry->value);
+          break;
+        case Kind::kObjectAdd: {
+          rapidjson::Value& object = Resolve(entry->path->ResolveParentMutable(*doc_));
+          object.EraseMember(object.MemberEnd() - 1);
+          break;
+        }
+        case Kind::kObjectErase: {
+          rapidjson::Value& object = Resolve(entry->path->ResolveParentMutable(*doc_));
+          object.AddMember(entry->name, entry->value, allocator);
+          RotateMemberIntoPlace(object, entry->index);
+          break;
+        }
+        case Kind::kArrayInsert: {
+          rapidjson::Value& array = Resolve(entry->path->ResolveParentMutable(*doc_));
+          array.Erase(array.Begin() + entry->index);
+          break;
+        }
+        case Kind::kArrayErase: {
+          rapidjson::Value& array = Resolve(entry->path->ResolveParentMutable(*doc_));
+          array.PushBack(entry->value, allocator);
+          RotateIntoPlace(array, entry->index);
+          break;
+        }
+      }
+    }
+    entries_.clear();
+  }
+
+ private:
+  enum class Kind { kRoot, kSet, kObjectAdd, kObjectErase, kArrayInsert, kArrayErase };
+  struct Entry {
+    Kind kind;
+    const JsonPointer* path;
+    rapidjson::SizeType index;
+    rapidjson::Value name;
+    rapidjson::Value value;
+  };
+
+  // A location recorded in the log always resolves again (see the class comment); not
+  // resolving is a bug in this file, and continuing would corrupt the document.
+  static rapidjson::Value& Resolve(absl::StatusOr<rapidjson::Value*> value) {
+    if (!value.ok()) std::abort();
+    return **value;
+  }
+
+  rapidjson::Document* doc_;
+  std::vector<Entry> entries_;
+};
+
 // Replaces the whole document with `value` (allocated with the document's allocator).
-void SetRoot(rapidjson::Value value, rapidjson::Document* doc) {
+void SetRoot(rapidjson::Value value, rapidjson::Document* doc, UndoLog* log) {
   static_cast<rapidjson::Value&>(*doc).Swap(value);
+  log->RecordRoot(std::move(value));
 }
 
 // RFC 6902 section 4.1. Checks everything before it changes anything.
-absl::Status Add(const JsonPointer& path, rapidjson::Value value, rapidjson::Document* doc) {
+absl::Status Add(const JsonPointer& path, rapidjson::Value value, rapidjson::Document* doc,
+                 UndoLog* log) {
   if (path.IsRoot()) {
-    SetRoot(std::move(value), doc);
+    SetRoot(std::move(value), doc, log);
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(rapidjson::Value * parent, path.ResolveParentMutable(*doc));
@@ -66,28 +181,29 @@ absl::Status Add(const JsonPointer& path, rapidjson::Value value, rapidjson::Doc
     auto it = parent->FindMember(
         rapidjson::StringRef(token.data(), static_cast<rapidjson::SizeType>(token.size())));
     if (it != parent->MemberEnd()) {
-      it->value = std::move(value);
+      it->value.Swap(value);
+      log->RecordSet(&path, std::move(value));
     } else {
       parent->AddMember(StringValue(token, allocator), value, allocator);
+      log->RecordObjectAdd(&path);
     }
     return absl::OkStatus();
   }
   if (parent->IsArray()) {
-    if (token == "-") {
-      parent->PushBack(value, allocator);
-      return absl::OkStatus();
+    rapidjson::SizeType index = parent->Size();
+    if (token != "-") {
+      ASSIGN_OR_RETURN(std::size_t parsed, ParseArrayIndex(token));
+      if (parsed > parent->Size()) {
+        return absl::InvalidArgumentError(absl::StrCat("array index ", parsed,
+                                                       " out of range at ",
+                                                       path.Parent().ToString(), " (size ",
+                                                       parent->Size(), ")"));
+      }
+      index = static_cast<rapidjson::SizeType>(parsed);
     }
-    ASSIGN_OR_RETURN(std::size_t index, ParseArrayIndex(token));
-    if (index > parent->Size()) {
-      return absl::InvalidArgumentError(absl::StrCat("array index ", index, " out of range at ",
-                                                     path.Parent().ToString(), " (size ",
-                                                     parent->Size(), ")"));
-    }
-    // RapidJSON has no insert: append, then rotate the new element into place.
     parent->PushBack(value, allocator);
-    for (rapidjson::SizeType j = parent->Size() - 1; j > index; --j) {
-      (*parent)[j].Swap((*parent)[j - 1]);
-    }
+    RotateIntoPlace(*parent, index);
+    log->RecordArrayInsert(&path, index);
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError(absl::StrCat("cannot add to ", path.Parent().ToString(),
@@ -96,37 +212,48 @@ absl::Status Add(const JsonPointer& path, rapidjson::Value value, rapidjson::Doc
 }
 
 // RFC 6902 section 4.2. Keeps the order of the remaining members.
-absl::Status Remove(const JsonPointer& path, rapidjson::Document* doc) {
+absl::Status Remove(const JsonPointer& path, rapidjson::Document* doc, UndoLog* log) {
   if (path.IsRoot()) return absl::InvalidArgumentError("cannot remove the whole document");
   RETURN_IF_ERROR(path.ResolveMutable(*doc).status());
   ASSIGN_OR_RETURN(rapidjson::Value * parent, path.ResolveParentMutable(*doc));
   const std::string& token = path.LastToken();
   if (parent->IsObject()) {
-    parent->EraseMember(parent->FindMember(
-        rapidjson::StringRef(token.data(), static_cast<rapidjson::SizeType>(token.size()))));
+    auto it = parent->FindMember(
+        rapidjson::StringRef(token.data(), static_cast<rapidjson::SizeType>(token.size())));
+    auto position = static_cast<rapidjson::SizeType>(it - parent->MemberBegin());
+    rapidjson::Value name;
+    name.Swap(it->name);
+    rapidjson::Value old;
+    old.Swap(it->value);
+    parent->EraseMember(it);
+    log->RecordObjectErase(&path, position, std::move(name), std::move(old));
   } else {
     // Resolve succeeded, so this is an array and the token a valid index.
     ASSIGN_OR_RETURN(std::size_t index, ParseArrayIndex(token));
+    rapidjson::Value old;
+    old.Swap((*parent)[static_cast<rapidjson::SizeType>(index)]);
     parent->Erase(parent->Begin() + index);
+    log->RecordArrayErase(&path, static_cast<rapidjson::SizeType>(index), std::move(old));
   }
   return absl::OkStatus();
 }
 
 // RFC 6902 section 4.3, plus the KubeFed-compatible option.
 absl::Status Replace(const JsonPointer& path, rapidjson::Value value,
-                     const PatchOptions& options, rapidjson::Document* doc) {
+                     const PatchOptions& options, rapidjson::Document* doc, UndoLog* log) {
   if (path.IsRoot()) {
-    SetRoot(std::move(value), doc);
+    SetRoot(std::move(value), doc, log);
     return absl::OkStatus();
   }
   absl::StatusOr<rapidjson::Value*> target = path.ResolveMutable(*doc);
   if (target.ok()) {
-    **target = std::move(value);
+    (*target)->Swap(value);
+    log->RecordSet(&path, std::move(value));
     return absl::OkStatus();
   }
   if (options.replace_sets_missing_member) {
     absl::StatusOr<rapidjson::Value*> parent = path.ResolveParentMutable(*doc);
-    if (parent.ok() && (*parent)->IsObject()) return Add(path, std::move(value), doc);
+    if (parent.ok() && (*parent)->IsObject()) return Add(path, std::move(value), doc, log);
   }
   return target.status();
 }
@@ -141,34 +268,32 @@ absl::Status Test(const JsonPointer& path, const rapidjson::Value& expected,
 }
 
 absl::Status ApplyOne(const PatchOperation& operation, const PatchOptions& options,
-                      rapidjson::Document* doc) {
+                      rapidjson::Document* doc, UndoLog* log) {
   Allocator& allocator = doc->GetAllocator();
   switch (operation.op) {
     case PatchOp::kAdd:
-      return Add(operation.path, OperationValue(operation, allocator), doc);
+      return Add(operation.path, OperationValue(operation, allocator), doc, log);
     case PatchOp::kRemove:
-      return Remove(operation.path, doc);
+      return Remove(operation.path, doc, log);
     case PatchOp::kReplace:
-      return Replace(operation.path, OperationValue(operation, allocator), options, doc);
+      return Replace(operation.path, OperationValue(operation, allocator), options, doc, log);
     case PatchOp::kMove: {
-      absl::StatusOr<rapidjson::Value*> source = operation.from.ResolveMutable(*doc);
+      absl::StatusOr<const rapidjson::Value*> source = operation.from.Resolve(*doc);
       if (!source.ok()) return Annotate(source.status(), "from");
       if (operation.from == operation.path) return absl::OkStatus();
       if (operation.from.IsProperPrefixOf(operation.path)) {
         return absl::InvalidArgumentError(
             absl::StrCat("cannot move ", operation.from.ToString(), " into its own child"));
       }
-      // Take the value out (leaving null behind), remove its old location, add it at
-      // the new one. A failing add leaves the document changed; the caller restores it.
-      rapidjson::Value moved;
-      moved.Swap(**source);
-      RETURN_IF_ERROR(Remove(operation.from, doc));
-      return Add(operation.path, std::move(moved), doc);
+      // A copy, because the undo log keeps the removed original to restore it.
+      rapidjson::Value moved = DeepCopyValue(**source, allocator);
+      RETURN_IF_ERROR(Remove(operation.from, doc, log));
+      return Add(operation.path, std::move(moved), doc, log);
     }
     case PatchOp::kCopy: {
       absl::StatusOr<const rapidjson::Value*> source = operation.from.Resolve(*doc);
       if (!source.ok()) return Annotate(source.status(), "from");
-      return Add(operation.path, DeepCopyValue(**source, allocator), doc);
+      return Add(operation.path, DeepCopyValue(**source, allocator), doc, log);
     }
     case PatchOp::kTest: {
       rapidjson::Value null_value;
@@ -177,28 +302,6 @@ absl::Status ApplyOne(const PatchOperation& operation, const PatchOptions& optio
     }
   }
   return absl::InternalError("unknown patch operation");
-}
-
-// Each add, remove, replace, copy and test checks before it mutates, so one of them can
-// be applied to the document directly; anything else works on a copy.
-bool IsAtomicByItself(absl::Span<const PatchOperation> operations) {
-  return operations.size() == 1 && operations[0].op != PatchOp::kMove;
-}
-
-absl::Status Apply(absl::Span<const PatchOperation> operations, const PatchOptions& options,
-                   rapidjson::Document* doc, std::size_t* failed_index) {
-  for (std::size_t i = 0; i < operations.size(); ++i) {
-    absl::Status status = ApplyOne(operations[i], options, doc);
-    if (!status.ok()) {
-      if (failed_index != nullptr) *failed_index = i;
-      // Missing paths are not something a retry fixes: the patch does not apply.
-      if (status.code() == absl::StatusCode::kNotFound) {
-        return absl::InvalidArgumentError(status.message());
-      }
-      return status;
-    }
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<PatchOp> ParseOpName(absl::string_view name) {
@@ -340,13 +443,18 @@ absl::StatusOr<std::vector<PatchOperation>> ParseJsonPatch(const rapidjson::Valu
 absl::Status ApplyPatchOperations(absl::Span<const PatchOperation> operations,
                                   const PatchOptions& options, rapidjson::Document* doc,
                                   std::size_t* failed_index) {
-  if (operations.empty()) return absl::OkStatus();
-  if (IsAtomicByItself(operations)) return Apply(operations, options, doc, failed_index);
-  // Work on a copy and swap it in on success, so a failure part-way leaves `doc` as it was.
-  rapidjson::Document scratch;
-  SetRoot(DeepCopyValue(*doc, scratch.GetAllocator()), &scratch);
-  RETURN_IF_ERROR(Apply(operations, options, &scratch, failed_index));
-  doc->Swap(scratch);
+  UndoLog log(doc);
+  for (std::size_t i = 0; i < operations.size(); ++i) {
+    absl::Status status = ApplyOne(operations[i], options, doc, &log);
+    if (status.ok()) continue;
+    log.Rollback();
+    if (failed_index != nullptr) *failed_index = i;
+    // Missing paths are not something a retry fixes: the patch does not apply.
+    if (status.code() == absl::StatusCode::kNotFound) {
+      return absl::InvalidArgumentError(status.message());
+    }
+    return status;
+  }
   return absl::OkStatus();
 }
 

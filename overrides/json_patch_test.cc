@@ -237,6 +237,12 @@ TEST(JsonPatchTest, AtomicOnLateFailure) {
       R"([{"op":"replace","path":"/spec/replicas","value":5},{"op":"add","path":"/spec/list/0","value":0},
           {"op":"move","from":"/spec/list","path":"/moved"},{"op":"test","path":"/moved/0","value":1}])",
       R"([{"op":"add","path":"","value":[]},{"op":"add","path":"/x","value":1}])",
+      R"([{"op":"remove","path":"/metadata/name"},{"op":"remove","path":"/spec/list/1"},
+          {"op":"add","path":"/spec/list/1","value":9},{"op":"copy","from":"/spec","path":"/metadata/spec"},
+          {"op":"replace","path":"/metadata/labels","value":{}},{"op":"add","path":"/metadata/labels/a","value":1},
+          {"op":"remove","path":"/metadata/labels/a"},{"op":"test","path":"/x","value":1}])",
+      R"([{"op":"move","from":"/spec/list/0","path":"/spec/list/2"},{"op":"move","from":"/metadata","path":"/spec/meta"},
+          {"op":"move","from":"/spec/meta/labels/b","path":"/b"},{"op":"remove","path":"/nope"}])",
       // A move whose add fails after its remove happened.
       R"([{"op":"move","from":"/spec/replicas","path":"/missing/replicas"}])",
   };

@@ -52,17 +52,20 @@ absl::Status ParseOverrides(const rapidjson::Value& overrides,
           absl::StrCat("overrides[", i, "]: \"clusterName\" must be a non-empty string"));
     }
     absl::string_view cluster_name = StringOf(*name);
-    std::string where = absl::StrCat("overrides[", i, "] for cluster \"", cluster_name, "\"");
+    // Error context, built only when there is an error.
+    auto where = [&] {
+      return absl::StrCat("overrides[", i, "] for cluster \"", cluster_name, "\"");
+    };
     auto [first, inserted] = clusters.emplace(cluster_name, i);
     if (!inserted) {
       return absl::InvalidArgumentError(absl::StrCat(
-          where, ": cluster appears more than once (first in overrides[", first->second, "])"));
+          where(), ": cluster appears more than once (first in overrides[", first->second, "])"));
     }
     const rapidjson::Value* cluster_overrides = json::Find(item, "clusterOverrides");
     if (cluster_overrides == nullptr || cluster_overrides->IsNull()) continue;
     if (!cluster_overrides->IsArray()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": \"clusterOverrides\" must be an array"));
+          absl::StrCat(where(), ": \"clusterOverrides\" must be an array"));
     }
     const bool is_selected = cluster.has_value() && *cluster == cluster_name;
     ClusterPatch patch;
@@ -70,16 +73,16 @@ absl::Status ParseOverrides(const rapidjson::Value& overrides,
     absl::flat_hash_map<absl::string_view, std::size_t> paths;
     for (rapidjson::SizeType j = 0; j < cluster_overrides->Size(); ++j) {
       const rapidjson::Value& entry = (*cluster_overrides)[j];
-      std::string entry_where = absl::StrCat(where, ": clusterOverrides[", j, "]");
+      auto entry_where = [&] { return absl::StrCat(where(), ": clusterOverrides[", j, "]"); };
       if (!entry.IsObject()) {
-        return absl::InvalidArgumentError(absl::StrCat(entry_where, ": must be an object"));
+        return absl::InvalidArgumentError(absl::StrCat(entry_where(), ": must be an object"));
       }
       PatchOperation operation;
       const rapidjson::Value* op = json::Find(entry, "op");
       absl::string_view op_name;
       if (op != nullptr && !op->IsNull()) {
         if (!op->IsString()) {
-          return absl::InvalidArgumentError(absl::StrCat(entry_where, ": \"op\" must be a string"));
+          return absl::InvalidArgumentError(absl::StrCat(entry_where(), ": \"op\" must be a string"));
         }
         op_name = StringOf(*op);
       }
@@ -91,23 +94,23 @@ absl::Status ParseOverrides(const rapidjson::Value& overrides,
         operation.op = PatchOp::kRemove;
       } else {
         return absl::InvalidArgumentError(absl::StrCat(
-            entry_where, ": op \"", op_name, "\" is not supported (want add, remove or replace)"));
+            entry_where(), ": op \"", op_name, "\" is not supported (want add, remove or replace)"));
       }
       const rapidjson::Value* path = json::Find(entry, "path");
       if (path == nullptr || !path->IsString()) {
-        return absl::InvalidArgumentError(absl::StrCat(entry_where, ": \"path\" must be a string"));
+        return absl::InvalidArgumentError(absl::StrCat(entry_where(), ": \"path\" must be a string"));
       }
       absl::string_view path_text = StringOf(*path);
       if (IsForbiddenOverridePath(path_text)) {
         return absl::InvalidArgumentError(
-            absl::StrCat(entry_where, ": path \"", path_text, "\" may not be overridden"));
+            absl::StrCat(entry_where(), ": path \"", path_text, "\" may not be overridden"));
       }
       absl::StatusOr<JsonPointer> pointer = JsonPointer::Parse(path_text);
-      if (!pointer.ok()) return Annotate(pointer.status(), entry_where);
+      if (!pointer.ok()) return Annotate(pointer.status(), entry_where());
       auto [previous, fresh] = paths.emplace(path_text, j);
       if (!fresh) {
         return absl::InvalidArgumentError(
-            absl::StrCat(entry_where, ": path \"", path_text,
+            absl::StrCat(entry_where(), ": path \"", path_text,
                          "\" appears more than once (first in clusterOverrides[",
                          previous->second, "])"));
       }
