@@ -415,8 +415,38 @@ class Structuralizer {
   std::deque<rapidjson::Document> scratch_;  // materialized merges; outlive the conversion
 };
 
+// Removes `required` below `schema`, except the keys of list-type map lists (which the
+// apiserver insists on). A template may leave out what a cluster's override adds; members
+// validate the objects kfed creates.
+void DropRequired(Value& schema, const Value* keep) {
+  if (!schema.IsObject()) return;
+  if (Value* required = json::FindMutable(schema, "required"); required != nullptr && required->IsArray()) {
+    if (keep == nullptr) {
+      json::Remove(schema, "required");
+    } else {
+      Value& r = *required;
+      for (rapidjson::SizeType i = r.Size(); i > 0; --i) {
+        bool is_key = false;
+        for (const auto& k : keep->GetArray()) is_key |= k == r[i - 1];
+        if (!is_key) r.Erase(r.Begin() + (i - 1));
+      }
+      if (r.Empty()) json::Remove(schema, "required");
+    }
+  }
+  if (Value* props = json::FindMutable(schema, "properties"); props != nullptr && props->IsObject()) {
+    for (auto& p : props->GetObject()) DropRequired(p.value, nullptr);
+  }
+  if (Value* additional = json::FindMutable(schema, "additionalProperties")) DropRequired(*additional, nullptr);
+  if (Value* items = json::FindMutable(schema, "items")) {
+    const Value* keys = json::GetString(schema, "x-kubernetes-list-type") == "map"
+                            ? json::Find(schema, "x-kubernetes-list-map-keys")
+                            : nullptr;
+    DropRequired(*items, keys);
+  }
+}
+
 // The template schema of a target whose root schema is `root`: status is not templated,
-// nothing at the root is required, and metadata is kept as given.
+// nothing is required (but list-map keys), and metadata is kept as given.
 TemplateSchema BuildTemplate(const Value& root, const Value* components, const SchemaOptions& options) {
   TemplateSchema result;
   rapidjson::Document& out = result.schema;
@@ -436,6 +466,7 @@ TemplateSchema BuildTemplate(const Value& root, const Value* components, const S
     AddStr(out, "type", "object", a);
     Add(out, "x-kubernetes-preserve-unknown-fields", Value(true), a);
   }
+  DropRequired(out, nullptr);
   Value& props = json::EnsureObject(out, "properties", a);
   Value metadata = s.Metadata(nullptr);
   json::Set(props, "metadata", metadata, a);

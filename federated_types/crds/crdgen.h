@@ -6,7 +6,9 @@
 // The template schema is the target's schema made structural (valid in a CRD): `$ref`s
 // inlined, `allOf` wrappers merged, int-or-string and free-form fields mapped to the
 // x-kubernetes extensions, defaults, CEL rules and unsupported keywords dropped, and the
-// object metadata reduced to `x-kubernetes-preserve-unknown-fields`. Recursive schemas and
+// object metadata reduced to `x-kubernetes-preserve-unknown-fields`. Nothing in a template is
+// required (except the keys of list-type map lists): a field the template leaves out may come
+// from a cluster's override, and the member clusters validate what kfed creates. Recursive schemas and
 // huge ones never crash or explode it: a cycle, the depth limit or the size budget turns the
 // field where it happens into `x-kubernetes-preserve-unknown-fields: true` (accept anything).
 //

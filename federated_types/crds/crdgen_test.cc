@@ -101,7 +101,7 @@ TEST(CrdgenTest, RefsAreInlinedAndDefaultsDropped) {
   // The referencing field's description wins; the referenced type's is not repeated.
   EXPECT_EQ(json::Serialize(*json::FindPath(*spec, {"properties", "part"})),
             R"({"description":"Own words.","type":"object","properties":{"name":{"type":"string","maxLength":63,)"
-            R"("pattern":"^[a-z]+$"}},"required":["name"]})");
+            R"("pattern":"^[a-z]+$"}}})");
   EXPECT_EQ(json::GetString(*json::FindPath(*spec, {"properties", "parts", "items"}), "type"), "object");
   // Status is not templated, metadata is kept as given, the root requires nothing.
   EXPECT_EQ(json::FindPath(t.schema, {"properties", "status"}), nullptr);
@@ -224,6 +224,9 @@ TEST(CrdgenTest, ListMapKeysMustBeRequired) {
   EXPECT_EQ(json::Find(props["ports"], "x-kubernetes-list-map-keys"), nullptr);
   EXPECT_EQ(json::GetString(props["named"], "x-kubernetes-list-type"), "map");
   EXPECT_EQ(json::Serialize(props["named"]["x-kubernetes-list-map-keys"]), R"(["containerPort"])");
+  // Templates require nothing but list-map keys.
+  EXPECT_EQ(json::Serialize(props["named"]["items"]["required"]), R"(["containerPort"])");
+  EXPECT_EQ(json::Find(props["ports"]["items"], "required"), nullptr);
 }
 
 TEST(CrdgenTest, RealDefaultTypesAreStructuralAndRetainReplicasOnlyForScalableOnes) {
