@@ -42,6 +42,14 @@ void AddStr(Value& object, absl::string_view key, absl::string_view value, Alloc
 
 Value Copy(const Value& v, Alloc& a) { return Value(v, a); }
 
+// Removes object[key] keeping the other members in order (json::Remove moves the last
+// member into the gap, which would shuffle the generated YAML).
+void EraseKey(Value& object, absl::string_view key) {
+  if (!object.IsObject()) return;
+  auto it = object.FindMember(rapidjson::StringRef(key.data(), key.size()));
+  if (it != object.MemberEnd()) object.EraseMember(it);
+}
+
 bool IsTrue(const Value* v) { return v != nullptr && v->IsBool() && v->GetBool(); }
 
 absl::string_view View(const Value& v) { return absl::string_view(v.GetString(), v.GetStringLength()); }
@@ -163,7 +171,7 @@ class Structuralizer {
       // A reference to a reference or to a composition: materialize the overlay on a copy.
       rapidjson::Document& merged = Scratch();
       merged.CopyFrom(*target, merged.GetAllocator());
-      json::Remove(merged, "description");
+      EraseKey(merged, "description");
       for (const auto& m : overlay.GetObject()) {
         absl::string_view key = View(m.name);
         if (key == "$ref" || key == "allOf" || key == "default") continue;
@@ -422,7 +430,7 @@ void DropRequired(Value& schema, const Value* keep) {
   if (!schema.IsObject()) return;
   if (Value* required = json::FindMutable(schema, "required"); required != nullptr && required->IsArray()) {
     if (keep == nullptr) {
-      json::Remove(schema, "required");
+      EraseKey(schema, "required");
     } else {
       Value& r = *required;
       for (rapidjson::SizeType i = r.Size(); i > 0; --i) {
@@ -430,7 +438,7 @@ void DropRequired(Value& schema, const Value* keep) {
         for (const auto& k : keep->GetArray()) is_key |= k == r[i - 1];
         if (!is_key) r.Erase(r.Begin() + (i - 1));
       }
-      if (r.Empty()) json::Remove(schema, "required");
+      if (r.Empty()) EraseKey(schema, "required");
     }
   }
   if (Value* props = json::FindMutable(schema, "properties"); props != nullptr && props->IsObject()) {
@@ -452,9 +460,9 @@ TemplateSchema BuildTemplate(const Value& root, const Value* components, const S
   rapidjson::Document& out = result.schema;
   rapidjson::Document trimmed;
   trimmed.CopyFrom(root, trimmed.GetAllocator());
-  if (Value* props = json::FindMutable(trimmed, "properties")) json::Remove(*props, "status");
-  json::Remove(trimmed, "required");
-  json::Remove(trimmed, "x-kubernetes-validations");
+  if (Value* props = json::FindMutable(trimmed, "properties")) EraseKey(*props, "status");
+  EraseKey(trimmed, "required");
+  EraseKey(trimmed, "x-kubernetes-validations");
   Structuralizer s(components, options, out.GetAllocator());
   Value converted = s.Convert(trimmed, /*depth=*/0);
   out.SetObject();
@@ -482,7 +490,7 @@ TemplateSchema BuildTemplate(const Value& root, const Value* components, const S
   // EnsureObject appends, so move the flag last if present.
   if (Value* puf = json::FindMutable(out, "x-kubernetes-preserve-unknown-fields")) {
     Value flag = std::move(*puf);
-    json::Remove(out, "x-kubernetes-preserve-unknown-fields");
+    EraseKey(out, "x-kubernetes-preserve-unknown-fields");
     Add(out, "x-kubernetes-preserve-unknown-fields", std::move(flag), a);
   }
   result.stats = s.stats();
@@ -786,7 +794,7 @@ rapidjson::Document FederatedCrd(const TargetType& target, const rapidjson::Valu
   std::string template_description =
       absl::StrCat("The ", target.kind, " to create in each selected cluster: the ", target.kind,
                    " schema with metadata kept as given.");
-  json::Remove(template_copy, "description");
+  EraseKey(template_copy, "description");
   Value described(rapidjson::kObjectType);
   AddStr(described, "description", template_description, a);
   for (auto& m : template_copy.GetObject()) described.AddMember(m.name, m.value, a);

@@ -275,6 +275,26 @@ TEST(CrdgenTest, RealDefaultTypesAreStructuralAndRetainReplicasOnlyForScalableOn
   EXPECT_EQ(json::FindPath(*containers, {"items", "properties", "ports", "x-kubernetes-list-type"}), nullptr);
 }
 
+TEST(CrdgenTest, RealRecursiveSchemaJsonSchemaProps) {
+  // CustomResourceDefinition holds JSONSchemaProps, which holds itself: the schema that made
+  // `kubefedctl enable` overflow its stack.
+  rapidjson::Document openapi = ReadOpenApi("apis_apiextensions.k8s.io_v1.json");
+  TargetType crd{"apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, {"crd"}};
+  auto t = TemplateSchemaFromOpenApi(openapi, crd);
+  ASSERT_TRUE(t.ok()) << t.status();
+  ExpectStructural(t->schema);
+  EXPECT_GT(t->stats.cycles, 0u);
+  EXPECT_EQ(t->stats.depth_cuts + t->stats.budget_cuts + t->stats.unresolved_refs, 0u);
+  const Value* props = json::FindPath(
+      t->schema, {"properties", "spec", "properties", "versions", "items", "properties", "schema", "properties",
+                  "openAPIV3Schema", "properties"});
+  ASSERT_NE(props, nullptr);
+  EXPECT_EQ(json::GetString((*props)["type"], "type"), "string");
+  // One level down the recursion is cut: any schema is accepted there.
+  EXPECT_TRUE((*props)["properties"]["additionalProperties"]["x-kubernetes-preserve-unknown-fields"].GetBool());
+  EXPECT_TRUE((*props)["items"]["x-kubernetes-preserve-unknown-fields"].GetBool());
+}
+
 TEST(CrdgenTest, MissingKindIsAnError) {
   rapidjson::Document apps = ReadOpenApi("apis_apps_v1.json");
   auto t = TemplateSchemaFromOpenApi(apps, {"apps", "v1", "Widget", "widgets", true, {}});

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
+#include "base/json.h"
 #include "e2e/cluster_env.h"
 #include "federated_types/crds/crdgen.h"
 
@@ -518,6 +521,53 @@ status:
                               "jsonpath={.status.clusterVersions[*].version}"});
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(*read, "gen:1 rv:42");
+}
+
+TEST_F(CrdsE2eTest, FederatedTypeFromRecursiveSchemaInstalls) {
+  // CustomResourceDefinition embeds the recursive JSONSchemaProps; the generator cuts the
+  // recursion, and the apiserver takes the result and keeps deep fields (no pruning).
+  std::ifstream in("federated_types/crds/testdata/openapi/apis_apiextensions.k8s.io_v1.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto openapi = json::Parse(text.str());
+  ASSERT_TRUE(openapi.ok()) << openapi.status();
+  TargetType crd{"apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, {"crd"}};
+  auto yaml = GenerateYaml(*openapi, crd);
+  ASSERT_TRUE(yaml.ok()) << yaml.status();
+  ASSERT_EQ(Apply({"-n", ns_, "-f", "-"}, *yaml), "");
+  ASSERT_TRUE(Kubectl(kHost, {"wait", "--for=condition=Established", "--timeout=60s",
+                              "crd/federatedcustomresourcedefinitions.types.kubefed.io"})
+                  .ok());
+  ASSERT_EQ(ApplyManifest(R"(apiVersion: types.kubefed.io/v1beta1
+kind: FederatedCustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  placement: {clusters: [{name: member1}]}
+  template:
+    spec:
+      group: example.com
+      names: {kind: Widget, plural: widgets}
+      scope: Namespaced
+      versions:
+      - name: v1
+        served: true
+        storage: true
+        schema:
+          openAPIV3Schema:
+            type: object
+            properties:
+              spec:
+                type: object
+                properties:
+                  size: {type: integer, minimum: 1}
+)"),
+            "");
+  auto deep = Kubectl(kHost, {"get", "fcrd", "widgets.example.com", "-o",
+                              "jsonpath={.spec.template.spec.versions[0].schema.openAPIV3Schema.properties.spec"
+                              ".properties.size.minimum}"});
+  ASSERT_TRUE(deep.ok()) << deep.status();
+  EXPECT_EQ(*deep, "1");
+  (void)Kubectl(kHost, {"delete", "fcrd", "widgets.example.com", "--wait=false"});
 }
 
 }  // namespace
