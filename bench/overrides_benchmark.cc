@@ -2,9 +2,9 @@
 // sync controller does per member cluster after rendering.
 //
 //   bazel run -c opt //bench:overrides_benchmark
-#include <string>
-
 #include <benchmark/benchmark.h>
+
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
@@ -26,7 +26,8 @@ std::string DeploymentJson() {
     "name": "web", "image": "registry.example.com/shop/web:1.25.3",
     "args": ["--port=8080", "--log-level=info"],
     "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
-    "env": [)", env, R"(],
+    "env": [)",
+                                       env, R"(],
     "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
     "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 5},
     "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "failureThreshold": 3},
@@ -44,7 +45,8 @@ std::string DeploymentJson() {
       "metadata": {"labels": {"app": "web", "team": "storefront"},
         "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "8080"}},
       "spec": {"serviceAccountName": "web", "terminationGracePeriodSeconds": 30,
-        "containers": [)", container, ",", container, R"(],
+        "containers": [)",
+                      container, ",", container, R"(],
         "volumes": [{"name": "config", "configMap": {"name": "web-config"}}]}}}})");
 }
 

@@ -93,8 +93,7 @@ class UndoLog {
         Entry{Kind::kArrayInsert, path, index, rapidjson::Value(), rapidjson::Value()});
   }
   // The element at `index` of the array holding `path` was erased.
-  void RecordArrayErase(const JsonPointer* path, rapidjson::SizeType index,
-                        rapidjson::Value old) {
+  void RecordArrayErase(const JsonPointer* path, rapidjson::SizeType index, rapidjson::Value old) {
     entries_.push_back(Entry{Kind::kArrayErase, path, index, rapidjson::Value(), std::move(old)});
   }
   // The whole document was replaced.
@@ -194,8 +193,7 @@ absl::Status Add(const JsonPointer& path, rapidjson::Value value, rapidjson::Doc
     if (token != "-") {
       ASSIGN_OR_RETURN(std::size_t parsed, ParseArrayIndex(token));
       if (parsed > parent->Size()) {
-        return absl::InvalidArgumentError(absl::StrCat("array index ", parsed,
-                                                       " out of range at ",
+        return absl::InvalidArgumentError(absl::StrCat("array index ", parsed, " out of range at ",
                                                        path.Parent().ToString(), " (size ",
                                                        parent->Size(), ")"));
       }
@@ -239,8 +237,8 @@ absl::Status Remove(const JsonPointer& path, rapidjson::Document* doc, UndoLog* 
 }
 
 // RFC 6902 section 4.3, plus the KubeFed-compatible option.
-absl::Status Replace(const JsonPointer& path, rapidjson::Value value,
-                     const PatchOptions& options, rapidjson::Document* doc, UndoLog* log) {
+absl::Status Replace(const JsonPointer& path, rapidjson::Value value, const PatchOptions& options,
+                     rapidjson::Document* doc, UndoLog* log) {
   if (path.IsRoot()) {
     SetRoot(std::move(value), doc, log);
     return absl::OkStatus();
@@ -297,8 +295,7 @@ absl::Status ApplyOne(const PatchOperation& operation, const PatchOptions& optio
     }
     case PatchOp::kTest: {
       rapidjson::Value null_value;
-      return Test(operation.path, operation.value == nullptr ? null_value : *operation.value,
-                  *doc);
+      return Test(operation.path, operation.value == nullptr ? null_value : *operation.value, *doc);
     }
   }
   return absl::InternalError("unknown patch operation");
@@ -311,8 +308,8 @@ absl::StatusOr<PatchOp> ParseOpName(absl::string_view name) {
   if (name == "move") return PatchOp::kMove;
   if (name == "copy") return PatchOp::kCopy;
   if (name == "test") return PatchOp::kTest;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown op \"", name, "\" (want add, remove, replace, move, copy or test)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown op \"", name, "\" (want add, remove, replace, move, copy or test)"));
 }
 
 absl::string_view StringOf(const rapidjson::Value& value) {
@@ -391,8 +388,8 @@ absl::StatusOr<std::vector<PatchOperation>> ParseJsonPatch(const rapidjson::Valu
     for (auto a = item.MemberBegin(); a != item.MemberEnd(); ++a) {
       for (auto b = a + 1; b != item.MemberEnd(); ++b) {
         if (a->name == b->name) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              where, ": member \"", StringOf(a->name), "\" appears more than once"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": member \"", StringOf(a->name), "\" appears more than once"));
         }
       }
     }
@@ -407,18 +404,20 @@ absl::StatusOr<std::vector<PatchOperation>> ParseJsonPatch(const rapidjson::Valu
     operation.op = *kind;
     const rapidjson::Value* path = json::Find(item, "path");
     if (path == nullptr || !path->IsString()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, " (", StringOf(*op), "): ", path == nullptr ? "missing \"path\"" : "\"path\" must be a string"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " (", StringOf(*op),
+                       "): ", path == nullptr ? "missing \"path\"" : "\"path\" must be a string"));
     }
     absl::StatusOr<JsonPointer> pointer = JsonPointer::Parse(StringOf(*path));
-    if (!pointer.ok()) return Annotate(pointer.status(), absl::StrCat(where, " (", StringOf(*op), ")"));
+    if (!pointer.ok())
+      return Annotate(pointer.status(), absl::StrCat(where, " (", StringOf(*op), ")"));
     operation.path = *std::move(pointer);
     if (operation.op == PatchOp::kMove || operation.op == PatchOp::kCopy) {
       const rapidjson::Value* from = json::Find(item, "from");
       if (from == nullptr || !from->IsString()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, " (", StringOf(*op), " ", StringOf(*path), "): ",
-                         from == nullptr ? "missing \"from\"" : "\"from\" must be a string"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, " (", StringOf(*op), " ", StringOf(*path),
+            "): ", from == nullptr ? "missing \"from\"" : "\"from\" must be a string"));
       }
       absl::StatusOr<JsonPointer> from_pointer = JsonPointer::Parse(StringOf(*from));
       if (!from_pointer.ok()) {

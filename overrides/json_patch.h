@@ -30,7 +30,7 @@ absl::string_view PatchOpName(PatchOp op);
 struct PatchOperation {
   PatchOp op = PatchOp::kReplace;
   JsonPointer path;
-  JsonPointer from;                          // move and copy only
+  JsonPointer from;                         // move and copy only
   const rapidjson::Value* value = nullptr;  // add, replace and test only
 
   // "replace /spec/replicas", "move /a from /b", `add ""` (the whole document).

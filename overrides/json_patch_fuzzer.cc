@@ -11,7 +11,8 @@
 //
 //   bazel build --config=clang //overrides:json_patch_fuzzer
 //   UBSAN_OPTIONS=suppressions=overrides/testdata/ubsan.supp \
-//   bazel-bin/overrides/json_patch_fuzzer -max_len=4096 /tmp/fuzz_work overrides/testdata/fuzz_corpus
+//   bazel-bin/overrides/json_patch_fuzzer -max_len=4096 /tmp/fuzz_work
+//   overrides/testdata/fuzz_corpus
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>

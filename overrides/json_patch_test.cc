@@ -1,9 +1,9 @@
 #include "overrides/json_patch.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "base/json.h"
 
@@ -73,8 +73,8 @@ TEST(JsonPatchTest, Rfc6902AppendixA) {
        R"([{"op":"add","path":"/child","value":{"grandchild":{}}}])",
        R"({"foo":"bar","child":{"grandchild":{}}})", ""},
       {"A.11 ignoring unrecognized elements", R"({"foo":"bar"})",
-       R"([{"op":"add","path":"/baz","value":"qux","xyz":123}])",
-       R"({"foo":"bar","baz":"qux"})", ""},
+       R"([{"op":"add","path":"/baz","value":"qux","xyz":123}])", R"({"foo":"bar","baz":"qux"})",
+       ""},
       {"A.12 adding to a nonexistent target", R"({"foo":"bar"})",
        R"([{"op":"add","path":"/baz/bat","value":"qux"}])", "",
        "operation 0 (add /baz/bat): path not found: /baz does not exist"},
@@ -106,16 +106,15 @@ TEST(JsonPatchTest, AddRules) {
        "operation 0 (add /a/3): array index 3 out of range at /a (size 2)"},
       {"add with a leading zero", R"({"a":[1,2]})", R"([{"op":"add","path":"/a/01","value":3}])",
        "", R"(operation 0 (add /a/01): invalid array index "01": leading zeros are not allowed)"},
-      {"add with a negative index", R"({"a":[1,2]})",
-       R"([{"op":"add","path":"/a/-1","value":3}])", "",
-       R"(operation 0 (add /a/-1): invalid array index "-1": must be a non-negative integer)"},
+      {"add with a negative index", R"({"a":[1,2]})", R"([{"op":"add","path":"/a/-1","value":3}])",
+       "", R"(operation 0 (add /a/-1): invalid array index "-1": must be a non-negative integer)"},
       {"add the whole document", R"({"a":1})", R"([{"op":"add","path":"","value":[1]}])", "[1]",
        ""},
       {"add into a scalar", R"({"a":1})", R"([{"op":"add","path":"/a/b","value":2}])", "",
        "operation 0 (add /a/b): cannot add to /a: it is a number, not an object or array"},
       {"add an empty key", R"({})", R"([{"op":"add","path":"/","value":1}])", R"({"":1})", ""},
-      {"add a null value", R"({})", R"([{"op":"add","path":"/a","value":null}])",
-       R"({"a":null})", ""},
+      {"add a null value", R"({})", R"([{"op":"add","path":"/a","value":null}])", R"({"a":null})",
+       ""},
       {"add with an escaped key", R"({"labels":{}})",
        R"([{"op":"add","path":"/labels/kubefed.io~1managed","value":"true"}])",
        R"({"labels":{"kubefed.io/managed":"true"}})", ""},
@@ -137,8 +136,8 @@ TEST(JsonPatchTest, RemoveReplaceRules) {
        "operation 0 (replace /spec/replicas): path not found"},
       {"replace with -", R"({"a":[1]})", R"([{"op":"replace","path":"/a/-","value":2}])", "",
        R"(operation 0 (replace /a/-): "-" refers to the (nonexistent) element after the last in /a)"},
-      {"replace out of range", R"({"a":[1]})", R"([{"op":"replace","path":"/a/1","value":2}])",
-       "", "operation 0 (replace /a/1): array index 1 out of range at /a (size 1)"},
+      {"replace out of range", R"({"a":[1]})", R"([{"op":"replace","path":"/a/1","value":2}])", "",
+       "operation 0 (replace /a/1): array index 1 out of range at /a (size 1)"},
       {"replace with a leading zero", R"({"a":[1]})",
        R"([{"op":"replace","path":"/a/00","value":2}])", "",
        R"(operation 0 (replace /a/00): invalid array index "00": leading zeros are not allowed)"},
@@ -156,14 +155,14 @@ TEST(JsonPatchTest, MoveCopyTestRules) {
       {"move into its own child", R"({"a":{"b":1}})",
        R"([{"op":"move","from":"/a","path":"/a/b/c"}])", "",
        "operation 0 (move /a/b/c from /a): cannot move /a into its own child"},
-      {"move from a missing path", R"({"a":1})", R"([{"op":"move","from":"/b","path":"/c"}])",
-       "", "operation 0 (move /c from /b): from: path not found"},
-      {"move to a missing parent", R"({"a":1})", R"([{"op":"move","from":"/a","path":"/x/y"}])",
-       "", "operation 0 (move /x/y from /a): path not found: /x does not exist"},
+      {"move from a missing path", R"({"a":1})", R"([{"op":"move","from":"/b","path":"/c"}])", "",
+       "operation 0 (move /c from /b): from: path not found"},
+      {"move to a missing parent", R"({"a":1})", R"([{"op":"move","from":"/a","path":"/x/y"}])", "",
+       "operation 0 (move /x/y from /a): path not found: /x does not exist"},
       {"move to a sibling with a shared prefix", R"({"a":1,"ab":{}})",
        R"([{"op":"move","from":"/a","path":"/ab/a"}])", R"({"ab":{"a":1}})", ""},
-      {"move replaces the target", R"({"a":1,"b":2})",
-       R"([{"op":"move","from":"/a","path":"/b"}])", R"({"b":1})", ""},
+      {"move replaces the target", R"({"a":1,"b":2})", R"([{"op":"move","from":"/a","path":"/b"}])",
+       R"({"b":1})", ""},
       {"copy", R"({"a":{"x":[1]}})", R"([{"op":"copy","from":"/a","path":"/b"}])",
        R"({"a":{"x":[1]},"b":{"x":[1]}})", ""},
       {"copy into an array", R"({"a":[1,2]})", R"([{"op":"copy","from":"/a/0","path":"/a/-"}])",
@@ -177,11 +176,10 @@ TEST(JsonPatchTest, MoveCopyTestRules) {
        R"({"a":1})", ""},
       {"test objects regardless of order", R"({"a":{"x":1,"y":2}})",
        R"([{"op":"test","path":"/a","value":{"y":2,"x":1}}])", R"({"a":{"x":1,"y":2}})", ""},
-      {"test arrays in order", R"({"a":[1,2]})", R"([{"op":"test","path":"/a","value":[2,1]}])",
-       "", "operation 0 (test /a): test failed: found [1,2], expected [2,1]"},
-      {"test null against a missing member", R"({})",
-       R"([{"op":"test","path":"/a","value":null}])", "",
-       "operation 0 (test /a): path not found"},
+      {"test arrays in order", R"({"a":[1,2]})", R"([{"op":"test","path":"/a","value":[2,1]}])", "",
+       "operation 0 (test /a): test failed: found [1,2], expected [2,1]"},
+      {"test null against a missing member", R"({})", R"([{"op":"test","path":"/a","value":null}])",
+       "", "operation 0 (test /a): path not found"},
       {"test the whole document", R"({"a":1})", R"([{"op":"test","path":"","value":{"a":1}}])",
        R"({"a":1})", ""},
   });
@@ -256,9 +254,12 @@ TEST(JsonPatchTest, AtomicOnLateFailure) {
 
 TEST(JsonPatchTest, KeepsMemberOrder) {
   rapidjson::Document doc = MustParse(R"({"a":1,"b":2,"c":3})");
-  ASSERT_TRUE(ApplyJsonPatch(MustParse(R"([{"op":"remove","path":"/a"},{"op":"replace","path":"/c","value":4},{"op":"add","path":"/d","value":5}])"),
-                             &doc)
-                  .ok());
+  ASSERT_TRUE(
+      ApplyJsonPatch(
+          MustParse(
+              R"([{"op":"remove","path":"/a"},{"op":"replace","path":"/c","value":4},{"op":"add","path":"/d","value":5}])"),
+          &doc)
+          .ok());
   EXPECT_EQ(json::Serialize(doc), R"({"b":2,"c":4,"d":5})");
 }
 
@@ -297,7 +298,8 @@ TEST(JsonPatchTest, DescribeOperations) {
 TEST(JsonPatchTest, ValuesOutliveThePatch) {
   rapidjson::Document doc = MustParse(R"({"a":[]})");
   {
-    rapidjson::Document patch = MustParse(R"([{"op":"add","path":"/a/-","value":{"k":"a long string value, not inlined"}}])");
+    rapidjson::Document patch = MustParse(
+        R"([{"op":"add","path":"/a/-","value":{"k":"a long string value, not inlined"}}])");
     ASSERT_TRUE(ApplyJsonPatch(patch, &doc).ok());
   }
   EXPECT_EQ(json::Serialize(doc), R"({"a":[{"k":"a long string value, not inlined"}]})");
@@ -346,7 +348,8 @@ TEST(MergePatchTest, Rfc7386Examples) {
 TEST(MergePatchTest, KeepsOrderAndCopiesValues) {
   rapidjson::Document doc = MustParse(R"({"a":1,"b":{"x":1},"c":3})");
   {
-    rapidjson::Document patch = MustParse(R"({"b":{"y":"a string long enough to be heap allocated"},"a":null,"d":4})");
+    rapidjson::Document patch =
+        MustParse(R"({"b":{"y":"a string long enough to be heap allocated"},"a":null,"d":4})");
     ASSERT_TRUE(ApplyMergePatch(patch, &doc).ok());
   }
   EXPECT_EQ(json::Serialize(doc),

@@ -3,8 +3,8 @@
 #include <limits>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 
 namespace kfed::overrides {
 namespace {
@@ -42,8 +42,7 @@ std::string PrefixText(const std::vector<std::string>& tokens, std::size_t count
 // One step of resolution shared by the const and mutable variants. `Value` is
 // rapidjson::Value or const rapidjson::Value.
 template <typename Value>
-absl::StatusOr<Value*> Step(Value* current, const std::vector<std::string>& tokens,
-                            std::size_t i) {
+absl::StatusOr<Value*> Step(Value* current, const std::vector<std::string>& tokens, std::size_t i) {
   const std::string& token = tokens[i];
   if (current->IsObject()) {
     auto it = current->FindMember(
@@ -64,8 +63,8 @@ absl::StatusOr<Value*> Step(Value* current, const std::vector<std::string>& toke
     if (!index.ok()) return index.status();
     if (*index >= current->Size()) {
       return absl::NotFoundError(absl::StrCat("array index ", *index, " out of range at ",
-                                              PrefixText(tokens, i), " (size ",
-                                              current->Size(), ")"));
+                                              PrefixText(tokens, i), " (size ", current->Size(),
+                                              ")"));
     }
     return &(*current)[static_cast<rapidjson::SizeType>(*index)];
   }
@@ -113,8 +112,8 @@ absl::StatusOr<JsonPointer> JsonPointer::Parse(absl::string_view text) {
       ++i;
       continue;
     }
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid JSON pointer \"", text, "\": \"~\" must be followed by \"0\" or \"1\""));
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON pointer \"", text,
+                                                   "\": \"~\" must be followed by \"0\" or \"1\""));
   }
   return JsonPointer(std::move(tokens));
 }
@@ -123,7 +122,9 @@ JsonPointer JsonPointer::FromTokens(std::vector<std::string> tokens) {
   return JsonPointer(std::move(tokens));
 }
 
-std::string JsonPointer::ToString() const { return tokens_.empty() ? "" : PrefixText(tokens_, tokens_.size()); }
+std::string JsonPointer::ToString() const {
+  return tokens_.empty() ? "" : PrefixText(tokens_, tokens_.size());
+}
 
 JsonPointer JsonPointer::Parent() const {
   return JsonPointer(std::vector<std::string>(tokens_.begin(), tokens_.end() - 1));
@@ -147,8 +148,8 @@ absl::StatusOr<rapidjson::Value*> JsonPointer::ResolveMutable(rapidjson::Value& 
   return ResolveTokens(&root, tokens_, tokens_.size());
 }
 
-absl::StatusOr<rapidjson::Value*> JsonPointer::ResolveParentMutable(
-    rapidjson::Value& root) const {
+absl::StatusOr<rapidjson::Value*> JsonPointer::ResolveParentMutable(rapidjson::Value& root) const {
+  if (tokens_.empty()) return absl::InvalidArgumentError("the document root has no parent");
   return ResolveTokens(&root, tokens_, tokens_.size() - 1);
 }
 

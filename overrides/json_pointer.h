@@ -51,8 +51,9 @@ class JsonPointer {
   absl::StatusOr<const rapidjson::Value*> Resolve(const rapidjson::Value& root) const;
   absl::StatusOr<rapidjson::Value*> ResolveMutable(rapidjson::Value& root) const;
 
-  // The value holding the last token (the container an add or remove works on). Requires
-  // !IsRoot(). A missing container is reported as "path not found: /a/b does not exist".
+  // The value holding the last token (the container an add or remove works on). A missing
+  // container is reported as "path not found: /a/b does not exist"; the root has none
+  // (kInvalidArgument).
   absl::StatusOr<rapidjson::Value*> ResolveParentMutable(rapidjson::Value& root) const;
 
   // Convenience: the referenced value, or nullptr when Resolve fails.

@@ -1,9 +1,9 @@
 #include "overrides/json_pointer.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "base/json.h"
 
@@ -135,6 +135,11 @@ TEST(JsonPointerTest, ResolveErrors) {
     EXPECT_EQ(JsonPointer::Parse(c.path)->Find(doc), nullptr);
   }
   EXPECT_EQ(json::Serialize(*JsonPointer::Parse("/spec/containers/1/name")->Find(doc)), "\"b\"");
+  absl::StatusOr<rapidjson::Value*> parent =
+      JsonPointer::Parse("/spec/containers/1/name")->ResolveParentMutable(doc);
+  ASSERT_TRUE(parent.ok());
+  EXPECT_EQ(json::Serialize(**parent), R"({"name":"b"})");
+  EXPECT_FALSE(JsonPointer().ResolveParentMutable(doc).ok());
 }
 
 TEST(JsonPointerTest, ParseArrayIndex) {

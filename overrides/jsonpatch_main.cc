@@ -57,8 +57,8 @@ absl::StatusOr<rapidjson::Document> ReadJson(const std::string& what, const std:
   if (!text.ok()) return text.status();
   absl::StatusOr<rapidjson::Document> doc = kfed::json::Parse(*text);
   if (!doc.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " ", path == "-" ? "(stdin)" : path, ": ", doc.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", path == "-" ? "(stdin)" : path, ": ", doc.status().message()));
   }
   return doc;
 }
@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
   }
   const std::string& input_file = patch_file.empty() ? overrides_file : patch_file;
   if (input_file == "-" && document_file == "-") {
-    return Fail(absl::InvalidArgumentError(
-        "the patch and the document cannot both come from stdin"));
+    return Fail(
+        absl::InvalidArgumentError("the patch and the document cannot both come from stdin"));
   }
 
   absl::StatusOr<rapidjson::Document> document = ReadJson("document", document_file);
@@ -136,8 +136,7 @@ int main(int argc, char** argv) {
   }
   if (!status.ok()) return Fail(status);
 
-  std::cout << (compact ? kfed::json::Serialize(*document)
-                        : kfed::json::SerializePretty(*document))
+  std::cout << (compact ? kfed::json::Serialize(*document) : kfed::json::SerializePretty(*document))
             << "\n";
   return std::cout.good() ? 0 : 1;
 }

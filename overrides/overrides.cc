@@ -82,7 +82,8 @@ absl::Status ParseOverrides(const rapidjson::Value& overrides,
       absl::string_view op_name;
       if (op != nullptr && !op->IsNull()) {
         if (!op->IsString()) {
-          return absl::InvalidArgumentError(absl::StrCat(entry_where(), ": \"op\" must be a string"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(entry_where(), ": \"op\" must be a string"));
         }
         op_name = StringOf(*op);
       }
@@ -93,12 +94,14 @@ absl::Status ParseOverrides(const rapidjson::Value& overrides,
       } else if (op_name == "remove") {
         operation.op = PatchOp::kRemove;
       } else {
-        return absl::InvalidArgumentError(absl::StrCat(
-            entry_where(), ": op \"", op_name, "\" is not supported (want add, remove or replace)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(entry_where(), ": op \"", op_name,
+                         "\" is not supported (want add, remove or replace)"));
       }
       const rapidjson::Value* path = json::Find(entry, "path");
       if (path == nullptr || !path->IsString()) {
-        return absl::InvalidArgumentError(absl::StrCat(entry_where(), ": \"path\" must be a string"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(entry_where(), ": \"path\" must be a string"));
       }
       absl::string_view path_text = StringOf(*path);
       if (IsForbiddenOverridePath(path_text)) {
@@ -109,10 +112,9 @@ absl::Status ParseOverrides(const rapidjson::Value& overrides,
       if (!pointer.ok()) return Annotate(pointer.status(), entry_where());
       auto [previous, fresh] = paths.emplace(path_text, j);
       if (!fresh) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(entry_where(), ": path \"", path_text,
-                         "\" appears more than once (first in clusterOverrides[",
-                         previous->second, "])"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            entry_where(), ": path \"", path_text,
+            "\" appears more than once (first in clusterOverrides[", previous->second, "])"));
       }
       if (!is_selected) continue;
       operation.path = *std::move(pointer);

@@ -39,7 +39,8 @@ bool IsForbiddenOverridePath(absl::string_view path);
 
 // Checks the structure and rules above for every cluster. `overrides` is the value of
 // spec.overrides; null means none. kInvalidArgument names the entry, e.g.
-//   overrides[1] for cluster "member2": clusterOverrides[0]: path "/metadata/name" may not be overridden
+//   overrides[1] for cluster "member2": clusterOverrides[0]: path "/metadata/name" may not be
+//   overridden
 absl::Status ValidateOverrides(const rapidjson::Value& overrides);
 
 // Applies the overrides for `cluster` to `object` (the rendered member object) in order,

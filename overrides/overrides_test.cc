@@ -1,9 +1,9 @@
 #include "overrides/overrides.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "base/json.h"
 
@@ -39,7 +39,8 @@ TEST(ValidateOverridesTest, Table) {
        ""},
       {"no clusterOverrides", R"([{"clusterName":"member1"}])", ""},
       {"null clusterOverrides and op", R"([{"clusterName":"a","clusterOverrides":null},
-          {"clusterName":"b","clusterOverrides":[{"op":null,"path":"/x"}]}])", ""},
+          {"clusterName":"b","clusterOverrides":[{"op":null,"path":"/x"}]}])",
+       ""},
       {"same path for different clusters",
        R"([{"clusterName":"a","clusterOverrides":[{"path":"/spec/replicas","value":1}]},
           {"clusterName":"b","clusterOverrides":[{"path":"/spec/replicas","value":2}]}])",
@@ -50,7 +51,8 @@ TEST(ValidateOverridesTest, Table) {
        R"(overrides[0]: "clusterName" must be a non-empty string)"},
       {"empty clusterName", R"([{"clusterName":""}])",
        R"(overrides[0]: "clusterName" must be a non-empty string)"},
-      {"cluster twice", R"([{"clusterName":"member1"},{"clusterName":"member2"},{"clusterName":"member1"}])",
+      {"cluster twice",
+       R"([{"clusterName":"member1"},{"clusterName":"member2"},{"clusterName":"member1"}])",
        R"(overrides[2] for cluster "member1": cluster appears more than once (first in overrides[0]))"},
       {"clusterOverrides not an array", R"([{"clusterName":"member1","clusterOverrides":{}}])",
        R"(overrides[0] for cluster "member1": "clusterOverrides" must be an array)"},
@@ -72,15 +74,18 @@ TEST(ValidateOverridesTest, Table) {
        R"([{"clusterName":"m","clusterOverrides":[{"path":"/spec/replicas","value":1},{"path":"/spec/paused","value":true},
            {"op":"add","path":"/spec/replicas","value":2}]}])",
        R"(overrides[0] for cluster "m": clusterOverrides[2]: path "/spec/replicas" appears more than once (first in clusterOverrides[0]))"},
-      {"unsupported op", R"([{"clusterName":"m","clusterOverrides":[{"op":"move","path":"/a","from":"/b"}]}])",
+      {"unsupported op",
+       R"([{"clusterName":"m","clusterOverrides":[{"op":"move","path":"/a","from":"/b"}]}])",
        R"(overrides[0] for cluster "m": clusterOverrides[0]: op "move" is not supported (want add, remove or replace))"},
       {"op not a string", R"([{"clusterName":"m","clusterOverrides":[{"op":1,"path":"/a"}]}])",
        R"(overrides[0] for cluster "m": clusterOverrides[0]: "op" must be a string)"},
       {"missing path", R"([{"clusterName":"m","clusterOverrides":[{"op":"add","value":1}]}])",
        R"(overrides[0] for cluster "m": clusterOverrides[0]: "path" must be a string)"},
-      {"invalid pointer", R"([{"clusterName":"m","clusterOverrides":[{"path":"spec/replicas","value":1}]}])",
+      {"invalid pointer",
+       R"([{"clusterName":"m","clusterOverrides":[{"path":"spec/replicas","value":1}]}])",
        R"(overrides[0] for cluster "m": clusterOverrides[0]: invalid JSON pointer "spec/replicas": must be empty or start with "/")"},
-      {"invalid escape", R"([{"clusterName":"m","clusterOverrides":[{"path":"/metadata/labels/a~b","value":1}]}])",
+      {"invalid escape",
+       R"([{"clusterName":"m","clusterOverrides":[{"path":"/metadata/labels/a~b","value":1}]}])",
        R"(overrides[0] for cluster "m": clusterOverrides[0]: invalid JSON pointer "/metadata/labels/a~b": "~" must be followed by "0" or "1")"},
   };
   for (const Case& c : cases) {
@@ -201,14 +206,14 @@ TEST(ApplyClusterOverridesTest, Table) {
 TEST(ApplyClusterOverridesTest, AtomicWhenALaterOverrideFails) {
   rapidjson::Document object = MustParse(kDeployment);
   const std::string before = json::Serialize(object);
-  absl::Status status = ApplyClusterOverrides(
-      MustParse(R"([{"clusterName":"m","clusterOverrides":[
+  absl::Status status = ApplyClusterOverrides(MustParse(R"([{"clusterName":"m","clusterOverrides":[
           {"path":"/spec/replicas","value":7},
           {"op":"add","path":"/metadata/labels/x","value":"y"},
           {"op":"remove","path":"/spec/template/spec/containers/0/command"}]}])"),
-      "m", &object);
-  EXPECT_EQ(status.message(),
-            R"(overrides[0] for cluster "m": clusterOverrides[2] (remove /spec/template/spec/containers/0/command): path not found)");
+                                              "m", &object);
+  EXPECT_EQ(
+      status.message(),
+      R"(overrides[0] for cluster "m": clusterOverrides[2] (remove /spec/template/spec/containers/0/command): path not found)");
   EXPECT_EQ(json::Serialize(object), before);
 }
 
