@@ -1,0 +1,109 @@
+#include "kube/watch.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "base/logging.h"
+#include "kube/errors.h"
+
+namespace kfed::kube {
+
+absl::Duration Backoff::Next() {
+  absl::Duration d = next_;
+  next_ = std::min(next_ * 2, max_);
+  seed_ = seed_ * 6364136223846793005ull + 1442695040888963407ull;
+  double jitter = (static_cast<double>(seed_ >> 11) / static_cast<double>(1ull << 53)) * 0.2 - 0.1;
+  return d + d * jitter;
+}
+
+bool SleepOrStop(Clock& clock, absl::Duration d, const absl::Notification* stop) {
+  if (d <= absl::ZeroDuration()) return stop == nullptr || !stop->HasBeenNotified();
+  if (&clock == &Clock::Real()) {
+    if (stop == nullptr) {
+      clock.SleepFor(d);
+      return true;
+    }
+    return !stop->WaitForNotificationWithTimeout(d);
+  }
+  absl::Time deadline = clock.Now() + d;
+  while (clock.Now() < deadline) {
+    if (stop != nullptr) {
+      if (stop->WaitForNotificationWithTimeout(absl::Milliseconds(1))) return false;
+    } else {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  }
+  return stop == nullptr || !stop->HasBeenNotified();
+}
+
+ResumingWatch::ResumingWatch(Client& client, GroupVersionResource gvr, std::string ns,
+                             ResumingWatchOptions options, Clock& clock)
+    : client_(client),
+      gvr_(std::move(gvr)),
+      ns_(std::move(ns)),
+      options_(std::move(options)),
+      clock_(clock),
+      resource_version_(options_.watch.resource_version) {}
+
+std::string ResumingWatch::resource_version() const {
+  absl::MutexLock lock(&mu_);
+  return resource_version_;
+}
+
+int ResumingWatch::connections() const {
+  absl::MutexLock lock(&mu_);
+  return connections_;
+}
+
+absl::Status ResumingWatch::Run(const WatchHandler& handler, const absl::Notification* stop) {
+  Backoff backoff(options_.initial_backoff, options_.max_backoff);
+  for (;;) {
+    if (stop != nullptr && stop->HasBeenNotified()) return absl::CancelledError("watch stopped");
+    WatchOptions o = options_.watch;
+    {
+      absl::MutexLock lock(&mu_);
+      o.resource_version = resource_version_;
+      ++connections_;
+    }
+    bool handler_stopped = false;
+    int events = 0;
+    absl::Status error_event;
+    absl::Time started = clock_.Now();
+    absl::Status s = client_.Watch(gvr_, ns_, o, [&](const WatchEvent& e) {
+      if (e.type == WatchEventType::kError) {
+        error_event = StatusFromKubeStatus(*e.object, absl::StrCat("watch ", gvr_.String()));
+        return false;
+      }
+      std::string rv = ResourceVersion(*e.object);
+      if (!rv.empty()) {
+        absl::MutexLock lock(&mu_);
+        resource_version_ = rv;
+      }
+      ++events;
+      if (e.type == WatchEventType::kBookmark) return true;
+      if (!handler(e)) {
+        handler_stopped = true;
+        return false;
+      }
+      return true;
+    }, stop);
+    if (handler_stopped) return absl::OkStatus();
+    if (!error_event.ok()) s = error_event;
+    if (kube::IsGone(s)) return s;
+    if (s.code() == absl::StatusCode::kCancelled) return s;
+    if (s.ok() && (events > 0 || clock_.Now() - started >= options_.min_watch_duration)) {
+      backoff.Reset();
+      continue;  // server-side timeout: resume at once
+    }
+    if (!s.ok() && !kube::IsRetryable(s) && s.code() != absl::StatusCode::kUnknown) {
+      return s;
+    }
+    if (events > 0) backoff.Reset();
+    absl::Duration delay = backoff.Next();
+    VLOG(1) << "watch " << gvr_.String() << " ns=" << ns_ << " ended ("
+            << (s.ok() ? "closed early" : s.ToString()) << "); reconnecting in " << delay;
+    if (!SleepOrStop(clock_, delay, stop)) return absl::CancelledError("watch stopped");
+  }
+}
+
+}  // namespace kfed::kube
