@@ -44,6 +44,18 @@ absl::StatusOr<ft::PlacementResult> Placement(const PlanRequest& request) {
   return ft::ComputePlacement(p);
 }
 
+ClusterAction ChangeOf(const ClusterState& c, Operation op) {
+  ClusterAction a;
+  a.cluster = c.name;
+  a.op = op;
+  const rapidjson::Value* metadata = json::Find(*c.live, "metadata");
+  if (metadata != nullptr) {
+    a.live_uid = json::GetString(*metadata, "uid");
+    a.live_resource_version = json::GetString(*metadata, "resourceVersion");
+  }
+  return a;
+}
+
 ClusterAction StatusOnly(const ClusterState& c, absl::string_view status, std::string message,
                          bool selected) {
   ClusterAction a;
@@ -202,10 +214,8 @@ DeletionPlan PlanDeletion(const PlanRequest& request) {
       if (!host_namespace && !plan.orphan) plan.waiting.push_back(c.name);
       continue;
     }
-    ClusterAction a;
-    a.cluster = c.name;
-    a.op = plan.orphan || host_namespace ? Operation::kRemoveManagedLabel : Operation::kDelete;
-    plan.actions.push_back(std::move(a));
+    plan.actions.push_back(ChangeOf(
+        c, plan.orphan || host_namespace ? Operation::kRemoveManagedLabel : Operation::kDelete));
   }
   return plan;
 }

@@ -63,6 +63,10 @@ struct ClusterAction {
   std::string status;
   std::string message;
   std::string version;
+  // For kDelete / kRemoveManagedLabel: the cached object's uid and resourceVersion, sent as
+  // preconditions so that exactly the (managed) object that was seen is changed.
+  std::string live_uid;
+  std::string live_resource_version;
   // Whether the cluster is in the placement (its outcome belongs in status.clusters).
   bool selected = false;
 };

@@ -1,0 +1,169 @@
+#include "controller/dispatcher.h"
+
+#include <gtest/gtest.h>
+
+#include "base/json.h"
+#include "federated_types/type_config.h"
+#include "federated_types/versions.h"
+#include "kube/client_fake.h"
+#include "kube/errors.h"
+
+namespace kfed::controller {
+namespace {
+namespace ft = ::kfed::federated_types;
+
+rapidjson::Document Parse(const std::string& text) {
+  auto doc = json::Parse(text);
+  EXPECT_TRUE(doc.ok()) << doc.status();
+  return std::move(*doc);
+}
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  DispatcherTest()
+      : fed_(Parse(R"({"metadata":{"name":"cfg","namespace":"demo"},
+                     "spec":{"template":{"data":{"a":"1"}},"placement":{"clusters":[{"name":"m1"}]}}})")) {
+    for (const ft::TypeConfig& c : ft::DefaultTypeConfigs()) {
+      if (c.name == "configmaps") type_ = c;
+    }
+    context_.federated_object = &fed_;
+    context_.type_config = &type_;
+    context_.target = kube::ConfigMapsResource();
+    context_.namespace_ = "demo";
+    context_.name = "cfg";
+  }
+  ClusterAction Create() {
+    ClusterAction a;
+    a.cluster = "m1";
+    a.op = Operation::kCreate;
+    a.selected = true;
+    a.desired = std::make_shared<const rapidjson::Document>(Parse(
+        R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","namespace":"demo",
+            "labels":{"kubefed.io/managed":"true"}},"data":{"a":"1"}})"));
+    return a;
+  }
+  kube::ObjectPtr Existing(const std::string& labels) {
+    auto created = client_.Create(
+        context_.target, "demo",
+        Parse(
+            R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","namespace":"demo","labels":)" +
+            labels + R"(},"data":{"a":"old"}})"),
+        {});
+    EXPECT_TRUE(created.ok()) << created.status();
+    return *created;
+  }
+
+  kube::FakeClient client_;
+  rapidjson::Document fed_;
+  ft::TypeConfig type_;
+  DispatchContext context_;
+};
+
+TEST_F(DispatcherTest, CreateWritesObjectAndReportsItsVersion) {
+  DispatchOutcome out = Dispatch(client_, Create(), context_);
+  EXPECT_EQ(out.status, "");
+  EXPECT_TRUE(out.wrote);
+  EXPECT_EQ(out.event_reason, "CreateInCluster");
+  auto got = client_.Get(context_.target, "demo", "cfg");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(out.version, ft::ObjectVersion(**got));
+  EXPECT_FALSE(out.version.empty());
+}
+
+TEST_F(DispatcherTest, AlreadyExistsIsAdoptedWhenAllowed) {
+  Existing("{}");
+  DispatchOutcome out = Dispatch(client_, Create(), context_);
+  EXPECT_EQ(out.status, "");
+  EXPECT_EQ(out.event_reason, "UpdateInCluster");
+  auto got = client_.Get(context_.target, "demo", "cfg");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(json::GetString((**got)["data"], "a"), "1");
+  EXPECT_EQ(json::GetString((**got)["metadata"]["labels"], "kubefed.io/managed"), "true");
+}
+
+TEST_F(DispatcherTest, AlreadyExistsIsReportedWhenAdoptionDisabled) {
+  Existing("{}");
+  context_.adopt_resources = false;
+  DispatchOutcome out = Dispatch(client_, Create(), context_);
+  EXPECT_EQ(out.status, "AlreadyExists");
+  EXPECT_EQ(out.message, "demo/cfg already exists in the cluster and adoptResources is Disabled");
+  EXPECT_EQ(json::GetString((**client_.Get(context_.target, "demo", "cfg"))["data"], "a"), "old");
+}
+
+TEST_F(DispatcherTest, ExplicitlyUnmanagedExistingObjectIsNotAdopted) {
+  Existing(R"({"kubefed.io/managed":"false"})");
+  DispatchOutcome out = Dispatch(client_, Create(), context_);
+  EXPECT_EQ(out.status, "ManagedLabelFalse");
+  EXPECT_EQ(json::GetString((**client_.Get(context_.target, "demo", "cfg"))["data"], "a"), "old");
+}
+
+TEST_F(DispatcherTest, CreationFailureCarriesTheMemberError) {
+  client_.InjectError(
+      "create", "",
+      absl::PermissionDeniedError("configmaps is forbidden: User \"x\" cannot create"));
+  DispatchOutcome out = Dispatch(client_, Create(), context_);
+  EXPECT_EQ(out.status, "CreationFailed");
+  EXPECT_EQ(out.message, "creating demo/cfg: configmaps is forbidden: User \"x\" cannot create");
+  EXPECT_EQ(out.event_reason, "CreateInClusterFailed");
+  EXPECT_TRUE(out.event_warning);
+}
+
+TEST_F(DispatcherTest, DeleteUsesPreconditionsSoAReplacementSurvives) {
+  kube::ObjectPtr seen = Existing(R"({"kubefed.io/managed":"true"})");
+  ClusterAction del;
+  del.cluster = "m1";
+  del.op = Operation::kDelete;
+  del.live_uid = json::GetString((*seen)["metadata"], "uid");
+  del.live_resource_version = json::GetString((*seen)["metadata"], "resourceVersion");
+  // Someone replaces the object (unlabelled) after the cache saw it.
+  ASSERT_TRUE(client_.Delete(context_.target, "demo", "cfg", {}).ok());
+  Existing("{}");
+  DispatchOutcome out = Dispatch(client_, del, context_);
+  EXPECT_EQ(out.status, "DeletionFailed");
+  EXPECT_TRUE(client_.Get(context_.target, "demo", "cfg").ok())
+      << "the unmanaged replacement was deleted";
+}
+
+TEST_F(DispatcherTest, DeleteOfManagedObjectAndOfMissingObject) {
+  kube::ObjectPtr seen = Existing(R"({"kubefed.io/managed":"true"})");
+  ClusterAction del;
+  del.op = Operation::kDelete;
+  del.live_uid = json::GetString((*seen)["metadata"], "uid");
+  DispatchOutcome out = Dispatch(client_, del, context_);
+  EXPECT_EQ(out.status, "");
+  EXPECT_EQ(out.event_reason, "DeleteInCluster");
+  EXPECT_TRUE(kube::IsNotFound(client_.Get(context_.target, "demo", "cfg").status()));
+  EXPECT_EQ(Dispatch(client_, del, context_).status, "");  // already gone is fine
+}
+
+TEST_F(DispatcherTest, RemoveManagedLabelKeepsTheObject) {
+  kube::ObjectPtr seen = Existing(R"({"kubefed.io/managed":"true","app":"x"})");
+  ClusterAction unlabel;
+  unlabel.op = Operation::kRemoveManagedLabel;
+  unlabel.live_resource_version = json::GetString((*seen)["metadata"], "resourceVersion");
+  DispatchOutcome out = Dispatch(client_, unlabel, context_);
+  EXPECT_EQ(out.status, "");
+  auto got = client_.Get(context_.target, "demo", "cfg");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(json::Serialize((**got)["metadata"]["labels"]), R"({"app":"x"})");
+}
+
+TEST(DeleteOptionsTest, ParsesAnnotation) {
+  auto fed = *json::Parse(R"({"metadata":{"annotations":{"kubefed.io/deleteoption":
+      "{\"gracePeriodSeconds\":5,\"propagationPolicy\":\"Orphan\",\"preconditions\":{\"uid\":\"u\"}}"}}})");
+  auto options = ParseDeleteOptions(fed);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(*options->grace_period_seconds, 5);
+  EXPECT_EQ(options->propagation_policy, "Orphan");
+  EXPECT_EQ(options->precondition_uid, "u");
+  auto bad = *json::Parse(
+      R"({"metadata":{"annotations":{"kubefed.io/deleteoption":"{\"propagationPolicy\":\"Later\"}"}}})");
+  EXPECT_EQ(ParseDeleteOptions(bad).status().message(),
+            "annotation kubefed.io/deleteoption: propagationPolicy \"Later\" is not one of Orphan, "
+            "Background, "
+            "Foreground");
+  EXPECT_TRUE(ParseDeleteOptions(*json::Parse(R"({"metadata":{}})")).ok());
+}
+
+}  // namespace
+}  // namespace kfed::controller
