@@ -43,23 +43,20 @@ bool IsNullWord(absl::string_view s) {
   return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
 }
 
-bool IsTrueWord(absl::string_view s) { return s == "true" || s == "True" || s == "TRUE"; }
-bool IsFalseWord(absl::string_view s) { return s == "false" || s == "False" || s == "FALSE"; }
-
-bool AllOf(absl::string_view s, bool (*pred)(unsigned char)) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!pred(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
+// YAML 1.1 booleans, as go-yaml v2 (and so kubectl) resolves them.
+bool IsTrueWord(absl::string_view s) {
+  return s == "true" || s == "True" || s == "TRUE" || s == "y" || s == "Y" || s == "yes" || s == "Yes" ||
+         s == "YES" || s == "on" || s == "On" || s == "ON";
+}
+bool IsFalseWord(absl::string_view s) {
+  return s == "false" || s == "False" || s == "FALSE" || s == "n" || s == "N" || s == "no" || s == "No" ||
+         s == "NO" || s == "off" || s == "Off" || s == "OFF";
 }
 
 bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool IsOctal(unsigned char c) { return c >= '0' && c <= '7'; }
-bool IsHex(unsigned char c) { return absl::ascii_isxdigit(c); }
 
-// YAML 1.2 core schema float: [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
-bool IsCoreFloat(absl::string_view s) {
+// [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+bool IsDecimalFloat(absl::string_view s) {
   size_t i = 0;
   if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
   size_t int_digits = 0, frac_digits = 0;
@@ -85,47 +82,77 @@ bool IsSpecialFloat(absl::string_view s) {
   return t == ".inf" || t == ".Inf" || t == ".INF" || s == ".nan" || s == ".NaN" || s == ".NAN";
 }
 
-enum class IntForm { kNone, kDecimal, kOctal, kHex };
-
-IntForm ClassifyInt(absl::string_view s) {
-  if (absl::StartsWith(s, "0o") && AllOf(s.substr(2), IsOctal)) return IntForm::kOctal;
-  if (absl::StartsWith(s, "0x") && AllOf(s.substr(2), IsHex)) return IntForm::kHex;
-  absl::string_view digits = s;
-  if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
-  if (AllOf(digits, IsDigit)) return IntForm::kDecimal;
-  return IntForm::kNone;
+int DigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 99;
 }
 
-// Sets `out` to the number `text` denotes, preferring int64, then uint64, then double.
-bool SetNumber(absl::string_view text, IntForm form, rapidjson::Value& out) {
-  std::string s(text);
-  if (form == IntForm::kOctal || form == IntForm::kHex) {
-    errno = 0;
-    unsigned long long v = std::strtoull(s.c_str() + 2, nullptr, form == IntForm::kOctal ? 8 : 16);
-    if (errno == ERANGE) return false;
-    if (v <= static_cast<unsigned long long>(INT64_MAX)) {
-      out.SetInt64(static_cast<int64_t>(v));
-    } else {
-      out.SetUint64(v);
-    }
-    return true;
+enum class NumberKind { kNone, kInt, kFloat };
+
+// Resolves a plain scalar to a number the way go-yaml v2 does (Go's strconv.ParseInt with
+// base 0 after dropping underscores, then the decimal float form): 0x/0o/0b prefixes, a
+// leading 0 means octal (`defaultMode: 0644` is 420), ints beyond int64 become uint64, then
+// double.
+NumberKind ResolveNumber(absl::string_view text, rapidjson::Value& out) {
+  std::string s;
+  for (char c : text) {
+    if (c != '_') s.push_back(c);
   }
-  if (form == IntForm::kDecimal) {
-    int64_t i;
-    uint64_t u;
-    if (absl::SimpleAtoi(s, &i)) {
-      out.SetInt64(i);
-      return true;
-    }
-    if (absl::SimpleAtoi(s, &u)) {
-      out.SetUint64(u);
-      return true;
-    }
+  if (s.empty()) return NumberKind::kNone;
+  absl::string_view digits = s;
+  bool negative = false;
+  if (digits[0] == '-' || digits[0] == '+') {
+    negative = digits[0] == '-';
+    digits.remove_prefix(1);
   }
-  double d = std::strtod(s.c_str(), nullptr);
-  if (!std::isfinite(d)) return false;
-  out.SetDouble(d);
-  return true;
+  int base = 10;
+  if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+    base = 16;
+    digits.remove_prefix(2);
+  } else if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'o' || digits[1] == 'O')) {
+    base = 8;
+    digits.remove_prefix(2);
+  } else if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'b' || digits[1] == 'B')) {
+    base = 2;
+    digits.remove_prefix(2);
+  } else if (digits.size() > 1 && digits[0] == '0') {
+    base = 8;
+    digits.remove_prefix(1);
+  }
+  bool is_int = !digits.empty();
+  for (char c : digits) is_int = is_int && DigitValue(c) < base;
+  if (is_int) {
+    uint64_t magnitude = 0;
+    bool overflow = false;
+    for (char c : digits) {
+      uint64_t d = static_cast<uint64_t>(DigitValue(c));
+      if (magnitude > (UINT64_MAX - d) / static_cast<uint64_t>(base)) overflow = true;
+      magnitude = magnitude * static_cast<uint64_t>(base) + d;
+    }
+    if (!overflow && !negative && magnitude <= static_cast<uint64_t>(INT64_MAX)) {
+      out.SetInt64(static_cast<int64_t>(magnitude));
+      return NumberKind::kInt;
+    }
+    if (!overflow && !negative) {
+      out.SetUint64(magnitude);
+      return NumberKind::kInt;
+    }
+    if (!overflow && negative && magnitude <= static_cast<uint64_t>(INT64_MAX) + 1) {
+      out.SetInt64(magnitude == static_cast<uint64_t>(INT64_MAX) + 1 ? INT64_MIN
+                                                                     : -static_cast<int64_t>(magnitude));
+      return NumberKind::kInt;
+    }
+    // Too big for 64 bits: go-yaml falls back to a float, or keeps the text.
+  }
+  if (IsDecimalFloat(s)) {
+    double d = std::strtod(s.c_str(), nullptr);
+    if (!std::isfinite(d)) return NumberKind::kNone;
+    out.SetDouble(d);
+    return NumberKind::kFloat;
+  }
+  return NumberKind::kNone;
 }
 
 class Converter {
@@ -187,23 +214,21 @@ class Converter {
       }
       return absl::OkStatus();
     }
-    IntForm form = ClassifyInt(text);
-    bool is_float = form == IntForm::kNone && IsCoreFloat(text);
-    if (tag == kTagInt || tag == kTagFloat || (plain && (form != IntForm::kNone || is_float))) {
-      if (IsSpecialFloat(text)) {
-        return ErrorAt(node, absl::StrCat("\"", text, "\" (infinity or NaN) has no JSON form"));
-      }
-      if ((form == IntForm::kNone && !is_float) || (tag == kTagInt && form == IntForm::kNone)) {
+    if (IsSpecialFloat(text) && (plain || tag == kTagFloat)) {
+      return ErrorAt(node, absl::StrCat("\"", text, "\" (infinity or NaN) has no JSON form"));
+    }
+    if (tag == kTagInt || tag == kTagFloat || plain) {
+      NumberKind kind = ResolveNumber(text, out);
+      if (kind == NumberKind::kNone && !plain) {
         return ErrorAt(node, absl::StrCat("\"", text, "\" is not a ", tag == kTagInt ? "integer" : "number"));
       }
-      if (!SetNumber(text, form, out)) {
-        return ErrorAt(node, absl::StrCat("number \"", text, "\" is out of range"));
+      if (kind == NumberKind::kFloat && tag == kTagInt) {
+        return ErrorAt(node, absl::StrCat("\"", text, "\" is not an integer"));
       }
-      if (tag == kTagFloat && !out.IsDouble()) out.SetDouble(out.GetDouble());
-      return absl::OkStatus();
-    }
-    if (plain && IsSpecialFloat(text)) {
-      return ErrorAt(node, absl::StrCat("\"", text, "\" (infinity or NaN) has no JSON form"));
+      if (kind != NumberKind::kNone) {
+        if (tag == kTagFloat && !out.IsDouble()) out.SetDouble(out.GetDouble());
+        return absl::OkStatus();
+      }
     }
     // Any other tag (binary, custom tags): keep the text.
     out.SetString(text.data(), static_cast<rapidjson::SizeType>(text.size()), alloc_);
@@ -230,6 +255,10 @@ class Converter {
       out = "null";
     } else if (v.IsBool()) {
       out = v.GetBool() ? "true" : "false";
+    } else if (v.IsInt64()) {
+      out = absl::StrCat(v.GetInt64());
+    } else if (v.IsUint64()) {
+      out = absl::StrCat(v.GetUint64());
     } else {
       out = key.Scalar();
     }

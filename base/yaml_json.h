@@ -1,16 +1,19 @@
 // YAML <-> JSON conversion for Kubernetes manifests, over yaml-cpp and RapidJSON.
 //
-// Reading follows what kubectl (sigs.k8s.io/yaml) produces for ordinary manifests, with the
-// YAML 1.2 core schema for unquoted scalars:
+// Reading resolves scalars as kubectl does (sigs.k8s.io/yaml, i.e. go-yaml v2), so a
+// manifest means the same to kfed as to `kubectl apply`:
 //   - quoted scalars ('x', "x"), block scalars (|, >) and `!!str` are always strings;
-//   - unquoted true/True/TRUE/false/... are booleans; null/Null/NULL/~ and empty values are
-//     null; decimal, 0x and 0o integers are numbers (int64, uint64, else double); decimal
-//     floats and .inf/.nan are numbers; everything else is a string.
-//     Unlike YAML 1.1 (go-yaml v2), yes/no/on/off/y/n are strings; the writer quotes them
-//     so that either reader agrees.
+//   - unquoted null/Null/NULL/~ and empty values are null; true/false in any of the YAML 1.1
+//     spellings (True, TRUE, yes, Yes, y, on, no, n, off, ...) are booleans;
+//   - unquoted integers are Go's base-0 literals with underscores ignored: 0x/0o/0b prefixes,
+//     and a leading 0 means octal (`defaultMode: 0644` is 420, as kubectl reads it), beyond
+//     int64 they are uint64, beyond that double; decimal floats (1.5, 1e3, .5) are doubles;
+//     .inf/.nan are errors (JSON has no such numbers);
+//   - everything else (dates, 1.2.3, ...) is a string; so are unknown tags' values;
 //   - at most a million values per document (alias bombs are rejected);
 //   - mapping keys become strings (`1: x` gives {"1": "x"}); a key given twice is an error;
 //     `<<` merge keys are applied; aliases are expanded.
+// Writing quotes every string a YAML 1.1 or 1.2 reader could take for something else.
 // Object members keep document order both ways, so output is stable.
 // Errors are kInvalidArgument and name a 1-based line and column.
 #ifndef KFED_BASE_YAML_JSON_H_

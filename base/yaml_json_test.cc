@@ -35,14 +35,27 @@ TEST(ParseYamlTest, ScalarsFollowTheCoreSchema) {
       {"a: ~", R"({"a":null})"},
       {"a:", R"({"a":null})"},
       {"a: 'null'", R"({"a":"null"})"},
-      {"a: yes", R"({"a":"yes"})"},
-      {"a: on", R"({"a":"on"})"},
+      {"a: yes", R"({"a":true})"},
+      {"a: on", R"({"a":true})"},
+      {"a: N", R"({"a":false})"},
+      {"a: 'no'", R"({"a":"no"})"},
+      {"a: 0644", R"({"a":420})"},
+      {"a: 08", R"({"a":8.0})"},
+      {"a: 0b101", R"({"a":5})"},
+      {"a: -0x10", R"({"a":-16})"},
+      {"a: 1_000", R"({"a":1000})"},
+      {"a: .5", R"({"a":0.5})"},
+      {"a: -9223372036854775808", R"({"a":-9223372036854775808})"},
+      {"a: 99999999999999999999", R"({"a":100000000000000000000.0})"},
+      {"a: 0xFFFFFFFFFFFFFFFFFF", R"({"a":"0xFFFFFFFFFFFFFFFFFF"})"},
+      {"a: 2024-01-02", R"({"a":"2024-01-02"})"},
+      {"a: +", R"({"a":"+"})"},
       {"a: 1.2.3", R"({"a":"1.2.3"})"},
       {"a: !!str 42", R"({"a":"42"})"},
       {"a: !!float 1", R"({"a":1.0})"},
       {"a: |\n  x\n  y\n", R"({"a":"x\ny\n"})"},
       {"a: >-\n  x\n  y\n", R"({"a":"x y"})"},
-      {"1: x\ntrue: y", R"({"1":"x","true":"y"})"},
+      {"1: x\ny: 1\n0x10: 2", R"({"1":"x","true":1,"16":2})"},
       {"a: [1, 'b', {c: d}]", R"({"a":[1,"b",{"c":"d"}]})"},
       {"a: {}\nb: []", R"({"a":{},"b":[]})"},
       {"", "null"},
@@ -58,8 +71,8 @@ TEST(ParseYamlTest, KeepsDocumentOrder) {
 }
 
 TEST(ParseYamlTest, AnchorsAliasesAndMergeKeys) {
-  EXPECT_EQ(AsJson("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n"),
-            R"({"base":{"x":1,"y":2},"d":{"x":1,"y":3}})");
+  EXPECT_EQ(AsJson("base: &b {x: 1, w: 2}\nd:\n  <<: *b\n  w: 3\n"),
+            R"({"base":{"x":1,"w":2},"d":{"x":1,"w":3}})");
 }
 
 TEST(ParseYamlTest, ErrorsNameLineAndColumn) {
@@ -92,6 +105,12 @@ TEST(ParseYamlTest, BillionLaughsIsBounded) {
   auto doc = ParseYaml(text);
   ASSERT_FALSE(doc.ok());
   EXPECT_NE(doc.status().message().find("alias expansion"), std::string::npos) << doc.status();
+}
+
+TEST(ParseYamlTest, DeepNestingIsAnErrorNotACrash) {
+  auto doc = ParseYaml(std::string(100000, '[') + std::string(100000, ']'));
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ParseYamlStreamTest, SplitsDocumentsAndSkipsEmptyOnes) {
