@@ -45,12 +45,12 @@ bool IsNullWord(absl::string_view s) {
 
 // YAML 1.1 booleans, as go-yaml v2 (and so kubectl) resolves them.
 bool IsTrueWord(absl::string_view s) {
-  return s == "true" || s == "True" || s == "TRUE" || s == "y" || s == "Y" || s == "yes" || s == "Yes" ||
-         s == "YES" || s == "on" || s == "On" || s == "ON";
+  return s == "true" || s == "True" || s == "TRUE" || s == "y" || s == "Y" || s == "yes" ||
+         s == "Yes" || s == "YES" || s == "on" || s == "On" || s == "ON";
 }
 bool IsFalseWord(absl::string_view s) {
-  return s == "false" || s == "False" || s == "FALSE" || s == "n" || s == "N" || s == "no" || s == "No" ||
-         s == "NO" || s == "off" || s == "Off" || s == "OFF";
+  return s == "false" || s == "False" || s == "FALSE" || s == "n" || s == "N" || s == "no" ||
+         s == "No" || s == "NO" || s == "off" || s == "Off" || s == "OFF";
 }
 
 bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
@@ -140,8 +140,9 @@ NumberKind ResolveNumber(absl::string_view text, rapidjson::Value& out) {
       return NumberKind::kInt;
     }
     if (!overflow && negative && magnitude <= static_cast<uint64_t>(INT64_MAX) + 1) {
-      out.SetInt64(magnitude == static_cast<uint64_t>(INT64_MAX) + 1 ? INT64_MIN
-                                                                     : -static_cast<int64_t>(magnitude));
+      out.SetInt64(magnitude == static_cast<uint64_t>(INT64_MAX) + 1
+                       ? INT64_MIN
+                       : -static_cast<int64_t>(magnitude));
       return NumberKind::kInt;
     }
     // Too big for 64 bits: go-yaml falls back to a float, or keeps the text.
@@ -220,7 +221,8 @@ class Converter {
     if (tag == kTagInt || tag == kTagFloat || plain) {
       NumberKind kind = ResolveNumber(text, out);
       if (kind == NumberKind::kNone && !plain) {
-        return ErrorAt(node, absl::StrCat("\"", text, "\" is not a ", tag == kTagInt ? "integer" : "number"));
+        return ErrorAt(
+            node, absl::StrCat("\"", text, "\" is not a ", tag == kTagInt ? "integer" : "number"));
       }
       if (kind == NumberKind::kFloat && tag == kTagInt) {
         return ErrorAt(node, absl::StrCat("\"", text, "\" is not an integer"));
@@ -288,8 +290,9 @@ class Converter {
       rapidjson::Value v;
       if (absl::Status s = Convert(it->second, v); !s.ok()) return s;
       added.insert(key);
-      out.AddMember(rapidjson::Value(key.data(), static_cast<rapidjson::SizeType>(key.size()), alloc_),
-                    v, alloc_);
+      out.AddMember(
+          rapidjson::Value(key.data(), static_cast<rapidjson::SizeType>(key.size()), alloc_), v,
+          alloc_);
     }
     return absl::OkStatus();
   }
@@ -312,10 +315,12 @@ class Converter {
         std::string key(member.name.GetString(), member.name.GetStringLength());
         if (explicit_keys.count(key) || added.count(key)) continue;
         added.insert(key);
-        out.AddMember(rapidjson::Value(member.name, alloc_), rapidjson::Value(member.value, alloc_), alloc_);
+        out.AddMember(rapidjson::Value(member.name, alloc_), rapidjson::Value(member.value, alloc_),
+                      alloc_);
       }
     }
-    if (maps.empty()) return ErrorAt(source, "a merge key (<<) needs a mapping or a list of mappings");
+    if (maps.empty())
+      return ErrorAt(source, "a merge key (<<) needs a mapping or a list of mappings");
     return absl::OkStatus();
   }
 
@@ -335,8 +340,8 @@ absl::StatusOr<std::vector<YAML::Node>> LoadAll(absl::string_view text) {
 bool NeedsQuotes(absl::string_view s) {
   if (IsNullWord(s) || IsTrueWord(s) || IsFalseWord(s)) return true;
   static const std::set<std::string, std::less<>> kYaml11 = {
-      "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-      "on", "On", "ON", "off", "Off", "OFF", "<<", "=",
+      "y",  "Y",  "yes", "Yes", "YES", "n",   "N",   "no", "No",
+      "NO", "on", "On",  "ON",  "off", "Off", "OFF", "<<", "=",
   };
   if (kYaml11.count(s)) return true;
   // Anything that starts like a number (ints, floats, 1.1 sexagesimals, timestamps).

@@ -80,7 +80,8 @@ TEST(ParseYamlTest, ErrorsNameLineAndColumn) {
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(dup.status().message().find("line 3, column 1"), std::string::npos) << dup.status();
-  EXPECT_NE(dup.status().message().find("\"a\" already defined"), std::string::npos) << dup.status();
+  EXPECT_NE(dup.status().message().find("\"a\" already defined"), std::string::npos)
+      << dup.status();
 
   auto syntax = ParseYaml("a:\n  b: [1, 2\nc: d\n");
   ASSERT_FALSE(syntax.ok());

@@ -52,16 +52,18 @@ void EraseKey(Value& object, absl::string_view key) {
 
 bool IsTrue(const Value* v) { return v != nullptr && v->IsBool() && v->GetBool(); }
 
-absl::string_view View(const Value& v) { return absl::string_view(v.GetString(), v.GetStringLength()); }
+absl::string_view View(const Value& v) {
+  return absl::string_view(v.GetString(), v.GetStringLength());
+}
 
 // The formats apiextensions.k8s.io/v1 accepts; others (int-or-string, ...) are dropped.
 bool SupportedFormat(absl::string_view f) {
   static const std::set<std::string, std::less<>> kFormats = {
-      "bsonobjectid", "uri",     "email",    "hostname",   "ipv4",      "ipv6",     "cidr",
-      "mac",          "uuid",    "uuid3",    "uuid4",      "uuid5",     "isbn",     "isbn10",
-      "isbn13",       "creditcard", "ssn",   "hexcolor",   "rgbcolor",  "byte",     "password",
-      "date",         "duration", "datetime", "date-time", "int32",     "int64",    "float",
-      "double",
+      "bsonobjectid", "uri",    "email",    "hostname",   "ipv4",     "ipv6",
+      "cidr",         "mac",    "uuid",     "uuid3",      "uuid4",    "uuid5",
+      "isbn",         "isbn10", "isbn13",   "creditcard", "ssn",      "hexcolor",
+      "rgbcolor",     "byte",   "password", "date",       "duration", "datetime",
+      "date-time",    "int32",  "int64",    "float",      "double",
   };
   return kFormats.count(f) > 0;
 }
@@ -201,7 +203,8 @@ class Structuralizer {
           json::Set(merged, key, m.value, a);
         } else if (key == "properties" && existing->IsObject() && m.value.IsObject()) {
           for (const auto& p : m.value.GetObject()) {
-            if (json::Find(*existing, View(p.name)) == nullptr) json::Set(*existing, View(p.name), p.value, a);
+            if (json::Find(*existing, View(p.name)) == nullptr)
+              json::Set(*existing, View(p.name), p.value, a);
           }
         } else if (key == "required" && existing->IsArray() && m.value.IsArray()) {
           for (const auto& r : m.value.GetArray()) existing->PushBack(Value(r, a), a);
@@ -257,7 +260,8 @@ class Structuralizer {
       return out;
     }
     const Value* type_value = v.Get("type");
-    std::string type = type_value != nullptr && type_value->IsString() ? std::string(View(*type_value)) : "";
+    std::string type =
+        type_value != nullptr && type_value->IsString() ? std::string(View(*type_value)) : "";
     if (type.empty()) {
       const Value* alternatives = v.Get("anyOf");
       if (alternatives == nullptr) alternatives = v.Get("oneOf");
@@ -266,7 +270,8 @@ class Structuralizer {
         bool simple = true;
         for (const auto& alt : alternatives->GetArray()) {
           const Value* t = json::Find(alt, "type");
-          if (t == nullptr || !t->IsString() || json::Find(alt, "properties") || json::Find(alt, "items")) {
+          if (t == nullptr || !t->IsString() || json::Find(alt, "properties") ||
+              json::Find(alt, "items")) {
             simple = false;
             break;
           }
@@ -294,20 +299,23 @@ class Structuralizer {
         return out;
       }
     }
-    static const std::set<std::string, std::less<>> kTypes = {"object", "array",   "string",
+    static const std::set<std::string, std::less<>> kTypes = {"object",  "array",  "string",
                                                               "integer", "number", "boolean"};
     if (!kTypes.count(type)) {
       Add(out, "x-kubernetes-preserve-unknown-fields", Value(true), alloc_);
       return out;
     }
     AddStr(out, "type", type, alloc_);
-    if (const Value* f = v.Get("format"); f != nullptr && f->IsString() && SupportedFormat(View(*f))) {
+    if (const Value* f = v.Get("format");
+        f != nullptr && f->IsString() && SupportedFormat(View(*f))) {
       Add(out, "format", Copy(*f, alloc_), alloc_);
     }
     if (const Value* e = v.Get("enum"); e != nullptr && e->IsArray() && !e->Empty()) {
       bool ok = true;
       for (const auto& x : e->GetArray()) {
-        if (type == "string" ? !x.IsString() : (type == "integer" || type == "number") ? !x.IsNumber() : true) {
+        if (type == "string"                          ? !x.IsString()
+            : (type == "integer" || type == "number") ? !x.IsNumber()
+                                                      : true) {
           ok = false;
         }
       }
@@ -348,7 +356,8 @@ class Structuralizer {
       if (const Value* r = v.Get("required"); r != nullptr && r->IsArray()) {
         std::set<std::string> seen;
         for (const auto& name : r->GetArray()) {
-          if (name.IsString() && json::Find(props, View(name)) && seen.insert(std::string(View(name))).second) {
+          if (name.IsString() && json::Find(props, View(name)) &&
+              seen.insert(std::string(View(name))).second) {
             required.PushBack(Copy(name, alloc_), alloc_);
           }
         }
@@ -374,13 +383,15 @@ class Structuralizer {
     CopyIf(v, out, "minItems", &Value::IsUint64);
     CopyIf(v, out, "maxItems", &Value::IsUint64);
     const Value* items = v.Get("items");
-    Value converted = items != nullptr && items->IsObject() ? Convert(*items, depth + 1) : AnyValue(nullptr);
+    Value converted =
+        items != nullptr && items->IsObject() ? Convert(*items, depth + 1) : AnyValue(nullptr);
     const Value* list_type = v.Get("x-kubernetes-list-type");
     absl::string_view lt = list_type != nullptr && list_type->IsString() ? View(*list_type) : "";
     Value keys_out(rapidjson::kArrayType);
     if (lt == "set") {
       absl::string_view item_type = json::GetString(converted, "type");
-      if (item_type != "string" && item_type != "integer" && item_type != "number" && item_type != "boolean") {
+      if (item_type != "string" && item_type != "integer" && item_type != "number" &&
+          item_type != "boolean") {
         lt = "";
       }
     } else if (lt == "map") {
@@ -388,7 +399,8 @@ class Structuralizer {
       const Value* keys = v.Get("x-kubernetes-list-map-keys");
       const Value* props = json::Find(converted, "properties");
       const Value* required = json::Find(converted, "required");
-      bool ok = keys != nullptr && keys->IsArray() && !keys->Empty() && props != nullptr && required != nullptr;
+      bool ok = keys != nullptr && keys->IsArray() && !keys->Empty() && props != nullptr &&
+                required != nullptr;
       if (ok) {
         for (const auto& k : keys->GetArray()) {
           bool is_required = false;
@@ -428,7 +440,8 @@ class Structuralizer {
 // validate the objects kfed creates.
 void DropRequired(Value& schema, const Value* keep) {
   if (!schema.IsObject()) return;
-  if (Value* required = json::FindMutable(schema, "required"); required != nullptr && required->IsArray()) {
+  if (Value* required = json::FindMutable(schema, "required");
+      required != nullptr && required->IsArray()) {
     if (keep == nullptr) {
       EraseKey(schema, "required");
     } else {
@@ -441,10 +454,12 @@ void DropRequired(Value& schema, const Value* keep) {
       if (r.Empty()) EraseKey(schema, "required");
     }
   }
-  if (Value* props = json::FindMutable(schema, "properties"); props != nullptr && props->IsObject()) {
+  if (Value* props = json::FindMutable(schema, "properties");
+      props != nullptr && props->IsObject()) {
     for (auto& p : props->GetObject()) DropRequired(p.value, nullptr);
   }
-  if (Value* additional = json::FindMutable(schema, "additionalProperties")) DropRequired(*additional, nullptr);
+  if (Value* additional = json::FindMutable(schema, "additionalProperties"))
+    DropRequired(*additional, nullptr);
   if (Value* items = json::FindMutable(schema, "items")) {
     const Value* keys = json::GetString(schema, "x-kubernetes-list-type") == "map"
                             ? json::Find(schema, "x-kubernetes-list-map-keys")
@@ -455,7 +470,8 @@ void DropRequired(Value& schema, const Value* keep) {
 
 // The template schema of a target whose root schema is `root`: status is not templated,
 // nothing is required (but list-map keys), and metadata is kept as given.
-TemplateSchema BuildTemplate(const Value& root, const Value* components, const SchemaOptions& options) {
+TemplateSchema BuildTemplate(const Value& root, const Value* components,
+                             const SchemaOptions& options) {
   TemplateSchema result;
   rapidjson::Document& out = result.schema;
   rapidjson::Document trimmed;
@@ -501,7 +517,8 @@ bool GvkMatches(const Value& schema, const TargetType& target) {
   const Value* gvks = json::Find(schema, "x-kubernetes-group-version-kind");
   if (gvks == nullptr || !gvks->IsArray()) return false;
   for (const auto& gvk : gvks->GetArray()) {
-    if (json::GetString(gvk, "group") == target.group && json::GetString(gvk, "version") == target.version &&
+    if (json::GetString(gvk, "group") == target.group &&
+        json::GetString(gvk, "version") == target.version &&
         json::GetString(gvk, "kind") == target.kind) {
       return true;
     }
@@ -541,7 +558,8 @@ class Schema {
     for (const Prop& p : properties) Add(props, p.name, std::move(p.value), a_);
     return Object(description, std::move(props), required);
   }
-  Value Object(absl::string_view description, Value props, std::initializer_list<absl::string_view> required = {}) {
+  Value Object(absl::string_view description, Value props,
+               std::initializer_list<absl::string_view> required = {}) {
     Value v = Type("object", description);
     Add(v, "properties", std::move(props), a_);
     if (required.size() > 0) Add(v, "required", Strings(required), a_);
@@ -573,7 +591,8 @@ class Schema {
 };
 
 bool HasInt32Replicas(const Value& template_schema) {
-  const Value* replicas = json::FindPath(template_schema, {"properties", "spec", "properties", "replicas"});
+  const Value* replicas =
+      json::FindPath(template_schema, {"properties", "spec", "properties", "replicas"});
   return replicas != nullptr && json::GetString(*replicas, "type") == "integer" &&
          json::GetString(*replicas, "format") == "int32";
 }
@@ -582,16 +601,20 @@ Value PlacementSchema(Schema& s, Alloc& a) {
   Value cluster = s.Object("", {{"name", s.Type("string", "Name of a KubeFedCluster.")}}, {"name"});
   Value operator_schema = s.Type("string", "Relationship of the key to the values.");
   Add(operator_schema, "enum", s.Strings({"In", "NotIn", "Exists", "DoesNotExist"}), a);
-  Value values = s.Array("Values for In and NotIn; empty for Exists and DoesNotExist.", s.Type("string"));
-  Value expression = s.Object(
-      "", {{"key", s.Type("string", "The label key.")}, {"operator", std::move(operator_schema)}, {"values", std::move(values)}},
-      {"key", "operator"});
+  Value values =
+      s.Array("Values for In and NotIn; empty for Exists and DoesNotExist.", s.Type("string"));
+  Value expression = s.Object("",
+                              {{"key", s.Type("string", "The label key.")},
+                               {"operator", std::move(operator_schema)},
+                               {"values", std::move(values)}},
+                              {"key", "operator"});
   Value match_labels = s.Type("object", "Labels a cluster must have (all of them).");
   Add(match_labels, "additionalProperties", s.Type("string"), a);
   Value selector = s.Object(
       "Selects KubeFedClusters by label when clusters is not set: nil selects none, {} all.",
       {{"matchLabels", std::move(match_labels)},
-       {"matchExpressions", s.Array("Label requirements a cluster must meet (all of them).", std::move(expression))}});
+       {"matchExpressions",
+        s.Array("Label requirements a cluster must meet (all of them).", std::move(expression))}});
   Add(selector, "x-kubernetes-map-type", Str("atomic", a), a);
   return s.Object(
       "Where the object is propagated. A non-nil clusters list wins (an empty list selects no "
@@ -611,20 +634,24 @@ Value OverridesSchema(Schema& s, Alloc& a) {
   AddStr(value, "description", "The value for add and replace (any JSON value).", a);
   Add(value, "nullable", Value(true), a);
   Add(value, "x-kubernetes-preserve-unknown-fields", Value(true), a);
-  Value patch = s.Object("", {{"op", std::move(op)}, {"path", std::move(path)}, {"value", std::move(value)}}, {"path"});
+  Value patch =
+      s.Object("", {{"op", std::move(op)}, {"path", std::move(path)}, {"value", std::move(value)}},
+               {"path"});
   Value rules(rapidjson::kArrayType);
   rules.PushBack(s.Rule("self.path.startsWith('/')",
                         "'path ' + self.path + ' must be a JSON pointer starting with /'", true),
                  a);
   rules.PushBack(
-      s.Rule("!(self.path in ['/metadata/name', '/metadata/namespace', '/metadata/generateName', '/kind'])",
+      s.Rule("!(self.path in ['/metadata/name', '/metadata/namespace', '/metadata/generateName', "
+             "'/kind'])",
              "'path ' + self.path + ' cannot be overridden: /metadata/name, /metadata/namespace, "
              "/metadata/generateName and /kind come from the federated object'",
              true),
       a);
   Add(patch, "x-kubernetes-validations", std::move(rules), a);
 
-  Value patches = s.Array("JSON Patch operations applied in order; a path may appear once.", std::move(patch));
+  Value patches =
+      s.Array("JSON Patch operations applied in order; a path may appear once.", std::move(patch));
   Add(patches, "maxItems", Value(kMaxClusterOverrides), a);
   AddStr(patches, "x-kubernetes-list-type", "map", a);
   Add(patches, "x-kubernetes-list-map-keys", s.Strings({"path"}), a);
@@ -632,9 +659,11 @@ Value OverridesSchema(Schema& s, Alloc& a) {
   Value cluster_name = s.Type("string", "The KubeFedCluster these overrides apply to.");
   Add(cluster_name, "minLength", Value(1), a);
   Add(cluster_name, "maxLength", Value(253), a);
-  Value item = s.Object("", {{"clusterName", std::move(cluster_name)}, {"clusterOverrides", std::move(patches)}},
-                        {"clusterName"});
-  Value overrides = s.Array("Per-cluster changes to the template; a cluster may appear once.", std::move(item));
+  Value item = s.Object(
+      "", {{"clusterName", std::move(cluster_name)}, {"clusterOverrides", std::move(patches)}},
+      {"clusterName"});
+  Value overrides =
+      s.Array("Per-cluster changes to the template; a cluster may appear once.", std::move(item));
   Add(overrides, "maxItems", Value(kMaxOverrideClusters), a);
   AddStr(overrides, "x-kubernetes-list-type", "map", a);
   Add(overrides, "x-kubernetes-list-map-keys", s.Strings({"clusterName"}), a);
@@ -648,23 +677,26 @@ Value StatusSchema(Schema& s, Alloc& a) {
   AddStr(time2, "format", "date-time", a);
   Value cond_status = s.Type("string", "True, False or Unknown.");
   Add(cond_status, "enum", s.Strings({"True", "False", "Unknown"}), a);
-  Value condition = s.Object(
-      "",
-      {{"type", s.Type("string", "The condition type: Propagation.")},
-       {"status", std::move(cond_status)},
-       {"reason", s.Type("string", "Why propagation is not complete: ClusterRetrievalFailed, "
-                                   "ComputePlacementFailed, CheckClusters, NamespaceNotFederated.")},
-       {"lastUpdateTime", std::move(time1)},
-       {"lastTransitionTime", std::move(time2)}},
-      {"type", "status"});
+  Value condition =
+      s.Object("",
+               {{"type", s.Type("string", "The condition type: Propagation.")},
+                {"status", std::move(cond_status)},
+                {"reason", s.Type("string",
+                                  "Why propagation is not complete: ClusterRetrievalFailed, "
+                                  "ComputePlacementFailed, CheckClusters, NamespaceNotFederated.")},
+                {"lastUpdateTime", std::move(time1)},
+                {"lastTransitionTime", std::move(time2)}},
+               {"type", "status"});
   Value remote(rapidjson::kObjectType);
-  AddStr(remote, "description", "The status of the object in the member cluster, when collected.", a);
+  AddStr(remote, "description", "The status of the object in the member cluster, when collected.",
+         a);
   Add(remote, "x-kubernetes-preserve-unknown-fields", Value(true), a);
   Value cluster = s.Object(
       "",
       {{"name", s.Type("string", "The cluster name.")},
-       {"status", s.Type("string", "Empty when propagation to this cluster succeeded, else the reason "
-                                   "(CreationFailed, UpdateFailed, ClusterNotReady, ...).")},
+       {"status", s.Type("string",
+                         "Empty when propagation to this cluster succeeded, else the reason "
+                         "(CreationFailed, UpdateFailed, ClusterNotReady, ...).")},
        {"remoteStatus", std::move(remote)}},
       {"name"});
   Value observed = s.Type("integer", "The generation of the federated object the status is for.");
@@ -681,7 +713,9 @@ std::string FederatedKind(const TargetType& t) { return "Federated" + t.kind; }
 
 }  // namespace
 
-std::string TargetType::QualifiedName() const { return group.empty() ? plural : plural + "." + group; }
+std::string TargetType::QualifiedName() const {
+  return group.empty() ? plural : plural + "." + group;
+}
 
 std::string PluralName(absl::string_view kind) {
   std::string lower = absl::AsciiStrToLower(kind);
@@ -702,12 +736,13 @@ absl::StatusOr<TemplateSchema> TemplateSchemaFromOpenApi(const rapidjson::Value&
   for (const auto& m : schemas->GetObject()) {
     if (GvkMatches(m.value, target)) return BuildTemplate(m.value, schemas, options);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("no schema in the OpenAPI document has x-kubernetes-group-version-kind ",
-                   target.group.empty() ? "core" : target.group, "/", target.version, ", Kind=", target.kind));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "no schema in the OpenAPI document has x-kubernetes-group-version-kind ",
+      target.group.empty() ? "core" : target.group, "/", target.version, ", Kind=", target.kind));
 }
 
-absl::StatusOr<TargetType> TargetTypeFromCrd(const rapidjson::Value& crd, absl::string_view version) {
+absl::StatusOr<TargetType> TargetTypeFromCrd(const rapidjson::Value& crd,
+                                             absl::string_view version) {
   if (json::GetString(crd, "kind") != "CustomResourceDefinition") {
     return absl::InvalidArgumentError("not a CustomResourceDefinition");
   }
@@ -741,28 +776,33 @@ absl::StatusOr<TargetType> TargetTypeFromCrd(const rapidjson::Value& crd, absl::
     return absl::InvalidArgumentError("CRD lacks spec.group, spec.names.kind or spec.names.plural");
   }
   if (t.version.empty()) {
-    return absl::InvalidArgumentError(version.empty() ? std::string("CRD has no storage version")
-                                                      : absl::StrCat("CRD has no version ", version));
+    return absl::InvalidArgumentError(version.empty()
+                                          ? std::string("CRD has no storage version")
+                                          : absl::StrCat("CRD has no version ", version));
   }
   return t;
 }
 
-absl::StatusOr<TemplateSchema> TemplateSchemaFromCrd(const rapidjson::Value& crd, const TargetType& target,
+absl::StatusOr<TemplateSchema> TemplateSchemaFromCrd(const rapidjson::Value& crd,
+                                                     const TargetType& target,
                                                      const SchemaOptions& options) {
   const Value* versions = json::FindPath(crd, {"spec", "versions"});
-  if (versions == nullptr || !versions->IsArray()) return absl::InvalidArgumentError("CRD has no spec.versions");
+  if (versions == nullptr || !versions->IsArray())
+    return absl::InvalidArgumentError("CRD has no spec.versions");
   for (const auto& v : versions->GetArray()) {
     if (json::GetString(v, "name") != target.version) continue;
     const Value* schema = json::FindPath(v, {"schema", "openAPIV3Schema"});
     if (schema == nullptr || !schema->IsObject()) {
-      return absl::InvalidArgumentError(absl::StrCat("CRD version ", target.version, " has no openAPIV3Schema"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("CRD version ", target.version, " has no openAPIV3Schema"));
     }
     return BuildTemplate(*schema, /*components=*/nullptr, options);
   }
   return absl::InvalidArgumentError(absl::StrCat("CRD has no version ", target.version));
 }
 
-rapidjson::Document FederatedCrd(const TargetType& target, const rapidjson::Value& template_schema) {
+rapidjson::Document FederatedCrd(const TargetType& target,
+                                 const rapidjson::Value& template_schema) {
   rapidjson::Document crd(rapidjson::kObjectType);
   Alloc& a = crd.GetAllocator();
   Schema s(a);
@@ -805,22 +845,24 @@ rapidjson::Document FederatedCrd(const TargetType& target, const rapidjson::Valu
   Add(spec_props, "overrides", OverridesSchema(s, a), a);
   if (HasInt32Replicas(template_schema)) {
     Add(spec_props, "retainReplicas",
-        s.Type("boolean", "Keep spec.replicas of the object in each member cluster (e.g. set by an "
-                          "autoscaler there) instead of the template's."),
+        s.Type("boolean",
+               "Keep spec.replicas of the object in each member cluster (e.g. set by an "
+               "autoscaler there) instead of the template's."),
         a);
   }
-  Value spec = s.Object(absl::StrCat("What to propagate (template), where (placement) and with which "
-                                     "per-cluster changes (overrides)."),
-                        std::move(spec_props));
+  Value spec =
+      s.Object(absl::StrCat("What to propagate (template), where (placement) and with which "
+                            "per-cluster changes (overrides)."),
+               std::move(spec_props));
 
-  Value root = s.Object(
-      absl::StrCat(kind, " propagates a ", target.kind, " to the member clusters its placement selects."),
-      {{"apiVersion", s.Type("string")},
-       {"kind", s.Type("string")},
-       {"metadata", s.Type("object")},
-       {"spec", std::move(spec)},
-       {"status", StatusSchema(s, a)}},
-      {"spec"});
+  Value root = s.Object(absl::StrCat(kind, " propagates a ", target.kind,
+                                     " to the member clusters its placement selects."),
+                        {{"apiVersion", s.Type("string")},
+                         {"kind", s.Type("string")},
+                         {"metadata", s.Type("object")},
+                         {"spec", std::move(spec)},
+                         {"status", StatusSchema(s, a)}},
+                        {"spec"});
 
   Value version(rapidjson::kObjectType);
   AddStr(version, "name", kFederatedVersion, a);
@@ -830,12 +872,14 @@ rapidjson::Document FederatedCrd(const TargetType& target, const rapidjson::Valu
   Add(subresources, "status", Value(rapidjson::kObjectType), a);
   Add(version, "subresources", std::move(subresources), a);
   Value columns(rapidjson::kArrayType);
-  columns.PushBack(s.Column("Propagated", "string", ".status.conditions[?(@.type=='Propagation')].status",
-                            "Whether the object was propagated to every selected cluster."),
-                   a);
-  columns.PushBack(s.Column("Reason", "string", ".status.conditions[?(@.type=='Propagation')].reason",
-                            "Why propagation is incomplete."),
-                   a);
+  columns.PushBack(
+      s.Column("Propagated", "string", ".status.conditions[?(@.type=='Propagation')].status",
+               "Whether the object was propagated to every selected cluster."),
+      a);
+  columns.PushBack(
+      s.Column("Reason", "string", ".status.conditions[?(@.type=='Propagation')].reason",
+               "Why propagation is incomplete."),
+      a);
   columns.PushBack(s.Column("Age", "date", ".metadata.creationTimestamp"), a);
   Add(version, "additionalPrinterColumns", std::move(columns), a);
   Value schema(rapidjson::kObjectType);
@@ -893,7 +937,8 @@ const std::vector<DefaultType>& DefaultTypes() {
       {{"apps", "v1", "Deployment", "deployments", true, {"deploy"}}, "apis/apps/v1"},
       {{"apps", "v1", "ReplicaSet", "replicasets", true, {"rs"}}, "apis/apps/v1"},
       {{"batch", "v1", "Job", "jobs", true, {}}, "apis/batch/v1"},
-      {{"networking.k8s.io", "v1", "Ingress", "ingresses", true, {"ing"}}, "apis/networking.k8s.io/v1"},
+      {{"networking.k8s.io", "v1", "Ingress", "ingresses", true, {"ing"}},
+       "apis/networking.k8s.io/v1"},
       {{"rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, {}},
        "apis/rbac.authorization.k8s.io/v1"},
   };
@@ -907,10 +952,11 @@ std::string OpenApiFileName(absl::string_view openapi_path) {
 std::string RenderYaml(const TargetType& target, const rapidjson::Value& template_schema) {
   rapidjson::Document crd = FederatedCrd(target, template_schema);
   rapidjson::Document ftc = FederatedTypeConfig(target);
-  return absl::StrCat("# Federated", target.kind, " (types.kubefed.io/v1beta1) and the FederatedTypeConfig ",
-                      target.QualifiedName(), ".\n",
-                      "# Generated by kfed-crdgen; do not edit. Regenerate with hack/update-crds.sh.\n",
-                      yaml::ToYamlStream({&crd, &ftc}));
+  return absl::StrCat(
+      "# Federated", target.kind, " (types.kubefed.io/v1beta1) and the FederatedTypeConfig ",
+      target.QualifiedName(), ".\n",
+      "# Generated by kfed-crdgen; do not edit. Regenerate with hack/update-crds.sh.\n",
+      yaml::ToYamlStream({&crd, &ftc}));
 }
 
 absl::StatusOr<std::string> GenerateYaml(const rapidjson::Value& openapi, const TargetType& target,

@@ -8,8 +8,8 @@
 // x-kubernetes extensions, defaults, CEL rules and unsupported keywords dropped, and the
 // object metadata reduced to `x-kubernetes-preserve-unknown-fields`. Nothing in a template is
 // required (except the keys of list-type map lists): a field the template leaves out may come
-// from a cluster's override, and the member clusters validate what kfed creates. Recursive schemas and
-// huge ones never crash or explode it: a cycle, the depth limit or the size budget turns the
+// from a cluster's override, and the member clusters validate what kfed creates. Recursive schemas
+// and huge ones never crash or explode it: a cycle, the depth limit or the size budget turns the
 // field where it happens into `x-kubernetes-preserve-unknown-fields: true` (accept anything).
 //
 // Pure: no I/O. Errors are kInvalidArgument naming what is missing or malformed.
@@ -53,12 +53,12 @@ struct SchemaOptions {
 
 // What the conversion had to give up on, for tests and for the CLI to report.
 struct SchemaStats {
-  size_t nodes = 0;              // schema nodes in the result
-  size_t cycles = 0;             // recursive references cut
-  size_t depth_cuts = 0;         // fields past max_depth
-  size_t budget_cuts = 0;        // fields past max_nodes
-  size_t unresolved_refs = 0;    // $refs naming no schema
-  size_t unions = 0;             // anyOf/oneOf that became preserve-unknown-fields
+  size_t nodes = 0;            // schema nodes in the result
+  size_t cycles = 0;           // recursive references cut
+  size_t depth_cuts = 0;       // fields past max_depth
+  size_t budget_cuts = 0;      // fields past max_nodes
+  size_t unresolved_refs = 0;  // $refs naming no schema
+  size_t unions = 0;           // anyOf/oneOf that became preserve-unknown-fields
 };
 
 struct TemplateSchema {
@@ -79,7 +79,8 @@ absl::StatusOr<TemplateSchema> TemplateSchemaFromCrd(const rapidjson::Value& crd
                                                      const SchemaOptions& options = {});
 
 // The target type a CRD defines, for `version` ("" = the storage version).
-absl::StatusOr<TargetType> TargetTypeFromCrd(const rapidjson::Value& crd, absl::string_view version);
+absl::StatusOr<TargetType> TargetTypeFromCrd(const rapidjson::Value& crd,
+                                             absl::string_view version);
 
 // KubeFed's plural of a kind: lowercase, + "es" after s/x/ch/sh/z/o, "ies" for a final y,
 // else + "s".

@@ -33,7 +33,8 @@ rapidjson::Document ReadOpenApi(absl::string_view file) {
 const TargetType kWidget{"example.com", "v1", "Widget", "widgets", true, {}};
 
 // An OpenAPI v3 document with a Widget whose spec is `spec_schema` plus extra components.
-rapidjson::Document WidgetOpenApi(absl::string_view spec_schema, absl::string_view extra_components = "") {
+rapidjson::Document WidgetOpenApi(absl::string_view spec_schema,
+                                  absl::string_view extra_components = "") {
   return Json(absl::StrCat(
       R"({"components":{"schemas":{)",
       R"("com.example.v1.Widget":{"type":"object","x-kubernetes-group-version-kind":[{"group":"example.com","version":"v1","kind":"Widget"}],)",
@@ -41,7 +42,8 @@ rapidjson::Document WidgetOpenApi(absl::string_view spec_schema, absl::string_vi
       R"("metadata":{"default":{},"allOf":[{"$ref":"#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}]},)",
       R"("spec":{"description":"The spec.","default":{},"allOf":[{"$ref":"#/components/schemas/com.example.v1.WidgetSpec"}]},)",
       R"("status":{"type":"object","properties":{"phase":{"type":"string"}}}}},)",
-      R"("com.example.v1.WidgetSpec":)", spec_schema, extra_components.empty() ? "" : ",", extra_components,
+      R"("com.example.v1.WidgetSpec":)", spec_schema, extra_components.empty() ? "" : ",",
+      extra_components,
       R"(,"io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta":{"type":"object","properties":{"name":{"type":"string"}}}}}})"));
 }
 
@@ -52,25 +54,31 @@ TemplateSchema Template(const rapidjson::Document& openapi, const SchemaOptions&
   return std::move(*t);
 }
 
-const Value* Spec(const TemplateSchema& t) { return json::FindPath(t.schema, {"properties", "spec"}); }
+const Value* Spec(const TemplateSchema& t) {
+  return json::FindPath(t.schema, {"properties", "spec"});
+}
 
 // Visits every schema node below `schema`.
 void ForEachNode(const Value& schema, const std::function<void(const Value&)>& visit) {
   visit(schema);
-  if (const Value* props = json::Find(schema, "properties"); props != nullptr && props->IsObject()) {
+  if (const Value* props = json::Find(schema, "properties");
+      props != nullptr && props->IsObject()) {
     for (const auto& p : props->GetObject()) ForEachNode(p.value, visit);
   }
   for (const char* key : {"items", "additionalProperties"}) {
-    if (const Value* sub = json::Find(schema, key); sub != nullptr && sub->IsObject()) ForEachNode(*sub, visit);
+    if (const Value* sub = json::Find(schema, key); sub != nullptr && sub->IsObject())
+      ForEachNode(*sub, visit);
   }
 }
 
 // What the apiserver demands of a structural schema (the parts the generator controls).
 void ExpectStructural(const Value& schema) {
   ForEachNode(schema, [](const Value& node) {
-    for (const char* forbidden : {"$ref", "allOf", "anyOf", "oneOf", "not", "default", "uniqueItems",
-                                  "x-kubernetes-validations", "x-kubernetes-embedded-resource"}) {
-      EXPECT_EQ(json::Find(node, forbidden), nullptr) << forbidden << " in " << json::Serialize(node);
+    for (const char* forbidden :
+         {"$ref", "allOf", "anyOf", "oneOf", "not", "default", "uniqueItems",
+          "x-kubernetes-validations", "x-kubernetes-embedded-resource"}) {
+      EXPECT_EQ(json::Find(node, forbidden), nullptr)
+          << forbidden << " in " << json::Serialize(node);
     }
     bool typed = json::Find(node, "type") != nullptr;
     bool any = json::Find(node, "x-kubernetes-preserve-unknown-fields") != nullptr;
@@ -97,18 +105,22 @@ TEST(CrdgenTest, RefsAreInlinedAndDefaultsDropped) {
   const Value* spec = Spec(t);
   ASSERT_NE(spec, nullptr);
   EXPECT_EQ(json::GetString(*spec, "description"), "The spec.");
-  EXPECT_EQ(json::Serialize(*json::FindPath(*spec, {"properties", "size"})), R"({"type":"integer","format":"int32"})");
+  EXPECT_EQ(json::Serialize(*json::FindPath(*spec, {"properties", "size"})),
+            R"({"type":"integer","format":"int32"})");
   // The referencing field's description wins; the referenced type's is not repeated.
-  EXPECT_EQ(json::Serialize(*json::FindPath(*spec, {"properties", "part"})),
-            R"({"description":"Own words.","type":"object","properties":{"name":{"type":"string","maxLength":63,)"
-            R"("pattern":"^[a-z]+$"}}})");
-  EXPECT_EQ(json::GetString(*json::FindPath(*spec, {"properties", "parts", "items"}), "type"), "object");
+  EXPECT_EQ(
+      json::Serialize(*json::FindPath(*spec, {"properties", "part"})),
+      R"({"description":"Own words.","type":"object","properties":{"name":{"type":"string","maxLength":63,)"
+      R"("pattern":"^[a-z]+$"}}})");
+  EXPECT_EQ(json::GetString(*json::FindPath(*spec, {"properties", "parts", "items"}), "type"),
+            "object");
   // Status is not templated, metadata is kept as given, the root requires nothing.
   EXPECT_EQ(json::FindPath(t.schema, {"properties", "status"}), nullptr);
   EXPECT_EQ(json::Find(t.schema, "required"), nullptr);
   EXPECT_EQ(json::Serialize(*json::FindPath(t.schema, {"properties", "metadata"})),
             R"({"type":"object","x-kubernetes-preserve-unknown-fields":true})");
-  EXPECT_EQ(t.stats.cycles + t.stats.depth_cuts + t.stats.budget_cuts + t.stats.unresolved_refs, 0u);
+  EXPECT_EQ(t.stats.cycles + t.stats.depth_cuts + t.stats.budget_cuts + t.stats.unresolved_refs,
+            0u);
 }
 
 TEST(CrdgenTest, RecursiveSchemaIsCutWithPreserveUnknownFields) {
@@ -129,8 +141,9 @@ TEST(CrdgenTest, RecursiveSchemaIsCutWithPreserveUnknownFields) {
             R"({"x-kubernetes-preserve-unknown-fields":true})");
   EXPECT_EQ(json::Serialize(*json::FindPath(*spec, {"properties", "items", "items"})),
             R"({"x-kubernetes-preserve-unknown-fields":true})");
-  EXPECT_EQ(json::Serialize(*json::FindPath(*spec, {"properties", "properties", "additionalProperties"})),
-            R"({"x-kubernetes-preserve-unknown-fields":true})");
+  EXPECT_EQ(
+      json::Serialize(*json::FindPath(*spec, {"properties", "properties", "additionalProperties"})),
+      R"({"x-kubernetes-preserve-unknown-fields":true})");
 }
 
 TEST(CrdgenTest, HugeSchemaStaysBounded) {
@@ -139,17 +152,19 @@ TEST(CrdgenTest, HugeSchemaStaysBounded) {
   std::string components;
   for (int level = 0; level < 40; ++level) {
     for (int i = 0; i < 2; ++i) {
-      absl::StrAppend(&components, level == 0 && i == 0 ? "" : ",", "\"com.example.v1.T", level, "_", i,
-                      "\":{\"type\":\"object\",\"properties\":{");
+      absl::StrAppend(&components, level == 0 && i == 0 ? "" : ",", "\"com.example.v1.T", level,
+                      "_", i, "\":{\"type\":\"object\",\"properties\":{");
       for (int f = 0; f < 4; ++f) {
-        absl::StrAppend(&components, f == 0 ? "" : ",", "\"f", f, "\":{\"$ref\":\"#/components/schemas/com.example.v1.T",
-                        level + 1, "_", f % 2, "\"}");
+        absl::StrAppend(&components, f == 0 ? "" : ",", "\"f", f,
+                        "\":{\"$ref\":\"#/components/schemas/com.example.v1.T", level + 1, "_",
+                        f % 2, "\"}");
       }
       absl::StrAppend(&components, "}}");
     }
   }
   absl::StrAppend(&components, ",\"com.example.v1.Wide\":{\"type\":\"object\",\"properties\":{");
-  for (int f = 0; f < 50000; ++f) absl::StrAppend(&components, f == 0 ? "" : ",", "\"p", f, "\":{\"type\":\"string\"}");
+  for (int f = 0; f < 50000; ++f)
+    absl::StrAppend(&components, f == 0 ? "" : ",", "\"p", f, "\":{\"type\":\"string\"}");
   absl::StrAppend(&components, "}}");
   auto openapi = WidgetOpenApi(
       R"({"type":"object","properties":{"deep":{"$ref":"#/components/schemas/com.example.v1.T0_0"},)"
@@ -168,7 +183,8 @@ TEST(CrdgenTest, HugeSchemaStaysBounded) {
   ExpectStructural(s.schema);
   EXPECT_GT(s.stats.depth_cuts, 0u);
   // spec (1) > deep (2) > f0 (3) > f0 (4: cut).
-  EXPECT_EQ(json::Serialize(*json::FindPath(*Spec(s), {"properties", "deep", "properties", "f0", "properties", "f0"})),
+  EXPECT_EQ(json::Serialize(*json::FindPath(
+                *Spec(s), {"properties", "deep", "properties", "f0", "properties", "f0"})),
             R"({"x-kubernetes-preserve-unknown-fields":true})");
 }
 
@@ -195,7 +211,8 @@ TEST(CrdgenTest, UnionsAndFreeFormFields) {
   } cases[] = {
       {"port", R"({"description":"A port.","x-kubernetes-int-or-string":true})"},
       {"cpu", R"({"x-kubernetes-preserve-unknown-fields":true})"},
-      {"limits", R"({"type":"object","additionalProperties":{"x-kubernetes-preserve-unknown-fields":true}})"},
+      {"limits",
+       R"({"type":"object","additionalProperties":{"x-kubernetes-preserve-unknown-fields":true}})"},
       {"raw", R"({"type":"object","x-kubernetes-preserve-unknown-fields":true})"},
       {"anything", R"({"x-kubernetes-preserve-unknown-fields":true})"},
       {"labels", R"({"type":"object","additionalProperties":{"type":"string"}})"},
@@ -249,10 +266,13 @@ TEST(CrdgenTest, RealDefaultTypesAreStructuralAndRetainReplicasOnlyForScalableOn
     auto t = TemplateSchemaFromOpenApi(openapi, c.target);
     ASSERT_TRUE(t.ok()) << t.status();
     ExpectStructural(t->schema);
-    EXPECT_EQ(t->stats.cycles + t->stats.depth_cuts + t->stats.budget_cuts + t->stats.unresolved_refs, 0u);
+    EXPECT_EQ(
+        t->stats.cycles + t->stats.depth_cuts + t->stats.budget_cuts + t->stats.unresolved_refs,
+        0u);
     rapidjson::Document crd = FederatedCrd(c.target, t->schema);
-    const Value* spec_props = json::FindPath(
-        crd["spec"]["versions"][0], {"schema", "openAPIV3Schema", "properties", "spec", "properties"});
+    const Value* spec_props =
+        json::FindPath(crd["spec"]["versions"][0],
+                       {"schema", "openAPIV3Schema", "properties", "spec", "properties"});
     ASSERT_NE(spec_props, nullptr);
     EXPECT_EQ(json::Find(*spec_props, "retainReplicas") != nullptr, c.retain_replicas);
     EXPECT_NE(json::Find(*spec_props, "template"), nullptr);
@@ -266,32 +286,39 @@ TEST(CrdgenTest, RealDefaultTypesAreStructuralAndRetainReplicasOnlyForScalableOn
   ASSERT_TRUE(d.ok());
   const Value* spec = json::FindPath(d->schema, {"properties", "spec", "properties"});
   ASSERT_NE(spec, nullptr);
-  EXPECT_TRUE((*json::FindPath(*spec, {"template", "properties", "metadata"}))["x-kubernetes-preserve-unknown-fields"].GetBool());
-  EXPECT_TRUE((*json::FindPath(*spec, {"strategy", "properties", "rollingUpdate", "properties", "maxSurge"}))
-                  ["x-kubernetes-int-or-string"].GetBool());
-  const Value* containers = json::FindPath(*spec, {"template", "properties", "spec", "properties", "containers"});
+  EXPECT_TRUE((*json::FindPath(
+      *spec, {"template", "properties", "metadata"}))["x-kubernetes-preserve-unknown-fields"]
+                  .GetBool());
+  EXPECT_TRUE((*json::FindPath(*spec, {"strategy", "properties", "rollingUpdate", "properties",
+                                       "maxSurge"}))["x-kubernetes-int-or-string"]
+                  .GetBool());
+  const Value* containers =
+      json::FindPath(*spec, {"template", "properties", "spec", "properties", "containers"});
   ASSERT_NE(containers, nullptr);
   EXPECT_EQ(json::GetString(*containers, "x-kubernetes-list-type"), "map");
-  EXPECT_EQ(json::FindPath(*containers, {"items", "properties", "ports", "x-kubernetes-list-type"}), nullptr);
+  EXPECT_EQ(json::FindPath(*containers, {"items", "properties", "ports", "x-kubernetes-list-type"}),
+            nullptr);
 }
 
 TEST(CrdgenTest, RealRecursiveSchemaJsonSchemaProps) {
   // CustomResourceDefinition holds JSONSchemaProps, which holds itself: the schema that made
   // `kubefedctl enable` overflow its stack.
   rapidjson::Document openapi = ReadOpenApi("apis_apiextensions.k8s.io_v1.json");
-  TargetType crd{"apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, {"crd"}};
+  TargetType crd{"apiextensions.k8s.io",      "v1",  "CustomResourceDefinition",
+                 "customresourcedefinitions", false, {"crd"}};
   auto t = TemplateSchemaFromOpenApi(openapi, crd);
   ASSERT_TRUE(t.ok()) << t.status();
   ExpectStructural(t->schema);
   EXPECT_GT(t->stats.cycles, 0u);
   EXPECT_EQ(t->stats.depth_cuts + t->stats.budget_cuts + t->stats.unresolved_refs, 0u);
   const Value* props = json::FindPath(
-      t->schema, {"properties", "spec", "properties", "versions", "items", "properties", "schema", "properties",
-                  "openAPIV3Schema", "properties"});
+      t->schema, {"properties", "spec", "properties", "versions", "items", "properties", "schema",
+                  "properties", "openAPIV3Schema", "properties"});
   ASSERT_NE(props, nullptr);
   EXPECT_EQ(json::GetString((*props)["type"], "type"), "string");
   // One level down the recursion is cut: any schema is accepted there.
-  EXPECT_TRUE((*props)["properties"]["additionalProperties"]["x-kubernetes-preserve-unknown-fields"].GetBool());
+  EXPECT_TRUE((*props)["properties"]["additionalProperties"]["x-kubernetes-preserve-unknown-fields"]
+                  .GetBool());
   EXPECT_TRUE((*props)["items"]["x-kubernetes-preserve-unknown-fields"].GetBool());
 }
 
@@ -300,21 +327,24 @@ TEST(CrdgenTest, MissingKindIsAnError) {
   auto t = TemplateSchemaFromOpenApi(apps, {"apps", "v1", "Widget", "widgets", true, {}});
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(t.status().message(),
-            "no schema in the OpenAPI document has x-kubernetes-group-version-kind apps/v1, Kind=Widget");
+  EXPECT_EQ(
+      t.status().message(),
+      "no schema in the OpenAPI document has x-kubernetes-group-version-kind apps/v1, Kind=Widget");
   EXPECT_FALSE(TemplateSchemaFromOpenApi(Json(R"({"openapi":"3.0.0"})"), kWidget).ok());
 }
 
 TEST(CrdgenTest, FederatedCrdShape) {
-  auto openapi = WidgetOpenApi(R"({"type":"object","properties":{"replicas":{"type":"integer","format":"int64"}}})");
+  auto openapi = WidgetOpenApi(
+      R"({"type":"object","properties":{"replicas":{"type":"integer","format":"int64"}}})");
   TemplateSchema t = Template(openapi);
   TargetType widget = kWidget;
   widget.short_names = {"wd"};
   rapidjson::Document crd = FederatedCrd(widget, t.schema);
   EXPECT_EQ(json::GetString(crd["metadata"], "name"), "federatedwidgets.types.kubefed.io");
-  EXPECT_EQ(json::Serialize(crd["spec"]["names"]),
-            R"({"kind":"FederatedWidget","listKind":"FederatedWidgetList","plural":"federatedwidgets",)"
-            R"("singular":"federatedwidget","shortNames":["fwd"],"categories":["kubefed"]})");
+  EXPECT_EQ(
+      json::Serialize(crd["spec"]["names"]),
+      R"({"kind":"FederatedWidget","listKind":"FederatedWidgetList","plural":"federatedwidgets",)"
+      R"("singular":"federatedwidget","shortNames":["fwd"],"categories":["kubefed"]})");
   EXPECT_EQ(json::GetString(crd["spec"], "scope"), "Namespaced");
   const Value& version = crd["spec"]["versions"][0];
   EXPECT_EQ(json::Serialize(version["subresources"]), R"({"status":{}})");
@@ -323,19 +353,22 @@ TEST(CrdgenTest, FederatedCrdShape) {
   EXPECT_EQ(json::Serialize(root["required"]), R"(["spec"])");
   // int64 replicas: no retainReplicas (KubeFed's rule wants int32, as HPA's scale does).
   EXPECT_EQ(json::FindPath(root, {"properties", "spec", "properties", "retainReplicas"}), nullptr);
-  const Value* patch = json::FindPath(root, {"properties", "spec", "properties", "overrides", "items", "properties",
-                                             "clusterOverrides", "items"});
+  const Value* patch = json::FindPath(root, {"properties", "spec", "properties", "overrides",
+                                             "items", "properties", "clusterOverrides", "items"});
   ASSERT_NE(patch, nullptr);
   EXPECT_EQ(json::Serialize((*patch)["properties"]["op"]["enum"]), R"(["add","remove","replace"])");
   EXPECT_EQ(json::GetString((*patch)["properties"]["op"], "default"), "replace");
-  EXPECT_NE(json::Serialize((*patch)["x-kubernetes-validations"]).find("/metadata/generateName"), std::string::npos);
+  EXPECT_NE(json::Serialize((*patch)["x-kubernetes-validations"]).find("/metadata/generateName"),
+            std::string::npos);
   const Value* overrides = json::FindPath(root, {"properties", "spec", "properties", "overrides"});
   EXPECT_EQ(json::Serialize((*overrides)["x-kubernetes-list-map-keys"]), R"(["clusterName"])");
   const Value* status = json::FindPath(root, {"properties", "status", "properties"});
   ASSERT_NE(status, nullptr);
-  for (const char* f : {"observedGeneration", "conditions", "clusters"}) EXPECT_NE(json::Find(*status, f), nullptr) << f;
-  EXPECT_TRUE((*json::FindPath(*status, {"clusters", "items", "properties", "remoteStatus"}))
-                  ["x-kubernetes-preserve-unknown-fields"].GetBool());
+  for (const char* f : {"observedGeneration", "conditions", "clusters"})
+    EXPECT_NE(json::Find(*status, f), nullptr) << f;
+  EXPECT_TRUE((*json::FindPath(*status, {"clusters", "items", "properties",
+                                         "remoteStatus"}))["x-kubernetes-preserve-unknown-fields"]
+                  .GetBool());
   EXPECT_EQ(json::GetString(version["additionalPrinterColumns"][0], "jsonPath"),
             ".status.conditions[?(@.type=='Propagation')].status");
 
@@ -352,13 +385,17 @@ TEST(CrdgenTest, FederatedTypeConfigs) {
     const char* yaml;
   } cases[] = {
       {5,
-       "apiVersion: core.kubefed.io/v1beta1\nkind: FederatedTypeConfig\nmetadata:\n  name: deployments.apps\n"
-       "spec:\n  targetType:\n    group: apps\n    version: v1\n    kind: Deployment\n    pluralName: deployments\n"
-       "    scope: Namespaced\n  propagation: Enabled\n  federatedType:\n    group: types.kubefed.io\n"
+       "apiVersion: core.kubefed.io/v1beta1\nkind: FederatedTypeConfig\nmetadata:\n  name: "
+       "deployments.apps\n"
+       "spec:\n  targetType:\n    group: apps\n    version: v1\n    kind: Deployment\n    "
+       "pluralName: deployments\n"
+       "    scope: Namespaced\n  propagation: Enabled\n  federatedType:\n    group: "
+       "types.kubefed.io\n"
        "    version: v1beta1\n    kind: FederatedDeployment\n    pluralName: federateddeployments\n"
        "    scope: Namespaced\n"},
       {0,
-       "apiVersion: core.kubefed.io/v1beta1\nkind: FederatedTypeConfig\nmetadata:\n  name: namespaces\n"
+       "apiVersion: core.kubefed.io/v1beta1\nkind: FederatedTypeConfig\nmetadata:\n  name: "
+       "namespaces\n"
        "spec:\n  targetType:\n    version: v1\n    kind: Namespace\n    pluralName: namespaces\n"
        "    scope: Cluster\n  propagation: Enabled\n  federatedType:\n    group: types.kubefed.io\n"
        "    version: v1beta1\n    kind: FederatedNamespace\n    pluralName: federatednamespaces\n"
@@ -374,10 +411,14 @@ TEST(CrdgenTest, PluralNames) {
     const char* kind;
     const char* plural;
   } cases[] = {
-      {"FederatedDeployment", "federateddeployments"}, {"FederatedIngress", "federatedingresses"},
-      {"FederatedPolicy", "federatedpolicies"},        {"Box", "boxes"},
-      {"Match", "matches"},                            {"Mesh", "meshes"},
-      {"Quiz", "quizes"},                              {"Echo", "echoes"},
+      {"FederatedDeployment", "federateddeployments"},
+      {"FederatedIngress", "federatedingresses"},
+      {"FederatedPolicy", "federatedpolicies"},
+      {"Box", "boxes"},
+      {"Match", "matches"},
+      {"Mesh", "meshes"},
+      {"Quiz", "quizes"},
+      {"Echo", "echoes"},
   };
   for (const Case& c : cases) EXPECT_EQ(PluralName(c.kind), c.plural) << c.kind;
 }
@@ -424,12 +465,15 @@ spec:
   auto t = TemplateSchemaFromCrd(*crd, *target);
   ASSERT_TRUE(t.ok()) << t.status();
   ExpectStructural(t->schema);
-  EXPECT_EQ(json::Serialize(*json::FindPath(t->schema, {"properties", "spec"})),
-            R"({"type":"object","properties":{"size":{"type":"integer","format":"int32","minimum":0},)"
-            R"("children":{"type":"array","items":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}})");
+  EXPECT_EQ(
+      json::Serialize(*json::FindPath(t->schema, {"properties", "spec"})),
+      R"({"type":"object","properties":{"size":{"type":"integer","format":"int32","minimum":0},)"
+      R"("children":{"type":"array","items":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}})");
   EXPECT_EQ(json::FindPath(t->schema, {"properties", "status"}), nullptr);
   EXPECT_FALSE(TargetTypeFromCrd(*crd, "v2").ok());
-  EXPECT_FALSE(TemplateSchemaFromCrd(*crd, TargetType{"example.com", "v9", "Widget", "widgets", true, {}}).ok());
+  EXPECT_FALSE(
+      TemplateSchemaFromCrd(*crd, TargetType{"example.com", "v9", "Widget", "widgets", true, {}})
+          .ok());
 }
 
 }  // namespace

@@ -31,8 +31,12 @@ constexpr char kFieldManager[] = "--field-manager=kfed-crds-e2e";
 
 const std::vector<std::string>& StaticCrdFiles() {
   static const auto* files = new std::vector<std::string>{
-      "kubefedclusters.yaml",       "federatedtypeconfigs.yaml",     "kubefedconfigs.yaml",
-      "propagatedversions.yaml",    "clusterpropagatedversions.yaml", "replicaschedulingpreferences.yaml",
+      "kubefedclusters.yaml",
+      "federatedtypeconfigs.yaml",
+      "kubefedconfigs.yaml",
+      "propagatedversions.yaml",
+      "clusterpropagatedversions.yaml",
+      "replicaschedulingpreferences.yaml",
   };
   return *files;
 }
@@ -47,12 +51,14 @@ class CrdsE2eTest : public ::testing::Test {
     }
     ns_ = e2e::UniqueName("kfed-crds");
     auto created = Kubectl(kHost, {"create", "namespace", ns_});
-    if (!created.ok()) install_errors_ += absl::StrCat("create namespace: ", created.status().message(), "\n");
+    if (!created.ok())
+      install_errors_ += absl::StrCat("create namespace: ", created.status().message(), "\n");
     // Each generated file holds the (cluster-scoped) CRD and its FederatedTypeConfig, which
     // goes into the test namespace. Applied after the FTC CRD, so its CEL rules check them.
     for (const DefaultType& d : DefaultTypes()) {
       install_errors_ +=
-          Apply({"-n", ns_, "-f", "federated_types/crds/generated/" + d.target.QualifiedName() + ".yaml"});
+          Apply({"-n", ns_, "-f",
+                 "federated_types/crds/generated/" + d.target.QualifiedName() + ".yaml"});
     }
   }
 
@@ -63,9 +69,10 @@ class CrdsE2eTest : public ::testing::Test {
   void SetUp() override {
     const char* kubeconfig = std::getenv("KFED_E2E_KUBECONFIG");
     if (kubeconfig == nullptr || *kubeconfig == '\0') {
-      GTEST_FAIL() << "KFED_E2E_KUBECONFIG is not set: this e2e test needs the local clusters; run it via "
-                      "hack/test.sh (or start them with 'hack/local-clusters.sh up' and export the output "
-                      "of 'hack/local-clusters.sh env')";
+      GTEST_FAIL()
+          << "KFED_E2E_KUBECONFIG is not set: this e2e test needs the local clusters; run it via "
+             "hack/test.sh (or start them with 'hack/local-clusters.sh up' and export the output "
+             "of 'hack/local-clusters.sh env')";
     }
     ASSERT_EQ(install_errors_, "") << "installing the CRDs failed";
   }
@@ -75,7 +82,8 @@ class CrdsE2eTest : public ::testing::Test {
     std::vector<std::string> argv = {"apply", "--server-side", "--force-conflicts", kFieldManager};
     argv.insert(argv.end(), args.begin(), args.end());
     auto out = Kubectl(kHost, argv, stdin_data);
-    return out.ok() ? "" : absl::StrCat(absl::StrJoin(args, " "), ": ", out.status().message(), "\n");
+    return out.ok() ? ""
+                    : absl::StrCat(absl::StrJoin(args, " "), ": ", out.status().message(), "\n");
   }
 
   // Applies `manifest` (with NS replaced by the test namespace); "" when accepted, else the
@@ -95,18 +103,23 @@ std::string CrdsE2eTest::install_errors_;
 
 TEST_F(CrdsE2eTest, AllCrdsAreEstablished) {
   std::vector<std::string> names = {
-      "kubefedclusters.core.kubefed.io",    "federatedtypeconfigs.core.kubefed.io",
-      "kubefedconfigs.core.kubefed.io",     "propagatedversions.core.kubefed.io",
-      "clusterpropagatedversions.core.kubefed.io", "replicaschedulingpreferences.scheduling.kubefed.io",
+      "kubefedclusters.core.kubefed.io",
+      "federatedtypeconfigs.core.kubefed.io",
+      "kubefedconfigs.core.kubefed.io",
+      "propagatedversions.core.kubefed.io",
+      "clusterpropagatedversions.core.kubefed.io",
+      "replicaschedulingpreferences.scheduling.kubefed.io",
   };
   for (const DefaultType& d : DefaultTypes()) {
     names.push_back(absl::StrCat(PluralName("Federated" + d.target.kind), ".types.kubefed.io"));
   }
   for (const std::string& name : names) {
-    auto out = Kubectl(kHost, {"wait", "--for=condition=Established", "--timeout=60s", "crd/" + name});
+    auto out =
+        Kubectl(kHost, {"wait", "--for=condition=Established", "--timeout=60s", "crd/" + name});
     EXPECT_TRUE(out.ok()) << name << ": " << out.status();
     // A non-structural schema would be reported here (and its fields not pruned).
-    auto conditions = Kubectl(kHost, {"get", "crd", name, "-o", "jsonpath={.status.conditions[*].type}"});
+    auto conditions =
+        Kubectl(kHost, {"get", "crd", name, "-o", "jsonpath={.status.conditions[*].type}"});
     ASSERT_TRUE(conditions.ok()) << conditions.status();
     EXPECT_FALSE(absl::StrContains(*conditions, "NonStructuralSchema")) << name;
   }
@@ -114,7 +127,8 @@ TEST_F(CrdsE2eTest, AllCrdsAreEstablished) {
   auto ftcs = Kubectl(kHost, {"get", "ftc", "-n", ns_, "-o", "name"});
   ASSERT_TRUE(ftcs.ok()) << ftcs.status();
   for (const DefaultType& d : DefaultTypes()) {
-    EXPECT_TRUE(absl::StrContains(*ftcs, "federatedtypeconfig.core.kubefed.io/" + d.target.QualifiedName() + "\n"))
+    EXPECT_TRUE(absl::StrContains(
+        *ftcs, "federatedtypeconfig.core.kubefed.io/" + d.target.QualifiedName() + "\n"))
         << *ftcs;
   }
 }
@@ -132,8 +146,9 @@ void RunExamples(const std::vector<Example>& examples, std::string (*apply)(absl
     if (e.error == nullptr) {
       EXPECT_EQ(result, "") << "a valid object was rejected";
     } else {
-      EXPECT_TRUE(absl::StrContains(result, e.error)) << "want an error containing \"" << e.error << "\", got: "
-                                                       << (result.empty() ? "accepted" : result);
+      EXPECT_TRUE(absl::StrContains(result, e.error))
+          << "want an error containing \"" << e.error
+          << "\", got: " << (result.empty() ? "accepted" : result);
     }
   }
 }
@@ -194,7 +209,8 @@ spec: {apiEndpoint: https://a:6443}
   auto table = Kubectl(kHost, {"get", "kfc", "-n", ns_});
   ASSERT_TRUE(table.ok()) << table.status();
   EXPECT_TRUE(absl::StartsWith(*table, "NAME")) << *table;
-  EXPECT_TRUE(absl::StrContains(*table, "READY") && absl::StrContains(*table, "KUBERNETES-VERSION")) << *table;
+  EXPECT_TRUE(absl::StrContains(*table, "READY") && absl::StrContains(*table, "KUBERNETES-VERSION"))
+      << *table;
 }
 
 TEST_F(CrdsE2eTest, FederatedTypeConfig) {
@@ -230,7 +246,8 @@ spec:
   propagation: Enabled
   targetType: {group: apps, kind: DaemonSet, pluralName: daemonsets, scope: Namespaced, version: v1}
 )",
-           "name must be 'TARGET_PLURAL_NAME(.TARGET_GROUP_NAME)': expected 'daemonsets.apps' for this "
+           "name must be 'TARGET_PLURAL_NAME(.TARGET_GROUP_NAME)': expected 'daemonsets.apps' for "
+           "this "
            "targetType, got 'daemonsets'"},
           {"name of another type",
            R"(apiVersion: core.kubefed.io/v1beta1
@@ -326,17 +343,25 @@ spec:
 )",
                         overrides);
   };
-  std::string forbidden_name = with_overrides("  - {clusterName: member1, clusterOverrides: [{path: /metadata/name, value: x}]}\n");
-  std::string forbidden_kind = with_overrides("  - {clusterName: member1, clusterOverrides: [{op: replace, path: /kind, value: Pod}]}\n");
-  std::string forbidden_ns = with_overrides("  - {clusterName: member1, clusterOverrides: [{path: /metadata/namespace, value: x}]}\n");
-  std::string forbidden_gen = with_overrides("  - {clusterName: member1, clusterOverrides: [{op: add, path: /metadata/generateName, value: x}]}\n");
+  std::string forbidden_name = with_overrides(
+      "  - {clusterName: member1, clusterOverrides: [{path: /metadata/name, value: x}]}\n");
+  std::string forbidden_kind = with_overrides(
+      "  - {clusterName: member1, clusterOverrides: [{op: replace, path: /kind, value: Pod}]}\n");
+  std::string forbidden_ns = with_overrides(
+      "  - {clusterName: member1, clusterOverrides: [{path: /metadata/namespace, value: x}]}\n");
+  std::string forbidden_gen = with_overrides(
+      "  - {clusterName: member1, clusterOverrides: [{op: add, path: /metadata/generateName, "
+      "value: x}]}\n");
   std::string duplicate_cluster = with_overrides(
       "  - {clusterName: member1, clusterOverrides: [{path: /spec/replicas, value: 2}]}\n"
       "  - {clusterName: member1, clusterOverrides: [{path: /spec/paused, value: true}]}\n");
   std::string duplicate_path = with_overrides(
-      "  - {clusterName: member1, clusterOverrides: [{path: /spec/replicas, value: 2}, {path: /spec/replicas, value: 3}]}\n");
-  std::string bad_op = with_overrides("  - {clusterName: member1, clusterOverrides: [{op: move, path: /spec/replicas}]}\n");
-  std::string relative_path = with_overrides("  - {clusterName: member1, clusterOverrides: [{path: spec/replicas, value: 1}]}\n");
+      "  - {clusterName: member1, clusterOverrides: [{path: /spec/replicas, value: 2}, {path: "
+      "/spec/replicas, value: 3}]}\n");
+  std::string bad_op = with_overrides(
+      "  - {clusterName: member1, clusterOverrides: [{op: move, path: /spec/replicas}]}\n");
+  std::string relative_path = with_overrides(
+      "  - {clusterName: member1, clusterOverrides: [{path: spec/replicas, value: 1}]}\n");
   std::string bad_operator = R"(apiVersion: types.kubefed.io/v1beta1
 kind: FederatedDeployment
 metadata: {name: bad, namespace: NS}
@@ -361,14 +386,21 @@ metadata: {name: bad, namespace: NS}
            "path /metadata/name cannot be overridden: /metadata/name, /metadata/namespace, "
            "/metadata/generateName and /kind come from the federated object"},
           {"forbidden /kind", forbidden_kind.c_str(), "path /kind cannot be overridden"},
-          {"forbidden /metadata/namespace", forbidden_ns.c_str(), "path /metadata/namespace cannot be overridden"},
-          {"forbidden /metadata/generateName", forbidden_gen.c_str(), "path /metadata/generateName cannot be overridden"},
-          {"cluster twice", duplicate_cluster.c_str(), R"(.spec.overrides: duplicate entries for key [clusterName="member1"])"},
-          {"path twice", duplicate_path.c_str(), R"(.clusterOverrides: duplicate entries for key [path="/spec/replicas"])"},
-          {"bad op", bad_op.c_str(), R"(Unsupported value: "move": supported values: "add", "remove", "replace")"},
-          {"relative path", relative_path.c_str(), "path spec/replicas must be a JSON pointer starting with /"},
+          {"forbidden /metadata/namespace", forbidden_ns.c_str(),
+           "path /metadata/namespace cannot be overridden"},
+          {"forbidden /metadata/generateName", forbidden_gen.c_str(),
+           "path /metadata/generateName cannot be overridden"},
+          {"cluster twice", duplicate_cluster.c_str(),
+           R"(.spec.overrides: duplicate entries for key [clusterName="member1"])"},
+          {"path twice", duplicate_path.c_str(),
+           R"(.clusterOverrides: duplicate entries for key [path="/spec/replicas"])"},
+          {"bad op", bad_op.c_str(),
+           R"(Unsupported value: "move": supported values: "add", "remove", "replace")"},
+          {"relative path", relative_path.c_str(),
+           "path spec/replicas must be a JSON pointer starting with /"},
           {"selector operator", bad_operator.c_str(), R"(Unsupported value: "Gt")"},
-          {"template is typed", template_type_checked.c_str(), ".spec.template.spec.replicas: expected numeric (int or float), got string"},
+          {"template is typed", template_type_checked.c_str(),
+           ".spec.template.spec.replicas: expected numeric (int or float), got string"},
           {"spec required", no_spec.c_str(), "spec: Required value"},
       },
       &ApplyManifest);
@@ -387,7 +419,8 @@ metadata: {name: bad, namespace: NS}
   // Listing the kubefed category finds it.
   auto category = Kubectl(kHost, {"get", "kubefed", "-n", ns_, "-o", "name"});
   ASSERT_TRUE(category.ok()) << category.status();
-  EXPECT_TRUE(absl::StrContains(*category, "federateddeployment.types.kubefed.io/web")) << *category;
+  EXPECT_TRUE(absl::StrContains(*category, "federateddeployment.types.kubefed.io/web"))
+      << *category;
 }
 
 TEST_F(CrdsE2eTest, RetainReplicasOnlyForScalableTypes) {
@@ -425,15 +458,17 @@ metadata: {name: kubefed, namespace: NS}
 spec: {scope: Namespaced}
 )"),
             "");
-  auto defaults = Kubectl(kHost, {"get", "kubefedconfig", "kubefed", "-n", ns_, "-o",
-                                  "jsonpath={.spec.controllerDuration.availableDelay} "
-                                  "{.spec.controllerDuration.unavailableDelay} {.spec.controllerDuration.cacheSyncTimeout} "
-                                  "{.spec.leaderElect.leaseDuration} {.spec.leaderElect.renewDeadline} "
-                                  "{.spec.leaderElect.retryPeriod} {.spec.leaderElect.resourceLock} "
-                                  "{.spec.clusterHealthCheck.period} {.spec.clusterHealthCheck.failureThreshold} "
-                                  "{.spec.clusterHealthCheck.successThreshold} {.spec.clusterHealthCheck.timeout} "
-                                  "{.spec.syncController.maxConcurrentReconciles} {.spec.syncController.adoptResources} "
-                                  "{.spec.statusController.maxConcurrentReconciles} {.spec.featureGates[*].name}"});
+  auto defaults = Kubectl(
+      kHost,
+      {"get", "kubefedconfig", "kubefed", "-n", ns_, "-o",
+       "jsonpath={.spec.controllerDuration.availableDelay} "
+       "{.spec.controllerDuration.unavailableDelay} {.spec.controllerDuration.cacheSyncTimeout} "
+       "{.spec.leaderElect.leaseDuration} {.spec.leaderElect.renewDeadline} "
+       "{.spec.leaderElect.retryPeriod} {.spec.leaderElect.resourceLock} "
+       "{.spec.clusterHealthCheck.period} {.spec.clusterHealthCheck.failureThreshold} "
+       "{.spec.clusterHealthCheck.successThreshold} {.spec.clusterHealthCheck.timeout} "
+       "{.spec.syncController.maxConcurrentReconciles} {.spec.syncController.adoptResources} "
+       "{.spec.statusController.maxConcurrentReconciles} {.spec.featureGates[*].name}"});
   ASSERT_TRUE(defaults.ok()) << defaults.status();
   EXPECT_EQ(*defaults,
             "20s 60s 5m 15s 10s 5s configmaps 10s 3 1 3s 1 Enabled 1 "
@@ -506,8 +541,9 @@ kind: PropagatedVersion
 metadata: {name: deployment-web, namespace: NS}
 )"),
             "");
-  auto status = Kubectl(kHost, {"apply", "--server-side", kFieldManager, "--subresource=status", "-f", "-"},
-                        absl::StrReplaceAll(R"(apiVersion: core.kubefed.io/v1alpha1
+  auto status =
+      Kubectl(kHost, {"apply", "--server-side", kFieldManager, "--subresource=status", "-f", "-"},
+              absl::StrReplaceAll(R"(apiVersion: core.kubefed.io/v1alpha1
 kind: PropagatedVersion
 metadata: {name: deployment-web, namespace: NS}
 status:
@@ -515,7 +551,7 @@ status:
   overridesVersion: fedcba9876543210
   clusterVersions: [{clusterName: member1, version: "gen:1"}, {clusterName: member2, version: "rv:42"}]
 )",
-                                            {{"NS", ns_}}));
+                                  {{"NS", ns_}}));
   ASSERT_TRUE(status.ok()) << status.status();
   auto read = Kubectl(kHost, {"get", "propagatedversion", "deployment-web", "-n", ns_, "-o",
                               "jsonpath={.status.clusterVersions[*].version}"});
@@ -531,7 +567,8 @@ TEST_F(CrdsE2eTest, FederatedTypeFromRecursiveSchemaInstalls) {
   text << in.rdbuf();
   auto openapi = json::Parse(text.str());
   ASSERT_TRUE(openapi.ok()) << openapi.status();
-  TargetType crd{"apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, {"crd"}};
+  TargetType crd{"apiextensions.k8s.io",      "v1",  "CustomResourceDefinition",
+                 "customresourcedefinitions", false, {"crd"}};
   auto yaml = GenerateYaml(*openapi, crd);
   ASSERT_TRUE(yaml.ok()) << yaml.status();
   ASSERT_EQ(Apply({"-n", ns_, "-f", "-"}, *yaml), "");
@@ -562,9 +599,10 @@ spec:
                   size: {type: integer, minimum: 1}
 )"),
             "");
-  auto deep = Kubectl(kHost, {"get", "fcrd", "widgets.example.com", "-o",
-                              "jsonpath={.spec.template.spec.versions[0].schema.openAPIV3Schema.properties.spec"
-                              ".properties.size.minimum}"});
+  auto deep = Kubectl(
+      kHost, {"get", "fcrd", "widgets.example.com", "-o",
+              "jsonpath={.spec.template.spec.versions[0].schema.openAPIV3Schema.properties.spec"
+              ".properties.size.minimum}"});
   ASSERT_TRUE(deep.ok()) << deep.status();
   EXPECT_EQ(*deep, "1");
   (void)Kubectl(kHost, {"delete", "fcrd", "widgets.example.com", "--wait=false"});

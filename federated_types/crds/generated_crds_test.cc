@@ -28,7 +28,8 @@ std::string ReadFile(const std::string& path) {
 TEST(GeneratedCrdsTest, CommittedFilesEqualGeneratorOutput) {
   for (const DefaultType& d : DefaultTypes()) {
     SCOPED_TRACE(d.target.QualifiedName());
-    auto openapi = json::Parse(ReadFile(absl::StrCat(kDir, "testdata/openapi/", OpenApiFileName(d.openapi_path))));
+    auto openapi = json::Parse(
+        ReadFile(absl::StrCat(kDir, "testdata/openapi/", OpenApiFileName(d.openapi_path))));
     ASSERT_TRUE(openapi.ok()) << openapi.status();
     auto generated = GenerateYaml(*openapi, d.target);
     ASSERT_TRUE(generated.ok()) << generated.status();
@@ -36,8 +37,8 @@ TEST(GeneratedCrdsTest, CommittedFilesEqualGeneratorOutput) {
     std::string committed = ReadFile(path);
     // Not EXPECT_EQ on the texts: they are half a megabyte each.
     EXPECT_TRUE(committed == *generated)
-        << path << " differs from the generator's output (" << committed.size() << " vs " << generated->size()
-        << " bytes): run hack/update-crds.sh and commit the result";
+        << path << " differs from the generator's output (" << committed.size() << " vs "
+        << generated->size() << " bytes): run hack/update-crds.sh and commit the result";
 
     auto docs = yaml::ParseYamlStream(committed);
     ASSERT_TRUE(docs.ok()) << docs.status();
@@ -57,12 +58,14 @@ TEST(GeneratedCrdsTest, StaticCrds) {
     bool status_subresource;
   } cases[] = {
       {"kubefedclusters.yaml", "kubefedclusters.core.kubefed.io", "Namespaced", "kfc", true},
-      {"federatedtypeconfigs.yaml", "federatedtypeconfigs.core.kubefed.io", "Namespaced", "ftc", true},
+      {"federatedtypeconfigs.yaml", "federatedtypeconfigs.core.kubefed.io", "Namespaced", "ftc",
+       true},
       {"kubefedconfigs.yaml", "kubefedconfigs.core.kubefed.io", "Namespaced", "", false},
       {"propagatedversions.yaml", "propagatedversions.core.kubefed.io", "Namespaced", "", true},
-      {"clusterpropagatedversions.yaml", "clusterpropagatedversions.core.kubefed.io", "Cluster", "", true},
-      {"replicaschedulingpreferences.yaml", "replicaschedulingpreferences.scheduling.kubefed.io", "Namespaced",
-       "rsp", true},
+      {"clusterpropagatedversions.yaml", "clusterpropagatedversions.core.kubefed.io", "Cluster", "",
+       true},
+      {"replicaschedulingpreferences.yaml", "replicaschedulingpreferences.scheduling.kubefed.io",
+       "Namespaced", "rsp", true},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.file);
