@@ -73,6 +73,11 @@ absl::Status FakeClient::TakeInjectedLocked(absl::string_view verb,
   return absl::OkStatus();
 }
 
+void FakeClient::ClearInjectedErrors() {
+  absl::MutexLock lock(&mu_);
+  injected_.clear();
+}
+
 void FakeClient::SetRaw(absl::string_view path, absl::string_view body) {
   absl::MutexLock lock(&mu_);
   raw_[path] = std::string(body);

@@ -63,6 +63,7 @@ class FakeClient : public Client {
   // `status`.
   void InjectError(absl::string_view verb, absl::string_view resource, absl::Status status,
                    int count = 1);
+  void ClearInjectedErrors();
   // Serves `body` for GetRaw(path).
   void SetRaw(absl::string_view path, absl::string_view body);
   // Forgets watch history before the current resourceVersion: watches resuming from older

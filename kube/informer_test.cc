@@ -1,0 +1,155 @@
+#include "kube/informer.h"
+
+#include "absl/strings/str_cat.h"
+#include "base/json.h"
+#include "gtest/gtest.h"
+#include "kube/client_fake.h"
+
+namespace kfed::kube {
+namespace {
+
+class Recorder {
+ public:
+  EventHandlers Handlers() {
+    EventHandlers h;
+    h.on_add = [this](const ObjectPtr& o) { Add(absl::StrCat("add ", ObjectKeyOf(*o))); };
+    h.on_update = [this](const ObjectPtr& old, const ObjectPtr& o) {
+      Add(absl::StrCat(old == o ? "resync " : "update ", ObjectKeyOf(*o)));
+    };
+    h.on_delete = [this](const ObjectPtr& o) { Add(absl::StrCat("delete ", ObjectKeyOf(*o))); };
+    return h;
+  }
+  // Waits until `n` events have been recorded, then returns and clears them.
+  std::vector<std::string> Take(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return events_.size() >= n; };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(20));
+    std::vector<std::string> out;
+    out.swap(events_);
+    return out;
+  }
+
+ private:
+  void Add(std::string e) {
+    absl::MutexLock lock(&mu_);
+    events_.push_back(std::move(e));
+  }
+  absl::Mutex mu_;
+  std::vector<std::string> events_ ABSL_GUARDED_BY(mu_);
+};
+
+rapidjson::Document Cm(absl::string_view ns, absl::string_view name, absl::string_view team = "") {
+  auto d = json::Parse(absl::StrCat(R"({"metadata":{"name":")", name, R"(","namespace":")", ns,
+                                    R"(","labels":{)", team.empty() ? "" : absl::StrCat(R"("team":")", team, "\""),
+                                    R"(}},"data":{}})"));
+  return *std::move(d);
+}
+
+InformerOptions Options() {
+  InformerOptions o;
+  o.gvr = ConfigMapsResource();
+  o.page_size = 2;
+  o.initial_backoff = absl::Milliseconds(1);
+  o.max_backoff = absl::Milliseconds(5);
+  return o;
+}
+
+std::vector<std::string> Sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+TEST(InformerTest, SyncsThenFollowsEventsWithIndexes) {
+  FakeClient c;
+  GroupVersionResource cms = ConfigMapsResource();
+  for (const char* n : {"a", "b", "c", "d", "e"}) {
+    ASSERT_TRUE(c.Create(cms, "", Cm(n[0] < 'c' ? "x" : "y", n, n[0] == 'a' ? "red" : "blue"), WriteOptions()).ok());
+  }
+  Recorder rec;
+  Informer inf(c, Options());
+  inf.AddEventHandler(rec.Handlers());
+  inf.AddIndexer("team", LabelIndex("team"));
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(absl::Seconds(20)));
+  EXPECT_EQ(Sorted(rec.Take(5)), (std::vector<std::string>{"add x/a", "add x/b", "add y/c", "add y/d", "add y/e"}));
+  EXPECT_EQ(inf.Size(), 5u);
+  EXPECT_EQ(inf.List("x").size(), 2u);
+  EXPECT_EQ(inf.ByIndex("team", "blue").size(), 4u);
+  ASSERT_NE(inf.Get("y", "c"), nullptr);
+
+  ASSERT_TRUE(c.Patch(cms, "y", "c", PatchType::kMerge, R"({"metadata":{"labels":{"team":"red"}}})", PatchOptions()).ok());
+  ASSERT_TRUE(c.Delete(cms, "x", "a", DeleteOptions()).ok());
+  ASSERT_TRUE(c.Create(cms, "", Cm("z", "f"), WriteOptions()).ok());
+  EXPECT_EQ(rec.Take(3), (std::vector<std::string>{"update y/c", "delete x/a", "add z/f"}));
+  EXPECT_EQ(inf.ByIndex("team", "red").size(), 1u);  // c moved, a is gone
+  EXPECT_EQ(inf.Get("x", "a"), nullptr);
+  EXPECT_EQ(inf.Lists(), 1);
+  inf.Stop();
+}
+
+TEST(InformerTest, RelistAfterGoneDeliversMissedDeletes) {
+  FakeClient c;
+  GroupVersionResource cms = ConfigMapsResource();
+  for (const char* n : {"a", "b", "c"}) ASSERT_TRUE(c.Create(cms, "", Cm("ns", n), WriteOptions()).ok());
+  Recorder rec;
+  Informer inf(c, Options());
+  inf.AddEventHandler(rec.Handlers());
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(absl::Seconds(20)));
+  rec.Take(3);
+
+  // Cut the watch and keep it down while the world changes and history is compacted.
+  c.InjectError("watch", "configmaps", absl::UnavailableError("down"), 1 << 30);
+  c.CloseWatches();
+  while (c.ActiveWatches() > 0) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE(c.Delete(cms, "ns", "b", DeleteOptions()).ok());
+  ASSERT_TRUE(c.Patch(cms, "ns", "c", PatchType::kMerge, R"({"data":{"k":"v"}})", PatchOptions()).ok());
+  ASSERT_TRUE(c.Create(cms, "", Cm("ns", "d"), WriteOptions()).ok());
+  c.Compact();
+  c.ClearInjectedErrors();
+
+  EXPECT_EQ(Sorted(rec.Take(3)), (std::vector<std::string>{"add ns/d", "delete ns/b", "update ns/c"}));
+  EXPECT_EQ(inf.Lists(), 2);
+  EXPECT_EQ(inf.Size(), 3u);
+  EXPECT_EQ(inf.Get("ns", "b"), nullptr);
+}
+
+TEST(InformerTest, ResyncOnFakeClock) {
+  FakeClient c;
+  GroupVersionResource cms = ConfigMapsResource();
+  ASSERT_TRUE(c.Create(cms, "", Cm("ns", "a"), WriteOptions()).ok());
+  FakeClock clock;
+  InformerOptions o = Options();
+  o.resync_period = absl::Minutes(10);
+  Recorder rec;
+  Informer inf(c, o, clock);
+  inf.AddEventHandler(rec.Handlers());
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(absl::Seconds(20)));
+  EXPECT_EQ(rec.Take(1), (std::vector<std::string>{"add ns/a"}));
+  clock.Advance(absl::Minutes(11));
+  EXPECT_EQ(rec.Take(1), (std::vector<std::string>{"resync ns/a"}));
+}
+
+TEST(InformerTest, LabelSelectorAndStopWhileListFails) {
+  FakeClient c;
+  GroupVersionResource cms = ConfigMapsResource();
+  ASSERT_TRUE(c.Create(cms, "", Cm("ns", "a", "red"), WriteOptions()).ok());
+  ASSERT_TRUE(c.Create(cms, "", Cm("ns", "b", "blue"), WriteOptions()).ok());
+  InformerOptions o = Options();
+  o.label_selector = "team=red";
+  Informer inf(c, o);
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(absl::Seconds(20)));
+  EXPECT_EQ(inf.Size(), 1u);
+  inf.Stop();
+
+  c.InjectError("list", "", absl::UnavailableError("down"), 1 << 30);
+  Informer broken(c, Options());
+  broken.Start();
+  EXPECT_FALSE(broken.WaitForSync(absl::Milliseconds(50)));
+  broken.Stop();  // returns although the list keeps failing
+}
+
+}  // namespace
+}  // namespace kfed::kube
