@@ -379,6 +379,12 @@ spec:
 kind: FederatedDeployment
 metadata: {name: bad, namespace: NS}
 )";
+  std::string unknown_field = R"(apiVersion: types.kubefed.io/v1beta1
+kind: FederatedDeployment
+metadata: {name: bad, namespace: NS}
+spec:
+  template: {metadata: {anything: goes}, spec: {replicaz: 2}}
+)";
   RunExamples(
       {
           {"valid", kValid, nullptr},
@@ -402,6 +408,8 @@ metadata: {name: bad, namespace: NS}
           {"template is typed", template_type_checked.c_str(),
            ".spec.template.spec.replicas: expected numeric (int or float), got string"},
           {"spec required", no_spec.c_str(), "spec: Required value"},
+          {"template fields are known", unknown_field.c_str(),
+           ".spec.template.spec.replicaz: field not declared in schema"},
       },
       &ApplyManifest);
 
@@ -416,6 +424,10 @@ metadata: {name: bad, namespace: NS}
   EXPECT_TRUE(absl::StartsWith(*table, "NAME") && absl::StrContains(*table, "PROPAGATED") &&
               absl::StrContains(*table, "REASON") && absl::StrContains(*table, "AGE"))
       << *table;
+  // The template keeps the target's field documentation.
+  auto explain = Kubectl(kHost, {"explain", "federateddeployments.spec.template.spec.replicas"});
+  ASSERT_TRUE(explain.ok()) << explain.status();
+  EXPECT_TRUE(absl::StrContains(*explain, "Number of desired pods")) << *explain;
   // Listing the kubefed category finds it.
   auto category = Kubectl(kHost, {"get", "kubefed", "-n", ns_, "-o", "name"});
   ASSERT_TRUE(category.ok()) << category.status();
