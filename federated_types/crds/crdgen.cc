@@ -350,6 +350,12 @@ class Structuralizer {
     if (properties != nullptr && properties->IsObject() && !properties->ObjectEmpty()) {
       Value props(rapidjson::kObjectType);
       for (const auto& p : properties->GetObject()) {
+        if (stats_.nodes >= options_.max_nodes) {
+          // Out of budget: the fields not listed yet are kept as given.
+          ++stats_.budget_cuts;
+          preserve = true;
+          break;
+        }
         Add(props, View(p.name), Convert(p.value, depth + 1), alloc_);
       }
       Value required(rapidjson::kArrayType);
