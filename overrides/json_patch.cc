@@ -50,7 +50,7 @@ rapidjson::Value OperationValue(const PatchOperation& operation, Allocator& allo
   return DeepCopyValue(*operation.value, allocator);
 }
 
-// Moves `element`, just appended to `array`, to `index`, shifting later elements up.
+// Moves the element just appended to `array` to `index`, shifting later elements up.
 // RapidJSON has no insert.
 void RotateIntoPlace(rapidjson::Value& array, rapidjson::SizeType index) {
   for (rapidjson::SizeType j = array.Size() - 1; j > index; --j) array[j].Swap(array[j - 1]);
