@@ -43,6 +43,40 @@ void SetMove(Value& object, absl::string_view name, Value value, Allocator& a) {
   object.AddMember(Str(name, a), value, a);
 }
 
+// A deep copy built directly. RapidJSON 1.1's copy constructor copies through its SAX
+// handler, which is several times slower and dominated rendering time.
+Value DeepCopy(const Value& v, Allocator& a) {
+  switch (v.GetType()) {
+    case rapidjson::kObjectType: {
+      Value out(rapidjson::kObjectType);
+      for (const auto& m : v.GetObject()) {
+        out.AddMember(Value(m.name.GetString(), m.name.GetStringLength(), a), DeepCopy(m.value, a),
+                      a);
+      }
+      return out;
+    }
+    case rapidjson::kArrayType: {
+      Value out(rapidjson::kArrayType);
+      out.Reserve(v.Size(), a);
+      for (const Value& e : v.GetArray()) out.PushBack(DeepCopy(e, a), a);
+      return out;
+    }
+    case rapidjson::kStringType:
+      return Value(v.GetString(), v.GetStringLength(), a);
+    case rapidjson::kNumberType:
+      if (v.IsInt64()) return Value(static_cast<int64_t>(v.GetInt64()));
+      if (v.IsUint64()) return Value(static_cast<uint64_t>(v.GetUint64()));
+      return Value(v.GetDouble());
+    case rapidjson::kTrueType:
+      return Value(true);
+    case rapidjson::kFalseType:
+      return Value(false);
+    case rapidjson::kNullType:
+      break;
+  }
+  return Value();
+}
+
 const Value* FindObject(const Value& object, absl::string_view name) {
   const Value* v = json::Find(object, name);
   return v != nullptr && v->IsObject() ? v : nullptr;
@@ -242,7 +276,8 @@ absl::StatusOr<RenderedObject> ObjectFromTemplate(const Value& federated_object,
                                                           : nullptr;
   if (tmpl != nullptr && !tmpl->IsNull()) {
     if (!tmpl->IsObject()) return absl::InvalidArgumentError("spec.template is not an object");
-    obj.CopyFrom(*tmpl, a);
+    Value copy = DeepCopy(*tmpl, a);
+    copy.Swap(static_cast<Value&>(obj));
   }
 
   const std::string& target_kind = type_config.target_type.kind;
