@@ -19,8 +19,8 @@ std::string FederatedDeployment(size_t target_bytes) {
   for (int c = 0; containers.size() < target_bytes - 1200; ++c) {
     std::string env;
     for (int e = 0; e < 12; ++e) {
-      absl::StrAppend(&env, e ? "," : "", R"({"name":"SETTING_)", c, "_", e,
-                      R"(","value":"value-)", e * 7919, R"("})");
+      absl::StrAppend(&env, e ? "," : "", R"({"name":"SETTING_)", c, "_", e, R"(","value":"value-)",
+                      e * 7919, R"("})");
     }
     absl::StrAppend(&containers, c ? "," : "", R"({"name":"app-)", c,
                     R"(","image":"registry.example.com/team/app-)", c,
@@ -28,8 +28,8 @@ std::string FederatedDeployment(size_t target_bytes) {
                     R"(,"protocol":"TCP"}],"env":[)", env,
                     R"(],"resources":{"requests":{"cpu":"100m","memory":"128Mi"},)"
                     R"("limits":{"cpu":"500m","memory":"512Mi"}},)"
-                    R"("readinessProbe":{"httpGet":{"path":"/healthz","port":)", 8080 + c,
-                    R"(},"periodSeconds":10}})");
+                    R"("readinessProbe":{"httpGet":{"path":"/healthz","port":)",
+                    8080 + c, R"(},"periodSeconds":10}})");
   }
   return absl::StrCat(
       R"({"apiVersion":"types.kubefed.io/v1beta1","kind":"FederatedDeployment",)"

@@ -39,8 +39,7 @@ size_t ValidSequenceLength(absl::string_view s, size_t i) {
     unsigned char lo = 0x80, hi = 0xBF;
     if (b0 == 0xF0) lo = 0x90;
     if (b0 == 0xF4) hi = 0x8F;
-    return left >= 4 && cont(i + 1, lo, hi) && cont(i + 2, 0x80, 0xBF) &&
-                   cont(i + 3, 0x80, 0xBF)
+    return left >= 4 && cont(i + 1, lo, hi) && cont(i + 2, 0x80, 0xBF) && cont(i + 3, 0x80, 0xBF)
                ? 4
                : 0;
   }
@@ -235,9 +234,7 @@ void AppendGoJson(const rapidjson::Value& value, GoNumbers numbers, std::string*
         bool use_sanitized;
         const rapidjson::Value* value;
         size_t order;
-        absl::string_view key() const {
-          return use_sanitized ? absl::string_view(sanitized) : raw;
-        }
+        absl::string_view key() const { return use_sanitized ? absl::string_view(sanitized) : raw; }
       };
       std::vector<Entry> entries;
       entries.reserve(value.MemberCount());
@@ -282,8 +279,7 @@ std::string Md5Hex(absl::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(data.data(), data.size(), digest, &length, EVP_md5(), nullptr);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 }  // namespace kfed::federated_types

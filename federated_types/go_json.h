@@ -36,7 +36,8 @@ enum class GoNumbers {
 void AppendGoJson(const rapidjson::Value& value, GoNumbers numbers, std::string* out);
 
 // json.NewEncoder(w).Encode(value): the Marshal form plus "\n".
-std::string GoJsonEncode(const rapidjson::Value& value, GoNumbers numbers = GoNumbers::kUnstructured);
+std::string GoJsonEncode(const rapidjson::Value& value,
+                         GoNumbers numbers = GoNumbers::kUnstructured);
 
 // A float64 as encoding/json writes it: strconv 'f' format with the shortest round-trip
 // digits for 1e-6 <= |f| < 1e21 (and 0), else 'e' format with the exponent's leading zero

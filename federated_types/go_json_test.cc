@@ -55,8 +55,7 @@ TEST(GoJsonEncodeTest, SortsKeysAndAppendsNewline) {
 
 TEST(GoJsonEncodeTest, KeysSortBytewise) {
   // Uppercase before lowercase, multi-byte UTF-8 after ASCII, "a" before "a0".
-  EXPECT_EQ(Encode(R"({"é":1,"a0":2,"a":3,"Z":4})"),
-            "{\"Z\":4,\"a\":3,\"a0\":2,\"é\":1}\n");
+  EXPECT_EQ(Encode(R"({"é":1,"a0":2,"a":3,"Z":4})"), "{\"Z\":4,\"a\":3,\"a0\":2,\"é\":1}\n");
 }
 
 TEST(GoJsonEncodeTest, LastDuplicateKeyWins) {
@@ -81,8 +80,7 @@ TEST(GoJsonEncodeTest, InvalidUtf8BecomesReplacementCharacter) {
                                 doc.GetAllocator()),
                doc.GetAllocator());
   const std::string r = "\xEF\xBF\xBD";
-  EXPECT_EQ(GoJsonEncode(doc),
-            "[\"a" + r + "b" + r + r + r + r + r + r + "\"]\n");
+  EXPECT_EQ(GoJsonEncode(doc), "[\"a" + r + "b" + r + r + r + r + r + r + "\"]\n");
 }
 
 TEST(GoJsonEncodeTest, NumbersAsUnstructuredHoldsThem) {

@@ -26,8 +26,7 @@ inline constexpr absl::string_view kFederatedTypeConfigKind = "FederatedTypeConf
 inline constexpr absl::string_view kKubeFedConfigKind = "KubeFedConfig";
 inline constexpr absl::string_view kPropagatedVersionKind = "PropagatedVersion";
 inline constexpr absl::string_view kClusterPropagatedVersionKind = "ClusterPropagatedVersion";
-inline constexpr absl::string_view kReplicaSchedulingPreferenceKind =
-    "ReplicaSchedulingPreference";
+inline constexpr absl::string_view kReplicaSchedulingPreferenceKind = "ReplicaSchedulingPreference";
 inline constexpr absl::string_view kFederatedNamespaceKind = "FederatedNamespace";
 inline constexpr absl::string_view kNamespaceKind = "Namespace";
 inline constexpr absl::string_view kServiceKind = "Service";
@@ -59,8 +58,7 @@ inline constexpr absl::string_view kFederatedTypeConfigFinalizer =
     "core.kubefed.io/federated-type-config";
 // kfed only (KubeFed never sets it): on member objects, the comma-separated sorted keys of the
 // annotations kfed copied from the template on its last write. See render.h.
-inline constexpr absl::string_view kTemplateAnnotationsAnnotation =
-    "kfed.io/template-annotations";
+inline constexpr absl::string_view kTemplateAnnotationsAnnotation = "kfed.io/template-annotations";
 
 // ---- Federated object status -------------------------------------------------------------
 inline constexpr absl::string_view kPropagationConditionType = "Propagation";
@@ -89,13 +87,11 @@ inline constexpr absl::string_view kLabelRemovalTimedOut = "LabelRemovalTimedOut
 
 // All per-cluster statuses other than "", in KubeFed's declaration order.
 inline constexpr absl::string_view kClusterPropagationStatuses[] = {
-    kWaitingForRemoval,     kClusterNotReady,      kCachedRetrievalFailed,
-    kComputeResourceFailed, kApplyOverridesFailed, kCreationFailed,
-    kUpdateFailed,          kDeletionFailed,       kLabelRemovalFailed,
-    kRetrievalFailed,       kAlreadyExists,        kFieldRetentionFailed,
-    kVersionRetrievalFailed, kClientRetrievalFailed, kManagedLabelFalse,
-    kCreationTimedOut,      kUpdateTimedOut,       kDeletionTimedOut,
-    kLabelRemovalTimedOut,
+    kWaitingForRemoval,      kClusterNotReady,       kCachedRetrievalFailed, kComputeResourceFailed,
+    kApplyOverridesFailed,   kCreationFailed,        kUpdateFailed,          kDeletionFailed,
+    kLabelRemovalFailed,     kRetrievalFailed,       kAlreadyExists,         kFieldRetentionFailed,
+    kVersionRetrievalFailed, kClientRetrievalFailed, kManagedLabelFalse,     kCreationTimedOut,
+    kUpdateTimedOut,         kDeletionTimedOut,      kLabelRemovalTimedOut,
 };
 
 // Aggregate reason of the Propagation condition. "" goes with status True.

@@ -156,8 +156,7 @@ absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view text) {
     return absl::InvalidArgumentError(absl::StrCat("time: invalid duration \"", text, "\""));
   }
   // Go spells microseconds "us", "µs" (U+00B5) or "μs" (U+03BC); Abseil only "us".
-  std::string normalized =
-      absl::StrReplaceAll(text, {{"\xC2\xB5s", "us"}, {"\xCE\xBCs", "us"}});
+  std::string normalized = absl::StrReplaceAll(text, {{"\xC2\xB5s", "us"}, {"\xCE\xBCs", "us"}});
   absl::Duration d;
   if (!absl::ParseDuration(normalized, &d) || d == absl::InfiniteDuration() ||
       d == -absl::InfiniteDuration()) {
@@ -169,8 +168,8 @@ absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view text) {
 std::string FormatGoDuration(absl::Duration duration) {
   const int64_t ns = absl::ToInt64Nanoseconds(duration);
   const bool negative = ns < 0;
-  uint64_t u = negative ? static_cast<uint64_t>(0) - static_cast<uint64_t>(ns)
-                        : static_cast<uint64_t>(ns);
+  uint64_t u =
+      negative ? static_cast<uint64_t>(0) - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
   if (u == 0) return "0s";
   std::string r;  // built backwards, as Go does
   constexpr uint64_t kSecond = 1000000000;
@@ -228,10 +227,8 @@ absl::StatusOr<KubeFedConfig> ParseKubeFedConfig(const Value& object) {
     if (durations != nullptr) {
       const char* p = "spec.controllerDuration";
       RETURN_IF_ERROR(ReadDuration(*durations, "availableDelay", p, &config.available_delay));
-      RETURN_IF_ERROR(
-          ReadDuration(*durations, "unavailableDelay", p, &config.unavailable_delay));
-      RETURN_IF_ERROR(
-          ReadDuration(*durations, "cacheSyncTimeout", p, &config.cache_sync_timeout));
+      RETURN_IF_ERROR(ReadDuration(*durations, "unavailableDelay", p, &config.unavailable_delay));
+      RETURN_IF_ERROR(ReadDuration(*durations, "cacheSyncTimeout", p, &config.cache_sync_timeout));
     }
 
     ASSIGN_OR_RETURN(const Value* elect, Section(*spec, "leaderElect"));
@@ -281,8 +278,8 @@ absl::StatusOr<KubeFedConfig> ParseKubeFedConfig(const Value& object) {
     ASSIGN_OR_RETURN(const Value* sync, Section(*spec, "syncController"));
     if (sync != nullptr) {
       const char* p = "spec.syncController";
-      RETURN_IF_ERROR(ReadInt(*sync, "maxConcurrentReconciles", p,
-                              &config.sync_max_concurrent_reconciles));
+      RETURN_IF_ERROR(
+          ReadInt(*sync, "maxConcurrentReconciles", p, &config.sync_max_concurrent_reconciles));
       RETURN_IF_ERROR(ReadEnabled(*sync, "adoptResources", p, &config.adopt_resources));
     }
 
@@ -323,10 +320,10 @@ absl::Status ValidateKubeFedConfig(const KubeFedConfig& c) {
   }
   if (std::find(std::begin(kResourceLocks), std::end(kResourceLocks), c.resource_lock) ==
       std::end(kResourceLocks)) {
-    return FieldError("spec.leaderElect.resourceLock",
-                      absl::StrCat("Unsupported value: \"", c.resource_lock,
-                                   "\": supported values: \"",
-                                   absl::StrJoin(kResourceLocks, "\", \""), "\""));
+    return FieldError(
+        "spec.leaderElect.resourceLock",
+        absl::StrCat("Unsupported value: \"", c.resource_lock, "\": supported values: \"",
+                     absl::StrJoin(kResourceLocks, "\", \""), "\""));
   }
   std::set<std::string> seen;
   for (const FeatureGate& gate : c.feature_gates) {
@@ -349,8 +346,8 @@ absl::Status ValidateKubeFedConfig(const KubeFedConfig& c) {
   RETURN_IF_ERROR(
       Positive(c.health_check_success_threshold, "spec.clusterHealthCheck.successThreshold"));
   RETURN_IF_ERROR(Positive(c.health_check_timeout, "spec.clusterHealthCheck.timeout"));
-  RETURN_IF_ERROR(Positive(c.sync_max_concurrent_reconciles,
-                           "spec.syncController.maxConcurrentReconciles"));
+  RETURN_IF_ERROR(
+      Positive(c.sync_max_concurrent_reconciles, "spec.syncController.maxConcurrentReconciles"));
   RETURN_IF_ERROR(Positive(c.status_max_concurrent_reconciles,
                            "spec.statusController.maxConcurrentReconciles"));
   return absl::OkStatus();

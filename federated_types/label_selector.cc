@@ -31,8 +31,20 @@ bool HasValue(const Requirement& r, const std::string& value) {
 
 // ---- String form ------------------------------------------------------------------------
 
-enum class Tok { kIdent, kNot, kEquals, kDoubleEquals, kNotEquals, kIn, kNotIn, kOpen, kClose,
-                 kComma, kEnd, kError };
+enum class Tok {
+  kIdent,
+  kNot,
+  kEquals,
+  kDoubleEquals,
+  kNotEquals,
+  kIn,
+  kNotIn,
+  kOpen,
+  kClose,
+  kComma,
+  kEnd,
+  kError
+};
 
 struct Token {
   Tok type;
@@ -273,7 +285,8 @@ absl::StatusOr<Requirement> NewRequirement(absl::string_view key, SelectorOperat
     case SelectorOperator::kEquals:
     case SelectorOperator::kNotEquals:
       if (values.size() != 1) {
-        return Invalid(Join(field, "values"), "exact-match compatibility requires one single value");
+        return Invalid(Join(field, "values"),
+                       "exact-match compatibility requires one single value");
       }
       break;
     case SelectorOperator::kExists:
@@ -303,22 +316,22 @@ absl::StatusOr<LabelSelector> ParseLabelSelector(const Value* selector) {
       const std::string key(m.name.GetString(), m.name.GetStringLength());
       const std::string field = absl::StrCat("matchLabels[", key, "]");
       if (!m.value.IsString()) return Invalid(field, "must be a string");
-      ASSIGN_OR_RETURN(Requirement r,
-                       NewRequirement(key, SelectorOperator::kEquals,
-                                      {std::string(m.value.GetString(), m.value.GetStringLength())},
-                                      field));
+      ASSIGN_OR_RETURN(
+          Requirement r,
+          NewRequirement(key, SelectorOperator::kEquals,
+                         {std::string(m.value.GetString(), m.value.GetStringLength())}, field));
       requirements.push_back(std::move(r));
     }
   }
-  if (const Value* me = json::Find(*selector, "matchExpressions");
-      me != nullptr && !me->IsNull()) {
+  if (const Value* me = json::Find(*selector, "matchExpressions"); me != nullptr && !me->IsNull()) {
     if (!me->IsArray()) return Invalid("matchExpressions", "must be an array");
     for (rapidjson::SizeType i = 0; i < me->Size(); ++i) {
       const Value& e = (*me)[i];
       const std::string field = absl::StrCat("matchExpressions[", i, "]");
       if (!e.IsObject()) return Invalid(field, "must be an object");
       const Value* key = json::Find(e, "key");
-      if (key == nullptr || !key->IsString()) return Invalid(Join(field, "key"), "must be a string");
+      if (key == nullptr || !key->IsString())
+        return Invalid(Join(field, "key"), "must be a string");
       const Value* op = json::Find(e, "operator");
       if (op == nullptr || !op->IsString()) {
         return Invalid(Join(field, "operator"), "must be a string");
@@ -347,10 +360,9 @@ absl::StatusOr<LabelSelector> ParseLabelSelector(const Value* selector) {
           values.emplace_back((*vs)[j].GetString(), (*vs)[j].GetStringLength());
         }
       }
-      ASSIGN_OR_RETURN(
-          Requirement r,
-          NewRequirement(absl::string_view(key->GetString(), key->GetStringLength()), sop,
-                         std::move(values), field));
+      ASSIGN_OR_RETURN(Requirement r,
+                       NewRequirement(absl::string_view(key->GetString(), key->GetStringLength()),
+                                      sop, std::move(values), field));
       requirements.push_back(std::move(r));
     }
   }

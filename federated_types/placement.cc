@@ -63,8 +63,7 @@ absl::StatusOr<Placement> ParsePlacement(const Value& federated_object) {
 }
 
 std::set<std::string> SelectClusters(const Placement& placement,
-                                     const std::vector<ClusterInfo>& clusters,
-                                     bool selector_only) {
+                                     const std::vector<ClusterInfo>& clusters, bool selector_only) {
   std::set<std::string> selected;
   if (selector_only || !placement.clusters.has_value()) {
     for (const ClusterInfo& cluster : clusters) {

@@ -55,9 +55,9 @@ bool IsSystemNamespace(absl::string_view name, absl::string_view kubefed_namespa
 
 struct PlacementRequest {
   const rapidjson::Value* federated_object = nullptr;  // required
-  const std::vector<ClusterInfo>* clusters = nullptr;   // required: the existing clusters
-  bool target_is_namespace = false;  // the `namespaces` type config
-  bool target_namespaced = false;    // the target type is namespaced
+  const std::vector<ClusterInfo>* clusters = nullptr;  // required: the existing clusters
+  bool target_is_namespace = false;                    // the `namespaces` type config
+  bool target_namespaced = false;                      // the target type is namespaced
   // For namespaced targets: the FederatedNamespace `<ns>/<ns>`, nullptr when absent.
   const rapidjson::Value* federated_namespace = nullptr;
   std::string kubefed_namespace = "kube-federation-system";

@@ -28,7 +28,9 @@ absl::Status WithFailureStatus(absl::Status status, absl::string_view propagatio
   return status;
 }
 
-absl::string_view View(const Value& v) { return absl::string_view(v.GetString(), v.GetStringLength()); }
+absl::string_view View(const Value& v) {
+  return absl::string_view(v.GetString(), v.GetStringLength());
+}
 
 Value Str(absl::string_view s, Allocator& a) {
   return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
@@ -146,7 +148,8 @@ absl::Status RetainServiceFields(const Value& live, rapidjson::Document* desired
         "Error retrieving ports from cluster service: spec.ports is not a list");
   }
   Value* desired_spec = json::FindMutable(*desired, kSpecField);
-  Value* desired_ports = desired_spec != nullptr ? json::FindMutable(*desired_spec, "ports") : nullptr;
+  Value* desired_ports =
+      desired_spec != nullptr ? json::FindMutable(*desired_spec, "ports") : nullptr;
   if (desired_ports == nullptr) return absl::OkStatus();
   if (!desired_ports->IsArray()) {
     return absl::InvalidArgumentError(
@@ -182,7 +185,8 @@ absl::Status RetainServiceAccountFields(const Value& live, rapidjson::Document* 
     return absl::InvalidArgumentError(
         "Error retrieving secrets from service account: secrets is not a list");
   }
-  if (!live_secrets->Empty()) json::Set(*desired, "secrets", *live_secrets, desired->GetAllocator());
+  if (!live_secrets->Empty())
+    json::Set(*desired, "secrets", *live_secrets, desired->GetAllocator());
   return absl::OkStatus();
 }
 
@@ -272,8 +276,8 @@ absl::StatusOr<RenderedObject> ObjectFromTemplate(const Value& federated_object,
   if (spec != nullptr && !spec->IsNull() && !spec->IsObject()) {
     return absl::InvalidArgumentError("spec of the federated object is not an object");
   }
-  const Value* tmpl = spec != nullptr && spec->IsObject() ? json::Find(*spec, kTemplateField)
-                                                          : nullptr;
+  const Value* tmpl =
+      spec != nullptr && spec->IsObject() ? json::Find(*spec, kTemplateField) : nullptr;
   if (tmpl != nullptr && !tmpl->IsNull()) {
     if (!tmpl->IsObject()) return absl::InvalidArgumentError("spec.template is not an object");
     Value copy = DeepCopy(*tmpl, a);
@@ -284,8 +288,8 @@ absl::StatusOr<RenderedObject> ObjectFromTemplate(const Value& federated_object,
   if (const Value* kind = json::Find(obj, "kind"); kind != nullptr && !kind->IsNull()) {
     if (!kind->IsString() || (kind->GetStringLength() > 0 && View(*kind) != target_kind)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "spec.template.kind ", kind->IsString() ? absl::StrCat("\"", View(*kind), "\"")
-                                                  : json::Serialize(*kind),
+          "spec.template.kind ",
+          kind->IsString() ? absl::StrCat("\"", View(*kind), "\"") : json::Serialize(*kind),
           " does not match the target kind \"", target_kind, "\" of type config \"",
           type_config.name, "\""));
     }
@@ -396,9 +400,9 @@ absl::StatusOr<RenderedObject> RenderForCluster(const RenderRequest& request) {
   RenderedObject out = std::move(rendered).value();
 
   if (request.live != nullptr) {
-    absl::Status retained = RetainClusterFields(request.type_config->target_type.kind,
-                                                *request.federated_object, *request.live,
-                                                &out.object);
+    absl::Status retained =
+        RetainClusterFields(request.type_config->target_type.kind, *request.federated_object,
+                            *request.live, &out.object);
     if (!retained.ok()) {
       return WithFailureStatus(Annotate(retained, "failed to retain fields"),
                                kFieldRetentionFailed);

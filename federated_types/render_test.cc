@@ -24,8 +24,8 @@ TypeConfig Config(absl::string_view name) {
 }
 
 // Renders and returns the compact JSON of the result ("ERROR: <status>" on failure).
-std::string Render(absl::string_view type, absl::string_view federated,
-                   const char* live = nullptr, absl::string_view cluster = "c1") {
+std::string Render(absl::string_view type, absl::string_view federated, const char* live = nullptr,
+                   absl::string_view cluster = "c1") {
   const TypeConfig config = Config(type);
   auto fed = Json(federated);
   rapidjson::Document live_doc;
@@ -50,10 +50,9 @@ void ExpectJsonEq(const std::string& got, absl::string_view want) {
 }
 
 TEST(RenderTest, CreateFromTemplate) {
-  ExpectJsonEq(
-      Render("configmaps", R"({"metadata":{"name":"cfg","namespace":"ns1"},
+  ExpectJsonEq(Render("configmaps", R"({"metadata":{"name":"cfg","namespace":"ns1"},
           "spec":{"template":{"metadata":{"labels":{"app":"x"}},"data":{"k":"v"}}}})"),
-      R"({"metadata":{"labels":{"app":"x","kubefed.io/managed":"true"},"name":"cfg",
+               R"({"metadata":{"labels":{"app":"x","kubefed.io/managed":"true"},"name":"cfg",
           "namespace":"ns1"},"data":{"k":"v"},"kind":"ConfigMap","apiVersion":"v1"})");
 }
 
@@ -65,25 +64,24 @@ TEST(RenderTest, NamespaceFromEmptyTemplateHasNoNamespace) {
 
 TEST(RenderTest, ClusterScopedHasNoNamespace) {
   ExpectJsonEq(
-      Render("clusterroles.rbac.authorization.k8s.io",
-             R"({"metadata":{"name":"viewer"},"spec":{"template":{"metadata":{"namespace":"x"},"rules":[]}}})"),
+      Render(
+          "clusterroles.rbac.authorization.k8s.io",
+          R"({"metadata":{"name":"viewer"},"spec":{"template":{"metadata":{"namespace":"x"},"rules":[]}}})"),
       R"({"metadata":{"name":"viewer","labels":{"kubefed.io/managed":"true"}},"rules":[],
           "kind":"ClusterRole","apiVersion":"rbac.authorization.k8s.io/v1"})");
 }
 
 TEST(RenderTest, NameAndNamespaceComeFromTheFederatedObject) {
-  ExpectJsonEq(
-      Render("secrets", R"({"metadata":{"name":"s","namespace":"ns1"},
+  ExpectJsonEq(Render("secrets", R"({"metadata":{"name":"s","namespace":"ns1"},
           "spec":{"template":{"metadata":{"name":"other","namespace":"elsewhere"},"type":"Opaque"}}})"),
-      R"({"metadata":{"name":"s","namespace":"ns1","labels":{"kubefed.io/managed":"true"}},
+               R"({"metadata":{"name":"s","namespace":"ns1","labels":{"kubefed.io/managed":"true"}},
           "type":"Opaque","kind":"Secret","apiVersion":"v1"})");
 }
 
 TEST(RenderTest, TemplateApiVersionIsKeptAndKindChecked) {
-  ExpectJsonEq(
-      Render("deployments.apps", R"({"metadata":{"name":"d","namespace":"n"},
+  ExpectJsonEq(Render("deployments.apps", R"({"metadata":{"name":"d","namespace":"n"},
           "spec":{"template":{"apiVersion":"apps/v1beta2","kind":"Deployment"}}})"),
-      R"({"metadata":{"name":"d","namespace":"n","labels":{"kubefed.io/managed":"true"}},
+               R"({"metadata":{"name":"d","namespace":"n","labels":{"kubefed.io/managed":"true"}},
           "kind":"Deployment","apiVersion":"apps/v1beta2"})");
   std::string got = Render("deployments.apps", R"({"metadata":{"name":"d","namespace":"n"},
           "spec":{"template":{"kind":"StatefulSet"}}})");
@@ -105,7 +103,8 @@ TEST(RenderTest, TemplateFinalizersDroppedWithWarning) {
 
 TEST(RenderTest, UpdateRetainsResourceVersionAndFinalizers) {
   ExpectJsonEq(
-      Render("configmaps", R"({"metadata":{"name":"c","namespace":"n"},"spec":{"template":{"data":{"a":"1"}}}})",
+      Render("configmaps",
+             R"({"metadata":{"name":"c","namespace":"n"},"spec":{"template":{"data":{"a":"1"}}}})",
              R"({"metadata":{"name":"c","namespace":"n","resourceVersion":"42","uid":"u",
                  "finalizers":["member/f"],"labels":{"stale":"x"}},"data":{"a":"0"}})"),
       R"({"metadata":{"name":"c","namespace":"n","resourceVersion":"42","finalizers":["member/f"],
@@ -126,8 +125,8 @@ TEST(RenderTest, AnnotationMergeRule) {
       {"member annotations kept (KubeFed behaviour)", nullptr, R"({"m":"x"})", R"({"m":"x"})"},
       {"template wins on conflict", R"({"a":"new"})", R"({"a":"old","m":"x"})",
        R"({"a":"new","m":"x","kfed.io/template-annotations":"a"})"},
-      {"removed template annotation removed",
-       R"({"a":"1"})", R"({"a":"1","b":"2","m":"x","kfed.io/template-annotations":"a,b"})",
+      {"removed template annotation removed", R"({"a":"1"})",
+       R"({"a":"1","b":"2","m":"x","kfed.io/template-annotations":"a,b"})",
        R"({"a":"1","m":"x","kfed.io/template-annotations":"a"})"},
       {"all template annotations removed", nullptr,
        R"({"a":"1","m":"x","kfed.io/template-annotations":"a"})", R"({"m":"x"})"},
@@ -191,37 +190,42 @@ TEST(RenderTest, ServiceRetainsAllocatedFields) {
 
 TEST(RenderTest, ServiceWithoutAllocationsKeepsTemplate) {
   ExpectJsonEq(
-      Render("services", R"({"metadata":{"name":"s","namespace":"n"},"spec":{"template":{"spec":{"clusterIP":"None"}}}})",
-             R"({"metadata":{"resourceVersion":"1"},"spec":{"clusterIP":"","healthCheckNodePort":0}})"),
+      Render(
+          "services",
+          R"({"metadata":{"name":"s","namespace":"n"},"spec":{"template":{"spec":{"clusterIP":"None"}}}})",
+          R"({"metadata":{"resourceVersion":"1"},"spec":{"clusterIP":"","healthCheckNodePort":0}})"),
       R"({"metadata":{"name":"s","namespace":"n","resourceVersion":"1","labels":{"kubefed.io/managed":"true"}},
           "spec":{"clusterIP":"None"},"kind":"Service","apiVersion":"v1"})");
 }
 
 TEST(RenderTest, ServiceAccountSecrets) {
   const char* live = R"({"metadata":{"resourceVersion":"3"},"secrets":[{"name":"sa-token-abc"}]})";
-  ExpectJsonEq(Render("serviceaccounts", R"({"metadata":{"name":"sa","namespace":"n"},"spec":{"template":{}}})", live),
+  ExpectJsonEq(Render("serviceaccounts",
+                      R"({"metadata":{"name":"sa","namespace":"n"},"spec":{"template":{}}})", live),
                R"({"metadata":{"name":"sa","namespace":"n","resourceVersion":"3",
                    "labels":{"kubefed.io/managed":"true"}},"secrets":[{"name":"sa-token-abc"}],
                    "kind":"ServiceAccount","apiVersion":"v1"})");
-  ExpectJsonEq(Render("serviceaccounts",
-                      R"({"metadata":{"name":"sa","namespace":"n"},"spec":{"template":{"secrets":[{"name":"mine"}]}}})",
-                      live),
-               R"({"metadata":{"name":"sa","namespace":"n","resourceVersion":"3",
+  ExpectJsonEq(
+      Render(
+          "serviceaccounts",
+          R"({"metadata":{"name":"sa","namespace":"n"},"spec":{"template":{"secrets":[{"name":"mine"}]}}})",
+          live),
+      R"({"metadata":{"name":"sa","namespace":"n","resourceVersion":"3",
                    "labels":{"kubefed.io/managed":"true"}},"secrets":[{"name":"mine"}],
                    "kind":"ServiceAccount","apiVersion":"v1"})");
 }
 
 TEST(RenderTest, RetainReplicas) {
   const char* live = R"({"metadata":{"resourceVersion":"9"},"spec":{"replicas":7}})";
-  const std::string retained =
-      Render("deployments.apps",
-             R"({"metadata":{"name":"d","namespace":"n"},"spec":{"retainReplicas":true,"template":{"spec":{"replicas":2}}}})",
-             live);
+  const std::string retained = Render(
+      "deployments.apps",
+      R"({"metadata":{"name":"d","namespace":"n"},"spec":{"retainReplicas":true,"template":{"spec":{"replicas":2}}}})",
+      live);
   EXPECT_TRUE(absl::StrContains(retained, R"("replicas":7)")) << retained;
-  const std::string not_retained =
-      Render("deployments.apps",
-             R"({"metadata":{"name":"d","namespace":"n"},"spec":{"retainReplicas":false,"template":{"spec":{"replicas":2}}}})",
-             live);
+  const std::string not_retained = Render(
+      "deployments.apps",
+      R"({"metadata":{"name":"d","namespace":"n"},"spec":{"retainReplicas":false,"template":{"spec":{"replicas":2}}}})",
+      live);
   EXPECT_TRUE(absl::StrContains(not_retained, R"("replicas":2)")) << not_retained;
 }
 

@@ -189,7 +189,8 @@ absl::StatusOr<TypeConfig> ParseTypeConfig(const Value& ftc) {
   ASSIGN_OR_RETURN(config.federated_type,
                    ParseApiResource(*federated, "spec.federatedType", &scope));
 
-  if (const Value* status = json::Find(*spec, "statusType"); status != nullptr && !status->IsNull()) {
+  if (const Value* status = json::Find(*spec, "statusType");
+      status != nullptr && !status->IsNull()) {
     scope.clear();
     ASSIGN_OR_RETURN(ApiResource s, ParseApiResource(*status, "spec.statusType", &scope));
     config.status_type = std::move(s);
@@ -246,8 +247,7 @@ rapidjson::Document TypeConfigToJson(const TypeConfig& config) {
   return doc;
 }
 
-QualifiedName FederatedNameForTarget(const TypeConfig& config,
-                                     absl::string_view target_namespace,
+QualifiedName FederatedNameForTarget(const TypeConfig& config, absl::string_view target_namespace,
                                      absl::string_view target_name) {
   if (config.IsNamespace()) {
     return QualifiedName{std::string(target_name), std::string(target_name)};

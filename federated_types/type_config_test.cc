@@ -118,8 +118,8 @@ TEST(ParseTypeConfigTest, ErrorsNameTheField) {
       {R"({"metadata":{"name":"foos"}})", "spec"},
       {R"({"metadata":{"name":"foos"},"spec":{)" + fed_ok + R"(,"propagation":"Enabled"}})",
        "spec.targetType"},
-      {R"({"metadata":{"name":"bars.example.com"},"spec":{"targetType":{"version":"v1","kind":"Foo","pluralName":"foos","scope":"Namespaced"},)" + fed_ok +
-           R"(,"propagation":"Enabled"}})",
+      {R"({"metadata":{"name":"bars.example.com"},"spec":{"targetType":{"version":"v1","kind":"Foo","pluralName":"foos","scope":"Namespaced"},)" +
+           fed_ok + R"(,"propagation":"Enabled"}})",
        "metadata.name"},
       {R"({"metadata":{"name":"foos"},"spec":{)" + target_ok + "," + fed_ok +
            R"(,"propagation":"Sometimes"}})",
@@ -181,10 +181,10 @@ TEST(DefaultTypeConfigsTest, TheTenKubeFedTypes) {
       {"serviceaccounts", "v1", "ServiceAccount", "FederatedServiceAccount",
        "federatedserviceaccounts", true},
       {"services", "v1", "Service", "FederatedService", "federatedservices", true},
-      {"deployments.apps", "apps/v1", "Deployment", "FederatedDeployment",
-       "federateddeployments", true},
-      {"replicasets.apps", "apps/v1", "ReplicaSet", "FederatedReplicaSet",
-       "federatedreplicasets", true},
+      {"deployments.apps", "apps/v1", "Deployment", "FederatedDeployment", "federateddeployments",
+       true},
+      {"replicasets.apps", "apps/v1", "ReplicaSet", "FederatedReplicaSet", "federatedreplicasets",
+       true},
       {"jobs.batch", "batch/v1", "Job", "FederatedJob", "federatedjobs", true},
       {"ingresses.networking.k8s.io", "networking.k8s.io/v1", "Ingress", "FederatedIngress",
        "federatedingresses", true},

@@ -48,8 +48,8 @@ std::string CheckDns1123Subdomain(absl::string_view value) {
 
 std::string CheckDns1035Label(absl::string_view value) {
   if (value.size() > 63) return "must be no more than 63 characters";
-  bool ok = !value.empty() && value.front() >= 'a' && value.front() <= 'z' &&
-            IsLowerAlnum(value.back());
+  bool ok =
+      !value.empty() && value.front() >= 'a' && value.front() <= 'z' && IsLowerAlnum(value.back());
   for (char c : value) {
     if (!IsLowerAlnum(c) && c != '-') ok = false;
   }

@@ -31,8 +31,7 @@ TEST(ValidationTest, QualifiedName) {
   for (const char* ok : {"app", "kubefed.io/managed", "A_b.c-D", "example.com/Name", "x"}) {
     EXPECT_EQ(CheckQualifiedName(ok), "") << ok;
   }
-  for (const char* bad : {"", "/a", "a/", "a/b/c", "-a", "a-", "Example.com/a", "a b",
-                          "a@b"}) {
+  for (const char* bad : {"", "/a", "a/", "a/b/c", "-a", "a-", "Example.com/a", "a b", "a@b"}) {
     EXPECT_NE(CheckQualifiedName(bad), "") << bad;
   }
   EXPECT_EQ(CheckQualifiedName(std::string(63, 'a')), "");

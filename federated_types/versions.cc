@@ -43,8 +43,7 @@ absl::Status TypeError(absl::string_view path, absl::string_view want, const Val
 
 // Go's encoding/json matches struct field names case-insensitively.
 bool FieldIs(const Value& name, absl::string_view field) {
-  return absl::EqualsIgnoreCase(absl::string_view(name.GetString(), name.GetStringLength()),
-                                field);
+  return absl::EqualsIgnoreCase(absl::string_view(name.GetString(), name.GetStringLength()), field);
 }
 
 // Reads a Go `string` field: null leaves it empty.
@@ -113,8 +112,8 @@ absl::Status AppendOverrideItem(const Value& item, absl::string_view path, std::
     out->append(",\"clusterOverrides\":[");
     for (rapidjson::SizeType i = 0; i < cluster_overrides->Size(); ++i) {
       if (i > 0) out->push_back(',');
-      RETURN_IF_ERROR(AppendClusterOverride(
-          (*cluster_overrides)[i], absl::StrCat(path, ".clusterOverrides[", i, "]"), out));
+      RETURN_IF_ERROR(AppendClusterOverride((*cluster_overrides)[i],
+                                            absl::StrCat(path, ".clusterOverrides[", i, "]"), out));
     }
     out->push_back(']');
   }
@@ -267,8 +266,7 @@ PropagatedVersionStatus UpdatePropagatedVersionStatus(
 }
 
 rapidjson::Document BuildPropagatedVersion(const Value& federated_object,
-                                           absl::string_view target_kind,
-                                           bool federated_namespaced,
+                                           absl::string_view target_kind, bool federated_namespaced,
                                            const PropagatedVersionStatus& status) {
   rapidjson::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
@@ -279,15 +277,13 @@ rapidjson::Document BuildPropagatedVersion(const Value& federated_object,
 
   json::SetString(doc, "apiVersion", kCoreV1Alpha1, a);
   json::SetString(doc, "kind",
-                  federated_namespaced ? kPropagatedVersionKind : kClusterPropagatedVersionKind,
-                  a);
+                  federated_namespaced ? kPropagatedVersionKind : kClusterPropagatedVersionKind, a);
   Value& out_meta = json::EnsureObject(doc, "metadata", a);
   json::SetString(out_meta, "name", PropagatedVersionName(target_kind, name), a);
   if (federated_namespaced) {
-    json::SetString(out_meta, "namespace",
-                    PropagatedVersionNamespace(target_kind, json::GetString(meta, "namespace"),
-                                               name),
-                    a);
+    json::SetString(
+        out_meta, "namespace",
+        PropagatedVersionNamespace(target_kind, json::GetString(meta, "namespace"), name), a);
   }
   Value owner(rapidjson::kObjectType);
   json::SetString(owner, "apiVersion", json::GetString(federated_object, "apiVersion"), a);

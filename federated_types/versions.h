@@ -87,8 +87,7 @@ PropagatedVersionStatus UpdatePropagatedVersionStatus(
 // A complete (Cluster)PropagatedVersion object for `federated_object` (its apiVersion, kind,
 // name, namespace and uid feed the owner reference). `federated_namespaced` picks the kind.
 rapidjson::Document BuildPropagatedVersion(const rapidjson::Value& federated_object,
-                                           absl::string_view target_kind,
-                                           bool federated_namespaced,
+                                           absl::string_view target_kind, bool federated_namespaced,
                                            const PropagatedVersionStatus& status);
 
 }  // namespace kfed::federated_types

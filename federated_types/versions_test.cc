@@ -153,12 +153,13 @@ TEST(PropagatedVersionTest, BuildAndParseRoundTrip) {
                       "metadata":{"name":"web","namespace":"ns1","uid":"u-1"}})");
   PropagatedVersionStatus status{"t", "o", {{"a", "gen:1"}}};
   auto pv = BuildPropagatedVersion(fed, "Deployment", /*federated_namespaced=*/true, status);
-  EXPECT_EQ(kfed::json::Serialize(pv),
-            R"({"apiVersion":"core.kubefed.io/v1alpha1","kind":"PropagatedVersion",)"
-            R"("metadata":{"name":"deployment-web","namespace":"ns1","ownerReferences":)"
-            R"([{"apiVersion":"types.kubefed.io/v1beta1","kind":"FederatedDeployment",)"
-            R"("name":"web","uid":"u-1"}]},"status":{"templateVersion":"t",)"
-            R"("overridesVersion":"o","clusterVersions":[{"clusterName":"a","version":"gen:1"}]}})");
+  EXPECT_EQ(
+      kfed::json::Serialize(pv),
+      R"({"apiVersion":"core.kubefed.io/v1alpha1","kind":"PropagatedVersion",)"
+      R"("metadata":{"name":"deployment-web","namespace":"ns1","ownerReferences":)"
+      R"([{"apiVersion":"types.kubefed.io/v1beta1","kind":"FederatedDeployment",)"
+      R"("name":"web","uid":"u-1"}]},"status":{"templateVersion":"t",)"
+      R"("overridesVersion":"o","clusterVersions":[{"clusterName":"a","version":"gen:1"}]}})");
   auto parsed = ParsePropagatedVersionStatus(pv);
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(*parsed, status);
