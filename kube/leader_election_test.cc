@@ -1,0 +1,126 @@
+#include "kube/leader_election.h"
+
+#include <atomic>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "base/json.h"
+#include "gtest/gtest.h"
+#include "kube/client_fake.h"
+
+namespace kfed::kube {
+namespace {
+
+LeaderElectionConfig Config(const std::string& id, bool release = true) {
+  LeaderElectionConfig c;
+  c.lease_namespace = "kube-federation-system";
+  c.lease_name = "kfed-controller";
+  c.identity = id;
+  c.release_on_cancel = release;
+  return c;
+}
+
+// Runs an elector on its own thread.
+class Candidate {
+ public:
+  Candidate(Client& client, LeaderElectionConfig config, Clock& clock) {
+    config.on_started_leading = [this] { ++started_; };
+    config.on_stopped_leading = [this] { ++stopped_; };
+    elector_ = *LeaderElector::Create(client, std::move(config), clock);
+    thread_ = std::thread([this] { elector_->Run(&stop_); });
+  }
+  ~Candidate() { Stop(); }
+  void Stop() {
+    if (!stop_.HasBeenNotified()) stop_.Notify();
+    if (thread_.joinable()) thread_.join();
+  }
+  LeaderElector& elector() { return *elector_; }
+  int started() const { return started_; }
+  int stopped() const { return stopped_; }
+
+ private:
+  std::unique_ptr<LeaderElector> elector_;
+  absl::Notification stop_;
+  std::thread thread_;
+  std::atomic<int> started_{0}, stopped_{0};
+};
+
+// Advances the fake clock one second at a time until `done` (or a real-time deadline).
+template <typename F>
+bool AdvanceUntil(FakeClock& clock, F done, absl::Duration max_fake = absl::Seconds(120)) {
+  absl::Time real_deadline = absl::Now() + absl::Seconds(30);
+  absl::Time fake_limit = clock.Now() + max_fake;
+  while (!done()) {
+    if (absl::Now() > real_deadline || clock.Now() > fake_limit) return false;
+    clock.Advance(absl::Milliseconds(500));
+    absl::SleepFor(absl::Milliseconds(5));  // let the candidates' loops observe the new time
+  }
+  return true;
+}
+
+bool Eventually(const std::function<bool()>& f) {
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!f()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+TEST(LeaderElectionTest, OneLeaderAndReleaseOnShutdown) {
+  FakeClient client;
+  FakeClock clock;
+  Candidate a(client, Config("a"), clock);
+  ASSERT_TRUE(Eventually([&] { return a.elector().IsLeader(); }));
+  Candidate b(client, Config("b"), clock);
+  ASSERT_TRUE(Eventually([&] { return b.elector().Leader() == "a"; }));
+  EXPECT_FALSE(b.elector().IsLeader());
+
+  a.Stop();
+  EXPECT_EQ(a.stopped(), 1);
+  auto lease = client.Get(LeasesResource(), "kube-federation-system", "kfed-controller");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(json::GetString(*json::Find(**lease, "spec"), "holderIdentity"), "");
+  // b takes over at its next retry, without waiting for the lease to expire.
+  absl::Time before = clock.Now();
+  ASSERT_TRUE(AdvanceUntil(clock, [&] { return b.elector().IsLeader(); }));
+  EXPECT_LT(clock.Now() - before, absl::Seconds(15));
+  EXPECT_EQ(b.started(), 1);
+}
+
+TEST(LeaderElectionTest, FailoverAfterLeaseExpires) {
+  FakeClient client;
+  FakeClock clock;
+  Candidate a(client, Config("a", /*release=*/false), clock);
+  ASSERT_TRUE(Eventually([&] { return a.elector().IsLeader(); }));
+  Candidate b(client, Config("b"), clock);
+  ASSERT_TRUE(Eventually([&] { return b.elector().Leader() == "a"; }));
+  a.Stop();  // "crashes": the lease is left held
+  absl::Time before = clock.Now();
+  ASSERT_TRUE(AdvanceUntil(clock, [&] { return b.elector().IsLeader(); }));
+  EXPECT_GE(clock.Now() - before, absl::Seconds(15) - absl::Seconds(2));
+  auto lease = client.Get(LeasesResource(), "kube-federation-system", "kfed-controller");
+  EXPECT_EQ(json::GetString(*json::Find(**lease, "spec"), "holderIdentity"), "b");
+  EXPECT_EQ(json::Find(**lease, "spec")->FindMember("leaseTransitions")->value.GetInt64(), 1);
+}
+
+TEST(LeaderElectionTest, LosesLeadershipWhenRenewalsFail) {
+  FakeClient client;
+  FakeClock clock;
+  Candidate a(client, Config("a"), clock);
+  ASSERT_TRUE(Eventually([&] { return a.elector().IsLeader(); }));
+  client.InjectError("get", "leases", absl::UnavailableError("apiserver down"), 1 << 30);
+  ASSERT_TRUE(AdvanceUntil(clock, [&] { return a.stopped() == 1; }));
+  EXPECT_FALSE(a.elector().IsLeader());
+}
+
+TEST(LeaderElectionTest, ValidatesConfig) {
+  FakeClient client;
+  LeaderElectionConfig c = Config("a");
+  c.renew_deadline = absl::Seconds(20);
+  EXPECT_EQ(LeaderElector::Create(client, c).status().message(),
+            "leader election: lease_duration must be greater than renew_deadline");
+}
+
+}  // namespace
+}  // namespace kfed::kube
