@@ -5,7 +5,8 @@
 //   <type>.live.json             the object as member1 holds it
 //   <type>.member1.update.json   expected: rendered for member1, updating the live object
 //   <type>.member2.create.json   expected: rendered for member2, creating it
-//   <type>.versions.json         expected: templateVersion and overridesVersion
+//   <type>.versions.json         expected: templateVersion and overridesVersion (checked
+//                                against hashes computed by Go's encoding/json, as KubeFed does)
 //
 // To regenerate after an intended change, run the test binary with KFED_GOLDEN_UPDATE_DIR set
 // to the source directory and review the diff (from the workspace root):

@@ -1,5 +1,8 @@
 #include "federated_types/versions.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "base/json.h"
 #include "federated_types/go_json.h"
 #include "gtest/gtest.h"
@@ -18,6 +21,21 @@ TEST(TemplateVersionTest, HashesGoEncodingOfTemplate) {
                       "metadata":{"labels":{"app":"nginx"}}},"placement":{}}})");
   // md5 of {"metadata":{"labels":{"app":"nginx"}},"spec":{"replicas":3}}\n
   EXPECT_EQ(*TemplateVersion(fed), "1b1005456938e765689be8acb11b4db1");
+}
+
+// testdata/go_hash_cases.json holds HTML characters, U+2028/9, control characters, invalid
+// UTF-8, duplicate keys and numbers of every form, plus overrides with unknown fields,
+// case-insensitive field names, null and large-integer values. The expected hashes were
+// computed by Go (encoding/json after decoding as Kubernetes unstructured, and through
+// KubeFed's override structs); \b and \f are left out as Go changed their escaping in 1.22.
+TEST(GoGroundTruthTest, TrickyTemplateAndOverrides) {
+  std::ifstream in("federated_types/testdata/go_hash_cases.json", std::ios::binary);
+  ASSERT_TRUE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  auto fed = Json(text.str());
+  EXPECT_EQ(*TemplateVersion(fed), "b9198b99fc76fe13bf488146d0a2775d");
+  EXPECT_EQ(*OverridesVersion(fed), "5e9e38f958f9fc67fb58ad54ed01ad94");
 }
 
 TEST(TemplateVersionTest, IndependentOfKeyOrderAndWhitespace) {
