@@ -133,6 +133,8 @@ inline constexpr absl::string_view kEventEnsureFinalizerError = "EnsureFinalizer
 inline constexpr absl::string_view kEventOperationTimeoutError = "OperationTimeoutError";
 inline constexpr absl::string_view kEventInvalidName = "InvalidName";
 inline constexpr absl::string_view kEventWaitForRemovalInCluster = "WaitForRemovalInCluster";
+// Warning when a template sets metadata.finalizers (dropped, as KubeFed does).
+inline constexpr absl::string_view kEventFinalizersNotSupported = "FinalizersNotSupported";
 
 // ---- Feature gates -----------------------------------------------------------------------
 inline constexpr absl::string_view kFeaturePushReconciler = "PushReconciler";

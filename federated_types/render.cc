@@ -304,6 +304,10 @@ absl::StatusOr<RenderedObject> ObjectFromTemplate(const Value& federated_object,
     return absl::InvalidArgumentError("spec.template.metadata is not an object");
   }
   Value& meta = json::EnsureObject(obj, "metadata", a);
+  if (const Value* labels = json::Find(meta, "labels");
+      labels != nullptr && !labels->IsNull() && !labels->IsObject()) {
+    return absl::InvalidArgumentError("spec.template.metadata.labels is not an object");
+  }
 
   const Value* fed_meta = FindObject(federated_object, "metadata");
   const Value empty(rapidjson::kObjectType);

@@ -52,7 +52,8 @@ struct RenderRequest {
 
 struct RenderedObject {
   rapidjson::Document object;
-  // Things the user should hear about (recorded as events), e.g. dropped template finalizers.
+  // Things the user should hear about, e.g. dropped template finalizers; the controller
+  // records them as Warning events (reason kEventFinalizersNotSupported for finalizers).
   std::vector<std::string> warnings;
 };
 

@@ -259,6 +259,8 @@ TEST(RenderTest, FailuresCarryThePropagationStatus) {
        "ComputeResourceFailed"},
       {"kind mismatch", "configmaps", R"({"spec":{"template":{"kind":"Secret"}}})", nullptr,
        "ComputeResourceFailed"},
+      {"labels not an object", "configmaps",
+       R"({"spec":{"template":{"metadata":{"labels":["a"]}}}})", nullptr, "ComputeResourceFailed"},
       {"bad nodePort type", "services", R"({"spec":{"template":{}}})",
        R"({"spec":{"healthCheckNodePort":"x"}})", "FieldRetentionFailed"},
       {"bad replicas type", "deployments.apps", R"({"spec":{"retainReplicas":true,"template":{}}})",
