@@ -152,6 +152,26 @@ TEST(PlacementTest, SystemNamespacesAreNeverPropagated) {
   EXPECT_FALSE(IsSystemNamespace("kube-node-lease", "x"));
 }
 
+// As in KubeFed, only the namespaces themselves are exempt: objects inside kube-system follow
+// the FederatedNamespace rule like any other (a Namespaced-scope control plane propagates the
+// objects of its own namespace this way).
+TEST(PlacementTest, ObjectsInSystemNamespacesFollowTheFederatedNamespace) {
+  auto object = Json(R"({"metadata":{"namespace":"kube-system","name":"cm"},
+      "spec":{"placement":{"clusterSelector":{}}}})");
+  PlacementRequest request;
+  request.federated_object = &object;
+  request.clusters = &Clusters();
+  request.target_namespaced = true;
+  EXPECT_EQ(ComputePlacement(request)->outcome, PlacementOutcome::kNamespaceNotFederated);
+  auto fed_ns = Json(R"({"metadata":{"namespace":"kube-system","name":"kube-system"},
+      "spec":{"placement":{"clusters":[{"name":"us-1"}]}}})");
+  request.federated_namespace = &fed_ns;
+  auto result = ComputePlacement(request);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->outcome, PlacementOutcome::kSelected);
+  EXPECT_EQ(result->clusters, Set({"us-1"}));
+}
+
 TEST(PlacementTest, MalformedPlacementIsAnErrorNamingTheField) {
   struct Case {
     const char* object;
