@@ -157,10 +157,12 @@ struct Transport::Impl {
   std::vector<CURL*> idle ABSL_GUARDED_BY(pool_mu);
   std::atomic<int64_t> sent{0};
 
-  static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
+  // curl locks and unlocks in separate callbacks, which the analysis cannot follow.
+  static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* user)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
     static_cast<Impl*>(user)->share_mu[data].Lock();
   }
-  static void Unlock(CURL*, curl_lock_data data, void* user) {
+  static void Unlock(CURL*, curl_lock_data data, void* user) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     static_cast<Impl*>(user)->share_mu[data].Unlock();
   }
 
