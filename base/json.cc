@@ -10,7 +10,9 @@ namespace kfed::json {
 
 absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
   rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
+  // Full precision: doubles must round-trip exactly, or KubeFed-compatible hashes of
+  // templates holding them would differ from Go's.
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
     return absl::InvalidArgumentError(absl::StrCat("invalid JSON at offset ", doc.GetErrorOffset(),
                                                    ": ", rapidjson::GetParseError_En(doc.GetParseError())));

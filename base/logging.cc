@@ -9,6 +9,7 @@ namespace kfed {
 void InitLogging(const char* argv0, int verbosity) {
   static std::atomic<bool> initialized{false};
   FLAGS_logtostderr = true;
+  FLAGS_log_year_in_prefix = false;  // klog's line format: "I1124 14:32:44.123456 ..."
   FLAGS_v = verbosity;
   if (!initialized.exchange(true)) google::InitGoogleLogging(argv0);
 }

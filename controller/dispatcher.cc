@@ -33,6 +33,10 @@ DispatchOutcome Written(const kube::ObjectPtr& object, absl::string_view event_r
   DispatchOutcome out;
   out.wrote = true;
   out.version = ft::ObjectVersion(*object);
+  if (const rapidjson::Value* metadata = json::Find(*object, "metadata")) {
+    out.resource_version = json::GetString(*metadata, "resourceVersion");
+    out.uid = json::GetString(*metadata, "uid");
+  }
   out.event_reason = std::string(event_reason);
   return out;
 }

@@ -26,10 +26,13 @@ struct DispatchContext {
 };
 
 struct DispatchOutcome {
-  std::string status;        // KubeFed per-cluster status; "" OK
-  std::string message;       // what went wrong, for status and events
-  std::string version;       // the member object's version after the action ("" when gone/unknown)
-  bool wrote = false;        // a write reached the member
+  std::string status;   // KubeFed per-cluster status; "" OK
+  std::string message;  // what went wrong, for status and events
+  std::string version;  // the member object's version after the action ("" when gone/unknown)
+  bool wrote = false;   // a write reached the member
+  // Of the object written (create/update): lets the caller wait for its cache to catch up.
+  std::string resource_version;
+  std::string uid;
   bool retry = false;        // a transient failure: retry the key with backoff
   std::string event_reason;  // KubeFed event reason (CreateInCluster, ...), "" for none
   bool event_warning = false;

@@ -115,6 +115,7 @@ Plan PlanPropagation(const PlanRequest& request) {
   plan.selected = placement->clusters;
 
   for (const ClusterState& c : request.clusters) {
+    if (!request.only_cluster.empty() && c.name != request.only_cluster) continue;
     const bool selected = plan.selected.count(c.name) > 0;
     if (!c.ready) {
       if (selected)
@@ -199,6 +200,7 @@ DeletionPlan PlanDeletion(const PlanRequest& request) {
   if (placement_known) placed = placement->clusters;
 
   for (const ClusterState& c : request.clusters) {
+    if (!request.only_cluster.empty() && c.name != request.only_cluster) continue;
     const bool in_placement = !placement_known || placed.count(c.name) > 0;
     if (!c.ready || !c.synced) {
       // We cannot see this cluster. Only wait for it if it may hold a copy.

@@ -48,6 +48,8 @@ struct PlanRequest {
   std::string kubefed_namespace = "kube-federation-system";
   bool limited_scope = false;
   bool adopt_resources = true;
+  // When set, only this cluster's action is computed (placement still sees every cluster).
+  std::string only_cluster;
 };
 
 enum class Operation { kNone, kCreate, kUpdate, kDelete, kRemoveManagedLabel };

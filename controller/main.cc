@@ -1,0 +1,128 @@
+// kfed-controller-manager: the federation controller manager. Flags follow KubeFed's
+// controller manager where they exist.
+#include <signal.h>
+
+#include <iostream>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "absl/synchronization/notification.h"
+#include "base/logging.h"
+#include "controller/manager.h"
+#include "kube/client.h"
+#include "kube/config.h"
+#include "kube/transport.h"
+
+namespace {
+
+absl::Notification* g_stop = nullptr;
+
+void HandleSignal(int) {
+  // Async-signal-safe enough: Notify only sets state guarded by an internal mutex once.
+  if (g_stop != nullptr && !g_stop->HasBeenNotified()) g_stop->Notify();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "kfed-controller-manager: propagates Federated<Kind> resources from a host cluster to "
+      "member clusters (KubeFed v0.10 compatible).\n\nExample:\n  kfed-controller-manager "
+      "--kubeconfig ~/.kube/config --context host --kubefed-namespace kube-federation-system"};
+  std::string kubeconfig, context, master;
+  kfed::controller::ManagerOptions options;
+  double qps = 100;
+  int burst = 200;
+  int verbosity = 0;
+  bool version = false;
+  app.add_option("--kubeconfig", kubeconfig,
+                 "Path to a kubeconfig for the host cluster (default: $KUBECONFIG, "
+                 "~/.kube/config, or in-cluster config)");
+  app.add_option("--context", context,
+                 "The kubeconfig context of the host cluster (default: current-context)");
+  app.add_option("--master", master,
+                 "The host API server address; overrides the kubeconfig's server");
+  app.add_option("--kubefed-namespace", options.kubefed_namespace,
+                 "The namespace kfed runs in and reads "
+                 "KubeFedClusters, FederatedTypeConfigs and "
+                 "KubeFedConfig from")
+      ->capture_default_str();
+  app.add_option("--healthz-addr", options.healthz_addr, "Address to serve /healthz and /readyz on")
+      ->capture_default_str();
+  app.add_option("--metrics-addr", options.metrics_addr, "Address to serve Prometheus /metrics on")
+      ->capture_default_str();
+  app.add_option("--rest-config-qps", qps, "Requests per second to the host API server")
+      ->capture_default_str();
+  app.add_option("--rest-config-burst", burst, "Burst of requests to the host API server")
+      ->capture_default_str();
+  app.add_option("--member-qps", options.member_qps,
+                 "Requests per second to each member API server")
+      ->capture_default_str();
+  app.add_option("--member-burst", options.member_burst,
+                 "Burst of requests to each member API server")
+      ->capture_default_str();
+  app.add_option("--cluster-workers", options.cluster_workers,
+                 "Workers per member cluster and federated type")
+      ->capture_default_str();
+  app.add_option("--host-workers", options.host_workers,
+                 "Host reconcile workers per federated type (0: from KubeFedConfig, at least 2)")
+      ->capture_default_str();
+  app.add_flag("--leader-elect,!--no-leader-elect", options.leader_elect,
+               "Campaign for the kubefed-controller-manager Lease so that several replicas can run")
+      ->capture_default_str();
+  app.add_option("--leader-election-identity", options.identity,
+                 "Identity in the Lease (default: hostname_pid)");
+  app.add_option("-v,--v", verbosity,
+                 "Log verbosity (klog levels: 0 quiet .. 4 per-object detail)");
+  app.add_flag("--version", version, "Print the version and exit");
+  CLI11_PARSE(app, argc, argv);
+  if (version) {
+    std::cout << "kfed-controller-manager " << kfed::kube::kKfedVersion << std::endl;
+    return 0;
+  }
+  kfed::InitLogging(argv[0], verbosity);
+
+  absl::StatusOr<kfed::kube::RestConfig> config;
+  const bool in_cluster = kubeconfig.empty() && std::getenv("KUBECONFIG") == nullptr &&
+                          std::getenv("KUBERNETES_SERVICE_HOST") != nullptr;
+  if (in_cluster) {
+    config = kfed::kube::InClusterConfig();
+  } else {
+    kfed::kube::KubeconfigOptions ko;
+    if (!kubeconfig.empty()) ko.paths = {kubeconfig};
+    ko.context = context;
+    config = kfed::kube::LoadKubeconfig(ko);
+  }
+  if (!config.ok()) {
+    std::cerr << "error: host cluster configuration: " << config.status().message() << std::endl;
+    return 2;
+  }
+  if (!master.empty()) config->server = master;
+  config->qps = qps;
+  config->burst = burst;
+  absl::StatusOr<std::unique_ptr<kfed::kube::RestClient>> host =
+      kfed::kube::RestClient::Create(*config);
+  if (!host.ok()) {
+    std::cerr << "error: host client: " << host.status().message() << std::endl;
+    return 2;
+  }
+
+  absl::Notification stop;
+  g_stop = &stop;
+  struct sigaction sa = {};
+  sa.sa_handler = HandleSignal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+
+  LOG(INFO) << "kfed-controller-manager " << kfed::kube::kKfedVersion << " starting against "
+            << config->server;
+  kfed::controller::Manager manager(std::move(*host), options);
+  absl::Status result = manager.Run(stop);
+  if (!result.ok()) {
+    LOG(ERROR) << result;
+    std::cerr << "error: " << result.message() << std::endl;
+    return 1;
+  }
+  LOG(INFO) << "shut down cleanly";
+  return 0;
+}

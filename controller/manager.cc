@@ -1,0 +1,201 @@
+#include "controller/manager.h"
+
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "base/json.h"
+#include "federated_types/keys.h"
+#include "glog/logging.h"
+#include "kube/errors.h"
+#include "kube/leader_election.h"
+
+namespace kfed::controller {
+namespace ft = ::kfed::federated_types;
+
+kube::GroupVersionResource KubeFedConfigsResource() {
+  return {"core.kubefed.io", "v1beta1", "kubefedconfigs", true, "KubeFedConfig"};
+}
+
+Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options)
+    : host_(std::move(host)), options_(std::move(options)) {}
+
+Manager::~Manager() { StopControllers(); }
+
+absl::StatusOr<ft::KubeFedConfig> Manager::LoadKubeFedConfig() {
+  const kube::GroupVersionResource gvr = KubeFedConfigsResource();
+  absl::StatusOr<kube::ObjectPtr> existing =
+      host_->Get(gvr, options_.kubefed_namespace, ft::kKubeFedConfigName);
+  if (kube::IsNotFound(existing.status())) {
+    LOG(INFO) << "KubeFedConfig " << options_.kubefed_namespace << "/" << ft::kKubeFedConfigName
+              << " not found: creating it with KubeFed's defaults";
+    rapidjson::Document defaults =
+        ft::KubeFedConfigToJson(ft::DefaultKubeFedConfig(), options_.kubefed_namespace);
+    existing = host_->Create(gvr, options_.kubefed_namespace, defaults, {"kfed"});
+    if (kube::IsAlreadyExists(existing.status())) {
+      existing = host_->Get(gvr, options_.kubefed_namespace, ft::kKubeFedConfigName);
+    }
+  }
+  if (!existing.ok()) {
+    return absl::Status(existing.status().code(),
+                        absl::StrCat("reading KubeFedConfig ", options_.kubefed_namespace, "/",
+                                     ft::kKubeFedConfigName, ": ", existing.status().message(),
+                                     " (are kfed's CRDs installed in the host? kubectl apply -f "
+                                     "federated_types/crds/)"));
+  }
+  absl::StatusOr<ft::KubeFedConfig> config = ft::ParseKubeFedConfig(**existing);
+  if (!config.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("KubeFedConfig ", ft::kKubeFedConfigName, ": ", config.status().message()));
+  }
+  return config;
+}
+
+absl::Status Manager::Readiness() const {
+  if (!leading_) return absl::OkStatus();  // a standby is ready to take over
+  if (cluster_controller_ == nullptr || !cluster_controller_->Synced()) {
+    return absl::UnavailableError("KubeFedCluster cache not synced");
+  }
+  if (!registry_.Synced()) return absl::UnavailableError("clusters not probed yet");
+  if (type_config_controller_ == nullptr || !type_config_controller_->Synced()) {
+    return absl::UnavailableError("type caches not synced");
+  }
+  return absl::OkStatus();
+}
+
+void Manager::StartControllers(const ft::KubeFedConfig& config) {
+  const bool limited = config.namespaced_scope;
+  const std::string scope_ns = limited ? options_.kubefed_namespace : "";
+  auto informer = [&](kube::GroupVersionResource gvr, const std::string& ns) {
+    kube::InformerOptions io;
+    io.gvr = std::move(gvr);
+    io.ns = ns;
+    return std::make_unique<kube::Informer>(*host_, io);
+  };
+  events_ = std::make_unique<EventRecorder>(*host_, "kfed-controller-manager");
+  federated_namespaces_ = informer(
+      {"types.kubefed.io", "v1beta1", "federatednamespaces", true, "FederatedNamespace"}, scope_ns);
+  propagated_versions_ = informer(
+      {"core.kubefed.io", "v1alpha1", "propagatedversions", true, "PropagatedVersion"}, scope_ns);
+  cluster_propagated_versions_ =
+      informer({"core.kubefed.io", "v1alpha1", "clusterpropagatedversions", false,
+                "ClusterPropagatedVersion"},
+               "");
+  namespaces_ = informer(kube::NamespacesResource(), "");
+
+  HostCaches caches{federated_namespaces_.get(), propagated_versions_.get(),
+                    cluster_propagated_versions_.get(), namespaces_.get()};
+  SyncControllerOptions base;
+  base.kubefed_namespace = options_.kubefed_namespace;
+  base.limited_scope = limited;
+  base.adopt_resources = config.adopt_resources;
+  base.host_workers =
+      options_.host_workers > 0
+          ? options_.host_workers
+          : static_cast<int>(std::max<int64_t>(2, config.sync_max_concurrent_reconciles));
+  base.cluster_workers = options_.cluster_workers;
+  type_config_controller_ =
+      std::make_unique<TypeConfigController>(*host_, registry_, caches, metrics_, *events_, base);
+  TypeConfigController* ftc = type_config_controller_.get();
+  auto fns_changed = [ftc](const kube::ObjectPtr& o) {
+    const rapidjson::Value* metadata = json::Find(*o, "metadata");
+    if (metadata != nullptr)
+      ftc->OnFederatedNamespaceChanged(json::GetString(*metadata, "namespace"));
+  };
+  federated_namespaces_->AddEventHandler(
+      {fns_changed,
+       [fns_changed](const kube::ObjectPtr&, const kube::ObjectPtr& now) { fns_changed(now); },
+       fns_changed});
+  for (kube::Informer* i : {federated_namespaces_.get(), propagated_versions_.get(),
+                            cluster_propagated_versions_.get(), namespaces_.get()}) {
+    i->Start();
+  }
+
+  ClusterControllerOptions cluster_options;
+  cluster_options.kubefed_namespace = options_.kubefed_namespace;
+  cluster_options.config = config;
+  cluster_options.member_qps = options_.member_qps;
+  cluster_options.member_burst = options_.member_burst;
+  cluster_controller_ =
+      std::make_unique<ClusterController>(*host_, registry_, metrics_, cluster_options);
+  cluster_controller_->Start();
+  type_config_controller_->Start();
+}
+
+void Manager::StopControllers() {
+  if (type_config_controller_) type_config_controller_->Stop();
+  if (cluster_controller_) cluster_controller_->Stop();
+  for (auto* i : {federated_namespaces_.get(), propagated_versions_.get(),
+                  cluster_propagated_versions_.get(), namespaces_.get()}) {
+    if (i != nullptr) i->Stop();
+  }
+  if (events_) events_->Stop();
+}
+
+absl::Status Manager::Run(const absl::Notification& stop) {
+  auto readiness = [this] { return Readiness(); };
+  healthz_server_ = std::make_unique<HttpServer>(&metrics_, readiness);
+  absl::StatusOr<int> hp = healthz_server_->Start(options_.healthz_addr);
+  if (!hp.ok()) return hp.status();
+  healthz_port_ = *hp;
+  if (options_.metrics_addr != options_.healthz_addr) {
+    metrics_server_ = std::make_unique<HttpServer>(&metrics_, readiness);
+    absl::StatusOr<int> mp = metrics_server_->Start(options_.metrics_addr);
+    if (!mp.ok()) return mp.status();
+    metrics_port_ = *mp;
+  } else {
+    metrics_port_ = healthz_port_;
+  }
+  LOG(INFO) << "serving /healthz /readyz /metrics on " << options_.healthz_addr << " (port "
+            << healthz_port_ << ") and " << options_.metrics_addr << " (port " << metrics_port_
+            << ")";
+
+  absl::StatusOr<ft::KubeFedConfig> config = LoadKubeFedConfig();
+  if (!config.ok()) return config.status();
+  LOG(INFO) << "KubeFedConfig: scope " << (config->namespaced_scope ? "Namespaced" : "Cluster")
+            << ", adoptResources " << (config->adopt_resources ? "Enabled" : "Disabled")
+            << ", health check every " << absl::FormatDuration(config->health_check_period);
+
+  if (!options_.leader_elect) {
+    leading_ = true;
+    StartControllers(*config);
+    stop.WaitForNotification();
+    StopControllers();
+    return absl::OkStatus();
+  }
+
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  kube::LeaderElectionConfig le;
+  le.lease_namespace = options_.kubefed_namespace;
+  le.lease_name = "kubefed-controller-manager";
+  le.identity = options_.identity.empty() ? absl::StrCat(host, "_", getpid()) : options_.identity;
+  le.lease_duration = config->lease_duration;
+  le.renew_deadline = config->renew_deadline;
+  le.retry_period = config->retry_period;
+  le.release_on_cancel = true;
+  bool led = false;
+  le.on_started_leading = [&] {
+    LOG(INFO) << "became leader (" << le.identity << "); starting controllers";
+    led = true;
+    leading_ = true;
+    StartControllers(*config);
+  };
+  le.on_stopped_leading = [&] {
+    LOG(WARNING) << "stopped leading (" << le.identity << ")";
+    leading_ = false;
+  };
+  le.on_new_leader = [&](const std::string& id) {
+    if (id != le.identity) LOG(INFO) << "the leader is " << id;
+  };
+  absl::StatusOr<std::unique_ptr<kube::LeaderElector>> elector =
+      kube::LeaderElector::Create(*host_, le);
+  if (!elector.ok()) return elector.status();
+  (*elector)->Run(&stop);
+  StopControllers();
+  if (!stop.HasBeenNotified() && led) {
+    return absl::AbortedError("leadership lost; exiting so that a fresh process campaigns again");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kfed::controller

@@ -1,0 +1,81 @@
+// kfed-controller-manager: wires the host client, KubeFedConfig, leader election, the shared
+// host caches, the cluster controller and the FederatedTypeConfig controller, and serves
+// /healthz, /readyz and /metrics.
+#ifndef KFED_CONTROLLER_MANAGER_H_
+#define KFED_CONTROLLER_MANAGER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/notification.h"
+#include "controller/cluster_controller.h"
+#include "controller/cluster_registry.h"
+#include "controller/events.h"
+#include "controller/http_server.h"
+#include "controller/metrics.h"
+#include "controller/type_config_controller.h"
+#include "federated_types/kubefed_config.h"
+#include "kube/client.h"
+#include "kube/informer.h"
+
+namespace kfed::controller {
+
+struct ManagerOptions {
+  std::string kubefed_namespace = "kube-federation-system";
+  std::string healthz_addr = ":8080";
+  std::string metrics_addr = ":9090";
+  bool leader_elect = true;
+  std::string identity;     // default: hostname_pid
+  int host_workers = 0;     // 0: KubeFedConfig syncController.maxConcurrentReconciles, at least 2
+  int cluster_workers = 4;  // per member cluster and type
+  double member_qps = 100;
+  int member_burst = 200;
+};
+
+class Manager {
+ public:
+  Manager(std::unique_ptr<kube::Client> host, ManagerOptions options);
+  ~Manager();
+
+  // Reads (or creates) KubeFedConfig `kubefed`, starts serving, campaigns for leadership and
+  // runs the controllers while leading. Returns when `stop` is notified (OK) or leadership is
+  // lost (an error: the process should exit so a fresh one campaigns again).
+  absl::Status Run(const absl::Notification& stop);
+
+  // For tests and the status API.
+  MetricsRegistry& metrics() { return metrics_; }
+  ClusterRegistry& clusters() { return registry_; }
+  int healthz_port() const { return healthz_port_; }
+  int metrics_port() const { return metrics_port_; }
+
+ private:
+  absl::StatusOr<federated_types::KubeFedConfig> LoadKubeFedConfig();
+  void StartControllers(const federated_types::KubeFedConfig& config);
+  void StopControllers();
+  absl::Status Readiness() const;
+
+  std::unique_ptr<kube::Client> host_;
+  const ManagerOptions options_;
+  MetricsRegistry metrics_;
+  ClusterRegistry registry_;
+  std::unique_ptr<HttpServer> healthz_server_;
+  std::unique_ptr<HttpServer> metrics_server_;
+  int healthz_port_ = 0;
+  int metrics_port_ = 0;
+
+  std::unique_ptr<EventRecorder> events_;
+  std::unique_ptr<kube::Informer> federated_namespaces_;
+  std::unique_ptr<kube::Informer> propagated_versions_;
+  std::unique_ptr<kube::Informer> cluster_propagated_versions_;
+  std::unique_ptr<kube::Informer> namespaces_;
+  std::unique_ptr<ClusterController> cluster_controller_;
+  std::unique_ptr<TypeConfigController> type_config_controller_;
+  std::atomic<bool> leading_{false};
+};
+
+kube::GroupVersionResource KubeFedConfigsResource();
+
+}  // namespace kfed::controller
+
+#endif  // KFED_CONTROLLER_MANAGER_H_

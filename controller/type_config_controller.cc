@@ -1,0 +1,238 @@
+#include "controller/type_config_controller.h"
+
+#include "absl/strings/str_cat.h"
+#include "base/json.h"
+#include "federated_types/keys.h"
+#include "federated_types/type_config.h"
+#include "glog/logging.h"
+#include "kube/errors.h"
+
+namespace kfed::controller {
+namespace ft = ::kfed::federated_types;
+
+namespace {
+
+std::string Meta(const rapidjson::Value& object, absl::string_view field) {
+  const rapidjson::Value* metadata = json::Find(object, "metadata");
+  return metadata == nullptr ? "" : json::GetString(*metadata, field);
+}
+
+bool HasFinalizer(const rapidjson::Value& object, absl::string_view finalizer) {
+  const rapidjson::Value* finalizers = json::FindPath(object, {"metadata", "finalizers"});
+  if (finalizers == nullptr || !finalizers->IsArray()) return false;
+  for (const rapidjson::Value& f : finalizers->GetArray()) {
+    if (f.IsString() && absl::string_view(f.GetString(), f.GetStringLength()) == finalizer)
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+kube::GroupVersionResource FederatedTypeConfigsResource() {
+  return {"core.kubefed.io", "v1beta1", "federatedtypeconfigs", true, "FederatedTypeConfig"};
+}
+
+TypeConfigController::TypeConfigController(kube::Client& host, ClusterRegistry& clusters,
+                                           HostCaches caches, MetricsRegistry& metrics,
+                                           EventRecorder& events, SyncControllerOptions base,
+                                           Clock& clock)
+    : host_(host),
+      clusters_(clusters),
+      caches_(caches),
+      metrics_(metrics),
+      events_(events),
+      base_(std::move(base)),
+      clock_(clock),
+      queue_(clock) {}
+
+TypeConfigController::~TypeConfigController() { Stop(); }
+
+void TypeConfigController::Start() {
+  kube::InformerOptions io;
+  io.gvr = FederatedTypeConfigsResource();
+  io.ns = base_.kubefed_namespace;
+  informer_ = std::make_unique<kube::Informer>(host_, io, clock_);
+  auto enqueue = [this](const kube::ObjectPtr& o) {
+    queue_.Add(Meta(*o, "name"));
+    // A change of the namespaces type may unblock namespaced types.
+    if (Meta(*o, "name") == ft::kNamespacesTypeConfigName) {
+      for (const kube::ObjectPtr& other : informer_->List()) queue_.Add(Meta(*other, "name"));
+    }
+  };
+  informer_->AddEventHandler(
+      {enqueue, [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& now) { enqueue(now); },
+       enqueue});
+  informer_->Start();
+  worker_ = std::thread([this] {
+    while (std::optional<std::string> name = queue_.Get()) {
+      bool retry = Reconcile(*name);
+      if (retry) {
+        queue_.AddRateLimited(*name);
+      } else {
+        queue_.Forget(*name);
+      }
+      queue_.Done(*name);
+    }
+  });
+}
+
+void TypeConfigController::Stop() {
+  queue_.ShutDown();
+  if (worker_.joinable()) worker_.join();
+  if (informer_) informer_->Stop();
+  std::map<std::string, RunningType> running;
+  {
+    absl::MutexLock lock(&mu_);
+    running.swap(running_);
+  }
+  for (auto& [name, r] : running) r.controller->Stop();
+}
+
+void TypeConfigController::OnFederatedNamespaceChanged(const std::string& ns) {
+  absl::MutexLock lock(&mu_);
+  for (auto& [name, r] : running_) r.controller->OnNamespacePlacementChanged(ns);
+}
+
+std::vector<std::string> TypeConfigController::Running() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, r] : running_) names.push_back(name);
+  return names;
+}
+
+bool TypeConfigController::Synced() const {
+  if (informer_ == nullptr || !informer_->HasSynced()) return false;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, r] : running_) {
+    if (!r.controller->HostSynced() || !r.controller->MembersSynced()) return false;
+  }
+  return true;
+}
+
+bool TypeConfigController::Reconcile(const std::string& name) {
+  kube::ObjectPtr ftc = informer_->Get(base_.kubefed_namespace, name);
+  const rapidjson::Value* deletion =
+      ftc ? json::FindPath(*ftc, {"metadata", "deletionTimestamp"}) : nullptr;
+  const bool deleting = deletion != nullptr && !deletion->IsNull();
+
+  std::unique_ptr<SyncController> to_stop;
+  absl::StatusOr<ft::TypeConfig> config = absl::NotFoundError("gone");
+  if (ftc != nullptr && !deleting) {
+    config = ft::ParseTypeConfig(*ftc);
+    if (config.ok()) {
+      ft::SetTypeConfigDefaults(&*config);
+      absl::Status valid = ft::ValidateTypeConfig(*config);
+      if (!valid.ok()) config = valid;
+    }
+    if (!config.ok()) {
+      LOG(WARNING) << "FederatedTypeConfig " << name << " is invalid: " << config.status();
+    }
+  }
+  const bool want = config.ok() && config->propagation_enabled;
+  const std::string spec = ftc && json::Find(*ftc, "spec") ? json::Serialize((*ftc)["spec"]) : "";
+
+  // Namespaced types need the namespaces type running (FederatedNamespace placement), unless
+  // the control plane is namespace-scoped.
+  bool blocked = false;
+  if (want && config->TargetNamespaced() && !base_.limited_scope && !config->IsNamespace()) {
+    absl::MutexLock lock(&mu_);
+    blocked = running_.count(std::string(ft::kNamespacesTypeConfigName)) == 0;
+  }
+
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = running_.find(name);
+    if (it != running_.end() && (!want || blocked || it->second.spec != spec)) {
+      to_stop = std::move(it->second.controller);
+      running_.erase(it);
+    }
+  }
+  if (to_stop != nullptr) {
+    to_stop->Stop();
+    LOG(INFO) << "stopped propagation of " << name;
+  }
+  bool running = false;
+  if (want && !blocked) {
+    absl::MutexLock lock(&mu_);
+    auto it = running_.find(name);
+    if (it == running_.end()) {
+      SyncControllerOptions options = base_;
+      options.type_config = *config;
+      auto controller = std::make_unique<SyncController>(host_, clusters_, caches_, metrics_,
+                                                         events_, options, clock_);
+      controller->Start();
+      running_[name] = {std::move(controller), spec};
+      LOG(INFO) << "started propagation of " << name << " (" << config->federated_type.kind
+                << " -> " << config->target_type.kind << ")";
+      // Types waiting for the namespaces type can start now.
+      if (name == ft::kNamespacesTypeConfigName) {
+        for (const kube::ObjectPtr& other : informer_->List()) queue_.Add(Meta(*other, "name"));
+      }
+    }
+    running = true;
+  }
+
+  if (ftc == nullptr) return false;
+  if (deleting) {
+    if (!HasFinalizer(*ftc, ft::kFederatedTypeConfigFinalizer)) return false;
+    absl::Status removed = SetFinalizer(ftc, false);
+    return !removed.ok() && !kube::IsNotFound(removed);
+  }
+  if (!HasFinalizer(*ftc, ft::kFederatedTypeConfigFinalizer)) {
+    absl::Status added = SetFinalizer(ftc, true);
+    return !added.ok() && !kube::IsNotFound(added);  // the update's event brings us back
+  }
+  absl::Status status = WriteStatus(ftc, running);
+  if (!status.ok()) return !kube::IsNotFound(status);
+  return blocked;  // check again later
+}
+
+absl::Status TypeConfigController::SetFinalizer(const kube::ObjectPtr& ftc, bool present) {
+  rapidjson::Document copy = json::Clone(*ftc);
+  auto& a = copy.GetAllocator();
+  rapidjson::Value& metadata = json::EnsureObject(copy, "metadata", a);
+  rapidjson::Value kept(rapidjson::kArrayType);
+  if (const rapidjson::Value* f = json::Find(metadata, "finalizers");
+      f != nullptr && f->IsArray()) {
+    for (const rapidjson::Value& v : f->GetArray()) {
+      if (v.IsString() && absl::string_view(v.GetString()) == ft::kFederatedTypeConfigFinalizer)
+        continue;
+      kept.PushBack(rapidjson::Value(v, a), a);
+    }
+  }
+  if (present)
+    kept.PushBack(rapidjson::Value(std::string(ft::kFederatedTypeConfigFinalizer), a), a);
+  json::Set(metadata, "finalizers", kept, a);
+  return host_
+      .Update(FederatedTypeConfigsResource(), base_.kubefed_namespace, copy, {base_.field_manager})
+      .status();
+}
+
+absl::Status TypeConfigController::WriteStatus(const kube::ObjectPtr& ftc, bool running) {
+  const rapidjson::Value* generation = json::FindPath(*ftc, {"metadata", "generation"});
+  const int64_t gen = generation != nullptr && generation->IsInt64() ? generation->GetInt64() : 0;
+  const std::string propagation =
+      running ? std::string(ft::kControllerRunning) : std::string(ft::kControllerNotRunning);
+  const rapidjson::Value* status = json::Find(*ftc, "status");
+  if (status != nullptr && json::GetString(*status, "propagationController") == propagation &&
+      json::Find(*status, "observedGeneration") != nullptr &&
+      (*status)["observedGeneration"].IsInt64() &&
+      (*status)["observedGeneration"].GetInt64() == gen &&
+      json::GetString(*status, "statusController") == ft::kControllerNotRunning) {
+    return absl::OkStatus();
+  }
+  rapidjson::Document copy = json::Clone(*ftc);
+  auto& a = copy.GetAllocator();
+  rapidjson::Value& st = json::EnsureObject(copy, "status", a);
+  json::Set(st, "observedGeneration", rapidjson::Value(static_cast<int64_t>(gen)), a);
+  json::SetString(st, "propagationController", propagation, a);
+  // Status collection (KubeFed's RawResourceStatusCollection) is not implemented yet.
+  json::SetString(st, "statusController", ft::kControllerNotRunning, a);
+  return host_
+      .UpdateStatus(FederatedTypeConfigsResource(), base_.kubefed_namespace, copy,
+                    {base_.field_manager})
+      .status();
+}
+
+}  // namespace kfed::controller

@@ -1,0 +1,70 @@
+// The FederatedTypeConfig controller: starts one SyncController per enabled type at run time
+// and stops it when the type is disabled or deleted (no restart of the process), keeps the
+// core.kubefed.io/federated-type-config finalizer, and writes status.propagationController.
+// Namespaced types wait until the `namespaces` type runs (they need FederatedNamespaces).
+//
+// Thread: one worker taking FTC names from a queue; the FTC informer's handlers only enqueue.
+#ifndef KFED_CONTROLLER_TYPE_CONFIG_CONTROLLER_H_
+#define KFED_CONTROLLER_TYPE_CONFIG_CONTROLLER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "controller/sync_controller.h"
+#include "kube/informer.h"
+#include "kube/workqueue.h"
+
+namespace kfed::controller {
+
+class TypeConfigController {
+ public:
+  // `base` supplies everything but the type config for each SyncController.
+  TypeConfigController(kube::Client& host, ClusterRegistry& clusters, HostCaches caches,
+                       MetricsRegistry& metrics, EventRecorder& events, SyncControllerOptions base,
+                       Clock& clock = Clock::Real());
+  ~TypeConfigController();
+
+  void Start();
+  void Stop();
+
+  // Called by the manager when a FederatedNamespace changes.
+  void OnFederatedNamespaceChanged(const std::string& ns) ABSL_LOCKS_EXCLUDED(mu_);
+  // Names of the types whose sync controller runs.
+  std::vector<std::string> Running() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Every running sync controller has synced its host and member caches.
+  bool Synced() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  bool Reconcile(const std::string& name);
+  absl::Status WriteStatus(const kube::ObjectPtr& ftc, bool running);
+  absl::Status SetFinalizer(const kube::ObjectPtr& ftc, bool present);
+
+  kube::Client& host_;
+  ClusterRegistry& clusters_;
+  HostCaches caches_;
+  MetricsRegistry& metrics_;
+  EventRecorder& events_;
+  const SyncControllerOptions base_;
+  Clock& clock_;
+  std::unique_ptr<kube::Informer> informer_;
+  kube::WorkQueue<std::string> queue_;
+  std::thread worker_;
+
+  mutable absl::Mutex mu_;
+  // FTC name -> running controller, and the spec it was started from.
+  struct RunningType {
+    std::unique_ptr<SyncController> controller;
+    std::string spec;
+  };
+  std::map<std::string, RunningType> running_ ABSL_GUARDED_BY(mu_);
+};
+
+kube::GroupVersionResource FederatedTypeConfigsResource();
+
+}  // namespace kfed::controller
+
+#endif  // KFED_CONTROLLER_TYPE_CONFIG_CONTROLLER_H_
