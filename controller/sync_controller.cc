@@ -69,6 +69,7 @@ struct SyncController::RequestParts {
   std::vector<kube::ObjectPtr> held;  // keeps the snapshots `request` points into alive
   std::string template_version;
   std::string overrides_version;
+  bool versions_ok = false;  // both hashes computed (an empty template hashes to "")
   std::string member_namespace;
   std::string name;
 };
@@ -353,6 +354,7 @@ std::unique_ptr<SyncController::RequestParts> SyncController::BuildRequest(
   absl::StatusOr<std::string> ov = ft::OverridesVersion(*fed);
   parts->template_version = tv.ok() ? *tv : "";
   parts->overrides_version = ov.ok() ? *ov : "";
+  parts->versions_ok = tv.ok() && ov.ok();
   const std::string target_kind = type.target_type.kind;
   kube::Informer* pv_cache = type.FederatedNamespaced() ? caches_.propagated_versions
                                                         : caches_.cluster_propagated_versions;
@@ -679,7 +681,7 @@ bool SyncController::WriteStatus(const kube::ObjectPtr& fed, const std::string& 
   }
 
   // PropagatedVersion: what kfed wrote where, so a restart does not rewrite everything.
-  if (plan.aggregate_reason == ft::kComputePlacementFailed || parts->template_version.empty()) {
+  if (plan.aggregate_reason == ft::kComputePlacementFailed || !parts->versions_ok) {
     return plan.requeue;
   }
   const ft::TypeConfig& type = options_.type_config;
