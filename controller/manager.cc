@@ -173,10 +173,8 @@ absl::Status Manager::Run(const absl::Notification& stop) {
   le.renew_deadline = config->renew_deadline;
   le.retry_period = config->retry_period;
   le.release_on_cancel = true;
-  bool led = false;
   le.on_started_leading = [&] {
     LOG(INFO) << "became leader (" << le.identity << "); starting controllers";
-    led = true;
     leading_ = true;
     StartControllers(*config);
   };
@@ -192,10 +190,6 @@ absl::Status Manager::Run(const absl::Notification& stop) {
   if (!elector.ok()) return elector.status();
   (*elector)->Run(&stop);
   StopControllers();
-  if (!stop.HasBeenNotified() && led) {
-    return absl::AbortedError("leadership lost; exiting so that a fresh process campaigns again");
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace kfed::controller

@@ -162,10 +162,16 @@ void SyncController::Stop() {
   }
   if (registry_listener_ >= 0) clusters_.RemoveListener(registry_listener_);
   host_queue_.ShutDown();
+  std::vector<std::thread> stopping;
+  if (federated_informer_) stopping.emplace_back([this] { federated_informer_->Stop(); });
+  for (auto& [name, w] : workers) {
+    ClusterWorkers* raw = w.release();
+    stopping.emplace_back(
+        [this, raw] { StopClusterWorkers(std::unique_ptr<ClusterWorkers>(raw)); });
+  }
   for (std::thread& t : host_threads_) t.join();
   host_threads_.clear();
-  if (federated_informer_) federated_informer_->Stop();
-  for (auto& [name, w] : workers) StopClusterWorkers(std::move(w));
+  for (std::thread& t : stopping) t.join();
   LOG(INFO) << "sync controller for " << options_.type_config.name << " stopped";
 }
 

@@ -86,7 +86,13 @@ void TypeConfigController::Stop() {
     absl::MutexLock lock(&mu_);
     running.swap(running_);
   }
-  for (auto& [name, r] : running) r.controller->Stop();
+  // In parallel: each controller waits for its watches and in-flight requests to end.
+  std::vector<std::thread> stopping;
+  for (auto& [name, r] : running) {
+    SyncController* c = r.controller.get();
+    stopping.emplace_back([c] { c->Stop(); });
+  }
+  for (std::thread& t : stopping) t.join();
 }
 
 void TypeConfigController::OnFederatedNamespaceChanged(const std::string& ns) {
