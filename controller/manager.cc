@@ -188,8 +188,24 @@ absl::Status Manager::Run(const absl::Notification& stop) {
   absl::StatusOr<std::unique_ptr<kube::LeaderElector>> elector =
       kube::LeaderElector::Create(*host_, le);
   if (!elector.ok()) return elector.status();
-  (*elector)->Run(&stop);
-  StopControllers();
+  // On shutdown the controllers stop first and the Lease is released after: a successor
+  // never runs beside a predecessor that is still writing.
+  absl::Notification elector_stop;
+  std::thread shutdown([&] {
+    stop.WaitForNotification();
+    if (leading_) LOG(INFO) << "shutting down: stopping controllers before releasing the lease";
+    StopControllers();
+    elector_stop.Notify();
+  });
+  (*elector)->Run(&elector_stop);
+  if (!stop.HasBeenNotified()) {
+    // Leadership lost: stop writing at once. The process exits; a fresh one campaigns.
+    StopControllers();
+    shutdown.detach();
+    return absl::AbortedError("leadership lost; exiting so that a fresh process campaigns again");
+  }
+  shutdown.join();
+  return absl::OkStatus();
 }
 
 }  // namespace kfed::controller
