@@ -690,6 +690,8 @@ Value StatusSchema(Schema& s, Alloc& a) {
                 {"reason", s.Type("string",
                                   "Why propagation is not complete: ClusterRetrievalFailed, "
                                   "ComputePlacementFailed, CheckClusters, NamespaceNotFederated.")},
+                {"message", s.Type("string",
+                                   "kfed: what keeps propagation from completing, in words.")},
                 {"lastUpdateTime", std::move(time1)},
                 {"lastTransitionTime", std::move(time2)}},
                {"type", "status"});
@@ -703,6 +705,9 @@ Value StatusSchema(Schema& s, Alloc& a) {
        {"status", s.Type("string",
                          "Empty when propagation to this cluster succeeded, else the reason "
                          "(CreationFailed, UpdateFailed, ClusterNotReady, ...).")},
+       {"message", s.Type("string",
+                          "kfed: what went wrong in this cluster (the member's error, the "
+                          "override path), for a user to act on.")},
        {"remoteStatus", std::move(remote)}},
       {"name"});
   Value observed = s.Type("integer", "The generation of the federated object the status is for.");
