@@ -6,10 +6,13 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
+#include <thread>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -83,7 +86,6 @@ CURLcode NoCheckTime(CURL*, void* ssl_ctx, void*) {
 struct Exchange {
   HttpResponse* response = nullptr;
   const std::function<bool(absl::string_view)>* on_data = nullptr;
-  const absl::Notification* stop = nullptr;
   CURL* handle = nullptr;
   bool want_json = false;
   bool checked = false;      // status/content type inspected (streams)
@@ -141,12 +143,19 @@ size_t WriteCb(char* data, size_t size, size_t n, void* user) {
   return len;
 }
 
-int ProgressCb(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* ex = static_cast<Exchange*>(user);
-  return ex->stop != nullptr && ex->stop->HasBeenNotified() ? 1 : 0;
-}
 
 }  // namespace
+
+// One stream on the multi thread. The caller thread owns the shared_ptr until done; the
+// multi thread holds another while the handle is attached.
+struct StreamState {
+  absl::Mutex mu;
+  std::deque<std::string> chunks ABSL_GUARDED_BY(mu);
+  bool done ABSL_GUARDED_BY(mu) = false;
+  bool cancel ABSL_GUARDED_BY(mu) = false;
+  CURLcode rc ABSL_GUARDED_BY(mu) = CURLE_OK;
+  CURL* handle = nullptr;
+};
 
 struct Transport::Impl {
   CURLSH* share = nullptr;
@@ -156,6 +165,15 @@ struct Transport::Impl {
   absl::Mutex pool_mu;
   std::vector<CURL*> idle ABSL_GUARDED_BY(pool_mu);
   std::atomic<int64_t> sent{0};
+  std::atomic<int64_t> stream_connects{0};
+
+  // The multi handle and its thread (started with the first stream).
+  CURLM* multi = nullptr;
+  std::thread multi_thread;
+  absl::Mutex multi_mu;
+  std::vector<std::shared_ptr<StreamState>> pending ABSL_GUARDED_BY(multi_mu);
+  bool shutdown ABSL_GUARDED_BY(multi_mu) = false;
+  bool multi_started ABSL_GUARDED_BY(multi_mu) = false;
 
   // curl locks and unlocks in separate callbacks, which the analysis cannot follow.
   static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* user)
@@ -181,7 +199,88 @@ struct Transport::Impl {
     absl::MutexLock lock(&pool_mu);
     idle.push_back(h);
   }
+
+  // Hands a configured stream to the multi thread.
+  void Submit(std::shared_ptr<StreamState> st) {
+    bool start = false;
+    {
+      absl::MutexLock lock(&multi_mu);
+      pending.push_back(std::move(st));
+      if (!multi_started) {
+        multi_started = true;
+        start = true;
+      }
+    }
+    if (start) {
+      multi_thread = std::thread([this] { MultiLoop(); });
+    } else {
+      curl_multi_wakeup(multi);
+    }
+  }
+
+  static void Complete(StreamState& st, CURLcode rc) {
+    absl::MutexLock lock(&st.mu);
+    st.rc = rc;
+    st.done = true;
+  }
+
+  void MultiLoop() {
+    absl::flat_hash_map<CURL*, std::shared_ptr<StreamState>> active;
+    for (;;) {
+      std::vector<std::shared_ptr<StreamState>> added;
+      {
+        absl::MutexLock lock(&multi_mu);
+        if (shutdown) break;
+        added.swap(pending);
+      }
+      for (auto& st : added) {
+        curl_multi_add_handle(multi, st->handle);
+        active.emplace(st->handle, std::move(st));
+      }
+      for (auto it = active.begin(); it != active.end();) {
+        bool cancel;
+        {
+          absl::MutexLock lock(&it->second->mu);
+          cancel = it->second->cancel;
+        }
+        if (cancel) {
+          curl_multi_remove_handle(multi, it->first);
+          Complete(*it->second, CURLE_ABORTED_BY_CALLBACK);
+          active.erase(it++);
+        } else {
+          ++it;
+        }
+      }
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        auto it = active.find(msg->easy_handle);
+        if (it == active.end()) continue;
+        CURLcode rc = msg->data.result;
+        curl_multi_remove_handle(multi, it->first);
+        Complete(*it->second, rc);
+        active.erase(it);
+      }
+      curl_multi_poll(multi, nullptr, 0, /*timeout_ms=*/200, nullptr);
+    }
+    for (auto& [h, st] : active) {
+      curl_multi_remove_handle(multi, h);
+      Complete(*st, CURLE_ABORTED_BY_CALLBACK);
+    }
+  }
+
   ~Impl() {
+    {
+      absl::MutexLock lock(&multi_mu);
+      shutdown = true;
+    }
+    if (multi_thread.joinable()) {
+      curl_multi_wakeup(multi);
+      multi_thread.join();
+    }
+    if (multi != nullptr) curl_multi_cleanup(multi);
     for (CURL* h : idle) curl_easy_cleanup(h);
     if (share != nullptr) curl_share_cleanup(share);
   }
@@ -215,6 +314,8 @@ absl::StatusOr<std::unique_ptr<Transport>> Transport::Create(RestConfig config, 
   curl_share_setopt(impl.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
   curl_share_setopt(impl.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(impl.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  impl.multi = curl_multi_init();
+  curl_multi_setopt(impl.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   const std::string& sni = t->config_.tls_server_name;
   std::string host = sni.empty() ? url->host : sni;
   impl.base_url = absl::StrCat(url->scheme, "://", host, ":", url->port, url->prefix);
@@ -236,6 +337,7 @@ Transport::Transport(RestConfig config, Clock& clock)
 Transport::~Transport() = default;
 
 int64_t Transport::requests_sent() const { return impl_->sent.load(); }
+int64_t Transport::stream_connections() const { return impl_->stream_connects.load(); }
 
 std::string Transport::BearerToken() {
   if (config_.bearer_token_file.empty()) return config_.bearer_token;
@@ -255,89 +357,99 @@ std::string Transport::BearerToken() {
   return file_token_.empty() ? config_.bearer_token : file_token_;
 }
 
-absl::Status Transport::Perform(const HttpRequest& request, HttpResponse& out,
-                                const std::function<bool(absl::string_view)>* on_data,
-                                const absl::Notification* stop) {
-  CURL* h = impl_->Acquire();
-  curl_easy_reset(h);
-  std::string url = absl::StrCat(impl_->base_url, request.path);
-  std::string context = absl::StrCat(request.method, " ", config_.server, request.path);
-  char errbuf[CURL_ERROR_SIZE];
-  errbuf[0] = '\0';
+// Everything a transfer's options point at; must outlive the transfer.
+struct Transport::Transfer {
+  std::string url;
+  std::string context;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  HttpResponse response;
+  std::function<bool(absl::string_view)> sink;  // streams only
   Exchange ex;
-  ex.response = &out;
-  ex.on_data = on_data;
-  ex.stop = stop;
-  ex.handle = h;
-  ex.want_json = absl::StrContains(request.accept, "json");
+  std::string body;
+  std::string accept, content_type, auth;
+  struct curl_slist* headers = nullptr;
+  struct curl_slist* connect_to = nullptr;
+  struct curl_blob ca_blob, cert_blob, key_blob;
+  ~Transfer() {
+    curl_slist_free_all(headers);
+    curl_slist_free_all(connect_to);
+  }
+};
 
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_SHARE, impl_->share);
+void Transport::Setup(CURL* h, const HttpRequest& request, Transfer& t) {
+  t.url = absl::StrCat(impl_->base_url, request.path);
+  t.context = absl::StrCat(request.method, " ", config_.server, request.path);
+  t.body = request.body;
+  t.ex.response = &t.response;
+  t.ex.on_data = t.sink ? &t.sink : nullptr;
+  t.ex.handle = h;
+  t.ex.want_json = absl::StrContains(request.accept, "json");
+  const bool streaming = t.sink != nullptr;
+
+  curl_easy_setopt(h, CURLOPT_URL, t.url.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t.errbuf);
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent_.c_str());
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(kConnectTimeout)));
+  if (streaming) {
+    // Wait for an existing connection to confirm HTTP/2 and multiplex on it rather than
+    // opening another one. Streams live on the multi handle's own connection cache.
+    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+  } else {
+    curl_easy_setopt(h, CURLOPT_SHARE, impl_->share);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+  }
   absl::Duration timeout = request.timeout == absl::ZeroDuration() ? config_.timeout : request.timeout;
   if (timeout != absl::InfiniteDuration()) {
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
   }
-  if (on_data == nullptr) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &HeaderCb);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &ex);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t.ex);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteCb);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &ex);
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &ProgressCb);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &ex);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t.ex);
 
   if (request.method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (request.method != "GET") {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+  if (!t.body.empty() || request.method == "POST" || request.method == "PUT" ||
       request.method == "PATCH") {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.body.size()));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, t.body.data());
   }
 
-  struct curl_slist* headers = nullptr;
-  std::string accept = absl::StrCat("Accept: ", request.accept);
-  headers = curl_slist_append(headers, accept.c_str());
-  headers = curl_slist_append(headers, "Expect:");
-  std::string content_type;
+  t.accept = absl::StrCat("Accept: ", request.accept);
+  t.headers = curl_slist_append(t.headers, t.accept.c_str());
+  t.headers = curl_slist_append(t.headers, "Expect:");
   if (!request.content_type.empty()) {
-    content_type = absl::StrCat("Content-Type: ", request.content_type);
-    headers = curl_slist_append(headers, content_type.c_str());
+    t.content_type = absl::StrCat("Content-Type: ", request.content_type);
+    t.headers = curl_slist_append(t.headers, t.content_type.c_str());
   }
-  std::string auth;
   std::string token = BearerToken();
   if (!token.empty()) {
-    auth = absl::StrCat("Authorization: Bearer ", token);
-    headers = curl_slist_append(headers, auth.c_str());
+    t.auth = absl::StrCat("Authorization: Bearer ", token);
+    t.headers = curl_slist_append(t.headers, t.auth.c_str());
   }
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  struct curl_slist* connect_to = nullptr;
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, t.headers);
   if (!impl_->connect_to.empty()) {
-    connect_to = curl_slist_append(nullptr, impl_->connect_to.c_str());
-    curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to);
+    t.connect_to = curl_slist_append(nullptr, impl_->connect_to.c_str());
+    curl_easy_setopt(h, CURLOPT_CONNECT_TO, t.connect_to);
   }
   if (!config_.proxy_url.empty()) curl_easy_setopt(h, CURLOPT_PROXY, config_.proxy_url.c_str());
 
-  // TLS.
-  struct curl_blob ca_blob, cert_blob, key_blob;
   if (!config_.ca_data.empty()) {
-    ca_blob = {const_cast<char*>(config_.ca_data.data()), config_.ca_data.size(), CURL_BLOB_NOCOPY};
-    curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca_blob);
+    t.ca_blob = {const_cast<char*>(config_.ca_data.data()), config_.ca_data.size(), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &t.ca_blob);
   }
   if (!config_.client_cert_data.empty()) {
-    cert_blob = {const_cast<char*>(config_.client_cert_data.data()), config_.client_cert_data.size(), CURL_BLOB_NOCOPY};
-    key_blob = {const_cast<char*>(config_.client_key_data.data()), config_.client_key_data.size(), CURL_BLOB_NOCOPY};
-    curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert_blob);
+    t.cert_blob = {const_cast<char*>(config_.client_cert_data.data()), config_.client_cert_data.size(), CURL_BLOB_NOCOPY};
+    t.key_blob = {const_cast<char*>(config_.client_key_data.data()), config_.client_key_data.size(), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &t.cert_blob);
     curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-    curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key_blob);
+    curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &t.key_blob);
     curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
   }
   if (config_.insecure_skip_tls_verify) {
@@ -349,36 +461,45 @@ absl::Status Transport::Perform(const HttpRequest& request, HttpResponse& out,
       curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, &NoCheckTime);
     }
   }
+}
 
-  impl_->sent.fetch_add(1);
-  CURLcode rc = curl_easy_perform(h);
+absl::Status Transport::Finish(CURL* h, CURLcode rc, Transfer& t) {
   long code = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-  // Unhook everything that points at this stack frame before the handle goes back.
+  t.response.status = static_cast<int>(code);
+  const std::string& context = t.context;
+  if (!t.ex.content_type_error.empty()) {
+    return absl::InternalError(absl::StrCat(context, ": unexpected content type \"",
+                                            t.ex.content_type_error, "\" (want JSON)"));
+  }
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    return absl::CancelledError(absl::StrCat(context, ": stopped"));
+  }
+  if (t.sink != nullptr) {
+    if (t.ex.stopped_by_callback) return absl::OkStatus();
+    if (code != 0 && (code < 200 || code >= 300)) {
+      return StatusFromHttp(static_cast<int>(code), t.response.body, context);
+    }
+  }
+  if (rc != CURLE_OK) return StatusFromCurl(rc, t.errbuf, context);
+  return absl::OkStatus();
+}
+
+absl::Status Transport::Perform(const HttpRequest& request, HttpResponse& out) {
+  CURL* h = impl_->Acquire();
+  curl_easy_reset(h);
+  auto t = std::make_unique<Transfer>();
+  Setup(h, request, *t);
+  impl_->sent.fetch_add(1);
+  CURLcode rc = curl_easy_perform(h);
+  absl::Status s = Finish(h, rc, *t);
+  // Unhook everything that points into the transfer before the handle goes back.
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
   curl_easy_setopt(h, CURLOPT_CONNECT_TO, nullptr);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
-  curl_slist_free_all(headers);
-  curl_slist_free_all(connect_to);
   impl_->Release(h);
-  out.status = static_cast<int>(code);
-
-  if (!ex.content_type_error.empty()) {
-    return absl::InternalError(absl::StrCat(context, ": unexpected content type \"",
-                                            ex.content_type_error, "\" (want JSON)"));
-  }
-  if (on_data != nullptr) {
-    if (ex.stopped_by_callback) return absl::OkStatus();
-    if (rc == CURLE_ABORTED_BY_CALLBACK) return absl::CancelledError(absl::StrCat(context, ": stopped"));
-    if (code != 0 && (code < 200 || code >= 300)) return StatusFromHttp(static_cast<int>(code), out.body, context);
-    if (rc != CURLE_OK) return StatusFromCurl(rc, errbuf, context);
-    return absl::OkStatus();
-  }
-  if (rc != CURLE_OK) {
-    if (rc == CURLE_ABORTED_BY_CALLBACK) return absl::CancelledError(absl::StrCat(context, ": stopped"));
-    return StatusFromCurl(rc, errbuf, context);
-  }
-  return absl::OkStatus();
+  out = std::move(t->response);
+  return s;
 }
 
 absl::StatusOr<HttpResponse> Transport::Do(const HttpRequest& request) {
@@ -387,7 +508,7 @@ absl::StatusOr<HttpResponse> Transport::Do(const HttpRequest& request) {
   for (int attempt = 0;; ++attempt) {
     limiter_.Wait();
     HttpResponse response;
-    absl::Status status = Perform(request, response, nullptr, nullptr);
+    absl::Status status = Perform(request, response);
     const bool last = attempt >= config_.max_retries;
     absl::Duration delay = backoff;
     backoff = std::min(backoff * 2, kMaxBackoff);
@@ -414,8 +535,70 @@ absl::Status Transport::Stream(const HttpRequest& request,
                                const std::function<bool(absl::string_view)>& on_data,
                                const absl::Notification* stop) {
   limiter_.Wait();
-  HttpResponse response;
-  return Perform(request, response, &on_data, stop);
+  auto st = std::make_shared<StreamState>();
+  auto t = std::make_unique<Transfer>();
+  StreamState* raw = st.get();
+  // Runs on the multi thread: queue the bytes for the caller's thread.
+  t->sink = [raw](absl::string_view data) {
+    absl::MutexLock lock(&raw->mu);
+    if (raw->cancel) return false;
+    raw->chunks.emplace_back(data.data(), data.size());
+    return true;
+  };
+  CURL* h = curl_easy_init();
+  st->handle = h;
+  Setup(h, request, *t);
+  impl_->sent.fetch_add(1);
+  impl_->Submit(st);
+
+  bool cancelled_by_us = false;
+  bool handler_stopped = false;
+  std::deque<std::string> batch;
+  for (;;) {
+    bool done;
+    {
+      absl::MutexLock lock(&st->mu);
+      auto ready = [raw]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(raw->mu) {
+        return !raw->chunks.empty() || raw->done;
+      };
+      // Wake periodically to notice `stop` (a Notification cannot signal our mutex).
+      st->mu.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(50));
+      batch.swap(st->chunks);
+      done = st->done;
+    }
+    for (const std::string& chunk : batch) {
+      if (handler_stopped) break;
+      if (!on_data(chunk)) handler_stopped = true;
+    }
+    batch.clear();
+    if (done) break;
+    if (handler_stopped || (stop != nullptr && stop->HasBeenNotified())) {
+      if (!cancelled_by_us) {
+        cancelled_by_us = true;
+        absl::MutexLock lock(&st->mu);
+        st->cancel = true;
+      }
+      curl_multi_wakeup(impl_->multi);
+    }
+  }
+  CURLcode rc;
+  {
+    absl::MutexLock lock(&st->mu);
+    rc = st->rc;
+  }
+  long connects = 0;
+  curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+  impl_->stream_connects.fetch_add(connects);
+  absl::Status s;
+  if (handler_stopped) {
+    s = absl::OkStatus();
+  } else if (cancelled_by_us) {
+    s = absl::CancelledError(absl::StrCat(t->context, ": stopped"));
+  } else {
+    s = Finish(h, rc, *t);
+  }
+  curl_easy_cleanup(h);
+  return s;
 }
 
 std::string QueryEscape(absl::string_view value) {

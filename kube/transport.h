@@ -1,12 +1,12 @@
 // HTTP(S) to one API server over libcurl.
 //
-// Connections: every request borrows a curl easy handle from a per-transport pool; all
+// Connections: ordinary requests borrow a curl easy handle from a per-transport pool; the
 // handles share one curl share object (connection cache, DNS cache, TLS sessions), so
-// sequential requests reuse warm connections. HTTP/2 is negotiated by ALPN when the server
-// offers it (kube-apiserver does). Current limitation: requests running at the same time
-// each hold their own connection (an easy handle cannot multiplex); carrying many watches
-// on one HTTP/2 connection needs a curl multi handle driven by its own thread, which is not
-// built yet (see docs/kube-client.md).
+// sequential requests reuse warm connections. Streams (watches) run on a curl multi handle
+// driven by one thread per transport, with HTTP/2 multiplexing: when the server speaks
+// HTTP/2 (kube-apiserver does, over TLS), all concurrent watches to a cluster share one
+// connection (curl waits for the first connection to confirm HTTP/2 before opening
+// others). Over HTTP/1.1 each concurrent stream needs its own connection.
 //
 // Every request passes a client-side token bucket (RestConfig::qps/burst). Do() retries
 // 429 (honouring Retry-After) on every verb, and 5xx / connection failures on idempotent
@@ -18,6 +18,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <curl/curl.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -77,15 +79,20 @@ class Transport {
   const std::string& user_agent() const { return user_agent_; }
   // Requests sent on the wire (including retries), for tests and metrics.
   int64_t requests_sent() const;
+  // New connections opened by streams so far (curl's CURLINFO_NUM_CONNECTS summed); with
+  // HTTP/2, many concurrent watches add up to one.
+  int64_t stream_connections() const;
 
  private:
   struct Impl;
+  struct Transfer;
   Transport(RestConfig config, Clock& clock);
 
-  // `out` receives the body unless `on_data` is given.
-  absl::Status Perform(const HttpRequest& request, HttpResponse& out,
-                       const std::function<bool(absl::string_view)>* on_data,
-                       const absl::Notification* stop);
+  // Sets every option of `h` for `request`; `t` holds what must outlive the transfer.
+  void Setup(CURL* h, const HttpRequest& request, Transfer& t);
+  // The outcome of a finished transfer.
+  absl::Status Finish(CURL* h, CURLcode rc, Transfer& t);
+  absl::Status Perform(const HttpRequest& request, HttpResponse& out);
   std::string BearerToken() ABSL_LOCKS_EXCLUDED(token_mu_);
 
   const RestConfig config_;
