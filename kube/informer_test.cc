@@ -4,6 +4,9 @@
 #include "base/json.h"
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"
+#include "kube/fake_apiserver.h"
+
+#include <atomic>
 
 namespace kfed::kube {
 namespace {
@@ -149,6 +152,66 @@ TEST(InformerTest, LabelSelectorAndStopWhileListFails) {
   broken.Start();
   EXPECT_FALSE(broken.WaitForSync(absl::Milliseconds(50)));
   broken.Stop();  // returns although the list keeps failing
+}
+
+}  // namespace
+}  // namespace kfed::kube
+
+namespace kfed::kube {
+namespace {
+
+std::string CmJson(absl::string_view name, int rv) {
+  return absl::StrCat(R"({"metadata":{"name":")", name, R"(","namespace":"ns","resourceVersion":")", rv, "\"}}");
+}
+
+// Against a real HTTP server: the watch gets a 410 ERROR event in the middle of the stream;
+// the informer relists and reports what changed while it was not watching.
+TEST(InformerHttpTest, GoneMidWatchRelistsAndDeliversDeletes) {
+  testing::FakeApiServer server;
+  std::atomic<int> lists{0};
+  absl::Notification release;
+  server.http().Get("/api/v1/namespaces/ns/configmaps", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_param_value("watch") != "true") {
+      int n = lists++;
+      std::string items = n == 0 ? absl::StrCat(CmJson("a", 5), ",", CmJson("b", 6), ",", CmJson("c", 7))
+                                 : absl::StrCat(CmJson("a", 11), ",", CmJson("c", 7), ",", CmJson("d", 19));
+      res.set_content(absl::StrCat(R"({"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":")",
+                                   n == 0 ? 10 : 20, R"("},"items":[)", items, "]}"),
+                      "application/json");
+      return;
+    }
+    std::string rv = req.get_param_value("resourceVersion");
+    res.set_chunked_content_provider("application/json", [&, rv](size_t, httplib::DataSink& sink) {
+      if (rv == "10") {
+        std::string out = absl::StrCat(R"({"type":"MODIFIED","object":)", CmJson("a", 11), "}\n",
+                                       R"j({"type":"ERROR","object":{"kind":"Status","status":"Failure","message":"too old resource version: 10 (15)","reason":"Expired","code":410}})j", "\n");
+        sink.write(out.data(), out.size());
+        sink.done();
+        return true;
+      }
+      // The second watch stays open until the test ends.
+      return !release.WaitForNotificationWithTimeout(absl::Milliseconds(50));
+    });
+  });
+  server.Start();
+  RestConfig config = server.Config();
+  auto client = RestClient::Create(config);
+  ASSERT_TRUE(client.ok());
+  Recorder rec;
+  InformerOptions o = Options();
+  o.ns = "ns";
+  o.page_size = 0;
+  Informer inf(**client, o);
+  inf.AddEventHandler(rec.Handlers());
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(absl::Seconds(20)));
+  EXPECT_EQ(rec.Take(3), (std::vector<std::string>{"add ns/a", "add ns/b", "add ns/c"}));
+  // MODIFIED a, then the 410: relist finds b gone and d new (a unchanged since rv 11).
+  EXPECT_EQ(rec.Take(3), (std::vector<std::string>{"update ns/a", "add ns/d", "delete ns/b"}));
+  EXPECT_EQ(inf.Lists(), 2);
+  EXPECT_EQ(inf.LastResourceVersion(), "20");
+  inf.Stop();
+  release.Notify();
 }
 
 }  // namespace
