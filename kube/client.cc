@@ -365,4 +365,13 @@ absl::StatusOr<std::string> RestClient::GetRaw(absl::string_view path) {
   return std::move(resp.body);
 }
 
+absl::StatusOr<std::string> RestClient::GetRawAs(absl::string_view path,
+                                                 absl::string_view accept) {
+  HttpRequest r;
+  r.path = std::string(path);
+  r.accept = std::string(accept);
+  ASSIGN_OR_RETURN(HttpResponse resp, Call(std::move(r)));
+  return std::move(resp.body);
+}
+
 }  // namespace kfed::kube

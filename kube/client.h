@@ -138,6 +138,11 @@ class Client {
   // A raw GET of a non-resource path (/readyz, /healthz, /version, /openapi/v3, discovery);
   // returns the body.
   virtual absl::StatusOr<std::string> GetRaw(absl::string_view path) = 0;
+  // GetRaw with an explicit Accept header (content negotiation, e.g. aggregated
+  // discovery). The default ignores `accept`.
+  virtual absl::StatusOr<std::string> GetRawAs(absl::string_view path, absl::string_view accept) {
+    return GetRaw(path);
+  }
 };
 
 // Decodes a watch stream (one JSON object per line) incrementally: Feed() takes whatever
@@ -197,6 +202,7 @@ class RestClient : public Client {
                      const WatchOptions& options, const WatchHandler& handler,
                      const absl::Notification* stop) override;
   absl::StatusOr<std::string> GetRaw(absl::string_view path) override;
+  absl::StatusOr<std::string> GetRawAs(absl::string_view path, absl::string_view accept) override;
 
   Transport& transport() { return *transport_; }
 

@@ -59,12 +59,71 @@ absl::Status ParseResourceList(absl::string_view body, const std::string& group,
   return absl::OkStatus();
 }
 
+constexpr char kAggregatedAccept[] =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+
+// Parses one APIGroupDiscoveryList (apidiscovery.k8s.io/v2 or v2beta1).
+absl::Status ParseAggregated(const rapidjson::Value& doc, std::vector<ApiResource>& out,
+                             std::vector<std::string>& failed) {
+  const rapidjson::Value* items = json::Find(doc, "items");
+  if (items == nullptr || !items->IsArray()) return absl::InternalError("APIGroupDiscoveryList without items");
+  for (const auto& g : items->GetArray()) {
+    const rapidjson::Value* meta = json::Find(g, "metadata");
+    std::string group = meta ? json::GetString(*meta, "name") : "";
+    const rapidjson::Value* versions = json::Find(g, "versions");
+    if (versions == nullptr || !versions->IsArray()) continue;
+    bool first = true;  // versions are listed in preference order
+    for (const auto& v : versions->GetArray()) {
+      std::string version = json::GetString(v, "version");
+      bool preferred = first;
+      first = false;
+      if (json::GetString(v, "freshness") == "Stale") {
+        failed.push_back(group.empty() ? version : absl::StrCat(group, "/", version));
+        continue;
+      }
+      const rapidjson::Value* resources = json::Find(v, "resources");
+      if (resources == nullptr || !resources->IsArray()) continue;
+      for (const auto& r : resources->GetArray()) {
+        ApiResource a;
+        const rapidjson::Value* kind = json::Find(r, "responseKind");
+        a.gvr = {group, version, json::GetString(r, "resource"),
+                 json::GetString(r, "scope") == "Namespaced", kind ? json::GetString(*kind, "kind") : ""};
+        if (a.gvr.resource.empty()) continue;
+        a.singular_name = json::GetString(r, "singularResource");
+        a.verbs = Strings(r, "verbs");
+        a.short_names = Strings(r, "shortNames");
+        if (const rapidjson::Value* subs = json::Find(r, "subresources"); subs && subs->IsArray()) {
+          for (const auto& sub : subs->GetArray()) a.subresources.push_back(json::GetString(sub, "subresource"));
+        }
+        a.preferred_version = preferred;
+        out.push_back(std::move(a));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Discovery::Discovery(Client& client, DiscoveryOptions options, Clock& clock)
     : client_(client), options_(options), clock_(clock) {}
 
+absl::StatusOr<std::optional<std::shared_ptr<const Discovery::Snapshot>>>
+Discovery::FetchAggregated() {
+  auto snap = std::make_shared<Snapshot>();
+  snap->aggregated = true;
+  for (const char* path : {"/api", "/apis"}) {
+    ASSIGN_OR_RETURN(std::string body, client_.GetRawAs(path, kAggregatedAccept));
+    ASSIGN_OR_RETURN(rapidjson::Document doc, json::Parse(body));
+    if (json::GetString(doc, "kind") != "APIGroupDiscoveryList") return std::nullopt;
+    RETURN_IF_ERROR(ParseAggregated(doc, snap->resources, snap->failed));
+  }
+  return std::optional<std::shared_ptr<const Snapshot>>(std::move(snap));
+}
+
 absl::StatusOr<std::shared_ptr<const Discovery::Snapshot>> Discovery::Fetch() {
+  ASSIGN_OR_RETURN(std::optional<std::shared_ptr<const Snapshot>> aggregated, FetchAggregated());
+  if (aggregated.has_value()) return *aggregated;
   auto snap = std::make_shared<Snapshot>();
   // Core group.
   ASSIGN_OR_RETURN(std::string api, client_.GetRaw("/api"));
@@ -181,6 +240,11 @@ void Discovery::Invalidate() {
 absl::Status Discovery::Refresh() {
   Invalidate();
   return Current(true).status();
+}
+
+bool Discovery::aggregated() const {
+  absl::MutexLock lock(&mu_);
+  return snapshot_ != nullptr && snapshot_->aggregated;
 }
 
 int Discovery::refreshes() const {

@@ -1,11 +1,13 @@
 // API discovery and REST mapping: which resources a cluster serves, their kinds, scope,
-// verbs and subresources, from /api and /apis (per group-version documents). Cached;
+// verbs and subresources. Uses aggregated discovery (apidiscovery.k8s.io/v2: two requests,
+// /api and /apis) when the server offers it, else the per group-version documents. Cached;
 // refreshed on Invalidate(), after the TTL, or when a lookup misses (a CRD may have just
 // been created), at most once per min_refresh_interval.
 #ifndef KFED_KUBE_DISCOVERY_H_
 #define KFED_KUBE_DISCOVERY_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,14 +65,19 @@ class Discovery {
   absl::Status Refresh() ABSL_LOCKS_EXCLUDED(mu_);
   // Refreshes done so far.
   int refreshes() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether the last refresh used aggregated discovery.
+  bool aggregated() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Snapshot {
     std::vector<ApiResource> resources;
     std::vector<std::string> failed;
+    bool aggregated = false;
   };
   absl::StatusOr<std::shared_ptr<const Snapshot>> Current(bool force) ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::shared_ptr<const Snapshot>> Fetch();
+  // nullopt when the server does not serve aggregated discovery.
+  absl::StatusOr<std::optional<std::shared_ptr<const Snapshot>>> FetchAggregated();
   template <typename Pred>
   absl::StatusOr<ApiResource> Lookup(Pred pred, const std::string& what);
 

@@ -1,7 +1,11 @@
 #include "kube/discovery.h"
 
 #include "gtest/gtest.h"
+#include <atomic>
+
+#include "absl/strings/match.h"
 #include "kube/client_fake.h"
+#include "kube/fake_apiserver.h"
 #include "kube/errors.h"
 
 namespace kfed::kube {
@@ -80,6 +84,46 @@ TEST(DiscoveryTest, UnknownKindRefreshesAndFindsNewCrd) {
   auto preferred = d.PreferredResourceFor("types.kubefed.io", "FederatedDeployment");
   ASSERT_TRUE(preferred.ok());
   EXPECT_EQ(preferred->version, "v1beta1");
+}
+
+}  // namespace
+}  // namespace kfed::kube
+
+namespace kfed::kube {
+namespace {
+
+TEST(DiscoveryTest, AggregatedDiscoveryInTwoRequests) {
+  testing::FakeApiServer server;
+  std::atomic<int> requests{0};
+  server.http().Get("/api", [&](const httplib::Request& req, httplib::Response& res) {
+    ++requests;
+    EXPECT_TRUE(absl::StrContains(req.get_header_value("Accept"), "as=APIGroupDiscoveryList"));
+    res.set_content(R"({"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","items":[{"metadata":{},"versions":[{"version":"v1","resources":[
+      {"resource":"configmaps","responseKind":{"group":"","version":"v1","kind":"ConfigMap"},"scope":"Namespaced","singularResource":"configmap","verbs":["get"]},
+      {"resource":"namespaces","responseKind":{"group":"","version":"v1","kind":"Namespace"},"scope":"Cluster","singularResource":"namespace","verbs":["get"],"subresources":[{"subresource":"status","verbs":["get"]},{"subresource":"finalize","verbs":["update"]}]}]}]}]})",
+                    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+  });
+  server.http().Get("/apis", [&](const httplib::Request&, httplib::Response& res) {
+    ++requests;
+    res.set_content(R"({"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","items":[
+      {"metadata":{"name":"apps"},"versions":[{"version":"v1","resources":[{"resource":"deployments","responseKind":{"group":"apps","version":"v1","kind":"Deployment"},"scope":"Namespaced","verbs":["get"]}]}]},
+      {"metadata":{"name":"metrics.k8s.io"},"versions":[{"version":"v1beta1","resources":[],"freshness":"Stale"}]}]})",
+                    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+  });
+  server.Start();
+  auto client = RestClient::Create(server.Config());
+  ASSERT_TRUE(client.ok());
+  Discovery d(**client);
+  auto ns = d.Describe({"", "v1", "Namespace"});
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  EXPECT_FALSE(ns->gvr.namespaced);
+  EXPECT_EQ(ns->subresources, (std::vector<std::string>{"status", "finalize"}));
+  auto deploy = d.ResourceFor({"apps", "v1", "Deployment"});
+  ASSERT_TRUE(deploy.ok());
+  EXPECT_EQ(deploy->resource, "deployments");
+  EXPECT_TRUE(d.aggregated());
+  EXPECT_EQ(d.FailedGroupVersions(), std::vector<std::string>{"metrics.k8s.io/v1beta1"});
+  EXPECT_EQ(requests.load(), 2);
 }
 
 }  // namespace

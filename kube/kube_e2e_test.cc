@@ -465,6 +465,7 @@ TEST_F(KubeE2ETest, DiscoversCrdCreatedDuringTheTest) {
   EXPECT_TRUE(found->gvr.namespaced);
   EXPECT_EQ(found->subresources, std::vector<std::string>{"status"});
   EXPECT_GE(discovery.refreshes(), 2);
+  EXPECT_TRUE(discovery.aggregated());  // 1.36 serves apidiscovery.k8s.io/v2
 
   // The new resource is usable through the dynamic client, status subresource included.
   auto w = host_->Create(found->gvr, ns_, Json(absl::StrCat(R"({"apiVersion":")", group, R"(/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"size":1}})")), WriteOptions());
