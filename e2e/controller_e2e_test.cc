@@ -1,0 +1,517 @@
+// kfed-controller-manager against real clusters (a host and two members): propagation,
+// overrides, placement, drift, status reasons, deletion, cluster outage, crash recovery and
+// leader failover. Every assertion reads the real member objects or the host's status.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "base/json.h"
+#include "e2e/cluster_env.h"
+#include "e2e/federation_env.h"
+
+namespace kfed::e2e {
+namespace {
+
+using ::absl::StrCat;
+
+const std::string& Host() { return Clusters().host; }
+const std::string& Member(int i) { return Clusters().members.at(i); }
+
+class ControllerE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(Clusters().kubeconfig.empty());
+    fed_ = &Federation::Get();
+    ASSERT_GT(fed_->primary().pid, 0) << "the controller is not running";
+  }
+  // Waits until the federated object's Propagation condition has `status` (and `reason`).
+  absl::Status WaitForPropagation(const std::string& kind, const std::string& ns,
+                                  const std::string& name, const std::string& status,
+                                  const std::string& reason = "") {
+    return fed_->WaitForObject(
+        Host(), {kind, name, "-n", ns}, [&](const rapidjson::Value& o) -> absl::Status {
+          const rapidjson::Value* c = PropagationCondition(o);
+          if (c == nullptr) return absl::UnavailableError("no Propagation condition yet");
+          const rapidjson::Value* gen = json::FindPath(o, {"metadata", "generation"});
+          const rapidjson::Value* observed = json::FindPath(o, {"status", "observedGeneration"});
+          if (gen == nullptr || observed == nullptr || !(*gen == *observed)) {
+            return absl::UnavailableError("status not for the latest generation");
+          }
+          if (json::GetString(*c, "status") != status || json::GetString(*c, "reason") != reason) {
+            return absl::UnavailableError(StrCat("Propagation is ", json::GetString(*c, "status"),
+                                                 "/", json::GetString(*c, "reason"), ": ",
+                                                 json::Serialize(o["status"])));
+          }
+          return absl::OkStatus();
+        });
+  }
+  absl::Status WaitForData(const std::string& context, const std::string& ns,
+                           const std::string& name, const std::string& key,
+                           const std::string& value) {
+    return fed_->WaitForObject(
+        context, {"configmap", name, "-n", ns}, [&](const rapidjson::Value& cm) -> absl::Status {
+          const rapidjson::Value* data = json::Find(cm, "data");
+          std::string got = data ? json::GetString(*data, key, "<absent>") : "<no data>";
+          if (got != value) return absl::UnavailableError(StrCat(key, "=", got));
+          const rapidjson::Value* labels = json::FindPath(cm, {"metadata", "labels"});
+          if (labels == nullptr || json::GetString(*labels, "kubefed.io/managed") != "true") {
+            return absl::UnavailableError("no managed label");
+          }
+          return absl::OkStatus();
+        });
+  }
+  static std::string ConfigMap(const std::string& ns, const std::string& name,
+                               const std::string& placement, const std::string& overrides = "",
+                               const std::string& extra_meta = "") {
+    return StrCat(
+        "apiVersion: types.kubefed.io/v1beta1\nkind: FederatedConfigMap\nmetadata:\n  name: ", name,
+        "\n  namespace: ", ns, "\n", extra_meta,
+        "spec:\n  template:\n    data:\n      color: blue\n", "  placement:\n", placement,
+        overrides);
+  }
+  static std::string BothMembers() {
+    return StrCat("    clusters:\n    - name: ", Member(0), "\n    - name: ", Member(1), "\n");
+  }
+  Federation* fed_ = nullptr;
+};
+
+TEST_F(ControllerE2eTest, ConfigMapLifecycleWithOverridesPlacementAndDeletion) {
+  const std::string ns = fed_->NewNamespace("lifecycle");
+  const std::string overrides =
+      StrCat("  overrides:\n  - clusterName: ", Member(1),
+             "\n    clusterOverrides:\n    - path: /data/color\n      value: green\n");
+  ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers(), overrides)).ok());
+  EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
+  EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "green").ok());
+  ASSERT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "True").ok());
+
+  // Template update reaches both; the override still applies.
+  ASSERT_TRUE(Kubectl(Host(), {"patch", "federatedconfigmap", "cfg", "-n", ns, "--type=merge", "-p",
+                               R"({"spec":{"template":{"data":{"size":"L"}}}})"})
+                  .ok());
+  EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "size", "L").ok());
+  EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "size", "L").ok());
+  EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "green").ok());
+
+  // Override update.
+  ASSERT_TRUE(
+      Kubectl(
+          Host(),
+          {"patch", "federatedconfigmap", "cfg", "-n", ns, "--type=json", "-p",
+           R"([{"op":"replace","path":"/spec/overrides/0/clusterOverrides/0/value","value":"red"}])"})
+          .ok());
+  EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "red").ok());
+
+  // Placement change: the cluster that left loses its copy.
+  ASSERT_TRUE(Kubectl(Host(), {"patch", "federatedconfigmap", "cfg", "-n", ns, "--type=merge", "-p",
+                               StrCat(R"({"spec":{"placement":{"clusters":[{"name":")", Member(0),
+                                      R"("}]}}})")})
+                  .ok());
+  EXPECT_TRUE(fed_->WaitForAbsent(Member(1), {"configmap", "cfg", "-n", ns}).ok());
+  ASSERT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "True").ok());
+  auto status = KubectlJson(Host(), {"get", "federatedconfigmap", "cfg", "-n", ns});
+  ASSERT_TRUE(status.ok());
+  EXPECT_NE(ClusterStatus(*status, Member(0)), nullptr);
+  EXPECT_EQ(ClusterStatus(*status, Member(1)), nullptr) << json::Serialize((*status)["status"]);
+
+  // Deletion removes every copy, then the federated object itself.
+  ASSERT_TRUE(
+      Kubectl(Host(), {"delete", "federatedconfigmap", "cfg", "-n", ns, "--wait=false"}).ok());
+  EXPECT_TRUE(fed_->WaitForAbsent(Member(0), {"configmap", "cfg", "-n", ns}).ok());
+  EXPECT_TRUE(fed_->WaitForAbsent(Host(), {"federatedconfigmap", "cfg", "-n", ns}).ok());
+  EXPECT_TRUE(fed_->WaitForAbsent(Host(), {"propagatedversion", "configmap-cfg", "-n", ns}).ok());
+}
+
+TEST_F(ControllerE2eTest, DriftIsReverted) {
+  const std::string ns = fed_->NewNamespace("drift");
+  ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers())).ok());
+  ASSERT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
+  ASSERT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "True").ok());
+
+  // Data edited in the member.
+  ASSERT_TRUE(Kubectl(Member(0), {"patch", "configmap", "cfg", "-n", ns, "--type=merge", "-p",
+                                  R"({"data":{"color":"HACKED"}})"})
+                  .ok());
+  EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
+  // Copy deleted.
+  ASSERT_TRUE(Kubectl(Member(0), {"delete", "configmap", "cfg", "-n", ns}).ok());
+  EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
+  // Managed label removed.
+  ASSERT_TRUE(
+      Kubectl(Member(1), {"label", "configmap", "cfg", "-n", ns, "kubefed.io/managed-"}).ok());
+  EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "blue").ok());
+}
+
+TEST_F(ControllerE2eTest, DeploymentAndServiceKeepMemberFieldsAndMakeNoWritesAtRest) {
+  const std::string ns = fed_->NewNamespace("rest");
+  ASSERT_TRUE(Apply(Host(), StrCat(R"(apiVersion: types.kubefed.io/v1beta1
+kind: FederatedDeployment
+metadata: {name: web, namespace: )",
+                                   ns, R"(}
+spec:
+  template:
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec:
+          containers: [{name: web, image: "nginx:1.27"}]
+  placement: {clusterSelector: {}}
+---
+apiVersion: types.kubefed.io/v1beta1
+kind: FederatedService
+metadata: {name: web, namespace: )",
+                                   ns, R"(}
+spec:
+  template:
+    metadata: {annotations: {team: web}}
+    spec:
+      selector: {app: web}
+      ports: [{name: http, port: 80}]
+  placement: {clusterSelector: {}}
+)"))
+                  .ok());
+  ASSERT_TRUE(WaitForPropagation("federateddeployment", ns, "web", "True").ok());
+  ASSERT_TRUE(WaitForPropagation("federatedservice", ns, "web", "True").ok());
+  std::map<std::string, std::string> ips;
+  for (const std::string& m : Clusters().members) {
+    auto svc = KubectlJson(m, {"get", "service", "web", "-n", ns});
+    ASSERT_TRUE(svc.ok()) << svc.status();
+    ips[m] = json::GetString((*svc)["spec"], "clusterIP");
+    EXPECT_FALSE(ips[m].empty());
+    EXPECT_EQ(json::GetString((*svc)["metadata"]["annotations"], "team"),
+              "web");  // template annotations propagate
+    auto dep = KubectlJson(m, {"get", "deployment", "web", "-n", ns});
+    ASSERT_TRUE(dep.ok());
+    EXPECT_EQ((*dep)["spec"]["replicas"].GetInt(), 2);
+    EXPECT_EQ(json::GetString((*dep)["spec"]["strategy"], "type"),
+              "RollingUpdate");  // server defaulting kept
+  }
+  // A template update keeps each member's own clusterIP.
+  ASSERT_TRUE(
+      Kubectl(Host(),
+              {"patch", "federatedservice", "web", "-n", ns, "--type=json", "-p",
+               R"([{"op":"replace","path":"/spec/template/spec/ports/0/port","value":8080}])"})
+          .ok());
+  for (const std::string& m : Clusters().members) {
+    EXPECT_TRUE(fed_->WaitForObject(m, {"service", "web", "-n", ns},
+                                    [&](const rapidjson::Value& svc) -> absl::Status {
+                                      if (svc["spec"]["ports"][0]["port"].GetInt() != 8080)
+                                        return absl::UnavailableError("old port");
+                                      if (json::GetString(svc["spec"], "clusterIP") != ips[m]) {
+                                        return absl::InternalError("clusterIP changed");
+                                      }
+                                      return absl::OkStatus();
+                                    })
+                    .ok());
+  }
+  ASSERT_TRUE(WaitForPropagation("federatedservice", ns, "web", "True").ok());
+  // At rest, no writes: server-side defaulting must not cause update loops. The quiet period
+  // is a window for a loop to show, not a performance assertion.
+  auto before = fed_->MemberWrites(fed_->primary());
+  ASSERT_TRUE(before.ok());
+  absl::SleepFor(absl::Seconds(5));
+  auto after = fed_->MemberWrites(fed_->primary());
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, *before) << "member writes happened with nothing changing";
+}
+
+TEST_F(ControllerE2eTest, InvalidOverrideIsReportedAndFixingItHeals) {
+  const std::string ns = fed_->NewNamespace("override");
+  const std::string bad =
+      StrCat("  overrides:\n  - clusterName: ", Member(1),
+             "\n    clusterOverrides:\n    - path: /data/missing/deeper\n      value: x\n");
+  ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers(), bad)).ok());
+  ASSERT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "False", "CheckClusters").ok());
+  auto obj = KubectlJson(Host(), {"get", "federatedconfigmap", "cfg", "-n", ns});
+  ASSERT_TRUE(obj.ok());
+  const rapidjson::Value* m1 = ClusterStatus(*obj, Member(1));
+  ASSERT_NE(m1, nullptr);
+  EXPECT_EQ(json::GetString(*m1, "status"), "ApplyOverridesFailed");
+  EXPECT_TRUE(absl::StrContains(json::GetString(*m1, "message"), "/data/missing/deeper"))
+      << json::GetString(*m1, "message");
+  EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok())
+      << "the good cluster is unaffected";
+  EXPECT_TRUE(Kubectl(Member(1), {"get", "configmap", "cfg", "-n", ns}).status().code() !=
+              absl::StatusCode::kOk);
+
+  ASSERT_TRUE(
+      Kubectl(
+          Host(),
+          {"patch", "federatedconfigmap", "cfg", "-n", ns, "--type=json", "-p",
+           R"([{"op":"replace","path":"/spec/overrides/0/clusterOverrides/0/path","value":"/data/color"}])"})
+          .ok());
+  EXPECT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "True").ok());
+  EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "x").ok());
+}
+
+TEST_F(ControllerE2eTest, NamespaceNotFederatedPropagatesNothing) {
+  const std::string ns = fed_->NewNamespace("unfederated", /*federate=*/false);
+  ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers())).ok());
+  ASSERT_TRUE(
+      WaitForPropagation("federatedconfigmap", ns, "cfg", "False", "NamespaceNotFederated").ok());
+  for (const std::string& m : Clusters().members) {
+    EXPECT_FALSE(Kubectl(m, {"get", "configmap", "cfg", "-n", ns}).ok());
+  }
+  // Federating the namespace on member1 only: the object follows, intersected.
+  ASSERT_TRUE(
+      Apply(Host(),
+            StrCat(
+                "apiVersion: types.kubefed.io/v1beta1\nkind: FederatedNamespace\nmetadata: {name: ",
+                ns, ", namespace: ", ns,
+                "}\nspec:\n  placement:\n    clusters: [{name: ", Member(0), "}]\n"))
+          .ok());
+  EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
+  EXPECT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "True").ok());
+  EXPECT_FALSE(Kubectl(Member(1), {"get", "configmap", "cfg", "-n", ns}).ok());
+}
+
+TEST_F(ControllerE2eTest, OrphaningDeletionLeavesUnmanagedCopies) {
+  const std::string ns = fed_->NewNamespace("orphan");
+  ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers(), "",
+                                      "  annotations:\n    kubefed.io/orphan: \"true\"\n"))
+                  .ok());
+  ASSERT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
+  ASSERT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "blue").ok());
+  ASSERT_TRUE(
+      Kubectl(Host(), {"delete", "federatedconfigmap", "cfg", "-n", ns, "--wait=false"}).ok());
+  ASSERT_TRUE(fed_->WaitForAbsent(Host(), {"federatedconfigmap", "cfg", "-n", ns}).ok());
+  for (const std::string& m : Clusters().members) {
+    EXPECT_TRUE(
+        fed_->WaitForObject(
+                m, {"configmap", "cfg", "-n", ns},
+                [](const rapidjson::Value& cm) -> absl::Status {
+                  const rapidjson::Value* labels = json::FindPath(cm, {"metadata", "labels"});
+                  if (labels != nullptr && labels->HasMember("kubefed.io/managed")) {
+                    return absl::UnavailableError("still labelled managed");
+                  }
+                  return absl::OkStatus();
+                })
+            .ok());
+  }
+}
+
+TEST_F(ControllerE2eTest, UnmanagedObjectIsNeverTouchedAndAdoptionTakesExisting) {
+  const std::string ns = fed_->NewNamespace("adopt");
+  // member1: a pre-existing object without the label (adopted); member2: labelled false (left
+  // alone).
+  ASSERT_TRUE(
+      Kubectl(Member(0), {"create", "configmap", "cfg", "-n", ns, "--from-literal=color=old"})
+          .ok());
+  ASSERT_TRUE(
+      Kubectl(Member(1), {"create", "configmap", "cfg", "-n", ns, "--from-literal=color=mine"})
+          .ok());
+  ASSERT_TRUE(
+      Kubectl(Member(1), {"label", "configmap", "cfg", "-n", ns, "kubefed.io/managed=false"}).ok());
+  ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers())).ok());
+  EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
+  ASSERT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "False", "CheckClusters").ok());
+  auto obj = KubectlJson(Host(), {"get", "federatedconfigmap", "cfg", "-n", ns});
+  ASSERT_TRUE(obj.ok());
+  ASSERT_NE(ClusterStatus(*obj, Member(1)), nullptr);
+  EXPECT_EQ(json::GetString(*ClusterStatus(*obj, Member(1)), "status"), "ManagedLabelFalse");
+  auto mine = KubectlJson(Member(1), {"get", "configmap", "cfg", "-n", ns});
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ(json::GetString((*mine)["data"], "color"), "mine");
+}
+
+TEST_F(ControllerE2eTest, EveryDefaultTypePropagatesAndIsDeleted) {
+  const std::string ns = fed_->NewNamespace("types");
+  struct Case {
+    std::string federated_kind, kind, template_yaml;
+    bool namespaced;
+  };
+  const std::string n = UniqueName("t");
+  const std::vector<Case> cases = {
+      {"FederatedConfigMap", "configmap", "data: {a: b}", true},
+      {"FederatedSecret", "secret", "type: Opaque\n    stringData: {password: s3cr3t}", true},
+      {"FederatedServiceAccount", "serviceaccount", "metadata: {labels: {a: b}}", true},
+      {"FederatedService", "service", "spec: {ports: [{port: 80}]}", true},
+      {"FederatedDeployment", "deployment",
+       "spec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: "
+       "{containers: [{name: c, "
+       "image: busybox}]}}}",
+       true},
+      {"FederatedReplicaSet", "replicaset",
+       "spec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: "
+       "{containers: [{name: c, "
+       "image: busybox}]}}}",
+       true},
+      {"FederatedJob", "job",
+       "spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}}}",
+       true},
+      {"FederatedIngress", "ingress",
+       "spec: {defaultBackend: {service: {name: web, port: {number: 80}}}}", true},
+      {"FederatedClusterRole", "clusterrole",
+       "rules: [{apiGroups: [\"\"], resources: [pods], verbs: [get]}]", false},
+  };
+  for (const Case& c : cases) {
+    const std::string name = c.namespaced ? "obj" : n;
+    const std::string ns_line = c.namespaced ? StrCat("\n  namespace: ", ns) : "";
+    ASSERT_TRUE(
+        Apply(Host(), StrCat("apiVersion: types.kubefed.io/v1beta1\nkind: ", c.federated_kind,
+                             "\nmetadata:\n  name: ", name, ns_line, "\nspec:\n  template:\n    ",
+                             c.template_yaml, "\n  placement:\n    clusterSelector: {}\n"))
+            .ok())
+        << c.federated_kind;
+  }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.federated_kind);
+    const std::string name = c.namespaced ? "obj" : n;
+    std::vector<std::string> get = {c.kind, name};
+    if (c.namespaced) get = {c.kind, name, "-n", ns};
+    for (const std::string& m : Clusters().members) {
+      EXPECT_TRUE(
+          fed_->WaitForObject(
+                  m, get,
+                  [](const rapidjson::Value& o) -> absl::Status {
+                    const rapidjson::Value* labels = json::FindPath(o, {"metadata", "labels"});
+                    return labels && json::GetString(*labels, "kubefed.io/managed") == "true"
+                               ? absl::OkStatus()
+                               : absl::UnavailableError("not managed");
+                  })
+              .ok());
+    }
+    std::vector<std::string> del = {"delete", absl::AsciiStrToLower(c.federated_kind), name,
+                                    "--wait=false"};
+    if (c.namespaced) del.insert(del.end(), {"-n", ns});
+    ASSERT_TRUE(Kubectl(Host(), del).ok());
+  }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.federated_kind);
+    const std::string name = c.namespaced ? "obj" : n;
+    std::vector<std::string> get = {c.kind, name};
+    if (c.namespaced) get = {c.kind, name, "-n", ns};
+    for (const std::string& m : Clusters().members) EXPECT_TRUE(fed_->WaitForAbsent(m, get).ok());
+  }
+  // The namespace type itself: the FederatedNamespace created the namespace in each member.
+  for (const std::string& m : Clusters().members) {
+    auto member_ns = KubectlJson(m, {"get", "namespace", ns});
+    ASSERT_TRUE(member_ns.ok());
+    EXPECT_EQ(json::GetString((*member_ns)["metadata"]["labels"], "kubefed.io/managed"), "true");
+  }
+}
+
+TEST_F(ControllerE2eTest, StoppedMemberIsReportedAndConvergesWhenBack) {
+  const std::string ns = fed_->NewNamespace("outage");
+  ASSERT_TRUE(Launcher({"stop", Member(1)}).ok());
+  ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers())).ok());
+  EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok())
+      << "a dead member must not hold up the others";
+  absl::Status not_ready = fed_->WaitForObject(
+      Host(), {"federatedconfigmap", "cfg", "-n", ns},
+      [&](const rapidjson::Value& o) -> absl::Status {
+        const rapidjson::Value* s = ClusterStatus(o, Member(1));
+        if (s != nullptr && json::GetString(*s, "status") == "ClusterNotReady")
+          return absl::OkStatus();
+        return absl::UnavailableError(json::Serialize(o.HasMember("status") ? o["status"] : o));
+      });
+  EXPECT_TRUE(not_ready.ok()) << not_ready;
+  ASSERT_TRUE(Launcher({"start", Member(1)}).ok());
+  EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "blue").ok());
+  EXPECT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "True").ok());
+}
+
+TEST_F(ControllerE2eTest, KilledControllerConvergesWithoutDuplicatesOrRewrites) {
+  const std::string ns = fed_->NewNamespace("crash");
+  std::string yaml;
+  for (int i = 0; i < 20; ++i) yaml += ConfigMap(ns, StrCat("cfg-", i), BothMembers()) + "---\n";
+  ASSERT_TRUE(Apply(Host(), yaml).ok());
+  fed_->StopController(fed_->primary(), SIGKILL);  // mid-propagation
+  ASSERT_TRUE(fed_->RestartPrimary().ok());
+  std::map<std::string, std::string> uids;
+  for (int i = 0; i < 20; ++i) {
+    for (const std::string& m : Clusters().members) {
+      ASSERT_TRUE(WaitForData(m, ns, StrCat("cfg-", i), "color", "blue").ok());
+      auto cm = KubectlJson(m, {"get", "configmap", StrCat("cfg-", i), "-n", ns});
+      ASSERT_TRUE(cm.ok());
+      uids[StrCat(m, "/", i)] = json::GetString((*cm)["metadata"], "uid");
+    }
+    ASSERT_TRUE(WaitForPropagation("federatedconfigmap", ns, StrCat("cfg-", i), "True").ok());
+  }
+  // Crash again at rest: the new process finds everything in place (PropagatedVersions) and
+  // neither recreates nor rewrites anything.
+  fed_->StopController(fed_->primary(), SIGKILL);
+  ASSERT_TRUE(fed_->RestartPrimary().ok());
+  absl::SleepFor(absl::Seconds(3));  // a window for a needless write to show
+  auto writes = fed_->MemberWrites(fed_->primary());
+  ASSERT_TRUE(writes.ok());
+  for (int i = 0; i < 20; ++i) {
+    for (const std::string& m : Clusters().members) {
+      auto cm = KubectlJson(m, {"get", "configmap", StrCat("cfg-", i), "-n", ns});
+      ASSERT_TRUE(cm.ok());
+      EXPECT_EQ(json::GetString((*cm)["metadata"], "uid"), uids[StrCat(m, "/", i)]) << "recreated";
+    }
+  }
+  auto ns_writes = fed_->Metrics(fed_->primary());
+  EXPECT_EQ(*writes, 0) << "writes after a restart at rest:\n"
+                        << (ns_writes.ok() ? *ns_writes : "");
+}
+
+TEST_F(ControllerE2eTest, SecondReplicaTakesOverWhenTheLeaderDies) {
+  absl::StatusOr<ControllerProcess> standby = fed_->StartController();
+  ASSERT_TRUE(standby.ok()) << standby.status();
+  auto lease =
+      KubectlJson(Host(), {"get", "lease", "kubefed-controller-manager", "-n", kFedNamespace});
+  ASSERT_TRUE(lease.ok());
+  const std::string leader = json::GetString((*lease)["spec"], "holderIdentity");
+  EXPECT_TRUE(absl::StrContains(leader, StrCat("_", fed_->primary().pid))) << leader;
+
+  fed_->StopController(fed_->primary(), SIGKILL);
+  absl::Status taken =
+      fed_->WaitForObject(Host(), {"lease", "kubefed-controller-manager", "-n", kFedNamespace},
+                          [&](const rapidjson::Value& l) -> absl::Status {
+                            return absl::StrContains(json::GetString(l["spec"], "holderIdentity"),
+                                                     StrCat("_", standby->pid))
+                                       ? absl::OkStatus()
+                                       : absl::UnavailableError("not yet");
+                          });
+  EXPECT_TRUE(taken.ok()) << taken;
+  const std::string ns = fed_->NewNamespace("failover");
+  ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers())).ok());
+  EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
+  // The standby is the primary from now on.
+  fed_->primary() = *standby;
+}
+
+TEST_F(ControllerE2eTest, ExamplesApplyToMembers) {
+  for (const std::string& file :
+       {"examples/00-namespace-host.yaml", "examples/01-namespace.yaml",
+        "examples/02-configmap.yaml", "examples/03-deployment.yaml", "examples/04-service.yaml"}) {
+    std::string path = file;
+    for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
+      if (std::getenv(var) != nullptr) path = StrCat(std::getenv(var), "/kfed/", file);
+    }
+    auto applied = Kubectl(Host(), {"apply", "-f", path});
+    ASSERT_TRUE(applied.ok()) << applied.status();
+  }
+  EXPECT_TRUE(WaitForData(Member(0), "demo", "web-config", "color", "blue").ok());
+  EXPECT_TRUE(WaitForData(Member(1), "demo", "web-config", "color", "green").ok());
+  EXPECT_TRUE(WaitForData(Member(1), "demo", "web-config", "region", "eu-west").ok());
+  EXPECT_TRUE(fed_->WaitForObject(Member(0), {"deployment", "web", "-n", "demo"},
+                                  [](const rapidjson::Value& d) {
+                                    return d["spec"]["replicas"].GetInt() == 5
+                                               ? absl::OkStatus()
+                                               : absl::UnavailableError("replicas");
+                                  })
+                  .ok());
+  EXPECT_TRUE(fed_->WaitForObject(Member(1), {"deployment", "web", "-n", "demo"},
+                                  [](const rapidjson::Value& d) {
+                                    return d["spec"]["replicas"].GetInt() == 3
+                                               ? absl::OkStatus()
+                                               : absl::UnavailableError("replicas");
+                                  })
+                  .ok());
+  EXPECT_TRUE(fed_->WaitForObject(Member(1), {"service", "web", "-n", "demo"},
+                                  [](const rapidjson::Value&) { return absl::OkStatus(); })
+                  .ok());
+}
+
+}  // namespace
+}  // namespace kfed::e2e

@@ -1,0 +1,275 @@
+#include "e2e/federation_env.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "base/json.h"
+
+namespace kfed::e2e {
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+std::string Runfile(const std::string& path) {
+  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
+    std::string dir = Env(var);
+    if (!dir.empty() && access((dir + "/kfed/" + path).c_str(), F_OK) == 0)
+      return dir + "/kfed/" + path;
+  }
+  return path;  // run from the workspace root
+}
+
+// A free loopback port: bind to 0 and read it back.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+}  // namespace
+
+absl::Status Apply(const std::string& context, const std::string& yaml) {
+  return Kubectl(context, {"apply", "-f", "-"}, yaml).status();
+}
+
+const rapidjson::Value* PropagationCondition(const rapidjson::Value& federated) {
+  const rapidjson::Value* conditions = json::FindPath(federated, {"status", "conditions"});
+  if (conditions == nullptr || !conditions->IsArray()) return nullptr;
+  for (const rapidjson::Value& c : conditions->GetArray()) {
+    if (json::GetString(c, "type") == "Propagation") return &c;
+  }
+  return nullptr;
+}
+
+const rapidjson::Value* ClusterStatus(const rapidjson::Value& federated,
+                                      const std::string& cluster) {
+  const rapidjson::Value* clusters = json::FindPath(federated, {"status", "clusters"});
+  if (clusters == nullptr || !clusters->IsArray()) return nullptr;
+  for (const rapidjson::Value& c : clusters->GetArray()) {
+    if (json::GetString(c, "name") == cluster) return &c;
+  }
+  return nullptr;
+}
+
+Federation& Federation::Get() {
+  static Federation* federation = [] {
+    auto* f = new Federation();
+    absl::Status s = f->SetUp();
+    if (!s.ok()) ADD_FAILURE() << "setting up the federation failed: " << s;
+    return f;
+  }();
+  return *federation;
+}
+
+absl::Status Federation::SetUp() {
+  const LocalClusters& c = Clusters();
+  if (c.kubeconfig.empty()) return absl::FailedPreconditionError("no clusters");
+  controller_binary_ = Runfile("controller/kfed-controller-manager");
+  // The static CRDs, the namespace, then each default type's CRD and FederatedTypeConfig.
+  auto crds = Kubectl(c.host, {"apply", "--server-side", "--force-conflicts", "-f",
+                               Runfile("federated_types/crds")});
+  if (!crds.ok()) return crds.status();
+  (void)Kubectl(c.host, {"create", "namespace", kFedNamespace});  // may exist
+  auto types = Kubectl(c.host, {"apply", "--server-side", "--force-conflicts", "-n", kFedNamespace,
+                                "-f", Runfile("federated_types/crds/generated")});
+  if (!types.ok()) return types.status();
+  // Faster health checks and leader election than KubeFed's defaults, so that tests which stop
+  // a member or kill the leader converge in seconds.
+  auto config = Kubectl(c.host, {"apply", "-f", "-"},
+                        absl::StrCat(R"(apiVersion: core.kubefed.io/v1beta1
+kind: KubeFedConfig
+metadata:
+  name: kubefed
+  namespace: )",
+                                     kFedNamespace, R"(
+spec:
+  scope: Cluster
+  leaderElect:
+    leaseDuration: 4s
+    renewDeadline: 3s
+    retryPeriod: 1s
+  clusterHealthCheck:
+    period: 1s
+    failureThreshold: 2
+    successThreshold: 1
+    timeout: 2s
+)"));
+  if (!config.ok()) return config.status();
+  for (const std::string& m : c.members) {
+    std::vector<std::string> argv = {Runfile("hack/join-local.sh"), "--kubeconfig", c.kubeconfig,
+                                     m};
+    setenv("KUBECTL", (c.kube_bin + "/kubectl").c_str(), 1);
+    auto joined = Run(argv);
+    if (!joined.ok()) return joined.status();
+  }
+  absl::StatusOr<ControllerProcess> p = StartController();
+  if (!p.ok()) return p.status();
+  primary_ = *p;
+  // Ready once the members are Ready in the host.
+  for (const std::string& m : c.members) {
+    absl::Status ready = WaitForObject(
+        c.host, {"kubefedcluster", m, "-n", kFedNamespace},
+        [](const rapidjson::Value& kfc) -> absl::Status {
+          const rapidjson::Value* conditions = json::FindPath(kfc, {"status", "conditions"});
+          if (conditions != nullptr && conditions->IsArray()) {
+            for (const rapidjson::Value& cond : conditions->GetArray()) {
+              if (json::GetString(cond, "type") == "Ready" &&
+                  json::GetString(cond, "status") == "True") {
+                return absl::OkStatus();
+              }
+            }
+          }
+          return absl::UnavailableError("not Ready yet");
+        });
+    if (!ready.ok()) return ready;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ControllerProcess> Federation::StartController(
+    const std::vector<std::string>& extra_flags) {
+  const LocalClusters& c = Clusters();
+  ControllerProcess p;
+  p.metrics_port = FreePort();
+  int healthz_port = FreePort();
+  p.log = absl::StrCat(c.run_dir, "/kfed-controller-manager-", getpid(), "-", next_port_++, ".log");
+  std::vector<std::string> argv = {controller_binary_,
+                                   "--kubeconfig",
+                                   c.kubeconfig,
+                                   "--context",
+                                   c.host,
+                                   "--metrics-addr",
+                                   absl::StrCat("127.0.0.1:", p.metrics_port),
+                                   "--healthz-addr",
+                                   absl::StrCat("127.0.0.1:", healthz_port),
+                                   "-v",
+                                   "2"};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    int fd = open(p.log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  p.pid = pid;
+  absl::Status up = WaitFor("controller /metrics", absl::Seconds(30), [&]() -> absl::Status {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      return absl::AbortedError(absl::StrCat("kfed-controller-manager exited; see ", p.log));
+    }
+    return Metrics(p).status();
+  });
+  if (!up.ok()) return up;
+  return p;
+}
+
+void Federation::StopController(ControllerProcess& process, int signal) {
+  if (process.pid <= 0) return;
+  kill(process.pid, signal);
+  int status = 0;
+  waitpid(process.pid, &status, 0);
+  process.pid = -1;
+}
+
+absl::Status Federation::RestartPrimary() {
+  absl::StatusOr<ControllerProcess> p = StartController();
+  if (!p.ok()) return p.status();
+  primary_ = *p;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Federation::Metrics(const ControllerProcess& process) {
+  return Run({"curl", "-sf", "--max-time", "3",
+              absl::StrCat("http://127.0.0.1:", process.metrics_port, "/metrics")});
+}
+
+absl::StatusOr<double> Federation::MemberWrites(const ControllerProcess& process) {
+  absl::StatusOr<std::string> metrics = Metrics(process);
+  if (!metrics.ok()) return metrics.status();
+  double total = 0;
+  for (absl::string_view line : absl::StrSplit(*metrics, '\n')) {
+    if (!absl::StartsWith(line, "kfed_member_writes_total")) continue;
+    double v = 0;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) total += v;
+  }
+  return total;
+}
+
+std::string Federation::NewNamespace(const std::string& prefix, bool federate) {
+  const std::string ns = UniqueName(prefix);
+  EXPECT_TRUE(Kubectl(Clusters().host, {"create", "namespace", ns}).ok());
+  if (federate) {
+    EXPECT_TRUE(
+        Apply(Clusters().host,
+              absl::StrCat("apiVersion: types.kubefed.io/v1beta1\nkind: FederatedNamespace\n"
+                           "metadata: {name: ",
+                           ns, ", namespace: ", ns,
+                           "}\nspec:\n  placement:\n    clusterSelector: {}\n"))
+            .ok());
+  }
+  return ns;
+}
+
+absl::Status Federation::WaitForObject(
+    const std::string& context, const std::vector<std::string>& get_args,
+    const std::function<absl::Status(const rapidjson::Value&)>& predicate, absl::Duration timeout) {
+  std::vector<std::string> args = {"get"};
+  args.insert(args.end(), get_args.begin(), get_args.end());
+  return WaitFor(absl::StrCat(context, ": ", absl::StrJoin(get_args, " ")), timeout,
+                 [&]() -> absl::Status {
+                   absl::StatusOr<rapidjson::Document> doc = KubectlJson(context, args);
+                   if (!doc.ok()) return doc.status();
+                   return predicate(*doc);
+                 });
+}
+
+absl::Status Federation::WaitForAbsent(const std::string& context,
+                                       const std::vector<std::string>& get_args,
+                                       absl::Duration timeout) {
+  std::vector<std::string> args = {"get"};
+  args.insert(args.end(), get_args.begin(), get_args.end());
+  args.push_back("--ignore-not-found");
+  args.push_back("-o");
+  args.push_back("name");
+  return WaitFor(absl::StrCat(context, ": ", absl::StrJoin(get_args, " "), " absent"), timeout,
+                 [&]() -> absl::Status {
+                   absl::StatusOr<std::string> out = Kubectl(context, args);
+                   if (!out.ok()) return out.status();
+                   return out->empty() ? absl::OkStatus()
+                                       : absl::UnavailableError("still present: " + *out);
+                 });
+}
+
+}  // namespace kfed::e2e
