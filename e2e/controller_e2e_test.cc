@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -481,7 +482,7 @@ TEST_F(ControllerE2eTest, SecondReplicaTakesOverWhenTheLeaderDies) {
 }
 
 TEST_F(ControllerE2eTest, ExamplesApplyToMembers) {
-  for (const std::string& file :
+  for (const char* file :
        {"examples/00-namespace-host.yaml", "examples/01-namespace.yaml",
         "examples/02-configmap.yaml", "examples/03-deployment.yaml", "examples/04-service.yaml"}) {
     std::string path = file;
