@@ -202,7 +202,9 @@ RestClient::RestClient(std::unique_ptr<Transport> transport) : transport_(std::m
 absl::StatusOr<HttpResponse> RestClient::Call(HttpRequest request) {
   ASSIGN_OR_RETURN(HttpResponse r, transport_->Do(request));
   std::string context = absl::StrCat(request.method, " ", transport_->config().server, request.path);
-  if (r.status < 200 || r.status >= 300) return StatusFromHttp(r.status, r.body, context);
+  if (r.status < 200 || r.status >= 300) {
+    return transport_->RedactCredentials(StatusFromHttp(r.status, r.body, context));
+  }
   if (request.accept == "application/json" && !r.content_type.empty() &&
       !absl::StrContains(r.content_type, "json")) {
     return absl::InternalError(absl::StrCat(context, ": unexpected content type \"",

@@ -91,6 +91,28 @@ TEST(RestClientTest, VerbsSendTheRightRequests) {
   EXPECT_EQ(seen.requests, want);
 }
 
+TEST(RestClientTest, ErrorsNeverQuoteTheToken) {
+  constexpr char kToken[] = "very-secret-token-0123456789";
+  FakeApiServer server;
+  // A misbehaving proxy that echoes the request headers in its error page.
+  server.http().Get(".*", [](const httplib::Request& req, httplib::Response& res) {
+    res.status = 502;
+    res.set_content(absl::StrCat("bad gateway; you sent Authorization: ", req.get_header_value("Authorization")), "text/plain");
+  });
+  server.Start();
+  RestConfig config = server.Config();
+  config.bearer_token = kToken;
+  config.max_retries = 0;
+  auto c = RestClient::Create(config);
+  ASSERT_TRUE(c.ok());
+  absl::Status s = (*c)->Get(ConfigMapsResource(), "ns", "a").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(absl::StrContains(s.message(), kToken)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "Bearer <redacted>")) << s;
+  s = (*c)->Watch(ConfigMapsResource(), "ns", WatchOptions(), [](const WatchEvent&) { return true; }, nullptr);
+  EXPECT_FALSE(absl::StrContains(s.message(), kToken)) << s;
+}
+
 TEST(RestClientTest, ListPagesAndFillsKind) {
   FakeApiServer server;
   server.http().Get("/api/v1/configmaps", [](const httplib::Request& req, httplib::Response& res) {

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
+#include "base/logging.h"
 
 namespace kfed::kube {
 namespace {
@@ -132,6 +133,17 @@ absl::Status StatusFromCurl(int curl_code, absl::string_view detail, absl::strin
     default:
       return absl::UnavailableError(text);
   }
+}
+
+absl::Status RedactStatus(const absl::Status& status, const std::string& secret) {
+  if (status.ok() || secret.empty()) return status;
+  std::string message = Redact(std::string(status.message()), secret);
+  if (message == status.message()) return status;
+  absl::Status out(status.code(), message);
+  status.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
+    out.SetPayload(url, payload);
+  });
+  return out;
 }
 
 std::string Reason(const absl::Status& status) {

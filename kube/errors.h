@@ -56,6 +56,11 @@ std::string Reason(const absl::Status& status);
 // The HTTP code carried by `status` (0 when none).
 int HttpCode(const absl::Status& status);
 
+// Returns `status` with every occurrence of `secret` in its message replaced by
+// "<redacted>" (kfed::Redact), keeping code and payloads. Used on errors that quote a
+// server's response body, in case a proxy echoes the request's credentials.
+absl::Status RedactStatus(const absl::Status& status, const std::string& secret);
+
 // Returns `status` with a Kubernetes reason attached (for the fake client and tests).
 absl::Status WithReason(absl::Status status, absl::string_view reason, int http_code);
 

@@ -339,6 +339,11 @@ Transport::~Transport() = default;
 int64_t Transport::requests_sent() const { return impl_->sent.load(); }
 int64_t Transport::stream_connections() const { return impl_->stream_connects.load(); }
 
+absl::Status Transport::RedactCredentials(const absl::Status& status) {
+  if (status.ok()) return status;
+  return RedactStatus(RedactStatus(status, config_.bearer_token), BearerToken());
+}
+
 std::string Transport::BearerToken() {
   if (config_.bearer_token_file.empty()) return config_.bearer_token;
   absl::MutexLock lock(&token_mu_);
@@ -478,7 +483,7 @@ absl::Status Transport::Finish(CURL* h, CURLcode rc, Transfer& t) {
   if (t.sink != nullptr) {
     if (t.ex.stopped_by_callback) return absl::OkStatus();
     if (code != 0 && (code < 200 || code >= 300)) {
-      return StatusFromHttp(static_cast<int>(code), t.response.body, context);
+      return RedactCredentials(StatusFromHttp(static_cast<int>(code), t.response.body, context));
     }
   }
   if (rc != CURLE_OK) return StatusFromCurl(rc, t.errbuf, context);

@@ -75,6 +75,10 @@ class Transport {
                       const std::function<bool(absl::string_view)>& on_data,
                       const absl::Notification* stop);
 
+  // `status` with the bearer token (static or from the token file) blanked out of its
+  // message; for errors that quote response bodies.
+  absl::Status RedactCredentials(const absl::Status& status);
+
   const RestConfig& config() const { return config_; }
   const std::string& user_agent() const { return user_agent_; }
   // Requests sent on the wire (including retries), for tests and metrics.
