@@ -89,7 +89,10 @@ TEST_F(ControllerE2eTest, ConfigMapLifecycleWithOverridesPlacementAndDeletion) {
   ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers(), overrides)).ok());
   EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
   EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "green").ok());
-  ASSERT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "True").ok());
+  {
+    absl::Status propagated = WaitForPropagation("federatedconfigmap", ns, "cfg", "True");
+    ASSERT_TRUE(propagated.ok()) << propagated;
+  }
 
   // Template update reaches both; the override still applies.
   ASSERT_TRUE(Kubectl(Host(), {"patch", "federatedconfigmap", "cfg", "-n", ns, "--type=merge", "-p",
@@ -114,7 +117,10 @@ TEST_F(ControllerE2eTest, ConfigMapLifecycleWithOverridesPlacementAndDeletion) {
                                       R"("}]}}})")})
                   .ok());
   EXPECT_TRUE(fed_->WaitForAbsent(Member(1), {"configmap", "cfg", "-n", ns}).ok());
-  ASSERT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "True").ok());
+  {
+    absl::Status propagated = WaitForPropagation("federatedconfigmap", ns, "cfg", "True");
+    ASSERT_TRUE(propagated.ok()) << propagated;
+  }
   auto status = KubectlJson(Host(), {"get", "federatedconfigmap", "cfg", "-n", ns});
   ASSERT_TRUE(status.ok());
   EXPECT_NE(ClusterStatus(*status, Member(0)), nullptr);
@@ -132,7 +138,10 @@ TEST_F(ControllerE2eTest, DriftIsReverted) {
   const std::string ns = fed_->NewNamespace("drift");
   ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers())).ok());
   ASSERT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
-  ASSERT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "True").ok());
+  {
+    absl::Status propagated = WaitForPropagation("federatedconfigmap", ns, "cfg", "True");
+    ASSERT_TRUE(propagated.ok()) << propagated;
+  }
 
   // Data edited in the member.
   ASSERT_TRUE(Kubectl(Member(0), {"patch", "configmap", "cfg", "-n", ns, "--type=merge", "-p",
@@ -178,8 +187,14 @@ spec:
   placement: {clusterSelector: {}}
 )"))
                   .ok());
-  ASSERT_TRUE(WaitForPropagation("federateddeployment", ns, "web", "True").ok());
-  ASSERT_TRUE(WaitForPropagation("federatedservice", ns, "web", "True").ok());
+  {
+    absl::Status propagated = WaitForPropagation("federateddeployment", ns, "web", "True");
+    ASSERT_TRUE(propagated.ok()) << propagated;
+  }
+  {
+    absl::Status propagated = WaitForPropagation("federatedservice", ns, "web", "True");
+    ASSERT_TRUE(propagated.ok()) << propagated;
+  }
   std::map<std::string, std::string> ips;
   for (const std::string& m : Clusters().members) {
     auto svc = KubectlJson(m, {"get", "service", "web", "-n", ns});
@@ -212,7 +227,10 @@ spec:
                                     })
                     .ok());
   }
-  ASSERT_TRUE(WaitForPropagation("federatedservice", ns, "web", "True").ok());
+  {
+    absl::Status propagated = WaitForPropagation("federatedservice", ns, "web", "True");
+    ASSERT_TRUE(propagated.ok()) << propagated;
+  }
   // At rest, no writes: server-side defaulting must not cause update loops. The quiet period
   // is a window for a loop to show, not a performance assertion.
   auto before = fed_->MemberWrites(fed_->primary());
@@ -229,7 +247,11 @@ TEST_F(ControllerE2eTest, InvalidOverrideIsReportedAndFixingItHeals) {
       StrCat("  overrides:\n  - clusterName: ", Member(1),
              "\n    clusterOverrides:\n    - path: /data/missing/deeper\n      value: x\n");
   ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers(), bad)).ok());
-  ASSERT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "False", "CheckClusters").ok());
+  {
+    absl::Status propagated =
+        WaitForPropagation("federatedconfigmap", ns, "cfg", "False", "CheckClusters");
+    ASSERT_TRUE(propagated.ok()) << propagated;
+  }
   auto obj = KubectlJson(Host(), {"get", "federatedconfigmap", "cfg", "-n", ns});
   ASSERT_TRUE(obj.ok());
   const rapidjson::Value* m1 = ClusterStatus(*obj, Member(1));
@@ -248,7 +270,10 @@ TEST_F(ControllerE2eTest, InvalidOverrideIsReportedAndFixingItHeals) {
           {"patch", "federatedconfigmap", "cfg", "-n", ns, "--type=json", "-p",
            R"([{"op":"replace","path":"/spec/overrides/0/clusterOverrides/0/path","value":"/data/color"}])"})
           .ok());
-  EXPECT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "True").ok());
+  {
+    absl::Status propagated = WaitForPropagation("federatedconfigmap", ns, "cfg", "True");
+    EXPECT_TRUE(propagated.ok()) << propagated;
+  }
   EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "x").ok());
 }
 
@@ -269,7 +294,10 @@ TEST_F(ControllerE2eTest, NamespaceNotFederatedPropagatesNothing) {
                 "}\nspec:\n  placement:\n    clusters: [{name: ", Member(0), "}]\n"))
           .ok());
   EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
-  EXPECT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "True").ok());
+  {
+    absl::Status propagated = WaitForPropagation("federatedconfigmap", ns, "cfg", "True");
+    EXPECT_TRUE(propagated.ok()) << propagated;
+  }
   EXPECT_FALSE(Kubectl(Member(1), {"get", "configmap", "cfg", "-n", ns}).ok());
 }
 
@@ -312,7 +340,11 @@ TEST_F(ControllerE2eTest, UnmanagedObjectIsNeverTouchedAndAdoptionTakesExisting)
       Kubectl(Member(1), {"label", "configmap", "cfg", "-n", ns, "kubefed.io/managed=false"}).ok());
   ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers())).ok());
   EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
-  ASSERT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "False", "CheckClusters").ok());
+  {
+    absl::Status propagated =
+        WaitForPropagation("federatedconfigmap", ns, "cfg", "False", "CheckClusters");
+    ASSERT_TRUE(propagated.ok()) << propagated;
+  }
   auto obj = KubectlJson(Host(), {"get", "federatedconfigmap", "cfg", "-n", ns});
   ASSERT_TRUE(obj.ok());
   ASSERT_NE(ClusterStatus(*obj, Member(1)), nullptr);
@@ -416,7 +448,10 @@ TEST_F(ControllerE2eTest, StoppedMemberIsReportedAndConvergesWhenBack) {
   EXPECT_TRUE(not_ready.ok()) << not_ready;
   ASSERT_TRUE(Launcher({"start", Member(1)}).ok());
   EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "blue").ok());
-  EXPECT_TRUE(WaitForPropagation("federatedconfigmap", ns, "cfg", "True").ok());
+  {
+    absl::Status propagated = WaitForPropagation("federatedconfigmap", ns, "cfg", "True");
+    EXPECT_TRUE(propagated.ok()) << propagated;
+  }
 }
 
 TEST_F(ControllerE2eTest, KilledControllerConvergesWithoutDuplicatesOrRewrites) {
@@ -434,7 +469,11 @@ TEST_F(ControllerE2eTest, KilledControllerConvergesWithoutDuplicatesOrRewrites) 
       ASSERT_TRUE(cm.ok());
       uids[StrCat(m, "/", i)] = json::GetString((*cm)["metadata"], "uid");
     }
-    ASSERT_TRUE(WaitForPropagation("federatedconfigmap", ns, StrCat("cfg-", i), "True").ok());
+    {
+      absl::Status propagated =
+          WaitForPropagation("federatedconfigmap", ns, StrCat("cfg-", i), "True");
+      ASSERT_TRUE(propagated.ok()) << propagated;
+    }
   }
   // Crash again at rest: the new process finds everything in place (PropagatedVersions) and
   // neither recreates nor rewrites anything.
