@@ -134,7 +134,7 @@ TEST(RestClientTest, ListPagesAndFillsKind) {
   EXPECT_EQ(page->continue_token, "tok");
   EXPECT_EQ(page->remaining_item_count, 1);
   EXPECT_EQ(page->resource_version, "9");
-  EXPECT_EQ(json::Serialize(*page->items[0]), R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}})");
+  EXPECT_EQ(json::Serialize(*page->items[0]), R"({"metadata":{"name":"a"},"apiVersion":"v1","kind":"ConfigMap"})");
   o.continue_token = page->continue_token;
   page = c->List(ConfigMapsResource(), "", o);
   ASSERT_TRUE(page.ok());

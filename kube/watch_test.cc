@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/json.h"
 #include "base/logging.h"
 #include "gtest/gtest.h"
@@ -126,16 +127,20 @@ TEST(ResumingWatchTest, FakeClientCloseAndStop) {
     EXPECT_EQ(s.code(), absl::StatusCode::kCancelled);
   });
   auto obj = json::Parse(R"({"metadata":{"name":"x","namespace":"ns"}})");
+  auto wait_for = [&](size_t n) {
+    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return got.size() >= n; };
+    absl::MutexLock l(&mu);
+    return mu.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
+  };
   while (c.ActiveWatches() == 0) absl::SleepFor(absl::Milliseconds(1));
   ASSERT_TRUE(c.Create(cms, "", *obj, WriteOptions()).ok());
-  c.CloseWatches();
+  ASSERT_TRUE(wait_for(1));
+  c.CloseWatches();  // like a server-side timeout: the watch must resume, not replay
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (watch.connections() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
   auto obj2 = json::Parse(R"({"metadata":{"name":"y","namespace":"ns"}})");
   ASSERT_TRUE(c.Create(cms, "", *obj2, WriteOptions()).ok());
-  auto two = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return got.size() >= 2; };
-  {
-    absl::MutexLock l(&mu);
-    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&two), absl::Seconds(10)));
-  }
+  ASSERT_TRUE(wait_for(2));
   stop.Notify();
   runner.join();
   EXPECT_EQ(got, (std::vector<std::string>{"x", "y"}));  // nothing lost or repeated across the close
