@@ -542,9 +542,14 @@ bool SyncController::ReconcileCluster(const std::string& cluster, kube::Client& 
       rec.pending_uid = action.op == Operation::kDelete ? action.live_uid : outcome.uid;
       rec.pending_since = clock_.Now();
     }
+    // A write, and every pass until the host has written status after it, re-queue the host
+    // key: the host writes status only once no selected cluster is in flight, so the pass that
+    // first sees the write settled in the cache must wake it.
     changed = !rec.has_outcome || rec.last.status != outcome.status ||
-              rec.last.message != outcome.message || outcome.wrote;
+              rec.last.message != outcome.message || outcome.wrote || rec.last.wrote;
+    const bool keep_wrote = rec.last.wrote;
     rec.last = outcome;
+    if (keep_wrote) rec.last.wrote = true;  // cleared by WriteStatus (resources_updated)
     rec.has_outcome = true;
     observed = obj.observed;
   }
