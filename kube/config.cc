@@ -246,6 +246,7 @@ absl::StatusOr<RestConfig> Build(Merged& merged, absl::string_view context_overr
       for (const auto& e : env) ec.env.emplace_back(e["name"].as<std::string>(""), e["value"].as<std::string>(""));
     }
     if (run_exec) RETURN_IF_ERROR(RunExecPlugin(ec, where, config));
+    config.exec = std::move(ec);
   }
   return config;
 }
@@ -465,6 +466,16 @@ absl::Status RunExecPlugin(const ExecConfig& exec, absl::string_view context, Re
     return absl::UnauthenticatedError(absl::StrCat(where, ": ExecCredential has neither token nor client certificate"));
   }
   if (!token.empty()) config.bearer_token = token;
+  config.exec_expiry = absl::InfiniteFuture();
+  std::string expiry = json::GetString(*status, "expirationTimestamp");
+  if (!expiry.empty()) {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, expiry, &t, &err)) {
+      return absl::UnauthenticatedError(absl::StrCat(where, ": status.expirationTimestamp \"", expiry, "\" is not RFC 3339"));
+    }
+    config.exec_expiry = t;
+  }
   if (!cert.empty()) {
     RETURN_IF_ERROR(ValidatePemCertificates(cert, absl::StrCat(where, ": clientCertificateData")));
     RETURN_IF_ERROR(ValidatePemPrivateKey(key, absl::StrCat(where, ": clientKeyData")));

@@ -36,6 +36,10 @@ struct RestConfig {
   // When set, the token is read from this file (and re-read every minute, since bound
   // service-account tokens rotate); takes precedence over bearer_token.
   std::string bearer_token_file;
+  // A credential plugin: run when the kubeconfig is loaded, and again by the transport when
+  // the token it returned expires (status.expirationTimestamp) or the server answers 401.
+  std::optional<ExecConfig> exec;
+  absl::Time exec_expiry = absl::InfiniteFuture();
   // Disables all TLS verification. Only when explicitly configured; the transport logs a
   // warning each time it is used.
   bool insecure_skip_tls_verify = false;
@@ -104,7 +108,8 @@ absl::StatusOr<RestConfig> ConfigFromKubeFedCluster(const rapidjson::Value& clus
                                                     const rapidjson::Value& secret);
 
 // Runs an exec plugin with the ExecCredential protocol and fills the token or client
-// certificate of `config`. Errors name the command, not its output.
+// certificate of `config` (and config.exec_expiry from status.expirationTimestamp).
+// Errors name the command, not its output.
 absl::Status RunExecPlugin(const ExecConfig& exec, absl::string_view context,
                            RestConfig& config);
 

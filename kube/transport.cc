@@ -332,7 +332,11 @@ Transport::Transport(RestConfig config, Clock& clock)
       limiter_(config_.qps, config_.burst, clock),
       user_agent_(config_.user_agent.empty() ? absl::StrCat("kfed/", kKfedVersion, " (linux)")
                                              : config_.user_agent),
-      impl_(std::make_unique<Impl>()) {}
+      impl_(std::make_unique<Impl>()) {
+  absl::MutexLock lock(&token_mu_);
+  exec_token_ = config_.bearer_token;
+  exec_expiry_ = config_.exec_expiry;
+}
 
 Transport::~Transport() = default;
 
@@ -344,7 +348,33 @@ absl::Status Transport::RedactCredentials(const absl::Status& status) {
   return RedactStatus(RedactStatus(status, config_.bearer_token), BearerToken());
 }
 
+void Transport::RefreshExecToken() {
+  if (!config_.exec.has_value()) return;
+  RestConfig fresh;
+  absl::Status s = RunExecPlugin(*config_.exec, config_.source, fresh);
+  absl::MutexLock lock(&token_mu_);
+  if (!s.ok()) {
+    LOG(WARNING) << s;
+    // Try again soon rather than on every request.
+    exec_expiry_ = clock_.Now() + absl::Seconds(10);
+    return;
+  }
+  exec_token_ = fresh.bearer_token;
+  exec_expiry_ = fresh.exec_expiry;
+}
+
 std::string Transport::BearerToken() {
+  if (config_.exec.has_value()) {
+    bool expired;
+    {
+      absl::MutexLock lock(&token_mu_);
+      // Refresh a little early so a request never carries a token about to lapse.
+      expired = clock_.Now() + absl::Seconds(10) >= exec_expiry_;
+    }
+    if (expired) RefreshExecToken();
+    absl::MutexLock lock(&token_mu_);
+    return exec_token_.empty() ? config_.bearer_token : exec_token_;
+  }
   if (config_.bearer_token_file.empty()) return config_.bearer_token;
   absl::MutexLock lock(&token_mu_);
   absl::Time now = clock_.Now();
@@ -509,6 +539,7 @@ absl::Status Transport::Perform(const HttpRequest& request, HttpResponse& out) {
 
 absl::StatusOr<HttpResponse> Transport::Do(const HttpRequest& request) {
   const bool idempotent = Idempotent(request.method);
+  bool refreshed_401 = false;
   absl::Duration backoff = kInitialBackoff;
   for (int attempt = 0;; ++attempt) {
     limiter_.Wait();
@@ -517,6 +548,12 @@ absl::StatusOr<HttpResponse> Transport::Do(const HttpRequest& request) {
     const bool last = attempt >= config_.max_retries;
     absl::Duration delay = backoff;
     backoff = std::min(backoff * 2, kMaxBackoff);
+    if (status.ok() && response.status == 401 && config_.exec.has_value() && !refreshed_401) {
+      // The plugin's credential may have been revoked or rotated early: ask again once.
+      refreshed_401 = true;
+      RefreshExecToken();
+      continue;
+    }
     if (status.ok()) {
       bool retry = response.status == 429 ||
                    (idempotent && response.status >= 500 && response.status != 501);

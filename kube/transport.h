@@ -105,9 +105,14 @@ class Transport {
   std::string user_agent_;
   std::unique_ptr<Impl> impl_;
 
+  // Re-runs the exec plugin (when configured) for a fresh token.
+  void RefreshExecToken() ABSL_LOCKS_EXCLUDED(token_mu_);
+
   absl::Mutex token_mu_;
   std::string file_token_ ABSL_GUARDED_BY(token_mu_);
   absl::Time file_token_read_ ABSL_GUARDED_BY(token_mu_) = absl::InfinitePast();
+  std::string exec_token_ ABSL_GUARDED_BY(token_mu_);
+  absl::Time exec_expiry_ ABSL_GUARDED_BY(token_mu_) = absl::InfiniteFuture();
 };
 
 // Percent-encodes a query parameter value.

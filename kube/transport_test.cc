@@ -1,6 +1,11 @@
 #include "kube/transport.h"
 
+#include <sys/stat.h>
+
 #include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
@@ -271,6 +276,50 @@ TEST_F(TransportTest, RejectsBadServerUrl) {
   config.source = "kubeconfig /k";
   EXPECT_EQ(Transport::Create(config).status().message(),
             "kubeconfig /k: server \"ftp://x\" is not an http(s) URL");
+}
+
+TEST_F(TransportTest, ExecTokenRefreshedOnExpiryAndOn401) {
+  std::string dir = std::getenv("TEST_TMPDIR");
+  std::string plugin = absl::StrCat(dir, "/exec-plugin.sh");
+  {
+    std::ofstream out(plugin);
+    out << "#!/bin/sh\nf=" << dir << "/exec-count\nn=$(( $(cat $f 2>/dev/null || echo 0) + 1 ))\n"
+        << "echo $n > $f\nexp=2099-01-01T00:00:00Z\n[ $n -eq 1 ] && exp=2023-11-14T22:23:20Z\n"
+        << "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
+        << "\"status\":{\"token\":\"exec-token-'$n'\",\"expirationTimestamp\":\"'$exp'\"}}'\n";
+  }
+  chmod(plugin.c_str(), 0755);
+  FakeApiServer server;
+  std::mutex mu;
+  std::vector<std::string> seen;
+  server.http().Get("/version", [&](const httplib::Request& req, httplib::Response& res) {
+    std::string auth = req.get_header_value("Authorization");
+    {
+      std::lock_guard<std::mutex> l(mu);
+      seen.push_back(auth);
+    }
+    if (auth == "Bearer exec-token-2") {
+      res.status = 401;  // revoked early
+      return;
+    }
+    res.set_content("{}", "application/json");
+  });
+  server.Start();
+  FakeClock clock;  // 2023-11-14T22:13:20Z; the plugin's first token expires 10 minutes later
+  RestConfig config = server.Config();
+  ExecConfig exec;
+  exec.command = plugin;
+  ASSERT_TRUE(RunExecPlugin(exec, "test", config).ok());
+  config.exec = exec;
+  auto t = Transport::Create(config, clock);
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE((*t)->Do(Get("/version")).ok());
+  clock.Advance(absl::Minutes(10));
+  absl::StatusOr<HttpResponse> r = (*t)->Do(Get("/version"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(seen, (std::vector<std::string>{"Bearer exec-token-1", "Bearer exec-token-2",
+                                            "Bearer exec-token-3"}));
 }
 
 TEST(QueryEscapeTest, Escapes) {
