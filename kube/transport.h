@@ -70,7 +70,9 @@ class Transport {
   // server ends the response (OK), `on_data` returns false (OK), `stop` is notified
   // (kCancelled) or the connection fails (kUnavailable / kDeadlineExceeded). A non-2xx
   // response is returned as its mapped error and `on_data` is not called. Not retried.
-  // Thread-safe; each concurrent stream uses its own connection.
+  // Thread-safe. The bytes are received on the transport's multi thread (multiplexed over
+  // HTTP/2 with other streams) and `on_data` runs on the calling thread. Every Stream()
+  // must have returned before the Transport is destroyed.
   absl::Status Stream(const HttpRequest& request,
                       const std::function<bool(absl::string_view)>& on_data,
                       const absl::Notification* stop);
