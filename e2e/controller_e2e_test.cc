@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -354,17 +355,19 @@ TEST_F(ControllerE2eTest, UnmanagedObjectIsNeverTouchedAndAdoptionTakesExisting)
   EXPECT_EQ(json::GetString((*mine)["data"], "color"), "mine");
 }
 
-TEST_F(ControllerE2eTest, EveryDefaultTypePropagatesAndIsDeleted) {
+// For each default type: create with a per-cluster override, template update, override
+// update, placement change (the cluster that left loses its copy), deletion.
+TEST_F(ControllerE2eTest, EveryDefaultTypeFollowsTemplateOverridesPlacementAndDeletion) {
   const std::string ns = fed_->NewNamespace("types");
   struct Case {
-    std::string federated_kind, kind, template_yaml;
+    std::string federated_kind, kind, body;
     bool namespaced;
   };
-  const std::string n = UniqueName("t");
+  const std::string cluster_scoped_name = UniqueName("t");
   const std::vector<Case> cases = {
       {"FederatedConfigMap", "configmap", "data: {a: b}", true},
       {"FederatedSecret", "secret", "type: Opaque\n    stringData: {password: s3cr3t}", true},
-      {"FederatedServiceAccount", "serviceaccount", "metadata: {labels: {a: b}}", true},
+      {"FederatedServiceAccount", "serviceaccount", "automountServiceAccountToken: false", true},
       {"FederatedService", "service", "spec: {ports: [{port: 80}]}", true},
       {"FederatedDeployment", "deployment",
        "spec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: "
@@ -384,46 +387,92 @@ TEST_F(ControllerE2eTest, EveryDefaultTypePropagatesAndIsDeleted) {
       {"FederatedClusterRole", "clusterrole",
        "rules: [{apiGroups: [\"\"], resources: [pods], verbs: [get]}]", false},
   };
+  auto name_of = [&](const Case& c) {
+    return c.namespaced ? std::string("obj") : cluster_scoped_name;
+  };
+  auto get_args = [&](const Case& c) {
+    std::vector<std::string> get = {c.kind, name_of(c)};
+    if (c.namespaced) get.insert(get.end(), {"-n", ns});
+    return get;
+  };
+  auto fed_args = [&](const Case& c, std::vector<std::string> verb) {
+    verb.push_back(absl::AsciiStrToLower(c.federated_kind));
+    verb.push_back(name_of(c));
+    if (c.namespaced) verb.insert(verb.end(), {"-n", ns});
+    return verb;
+  };
+  // Waits until the member object's labels satisfy `want` (value "" = label absent).
+  auto wait_labels = [&](const std::string& m, const Case& c,
+                         std::map<std::string, std::string> want) {
+    return fed_->WaitForObject(m, get_args(c), [&](const rapidjson::Value& o) -> absl::Status {
+      const rapidjson::Value* labels = json::FindPath(o, {"metadata", "labels"});
+      want["kubefed.io/managed"] = "true";
+      for (const auto& [k, v] : want) {
+        std::string got = labels ? json::GetString(*labels, k) : "";
+        if (got != v) return absl::UnavailableError(StrCat(k, "=", got, ", want ", v));
+      }
+      return absl::OkStatus();
+    });
+  };
+
   for (const Case& c : cases) {
-    const std::string name = c.namespaced ? "obj" : n;
     const std::string ns_line = c.namespaced ? StrCat("\n  namespace: ", ns) : "";
     ASSERT_TRUE(
-        Apply(Host(), StrCat("apiVersion: types.kubefed.io/v1beta1\nkind: ", c.federated_kind,
-                             "\nmetadata:\n  name: ", name, ns_line, "\nspec:\n  template:\n    ",
-                             c.template_yaml, "\n  placement:\n    clusterSelector: {}\n"))
+        Apply(Host(),
+              StrCat("apiVersion: types.kubefed.io/v1beta1\nkind: ", c.federated_kind,
+                     "\nmetadata:\n  name: ", name_of(c), ns_line,
+                     "\nspec:\n  template:\n    metadata: {labels: {tier: t1}}\n    ", c.body,
+                     "\n  placement:\n    clusterSelector: {}\n  overrides:\n  - clusterName: ",
+                     Member(1),
+                     "\n    clusterOverrides:\n    - {op: add, path: /metadata/labels/where, "
+                     "value: m2}\n"))
             .ok())
         << c.federated_kind;
   }
   for (const Case& c : cases) {
-    SCOPED_TRACE(c.federated_kind);
-    const std::string name = c.namespaced ? "obj" : n;
-    std::vector<std::string> get = {c.kind, name};
-    if (c.namespaced) get = {c.kind, name, "-n", ns};
-    for (const std::string& m : Clusters().members) {
-      EXPECT_TRUE(
-          fed_->WaitForObject(
-                  m, get,
-                  [](const rapidjson::Value& o) -> absl::Status {
-                    const rapidjson::Value* labels = json::FindPath(o, {"metadata", "labels"});
-                    return labels && json::GetString(*labels, "kubefed.io/managed") == "true"
-                               ? absl::OkStatus()
-                               : absl::UnavailableError("not managed");
-                  })
-              .ok());
-    }
-    std::vector<std::string> del = {"delete", absl::AsciiStrToLower(c.federated_kind), name,
-                                    "--wait=false"};
-    if (c.namespaced) del.insert(del.end(), {"-n", ns});
-    ASSERT_TRUE(Kubectl(Host(), del).ok());
+    SCOPED_TRACE(c.federated_kind + ": created with overrides");
+    EXPECT_TRUE(wait_labels(Member(0), c, {{"tier", "t1"}, {"where", ""}}).ok());
+    EXPECT_TRUE(wait_labels(Member(1), c, {{"tier", "t1"}, {"where", "m2"}}).ok());
+    ASSERT_TRUE(
+        Kubectl(Host(),
+                fed_args(c, {"patch", "--type=merge", "-p",
+                             R"({"spec":{"template":{"metadata":{"labels":{"tier":"t2"}}}}})"}))
+            .ok());
+    ASSERT_TRUE(
+        Kubectl(
+            Host(),
+            fed_args(
+                c,
+                {"patch", "--type=json", "-p",
+                 R"([{"op":"replace","path":"/spec/overrides/0/clusterOverrides/0/value","value":"m2b"}])"}))
+            .ok());
   }
   for (const Case& c : cases) {
-    SCOPED_TRACE(c.federated_kind);
-    const std::string name = c.namespaced ? "obj" : n;
-    std::vector<std::string> get = {c.kind, name};
-    if (c.namespaced) get = {c.kind, name, "-n", ns};
-    for (const std::string& m : Clusters().members) EXPECT_TRUE(fed_->WaitForAbsent(m, get).ok());
+    SCOPED_TRACE(c.federated_kind + ": template and override updated");
+    EXPECT_TRUE(wait_labels(Member(0), c, {{"tier", "t2"}, {"where", ""}}).ok());
+    EXPECT_TRUE(wait_labels(Member(1), c, {{"tier", "t2"}, {"where", "m2b"}}).ok());
+    ASSERT_TRUE(
+        Kubectl(
+            Host(),
+            fed_args(
+                c,
+                {"patch", "--type=json", "-p",
+                 StrCat(
+                     R"([{"op":"replace","path":"/spec/placement","value":{"clusters":[{"name":")",
+                     Member(0), R"("}]}}])")}))
+            .ok());
   }
-  // The namespace type itself: the FederatedNamespace created the namespace in each member.
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.federated_kind + ": placement narrowed");
+    EXPECT_TRUE(fed_->WaitForAbsent(Member(1), get_args(c)).ok());
+    EXPECT_TRUE(wait_labels(Member(0), c, {{"tier", "t2"}}).ok());
+    ASSERT_TRUE(Kubectl(Host(), fed_args(c, {"delete", "--wait=false"})).ok());
+  }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.federated_kind + ": deleted");
+    EXPECT_TRUE(fed_->WaitForAbsent(Member(0), get_args(c)).ok());
+  }
+  // The namespace type: the FederatedNamespace made the namespace in each member, managed.
   for (const std::string& m : Clusters().members) {
     auto member_ns = KubectlJson(m, {"get", "namespace", ns});
     ASSERT_TRUE(member_ns.ok());
@@ -551,6 +600,159 @@ TEST_F(ControllerE2eTest, ExamplesApplyToMembers) {
   EXPECT_TRUE(fed_->WaitForObject(Member(1), {"service", "web", "-n", "demo"},
                                   [](const rapidjson::Value&) { return absl::OkStatus(); })
                   .ok());
+}
+
+}  // namespace
+}  // namespace kfed::e2e
+
+namespace kfed::e2e {
+namespace {
+
+// A CRD as the target type, enabled while the controller runs: kfed-crdgen makes the
+// Federated CRD and FederatedTypeConfig, and the new type propagates with no restart.
+TEST_F(ControllerE2eTest, CrdTargetTypeIsPickedUpAtRuntime) {
+  const std::string crd = R"(apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.e2e.kfed.io
+spec:
+  group: e2e.kfed.io
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+)";
+  for (const std::string& c : Clusters().All()) {
+    ASSERT_TRUE(Apply(c, crd).ok()) << c;
+    ASSERT_TRUE(Kubectl(c, {"wait", "--for=condition=Established", "--timeout=60s",
+                            "crd/gadgets.e2e.kfed.io"})
+                    .ok());
+  }
+  const std::string crd_file = Clusters().run_dir + "/gadgets-crd.yaml";
+  {
+    std::ofstream out(crd_file);
+    out << crd;
+  }
+  std::string crdgen = "federated_types/crds/kfed-crdgen";
+  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
+    if (std::getenv(var) != nullptr) crdgen = StrCat(std::getenv(var), "/kfed/", crdgen);
+  }
+  auto generated = Run({crdgen, "--crd", crd_file});
+  ASSERT_TRUE(generated.ok()) << generated.status();
+  auto applied =
+      Kubectl(Host(), {"apply", "--server-side", "-n", kFedNamespace, "-f", "-"}, *generated);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  ASSERT_TRUE(fed_->WaitForObject(
+                      Host(), {"federatedtypeconfig", "gadgets.e2e.kfed.io", "-n", kFedNamespace},
+                      [](const rapidjson::Value& ftc) -> absl::Status {
+                        const rapidjson::Value* s = json::Find(ftc, "status");
+                        return s && json::GetString(*s, "propagationController") == "Running"
+                                   ? absl::OkStatus()
+                                   : absl::UnavailableError("not running");
+                      })
+                  .ok());
+
+  const std::string ns = fed_->NewNamespace("gadgets");
+  ASSERT_TRUE(
+      Apply(
+          Host(),
+          StrCat("apiVersion: types.kubefed.io/v1beta1\nkind: FederatedGadget\nmetadata: {name: g, "
+                 "namespace: ",
+                 ns,
+                 "}\nspec:\n  template:\n    spec: {size: 3}\n  placement: {clusterSelector: {}}\n",
+                 "  overrides:\n  - clusterName: ", Member(1),
+                 "\n    clusterOverrides: [{path: /spec/size, value: 7}]\n"))
+          .ok());
+  for (int i = 0; i < 2; ++i) {
+    const int want = i == 0 ? 3 : 7;
+    EXPECT_TRUE(
+        fed_->WaitForObject(Member(i), {"gadget", "g", "-n", ns},
+                            [&](const rapidjson::Value& g) -> absl::Status {
+                              const rapidjson::Value* size = json::FindPath(g, {"spec", "size"});
+                              return size && size->IsInt() && size->GetInt() == want
+                                         ? absl::OkStatus()
+                                         : absl::UnavailableError("size");
+                            })
+            .ok());
+  }
+  // Disabling the type stops its propagation: a change no longer reaches the members.
+  ASSERT_TRUE(
+      Kubectl(Host(), {"patch", "federatedtypeconfig", "gadgets.e2e.kfed.io", "-n", kFedNamespace,
+                       "--type=merge", "-p", R"({"spec":{"propagation":"Disabled"}})"})
+          .ok());
+  ASSERT_TRUE(fed_->WaitForObject(
+                      Host(), {"federatedtypeconfig", "gadgets.e2e.kfed.io", "-n", kFedNamespace},
+                      [](const rapidjson::Value& ftc) -> absl::Status {
+                        const rapidjson::Value* s = json::Find(ftc, "status");
+                        return s && json::GetString(*s, "propagationController") == "NotRunning"
+                                   ? absl::OkStatus()
+                                   : absl::UnavailableError("still running");
+                      })
+                  .ok());
+  ASSERT_TRUE(Kubectl(Host(), {"patch", "federatedgadget", "g", "-n", ns, "--type=merge", "-p",
+                               R"({"spec":{"template":{"spec":{"size":4}}}})"})
+                  .ok());
+  ASSERT_TRUE(
+      Kubectl(Host(), {"patch", "federatedtypeconfig", "gadgets.e2e.kfed.io", "-n", kFedNamespace,
+                       "--type=merge", "-p", R"({"spec":{"propagation":"Enabled"}})"})
+          .ok());
+  EXPECT_TRUE(fed_->WaitForObject(Member(0), {"gadget", "g", "-n", ns},
+                                  [](const rapidjson::Value& g) -> absl::Status {
+                                    return g["spec"]["size"].GetInt() == 4
+                                               ? absl::OkStatus()
+                                               : absl::UnavailableError("size");
+                                  })
+                  .ok())
+      << "re-enabled type did not resume";
+  ASSERT_TRUE(Kubectl(Host(), {"delete", "federatedgadget", "g", "-n", ns, "--wait=false"}).ok());
+  for (const std::string& m : Clusters().members)
+    EXPECT_TRUE(fed_->WaitForAbsent(m, {"gadget", "g", "-n", ns}).ok());
+}
+
+// kubefed.io/deleteoption: an invalid value is reported and deletes nothing; once fixed, the
+// member deletes run with the options and the deletion completes.
+TEST_F(ControllerE2eTest, DeleteOptionsAnnotationIsHonoured) {
+  const std::string ns = fed_->NewNamespace("deleteopts");
+  ASSERT_TRUE(
+      Apply(Host(),
+            ConfigMap(ns, "cfg", BothMembers(), "",
+                      "  annotations:\n    kubefed.io/deleteoption: '{\"propagationPolicy\": "
+                      "\"Later\"}'\n"))
+          .ok());
+  ASSERT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok());
+  ASSERT_TRUE(
+      Kubectl(Host(), {"delete", "federatedconfigmap", "cfg", "-n", ns, "--wait=false"}).ok());
+  // Invalid options: nothing is deleted and the object waits (DeletionFailed is reported).
+  absl::Status reported = fed_->WaitForObject(
+      Host(),
+      {"events", "-n", ns, "--field-selector",
+       "involvedObject.name=cfg,reason=WaitForRemovalInCluster"},
+      [](const rapidjson::Value& list) -> absl::Status {
+        return list["items"].Size() > 0 ? absl::OkStatus() : absl::UnavailableError("no event");
+      });
+  EXPECT_TRUE(reported.ok()) << reported;
+  EXPECT_TRUE(Kubectl(Member(0), {"get", "configmap", "cfg", "-n", ns}).ok())
+      << "deleted despite bad options";
+  // Fix the options: the deletion completes.
+  ASSERT_TRUE(
+      Kubectl(
+          Host(),
+          {"annotate", "--overwrite", "federatedconfigmap", "cfg", "-n", ns,
+           R"(kubefed.io/deleteoption={"propagationPolicy":"Background","gracePeriodSeconds":0})"})
+          .ok());
+  for (const std::string& m : Clusters().members)
+    EXPECT_TRUE(fed_->WaitForAbsent(m, {"configmap", "cfg", "-n", ns}).ok());
+  EXPECT_TRUE(fed_->WaitForAbsent(Host(), {"federatedconfigmap", "cfg", "-n", ns}).ok());
 }
 
 }  // namespace
