@@ -647,7 +647,7 @@ spec:
   for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
     if (std::getenv(var) != nullptr) crdgen = StrCat(std::getenv(var), "/kfed/", crdgen);
   }
-  auto generated = Run({crdgen, "--crd", crd_file});
+  auto generated = e2e::Run({crdgen, "--crd", crd_file});
   ASSERT_TRUE(generated.ok()) << generated.status();
   auto applied =
       Kubectl(Host(), {"apply", "--server-side", "-n", kFedNamespace, "-f", "-"}, *generated);
