@@ -422,7 +422,7 @@ TEST_F(KubeE2ETest, ManyWatchesShareOneHttp2Connection) {
   stop.Notify();
   for (auto& t : watchers) t.join();
   // All 20 concurrent watches were multiplexed over HTTP/2 on one connection.
-  EXPECT_EQ(host_->transport().stream_connections(), 1);
+  EXPECT_EQ(host_->transport().connections_opened(), 1);
 }
 
 TEST_F(KubeE2ETest, ServerSideApplyConflict) {

@@ -158,14 +158,10 @@ struct StreamState {
 };
 
 struct Transport::Impl {
-  CURLSH* share = nullptr;
-  std::array<absl::Mutex, CURL_LOCK_DATA_LAST> share_mu;
   std::string base_url;  // scheme://host:port[prefix], host replaced by tls-server-name
   std::string connect_to;  // "sni:port:host:port" when tls-server-name is set
-  absl::Mutex pool_mu;
-  std::vector<CURL*> idle ABSL_GUARDED_BY(pool_mu);
   std::atomic<int64_t> sent{0};
-  std::atomic<int64_t> stream_connects{0};
+  std::atomic<int64_t> connects{0};
 
   // The multi handle and its thread (started with the first stream).
   CURLM* multi = nullptr;
@@ -174,31 +170,6 @@ struct Transport::Impl {
   std::vector<std::shared_ptr<StreamState>> pending ABSL_GUARDED_BY(multi_mu);
   bool shutdown ABSL_GUARDED_BY(multi_mu) = false;
   bool multi_started ABSL_GUARDED_BY(multi_mu) = false;
-
-  // curl locks and unlocks in separate callbacks, which the analysis cannot follow.
-  static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* user)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    static_cast<Impl*>(user)->share_mu[data].Lock();
-  }
-  static void Unlock(CURL*, curl_lock_data data, void* user) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    static_cast<Impl*>(user)->share_mu[data].Unlock();
-  }
-
-  CURL* Acquire() {
-    {
-      absl::MutexLock lock(&pool_mu);
-      if (!idle.empty()) {
-        CURL* h = idle.back();
-        idle.pop_back();
-        return h;
-      }
-    }
-    return curl_easy_init();
-  }
-  void Release(CURL* h) {
-    absl::MutexLock lock(&pool_mu);
-    idle.push_back(h);
-  }
 
   // Hands a configured stream to the multi thread.
   void Submit(std::shared_ptr<StreamState> st) {
@@ -281,8 +252,6 @@ struct Transport::Impl {
       multi_thread.join();
     }
     if (multi != nullptr) curl_multi_cleanup(multi);
-    for (CURL* h : idle) curl_easy_cleanup(h);
-    if (share != nullptr) curl_share_cleanup(share);
   }
 };
 
@@ -307,13 +276,6 @@ absl::StatusOr<std::unique_ptr<Transport>> Transport::Create(RestConfig config, 
   }
   std::unique_ptr<Transport> t(new Transport(std::move(config), clock));
   Impl& impl = *t->impl_;
-  impl.share = curl_share_init();
-  curl_share_setopt(impl.share, CURLSHOPT_LOCKFUNC, &Impl::Lock);
-  curl_share_setopt(impl.share, CURLSHOPT_UNLOCKFUNC, &Impl::Unlock);
-  curl_share_setopt(impl.share, CURLSHOPT_USERDATA, &impl);
-  curl_share_setopt(impl.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-  curl_share_setopt(impl.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-  curl_share_setopt(impl.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   impl.multi = curl_multi_init();
   curl_multi_setopt(impl.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   const std::string& sni = t->config_.tls_server_name;
@@ -341,7 +303,7 @@ Transport::Transport(RestConfig config, Clock& clock)
 Transport::~Transport() = default;
 
 int64_t Transport::requests_sent() const { return impl_->sent.load(); }
-int64_t Transport::stream_connections() const { return impl_->stream_connects.load(); }
+int64_t Transport::connections_opened() const { return impl_->connects.load(); }
 
 absl::Status Transport::RedactCredentials(const absl::Status& status) {
   if (status.ok()) return status;
@@ -428,14 +390,10 @@ void Transport::Setup(CURL* h, const HttpRequest& request, Transfer& t) {
   curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent_.c_str());
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(kConnectTimeout)));
-  if (streaming) {
-    // Wait for an existing connection to confirm HTTP/2 and multiplex on it rather than
-    // opening another one. Streams live on the multi handle's own connection cache.
-    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
-  } else {
-    curl_easy_setopt(h, CURLOPT_SHARE, impl_->share);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-  }
+  // Wait for an existing connection to confirm HTTP/2 and multiplex on it rather than
+  // opening another one.
+  curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+  if (!streaming) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
   absl::Duration timeout = request.timeout == absl::ZeroDuration() ? config_.timeout : request.timeout;
   if (timeout != absl::InfiniteDuration()) {
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
@@ -521,18 +479,28 @@ absl::Status Transport::Finish(CURL* h, CURLcode rc, Transfer& t) {
 }
 
 absl::Status Transport::Perform(const HttpRequest& request, HttpResponse& out) {
-  CURL* h = impl_->Acquire();
-  curl_easy_reset(h);
+  // Ordinary requests also run on the multi thread, so they share the (HTTP/2) connection
+  // with the watches instead of opening their own.
+  auto st = std::make_shared<StreamState>();
   auto t = std::make_unique<Transfer>();
+  CURL* h = curl_easy_init();
+  st->handle = h;
   Setup(h, request, *t);
   impl_->sent.fetch_add(1);
-  CURLcode rc = curl_easy_perform(h);
+  impl_->Submit(st);
+  CURLcode rc;
+  {
+    absl::MutexLock lock(&st->mu);
+    StreamState* raw = st.get();
+    auto done = [raw]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(raw->mu) { return raw->done; };
+    st->mu.Await(absl::Condition(&done));  // bounded by the request's curl timeout
+    rc = st->rc;
+  }
+  long connects = 0;
+  curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+  impl_->connects.fetch_add(connects);
   absl::Status s = Finish(h, rc, *t);
-  // Unhook everything that points into the transfer before the handle goes back.
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(h, CURLOPT_CONNECT_TO, nullptr);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
-  impl_->Release(h);
+  curl_easy_cleanup(h);
   out = std::move(t->response);
   return s;
 }
@@ -630,7 +598,7 @@ absl::Status Transport::Stream(const HttpRequest& request,
   }
   long connects = 0;
   curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
-  impl_->stream_connects.fetch_add(connects);
+  impl_->connects.fetch_add(connects);
   absl::Status s;
   if (handler_stopped) {
     s = absl::OkStatus();

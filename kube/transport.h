@@ -1,12 +1,11 @@
 // HTTP(S) to one API server over libcurl.
 //
-// Connections: ordinary requests borrow a curl easy handle from a per-transport pool; the
-// handles share one curl share object (connection cache, DNS cache, TLS sessions), so
-// sequential requests reuse warm connections. Streams (watches) run on a curl multi handle
-// driven by one thread per transport, with HTTP/2 multiplexing: when the server speaks
-// HTTP/2 (kube-apiserver does, over TLS), all concurrent watches to a cluster share one
+// Connections: every request, watches included, runs on one curl multi handle per
+// transport, driven by its own thread, with HTTP/2 multiplexing: when the server speaks
+// HTTP/2 (kube-apiserver does, over TLS), all requests and watches to a cluster share one
 // connection (curl waits for the first connection to confirm HTTP/2 before opening
-// others). Over HTTP/1.1 each concurrent stream needs its own connection.
+// others). Over HTTP/1.1 each request in flight needs its own connection; idle ones are
+// reused from the multi handle's connection cache.
 //
 // Every request passes a client-side token bucket (RestConfig::qps/burst). Do() retries
 // 429 (honouring Retry-After) on every verb, and 5xx / connection failures on idempotent
@@ -71,7 +70,7 @@ class Transport {
   // (kCancelled) or the connection fails (kUnavailable / kDeadlineExceeded). A non-2xx
   // response is returned as its mapped error and `on_data` is not called. Not retried.
   // Thread-safe. The bytes are received on the transport's multi thread (multiplexed over
-  // HTTP/2 with other streams) and `on_data` runs on the calling thread. Every Stream()
+  // HTTP/2 with other requests) and `on_data` runs on the calling thread. Every Stream()
   // must have returned before the Transport is destroyed.
   absl::Status Stream(const HttpRequest& request,
                       const std::function<bool(absl::string_view)>& on_data,
@@ -85,9 +84,9 @@ class Transport {
   const std::string& user_agent() const { return user_agent_; }
   // Requests sent on the wire (including retries), for tests and metrics.
   int64_t requests_sent() const;
-  // New connections opened by streams so far (curl's CURLINFO_NUM_CONNECTS summed); with
-  // HTTP/2, many concurrent watches add up to one.
-  int64_t stream_connections() const;
+  // New connections opened so far (curl's CURLINFO_NUM_CONNECTS summed); with HTTP/2,
+  // any number of concurrent requests and watches add up to one.
+  int64_t connections_opened() const;
 
  private:
   struct Impl;
