@@ -14,6 +14,11 @@
 #   kubeconfig [NAME]  print the merged kubeconfig path (contexts named after the clusters),
 #                      or one cluster's own kubeconfig
 #   env                print shell exports for tests (KFED_E2E_KUBECONFIG, KFED_KUBE_BIN, ...)
+#   serve RUN_DIR      run start requests for others (see below) until stopped by `down`
+#
+# Bazel kills every process a test leaves behind, so a cluster that a test restarts with
+# `start` would die with the test. hack/test.sh therefore runs `serve` beside Bazel; while it
+# runs, `start` hands the request to it, and the restarted processes belong to it instead.
 #
 # Environment: KFED_RUN_DIR (default <repo>/.run/clusters), KFED_MEMBERS (default 2),
 # KFED_KUBE_BIN (directory with the binaries; default: built and cached by version).
@@ -316,6 +321,7 @@ cmd_down() {
     stop_pid "${RUN_DIR}/${name}/apiserver.pid" "${name} kube-apiserver"
   done
   stop_pid "${RUN_DIR}/etcd/pid" etcd
+  stop_pid "${RUN_DIR}/serve.pid" "launcher server"
   rm -rf "${RUN_DIR}"
   log "removed ${RUN_DIR}"
 }
@@ -333,6 +339,22 @@ cmd_stop() {
 
 cmd_start() {
   require_cluster "${1:-}"
+  if [[ -z "${KFED_LAUNCHER_SERVING:-}" && -p "${RUN_DIR}/control.fifo" ]] && pid_alive "${RUN_DIR}/serve.pid"; then
+    local id="$$-${RANDOM}"
+    rm -f "${RUN_DIR}/control.${id}.done"
+    echo "start $1 ${id}" > "${RUN_DIR}/control.fifo"
+    local deadline=$((SECONDS + ${KFED_START_TIMEOUT:-180} + 10))
+    while [[ ! -f "${RUN_DIR}/control.${id}.done" ]]; do
+      (( SECONDS < deadline )) || die "the launcher server did not start $1 in time; see ${RUN_DIR}/serve.log"
+      sleep 0.2
+    done
+    local rc
+    rc=$(cat "${RUN_DIR}/control.${id}.done")
+    rm -f "${RUN_DIR}/control.${id}.done"
+    [[ "${rc}" == 0 ]] || die "starting $1 failed; see ${RUN_DIR}/serve.log"
+    log "$1 is ready"
+    return
+  fi
   local bin
   bin="$(cat "${RUN_DIR}/bin")"
   start_etcd "${bin}"
@@ -372,6 +394,27 @@ cmd_kubeconfig() {
   if [[ -n "${1:-}" ]]; then require_cluster "$1"; echo "${RUN_DIR}/$1/kubeconfig"; else echo "${RUN_DIR}/kubeconfig"; fi
 }
 
+cmd_serve() {
+  [[ -d "${RUN_DIR}" ]] || die "no clusters (run: $0 up)"
+  export KFED_LAUNCHER_SERVING=1
+  rm -f "${RUN_DIR}/control.fifo"
+  mkfifo "${RUN_DIR}/control.fifo"
+  echo $$ > "${RUN_DIR}/serve.pid"
+  log "serving start requests on ${RUN_DIR}/control.fifo"
+  local verb name id
+  while [[ -p "${RUN_DIR}/control.fifo" ]]; do
+    # Re-open per request; a writer's close ends the read.
+    if read -r verb name id < "${RUN_DIR}/control.fifo"; then
+      [[ "${verb}" == start && -n "${id}" ]] || continue
+      if ( cmd_start "${name}" ) >> "${RUN_DIR}/serve.log" 2>&1; then
+        echo 0 > "${RUN_DIR}/control.${id}.done"
+      else
+        echo 1 > "${RUN_DIR}/control.${id}.done"
+      fi
+    fi
+  done
+}
+
 cmd_env() {
   echo "export KFED_E2E_KUBECONFIG=${RUN_DIR}/kubeconfig"
   echo "export KFED_E2E_RUN_DIR=${RUN_DIR}"
@@ -388,6 +431,7 @@ case "${1:-}" in
   resume) cmd_signal CONT "${2:-}" ;;
   kubeconfig) cmd_kubeconfig "${2:-}" ;;
   env) cmd_env ;;
+  serve) cmd_serve ;;  # `serve RUN_DIR`: the argument only marks the process as this run's
   -h|--help|help) usage ;;
   "") usage; exit 2 ;;
   *) usage >&2; die "unknown command '$1'" ;;
