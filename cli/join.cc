@@ -1,0 +1,254 @@
+#include "cli/join.h"
+
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "base/json.h"
+#include "base/logging.h"
+#include "base/status_macros.h"
+#include "cli/common.h"
+#include "federated_types/keys.h"
+#include "kube/errors.h"
+
+namespace kfed::cli {
+
+namespace ft = ::kfed::federated_types;
+
+std::string ServiceAccountName(absl::string_view cluster_name,
+                               absl::string_view host_cluster_name) {
+  return absl::StrCat(cluster_name, "-", host_cluster_name);
+}
+
+std::string ClusterRoleName(absl::string_view service_account) {
+  return absl::StrCat("kubefed-controller-manager:", service_account);
+}
+
+namespace {
+
+rapidjson::Document MustParse(const std::string& text) {
+  absl::StatusOr<rapidjson::Document> doc = json::Parse(text);
+  CHECK(doc.ok()) << doc.status();  // built from our own literals
+  return std::move(*doc);
+}
+
+std::string Quote(absl::string_view s) {
+  rapidjson::Value v(rapidjson::StringRef(s.data(), s.size()));
+  return json::Serialize(v);
+}
+
+absl::StatusOr<std::string> WaitForToken(kube::Client& member, absl::string_view cluster,
+                                         const std::string& ns, const std::string& secret,
+                                         absl::Duration timeout, std::ostream& out,
+                                         std::string* ca_crt) {
+  const absl::Time deadline = absl::Now() + timeout;
+  bool announced = false;
+  while (true) {
+    absl::StatusOr<kube::ObjectPtr> got = member.Get(kube::SecretsResource(), ns, secret);
+    if (!got.ok()) return Explain(got.status(), cluster);
+    const rapidjson::Value* token = json::FindPath(**got, {"data", "token"});
+    if (token != nullptr && token->IsString() && token->GetStringLength() > 0) {
+      const rapidjson::Value* ca = json::FindPath(**got, {"data", "ca.crt"});
+      if (ca != nullptr && ca->IsString()) *ca_crt = ca->GetString();
+      return std::string(token->GetString());
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(cluster, ": the token controller did not fill Secret ", ns, "/", secret,
+                       " within ", absl::FormatDuration(timeout),
+                       " (is kube-controller-manager running in the member, with "
+                       "--service-account-private-key-file?)"));
+    }
+    if (!announced) {
+      out << cluster << ": waiting for the token in Secret " << ns << "/" << secret << "\n";
+      announced = true;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+}
+
+absl::Status JoinSteps(kube::Client& host, kube::Client& member, const MemberEndpoint& endpoint,
+                       const JoinOptions& options, std::ostream& out,
+                       std::vector<CreatedObject>& created) {
+  const std::string& ns = options.kubefed_namespace;
+  const std::string member_label = absl::StrCat("member cluster ", options.cluster_name);
+  const std::string host_label = "host";
+  const std::string sa = ServiceAccountName(options.cluster_name, options.host_cluster_name);
+  const std::string role = ClusterRoleName(sa);
+  const std::string token_secret = absl::StrCat(sa, "-token");
+  const std::string host_secret = options.secret_name.empty()
+                                      ? absl::StrCat(options.cluster_name, "-secret")
+                                      : options.secret_name;
+
+  // Host checks first: fail before touching the member.
+  absl::StatusOr<kube::ObjectPtr> host_ns = host.Get(kube::NamespacesResource(), "", ns);
+  if (!host_ns.ok()) {
+    if (kube::IsNotFound(host_ns.status())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("host: namespace ", ns,
+                       " not found: install kfed in the host first (docs/user-guide.md, step 1) "
+                       "or pass --kubefed-namespace"));
+    }
+    return Explain(host_ns.status(), host_label);
+  }
+  absl::StatusOr<kube::ObjectList> clusters =
+      host.List(KubeFedClustersResource(), ns, kube::ListOptions{});
+  if (!clusters.ok()) {
+    if (kube::IsNotFound(clusters.status())) {
+      return absl::FailedPreconditionError(
+          "host: the KubeFedCluster CRD is not installed: apply federated_types/crds/ first");
+    }
+    return Explain(clusters.status(), host_label);
+  }
+  absl::StatusOr<kube::ObjectPtr> existing =
+      host.Get(KubeFedClustersResource(), ns, options.cluster_name);
+  if (existing.ok() && options.error_on_existing) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "host: KubeFedCluster ", ns, "/", options.cluster_name,
+        " already exists (--error-on-existing); unjoin it first or choose another name"));
+  }
+  if (!existing.ok() && !kube::IsNotFound(existing.status())) {
+    return Explain(existing.status(), host_label);
+  }
+
+  // The member's identity; also proves it is reachable before anything is written.
+  absl::StatusOr<kube::ObjectPtr> kube_system =
+      member.Get(kube::NamespacesResource(), "", "kube-system");
+  if (!kube_system.ok()) {
+    return Explain(kube_system.status(),
+                   absl::StrCat(member_label, " (", endpoint.api_endpoint, ")"));
+  }
+  const std::string cluster_id = kube::Uid(**kube_system);
+  if (existing.ok()) {
+    const rapidjson::Value* recorded =
+        json::FindPath(**existing, {"metadata", "annotations", kClusterIdAnnotation});
+    if (recorded != nullptr && recorded->IsString() && !cluster_id.empty() &&
+        recorded->GetString() != cluster_id) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("host: KubeFedCluster ", options.cluster_name,
+                       " already names another cluster (id ", recorded->GetString(),
+                       ", this one is ", cluster_id, "); unjoin it first or choose another name"));
+    }
+  }
+
+  // Member side.
+  RETURN_IF_ERROR(EnsureObject(member, member_label, kube::NamespacesResource(), "",
+                               MustParse(absl::StrCat(
+                                   R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":)",
+                                   Quote(ns), "}}")),
+                               ExistingPolicy::kKeep, options.dry_run, out, &created)
+                      .status());
+  RETURN_IF_ERROR(
+      EnsureObject(member, member_label, ServiceAccountsResource(), ns,
+                   MustParse(absl::StrCat(
+                       R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":)",
+                       Quote(sa), R"(,"namespace":)", Quote(ns), "}}")),
+                   ExistingPolicy::kKeep, options.dry_run, out, &created)
+          .status());
+  RETURN_IF_ERROR(
+      EnsureObject(
+          member, member_label, ClusterRolesResource(), "",
+          MustParse(absl::StrCat(
+              R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole",)",
+              R"("metadata":{"name":)", Quote(role), R"(},"rules":[)",
+              R"({"apiGroups":["*"],"resources":["*"],"verbs":["*"]},)",
+              R"({"nonResourceURLs":["/healthz","/readyz","/version"],"verbs":["get"]}]})")),
+          ExistingPolicy::kUpdate, options.dry_run, out, &created)
+          .status());
+  RETURN_IF_ERROR(
+      EnsureObject(
+          member, member_label, ClusterRoleBindingsResource(), "",
+          MustParse(absl::StrCat(
+              R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding",)",
+              R"("metadata":{"name":)", Quote(role), R"(},)",
+              R"("roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":)",
+              Quote(role), R"(},"subjects":[{"kind":"ServiceAccount","name":)", Quote(sa),
+              R"(,"namespace":)", Quote(ns), "}]}")),
+          ExistingPolicy::kUpdate, options.dry_run, out, &created)
+          .status());
+  RETURN_IF_ERROR(
+      EnsureObject(
+          member, member_label, kube::SecretsResource(), ns,
+          MustParse(absl::StrCat(
+              R"({"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/service-account-token",)",
+              R"("metadata":{"name":)", Quote(token_secret), R"(,"namespace":)", Quote(ns),
+              R"(,"annotations":{"kubernetes.io/service-account.name":)", Quote(sa), "}}}")),
+          ExistingPolicy::kKeep, options.dry_run, out, &created)
+          .status());
+
+  std::string token = "<token>";
+  std::string secret_ca;
+  if (!options.dry_run) {
+    ASSIGN_OR_RETURN(token, WaitForToken(member, member_label, ns, token_secret,
+                                         options.token_timeout, out, &secret_ca));
+  }
+  const std::string ca_bundle =
+      endpoint.ca_pem.empty() ? secret_ca : absl::Base64Escape(endpoint.ca_pem);
+
+  // Host side.
+  RETURN_IF_ERROR(EnsureObject(host, host_label, kube::SecretsResource(), ns,
+                               MustParse(absl::StrCat(
+                                   R"({"apiVersion":"v1","kind":"Secret","type":"Opaque",)",
+                                   R"("metadata":{"name":)", Quote(host_secret), R"(,"namespace":)",
+                                   Quote(ns), R"(},"data":{"token":)", Quote(token), "}}")),
+                               ExistingPolicy::kUpdate, options.dry_run, out, &created)
+                      .status());
+  std::string spec = absl::StrCat(R"({"apiEndpoint":)", Quote(endpoint.api_endpoint),
+                                  R"(,"secretRef":{"name":)", Quote(host_secret), "}");
+  if (!ca_bundle.empty()) absl::StrAppend(&spec, R"(,"caBundle":)", Quote(ca_bundle));
+  if (!endpoint.proxy_url.empty()) {
+    absl::StrAppend(&spec, R"(,"proxyURL":)", Quote(endpoint.proxy_url));
+  }
+  absl::StrAppend(&spec, "}");
+  rapidjson::Document cluster = MustParse(
+      absl::StrCat(R"({"apiVersion":)", Quote(ft::kCoreV1Beta1), R"(,"kind":"KubeFedCluster",)",
+                   R"("metadata":{"name":)", Quote(options.cluster_name), R"(,"namespace":)",
+                   Quote(ns), R"(,"annotations":{)", Quote(kClusterIdAnnotation), ":",
+                   Quote(cluster_id), ",", Quote(kServiceAccountAnnotation), ":",
+                   Quote(absl::StrCat(ns, "/", sa)), R"(}},"spec":)", spec, "}"));
+  if (existing.ok()) {
+    // Keep labels and other annotations someone put on it.
+    auto& alloc = cluster.GetAllocator();
+    rapidjson::Value& meta = cluster["metadata"];
+    if (const rapidjson::Value* labels = json::FindPath(**existing, {"metadata", "labels"})) {
+      json::Set(meta, "labels", *labels, alloc);
+    }
+    if (const rapidjson::Value* annotations =
+            json::FindPath(**existing, {"metadata", "annotations"})) {
+      if (annotations->IsObject()) {
+        for (auto it = annotations->MemberBegin(); it != annotations->MemberEnd(); ++it) {
+          if (!meta["annotations"].HasMember(it->name)) {
+            json::Set(meta["annotations"], it->name.GetString(), it->value, alloc);
+          }
+        }
+      }
+    }
+  }
+  RETURN_IF_ERROR(EnsureObject(host, host_label, KubeFedClustersResource(), ns, cluster,
+                               ExistingPolicy::kUpdate, options.dry_run, out, &created)
+                      .status());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Join(kube::Client& host, kube::Client& member, const MemberEndpoint& endpoint,
+                  const JoinOptions& options, std::ostream& out) {
+  if (options.cluster_name.empty()) {
+    return absl::InvalidArgumentError("join needs the cluster NAME");
+  }
+  if (options.host_cluster_name.empty()) {
+    return absl::InvalidArgumentError("join needs --host-cluster-name");
+  }
+  std::vector<CreatedObject> created;
+  absl::Status status = JoinSteps(host, member, endpoint, options, out, created);
+  if (!status.ok()) {
+    Rollback(created, out);
+    return status;
+  }
+  out << (options.dry_run ? "would join " : "joined ") << options.cluster_name << " ("
+      << endpoint.api_endpoint << ")\n";
+  return absl::OkStatus();
+}
+
+}  // namespace kfed::cli

@@ -1,0 +1,162 @@
+// kfedctl: KubeFed's kubefedctl commands and flags for kfed, plus `status`.
+// Flags are parsed here; each command's logic lives in its own library (join.h, ...).
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "base/logging.h"
+#include "base/status_macros.h"
+#include "cli/common.h"
+#include "cli/join.h"
+#include "cli/unjoin.h"
+
+namespace {
+
+using kfed::cli::GlobalOptions;
+
+constexpr char kExitCodes[] =
+    "\nExit codes: 0 success; 1 the operation failed; 2 bad usage, unknown context or type; "
+    "3 a cluster could not be reached.";
+
+int Fail(const absl::Status& status) {
+  if (status.ok()) return kfed::cli::kExitOk;
+  std::cerr << "error: " << status.message() << std::endl;
+  return kfed::cli::ExitCodeFor(status);
+}
+
+struct HostClient {
+  std::string context;
+  std::unique_ptr<kfed::kube::Client> client;
+};
+
+absl::StatusOr<HostClient> ConnectHost(const GlobalOptions& global) {
+  HostClient host;
+  absl::StatusOr<std::string> context = kfed::cli::ResolveContext(global, global.host_context);
+  if (!context.ok()) return context.status();
+  host.context = *context;
+  absl::StatusOr<kfed::kube::RestConfig> config = kfed::cli::LoadContext(global, host.context);
+  if (!config.ok()) return kfed::Annotate(config.status(), "host cluster");
+  absl::StatusOr<std::unique_ptr<kfed::kube::Client>> client = kfed::cli::ClientForConfig(*config);
+  if (!client.ok()) return kfed::Annotate(client.status(), "host cluster");
+  host.client = std::move(*client);
+  return host;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "kfedctl: manages a kfed (KubeFed v0.10 compatible) federation: joins member clusters, "
+      "enables types, federates resources and shows their propagation status.\n\nExample:\n"
+      "  kfedctl --host-cluster-context host join member1 --cluster-context member1"};
+  app.footer(kExitCodes);
+  app.require_subcommand(1);
+  GlobalOptions global;
+  app.add_option("--kubeconfig", global.kubeconfig,
+                 "Path to the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)");
+  app.add_option("--host-cluster-context", global.host_context,
+                 "The kubeconfig context of the host cluster (default: current-context)");
+  app.add_option("--kubefed-namespace", global.kubefed_namespace,
+                 "The namespace kfed runs in, holding KubeFedClusters and FederatedTypeConfigs")
+      ->capture_default_str();
+  app.add_flag("--dry-run", global.dry_run, "Show what would be done; write nothing");
+  app.add_option("-v,--v", global.verbosity, "Log verbosity (0 quiet .. 4)");
+
+  // version
+  CLI::App* version =
+      app.add_subcommand("version", "Print kfedctl's version\n\nExample:\n  kfedctl version");
+  version->callback([] { std::cout << "kfedctl version " << kfed::cli::VersionString() << "\n"; });
+
+  // join
+  kfed::cli::JoinOptions join;
+  std::string join_context;
+  double token_timeout_seconds = 60;
+  CLI::App* join_cmd = app.add_subcommand(
+      "join",
+      "Register a member cluster with the federation: a ServiceAccount with a token and RBAC "
+      "in the member, a Secret and a KubeFedCluster in the host. Safe to run twice.\n\n"
+      "Example:\n  kfedctl --host-cluster-context host join member1 --cluster-context member1");
+  join_cmd->add_option("NAME", join.cluster_name, "The name of the KubeFedCluster")->required();
+  join_cmd->add_option("--cluster-context", join_context,
+                       "The kubeconfig context of the member (default: NAME)");
+  join_cmd->add_option("--host-cluster-name", join.host_cluster_name,
+                       "The host's name, used to name the member's ServiceAccount "
+                       "(default: the host context)");
+  join_cmd->add_option("--secret-name", join.secret_name,
+                       "The host Secret holding the member's token (default: NAME-secret)");
+  join_cmd->add_flag("--error-on-existing", join.error_on_existing,
+                     "Fail if the KubeFedCluster already exists instead of updating it");
+  join_cmd
+      ->add_option("--token-timeout", token_timeout_seconds,
+                   "Seconds to wait for the member's token controller")
+      ->capture_default_str();
+
+  // unjoin
+  kfed::cli::UnjoinOptions unjoin;
+  std::string unjoin_context;
+  CLI::App* unjoin_cmd = app.add_subcommand(
+      "unjoin",
+      "Remove a member cluster: what join created in the member, then the KubeFedCluster and "
+      "its Secret in the host.\n\nExample:\n  kfedctl --host-cluster-context host unjoin member1 "
+      "--cluster-context member1");
+  unjoin_cmd->add_option("NAME", unjoin.cluster_name, "The name of the KubeFedCluster")->required();
+  unjoin_cmd->add_option("--cluster-context", unjoin_context,
+                         "The kubeconfig context of the member (default: NAME)");
+  unjoin_cmd->add_option("--host-cluster-name", unjoin.host_cluster_name,
+                         "The host's name given to join (default: the host context)");
+  unjoin_cmd->add_flag("--force", unjoin.force,
+                       "Remove the host's records even when the member cannot be reached");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kfed::cli::kExitOk : kfed::cli::kExitUsage;
+  }
+  kfed::InitLogging(argv[0], global.verbosity);
+
+  if (version->parsed()) return kfed::cli::kExitOk;
+
+  absl::StatusOr<HostClient> host = ConnectHost(global);
+  if (!host.ok()) return Fail(host.status());
+
+  if (join_cmd->parsed()) {
+    if (join_context.empty()) join_context = join.cluster_name;
+    if (join.host_cluster_name.empty()) join.host_cluster_name = host->context;
+    join.kubefed_namespace = global.kubefed_namespace;
+    join.dry_run = global.dry_run;
+    join.token_timeout = absl::Seconds(token_timeout_seconds);
+    absl::StatusOr<kfed::kube::RestConfig> member_config =
+        kfed::cli::LoadContext(global, join_context);
+    if (!member_config.ok()) return Fail(kfed::Annotate(member_config.status(), "member cluster"));
+    absl::StatusOr<std::unique_ptr<kfed::kube::Client>> member =
+        kfed::cli::ClientForConfig(*member_config);
+    if (!member.ok()) return Fail(kfed::Annotate(member.status(), "member cluster"));
+    kfed::cli::MemberEndpoint endpoint{member_config->server, member_config->ca_data,
+                                       member_config->proxy_url};
+    return Fail(kfed::cli::Join(*host->client, **member, endpoint, join, std::cout));
+  }
+  if (unjoin_cmd->parsed()) {
+    if (unjoin_context.empty()) unjoin_context = unjoin.cluster_name;
+    if (unjoin.host_cluster_name.empty()) unjoin.host_cluster_name = host->context;
+    unjoin.kubefed_namespace = global.kubefed_namespace;
+    unjoin.dry_run = global.dry_run;
+    std::unique_ptr<kfed::kube::Client> member;
+    absl::StatusOr<kfed::kube::RestConfig> member_config =
+        kfed::cli::LoadContext(global, unjoin_context);
+    if (member_config.ok()) {
+      absl::StatusOr<std::unique_ptr<kfed::kube::Client>> client =
+          kfed::cli::ClientForConfig(*member_config);
+      if (client.ok()) member = std::move(*client);
+    } else if (!unjoin.force) {
+      return Fail(kfed::Annotate(member_config.status(), "member cluster"));
+    } else {
+      std::cout << "warning: member cluster: " << member_config.status().message()
+                << "; --force: removing the host's records only\n";
+    }
+    return Fail(kfed::cli::Unjoin(*host->client, member.get(), unjoin, std::cout));
+  }
+  return kfed::cli::kExitUsage;
+}

@@ -1,0 +1,95 @@
+#include "cli/unjoin.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/json.h"
+#include "base/status_macros.h"
+#include "cli/common.h"
+#include "cli/join.h"
+#include "kube/errors.h"
+
+namespace kfed::cli {
+
+absl::Status Unjoin(kube::Client& host, kube::Client* member, const UnjoinOptions& options,
+                    std::ostream& out) {
+  if (options.cluster_name.empty()) {
+    return absl::InvalidArgumentError("unjoin needs the cluster NAME");
+  }
+  const std::string& ns = options.kubefed_namespace;
+  const std::string member_label = absl::StrCat("member cluster ", options.cluster_name);
+  absl::StatusOr<kube::ObjectPtr> cluster =
+      host.Get(KubeFedClustersResource(), ns, options.cluster_name);
+  if (!cluster.ok() && !kube::IsNotFound(cluster.status())) {
+    return Explain(cluster.status(), "host");
+  }
+  std::string sa_ns = ns;
+  std::string sa = ServiceAccountName(options.cluster_name, options.host_cluster_name);
+  std::string host_secret;
+  if (cluster.ok()) {
+    const rapidjson::Value* recorded =
+        json::FindPath(**cluster, {"metadata", "annotations", kServiceAccountAnnotation});
+    if (recorded != nullptr && recorded->IsString()) {
+      std::vector<std::string> parts = absl::StrSplit(recorded->GetString(), '/');
+      if (parts.size() == 2 && !parts[0].empty() && !parts[1].empty()) {
+        sa_ns = parts[0];
+        sa = parts[1];
+      }
+    }
+    if (const rapidjson::Value* ref = json::FindPath(**cluster, {"spec", "secretRef"})) {
+      host_secret = json::GetString(*ref, "name");
+    }
+  }
+
+  bool found = cluster.ok();
+  // Member first: while it cannot be cleaned, the host keeps the record of it.
+  absl::Status reach = member == nullptr
+                           ? absl::UnavailableError("no client for it")
+                           : member->Get(kube::NamespacesResource(), "", "kube-system").status();
+  if (!reach.ok()) {
+    absl::Status explained = Explain(reach, member_label);
+    if (!options.force) {
+      return Annotate(explained,
+                      "cannot clean up the member (pass --force to remove it from the host "
+                      "anyway)");
+    }
+    out << "warning: " << explained.message() << "; --force: leaving its objects in place\n";
+  } else {
+    const std::string role = ClusterRoleName(sa);
+    struct Target {
+      kube::GroupVersionResource gvr;
+      std::string ns, name;
+    };
+    const Target targets[] = {
+        {ClusterRoleBindingsResource(), "", role},
+        {ClusterRolesResource(), "", role},
+        {kube::SecretsResource(), sa_ns, absl::StrCat(sa, "-token")},
+        {ServiceAccountsResource(), sa_ns, sa},
+    };
+    for (const Target& t : targets) {
+      ASSIGN_OR_RETURN(bool was, DeleteIfPresent(*member, member_label, t.gvr, t.ns, t.name,
+                                                 options.dry_run, out));
+      found = found || was;
+    }
+  }
+
+  if (cluster.ok()) {
+    ASSIGN_OR_RETURN(bool was, DeleteIfPresent(host, "host", KubeFedClustersResource(), ns,
+                                               options.cluster_name, options.dry_run, out));
+    (void)was;
+    if (!host_secret.empty()) {
+      ASSIGN_OR_RETURN(was, DeleteIfPresent(host, "host", kube::SecretsResource(), ns, host_secret,
+                                            options.dry_run, out));
+    }
+  }
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat("cluster ", options.cluster_name,
+                                            " is not joined: no KubeFedCluster ", ns, "/",
+                                            options.cluster_name, " in the host"));
+  }
+  out << (options.dry_run ? "would unjoin " : "unjoined ") << options.cluster_name << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace kfed::cli
