@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "base/json.h"
+#include "controller/object_meta.h"
 #include "federated_types/keys.h"
 #include "federated_types/label_selector.h"
 #include "glog/logging.h"
@@ -14,11 +15,6 @@ namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
 
 namespace {
-
-std::string Meta(const rapidjson::Value& object, absl::string_view field) {
-  const rapidjson::Value* metadata = json::Find(object, "metadata");
-  return metadata == nullptr ? "" : json::GetString(*metadata, field);
-}
 
 ClientFactory DefaultFactory() {
   return [](const kube::RestConfig& config) -> absl::StatusOr<std::shared_ptr<kube::Client>> {

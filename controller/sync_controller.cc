@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/json.h"
+#include "controller/object_meta.h"
 #include "controller/status.h"
 #include "federated_types/keys.h"
 #include "federated_types/placement.h"
@@ -17,26 +18,6 @@ namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
 
 namespace {
-
-bool HasDeletionTimestamp(const rapidjson::Value& object) {
-  const rapidjson::Value* ts = json::FindPath(object, {"metadata", "deletionTimestamp"});
-  return ts != nullptr && !ts->IsNull();
-}
-
-bool HasFinalizer(const rapidjson::Value& object, absl::string_view finalizer) {
-  const rapidjson::Value* finalizers = json::FindPath(object, {"metadata", "finalizers"});
-  if (finalizers == nullptr || !finalizers->IsArray()) return false;
-  for (const rapidjson::Value& f : finalizers->GetArray()) {
-    if (f.IsString() && absl::string_view(f.GetString(), f.GetStringLength()) == finalizer)
-      return true;
-  }
-  return false;
-}
-
-std::string Meta(const rapidjson::Value& object, absl::string_view field) {
-  const rapidjson::Value* metadata = json::Find(object, "metadata");
-  return metadata == nullptr ? "" : json::GetString(*metadata, field);
-}
 
 // resourceVersions are opaque to clients in general, but every kube-apiserver backed by
 // etcd issues increasing integers; kfed compares them only to know whether its own write

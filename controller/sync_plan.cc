@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/json.h"
+#include "controller/object_meta.h"
 #include "federated_types/keys.h"
 #include "federated_types/placement.h"
 #include "federated_types/render.h"
@@ -12,11 +13,6 @@ namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
 
 namespace {
-
-bool HasDeletionTimestamp(const rapidjson::Value& object) {
-  const rapidjson::Value* ts = json::FindPath(object, {"metadata", "deletionTimestamp"});
-  return ts != nullptr && !ts->IsNull();
-}
 
 // A member Namespace that is the host's own namespace (the host joined as a member).
 bool IsNamespaceInHostCluster(const PlanRequest& request, const rapidjson::Value& live) {

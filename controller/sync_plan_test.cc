@@ -210,6 +210,21 @@ TEST_F(SyncPlanTest, OrphanDeletionOnlyUnlabels) {
   EXPECT_EQ(plan.actions[0].op, Operation::kRemoveManagedLabel);
 }
 
+TEST_F(SyncPlanTest, OnlyClusterComputesOneActionWithPlacementOverAll) {
+  fed_["spec"]["placement"].RemoveMember("clusters");
+  json::Set(fed_["spec"]["placement"], "clusterSelector",
+            *json::Parse(R"({"matchLabels":{"env":"prod"}})"), fed_.GetAllocator());
+  request_.clusters[1].labels = {{"env", "prod"}};
+  request_.only_cluster = "member2";
+  Plan plan = PlanPropagation(request_);
+  EXPECT_EQ(plan.selected, std::set<std::string>{"member2"});
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(plan.actions[0].cluster, "member2");
+  EXPECT_EQ(plan.actions[0].op, Operation::kCreate);
+  request_.only_cluster = "member1";
+  EXPECT_TRUE(PlanPropagation(request_).actions.empty());
+}
+
 TEST_F(SyncPlanTest, HostNamespaceIsUnlabelledNotDeleted) {
   ft::TypeConfig ns_type = TypeNamed("namespaces");
   rapidjson::Document fed_ns = Parse(

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
+#include "controller/object_meta.h"
 #include "federated_types/keys.h"
 #include "federated_types/type_config.h"
 #include "glog/logging.h"
@@ -10,24 +11,6 @@
 namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
 
-namespace {
-
-std::string Meta(const rapidjson::Value& object, absl::string_view field) {
-  const rapidjson::Value* metadata = json::Find(object, "metadata");
-  return metadata == nullptr ? "" : json::GetString(*metadata, field);
-}
-
-bool HasFinalizer(const rapidjson::Value& object, absl::string_view finalizer) {
-  const rapidjson::Value* finalizers = json::FindPath(object, {"metadata", "finalizers"});
-  if (finalizers == nullptr || !finalizers->IsArray()) return false;
-  for (const rapidjson::Value& f : finalizers->GetArray()) {
-    if (f.IsString() && absl::string_view(f.GetString(), f.GetStringLength()) == finalizer)
-      return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 kube::GroupVersionResource FederatedTypeConfigsResource() {
   return {"core.kubefed.io", "v1beta1", "federatedtypeconfigs", true, "FederatedTypeConfig"};

@@ -1,0 +1,20 @@
+// Small readers of Kubernetes object metadata shared by the controllers. Tolerant of any
+// JSON: a missing or mistyped field reads as empty/false.
+#ifndef KFED_CONTROLLER_OBJECT_META_H_
+#define KFED_CONTROLLER_OBJECT_META_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "rapidjson/document.h"
+
+namespace kfed::controller {
+
+// metadata.<field> as a string ("" when absent or not a string).
+std::string Meta(const rapidjson::Value& object, absl::string_view field);
+bool HasDeletionTimestamp(const rapidjson::Value& object);
+bool HasFinalizer(const rapidjson::Value& object, absl::string_view finalizer);
+
+}  // namespace kfed::controller
+
+#endif  // KFED_CONTROLLER_OBJECT_META_H_
