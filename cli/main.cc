@@ -1,7 +1,9 @@
 // kfedctl: KubeFed's kubefedctl commands and flags for kfed, plus `status`.
 // Flags are parsed here; each command's logic lives in its own library (join.h, ...).
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -10,8 +12,10 @@
 #include "base/logging.h"
 #include "base/status_macros.h"
 #include "cli/common.h"
+#include "cli/enable.h"
 #include "cli/join.h"
 #include "cli/unjoin.h"
+#include "kube/discovery.h"
 
 namespace {
 
@@ -110,6 +114,39 @@ int main(int argc, char** argv) {
   unjoin_cmd->add_flag("--force", unjoin.force,
                        "Remove the host's records even when the member cannot be reached");
 
+  // enable
+  kfed::cli::EnableOptions enable;
+  std::string enable_file;
+  CLI::App* enable_cmd = app.add_subcommand(
+      "enable",
+      "Enable federation of an API type: generates the Federated<Kind> CRD from the host's "
+      "OpenAPI schema (or the type's CRD) and applies it with a FederatedTypeConfig.\n\n"
+      "Examples:\n  kfedctl enable statefulsets.apps\n  kfedctl enable widgets.example.com\n"
+      "  kfedctl enable -f widget-crd.yaml -o yaml");
+  enable_cmd->add_option("TYPE", enable.type,
+                         "The type: plural[.group], kind or short name (deployments.apps)");
+  enable_cmd->add_option("-f,--filename", enable_file,
+                         "A file holding the CustomResourceDefinition of the type");
+  enable_cmd->add_option("--federated-group", enable.federated_group, "The federated API group")
+      ->capture_default_str();
+  enable_cmd
+      ->add_option("--federated-version", enable.federated_version, "The federated API version")
+      ->capture_default_str();
+  enable_cmd
+      ->add_option("-o,--output", enable.output,
+                   "yaml: print the CRD and FederatedTypeConfig instead of applying them")
+      ->check(CLI::IsMember({"yaml"}));
+
+  // disable
+  kfed::cli::DisableOptions disable;
+  CLI::App* disable_cmd = app.add_subcommand(
+      "disable",
+      "Disable federation of an API type: deletes its FederatedTypeConfig (refused while "
+      "federated objects of the type exist).\n\nExample:\n  kfedctl disable statefulsets.apps "
+      "--delete-crd");
+  disable_cmd->add_option("TYPE", disable.type, "The type or FederatedTypeConfig name")->required();
+  disable_cmd->add_flag("--delete-crd", disable.delete_crd, "Also delete the Federated<Kind> CRD");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -157,6 +194,27 @@ int main(int argc, char** argv) {
                 << "; --force: removing the host's records only\n";
     }
     return Fail(kfed::cli::Unjoin(*host->client, member.get(), unjoin, std::cout));
+  }
+  kfed::kube::Discovery discovery(*host->client);
+  if (enable_cmd->parsed()) {
+    if (enable.type.empty() == enable_file.empty()) {
+      return Fail(absl::InvalidArgumentError("enable needs a TYPE or -f FILE (one of them)"));
+    }
+    if (!enable_file.empty()) {
+      std::ifstream in(enable_file);
+      if (!in) return Fail(absl::InvalidArgumentError(absl::StrCat("cannot read ", enable_file)));
+      std::stringstream text;
+      text << in.rdbuf();
+      enable.crd_yaml = text.str();
+    }
+    enable.kubefed_namespace = global.kubefed_namespace;
+    enable.dry_run = global.dry_run;
+    return Fail(kfed::cli::Enable(*host->client, discovery, enable, std::cout));
+  }
+  if (disable_cmd->parsed()) {
+    disable.kubefed_namespace = global.kubefed_namespace;
+    disable.dry_run = global.dry_run;
+    return Fail(kfed::cli::Disable(*host->client, &discovery, disable, std::cout));
   }
   return kfed::cli::kExitUsage;
 }
