@@ -757,3 +757,87 @@ TEST_F(ControllerE2eTest, DeleteOptionsAnnotationIsHonoured) {
 
 }  // namespace
 }  // namespace kfed::e2e
+
+namespace kfed::e2e {
+namespace {
+
+// A rotated member Secret is picked up at once: a wrong token makes the cluster not ready
+// (and the others keep working); the right token brings it back.
+TEST_F(ControllerE2eTest, RotatedClusterCredentialsArePickedUp) {
+  const std::string secret = StrCat(Member(1), "-secret");
+  auto original = KubectlJson(Host(), {"get", "secret", secret, "-n", kFedNamespace});
+  ASSERT_TRUE(original.ok()) << original.status();
+  const std::string good = json::GetString((*original)["data"], "token");
+  auto ready_is = [&](const std::string& want) {
+    return fed_->WaitForObject(
+        Host(), {"kubefedcluster", Member(1), "-n", kFedNamespace},
+        [&](const rapidjson::Value& kfc) -> absl::Status {
+          const rapidjson::Value* conditions = json::FindPath(kfc, {"status", "conditions"});
+          if (conditions != nullptr && conditions->IsArray()) {
+            for (const rapidjson::Value& c : conditions->GetArray()) {
+              if (json::GetString(c, "type") == "Ready" && json::GetString(c, "status") == want) {
+                return absl::OkStatus();
+              }
+            }
+          }
+          return absl::UnavailableError("Ready is not " + want);
+        });
+  };
+  // "bm90LWEtdG9rZW4=" is base64 of "not-a-token".
+  ASSERT_TRUE(Kubectl(Host(), {"patch", "secret", secret, "-n", kFedNamespace, "--type=merge", "-p",
+                               R"({"data":{"token":"bm90LWEtdG9rZW4="}})"})
+                  .ok());
+  EXPECT_TRUE(ready_is("False").ok());
+  const std::string ns = fed_->NewNamespace("rotate");
+  ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers())).ok());
+  EXPECT_TRUE(WaitForData(Member(0), ns, "cfg", "color", "blue").ok())
+      << "the other member is unaffected";
+  ASSERT_TRUE(Kubectl(Host(), {"patch", "secret", secret, "-n", kFedNamespace, "--type=merge", "-p",
+                               StrCat(R"({"data":{"token":")", good, R"("}})")})
+                  .ok());
+  EXPECT_TRUE(ready_is("True").ok());
+  EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "blue").ok());
+  absl::Status propagated = WaitForPropagation("federatedconfigmap", ns, "cfg", "True");
+  EXPECT_TRUE(propagated.ok()) << propagated;
+}
+
+// With KubeFedConfig syncController.adoptResources Disabled, an existing unlabelled member
+// object is reported AlreadyExists and left as it is. Runs last: it restarts the controller.
+TEST_F(ControllerE2eTest, ZzAdoptionDisabledReportsAlreadyExists) {
+  auto set_adopt = [&](const std::string& value) {
+    return Kubectl(Host(),
+                   {"patch", "kubefedconfig", "kubefed", "-n", kFedNamespace, "--type=merge", "-p",
+                    StrCat(R"({"spec":{"syncController":{"adoptResources":")", value, R"("}}})")})
+        .status();
+  };
+  ASSERT_TRUE(set_adopt("Disabled").ok());
+  fed_->StopController(fed_->primary(), SIGTERM);
+  ASSERT_TRUE(fed_->RestartPrimary().ok());
+  const std::string ns = fed_->NewNamespace("noadopt");
+  ASSERT_TRUE(
+      Kubectl(Member(0), {"create", "configmap", "cfg", "-n", ns, "--from-literal=color=theirs"})
+          .ok());
+  ASSERT_TRUE(Apply(Host(), ConfigMap(ns, "cfg", BothMembers())).ok());
+  EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "blue").ok());
+  absl::Status reported = fed_->WaitForObject(
+      Host(), {"federatedconfigmap", "cfg", "-n", ns},
+      [&](const rapidjson::Value& o) -> absl::Status {
+        const rapidjson::Value* s = ClusterStatus(o, Member(0));
+        if (s != nullptr && json::GetString(*s, "status") == "AlreadyExists")
+          return absl::OkStatus();
+        return absl::UnavailableError(json::Serialize(o.HasMember("status") ? o["status"] : o));
+      });
+  EXPECT_TRUE(reported.ok()) << reported;
+  auto theirs = KubectlJson(Member(0), {"get", "configmap", "cfg", "-n", ns});
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_EQ(json::GetString((*theirs)["data"], "color"), "theirs");
+  EXPECT_EQ(json::FindPath(*theirs, {"metadata", "labels"}), nullptr)
+      << "an unadopted object was labelled";
+  // Restore the default for whatever runs next on these clusters.
+  ASSERT_TRUE(set_adopt("Enabled").ok());
+  fed_->StopController(fed_->primary(), SIGTERM);
+  ASSERT_TRUE(fed_->RestartPrimary().ok());
+}
+
+}  // namespace
+}  // namespace kfed::e2e
