@@ -12,8 +12,12 @@
 #include "base/logging.h"
 #include "base/status_macros.h"
 #include "cli/common.h"
+#include "cli/completion.h"
 #include "cli/enable.h"
+#include "cli/federate.h"
 #include "cli/join.h"
+#include "cli/orphaning.h"
+#include "cli/status.h"
 #include "cli/unjoin.h"
 #include "kube/discovery.h"
 
@@ -35,6 +39,24 @@ struct HostClient {
   std::string context;
   std::unique_ptr<kfed::kube::Client> client;
 };
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> FlagNames(const CLI::App& app) {
+  std::vector<std::string> flags;
+  for (const CLI::Option* o : app.get_options()) {
+    for (const std::string& n : o->get_lnames()) {
+      if (n != "help") flags.push_back("--" + n);
+    }
+  }
+  return flags;
+}
 
 absl::StatusOr<HostClient> ConnectHost(const GlobalOptions& global) {
   HostClient host;
@@ -147,6 +169,70 @@ int main(int argc, char** argv) {
   disable_cmd->add_option("TYPE", disable.type, "The type or FederatedTypeConfig name")->required();
   disable_cmd->add_flag("--delete-crd", disable.delete_crd, "Also delete the Federated<Kind> CRD");
 
+  // federate
+  kfed::cli::FederateOptions federate;
+  std::string federate_file;
+  CLI::App* federate_cmd = app.add_subcommand(
+      "federate",
+      "Turn existing resources into federated ones placed on all clusters (server-owned "
+      "fields stripped).\n\nExamples:\n  kfedctl federate namespaces my-ns --contents\n"
+      "  kfedctl federate configmaps my-config -n my-ns\n  kfedctl federate -f objects.yaml "
+      "-o yaml");
+  federate_cmd->add_option("TYPE", federate.type, "The type (configmaps, deployments.apps, ...)");
+  federate_cmd->add_option("NAME", federate.name, "The object's name");
+  federate_cmd->add_option("-n,--namespace", federate.ns, "The object's namespace");
+  federate_cmd->add_flag("--contents", federate.contents,
+                         "For a namespace: also federate every object of an enabled type in it");
+  federate_cmd->add_option("-f,--filename", federate_file,
+                           "A YAML file of objects to federate (they need not exist)");
+  federate_cmd
+      ->add_option("-o,--output", federate.output,
+                   "yaml: print the federated objects instead of creating them")
+      ->check(CLI::IsMember({"yaml"}));
+  federate_cmd->add_flag("--enable-type", federate.enable_type,
+                         "Enable TYPE first when it is not enabled");
+  federate_cmd
+      ->add_option("--skip-api-resources", federate.skip_api_resources,
+                   "With --contents: types to leave out (configmaps,secrets)")
+      ->delimiter(',');
+
+  // orphaning-deletion
+  kfed::cli::OrphaningOptions orphaning;
+  CLI::App* orphaning_cmd = app.add_subcommand(
+      "orphaning-deletion",
+      "Enable, disable or show orphaning deletion of a federated object: when enabled, "
+      "deleting it leaves its copies in the member clusters.\n\nExample:\n  kfedctl "
+      "orphaning-deletion enable configmaps my-config -n my-ns");
+  orphaning_cmd->add_option("ACTION", orphaning.action, "enable, disable or status")
+      ->required()
+      ->check(CLI::IsMember({"enable", "disable", "status"}));
+  orphaning_cmd->add_option("TYPE", orphaning.type, "The type")->required();
+  orphaning_cmd->add_option("NAME", orphaning.name, "The object's name")->required();
+  orphaning_cmd->add_option("-n,--namespace", orphaning.ns, "The object's namespace");
+
+  // status
+  kfed::cli::StatusOptions status;
+  CLI::App* status_cmd = app.add_subcommand(
+      "status",
+      "Show federated objects by member cluster: TYPE NAMESPACE NAME CLUSTER STATE REASON.\n\n"
+      "Examples:\n  kfedctl status\n  kfedctl status configmaps my-config -n my-ns -o yaml\n"
+      "  kfedctl status --watch");
+  status_cmd->add_option("TYPE", status.type, "Only this type");
+  status_cmd->add_option("NAME", status.name, "Only this object");
+  status_cmd->add_option("-n,--namespace", status.ns, "Only this namespace");
+  status_cmd->add_option("-o,--output", status.output, "json or yaml instead of a table")
+      ->check(CLI::IsMember({"json", "yaml"}));
+  status_cmd->add_flag("-w,--watch", status.watch, "Print again whenever something changes");
+
+  // completion
+  std::string shell;
+  CLI::App* completion_cmd = app.add_subcommand(
+      "completion",
+      "Print a shell completion script.\n\nExample:\n  source <(kfedctl completion bash)");
+  completion_cmd->add_option("SHELL", shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -155,6 +241,20 @@ int main(int argc, char** argv) {
   kfed::InitLogging(argv[0], global.verbosity);
 
   if (version->parsed()) return kfed::cli::kExitOk;
+  if (completion_cmd->parsed()) {
+    std::vector<kfed::cli::CompletionCommand> commands;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      kfed::cli::CompletionCommand c{sub->get_name(), FlagNames(*sub), {}};
+      if (sub == orphaning_cmd) c.words = {"enable", "disable", "status"};
+      if (sub == completion_cmd) c.words = {"bash", "zsh"};
+      commands.push_back(std::move(c));
+    }
+    absl::StatusOr<std::string> script =
+        kfed::cli::CompletionScript(shell, FlagNames(app), commands);
+    if (!script.ok()) return Fail(script.status());
+    std::cout << *script;
+    return kfed::cli::kExitOk;
+  }
 
   absl::StatusOr<HostClient> host = ConnectHost(global);
   if (!host.ok()) return Fail(host.status());
@@ -201,11 +301,9 @@ int main(int argc, char** argv) {
       return Fail(absl::InvalidArgumentError("enable needs a TYPE or -f FILE (one of them)"));
     }
     if (!enable_file.empty()) {
-      std::ifstream in(enable_file);
-      if (!in) return Fail(absl::InvalidArgumentError(absl::StrCat("cannot read ", enable_file)));
-      std::stringstream text;
-      text << in.rdbuf();
-      enable.crd_yaml = text.str();
+      absl::StatusOr<std::string> text = ReadFile(enable_file);
+      if (!text.ok()) return Fail(text.status());
+      enable.crd_yaml = *text;
     }
     enable.kubefed_namespace = global.kubefed_namespace;
     enable.dry_run = global.dry_run;
@@ -215,6 +313,25 @@ int main(int argc, char** argv) {
     disable.kubefed_namespace = global.kubefed_namespace;
     disable.dry_run = global.dry_run;
     return Fail(kfed::cli::Disable(*host->client, &discovery, disable, std::cout));
+  }
+  if (federate_cmd->parsed()) {
+    if (!federate_file.empty()) {
+      absl::StatusOr<std::string> text = ReadFile(federate_file);
+      if (!text.ok()) return Fail(text.status());
+      federate.file_yaml = *text;
+    }
+    federate.kubefed_namespace = global.kubefed_namespace;
+    federate.dry_run = global.dry_run;
+    return Fail(kfed::cli::Federate(*host->client, discovery, federate, std::cout));
+  }
+  if (orphaning_cmd->parsed()) {
+    orphaning.kubefed_namespace = global.kubefed_namespace;
+    orphaning.dry_run = global.dry_run;
+    return Fail(kfed::cli::OrphaningDeletion(*host->client, &discovery, orphaning, std::cout));
+  }
+  if (status_cmd->parsed()) {
+    status.kubefed_namespace = global.kubefed_namespace;
+    return Fail(kfed::cli::PrintStatus(*host->client, &discovery, status, std::cout));
   }
   return kfed::cli::kExitUsage;
 }

@@ -90,9 +90,10 @@ absl::StatusOr<TypeInfo> FindTypeConfig(kube::Client& host, kube::Discovery* dis
       host.Get(FederatedTypeConfigsResource(), kubefed_namespace, name);
   if (!ftc.ok() && !kube::IsNotFound(ftc.status())) return Explain(ftc.status(), "host");
   if (!ftc.ok() && discovery != nullptr) {
+    // Discovery failing only means `type` is not resolved: the FTC lookup by name decides.
     absl::StatusOr<std::vector<kube::ApiResource>> resources = discovery->Resources();
-    if (!resources.ok()) return Explain(resources.status(), "host");
-    absl::StatusOr<kube::ApiResource> resolved = ResolveType(*resources, type);
+    absl::StatusOr<kube::ApiResource> resolved =
+        resources.ok() ? ResolveType(*resources, type) : resources.status();
     if (resolved.ok()) {
       name = TargetTypeOf(*resolved).QualifiedName();
       ftc = host.Get(FederatedTypeConfigsResource(), kubefed_namespace, name);
