@@ -645,7 +645,10 @@ spec:
   }
   std::string crdgen = "federated_types/crds/kfed-crdgen";
   for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    if (std::getenv(var) != nullptr) crdgen = StrCat(std::getenv(var), "/kfed/", crdgen);
+    if (std::getenv(var) != nullptr) {
+      crdgen = StrCat(std::getenv(var), "/kfed/federated_types/crds/kfed-crdgen");
+      break;
+    }
   }
   auto generated = e2e::Run({crdgen, "--crd", crd_file});
   ASSERT_TRUE(generated.ok()) << generated.status();

@@ -190,6 +190,32 @@ absl::Status RetainServiceAccountFields(const Value& live, rapidjson::Document* 
   return absl::OkStatus();
 }
 
+// A Job's API server generates spec.selector and pod-template labels (controller-uid,
+// job-name) unless spec.manualSelector is set, and both are immutable: a PUT without them
+// would be refused. Keep the member's where the template sets none (KubeFed did not, so
+// updating a FederatedJob failed; kfed improves on it).
+absl::Status RetainJobFields(const Value& live, rapidjson::Document* desired) {
+  Allocator& a = desired->GetAllocator();
+  const Value* live_spec = FindObject(live, kSpecField);
+  if (live_spec == nullptr) return absl::OkStatus();
+  Value& spec = json::EnsureObject(*desired, kSpecField, a);
+  const Value* manual = json::Find(spec, "manualSelector");
+  if (manual != nullptr && manual->IsBool() && manual->GetBool()) return absl::OkStatus();
+  if (const Value* selector = json::Find(*live_spec, "selector");
+      selector != nullptr && json::Find(spec, "selector") == nullptr) {
+    json::Set(spec, "selector", *selector, a);
+  }
+  const Value* live_labels = json::FindPath(*live_spec, {"template", "metadata", "labels"});
+  if (live_labels == nullptr || !live_labels->IsObject()) return absl::OkStatus();
+  Value& labels = json::EnsureObject(
+      json::EnsureObject(json::EnsureObject(spec, "template", a), "metadata", a), "labels", a);
+  for (const auto& m : live_labels->GetObject()) {
+    absl::string_view key(m.name.GetString(), m.name.GetStringLength());
+    if (json::Find(labels, key) == nullptr) json::Set(labels, key, m.value, a);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RetainReplicas(const Value& federated_object, const Value& live,
                             rapidjson::Document* desired) {
   const Value* spec = FindObject(federated_object, kSpecField);
@@ -388,6 +414,7 @@ absl::Status RetainClusterFields(absl::string_view target_kind, const Value& fed
 
   if (target_kind == kServiceKind) return RetainServiceFields(live, desired);
   if (target_kind == kServiceAccountKind) return RetainServiceAccountFields(live, desired);
+  if (target_kind == "Job") return RetainJobFields(live, desired);
   return RetainReplicas(federated_object, live, desired);
 }
 

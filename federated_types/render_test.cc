@@ -215,6 +215,33 @@ TEST(RenderTest, ServiceAccountSecrets) {
                    "kind":"ServiceAccount","apiVersion":"v1"})");
 }
 
+TEST(RenderTest, JobKeepsGeneratedSelectorAndPodLabels) {
+  const char* live = R"({"metadata":{"resourceVersion":"4"},"spec":{
+      "selector":{"matchLabels":{"batch.kubernetes.io/controller-uid":"u1"}},
+      "template":{"metadata":{"labels":{"batch.kubernetes.io/controller-uid":"u1",
+                                        "batch.kubernetes.io/job-name":"j","app":"old"}},
+                  "spec":{"containers":[{"name":"c","image":"busybox"}]}}}})";
+  const std::string rendered = Render(
+      "jobs.batch",
+      R"({"metadata":{"name":"j","namespace":"n"},"spec":{"template":{"metadata":{"labels":{"tier":"t2"}},
+          "spec":{"template":{"metadata":{"labels":{"app":"new"}},
+                              "spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}}})",
+      live);
+  EXPECT_TRUE(absl::StrContains(
+      rendered, R"("selector":{"matchLabels":{"batch.kubernetes.io/controller-uid":"u1"}})"))
+      << rendered;
+  EXPECT_TRUE(absl::StrContains(rendered, R"("batch.kubernetes.io/job-name":"j")")) << rendered;
+  EXPECT_TRUE(absl::StrContains(rendered, R"("app":"new")"))
+      << rendered;  // the template's value wins
+  // With manualSelector the template owns the selector.
+  const std::string manual = Render(
+      "jobs.batch",
+      R"({"metadata":{"name":"j","namespace":"n"},"spec":{"template":{"spec":{"manualSelector":true,
+          "selector":{"matchLabels":{"mine":"yes"}},"template":{"metadata":{"labels":{"mine":"yes"}}}}}}})",
+      live);
+  EXPECT_FALSE(absl::StrContains(manual, "controller-uid")) << manual;
+}
+
 TEST(RenderTest, RetainReplicas) {
   const char* live = R"({"metadata":{"resourceVersion":"9"},"spec":{"replicas":7}})";
   const std::string retained = Render(
