@@ -804,6 +804,80 @@ TEST_F(ControllerE2eTest, RotatedClusterCredentialsArePickedUp) {
   EXPECT_TRUE(propagated.ok()) << propagated;
 }
 
+// A namespace-scoped control plane (KubeFedConfig scope Namespaced, run with its own
+// --kubefed-namespace): objects in its namespace propagate without a FederatedNamespace, and
+// objects elsewhere are not its business. The cluster-scoped primary is stopped meanwhile.
+TEST_F(ControllerE2eTest, ZyNamespacedScopeManagesOnlyItsNamespace) {
+  fed_->StopController(fed_->primary(), SIGTERM);
+  const std::string scoped = UniqueName("kfed-scoped");
+  for (const std::string& c : Clusters().All())
+    ASSERT_TRUE(Kubectl(c, {"create", "namespace", scoped}).ok());
+  ASSERT_TRUE(
+      Apply(
+          Host(),
+          StrCat(
+              "apiVersion: core.kubefed.io/v1beta1\nkind: KubeFedConfig\nmetadata: {name: kubefed, "
+              "namespace: ",
+              scoped,
+              "}\nspec:\n  scope: Namespaced\n  clusterHealthCheck: {period: 1s, "
+              "failureThreshold: 2, timeout: 2s}\n"))
+          .ok());
+  std::string generated = "federated_types/crds/generated/configmaps.yaml";
+  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
+    if (std::getenv(var) != nullptr) {
+      generated = StrCat(std::getenv(var), "/kfed/", generated);
+      break;
+    }
+  }
+  ASSERT_TRUE(Kubectl(Host(), {"apply", "--server-side", "--force-conflicts", "-n", scoped, "-f",
+                               generated})
+                  .ok());
+  for (const std::string& m : Clusters().members) {
+    auto secret = KubectlJson(Host(), {"get", "secret", StrCat(m, "-secret"), "-n", kFedNamespace});
+    auto kfc = KubectlJson(Host(), {"get", "kubefedcluster", m, "-n", kFedNamespace});
+    ASSERT_TRUE(secret.ok() && kfc.ok());
+    ASSERT_TRUE(Apply(Host(), StrCat("apiVersion: v1\nkind: Secret\nmetadata: {name: ", m,
+                                     "-secret, namespace: ", scoped, "}\ndata: {token: ",
+                                     json::GetString((*secret)["data"], "token"),
+                                     "}\n---\napiVersion: core.kubefed.io/v1beta1\nkind: "
+                                     "KubeFedCluster\nmetadata: {name: ",
+                                     m, ", namespace: ", scoped,
+                                     "}\nspec: ", json::Serialize((*kfc)["spec"]), "\n"))
+                    .ok());
+  }
+  absl::StatusOr<ControllerProcess> controller =
+      fed_->StartController({"--kubefed-namespace", scoped});
+  ASSERT_TRUE(controller.ok()) << controller.status();
+
+  const std::string elsewhere = fed_->NewNamespace("outside");
+  ASSERT_TRUE(Apply(Host(), ConfigMap(scoped, "cfg", BothMembers())).ok());
+  ASSERT_TRUE(Apply(Host(), ConfigMap(elsewhere, "cfg", BothMembers())).ok());
+  EXPECT_TRUE(WaitForData(Member(0), scoped, "cfg", "color", "blue").ok());
+  EXPECT_TRUE(WaitForData(Member(1), scoped, "cfg", "color", "blue").ok());
+  {
+    absl::Status propagated = WaitForPropagation("federatedconfigmap", scoped, "cfg", "True");
+    EXPECT_TRUE(propagated.ok()) << propagated;
+  }
+  absl::SleepFor(absl::Seconds(3));  // a window for a wrong propagation to show
+  EXPECT_FALSE(Kubectl(Member(0), {"get", "configmap", "cfg", "-n", elsewhere}).ok())
+      << "a namespace-scoped controller propagated outside its namespace";
+
+  ASSERT_TRUE(
+      Kubectl(Host(), {"delete", "federatedconfigmap", "cfg", "-n", scoped, "--wait=false"}).ok());
+  for (const std::string& m : Clusters().members)
+    EXPECT_TRUE(fed_->WaitForAbsent(m, {"configmap", "cfg", "-n", scoped}).ok());
+  EXPECT_TRUE(fed_->WaitForAbsent(Host(), {"federatedconfigmap", "cfg", "-n", scoped}).ok());
+  fed_->StopController(*controller, SIGTERM);
+  // The FTC keeps its finalizer until a controller of its namespace removes it: drop it so
+  // the namespace can go.
+  (void)Kubectl(Host(), {"patch", "federatedtypeconfig", "configmaps", "-n", scoped, "--type=merge",
+                         "-p", R"({"metadata":{"finalizers":null}})"});
+  (void)Kubectl(Host(), {"delete", "namespace", scoped, "--wait=false"});
+  ASSERT_TRUE(fed_->RestartPrimary().ok());
+  // The primary now propagates the object outside (its namespace is federated).
+  EXPECT_TRUE(WaitForData(Member(0), elsewhere, "cfg", "color", "blue").ok());
+}
+
 // With KubeFedConfig syncController.adoptResources Disabled, an existing unlabelled member
 // object is reported AlreadyExists and left as it is. Runs last: it restarts the controller.
 TEST_F(ControllerE2eTest, ZzAdoptionDisabledReportsAlreadyExists) {

@@ -87,6 +87,17 @@ Federation& Federation::Get() {
   return *federation;
 }
 
+Federation& Federation::GetWithoutJoin() {
+  static Federation* federation = [] {
+    auto* f = new Federation();
+    f->join_members_ = false;
+    absl::Status s = f->SetUp();
+    if (!s.ok()) ADD_FAILURE() << "setting up the federation failed: " << s;
+    return f;
+  }();
+  return *federation;
+}
+
 absl::Status Federation::SetUp() {
   const LocalClusters& c = Clusters();
   if (c.kubeconfig.empty()) return absl::FailedPreconditionError("no clusters");
@@ -121,7 +132,7 @@ spec:
     timeout: 2s
 )"));
   if (!config.ok()) return config.status();
-  for (const std::string& m : c.members) {
+  for (const std::string& m : join_members_ ? c.members : std::vector<std::string>{}) {
     std::vector<std::string> argv = {Runfile("hack/join-local.sh"), "--kubeconfig", c.kubeconfig,
                                      m};
     setenv("KUBECTL", (c.kube_bin + "/kubectl").c_str(), 1);
@@ -132,7 +143,7 @@ spec:
   if (!p.ok()) return p.status();
   primary_ = *p;
   // Ready once the members are Ready in the host.
-  for (const std::string& m : c.members) {
+  for (const std::string& m : join_members_ ? c.members : std::vector<std::string>{}) {
     absl::Status ready = WaitForObject(
         c.host, {"kubefedcluster", m, "-n", kFedNamespace},
         [](const rapidjson::Value& kfc) -> absl::Status {

@@ -32,6 +32,9 @@ class Federation {
  public:
   // Installs CRDs, FTCs, joins every member and starts one controller. Idempotent per process.
   static Federation& Get();
+  // Like Get() but joins no member (for tests that join with kfedctl): CRDs, FTCs,
+  // KubeFedConfig and one controller. Idempotent per process; not to be mixed with Get().
+  static Federation& GetWithoutJoin();
 
   // Starts another controller process (e.g. a second replica). Extra flags are appended.
   absl::StatusOr<ControllerProcess> StartController(
@@ -60,6 +63,7 @@ class Federation {
  private:
   Federation() = default;
   absl::Status SetUp();
+  bool join_members_ = true;
   ControllerProcess primary_;
   std::string controller_binary_;
   int next_port_ = 0;
