@@ -1,0 +1,291 @@
+// kfedctl on the real local clusters, the flow of docs/user-guide.md's kfedctl section:
+// join two members (twice), enable a built-in type and a CRD, federate a namespace with its
+// contents and see it in both members and in `kfedctl status`, orphan-delete, disable
+// (refused while instances exist, then with --delete-crd), unjoin; and the error paths.
+//
+// The members are joined under their own names (cli-member1, cli-member2). KubeFedClusters
+// that other suites made (hack/join-local.sh: member1, member2) are set aside for the test
+// and put back at the end, so the clusters are left as they were found.
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/json.h"
+#include "e2e/cluster_env.h"
+#include "e2e/federation_env.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace kfed::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string KfedctlPath() {
+  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
+    const char* dir = std::getenv(var);
+    if (dir == nullptr) continue;
+    std::string p = absl::StrCat(dir, "/kfed/cli/kfedctl");
+    if (access(p.c_str(), X_OK) == 0) return p;
+  }
+  return "bazel-bin/cli/kfedctl";
+}
+
+absl::StatusOr<std::string> Kfedctl(std::vector<std::string> args) {
+  std::vector<std::string> argv = {KfedctlPath(), "--kubeconfig", Clusters().kubeconfig,
+                                   "--host-cluster-context", Clusters().host};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Run(argv);
+}
+
+constexpr char kWidgetCrd[] = R"(apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: cliwidgets.e2e.kfed.io
+spec:
+  group: e2e.kfed.io
+  scope: Namespaced
+  names: {kind: CliWidget, plural: cliwidgets, singular: cliwidget, listKind: CliWidgetList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+)";
+
+absl::Status Exists(const std::string& context, const std::vector<std::string>& get_args) {
+  std::vector<std::string> args = {"get"};
+  args.insert(args.end(), get_args.begin(), get_args.end());
+  return Kubectl(context, args).status();
+}
+
+class KfedctlE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Federation::GetWithoutJoin();
+    // Set aside KubeFedClusters other suites joined, so no member is joined twice.
+    auto kfcs = KubectlJson(Clusters().host, {"get", "kubefedclusters", "-n", kFedNamespace});
+    ASSERT_TRUE(kfcs.ok()) << kfcs.status();
+    for (const rapidjson::Value& item : (*kfcs)["items"].GetArray()) {
+      std::string name = json::GetString(item["metadata"], "name");
+      if (absl::StartsWith(name, "cli-")) continue;  // a previous run of this test
+      rapidjson::Document keep(rapidjson::kObjectType);
+      auto& a = keep.GetAllocator();
+      json::SetString(keep, "apiVersion", "core.kubefed.io/v1beta1", a);
+      json::SetString(keep, "kind", "KubeFedCluster", a);
+      rapidjson::Value& meta = json::EnsureObject(keep, "metadata", a);
+      json::SetString(meta, "name", name, a);
+      json::SetString(meta, "namespace", kFedNamespace, a);
+      json::Set(keep, "spec", item["spec"], a);
+      saved_->push_back(json::Serialize(keep));
+      ASSERT_TRUE(
+          Kubectl(Clusters().host, {"delete", "kubefedcluster", name, "-n", kFedNamespace}).ok());
+    }
+  }
+  static void TearDownTestSuite() {
+    for (const std::string& kfc : *saved_) {
+      EXPECT_TRUE(Kubectl(Clusters().host, {"apply", "-f", "-"}, kfc).ok()) << kfc;
+    }
+  }
+  static std::vector<std::string>* saved_;
+};
+
+std::vector<std::string>* KfedctlE2eTest::saved_ = new std::vector<std::string>();
+
+absl::Status ClusterReady(const rapidjson::Value& kfc) {
+  const rapidjson::Value* conditions = json::FindPath(kfc, {"status", "conditions"});
+  if (conditions != nullptr && conditions->IsArray()) {
+    for (const rapidjson::Value& c : conditions->GetArray()) {
+      if (json::GetString(c, "type") == "Ready" && json::GetString(c, "status") == "True") {
+        return absl::OkStatus();
+      }
+    }
+  }
+  return absl::UnavailableError("not Ready yet");
+}
+
+TEST_F(KfedctlE2eTest, JoinEnableFederateStatusOrphanDisableUnjoin) {
+  const LocalClusters& c = Clusters();
+  Federation& fed = Federation::GetWithoutJoin();
+  const std::vector<std::string> members = {"cli-member1", "cli-member2"};
+  ASSERT_GE(c.members.size(), 2u);
+
+  // --- error paths that must leave nothing behind
+  auto unknown = Kfedctl({"join", "cli-x", "--cluster-context", "no-such-context"});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(std::string(unknown.status().message()),
+              HasSubstr("context \"no-such-context\" not found"));
+  EXPECT_FALSE(Exists(c.host, {"kubefedcluster", "cli-x", "-n", kFedNamespace}).ok());
+  auto bad_host = ::kfed::e2e::Run(
+      {KfedctlPath(), "--kubeconfig", c.kubeconfig, "--host-cluster-context", "nowhere", "status"});
+  ASSERT_FALSE(bad_host.ok());
+  EXPECT_THAT(std::string(bad_host.status().message()), HasSubstr("contexts: host"));
+
+  // --- join, twice
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < 2; ++i) {
+      auto joined = Kfedctl({"join", members[i], "--cluster-context", c.members[i]});
+      ASSERT_TRUE(joined.ok()) << joined.status();
+      EXPECT_THAT(*joined, HasSubstr("joined " + members[i]));
+    }
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_TRUE(
+        fed.WaitForObject(c.host, {"kubefedcluster", members[i], "-n", kFedNamespace}, ClusterReady)
+            .ok());
+    auto kfc = KubectlJson(c.host, {"get", "kubefedcluster", members[i], "-n", kFedNamespace});
+    ASSERT_TRUE(kfc.ok());
+    auto uid = KubectlJson(c.members[i], {"get", "namespace", "kube-system"});
+    ASSERT_TRUE(uid.ok());
+    EXPECT_EQ(json::GetString((*kfc)["metadata"]["annotations"], "kfed.io/cluster-id"),
+              json::GetString((*uid)["metadata"], "uid"));
+    EXPECT_TRUE(Exists(c.members[i],
+                       {"clusterrole", "kubefed-controller-manager:" + members[i] + "-" + c.host})
+                    .ok());
+  }
+  auto error_on_existing =
+      Kfedctl({"join", members[0], "--cluster-context", c.members[0], "--error-on-existing"});
+  ASSERT_FALSE(error_on_existing.ok());
+  EXPECT_THAT(std::string(error_on_existing.status().message()), HasSubstr("already exists"));
+
+  // --- enable a built-in type and a CRD (the CRD exists in every cluster)
+  for (const std::string& ctx : c.All()) {
+    ASSERT_TRUE(Kubectl(ctx, {"apply", "-f", "-"}, kWidgetCrd).ok());
+    ASSERT_TRUE(Kubectl(ctx, {"wait", "--for=condition=Established", "--timeout=60s",
+                              "crd/cliwidgets.e2e.kfed.io"})
+                    .ok());
+  }
+  auto enabled = Kfedctl({"enable", "statefulsets.apps"});
+  ASSERT_TRUE(enabled.ok()) << enabled.status();
+  EXPECT_THAT(*enabled, HasSubstr("enabled statefulsets.apps (FederatedStatefulSet)"));
+  enabled = Kfedctl({"enable", "cliwidgets.e2e.kfed.io"});
+  ASSERT_TRUE(enabled.ok()) << enabled.status();
+  EXPECT_TRUE(
+      Exists(c.host, {"federatedtypeconfig", "cliwidgets.e2e.kfed.io", "-n", kFedNamespace}).ok());
+  auto not_served = Kfedctl({"enable", "gizmos.nowhere.io"});
+  ASSERT_FALSE(not_served.ok());
+  EXPECT_THAT(std::string(not_served.status().message()), HasSubstr("is not served"));
+
+  // --- federate a namespace with its contents
+  const std::string ns = UniqueName("cli-e2e");
+  ASSERT_TRUE(Kubectl(c.host, {"create", "namespace", ns}).ok());
+  ASSERT_TRUE(Kubectl(c.host, {"-n", ns, "create", "configmap", "cm1", "--from-literal=k=v"}).ok());
+  ASSERT_TRUE(Kubectl(c.host, {"-n", ns, "apply", "-f", "-"},
+                      "apiVersion: e2e.kfed.io/v1\nkind: CliWidget\nmetadata: {name: w1}\n"
+                      "spec: {size: 3}\n")
+                  .ok());
+  auto not_enabled = Kfedctl({"federate", "daemonsets.apps", "x", "-n", ns});
+  ASSERT_FALSE(not_enabled.ok());
+  EXPECT_THAT(std::string(not_enabled.status().message()), HasSubstr("is not enabled"));
+  auto federated = Kfedctl({"federate", "namespaces", ns, "--contents"});
+  ASSERT_TRUE(federated.ok()) << federated.status();
+  EXPECT_THAT(*federated, HasSubstr("created FederatedConfigMap " + ns + "/cm1"));
+  EXPECT_THAT(*federated, HasSubstr("created FederatedCliWidget " + ns + "/w1"));
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(fed.WaitForObject(c.members[i], {"configmap", "cm1", "-n", ns},
+                                  [](const rapidjson::Value& cm) -> absl::Status {
+                                    if (json::GetString(cm["data"], "k") == "v") {
+                                      return absl::OkStatus();
+                                    }
+                                    return absl::NotFoundError("data.k");
+                                  })
+                    .ok());
+    absl::Status widget = fed.WaitForObject(
+        c.members[i], {"cliwidgets.e2e.kfed.io", "w1", "-n", ns},
+        [](const rapidjson::Value& w) -> absl::Status {
+          const rapidjson::Value* size = json::FindPath(w, {"spec", "size"});
+          if (size != nullptr && size->IsInt() && size->GetInt() == 3) return absl::OkStatus();
+          return absl::NotFoundError(absl::StrCat("spec.size in ", json::Serialize(w)));
+        });
+    EXPECT_TRUE(widget.ok()) << widget;
+  }
+  // --- kfedctl status shows each object in each member
+  absl::Status status_ok = WaitFor("kfedctl status", absl::Seconds(60), [&]() -> absl::Status {
+    auto table = Kfedctl({"status", "-n", ns});
+    if (!table.ok()) return table.status();
+    for (const std::string& m : members) {
+      for (const std::string& row :
+           {absl::StrCat("configmaps"), absl::StrCat("cliwidgets.e2e.kfed.io")}) {
+        bool found = false;
+        for (absl::string_view line : absl::StrSplit(*table, '\n')) {
+          if (absl::StartsWith(line, row + " ") && absl::StrContains(line, " " + m + " ") &&
+              absl::StrContains(line, "Propagated")) {
+            found = true;
+          }
+        }
+        if (!found) return absl::NotFoundError(absl::StrCat(row, " on ", m, " in\n", *table));
+      }
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(status_ok.ok()) << status_ok;
+  auto as_json = Kfedctl({"status", "configmaps", "cm1", "-n", ns, "-o", "json"});
+  ASSERT_TRUE(as_json.ok()) << as_json.status();
+  EXPECT_THAT(*as_json, HasSubstr("\"cluster\": \"cli-member2\""));
+
+  // --- orphaning deletion: deleting the federated object leaves the copies
+  auto orphan = Kfedctl({"orphaning-deletion", "enable", "configmaps", "cm1", "-n", ns});
+  ASSERT_TRUE(orphan.ok()) << orphan.status();
+  auto orphan_status = Kfedctl({"orphaning-deletion", "status", "configmaps", "cm1", "-n", ns});
+  ASSERT_TRUE(orphan_status.ok());
+  EXPECT_THAT(*orphan_status, HasSubstr("Enabled"));
+  ASSERT_TRUE(Kubectl(c.host, {"-n", ns, "delete", "federatedconfigmap", "cm1"}).ok());
+  ASSERT_TRUE(fed.WaitForAbsent(c.host, {"federatedconfigmap", "cm1", "-n", ns}).ok());
+  for (const std::string& m : c.members) {
+    if (m != c.members[0] && m != c.members[1]) continue;
+    EXPECT_TRUE(Exists(m, {"configmap", "cm1", "-n", ns}).ok()) << m;
+  }
+
+  // --- disable: refused while a FederatedCliWidget exists, then with --delete-crd
+  auto refused = Kfedctl({"disable", "cliwidgets.e2e.kfed.io"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("1 FederatedCliWidget objects still exist (" + ns + "/w1)"));
+  ASSERT_TRUE(Kubectl(c.host, {"-n", ns, "delete", "federatedcliwidget", "w1"}).ok());
+  ASSERT_TRUE(fed.WaitForAbsent(c.host, {"federatedcliwidget", "w1", "-n", ns}).ok());
+  EXPECT_TRUE(fed.WaitForAbsent(c.members[0], {"cliwidgets.e2e.kfed.io", "w1", "-n", ns}).ok());
+  auto disabled = Kfedctl({"disable", "cliwidgets.e2e.kfed.io", "--delete-crd"});
+  ASSERT_TRUE(disabled.ok()) << disabled.status();
+  EXPECT_FALSE(Exists(c.host, {"crd", "federatedcliwidgets.types.kubefed.io"}).ok());
+  EXPECT_FALSE(
+      Exists(c.host, {"federatedtypeconfig", "cliwidgets.e2e.kfed.io", "-n", kFedNamespace}).ok());
+  disabled = Kfedctl({"disable", "statefulsets.apps", "--delete-crd"});
+  ASSERT_TRUE(disabled.ok()) << disabled.status();
+
+  // --- clean up the namespace while the members are joined, then unjoin
+  ASSERT_TRUE(Kubectl(c.host, {"-n", ns, "delete", "federatednamespace", ns}).ok());
+  ASSERT_TRUE(fed.WaitForAbsent(c.host, {"federatednamespace", ns, "-n", ns}).ok());
+  ASSERT_TRUE(Kubectl(c.host, {"delete", "namespace", ns, "--wait=false"}).ok());
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(fed.WaitForAbsent(c.members[i], {"namespace", ns}, absl::Seconds(120)).ok());
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    auto unjoined = Kfedctl({"unjoin", members[i], "--cluster-context", c.members[i]});
+    ASSERT_TRUE(unjoined.ok()) << unjoined.status();
+    EXPECT_FALSE(Exists(c.host, {"kubefedcluster", members[i], "-n", kFedNamespace}).ok());
+    EXPECT_FALSE(
+        Exists(c.members[i], {"serviceaccount", members[i] + "-" + c.host, "-n", kFedNamespace})
+            .ok());
+  }
+  auto again = Kfedctl({"unjoin", members[0], "--cluster-context", c.members[0]});
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(std::string(again.status().message()), HasSubstr("is not joined"));
+  for (const std::string& ctx : c.All()) {
+    EXPECT_TRUE(
+        Kubectl(ctx, {"delete", "crd", "cliwidgets.e2e.kfed.io", "--ignore-not-found"}).ok());
+  }
+}
+
+}  // namespace
+}  // namespace kfed::e2e
