@@ -94,6 +94,11 @@ class KfedctlE2eTest : public ::testing::Test {
     }
   }
   static void TearDownTestSuite() {
+    // After a failure part way: what the test joined goes (a no-op after success).
+    for (size_t i = 0; i < 2 && i < Clusters().members.size(); ++i) {
+      (void)Kfedctl({"unjoin", absl::StrCat("cli-member", i + 1), "--cluster-context",
+                     Clusters().members[i], "--force"});
+    }
     for (const std::string& kfc : *saved_) {
       EXPECT_TRUE(Kubectl(Clusters().host, {"apply", "-f", "-"}, kfc).ok()) << kfc;
     }

@@ -233,6 +233,15 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"bash", "zsh"}));
 
+  // The overview lists one line per command; the examples show in each command's --help.
+  for (CLI::App* sub : app.get_subcommands({})) {
+    std::string description = sub->get_description();
+    const size_t example = description.find("\n\nExample");
+    if (example == std::string::npos) continue;
+    sub->footer(description.substr(example + 2) + "\n" + kExitCodes);
+    sub->description(description.substr(0, example));
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
