@@ -27,6 +27,16 @@ kube::GroupVersionResource ClusterRolesResource() {
 kube::GroupVersionResource ClusterRoleBindingsResource() {
   return {"rbac.authorization.k8s.io", "v1", "clusterrolebindings", false, "ClusterRoleBinding"};
 }
+kube::GroupVersionResource RolesResource() {
+  return {"rbac.authorization.k8s.io", "v1", "roles", true, "Role"};
+}
+kube::GroupVersionResource RoleBindingsResource() {
+  return {"rbac.authorization.k8s.io", "v1", "rolebindings", true, "RoleBinding"};
+}
+kube::GroupVersionResource KubeFedConfigsResource() {
+  return {std::string(ft::kCoreGroup), "v1beta1", "kubefedconfigs", true,
+          std::string(ft::kKubeFedConfigKind)};
+}
 kube::GroupVersionResource KubeFedClustersResource() {
   return {std::string(ft::kCoreGroup), "v1beta1", "kubefedclusters", true,
           std::string(ft::kKubeFedClusterKind)};

@@ -42,7 +42,10 @@ struct GlobalOptions {
 kube::GroupVersionResource ServiceAccountsResource();
 kube::GroupVersionResource ClusterRolesResource();
 kube::GroupVersionResource ClusterRoleBindingsResource();
+kube::GroupVersionResource RolesResource();
+kube::GroupVersionResource RoleBindingsResource();
 kube::GroupVersionResource KubeFedClustersResource();
+kube::GroupVersionResource KubeFedConfigsResource();
 kube::GroupVersionResource FederatedTypeConfigsResource();
 
 // The kubeconfig context actually used for `context` ("" = current-context).

@@ -111,6 +111,18 @@ absl::Status JoinSteps(kube::Client& host, kube::Client& member, const MemberEnd
     return Explain(existing.status(), host_label);
   }
 
+  // KubeFedConfig `kubefed` decides the scope (absent: Cluster, KubeFed's default).
+  bool namespaced = false;
+  absl::StatusOr<kube::ObjectPtr> kubefed_config =
+      host.Get(KubeFedConfigsResource(), ns, ft::kKubeFedConfigName);
+  if (kubefed_config.ok()) {
+    const rapidjson::Value* scope = json::FindPath(**kubefed_config, {"spec", "scope"});
+    namespaced = scope != nullptr && scope->IsString() &&
+                 absl::string_view(scope->GetString()) == ft::kNamespacedScope;
+  } else if (!kube::IsNotFound(kubefed_config.status())) {
+    return Explain(kubefed_config.status(), host_label);
+  }
+
   // The member's identity; also proves it is reachable before anything is written.
   absl::StatusOr<kube::ObjectPtr> kube_system =
       member.Get(kube::NamespacesResource(), "", "kube-system");
@@ -145,15 +157,20 @@ absl::Status JoinSteps(kube::Client& host, kube::Client& member, const MemberEnd
                        Quote(sa), R"(,"namespace":)", Quote(ns), "}}")),
                    ExistingPolicy::kKeep, options.dry_run, out, &created)
           .status());
+  // Cluster scope: everything everywhere (KubeFed's rules). Namespaced scope: everything in
+  // the federation namespace (Role) and only the health endpoints cluster-wide.
+  const std::string health_rule =
+      R"({"nonResourceURLs":["/healthz","/readyz","/version"],"verbs":["get"]})";
+  const std::string all_rule = R"({"apiGroups":["*"],"resources":["*"],"verbs":["*"]})";
+  const std::string subjects = absl::StrCat(R"("subjects":[{"kind":"ServiceAccount","name":)",
+                                            Quote(sa), R"(,"namespace":)", Quote(ns), "}]");
   RETURN_IF_ERROR(
-      EnsureObject(
-          member, member_label, ClusterRolesResource(), "",
-          MustParse(absl::StrCat(
-              R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole",)",
-              R"("metadata":{"name":)", Quote(role), R"(},"rules":[)",
-              R"({"apiGroups":["*"],"resources":["*"],"verbs":["*"]},)",
-              R"({"nonResourceURLs":["/healthz","/readyz","/version"],"verbs":["get"]}]})")),
-          ExistingPolicy::kUpdate, options.dry_run, out, &created)
+      EnsureObject(member, member_label, ClusterRolesResource(), "",
+                   MustParse(absl::StrCat(
+                       R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole",)",
+                       R"("metadata":{"name":)", Quote(role), R"(},"rules":[)",
+                       namespaced ? "" : all_rule + ",", health_rule, "]}")),
+                   ExistingPolicy::kUpdate, options.dry_run, out, &created)
           .status());
   RETURN_IF_ERROR(
       EnsureObject(
@@ -162,10 +179,29 @@ absl::Status JoinSteps(kube::Client& host, kube::Client& member, const MemberEnd
               R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding",)",
               R"("metadata":{"name":)", Quote(role), R"(},)",
               R"("roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":)",
-              Quote(role), R"(},"subjects":[{"kind":"ServiceAccount","name":)", Quote(sa),
-              R"(,"namespace":)", Quote(ns), "}]}")),
+              Quote(role), "},", subjects, "}")),
           ExistingPolicy::kUpdate, options.dry_run, out, &created)
           .status());
+  if (namespaced) {
+    RETURN_IF_ERROR(
+        EnsureObject(
+            member, member_label, RolesResource(), ns,
+            MustParse(absl::StrCat(R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role",)",
+                                   R"("metadata":{"name":)", Quote(role), R"(,"namespace":)",
+                                   Quote(ns), R"(},"rules":[)", all_rule, "]}")),
+            ExistingPolicy::kUpdate, options.dry_run, out, &created)
+            .status());
+    RETURN_IF_ERROR(
+        EnsureObject(
+            member, member_label, RoleBindingsResource(), ns,
+            MustParse(absl::StrCat(
+                R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding",)",
+                R"("metadata":{"name":)", Quote(role), R"(,"namespace":)", Quote(ns), R"(},)",
+                R"("roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":)",
+                Quote(role), "},", subjects, "}")),
+            ExistingPolicy::kUpdate, options.dry_run, out, &created)
+            .status());
+  }
   RETURN_IF_ERROR(
       EnsureObject(
           member, member_label, kube::SecretsResource(), ns,

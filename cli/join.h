@@ -3,8 +3,10 @@
 // In the member: the federation namespace, a ServiceAccount `<cluster>-<host cluster>`, a
 // ClusterRole and ClusterRoleBinding `kubefed-controller-manager:<service account>` (all
 // verbs on all resources, plus GET on /healthz, /readyz and /version: what KubeFed granted
-// in Cluster scope), and a long-lived token Secret `<service account>-token` of type
-// kubernetes.io/service-account-token, waited for until the token controller fills it
+// in Cluster scope; when the host's KubeFedConfig says `scope: Namespaced`, the ClusterRole
+// only grants the health endpoints and a Role/RoleBinding of the same name grants everything
+// in the federation namespace), and a long-lived token Secret `<service account>-token` of
+// type kubernetes.io/service-account-token, waited for until the token controller fills it
 // (clusters since Kubernetes 1.24 make no token by themselves).
 // In the host: a Secret holding that token and the KubeFedCluster (apiEndpoint, caBundle,
 // proxyURL, secretRef), annotated with the member's cluster ID (the kube-system namespace

@@ -88,6 +88,27 @@ TEST_F(JoinTest, CreatesMemberRbacAndHostCluster) {
   EXPECT_THAT(out_.str(), HasSubstr("joined m1 (https://127.0.0.1:6443)"));
 }
 
+TEST_F(JoinTest, NamespacedScopeGetsRoleInTheNamespaceAndOnlyHealthClusterWide) {
+  PrefillToken();
+  Put(host_, KubeFedConfigsResource(),
+      R"({"metadata":{"name":"kubefed","namespace":"kube-federation-system"},)"
+      R"("spec":{"scope":"Namespaced"}})");
+  ASSERT_TRUE(Join(host_, member_, endpoint_, options_, out_).ok()) << out_.str();
+  auto cluster_role = member_.Get(ClusterRolesResource(), "", "kubefed-controller-manager:m1-host");
+  ASSERT_TRUE(cluster_role.ok());
+  EXPECT_EQ(json::Serialize((**cluster_role)["rules"]),
+            R"([{"nonResourceURLs":["/healthz","/readyz","/version"],"verbs":["get"]}])");
+  auto role = member_.Get(RolesResource(), kNs, "kubefed-controller-manager:m1-host");
+  ASSERT_TRUE(role.ok());
+  EXPECT_EQ(json::Serialize((**role)["rules"]),
+            R"([{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}])");
+  EXPECT_TRUE(Exists(member_, RoleBindingsResource(), kNs, "kubefed-controller-manager:m1-host"));
+
+  ASSERT_TRUE(Unjoin(host_, &member_, UnjoinOptions{"m1", "host"}, out_).ok());
+  EXPECT_FALSE(Exists(member_, RolesResource(), kNs, "kubefed-controller-manager:m1-host"));
+  EXPECT_FALSE(Exists(member_, RoleBindingsResource(), kNs, "kubefed-controller-manager:m1-host"));
+}
+
 TEST_F(JoinTest, SecondRunSucceedsAndKeepsOneOfEach) {
   PrefillToken();
   endpoint_.proxy_url = "socks5://proxy:1080";

@@ -64,6 +64,8 @@ absl::Status Unjoin(kube::Client& host, kube::Client* member, const UnjoinOption
     const Target targets[] = {
         {ClusterRoleBindingsResource(), "", role},
         {ClusterRolesResource(), "", role},
+        {RoleBindingsResource(), sa_ns, role},
+        {RolesResource(), sa_ns, role},
         {kube::SecretsResource(), sa_ns, absl::StrCat(sa, "-token")},
         {ServiceAccountsResource(), sa_ns, sa},
     };

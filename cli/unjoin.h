@@ -1,6 +1,6 @@
 // kfedctl unjoin: removes what `kfedctl join` created, in both clusters.
 //
-// In the member: the ClusterRoleBinding, ClusterRole, token Secret and ServiceAccount (the
+// In the member: the ClusterRoleBinding, ClusterRole, RoleBinding, Role, token Secret and ServiceAccount (the
 // federation namespace stays: other members' or the host's objects may live there). In the
 // host: the KubeFedCluster and its Secret. The member is cleaned first so that, when it
 // cannot be reached, the host still knows about it; `force` skips an unreachable member and
