@@ -386,6 +386,9 @@ TEST_F(KubeE2ETest, RealRestartInformerResumesAfterApiserverRestart) {
   ASSERT_TRUE(member->Create(cms, ns_, Cm("after"), WriteOptions()).ok());
   ASSERT_TRUE(member->Delete(cms, ns_, "before", DeleteOptions()).ok());
   ASSERT_TRUE(Eventually([&] { return informer.Get(ns_, "after") != nullptr && informer.Get(ns_, "before") == nullptr; }));
+  // Handlers run on the dispatcher thread after the store changes: wait for them too.
+  EXPECT_TRUE(Eventually([&] { return adds.load() == adds_before + 1 && deletes.load() == 1; }))
+      << "adds " << adds.load() - adds_before << ", deletes " << deletes.load();
   EXPECT_EQ(adds.load(), adds_before + 1);
   EXPECT_EQ(deletes.load(), 1);
   informer.Stop();

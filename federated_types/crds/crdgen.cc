@@ -395,7 +395,7 @@ class Structuralizer {
     absl::string_view lt = list_type != nullptr && list_type->IsString() ? View(*list_type) : "";
     Value keys_out(rapidjson::kArrayType);
     if (lt == "set") {
-      absl::string_view item_type = json::GetString(converted, "type");
+      const std::string item_type = json::GetString(converted, "type");
       if (item_type != "string" && item_type != "integer" && item_type != "number" &&
           item_type != "boolean") {
         lt = "";
@@ -412,7 +412,7 @@ class Structuralizer {
           bool is_required = false;
           for (const auto& r : required->GetArray()) is_required |= r == k;
           const Value* kp = k.IsString() ? json::Find(*props, View(k)) : nullptr;
-          absl::string_view kt = kp == nullptr ? "" : json::GetString(*kp, "type");
+          const std::string kt = kp == nullptr ? "" : json::GetString(*kp, "type");
           if (!is_required || kt.empty() || kt == "object" || kt == "array") ok = false;
           if (ok) keys_out.PushBack(Copy(k, alloc_), alloc_);
         }
