@@ -60,6 +60,33 @@ std::string DisplayName(const kube::GroupVersionResource& gvr, absl::string_view
   return absl::StrCat(kind, " ", ns, "/", name);
 }
 
+// Whether `existing` already has everything `desired` sets: its top-level fields (other than
+// metadata and status) and its labels and annotations. Server defaults make this false at
+// worst, which only costs an update.
+bool Unchanged(const rapidjson::Value& existing, const rapidjson::Value& desired) {
+  if (!desired.IsObject()) return false;
+  for (auto it = desired.MemberBegin(); it != desired.MemberEnd(); ++it) {
+    const std::string field = it->name.GetString();
+    if (field == "status") continue;
+    if (field == "metadata") {
+      for (const char* map : {"labels", "annotations"}) {
+        const rapidjson::Value* want = json::Find(it->value, map);
+        if (want == nullptr || !want->IsObject()) continue;
+        const rapidjson::Value* have = json::FindPath(existing, {"metadata", map});
+        for (auto w = want->MemberBegin(); w != want->MemberEnd(); ++w) {
+          const rapidjson::Value* h =
+              have == nullptr ? nullptr : json::Find(*have, w->name.GetString());
+          if (h == nullptr || !json::Equal(*h, w->value)) return false;
+        }
+      }
+      continue;
+    }
+    const rapidjson::Value* have = json::Find(existing, field);
+    if (have == nullptr || !json::Equal(*have, it->value)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ResolveContext(const GlobalOptions& global, absl::string_view context) {
@@ -185,6 +212,10 @@ absl::StatusOr<kube::ObjectPtr> EnsureObject(kube::Client& client, absl::string_
       return absl::AlreadyExistsError(absl::StrCat(cluster, ": ", display, " already exists"));
     case ExistingPolicy::kUpdate:
       break;
+  }
+  if (Unchanged(**existing, desired)) {
+    out << cluster << ": " << display << " unchanged\n";
+    return existing;
   }
   rapidjson::Document update = json::Clone(desired);
   auto& alloc = update.GetAllocator();

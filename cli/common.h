@@ -83,10 +83,11 @@ struct CreatedObject {
   std::string cluster;  // for messages
 };
 
-// Creates `desired` in `ns` unless it exists; then applies `policy`. Prints one progress
-// line ("<cluster>: created ServiceAccount ns/name"). With `dry_run` nothing is written and
-// the line says "would create"/"would update". Objects it created are appended to
-// `created` when given.
+// Creates `desired` in `ns` unless it exists; then applies `policy` (kUpdate skips the
+// write when the object already has what `desired` sets). Prints one progress line
+// ("<cluster>: created ServiceAccount ns/name", "... unchanged"). With `dry_run` nothing is written
+// and the line says "would create"/"would update". Objects it created are appended to `created`
+// when given.
 absl::StatusOr<kube::ObjectPtr> EnsureObject(kube::Client& client, absl::string_view cluster,
                                              const kube::GroupVersionResource& gvr,
                                              absl::string_view ns, const rapidjson::Value& desired,

@@ -121,6 +121,8 @@ TEST_F(JoinTest, SecondRunSucceedsAndKeepsOneOfEach) {
   EXPECT_EQ(json::GetString((*clusters->items[0])["spec"], "proxyURL"), "socks5://proxy:1080");
   EXPECT_TRUE(Exists(host_, kube::SecretsResource(), kNs, "m1-creds"));
   EXPECT_THAT(out_.str(), HasSubstr("ServiceAccount kube-federation-system/m1-host exists"));
+  EXPECT_THAT(out_.str(), HasSubstr("ClusterRole kubefed-controller-manager:m1-host unchanged"));
+  EXPECT_THAT(out_.str(), HasSubstr("KubeFedCluster kube-federation-system/m1 unchanged"));
 }
 
 TEST_F(JoinTest, ErrorOnExistingRefusesASecondJoin) {

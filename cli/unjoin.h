@@ -1,9 +1,9 @@
 // kfedctl unjoin: removes what `kfedctl join` created, in both clusters.
 //
-// In the member: the ClusterRoleBinding, ClusterRole, RoleBinding, Role, token Secret and ServiceAccount (the
-// federation namespace stays: other members' or the host's objects may live there). In the
-// host: the KubeFedCluster and its Secret. The member is cleaned first so that, when it
-// cannot be reached, the host still knows about it; `force` skips an unreachable member and
+// In the member: the ClusterRoleBinding, ClusterRole, RoleBinding, Role, token Secret and
+// ServiceAccount (the federation namespace stays: other members' or the host's objects may live
+// there). In the host: the KubeFedCluster and its Secret. The member is cleaned first so that, when
+// it cannot be reached, the host still knows about it; `force` skips an unreachable member and
 // removes the host side anyway.
 #ifndef KFED_CLI_UNJOIN_H_
 #define KFED_CLI_UNJOIN_H_
