@@ -137,6 +137,14 @@ TEST_F(KfedctlE2eTest, JoinEnableFederateStatusOrphanDisableUnjoin) {
   ASSERT_FALSE(bad_host.ok());
   EXPECT_THAT(std::string(bad_host.status().message()), HasSubstr("contexts: host"));
 
+  // --- --dry-run writes nothing
+  auto dry = Kfedctl({"--dry-run", "join", "cli-dry", "--cluster-context", c.members[0]});
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_THAT(*dry, HasSubstr("would create KubeFedCluster"));
+  EXPECT_FALSE(Exists(c.host, {"kubefedcluster", "cli-dry", "-n", kFedNamespace}).ok());
+  EXPECT_FALSE(
+      Exists(c.members[0], {"serviceaccount", "cli-dry-" + c.host, "-n", kFedNamespace}).ok());
+
   // --- join, twice
   for (int round = 0; round < 2; ++round) {
     for (size_t i = 0; i < 2; ++i) {
@@ -178,6 +186,11 @@ TEST_F(KfedctlE2eTest, JoinEnableFederateStatusOrphanDisableUnjoin) {
   ASSERT_TRUE(enabled.ok()) << enabled.status();
   EXPECT_TRUE(
       Exists(c.host, {"federatedtypeconfig", "cliwidgets.e2e.kfed.io", "-n", kFedNamespace}).ok());
+  const bool had_daemonsets = Exists(c.host, {"crd", "federateddaemonsets.types.kubefed.io"}).ok();
+  auto printed = Kfedctl({"enable", "daemonsets.apps", "-o", "yaml"});
+  ASSERT_TRUE(printed.ok()) << printed.status();
+  EXPECT_THAT(*printed, HasSubstr("name: federateddaemonsets.types.kubefed.io"));
+  EXPECT_EQ(Exists(c.host, {"crd", "federateddaemonsets.types.kubefed.io"}).ok(), had_daemonsets);
   auto not_served = Kfedctl({"enable", "gizmos.nowhere.io"});
   ASSERT_FALSE(not_served.ok());
   EXPECT_THAT(std::string(not_served.status().message()), HasSubstr("is not served"));
