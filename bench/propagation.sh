@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# End-to-end propagation benchmark (issue 9): starts its own host + 3 member clusters (real
+# kube-apiservers on loopback, private run directory under /tmp, own ports), installs kfed's
+# CRDs, joins the members, starts kfed-controller-manager and measures:
+#   1. cold start: N FederatedConfigMaps placed on all 3 members, until every member copy
+#      exists and every status has Propagation=True; then a bare parallel writer
+#      (//bench:propagation_bench, kfed's own client, same per-member parallelism and QPS
+#      limit) creates the same 3N ConfigMaps directly: kfed/bare throughput.
+#   2. drift revert: M member copies edited at random, one at a time; latency until reverted.
+#   3. idle: controller CPU and member writes over IDLE seconds with the N objects at rest.
+#   4. memory: controller RSS before the objects exist and with them.
+# CPU seconds of every apiserver, etcd and the controller are sampled around each phase, so a
+# missed target names what was busy. Appends a table to docs/benchmarks.md
+# ("## propagation (end to end)") unless --no-record.
+#
+# Usage: bench/propagation.sh [--smoke] [--n N] [--drifts M] [--idle SECONDS]
+#          [--deployments] [--no-record] [-- CONTROLLER_FLAGS...]
+#   --smoke        N=20, M=10, idle 10 s (about 1-2 minutes)
+#   --deployments  also cold-start N FederatedDeployments (after the ConfigMaps)
+# Not part of hack/test.sh.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${REPO}"
+N=1000
+DRIFTS=200
+IDLE=60
+DEPLOYMENTS=0
+RECORD=1
+SMOKE=0
+CONTROLLER_FLAGS=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --smoke) SMOKE=1; N=20; DRIFTS=10; IDLE=10; shift ;;
+    --n) N="$2"; shift 2 ;;
+    --drifts) DRIFTS="$2"; shift 2 ;;
+    --idle) IDLE="$2"; shift 2 ;;
+    --deployments) DEPLOYMENTS=1; shift ;;
+    --no-record) RECORD=0; shift ;;
+    --) shift; CONTROLLER_FLAGS=("$@"); break ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+KFED_CACHE="${KFED_CACHE:-${HOME}/.cache/kfed}"
+export KFED_CACHE
+KFED_KUBE_BIN="${KFED_KUBE_BIN:-$(hack/kube-binaries.sh)}"
+export KFED_KUBE_BIN
+RUN_DIR="$(mktemp -d /tmp/kfed-bench.XXXXXX)"
+export KFED_RUN_DIR="${RUN_DIR}/clusters"
+NS=kube-federation-system
+BNS=bench
+log() { echo "[bench $(date +%T)] $*" >&2; }
+
+CONTROLLER_PID=""
+cleanup() {
+  if [[ -n "${CONTROLLER_PID}" ]] && kill -0 "${CONTROLLER_PID}" 2>/dev/null; then
+    kill -TERM "${CONTROLLER_PID}" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "${CONTROLLER_PID}" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "${CONTROLLER_PID}" 2>/dev/null || true
+  fi
+  hack/local-clusters.sh down >/dev/null 2>&1 || true
+  rm -rf "${RUN_DIR}"
+}
+trap cleanup EXIT
+
+log "build"
+bazel build -c opt --disk_cache="${KFED_CACHE}/bazel-disk" \
+  //controller:kfed-controller-manager //bench:propagation_bench 2>/dev/null
+OPT_BIN="$(bazel info -c opt bazel-bin 2>/dev/null)"
+CONTROLLER="${OPT_BIN}/controller/kfed-controller-manager"
+WRITER="${OPT_BIN}/bench/propagation_bench"
+
+log "start host + 3 members in ${KFED_RUN_DIR}"
+hack/local-clusters.sh up --members 3 >/dev/null
+KCFG="$(hack/local-clusters.sh kubeconfig)"
+k() { "${KFED_KUBE_BIN}/kubectl" --kubeconfig "${KCFG}" "$@"; }
+MEMBERS=(member1 member2 member3)
+
+log "install CRDs, join members"
+k --context host apply --server-side --force-conflicts -f federated_types/crds/ >/dev/null
+k --context host create namespace "${NS}" >/dev/null 2>&1
+k --context host apply --server-side --force-conflicts -n "${NS}" -f federated_types/crds/generated/ >/dev/null
+KUBECTL="${KFED_KUBE_BIN}/kubectl" hack/join-local.sh --kubeconfig "${KCFG}" "${MEMBERS[@]}" >/dev/null
+
+free_port() { local p=$1; while ss -Htln "sport = :$p" | grep -q .; do p=$((p + 1)); done; echo "$p"; }
+METRICS_PORT=$(free_port 19190)
+HEALTHZ_PORT=$(free_port $((METRICS_PORT + 1)))
+log "start kfed-controller-manager (metrics :${METRICS_PORT}) ${CONTROLLER_FLAGS[*]:-}"
+setsid "${CONTROLLER}" --kubeconfig "${KCFG}" --context host --kubefed-namespace "${NS}" \
+  --metrics-addr "127.0.0.1:${METRICS_PORT}" --healthz-addr "127.0.0.1:${HEALTHZ_PORT}" \
+  "${CONTROLLER_FLAGS[@]}" >"${RUN_DIR}/controller.log" 2>&1 </dev/null &
+CONTROLLER_PID=$!
+for _ in $(seq 1 150); do
+  curl -sf "http://127.0.0.1:${HEALTHZ_PORT}/healthz" >/dev/null 2>&1 && break
+  kill -0 "${CONTROLLER_PID}" || { tail -20 "${RUN_DIR}/controller.log" >&2; exit 1; }
+  sleep 0.2
+done
+for m in "${MEMBERS[@]}"; do
+  k --context host -n "${NS}" wait --for=condition=Ready --timeout=60s "kubefedcluster/${m}" >/dev/null
+done
+
+metrics() { curl -sf "http://127.0.0.1:${METRICS_PORT}/metrics"; }
+# Sum of kfed_member_writes_total, optionally for one action.
+writes() { metrics | awk -v a="${1:-}" '/^kfed_member_writes_total/ && (a == "" || index($0, "action=\"" a "\"")) {s += $NF} END {printf "%d\n", s}'; }
+now() { date +%s.%N; }
+# CPU seconds (utime + stime) of one pid.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+rss_mib() { awk '/VmRSS/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"; }
+# "name pid" for the controller, etcd and each apiserver.
+procs() {
+  echo "controller ${CONTROLLER_PID}"
+  echo "etcd $(cat "${KFED_RUN_DIR}/etcd/pid")"
+  for c in host "${MEMBERS[@]}"; do echo "apiserver-${c} $(cat "${KFED_RUN_DIR}/${c}/apiserver.pid")"; done
+}
+cpu_snapshot() { procs | while read -r name pid; do echo "${name} $(cpu_of "${pid}")"; done; }
+# CPU use between two snapshots as "name=NN% ..." (percent of one core over `secs`).
+cpu_report() {
+  local before=$1 after=$2 secs=$3
+  join <(sort <<<"${before}") <(sort <<<"${after}") |
+    awk -v s="${secs}" '{printf "%s=%.0f%% ", $1, 100 * ($3 - $2) / s}'
+}
+RSS0=$(rss_mib "${CONTROLLER_PID}")
+
+k --context host create namespace "${BNS}" >/dev/null
+cat <<EOF | k --context host apply -f - >/dev/null
+apiVersion: types.kubefed.io/v1beta1
+kind: FederatedNamespace
+metadata: {name: ${BNS}, namespace: ${BNS}}
+spec: {placement: {clusterSelector: {}}}
+EOF
+for m in "${MEMBERS[@]}"; do
+  for _ in $(seq 1 100); do k --context "$m" get namespace "${BNS}" >/dev/null 2>&1 && break; sleep 0.1; done
+  k --context "$m" create namespace bench-bare >/dev/null
+done
+
+# --- 1. cold start ------------------------------------------------------------------------
+# $1: FederatedConfigMap | FederatedDeployment. Writes the host objects in 4 parallel kubectl
+# processes (the user's side), then waits for 3N member creates and N Propagation=True.
+cold_start() {
+  local fkind=$1 plural kind member_res
+  case "${fkind}" in
+    FederatedConfigMap) plural=federatedconfigmaps; kind=configmap; member_res=configmaps ;;
+    FederatedDeployment) plural=federateddeployments; kind=deployment; member_res=deployments.apps ;;
+  esac
+  local gen="${RUN_DIR}/${kind}"
+  mkdir -p "${gen}"
+  for i in $(seq 0 $((N - 1))); do
+    if [[ ${kind} == configmap ]]; then
+      printf -- '---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedConfigMap\nmetadata: {name: cm-%d, namespace: %s}\nspec:\n  template: {metadata: {labels: {app: bench}}, data: {key: value-%d}}\n  placement: {clusters: [{name: member1}, {name: member2}, {name: member3}]}\n' "$i" "${BNS}" "$i"
+    else
+      printf -- '---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedDeployment\nmetadata: {name: dep-%d, namespace: %s}\nspec:\n  template:\n    metadata: {labels: {app: bench}}\n    spec: {replicas: 1, selector: {matchLabels: {app: dep-%d}}, template: {metadata: {labels: {app: dep-%d}}, spec: {containers: [{name: c, image: "registry.k8s.io/pause:3.9"}]}}}\n  placement: {clusters: [{name: member1}, {name: member2}, {name: member3}]}\n' "$i" "${BNS}" "$i" "$i"
+    fi >>"${gen}/part-$((i % 4)).yaml"
+  done
+  local creates0 t0 t_host t_members t_status cpu0 cpu1
+  creates0=$(writes create)
+  cpu0=$(cpu_snapshot)
+  t0=$(now)
+  local writers=()
+  for p in "${gen}"/part-*.yaml; do k --context host create -f "$p" >/dev/null & writers+=($!); done
+  wait "${writers[@]}"
+  t_host=$(now)
+  local deadline=$((SECONDS + 1800))
+  while (( $(writes create) - creates0 < 3 * N )); do
+    (( SECONDS < deadline )) || { log "timeout waiting for member creates"; return 1; }
+    sleep 0.05
+  done
+  t_members=$(now)
+  cpu1=$(cpu_snapshot)
+  local copies=0
+  for m in "${MEMBERS[@]}"; do
+    copies=$((copies + $(k --context "$m" -n "${BNS}" get "${member_res}" -l kubefed.io/managed=true -o name | wc -l)))
+  done
+  local ok=0
+  while :; do
+    ok=$(k --context host -n "${BNS}" get "${plural}" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Propagation")].status}{"\n"}{end}' | grep -c True || true)
+    (( ok >= N )) && break
+    (( SECONDS < deadline )) || { log "timeout waiting for statuses (${ok}/${N})"; return 1; }
+    sleep 0.2
+  done
+  t_status=$(now)
+  local kfed_s status_s
+  kfed_s=$(awk -v a="${t0}" -v b="${t_members}" 'BEGIN {printf "%.2f", b - a}')
+  status_s=$(awk -v a="${t0}" -v b="${t_status}" 'BEGIN {printf "%.2f", b - a}')
+  local host_s
+  host_s=$(awk -v a="${t0}" -v b="${t_host}" 'BEGIN {printf "%.2f", b - a}')
+  log "${fkind}: host objects written in ${host_s} s; ${copies}/$((3 * N)) member copies at ${kfed_s} s; all ${ok} Propagation=True at ${status_s} s"
+  log "  CPU during cold start: $(cpu_report "${cpu0}" "${cpu1}" "${kfed_s}")"
+  local bare bare_s cpu2 cpu3
+  cpu2=$(cpu_snapshot)
+  bare=$("${WRITER}" --kubeconfig "${KCFG}" --contexts member1,member2,member3 --namespace bench-bare \
+    --kind "${kind}" --count "${N}" --workers 4 --qps 100 --burst 200 --prefix "bare-${kind}-")
+  cpu3=$(cpu_snapshot)
+  bare_s=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"${bare}")
+  log "  bare writer: ${bare}"
+  log "  CPU during bare writer: $(cpu_report "${cpu2}" "${cpu3}" "${bare_s}")"
+  local kfed_rate bare_rate ratio
+  kfed_rate=$(awk -v n="$((3 * N))" -v s="${kfed_s}" 'BEGIN {printf "%.0f", n / s}')
+  bare_rate=$(awk -v n="$((3 * N))" -v s="${bare_s}" 'BEGIN {printf "%.0f", n / s}')
+  ratio=$(awk -v a="${bare_s}" -v b="${kfed_s}" 'BEGIN {printf "%.2f", a / b}')
+  ROWS+=("| cold start, ${fkind} | N=${N} on 3 members (${copies} copies) | host writes done ${host_s} s; all member copies ${kfed_s} s (${kfed_rate}/s); all Propagation=True ${status_s} s | bare writer ${bare_s} s (${bare_rate}/s); kfed/bare = **${ratio}** (target ≥ 0.8) |")
+  CPU_ROWS+=("| cold start ${fkind}, kfed | $(cpu_report "${cpu0}" "${cpu1}" "${kfed_s}") |" "| cold start ${fkind}, bare writer | $(cpu_report "${cpu2}" "${cpu3}" "${bare_s}") |")
+}
+
+ROWS=()
+CPU_ROWS=()
+cold_start FederatedConfigMap
+[[ ${DEPLOYMENTS} == 1 ]] && cold_start FederatedDeployment
+RSS1=$(rss_mib "${CONTROLLER_PID}")
+
+# --- 2. drift revert ----------------------------------------------------------------------
+log "drift revert: ${DRIFTS} edits"
+sleep 2
+hist_before=$(metrics | grep '^kfed_propagation_latency_seconds_bucket' || true)
+DRIFT=$("${WRITER}" --kubeconfig "${KCFG}" --contexts member1,member2,member3 --namespace "${BNS}" \
+  --count "${N}" --prefix cm- --drifts "${DRIFTS}" --qps 0) || true
+log "  ${DRIFT}"
+# The controller's own view: kfed_propagation_latency_seconds buckets gained during the drifts
+# (upper bound of the bucket holding the 50th / 99th percentile).
+hist_after=$(metrics | grep '^kfed_propagation_latency_seconds_bucket' || true)
+HIST=$(awk 'FNR == NR {before[$1] = $2; next}
+           {match($1, /le="[^"]*"/); le = substr($1, RSTART + 4, RLENGTH - 5); d[le] += $2 - before[$1]}
+           END {for (l in d) print (l == "+Inf" ? 1e99 : l), d[l]}' \
+        <(echo "${hist_before}") <(echo "${hist_after}") | sort -g |
+  awk '{le[NR] = $1; c[NR] = $2} END {t = c[NR]; p50 = p99 = "?";
+       for (i = 1; i <= NR; i++) {if (p50 == "?" && c[i] >= 0.5 * t) p50 = le[i]; if (p99 == "?" && c[i] >= 0.99 * t) p99 = le[i]}
+       printf "kfed_propagation_latency_seconds of those %d writes: p50 ≤ %s s, p99 ≤ %s s (bucket bounds)", t, p50, p99}')
+log "  ${HIST}"
+ROWS+=("| drift revert | ${DRIFTS} random member ConfigMaps edited one at a time (N=${N}) | ${DRIFT#drift_revert } (from the PATCH answer to a GET seeing the original value) | ${HIST} (target p99 ≤ 200 ms) |")
+
+# --- 3. idle ------------------------------------------------------------------------------
+log "idle: ${IDLE} s"
+sleep 3
+w0=$(writes)
+cpu0=$(cpu_snapshot)
+sleep "${IDLE}"
+cpu1=$(cpu_snapshot)
+w1=$(writes)
+IDLE_CPU=$(cpu_report "${cpu0}" "${cpu1}" "${IDLE}")
+CTRL_IDLE=$(sed -n 's/.*controller=\([0-9]*%\).*/\1/p' <<<"${IDLE_CPU}")
+log "  ${IDLE_CPU}; member writes +$((w1 - w0))"
+ROWS+=("| idle | ${N} objects at rest (plus the bare writer's), ${IDLE} s | controller CPU ${CTRL_IDLE} of one core; member writes +$((w1 - w0)) | target ≤ 1% and 0 writes |")
+CPU_ROWS+=("| idle ${IDLE} s | ${IDLE_CPU} |")
+
+# --- 4. memory ----------------------------------------------------------------------------
+RSS2=$(rss_mib "${CONTROLLER_PID}")
+log "memory: controller RSS ${RSS0} MiB with no objects, ${RSS1} MiB after cold start, ${RSS2} MiB after idle"
+ROWS+=("| memory | controller RSS (VmRSS) | ${RSS0} MiB with 0 objects; ${RSS1} MiB with N=${N} (host + 3 member caches) after cold start; ${RSS2} MiB at rest | |")
+
+# --- results ------------------------------------------------------------------------------
+KVER=$(k --context host version -o json 2>/dev/null | awk -F'"' '/gitVersion/ {v = $4} END {print v}')
+MODEL=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+TABLE="$(cat <<EOF
+
+### $(date -u +%Y-%m-%d) $( [[ ${SMOKE} == 1 ]] && echo "(smoke) ")N=${N}, kfed $(git rev-parse --short HEAD)
+
+Machine: $(nproc) cores (${MODEL}), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end;
+Kubernetes ${KVER}; controller flags: ${CONTROLLER_FLAGS[*]:-defaults (--cluster-workers 4, --member-qps 100, --member-burst 200)}.
+
+| scenario | input | kfed | limit / target |
+| --- | --- | --- | --- |
+$(printf '%s\n' "${ROWS[@]}")
+
+CPU (percent of one core, averaged over the phase):
+
+| phase | CPU |
+| --- | --- |
+$(printf '%s\n' "${CPU_ROWS[@]}")
+EOF
+)"
+echo "${TABLE}"
+if [[ ${RECORD} == 1 ]]; then
+  grep -q '^## propagation (end to end)' docs/benchmarks.md || printf '\n## propagation (end to end)\n' >>docs/benchmarks.md
+  echo "${TABLE}" >>docs/benchmarks.md
+  log "appended to docs/benchmarks.md"
+fi

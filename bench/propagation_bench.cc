@@ -1,0 +1,229 @@
+// The bare parallel writer for bench/propagation.sh: creates N ConfigMaps (or Deployments) in
+// each member directly, with kfed's own client library (kube::RestClient), one client per
+// member with kfed's member rate limit, and as many threads per member as kfed's
+// --cluster-workers. Its throughput is the limit kfed's cold start is compared with.
+//
+// Usage: propagation_bench --kubeconfig FILE --contexts member1,member2,member3
+//          --namespace NS --count N [--kind configmap|deployment] [--workers 4]
+//          [--qps 100] [--burst 200] [--prefix bare-]
+// Prints one line: `bare_writer objects=<total> seconds=<wall> objects_per_second=<rate>
+// errors=<n>`. Exits non-zero when any create failed.
+//
+// With `--drifts M` it measures drift revert instead: M times, one at a time, it changes
+// data.key of a random kfed-managed ConfigMap `<prefix><i>` (i < count) in a random member,
+// then reads it back (GET in a loop, no sleep) until kfed has restored it, and prints
+// `drift_revert n=<M> p50_ms=.. p90_ms=.. p99_ms=.. max_ms=.. timeouts=<n>`.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "base/json.h"
+#include "kube/client.h"
+#include "kube/config.h"
+#include "kube/resource.h"
+
+namespace kfed::bench {
+namespace {
+
+struct Flags {
+  std::string kubeconfig;
+  std::vector<std::string> contexts;
+  std::string ns = "bench-bare";
+  std::string kind = "configmap";
+  std::string prefix = "bare-";
+  int count = 100;
+  int workers = 4;
+  double qps = 100;
+  int burst = 200;
+  int drifts = 0;
+};
+
+bool ParseFlags(int argc, char** argv, Flags& flags) {
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string name = argv[i];
+    const std::string value = argv[i + 1];
+    if (name == "--kubeconfig") {
+      flags.kubeconfig = value;
+    } else if (name == "--contexts") {
+      flags.contexts = absl::StrSplit(value, ',', absl::SkipEmpty());
+    } else if (name == "--namespace") {
+      flags.ns = value;
+    } else if (name == "--kind") {
+      flags.kind = value;
+    } else if (name == "--prefix") {
+      flags.prefix = value;
+    } else if (name == "--count") {
+      if (!absl::SimpleAtoi(value, &flags.count)) return false;
+    } else if (name == "--workers") {
+      if (!absl::SimpleAtoi(value, &flags.workers)) return false;
+    } else if (name == "--qps") {
+      if (!absl::SimpleAtod(value, &flags.qps)) return false;
+    } else if (name == "--drifts") {
+      if (!absl::SimpleAtoi(value, &flags.drifts)) return false;
+    } else if (name == "--burst") {
+      if (!absl::SimpleAtoi(value, &flags.burst)) return false;
+    } else {
+      std::fprintf(stderr, "unknown flag %s\n", name.c_str());
+      return false;
+    }
+  }
+  return !flags.kubeconfig.empty() && !flags.contexts.empty() && flags.count > 0 &&
+         flags.workers > 0 && (flags.kind == "configmap" || flags.kind == "deployment");
+}
+
+// The same object kfed renders for the benchmark's federated templates (bench/propagation.sh).
+std::string ObjectJson(const Flags& flags, int i) {
+  const std::string name = absl::StrCat(flags.prefix, i);
+  if (flags.kind == "configmap") {
+    return absl::StrCat(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")", name,
+                        R"(","labels":{"app":"bench"}},"data":{"key":"value-)", i, R"("}})");
+  }
+  return absl::StrCat(
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":")", name,
+      R"(","labels":{"app":"bench"}},"spec":{"replicas":1,"selector":{"matchLabels":{"app":")",
+      name, R"("}},"template":{"metadata":{"labels":{"app":")", name,
+      R"("}},"spec":{"containers":[{"name":"c","image":"registry.k8s.io/pause:3.9"}]}}}})");
+}
+
+double Percentile(std::vector<double> sorted, double p) {
+  if (sorted.empty()) return 0;
+  size_t i = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(i, sorted.size() - 1)];
+}
+
+int RunDrift(const Flags& flags, std::vector<std::unique_ptr<kube::RestClient>>& clients) {
+  const kube::GroupVersionResource gvr{"", "v1", "configmaps", true, "ConfigMap"};
+  std::mt19937 rng(42);
+  std::vector<double> latencies_ms;
+  int timeouts = 0;
+  for (int d = 0; d < flags.drifts; ++d) {
+    const size_t c = rng() % clients.size();
+    const int i = static_cast<int>(rng() % static_cast<unsigned>(flags.count));
+    const std::string name = absl::StrCat(flags.prefix, i);
+    absl::StatusOr<kube::ObjectPtr> before = clients[c]->Get(gvr, flags.ns, name);
+    if (!before.ok()) {
+      std::fprintf(stderr, "get %s: %s\n", name.c_str(), before.status().ToString().c_str());
+      return 1;
+    }
+    const std::string want = json::GetString(*json::Find(**before, "data"), "key");
+    absl::StatusOr<kube::ObjectPtr> patched =
+        clients[c]->Patch(gvr, flags.ns, name, kube::PatchType::kMerge,
+                          absl::StrCat(R"({"data":{"key":"drift-)", d, R"("}})"),
+                          kube::PatchOptions{});
+    // Measured from the moment the drift is committed (the PATCH answered).
+    const absl::Time start = absl::Now();
+    if (!patched.ok()) {
+      std::fprintf(stderr, "patch %s: %s\n", name.c_str(), patched.status().ToString().c_str());
+      return 1;
+    }
+    bool reverted = false;
+    while (absl::Now() - start < absl::Seconds(30)) {
+      absl::StatusOr<kube::ObjectPtr> now = clients[c]->Get(gvr, flags.ns, name);
+      if (now.ok()) {
+        const rapidjson::Value* data = json::Find(**now, "data");
+        if (data != nullptr && json::GetString(*data, "key") == want) {
+          reverted = true;
+          break;
+        }
+      }
+    }
+    if (!reverted) {
+      ++timeouts;
+      continue;
+    }
+    latencies_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+  }
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  std::printf("drift_revert n=%d p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f max_ms=%.1f timeouts=%d\n",
+              flags.drifts, Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.9),
+              Percentile(latencies_ms, 0.99), latencies_ms.empty() ? 0.0 : latencies_ms.back(),
+              timeouts);
+  return timeouts == 0 ? 0 : 1;
+}
+
+int Run(const Flags& flags) {
+  const kube::GroupVersionResource gvr =
+      flags.kind == "configmap"
+          ? kube::GroupVersionResource{"", "v1", "configmaps", true, "ConfigMap"}
+          : kube::GroupVersionResource{"apps", "v1", "deployments", true, "Deployment"};
+  std::vector<std::unique_ptr<kube::RestClient>> clients;
+  for (const std::string& context : flags.contexts) {
+    absl::StatusOr<kube::RestConfig> config =
+        kube::LoadKubeconfig({/*paths=*/{flags.kubeconfig}, context});
+    if (!config.ok()) {
+      std::fprintf(stderr, "%s: %s\n", context.c_str(), config.status().ToString().c_str());
+      return 1;
+    }
+    config->qps = flags.qps;
+    config->burst = flags.burst;
+    absl::StatusOr<std::unique_ptr<kube::RestClient>> client =
+        kube::RestClient::Create(*std::move(config));
+    if (!client.ok()) {
+      std::fprintf(stderr, "%s: %s\n", context.c_str(), client.status().ToString().c_str());
+      return 1;
+    }
+    clients.push_back(*std::move(client));
+  }
+
+  if (flags.drifts > 0) return RunDrift(flags, clients);
+
+  std::atomic<int> errors{0};
+  std::vector<std::unique_ptr<std::atomic<int>>> next;
+  for (size_t c = 0; c < clients.size(); ++c) next.push_back(std::make_unique<std::atomic<int>>(0));
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (size_t c = 0; c < clients.size(); ++c) {
+    for (int w = 0; w < flags.workers; ++w) {
+      threads.emplace_back([&, c] {
+        for (int i = (*next[c])++; i < flags.count; i = (*next[c])++) {
+          absl::StatusOr<rapidjson::Document> object = json::Parse(ObjectJson(flags, i));
+          if (!object.ok()) {
+            ++errors;
+            continue;
+          }
+          absl::StatusOr<kube::ObjectPtr> created =
+              clients[c]->Create(gvr, flags.ns, *object, kube::WriteOptions{});
+          if (!created.ok() && !absl::IsAlreadyExists(created.status())) {
+            if (errors++ < 5) {
+              std::fprintf(stderr, "%s %d: %s\n", flags.contexts[c].c_str(), i,
+                           created.status().ToString().c_str());
+            }
+          }
+        }
+      });
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  const int total = flags.count * static_cast<int>(clients.size());
+  std::printf("bare_writer objects=%d seconds=%.3f objects_per_second=%.1f errors=%d\n", total,
+              seconds, total / seconds, errors.load());
+  return errors.load() == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace kfed::bench
+
+int main(int argc, char** argv) {
+  kfed::bench::Flags flags;
+  if (!kfed::bench::ParseFlags(argc, argv, flags)) {
+    std::fprintf(stderr,
+                 "usage: propagation_bench --kubeconfig FILE --contexts a,b,c --namespace NS "
+                 "--count N [--kind configmap|deployment] [--workers 4] [--qps 100] "
+                 "[--burst 200] [--prefix bare-]\n");
+    return 2;
+  }
+  return kfed::bench::Run(flags);
+}
