@@ -215,7 +215,15 @@ void SyncController::EnsureClusterWorkers(const std::string& cluster) {
       w->informer = std::make_unique<kube::Informer>(*w->client, io, clock_);
       kube::WorkQueue<std::string>* queue = w->queue.get();
       auto enqueue = [this, queue](const kube::ObjectPtr& object) {
-        queue->Add(KeyForMember(*object));
+        const std::string key = KeyForMember(*object);
+        {
+          // A member change (drift, or the echo of kfed's own write) starts the latency clock
+          // for whatever write follows from it.
+          absl::MutexLock lock(&mu_);
+          auto it = objects_.find(key);
+          if (it != objects_.end()) it->second.observed = clock_.Now();
+        }
+        queue->Add(key);
       };
       w->informer->AddEventHandler(
           {enqueue, [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& now) { enqueue(now); },
@@ -668,6 +676,10 @@ bool SyncController::WriteStatus(const kube::ObjectPtr& fed, const std::string& 
       VLOG(1) << "status of " << Describe(options_.type_config, key) << ": " << written.status();
       return true;  // conflict or transient: retry with backoff on the fresh object
     }
+  }
+  {
+    // The writes are accounted for (in lastUpdateTime when status changed, or nothing to
+    // show): clear them, or every cluster pass would wake the host again, forever.
     absl::MutexLock lock(&mu_);
     for (auto& [name, rec] : objects_[key].clusters) rec.last.wrote = false;
   }
