@@ -156,6 +156,18 @@ TEST_F(ControllerE2eTest, DriftIsReverted) {
   ASSERT_TRUE(
       Kubectl(Member(1), {"label", "configmap", "cfg", "-n", ns, "kubefed.io/managed-"}).ok());
   EXPECT_TRUE(WaitForData(Member(1), ns, "cfg", "color", "blue").ok());
+  // After the reverts the controller comes to rest: reverts that change no status once left
+  // host and cluster workers waking each other (no writes, ~1.4 cores busy). A window in which
+  // a loop would show thousands of reconciles, not a performance assertion.
+  absl::Status settled = WaitForPropagation("federatedconfigmap", ns, "cfg", "True");
+  ASSERT_TRUE(settled.ok()) << settled;
+  absl::SleepFor(absl::Seconds(1));
+  auto before = fed_->MetricSum(fed_->primary(), "controller_runtime_reconcile_total");
+  ASSERT_TRUE(before.ok());
+  absl::SleepFor(absl::Seconds(3));
+  auto after = fed_->MetricSum(fed_->primary(), "controller_runtime_reconcile_total");
+  ASSERT_TRUE(after.ok());
+  EXPECT_LT(*after - *before, 50) << "host reconciles kept running at rest";
 }
 
 TEST_F(ControllerE2eTest, DeploymentAndServiceKeepMemberFieldsAndMakeNoWritesAtRest) {

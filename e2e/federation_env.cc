@@ -227,11 +227,16 @@ absl::StatusOr<std::string> Federation::Metrics(const ControllerProcess& process
 }
 
 absl::StatusOr<double> Federation::MemberWrites(const ControllerProcess& process) {
+  return MetricSum(process, "kfed_member_writes_total");
+}
+
+absl::StatusOr<double> Federation::MetricSum(const ControllerProcess& process,
+                                             const std::string& name) {
   absl::StatusOr<std::string> metrics = Metrics(process);
   if (!metrics.ok()) return metrics.status();
   double total = 0;
   for (absl::string_view line : absl::StrSplit(*metrics, '\n')) {
-    if (!absl::StartsWith(line, "kfed_member_writes_total")) continue;
+    if (!absl::StartsWith(line, name + "{") && !absl::StartsWith(line, name + " ")) continue;
     double v = 0;
     if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) total += v;
   }

@@ -48,6 +48,8 @@ class Federation {
   // Sum of kfed_member_writes_total across clusters and actions, from `process`'s /metrics.
   absl::StatusOr<double> MemberWrites(const ControllerProcess& process);
   absl::StatusOr<std::string> Metrics(const ControllerProcess& process);
+  // Sum of every series of the metric `name` (counters/gauges) from `process`'s /metrics.
+  absl::StatusOr<double> MetricSum(const ControllerProcess& process, const std::string& name);
 
   // A fresh namespace in the host, federated to every member (FederatedNamespace with an
   // empty clusterSelector) unless `federate` is false.
