@@ -14,8 +14,9 @@ absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
   // templates holding them would differ from Go's.
   doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid JSON at offset ", doc.GetErrorOffset(),
-                                                   ": ", rapidjson::GetParseError_En(doc.GetParseError())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid JSON at offset ", doc.GetErrorOffset(), ": ",
+                     rapidjson::GetParseError_En(doc.GetParseError())));
   }
   return doc;
 }
@@ -77,8 +78,9 @@ void Set(rapidjson::Value& object, absl::string_view name, const rapidjson::Valu
     *existing = std::move(copy);
     return;
   }
-  object.AddMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), alloc),
-                   copy, alloc);
+  object.AddMember(
+      rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), alloc), copy,
+      alloc);
 }
 
 void SetString(rapidjson::Value& object, absl::string_view name, absl::string_view value,
@@ -88,8 +90,9 @@ void SetString(rapidjson::Value& object, absl::string_view name, absl::string_vi
     *existing = std::move(v);
     return;
   }
-  object.AddMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), alloc),
-                   v, alloc);
+  object.AddMember(
+      rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), alloc), v,
+      alloc);
 }
 
 rapidjson::Value& EnsureObject(rapidjson::Value& object, absl::string_view name,
@@ -98,14 +101,34 @@ rapidjson::Value& EnsureObject(rapidjson::Value& object, absl::string_view name,
     if (!existing->IsObject()) existing->SetObject();
     return *existing;
   }
-  object.AddMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), alloc),
-                   rapidjson::Value(rapidjson::kObjectType), alloc);
+  object.AddMember(
+      rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), alloc),
+      rapidjson::Value(rapidjson::kObjectType), alloc);
   return (object.MemberEnd() - 1)->value;
 }
 
 bool Remove(rapidjson::Value& object, absl::string_view name) {
   if (!object.IsObject()) return false;
   return object.RemoveMember(rapidjson::StringRef(name.data(), name.size()));
+}
+
+const char* TypeName(const rapidjson::Value& value) {
+  switch (value.GetType()) {
+    case rapidjson::kNullType:
+      return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType:
+      return "a boolean";
+    case rapidjson::kObjectType:
+      return "an object";
+    case rapidjson::kArrayType:
+      return "an array";
+    case rapidjson::kStringType:
+      return "a string";
+    case rapidjson::kNumberType:
+      return "a number";
+  }
+  return "a value";
 }
 
 bool Equal(const rapidjson::Value& a, const rapidjson::Value& b) { return a == b; }

@@ -53,6 +53,9 @@ rapidjson::Value& EnsureObject(rapidjson::Value& object, absl::string_view name,
 // Removes object[name] if present; returns whether it was there.
 bool Remove(rapidjson::Value& object, absl::string_view name);
 
+// "null", "a boolean", "an object", "an array", "a string", "a number": for error messages.
+const char* TypeName(const rapidjson::Value& value);
+
 // Deep equality (RapidJSON's operator==: object members compared regardless of order).
 bool Equal(const rapidjson::Value& a, const rapidjson::Value& b);
 

@@ -13,25 +13,6 @@ namespace {
 
 using Allocator = rapidjson::Document::AllocatorType;
 
-const char* TypeName(const rapidjson::Value& value) {
-  switch (value.GetType()) {
-    case rapidjson::kNullType:
-      return "null";
-    case rapidjson::kFalseType:
-    case rapidjson::kTrueType:
-      return "a boolean";
-    case rapidjson::kObjectType:
-      return "an object";
-    case rapidjson::kArrayType:
-      return "an array";
-    case rapidjson::kStringType:
-      return "a string";
-    case rapidjson::kNumberType:
-      return "a number";
-  }
-  return "a value";
-}
-
 // A short rendering of a value for error messages.
 std::string Preview(const rapidjson::Value& value) {
   constexpr std::size_t kMaxPreview = 80;
@@ -205,7 +186,7 @@ absl::Status Add(const JsonPointer& path, rapidjson::Value value, rapidjson::Doc
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError(absl::StrCat("cannot add to ", path.Parent().ToString(),
-                                                 ": it is ", TypeName(*parent),
+                                                 ": it is ", json::TypeName(*parent),
                                                  ", not an object or array"));
 }
 
@@ -373,7 +354,7 @@ std::string PatchOperation::Describe() const {
 absl::StatusOr<std::vector<PatchOperation>> ParseJsonPatch(const rapidjson::Value& patch) {
   if (!patch.IsArray()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("a JSON patch must be an array of operations, got ", TypeName(patch)));
+        absl::StrCat("a JSON patch must be an array of operations, got ", json::TypeName(patch)));
   }
   std::vector<PatchOperation> operations;
   operations.reserve(patch.Size());
@@ -382,7 +363,7 @@ absl::StatusOr<std::vector<PatchOperation>> ParseJsonPatch(const rapidjson::Valu
     std::string where = absl::StrCat("operation ", i);
     if (!item.IsObject()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": must be an object, got ", TypeName(item)));
+          absl::StrCat(where, ": must be an object, got ", json::TypeName(item)));
     }
     // RFC 6902 Appendix A.13: an operation with a repeated member (two "op"s) is invalid.
     for (auto a = item.MemberBegin(); a != item.MemberEnd(); ++a) {

@@ -5,28 +5,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "base/json.h"
 
 namespace kfed::overrides {
 namespace {
-
-const char* TypeName(const rapidjson::Value& value) {
-  switch (value.GetType()) {
-    case rapidjson::kNullType:
-      return "null";
-    case rapidjson::kFalseType:
-    case rapidjson::kTrueType:
-      return "a boolean";
-    case rapidjson::kObjectType:
-      return "an object";
-    case rapidjson::kArrayType:
-      return "an array";
-    case rapidjson::kStringType:
-      return "a string";
-    case rapidjson::kNumberType:
-      return "a number";
-  }
-  return "a value";
-}
 
 // The text form of the first `count` tokens, for error messages (the root, whose text is
 // empty, is spelled out).
@@ -69,7 +51,7 @@ absl::StatusOr<Value*> Step(Value* current, const std::vector<std::string>& toke
     return &(*current)[static_cast<rapidjson::SizeType>(*index)];
   }
   return absl::InvalidArgumentError(absl::StrCat("cannot traverse ", PrefixText(tokens, i),
-                                                 ": it is ", TypeName(*current),
+                                                 ": it is ", json::TypeName(*current),
                                                  ", not an object or array"));
 }
 
