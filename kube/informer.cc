@@ -1,5 +1,7 @@
 #include "kube/informer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "base/logging.h"
 #include "kube/errors.h"
@@ -301,9 +303,16 @@ void Informer::DispatcherLoop() {
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return !queue_.empty() || stopped_;
       };
-      // Wake periodically to check the (possibly fake) clock for resyncs.
-      mu_.AwaitWithTimeout(absl::Condition(&ready),
-                           resync ? absl::Milliseconds(5) : absl::Milliseconds(100));
+      // Without resync, only an event or Stop() (both signal mu_) wakes us: an idle informer
+      // costs no CPU. With resync, sleep until it is due (a fake clock moves without telling
+      // us: poll it).
+      absl::Duration wait = absl::InfiniteDuration();
+      if (resync) {
+        wait = &clock_ == &Clock::Real()
+                   ? std::max(next_resync - clock_.Now(), absl::ZeroDuration())
+                   : absl::Milliseconds(5);
+      }
+      mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
       if (stopped_) return;
       while (!queue_.empty()) {
         batch.push_back(std::move(queue_.front()));
