@@ -16,8 +16,9 @@ kube::GroupVersionResource KubeFedConfigsResource() {
   return {"core.kubefed.io", "v1beta1", "kubefedconfigs", true, "KubeFedConfig"};
 }
 
-Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options)
-    : host_(std::move(host)), options_(std::move(options)) {}
+Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
+                 std::unique_ptr<kube::Client> events)
+    : host_(std::move(host)), event_client_(std::move(events)), options_(std::move(options)) {}
 
 Manager::~Manager() { StopControllers(); }
 
@@ -71,7 +72,12 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
     io.ns = ns;
     return std::make_unique<kube::Informer>(*host_, io);
   };
-  events_ = std::make_unique<EventRecorder>(*host_, "kfed-controller-manager");
+  EventRecorderOptions eo;
+  eo.qps = options_.event_qps;
+  eo.burst = options_.event_burst;
+  events_ = std::make_unique<EventRecorder>(
+      event_client_ != nullptr ? *event_client_ : *host_, "kfed-controller-manager", Clock::Real(),
+      eo);
   federated_namespaces_ = informer(
       {"types.kubefed.io", "v1beta1", "federatednamespaces", true, "FederatedNamespace"}, scope_ns);
   propagated_versions_ = informer(

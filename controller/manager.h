@@ -31,11 +31,17 @@ struct ManagerOptions {
   int cluster_workers = 4;  // per member cluster and type
   double member_qps = 100;
   int member_burst = 200;
+  // Events are written by a background recorder at most this fast (merged while waiting).
+  double event_qps = 20;
+  int event_burst = 100;
 };
 
 class Manager {
  public:
-  Manager(std::unique_ptr<kube::Client> host, ManagerOptions options);
+  // `events` (optional) is a second host client for Events only, so that they never take the
+  // request budget of the controllers' writes; null: Events use `host`.
+  Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
+          std::unique_ptr<kube::Client> events = nullptr);
   ~Manager();
 
   // Reads (or creates) KubeFedConfig `kubefed`, starts serving, campaigns for leadership and
@@ -56,6 +62,7 @@ class Manager {
   absl::Status Readiness() const;
 
   std::unique_ptr<kube::Client> host_;
+  std::unique_ptr<kube::Client> event_client_;
   const ManagerOptions options_;
   MetricsRegistry metrics_;
   ClusterRegistry registry_;
