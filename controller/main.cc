@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
                  "Workers per member cluster and federated type")
       ->capture_default_str();
   app.add_option("--host-workers", options.host_workers,
-                 "Host reconcile workers per federated type (0: from KubeFedConfig, at least 2)")
+                 "Host reconcile workers per federated type (0: from KubeFedConfig, at least 4)")
       ->capture_default_str();
   app.add_flag("--leader-elect,!--no-leader-elect", options.leader_elect,
                "Campaign for the kubefed-controller-manager Lease so that several replicas can run")

@@ -97,7 +97,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   base.host_workers =
       options_.host_workers > 0
           ? options_.host_workers
-          : static_cast<int>(std::max<int64_t>(2, config.sync_max_concurrent_reconciles));
+          : static_cast<int>(std::max<int64_t>(4, config.sync_max_concurrent_reconciles));
   base.cluster_workers = options_.cluster_workers;
   type_config_controller_ =
       std::make_unique<TypeConfigController>(*host_, registry_, caches, metrics_, *events_, base);

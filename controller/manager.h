@@ -27,7 +27,7 @@ struct ManagerOptions {
   std::string metrics_addr = ":9090";
   bool leader_elect = true;
   std::string identity;     // default: hostname_pid
-  int host_workers = 0;     // 0: KubeFedConfig syncController.maxConcurrentReconciles, at least 2
+  int host_workers = 0;     // 0: KubeFedConfig syncController.maxConcurrentReconciles, at least 4
   int cluster_workers = 4;  // per member cluster and type
   double member_qps = 100;
   int member_burst = 200;
