@@ -244,6 +244,9 @@ void Informer::ReflectorLoop() {
       if (!SleepOrStop(clock_, delay, &stop_)) return;
       continue;
     }
+    if (!options_.keep_managed_fields) {
+      for (ObjectPtr& item : list->items) item = WithoutManagedFields(item);
+    }
     {
       absl::MutexLock lock(&mu_);
       ReplaceLocked(*list);
@@ -257,8 +260,14 @@ void Informer::ReflectorLoop() {
     wo.max_backoff = options_.max_backoff;
     ResumingWatch watch(client_, options_.gvr, options_.ns, wo, clock_);
     absl::Status s = watch.Run([this](const WatchEvent& e) {
+      if (options_.keep_managed_fields) {
+        absl::MutexLock lock(&mu_);
+        ApplyLocked(e);
+        return true;
+      }
+      WatchEvent stripped{e.type, WithoutManagedFields(e.object)};
       absl::MutexLock lock(&mu_);
-      ApplyLocked(e);
+      ApplyLocked(stripped);
       return true;
     }, &stop_);
     if (stop_.HasBeenNotified()) return;
