@@ -172,8 +172,13 @@ cold_start() {
   wait "${writers[@]}"
   t_host=$(now)
   local deadline=$((SECONDS + 1800))
-  while (( $(writes create) - creates0 < 3 * N )); do
+  local next_report=$((SECONDS + 10)) done_creates
+  while done_creates=$(($(writes create) - creates0)); (( done_creates < 3 * N )); do
     (( SECONDS < deadline )) || { log "timeout waiting for member creates"; return 1; }
+    if (( SECONDS >= next_report )); then
+      log "  ${fkind}: ${done_creates}/$((3 * N)) member copies created"
+      next_report=$((SECONDS + 10))
+    fi
     sleep 0.05
   done
   t_members=$(now)
@@ -187,6 +192,10 @@ cold_start() {
     ok=$(k --context host -n "${BNS}" get "${plural}" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Propagation")].status}{"\n"}{end}' | grep -c True || true)
     (( ok >= N )) && break
     (( SECONDS < deadline )) || { log "timeout waiting for statuses (${ok}/${N})"; return 1; }
+    if (( SECONDS >= next_report )); then
+      log "  ${fkind}: ${ok}/${N} Propagation=True"
+      next_report=$((SECONDS + 10))
+    fi
     sleep 0.2
   done
   t_status=$(now)
