@@ -145,6 +145,22 @@ for m in "${MEMBERS[@]}"; do
   k --context "$m" create namespace bench-bare >/dev/null
 done
 
+# Host apiserver write requests (POST/PUT/PATCH/DELETE) by resource[/subresource], from its
+# apiserver_request_total, as "resource count" lines.
+host_writes() {
+  k --context host get --raw /metrics 2>/dev/null |
+    awk '/^apiserver_request_total\{/ && /verb="(POST|PUT|PATCH|DELETE)"/ {
+           match($0, /resource="[^"]*"/); r = substr($0, RSTART + 10, RLENGTH - 11);
+           sr = ""; if (match($0, /subresource="[^"]*"/)) sr = substr($0, RSTART + 13, RLENGTH - 14);
+           if (sr != "") r = r "/" sr; n[r] += $NF}
+         END {for (r in n) print r, n[r]}' | sort
+}
+# "res=N ..." per federated object between two host_writes snapshots (resources with ≥ 0.05).
+host_writes_per_object() {
+  join -a 2 -e 0 -o 0,1.2,2.2 <(echo "$1") <(echo "$2") |
+    awk -v n="$3" '{d = ($3 - $2) / n; t += d; if (d >= 0.05) s = s sprintf("%s=%.2f ", $1, d)} END {printf "%.2f host writes per object: %s", t, s}'
+}
+
 # --- 1. cold start ------------------------------------------------------------------------
 # $1: FederatedConfigMap | FederatedDeployment. Writes the host objects in 4 parallel kubectl
 # processes (the user's side), then waits for 3N member creates and N Propagation=True.
@@ -165,6 +181,8 @@ cold_start() {
   done
   local creates0 t0 t_host t_members t_status cpu0 cpu1
   creates0=$(writes create)
+  local hw0 hw1
+  hw0=$(host_writes)
   cpu0=$(cpu_snapshot)
   t0=$(now)
   local writers=()
@@ -199,6 +217,10 @@ cold_start() {
     sleep 0.2
   done
   t_status=$(now)
+  hw1=$(host_writes)
+  local per_object
+  per_object=$(host_writes_per_object "${hw0}" "${hw1}" "${N}")
+  log "  ${per_object} (the kubectl create of the federated object included)"
   local kfed_s status_s
   kfed_s=$(awk -v a="${t0}" -v b="${t_members}" 'BEGIN {printf "%.2f", b - a}')
   status_s=$(awk -v a="${t0}" -v b="${t_status}" 'BEGIN {printf "%.2f", b - a}')
@@ -219,11 +241,13 @@ cold_start() {
   bare_rate=$(awk -v n="$((3 * N))" -v s="${bare_s}" 'BEGIN {printf "%.0f", n / s}')
   ratio=$(awk -v a="${bare_s}" -v b="${kfed_s}" 'BEGIN {printf "%.2f", a / b}')
   ROWS+=("| cold start, ${fkind} | N=${N} on 3 members (${copies} copies) | host writes done ${host_s} s; all member copies ${kfed_s} s (${kfed_rate}/s); all Propagation=True ${status_s} s | bare writer ${bare_s} s (${bare_rate}/s); kfed/bare = **${ratio}** (target ≥ 0.8) |")
+  HOSTW_ROWS+=("| ${fkind} | ${per_object} |")
   CPU_ROWS+=("| cold start ${fkind}, kfed | $(cpu_report "${cpu0}" "${cpu1}" "${kfed_s}") |" "| cold start ${fkind}, bare writer | $(cpu_report "${cpu2}" "${cpu3}" "${bare_s}") |")
 }
 
 ROWS=()
 CPU_ROWS=()
+HOSTW_ROWS=()
 cold_start FederatedConfigMap
 [[ ${DEPLOYMENTS} == 1 ]] && cold_start FederatedDeployment
 
@@ -324,6 +348,12 @@ Kubernetes ${KVER}; controller flags: ${CONTROLLER_FLAGS[*]:-defaults (--cluster
 | scenario | input | kfed | limit / target |
 | --- | --- | --- | --- |
 $(printf '%s\n' "${ROWS[@]}")
+
+Host apiserver writes during each cold start, per federated object (apiserver_request_total):
+
+| cold start | writes |
+| --- | --- |
+$(printf '%s\n' "${HOSTW_ROWS[@]}")
 
 CPU (percent of one core, averaged over the phase):
 
