@@ -17,7 +17,9 @@ kube::GroupVersionResource KubeFedConfigsResource() {
 }
 
 Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options)
-    : host_(std::move(host)), options_(std::move(options)) {}
+    : host_(std::move(host)),
+      options_(std::move(options)),
+      status_store_(std::make_unique<status::StatusStore>()) {}
 
 Manager::~Manager() { StopControllers(); }
 
@@ -93,6 +95,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
           ? options_.host_workers
           : static_cast<int>(std::max<int64_t>(2, config.sync_max_concurrent_reconciles));
   base.cluster_workers = options_.cluster_workers;
+  base.status_store = status_store_.get();
   type_config_controller_ =
       std::make_unique<TypeConfigController>(*host_, registry_, caches, metrics_, *events_, base);
   TypeConfigController* ftc = type_config_controller_.get();
@@ -115,6 +118,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   cluster_options.config = config;
   cluster_options.member_qps = options_.member_qps;
   cluster_options.member_burst = options_.member_burst;
+  cluster_options.status_store = status_store_.get();
   cluster_controller_ =
       std::make_unique<ClusterController>(*host_, registry_, metrics_, cluster_options);
   cluster_controller_->Start();

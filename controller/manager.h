@@ -18,6 +18,7 @@
 #include "federated_types/kubefed_config.h"
 #include "kube/client.h"
 #include "kube/informer.h"
+#include "status/store.h"
 
 namespace kfed::controller {
 
@@ -46,6 +47,7 @@ class Manager {
   // For tests and the status API.
   MetricsRegistry& metrics() { return metrics_; }
   ClusterRegistry& clusters() { return registry_; }
+  status::StatusStore& status_store() { return *status_store_; }
   int healthz_port() const { return healthz_port_; }
   int metrics_port() const { return metrics_port_; }
 
@@ -59,6 +61,8 @@ class Manager {
   const ManagerOptions options_;
   MetricsRegistry metrics_;
   ClusterRegistry registry_;
+  // What the controllers publish for the status API and the dashboard.
+  std::unique_ptr<status::StatusStore> status_store_;
   std::unique_ptr<HttpServer> healthz_server_;
   std::unique_ptr<HttpServer> metrics_server_;
   int healthz_port_ = 0;
