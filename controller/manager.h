@@ -1,6 +1,7 @@
 // kfed-controller-manager: wires the host client, KubeFedConfig, leader election, the shared
-// host caches, the cluster controller and the FederatedTypeConfig controller, and serves
-// /healthz, /readyz and /metrics.
+// host caches, the cluster controller and the FederatedTypeConfig controller, the status store
+// they publish to, and serves /healthz, /readyz, /metrics, the dashboard with its HTTP API
+// (on the metrics server) and the gRPC status API.
 #ifndef KFED_CONTROLLER_MANAGER_H_
 #define KFED_CONTROLLER_MANAGER_H_
 

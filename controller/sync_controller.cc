@@ -517,6 +517,14 @@ bool SyncController::ReconcileCluster(const std::string& cluster, kube::Client& 
     if (!stale) rec.pending_op = Operation::kNone;
   }
 
+  // The change this write carries was seen at `observed`; read it before writing, as the echo
+  // of the write itself may arrive (and restart the clock) before the write returns.
+  absl::Time observed;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = objects_.find(key);
+    if (it != objects_.end()) observed = it->second.observed;
+  }
   absl::Time start = clock_.Now();
   DispatchOutcome outcome = Dispatch(client, action, ctx);
   if (action.op != Operation::kNone) {
@@ -525,7 +533,6 @@ bool SyncController::ReconcileCluster(const std::string& cluster, kube::Client& 
   }
 
   bool changed = false;
-  absl::Time observed;
   {
     absl::MutexLock lock(&mu_);
     ObjectState& obj = objects_[key];
@@ -555,7 +562,6 @@ bool SyncController::ReconcileCluster(const std::string& cluster, kube::Client& 
     rec.last = outcome;
     if (keep_wrote) rec.last.wrote = true;  // cleared by WriteStatus (resources_updated)
     rec.has_outcome = true;
-    observed = obj.observed;
     if (outcome.wrote && observed != absl::Time()) {
       rec.latency_seconds = absl::ToDoubleSeconds(clock_.Now() - observed);
     }
