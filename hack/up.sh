@@ -26,7 +26,9 @@ export KFED_KUBE_BIN
 
 CURRENT_STEP="build kfed"; step "${CURRENT_STEP}"
 bazel build --disk_cache="${KFED_CACHE}/bazel-disk" //...
-CONTROLLER="$(bazel info bazel-bin 2>/dev/null)/controller/kfed-controller-manager"
+BAZEL_BIN="$(bazel info bazel-bin 2>/dev/null)"
+CONTROLLER="${BAZEL_BIN}/controller/kfed-controller-manager"
+KFEDCTL="${BAZEL_BIN}/cli/kfedctl"
 
 CURRENT_STEP="start local clusters"; step "${CURRENT_STEP}"
 hack/local-clusters.sh up "$@"
@@ -90,7 +92,8 @@ Try it:
 kfed-controller-manager: pid $(cat "${PIDFILE}"), log ${LOG}
   metrics:     http://127.0.0.1:${METRICS_PORT}/metrics
   health:      http://127.0.0.1:${HEALTHZ_PORT}/healthz  http://127.0.0.1:${HEALTHZ_PORT}/readyz
-  status API:  127.0.0.1:${STATUS_PORT} (gRPC, plaintext; try: bazel-bin/cli/kfedctl status --status-addr 127.0.0.1:${STATUS_PORT})
+  status API:  127.0.0.1:${STATUS_PORT} (gRPC, plaintext)
+  ${KFEDCTL} status --status-addr 127.0.0.1:${STATUS_PORT}
 
 Stop everything with: hack/down.sh
 
