@@ -24,10 +24,7 @@ Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options)
       status_store_(std::make_unique<status::StatusStore>()) {}
 
 Manager::~Manager() {
-  StopControllers();
-  // End the gRPC streams, wake the dashboard's long polls, then stop serving.
-  if (status_server_) status_server_->Stop();
-  status_store_->Close();
+  StopControllers();  // also ends the status streams and long polls
   metrics_server_.reset();
   healthz_server_.reset();
 }
@@ -135,6 +132,11 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
 }
 
 void Manager::StopControllers() {
+  // Status clients first: the controllers stopping must not look like every object vanishing
+  // (a stopping sync controller removes its type from the store). Streams end UNAVAILABLE and
+  // long polls return; later publishes are ignored.
+  if (status_server_) status_server_->Stop();
+  status_store_->Close();
   if (type_config_controller_) type_config_controller_->Stop();
   if (cluster_controller_) cluster_controller_->Stop();
   for (auto* i : {federated_namespaces_.get(), propagated_versions_.get(),
