@@ -196,6 +196,16 @@ spec:
   });
   ASSERT_TRUE(propagated.ok()) << propagated;
 
+  // At rest the object makes no new revisions: a 5 s long poll from the list's revision brings
+  // no event for it (other objects in the federation may still be settling).
+  absl::StatusOr<v1::ListObjectsResponse> settled = ListObjects(ns);
+  ASSERT_TRUE(settled.ok()) << settled.status();
+  absl::StatusOr<std::pair<int, std::string>> quiet =
+      HttpGet(StrCat("/api/v1/watch?resume_from=", settled->revision(), "&timeout_seconds=5"));
+  ASSERT_TRUE(quiet.ok() && quiet->first == 200) << quiet.status();
+  EXPECT_FALSE(absl::StrContains(quiet->second, StrCat("\"namespace\":\"", ns, "\"")))
+      << quiet->second;
+
   // GetObject renders the member object with the cluster's override applied.
   grpc::ClientContext get_context;
   v1::GetObjectRequest get;
