@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # End-to-end propagation benchmark (issue 9): starts its own host + 3 member clusters (real
 # kube-apiservers on loopback, private run directory under /tmp, own ports), installs kfed's
-# CRDs, joins the members, starts kfed-controller-manager and measures:
-#   1. cold start: N FederatedConfigMaps placed on all 3 members, until every member copy
-#      exists and every status has Propagation=True; then a bare parallel writer
-#      (//bench:propagation_bench, kfed's own client, same per-member parallelism and QPS
-#      limit) creates the same 3N ConfigMaps directly: kfed/bare throughput.
-#   2. drift revert: M member copies edited at random, one at a time; latency until reverted.
-#   3. idle: controller CPU and member writes over IDLE seconds with the N objects at rest.
-#   4. memory: controller RSS before the objects exist and with them.
+# CRDs, joins the members, starts kfed-controller-manager (an optimized build) and measures:
+#   1. cold start: N FederatedConfigMaps and N FederatedDeployments placed on all 3 members,
+#      until every member copy exists and every status has Propagation=True; after each, a
+#      bare parallel writer (//bench:propagation_bench, kfed's own client, same per-member
+#      parallelism and QPS limit) creates the same 3N objects directly: kfed/bare throughput.
+#   2. sustained change: template updates at a fixed rate (--rate, default 50/s) for
+#      --sustain seconds; latency from the host's answer to the member's watch event, p50/p99.
+#   3. drift revert: M member copies edited at random, one at a time; latency until reverted.
+#   4. memory: controller RSS against the bytes of the objects its caches hold (host and
+#      members, compact JSON as served by the apiservers).
+#   5. idle: controller CPU and member writes over IDLE seconds with everything at rest.
+#   6. isolation: member3's apiserver stopped, scenario 2 again: member1/member2 p99 compared.
 # CPU seconds of every apiserver, etcd and the controller are sampled around each phase, so a
 # missed target names what was busy. Appends a table to docs/benchmarks.md
 # ("## propagation (end to end)") unless --no-record.
 #
-# Usage: bench/propagation.sh [--smoke] [--n N] [--drifts M] [--idle SECONDS]
-#          [--deployments] [--no-record] [-- CONTROLLER_FLAGS...]
-#   --smoke        N=20, M=10, idle 10 s (about 1-2 minutes)
-#   --deployments  also cold-start N FederatedDeployments (after the ConfigMaps)
-# Not part of hack/test.sh.
+# Usage: bench/propagation.sh [--smoke] [--n N] [--drifts M] [--idle SECONDS] [--rate R]
+#          [--sustain SECONDS] [--no-deployments] [--no-record] [-- CONTROLLER_FLAGS...]
+#   --smoke           N=20, M=10, idle 10 s, 10 s at 20/s, no Deployments (about 3 minutes);
+#                     hack/test.sh runs it (with --no-record) to keep the harness working
+#   --no-deployments  cold-start only the ConfigMaps
+# Not part of the timed test run: the figures belong in docs/benchmarks.md.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,20 +30,25 @@ cd "${REPO}"
 N=1000
 DRIFTS=200
 IDLE=60
-DEPLOYMENTS=0
+RATE=50
+SUSTAIN=30
+DEPLOYMENTS=1
 RECORD=1
 SMOKE=0
 CONTROLLER_FLAGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --smoke) SMOKE=1; N=20; DRIFTS=10; IDLE=10; shift ;;
+    --smoke) SMOKE=1; N=20; DRIFTS=10; IDLE=10; RATE=20; SUSTAIN=10; DEPLOYMENTS=0; shift ;;
+    --rate) RATE="$2"; shift 2 ;;
+    --sustain) SUSTAIN="$2"; shift 2 ;;
+    --no-deployments) DEPLOYMENTS=0; shift ;;
     --n) N="$2"; shift 2 ;;
     --drifts) DRIFTS="$2"; shift 2 ;;
     --idle) IDLE="$2"; shift 2 ;;
     --deployments) DEPLOYMENTS=1; shift ;;
     --no-record) RECORD=0; shift ;;
     --) shift; CONTROLLER_FLAGS=("$@"); break ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -162,8 +172,13 @@ cold_start() {
   wait "${writers[@]}"
   t_host=$(now)
   local deadline=$((SECONDS + 1800))
-  while (( $(writes create) - creates0 < 3 * N )); do
+  local next_report=$((SECONDS + 10)) done_creates
+  while done_creates=$(($(writes create) - creates0)); (( done_creates < 3 * N )); do
     (( SECONDS < deadline )) || { log "timeout waiting for member creates"; return 1; }
+    if (( SECONDS >= next_report )); then
+      log "  ${fkind}: ${done_creates}/$((3 * N)) member copies created"
+      next_report=$((SECONDS + 10))
+    fi
     sleep 0.05
   done
   t_members=$(now)
@@ -177,6 +192,10 @@ cold_start() {
     ok=$(k --context host -n "${BNS}" get "${plural}" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Propagation")].status}{"\n"}{end}' | grep -c True || true)
     (( ok >= N )) && break
     (( SECONDS < deadline )) || { log "timeout waiting for statuses (${ok}/${N})"; return 1; }
+    if (( SECONDS >= next_report )); then
+      log "  ${fkind}: ${ok}/${N} Propagation=True"
+      next_report=$((SECONDS + 10))
+    fi
     sleep 0.2
   done
   t_status=$(now)
@@ -207,29 +226,64 @@ ROWS=()
 CPU_ROWS=()
 cold_start FederatedConfigMap
 [[ ${DEPLOYMENTS} == 1 ]] && cold_start FederatedDeployment
-RSS1=$(rss_mib "${CONTROLLER_PID}")
 
-# --- 2. drift revert ----------------------------------------------------------------------
+# --- 2. sustained change -------------------------------------------------------------------
+# $1: comma-separated member contexts to observe. Prints the writer's lines.
+sustained() {
+  "${WRITER}" --kubeconfig "${KCFG}" --host-context host --contexts "$1" --namespace "${BNS}" \
+    --count "${N}" --prefix cm- --sustain-rate "${RATE}" --sustain-seconds "${SUSTAIN}" --qps 0 || true
+}
+# field NAME LINE: the value of NAME= in a writer line.
+field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<"$2"; }
+member_line() { grep "member=$1 " <<<"$2" || true; }
+log "sustained change: ${RATE}/s for ${SUSTAIN} s"
+sleep 2
+cpu0=$(cpu_snapshot)
+SUST=$(sustained member1,member2,member3)
+cpu1=$(cpu_snapshot)
+log "$(sed 's/^/  /' <<<"${SUST}")"
+SUST_ALL=$(member_line all "${SUST}")
+per_member=""
+for m in "${MEMBERS[@]}"; do
+  l=$(member_line "$m" "${SUST}")
+  per_member+="${m} p50 $(field p50_ms "$l") / p99 $(field p99_ms "$l") ms; "
+done
+ROWS+=("| sustained change | template updates of the N FederatedConfigMaps at ${RATE}/s for ${SUSTAIN} s (achieved $(field achieved_rate "${SUST_ALL}")/s, $(field writes "${SUST_ALL}") writes, 3 members) | host PATCH answered → member watch event: p50 **$(field p50_ms "${SUST_ALL}") ms**, p99 **$(field p99_ms "${SUST_ALL}") ms**, max $(field max_ms "${SUST_ALL}") ms over $(field seen "${SUST_ALL}") member updates, $(field missing "${SUST_ALL}") missing; ${per_member}| target p99 ≤ 100 ms |")
+CPU_ROWS+=("| sustained ${RATE}/s | $(cpu_report "${cpu0}" "${cpu1}" "$((SUSTAIN + 1))") |")
+
+# --- 3. drift revert ----------------------------------------------------------------------
 log "drift revert: ${DRIFTS} edits"
 sleep 2
-hist_before=$(metrics | grep '^kfed_propagation_latency_seconds_bucket' || true)
 DRIFT=$("${WRITER}" --kubeconfig "${KCFG}" --contexts member1,member2,member3 --namespace "${BNS}" \
   --count "${N}" --prefix cm- --drifts "${DRIFTS}" --qps 0) || true
 log "  ${DRIFT}"
-# The controller's own view: kfed_propagation_latency_seconds buckets gained during the drifts
-# (upper bound of the bucket holding the 50th / 99th percentile).
-hist_after=$(metrics | grep '^kfed_propagation_latency_seconds_bucket' || true)
-HIST=$(awk 'FNR == NR {before[$1] = $2; next}
-           {match($1, /le="[^"]*"/); le = substr($1, RSTART + 4, RLENGTH - 5); d[le] += $2 - before[$1]}
-           END {for (l in d) print (l == "+Inf" ? 1e99 : l), d[l]}' \
-        <(echo "${hist_before}") <(echo "${hist_after}") | sort -g |
-  awk '{le[NR] = $1; c[NR] = $2} END {t = c[NR]; p50 = p99 = "?";
-       for (i = 1; i <= NR; i++) {if (p50 == "?" && c[i] >= 0.5 * t) p50 = le[i]; if (p99 == "?" && c[i] >= 0.99 * t) p99 = le[i]}
-       printf "kfed_propagation_latency_seconds of those %d writes: p50 ≤ %s s, p99 ≤ %s s (bucket bounds)", t, p50, p99}')
-log "  ${HIST}"
-ROWS+=("| drift revert | ${DRIFTS} random member ConfigMaps edited one at a time (N=${N}) | ${DRIFT#drift_revert } (from the PATCH answer to a GET seeing the original value) | ${HIST} (target p99 ≤ 200 ms) |")
+ROWS+=("| drift revert | ${DRIFTS} random member ConfigMaps edited one at a time (N=${N}) | ${DRIFT#drift_revert } (from the PATCH answer to a GET seeing the original value) | target p99 ≤ 200 ms |")
 
-# --- 3. idle ------------------------------------------------------------------------------
+# --- 4. memory ----------------------------------------------------------------------------
+# Bytes of what the controller caches, as compact JSON: the host's federated objects,
+# PropagatedVersions, FederatedNamespaces, Namespaces, KubeFedClusters and FederatedTypeConfigs,
+# and the kfed-managed objects of every enabled type in each member.
+json_bytes() {
+  python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(sum(len(json.dumps(i, separators=(",", ":"))) for i in d.get("items", [])))'
+}
+TARGETS=configmaps,deployments.apps,ingresses.networking.k8s.io,jobs.batch,namespaces,replicasets.apps,secrets,serviceaccounts,services,clusterroles.rbac.authorization.k8s.io
+FED=federatedconfigmaps,federateddeployments,federatedingresses,federatedjobs,federatednamespaces,federatedreplicasets,federatedsecrets,federatedserviceaccounts,federatedservices,federatedclusterroles
+sleep 2
+RSS_NOW=$(rss_mib "${CONTROLLER_PID}")
+host_bytes=$(k --context host get "${FED},propagatedversions,clusterpropagatedversions,namespaces" -A -o json | json_bytes)
+host_bytes=$((host_bytes + $(k --context host -n "${NS}" get kubefedclusters,federatedtypeconfigs -o json | json_bytes)))
+member_bytes=0
+for m in "${MEMBERS[@]}"; do
+  member_bytes=$((member_bytes + $(k --context "$m" get "${TARGETS}" -A -l kubefed.io/managed=true -o json | json_bytes)))
+done
+CACHED_MIB=$(awk -v b="$((host_bytes + member_bytes))" 'BEGIN {printf "%.1f", b / 1048576}')
+RATIO=$(awk -v r="${RSS_NOW}" -v c="${CACHED_MIB}" 'BEGIN {printf "%.2f", r / c}')
+log "memory: RSS ${RSS_NOW} MiB; cached objects ${CACHED_MIB} MiB (host $((host_bytes / 1024)) KiB, members $((member_bytes / 1024)) KiB); ratio ${RATIO}"
+ROWS+=("| memory | controller RSS (VmRSS) against the bytes of the cached objects (compact JSON; host $((host_bytes / 1024)) KiB + members $((member_bytes / 1024)) KiB) | RSS ${RSS0} MiB with 0 objects; ${RSS_NOW} MiB holding ${CACHED_MIB} MiB of objects: **${RATIO}×** | target ≤ 2.5× |")
+
+# --- 5. idle ------------------------------------------------------------------------------
 log "idle: ${IDLE} s"
 sleep 3
 w0=$(writes)
@@ -238,15 +292,24 @@ sleep "${IDLE}"
 cpu1=$(cpu_snapshot)
 w1=$(writes)
 IDLE_CPU=$(cpu_report "${cpu0}" "${cpu1}" "${IDLE}")
-CTRL_IDLE=$(sed -n 's/.*controller=\([0-9]*%\).*/\1/p' <<<"${IDLE_CPU}")
-log "  ${IDLE_CPU}; member writes +$((w1 - w0))"
-ROWS+=("| idle | ${N} objects at rest (plus the bare writer's), ${IDLE} s | controller CPU ${CTRL_IDLE} of one core; member writes +$((w1 - w0)) | target ≤ 1% and 0 writes |")
+CTRL_IDLE=$(awk -v a="$(awk '/^controller / {print $2}' <<<"${cpu0}")" -v b="$(awk '/^controller / {print $2}' <<<"${cpu1}")" -v s="${IDLE}" 'BEGIN {printf "%.2f%%", 100 * (b - a) / s}')
+log "  ${IDLE_CPU}; controller ${CTRL_IDLE}; member writes +$((w1 - w0))"
+ROWS+=("| idle | everything at rest ($((N * (1 + DEPLOYMENTS))) federated objects, $((3 * N * (1 + DEPLOYMENTS))) member copies), ${IDLE} s | controller CPU **${CTRL_IDLE}** of one core; member writes +$((w1 - w0)) | target ≤ 1% and 0 writes |")
 CPU_ROWS+=("| idle ${IDLE} s | ${IDLE_CPU} |")
 
-# --- 4. memory ----------------------------------------------------------------------------
-RSS2=$(rss_mib "${CONTROLLER_PID}")
-log "memory: controller RSS ${RSS0} MiB with no objects, ${RSS1} MiB after cold start, ${RSS2} MiB after idle"
-ROWS+=("| memory | controller RSS (VmRSS) | ${RSS0} MiB with 0 objects; ${RSS1} MiB with N=${N} (host + 3 member caches) after cold start; ${RSS2} MiB at rest | |")
+# --- 6. isolation -------------------------------------------------------------------------
+log "isolation: member3 stopped, ${RATE}/s for ${SUSTAIN} s"
+hack/local-clusters.sh stop member3 >/dev/null
+ISO=$(sustained member1,member2)
+log "$(sed 's/^/  /' <<<"${ISO}")"
+iso_cells=""
+for m in member1 member2; do
+  before=$(field p99_ms "$(member_line "$m" "${SUST}")")
+  after=$(field p99_ms "$(member_line "$m" "${ISO}")")
+  change=$(awk -v a="${before}" -v b="${after}" 'BEGIN {if (a > 0) printf "%+.0f%%", 100 * (b - a) / a; else print "n/a"}')
+  iso_cells+="${m} p99 ${after} ms (all members up: ${before} ms, ${change}); "
+done
+ROWS+=("| isolation | member3's apiserver stopped, then scenario 2 again (${RATE}/s for ${SUSTAIN} s) | ${iso_cells}missing $(field missing "$(member_line all "${ISO}")") | target: p99 changes by ≤ 10% |")
 
 # --- results ------------------------------------------------------------------------------
 KVER=$(k --context host version -o json 2>/dev/null | awk -F'"' '/gitVersion/ {v = $4} END {print v}')

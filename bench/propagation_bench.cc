@@ -13,6 +13,14 @@
 // data.key of a random kfed-managed ConfigMap `<prefix><i>` (i < count) in a random member,
 // then reads it back (GET in a loop, no sleep) until kfed has restored it, and prints
 // `drift_revert n=<M> p50_ms=.. p90_ms=.. p99_ms=.. max_ms=.. timeouts=<n>`.
+//
+// With `--sustain-rate R --sustain-seconds S --host-context CTX` it measures sustained change:
+// on a fixed schedule of R per second (open loop: a slow answer does not lower the rate) it
+// merge-patches spec.template.data.key of FederatedConfigMap `<prefix><i>` (i round-robin
+// below count) in the host, with a unique value, and watches the ConfigMaps of every member
+// context; the latency of one update in one member runs from the host's answer to the PATCH
+// to the member's watch event carrying the value. Prints per member and for all:
+// `sustained member=<ctx|all> rate=R writes=<n> seen=<n> p50_ms=.. p99_ms=.. max_ms=.. missing=<n>`.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -26,7 +34,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/json.h"
@@ -48,6 +59,9 @@ struct Flags {
   double qps = 100;
   int burst = 200;
   int drifts = 0;
+  double sustain_rate = 0;
+  int sustain_seconds = 30;
+  std::string host_context;
 };
 
 bool ParseFlags(int argc, char** argv, Flags& flags) {
@@ -72,6 +86,12 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       if (!absl::SimpleAtod(value, &flags.qps)) return false;
     } else if (name == "--drifts") {
       if (!absl::SimpleAtoi(value, &flags.drifts)) return false;
+    } else if (name == "--sustain-rate") {
+      if (!absl::SimpleAtod(value, &flags.sustain_rate)) return false;
+    } else if (name == "--sustain-seconds") {
+      if (!absl::SimpleAtoi(value, &flags.sustain_seconds)) return false;
+    } else if (name == "--host-context") {
+      flags.host_context = value;
     } else if (name == "--burst") {
       if (!absl::SimpleAtoi(value, &flags.burst)) return false;
     } else {
@@ -153,6 +173,165 @@ int RunDrift(const Flags& flags, std::vector<std::unique_ptr<kube::RestClient>>&
   return timeouts == 0 ? 0 : 1;
 }
 
+absl::StatusOr<std::unique_ptr<kube::RestClient>> ClientFor(const Flags& flags,
+                                                            const std::string& context) {
+  absl::StatusOr<kube::RestConfig> config =
+      kube::LoadKubeconfig({/*paths=*/{flags.kubeconfig}, context});
+  if (!config.ok()) return config.status();
+  config->qps = flags.qps;
+  config->burst = flags.burst;
+  return kube::RestClient::Create(*std::move(config));
+}
+
+int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClient>>& members) {
+  absl::StatusOr<std::unique_ptr<kube::RestClient>> host = ClientFor(flags, flags.host_context);
+  if (!host.ok()) {
+    std::fprintf(stderr, "%s: %s\n", flags.host_context.c_str(),
+                 host.status().ToString().c_str());
+    return 1;
+  }
+  const kube::GroupVersionResource cm{"", "v1", "configmaps", true, "ConfigMap"};
+  const kube::GroupVersionResource fcm{"types.kubefed.io", "v1beta1", "federatedconfigmaps", true,
+                                       "FederatedConfigMap"};
+  const int total = static_cast<int>(flags.sustain_rate * flags.sustain_seconds);
+  // written[seq]: when the host answered the PATCH carrying "s-<seq>" (InfiniteFuture: not yet).
+  absl::Mutex mu;
+  std::vector<absl::Time> written(static_cast<size_t>(total), absl::InfiniteFuture());
+  // seen[member][seq]: when the member's watch delivered it.
+  std::vector<std::vector<absl::Time>> seen(
+      members.size(), std::vector<absl::Time>(static_cast<size_t>(total), absl::InfiniteFuture()));
+  absl::Notification stop;
+  std::vector<std::thread> watchers;
+  std::atomic<int> watching{0};
+  for (size_t m = 0; m < members.size(); ++m) {
+    watchers.emplace_back([&, m] {
+      kube::ListOptions lo;
+      lo.label_selector = "app=bench";
+      absl::StatusOr<kube::ObjectList> list = members[m]->List(cm, flags.ns, lo);
+      if (!list.ok()) {
+        std::fprintf(stderr, "%s: list: %s\n", flags.contexts[m].c_str(),
+                     list.status().ToString().c_str());
+        ++watching;
+        return;
+      }
+      kube::WatchOptions o;
+      o.label_selector = "app=bench";
+      o.resource_version = list->resource_version;
+      ++watching;
+      while (!stop.HasBeenNotified()) {
+        absl::Status s = members[m]->Watch(cm, flags.ns, o, [&](const kube::WatchEvent& e) {
+          if (e.type == kube::WatchEventType::kModified || e.type == kube::WatchEventType::kAdded) {
+            const absl::Time now = absl::Now();
+            const rapidjson::Value* data = json::Find(*e.object, "data");
+            const std::string value = data != nullptr ? json::GetString(*data, "key") : "";
+            int seq = -1;
+            if (absl::StartsWith(value, "s-") && absl::SimpleAtoi(value.substr(2), &seq) &&
+                seq >= 0 && seq < total) {
+              absl::MutexLock lock(&mu);
+              if (seen[m][static_cast<size_t>(seq)] == absl::InfiniteFuture()) {
+                seen[m][static_cast<size_t>(seq)] = now;
+              }
+            }
+          }
+          if (const rapidjson::Value* meta = json::Find(*e.object, "metadata")) {
+            std::string rv = json::GetString(*meta, "resourceVersion");
+            if (!rv.empty()) o.resource_version = rv;
+          }
+          return true;
+        }, &stop);
+        if (!s.ok() && !stop.HasBeenNotified()) absl::SleepFor(absl::Milliseconds(100));
+      }
+    });
+  }
+  while (watching.load() < static_cast<int>(members.size())) absl::SleepFor(absl::Milliseconds(10));
+  absl::SleepFor(absl::Milliseconds(500));  // let every watch connect
+
+  std::atomic<int> next{0};
+  std::atomic<int> errors{0};
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 8; ++w) {
+    writers.emplace_back([&] {
+      for (int seq = next++; seq < total; seq = next++) {
+        const absl::Time due = start + absl::Seconds(seq / flags.sustain_rate);
+        absl::SleepFor(due - absl::Now());
+        const std::string name = absl::StrCat(flags.prefix, seq % flags.count);
+        absl::StatusOr<kube::ObjectPtr> r = (*host)->Patch(
+            fcm, flags.ns, name, kube::PatchType::kMerge,
+            absl::StrCat(R"({"spec":{"template":{"data":{"key":"s-)", seq, R"("}}}})"),
+            kube::PatchOptions{});
+        const absl::Time now = absl::Now();
+        if (!r.ok()) {
+          if (errors++ < 5) {
+            std::fprintf(stderr, "patch %s: %s\n", name.c_str(), r.status().ToString().c_str());
+          }
+          continue;
+        }
+        absl::MutexLock lock(&mu);
+        written[static_cast<size_t>(seq)] = now;
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  const double write_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  // Wait (at most 30 s) for the last values to arrive everywhere; an object's later update
+  // supersedes an earlier one, so only the last value written per object must be seen.
+  auto all_seen = [&]() {
+    absl::MutexLock lock(&mu);
+    for (size_t m = 0; m < members.size(); ++m) {
+      for (int i = std::max(0, total - flags.count); i < total; ++i) {
+        if (written[static_cast<size_t>(i)] != absl::InfiniteFuture() &&
+            seen[m][static_cast<size_t>(i)] == absl::InfiniteFuture()) {
+          return false;
+        }
+      }
+    }
+    return true;
+  };
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!all_seen() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+  stop.Notify();
+  for (std::thread& t : watchers) t.join();
+
+  std::vector<double> all;
+  int missing_total = 0;
+  absl::MutexLock lock(&mu);
+  for (size_t m = 0; m <= members.size(); ++m) {
+    const bool is_all = m == members.size();
+    std::vector<double> lat;
+    int missing = 0;
+    int writes = 0;
+    for (int i = 0; i < total; ++i) {
+      if (written[static_cast<size_t>(i)] == absl::InfiniteFuture()) continue;
+      ++writes;
+      if (is_all) continue;
+      const absl::Time t = seen[m][static_cast<size_t>(i)];
+      if (t == absl::InfiniteFuture()) {
+        // Superseded values may be coalesced by the controller (level-based): only a value
+        // that was the object's last one counts as missing.
+        if (i + flags.count >= total) ++missing;
+        continue;
+      }
+      lat.push_back(std::max(0.0, absl::ToDoubleMilliseconds(t - written[static_cast<size_t>(i)])));
+    }
+    if (is_all) {
+      lat = all;
+      missing = missing_total;
+    } else {
+      all.insert(all.end(), lat.begin(), lat.end());
+      missing_total += missing;
+    }
+    std::sort(lat.begin(), lat.end());
+    std::printf(
+        "sustained member=%s rate=%.0f achieved_rate=%.1f writes=%d seen=%zu p50_ms=%.1f "
+        "p99_ms=%.1f max_ms=%.1f missing=%d errors=%d\n",
+        is_all ? "all" : flags.contexts[m].c_str(), flags.sustain_rate, writes / write_seconds,
+        writes, lat.size(), Percentile(lat, 0.5), Percentile(lat, 0.99),
+        lat.empty() ? 0.0 : lat.back(), missing, errors.load());
+  }
+  return missing_total == 0 && errors.load() == 0 ? 0 : 1;
+}
+
 int Run(const Flags& flags) {
   const kube::GroupVersionResource gvr =
       flags.kind == "configmap"
@@ -178,6 +357,7 @@ int Run(const Flags& flags) {
   }
 
   if (flags.drifts > 0) return RunDrift(flags, clients);
+  if (flags.sustain_rate > 0) return RunSustained(flags, clients);
 
   std::atomic<int> errors{0};
   std::vector<std::unique_ptr<std::atomic<int>>> next;
@@ -222,7 +402,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: propagation_bench --kubeconfig FILE --contexts a,b,c --namespace NS "
                  "--count N [--kind configmap|deployment] [--workers 4] [--qps 100] "
-                 "[--burst 200] [--prefix bare-]\n");
+                 "[--burst 200] [--prefix bare-] [--drifts M] [--sustain-rate R "
+                 "--sustain-seconds S --host-context CTX]\n");
     return 2;
   }
   return kfed::bench::Run(flags);

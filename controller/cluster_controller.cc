@@ -1,5 +1,7 @@
 #include "controller/cluster_controller.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -365,7 +367,9 @@ void ClusterController::ProbeLoop(Prober* prober) {
           absl::Condition(
               +[](Prober* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu) { return p->stop || p->wake; },
               prober),
-          absl::Milliseconds(200));
+          // Real clock: sleep until the deadline; a fake clock moves without telling us.
+          &clock_ == &Clock::Real() ? std::max(deadline - clock_.Now(), absl::ZeroDuration())
+                                    : absl::Milliseconds(200));
     }
     if (prober->stop) break;
     prober->wake = false;

@@ -70,11 +70,17 @@ int main(int argc, char** argv) {
   app.add_option("--member-burst", options.member_burst,
                  "Burst of requests to each member API server")
       ->capture_default_str();
+  app.add_option("--event-qps", options.event_qps,
+                 "Events written per second to the host (their own client and limiter; events "
+                 "about one object that wait are merged into one naming every cluster)")
+      ->capture_default_str();
+  app.add_option("--event-burst", options.event_burst, "Burst of Event writes to the host")
+      ->capture_default_str();
   app.add_option("--cluster-workers", options.cluster_workers,
                  "Workers per member cluster and federated type")
       ->capture_default_str();
   app.add_option("--host-workers", options.host_workers,
-                 "Host reconcile workers per federated type (0: from KubeFedConfig, at least 2)")
+                 "Host reconcile workers per federated type (0: from KubeFedConfig, at least 4)")
       ->capture_default_str();
   app.add_flag("--leader-elect,!--no-leader-elect", options.leader_elect,
                "Campaign for the kubefed-controller-manager Lease so that several replicas can run")
@@ -116,6 +122,17 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  kfed::kube::RestConfig event_config = *config;
+  event_config.qps = options.event_qps;
+  event_config.burst = options.event_burst;
+  absl::StatusOr<std::unique_ptr<kfed::kube::RestClient>> event_client =
+      kfed::kube::RestClient::Create(event_config);
+  if (!event_client.ok()) {
+    std::cerr << "error: host client for events: " << event_client.status().message()
+              << std::endl;
+    return 2;
+  }
+
   absl::Notification stop;
   g_stop = &stop;
   struct sigaction sa = {};
@@ -125,7 +142,7 @@ int main(int argc, char** argv) {
 
   LOG(INFO) << "kfed-controller-manager " << kfed::kube::kKfedVersion << " starting against "
             << config->server;
-  kfed::controller::Manager manager(std::move(*host), options);
+  kfed::controller::Manager manager(std::move(*host), options, std::move(*event_client));
   absl::Status result = manager.Run(stop);
   if (!result.ok()) {
     LOG(ERROR) << result;

@@ -18,8 +18,10 @@ kube::GroupVersionResource KubeFedConfigsResource() {
   return {"core.kubefed.io", "v1beta1", "kubefedconfigs", true, "KubeFedConfig"};
 }
 
-Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options)
+Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
+                 std::unique_ptr<kube::Client> events)
     : host_(std::move(host)),
+      event_client_(std::move(events)),
       options_(std::move(options)),
       status_store_(std::make_unique<status::StatusStore>()) {}
 
@@ -79,7 +81,12 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
     io.ns = ns;
     return std::make_unique<kube::Informer>(*host_, io);
   };
-  events_ = std::make_unique<EventRecorder>(*host_, "kfed-controller-manager");
+  EventRecorderOptions eo;
+  eo.qps = options_.event_qps;
+  eo.burst = options_.event_burst;
+  events_ = std::make_unique<EventRecorder>(
+      event_client_ != nullptr ? *event_client_ : *host_, "kfed-controller-manager", Clock::Real(),
+      eo);
   federated_namespaces_ = informer(
       {"types.kubefed.io", "v1beta1", "federatednamespaces", true, "FederatedNamespace"}, scope_ns);
   propagated_versions_ = informer(
@@ -99,7 +106,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   base.host_workers =
       options_.host_workers > 0
           ? options_.host_workers
-          : static_cast<int>(std::max<int64_t>(2, config.sync_max_concurrent_reconciles));
+          : static_cast<int>(std::max<int64_t>(4, config.sync_max_concurrent_reconciles));
   base.cluster_workers = options_.cluster_workers;
   base.status_store = status_store_.get();
   type_config_controller_ =

@@ -34,15 +34,21 @@ struct ManagerOptions {
   std::string status_tls_key_file;
   bool leader_elect = true;
   std::string identity;     // default: hostname_pid
-  int host_workers = 0;     // 0: KubeFedConfig syncController.maxConcurrentReconciles, at least 2
+  int host_workers = 0;     // 0: KubeFedConfig syncController.maxConcurrentReconciles, at least 4
   int cluster_workers = 4;  // per member cluster and type
   double member_qps = 100;
   int member_burst = 200;
+  // Events are written by a background recorder at most this fast (merged while waiting).
+  double event_qps = 20;
+  int event_burst = 100;
 };
 
 class Manager {
  public:
-  Manager(std::unique_ptr<kube::Client> host, ManagerOptions options);
+  // `events` (optional) is a second host client for Events only, so that they never take the
+  // request budget of the controllers' writes; null: Events use `host`.
+  Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
+          std::unique_ptr<kube::Client> events = nullptr);
   ~Manager();
 
   // Reads (or creates) KubeFedConfig `kubefed`, starts serving, campaigns for leadership and
@@ -65,6 +71,7 @@ class Manager {
   absl::Status Readiness() const;
 
   std::unique_ptr<kube::Client> host_;
+  std::unique_ptr<kube::Client> event_client_;
   const ManagerOptions options_;
   MetricsRegistry metrics_;
   ClusterRegistry registry_;

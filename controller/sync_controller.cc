@@ -580,11 +580,10 @@ bool SyncController::ReconcileCluster(const std::string& cluster, kube::Client& 
     }
   }
   if (!outcome.event_reason.empty()) {
-    std::string message = outcome.message.empty()
-                              ? absl::StrCat(OperationName(action.op), " ", type.target_type.kind,
-                                             " ", key, " in cluster ", cluster)
-                              : absl::StrCat("cluster ", cluster, ": ", outcome.message);
-    events_.Record(*fed, outcome.event_warning, outcome.event_reason, message);
+    events_.RecordForCluster(
+        *fed, outcome.event_warning, outcome.event_reason,
+        absl::StrCat(OperationName(action.op), " ", type.target_type.kind, " ", key), cluster,
+        outcome.message);
   }
   if (!outcome.status.empty() && outcome.status != ft::kClusterNotReady) {
     VLOG(1) << Describe(type, key) << " in " << cluster << ": " << outcome.status << ": "

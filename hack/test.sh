@@ -77,6 +77,21 @@ if (( RUN_E2E )); then
   fi
 fi
 
+if (( RUN_E2E )); then
+  # The propagation benchmark's smallest size, so the harness keeps working (its figures
+  # belong in docs/benchmarks.md, not here; it starts its own host + 3 members).
+  step "propagation benchmark smoke (bench/propagation.sh --smoke --no-record)"
+  [[ -n "${KFED_RUN_DIR:-}" ]] && hack/local-clusters.sh down >/dev/null 2>&1
+  if bench/propagation.sh --smoke --no-record > "${RESULTS}/bench-smoke.out" 2>&1; then
+    echo "//bench:propagation_smoke PASSED" >> "${RESULTS}/bench.log"
+  else
+    tail -30 "${RESULTS}/bench-smoke.out"
+    echo "//bench:propagation_smoke FAILED" >> "${RESULTS}/bench.log"
+    overall=1
+  fi
+  grep -E '^\| (cold start|sustained|drift|memory|idle|isolation)' "${RESULTS}/bench-smoke.out" || true
+fi
+
 # Count test cases from each target's test.xml (gtest writes one per binary), and count a
 # target that failed without recording a failing case as one failure.
 passed=0

@@ -1,5 +1,7 @@
 #include "kube/informer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "base/logging.h"
 #include "kube/errors.h"
@@ -242,6 +244,9 @@ void Informer::ReflectorLoop() {
       if (!SleepOrStop(clock_, delay, &stop_)) return;
       continue;
     }
+    if (!options_.keep_managed_fields) {
+      for (ObjectPtr& item : list->items) item = WithoutManagedFields(item);
+    }
     {
       absl::MutexLock lock(&mu_);
       ReplaceLocked(*list);
@@ -255,8 +260,14 @@ void Informer::ReflectorLoop() {
     wo.max_backoff = options_.max_backoff;
     ResumingWatch watch(client_, options_.gvr, options_.ns, wo, clock_);
     absl::Status s = watch.Run([this](const WatchEvent& e) {
+      if (options_.keep_managed_fields) {
+        absl::MutexLock lock(&mu_);
+        ApplyLocked(e);
+        return true;
+      }
+      WatchEvent stripped{e.type, WithoutManagedFields(e.object)};
       absl::MutexLock lock(&mu_);
-      ApplyLocked(e);
+      ApplyLocked(stripped);
       return true;
     }, &stop_);
     if (stop_.HasBeenNotified()) return;
@@ -301,9 +312,16 @@ void Informer::DispatcherLoop() {
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return !queue_.empty() || stopped_;
       };
-      // Wake periodically to check the (possibly fake) clock for resyncs.
-      mu_.AwaitWithTimeout(absl::Condition(&ready),
-                           resync ? absl::Milliseconds(5) : absl::Milliseconds(100));
+      // Without resync, only an event or Stop() (both signal mu_) wakes us: an idle informer
+      // costs no CPU. With resync, sleep until it is due (a fake clock moves without telling
+      // us: poll it).
+      absl::Duration wait = absl::InfiniteDuration();
+      if (resync) {
+        wait = &clock_ == &Clock::Real()
+                   ? std::max(next_resync - clock_.Now(), absl::ZeroDuration())
+                   : absl::Milliseconds(5);
+      }
+      mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
       if (stopped_) return;
       while (!queue_.empty()) {
         batch.push_back(std::move(queue_.front()));

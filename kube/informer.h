@@ -58,6 +58,10 @@ struct InformerOptions {
   absl::Duration watch_timeout = absl::Minutes(5);
   absl::Duration initial_backoff = absl::Milliseconds(800);
   absl::Duration max_backoff = absl::Seconds(30);
+  // metadata.managedFields is dropped from cached objects (as client-go users do with a
+  // transform): nothing in kfed reads it, it is often a third of an object, and an update
+  // that omits it keeps the server's. Set to keep it.
+  bool keep_managed_fields = false;
 };
 
 class Informer {

@@ -216,3 +216,48 @@ TEST(InformerHttpTest, GoneMidWatchRelistsAndDeliversDeletes) {
 
 }  // namespace
 }  // namespace kfed::kube
+
+namespace kfed::kube {
+namespace {
+
+// Cached objects lose metadata.managedFields (listed and watched alike) and keep the rest.
+TEST(InformerTest, DropsManagedFieldsFromCachedObjects) {
+  FakeClient c;
+  GroupVersionResource cms = ConfigMapsResource();
+  auto with_managed = [](absl::string_view name, absl::string_view value) {
+    return *json::Parse(absl::StrCat(
+        R"({"metadata":{"name":")", name,
+        R"(","namespace":"x","labels":{"a":"b"},"managedFields":[{"manager":"kubectl",)",
+        R"("operation":"Update","fieldsV1":{"f:data":{"f:k":{}}}}]},"data":{"k":")", value,
+        R"("}})"));
+  };
+  ASSERT_TRUE(c.Create(cms, "x", with_managed("listed", "1"), WriteOptions()).ok());
+  Recorder rec;
+  Informer inf(c, Options());
+  inf.AddEventHandler(rec.Handlers());
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(absl::Seconds(20)));
+  ASSERT_EQ(rec.Take(1).size(), 1u);
+  ASSERT_TRUE(c.Create(cms, "x", with_managed("watched", "2"), WriteOptions()).ok());
+  ASSERT_EQ(rec.Take(1), (std::vector<std::string>{"add x/watched"}));
+  ASSERT_EQ(inf.Size(), 2u);
+  for (const ObjectPtr& o : inf.List("x")) {
+    const rapidjson::Value* meta = json::Find(*o, "metadata");
+    ASSERT_NE(meta, nullptr);
+    EXPECT_FALSE(meta->HasMember("managedFields")) << ObjectKeyOf(*o);
+    EXPECT_EQ(json::GetString(*json::Find(*meta, "labels"), "a"), "b");
+    EXPECT_FALSE(json::GetString(*json::Find(*o, "data"), "k").empty());
+  }
+  // Kept when asked to.
+  InformerOptions keep = Options();
+  keep.keep_managed_fields = true;
+  Informer kept(c, keep);
+  kept.Start();
+  ASSERT_TRUE(kept.WaitForSync(absl::Seconds(20)));
+  for (const ObjectPtr& o : kept.List("x")) {
+    EXPECT_TRUE(json::Find(*o, "metadata")->HasMember("managedFields")) << ObjectKeyOf(*o);
+  }
+}
+
+}  // namespace
+}  // namespace kfed::kube

@@ -1,8 +1,12 @@
 #include "kube/resource.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
 #include "rapidjson/error/en.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 
 namespace kfed::kube {
 
@@ -75,6 +79,37 @@ absl::StatusOr<ObjectPtr> ParseObject(absl::string_view json) {
                      rapidjson::GetParseError_En(b.doc().GetParseError())));
   }
   return std::move(b).Finish();
+}
+
+ObjectPtr WithoutManagedFields(const ObjectPtr& object) {
+  if (object == nullptr || !object->IsObject()) return object;
+  const rapidjson::Value* meta = json::Find(*object, "metadata");
+  if (meta == nullptr || !meta->IsObject() || !meta->HasMember("managedFields")) return object;
+  // Write the object without the field, then parse it into a pool sized for the text
+  // (RapidJSON 1.1 cannot size member arrays when building, and a copy that removes the
+  // member afterwards would keep its bytes in the pool).
+  rapidjson::StringBuffer text;
+  rapidjson::Writer<rapidjson::StringBuffer> w(text);
+  w.StartObject();
+  for (const auto& m : object->GetObject()) {
+    w.Key(m.name.GetString(), m.name.GetStringLength());
+    if (&m.value != meta) {
+      m.value.Accept(w);
+      continue;
+    }
+    w.StartObject();
+    for (const auto& mm : meta->GetObject()) {
+      if (absl::string_view(mm.name.GetString(), mm.name.GetStringLength()) == "managedFields") {
+        continue;
+      }
+      w.Key(mm.name.GetString(), mm.name.GetStringLength());
+      mm.value.Accept(w);
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  absl::StatusOr<ObjectPtr> stripped = ParseObject(absl::string_view(text.GetString(), text.GetSize()));
+  return stripped.ok() ? *std::move(stripped) : object;
 }
 
 ObjectPtr CopyObject(const rapidjson::Value& value) {

@@ -85,6 +85,10 @@ class ObjectBuilder {
   std::shared_ptr<Holder> holder_;
 };
 
+// `object` without metadata.managedFields, in a new snapshot sized for what is left;
+// `object` itself when it has none (or is null).
+ObjectPtr WithoutManagedFields(const ObjectPtr& object);
+
 // Bytes of memory a snapshot holds (its pool's capacity plus fixed overhead).
 size_t ObjectBytes(const ObjectPtr& object);
 

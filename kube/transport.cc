@@ -7,10 +7,11 @@
 #include <algorithm>
 #include <array>
 #include <deque>
-#include <thread>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -154,7 +155,72 @@ struct StreamState {
   bool done ABSL_GUARDED_BY(mu) = false;
   bool cancel ABSL_GUARDED_BY(mu) = false;
   CURLcode rc ABSL_GUARDED_BY(mu) = CURLE_OK;
+  // Set by the StopPoller when the caller's stop notification fired.
+  bool stop_seen ABSL_GUARDED_BY(mu) = false;
   CURL* handle = nullptr;
+};
+
+// Notices that a streaming caller's `stop` (an absl::Notification, which cannot signal
+// another mutex) was notified and wakes that caller. One thread for the whole process polls
+// every registered stop every 50 ms while any stream is open, and sleeps otherwise, so an idle
+// controller with dozens of open watches wakes 20 times a second in total instead of 20
+// times a second per watch (docs/benchmarks.md: idle CPU). Never destroyed.
+class StopPoller {
+ public:
+  static StopPoller& Get() {
+    static StopPoller* poller = new StopPoller();
+    return *poller;
+  }
+
+  uint64_t Add(const absl::Notification* stop, std::shared_ptr<StreamState> st)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (!started_) {
+      started_ = true;
+      std::thread([this] { Loop(); }).detach();
+    }
+    uint64_t id = ++next_id_;
+    entries_.emplace(id, Entry{stop, std::move(st)});
+    return id;
+  }
+
+  void Remove(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    entries_.erase(id);
+  }
+
+ private:
+  struct Entry {
+    const absl::Notification* stop;
+    std::shared_ptr<StreamState> stream;
+  };
+
+  void Loop() {
+    for (;;) {
+      std::vector<std::shared_ptr<StreamState>> fired;
+      {
+        absl::MutexLock lock(&mu_);
+        auto has_entries = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !entries_.empty();
+        };
+        mu_.Await(absl::Condition(&has_entries));
+        for (auto& [id, e] : entries_) {
+          if (e.stop->HasBeenNotified()) fired.push_back(e.stream);
+        }
+      }
+      // Outside mu_: taking a stream's lock wakes its waiter (no lock held while waking).
+      for (const auto& st : fired) {
+        absl::MutexLock lock(&st->mu);
+        st->stop_seen = true;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+
+  absl::Mutex mu_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
 
 struct Transport::Impl {
@@ -561,6 +627,7 @@ absl::Status Transport::Stream(const HttpRequest& request,
   impl_->sent.fetch_add(1);
   impl_->Submit(st);
 
+  const uint64_t poller_id = stop != nullptr ? StopPoller::Get().Add(stop, st) : 0;
   bool cancelled_by_us = false;
   bool handler_stopped = false;
   std::deque<std::string> batch;
@@ -569,10 +636,10 @@ absl::Status Transport::Stream(const HttpRequest& request,
     {
       absl::MutexLock lock(&st->mu);
       auto ready = [raw]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(raw->mu) {
-        return !raw->chunks.empty() || raw->done;
+        return !raw->chunks.empty() || raw->done || (raw->stop_seen && !raw->cancel);
       };
-      // Wake periodically to notice `stop` (a Notification cannot signal our mutex).
-      st->mu.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(50));
+      // The StopPoller wakes us when `stop` fires; the timeout is only a safety net.
+      st->mu.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(5));
       batch.swap(st->chunks);
       done = st->done;
     }
@@ -591,6 +658,7 @@ absl::Status Transport::Stream(const HttpRequest& request,
       curl_multi_wakeup(impl_->multi);
     }
   }
+  if (poller_id != 0) StopPoller::Get().Remove(poller_id);
   CURLcode rc;
   {
     absl::MutexLock lock(&st->mu);
