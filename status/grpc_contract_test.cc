@@ -244,6 +244,32 @@ TEST_F(GrpcContractTest, WatchFromZeroSendsTheStateABookmarkThenChanges) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
+TEST_F(GrpcContractTest, IdleStreamsGetPeriodicBookmarks) {
+  store_ = std::make_unique<StatusStore>(Options(), clock_);
+  StatusServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.bookmark_interval = absl::Milliseconds(100);
+  absl::StatusOr<std::unique_ptr<StatusServer>> server = StatusServer::Start(*store_, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = std::move(*server);
+  store_->UpsertObject(Object("configmaps", "a", "one", "Pending"));
+  auto stub = v1::FederationStatus::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub->Watch(&context, {});
+  EXPECT_EQ(ReadEvents(*reader, 2),
+            (std::vector<std::string>{"ADDED 5001 object one", "BOOKMARK 5001 -"}));
+  // Nothing changes: the stream keeps getting bookmarks at the current revision.
+  EXPECT_EQ(ReadEvents(*reader, 2),
+            (std::vector<std::string>{"BOOKMARK 5001 -", "BOOKMARK 5001 -"}));
+  store_->UpsertObject(Object("configmaps", "a", "one", "Propagated"));
+  std::vector<std::string> next = ReadEvents(*reader, 1);
+  while (!next.empty() && next[0] == "BOOKMARK 5001 -") next = ReadEvents(*reader, 1);
+  EXPECT_EQ(next, (std::vector<std::string>{"MODIFIED 5002 object one"}));
+  context.TryCancel();
+  reader->Finish();
+}
+
 TEST_F(GrpcContractTest, WatchResumedFromAListRevisionGetsExactlyTheLaterChanges) {
   StartServer();
   store_->UpsertObject(Object("configmaps", "a", "one", "Pending"));

@@ -161,12 +161,23 @@ void FederationStatusService::PumpLoop() {
   absl::Time next_bookmark = absl::Now() + bookmark_interval_;
   absl::MutexLock lock(&s.mu);
   while (true) {
-    s.mu.AwaitWithDeadline(absl::Condition(
-                               +[](Shared* shared) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared->mu) {
-                                 return shared->shutdown || !shared->ready.empty();
-                               },
-                               &s),
-                           next_bookmark);
+    if (s.reactors.empty()) {
+      // No stream: no bookmark timer either (nothing wakes at rest).
+      s.mu.Await(absl::Condition(
+          +[](Shared* shared) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared->mu) {
+            return shared->shutdown || !shared->ready.empty() || !shared->reactors.empty();
+          },
+          &s));
+      next_bookmark = absl::Now() + bookmark_interval_;
+    } else {
+      s.mu.AwaitWithDeadline(absl::Condition(
+                                 +[](Shared* shared) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared->mu) {
+                                   return shared->shutdown || !shared->ready.empty() ||
+                                          shared->reactors.empty();
+                                 },
+                                 &s),
+                             next_bookmark);
+    }
     if (s.shutdown) return;
     std::vector<uint64_t> ready;
     ready.swap(s.ready);
@@ -323,7 +334,11 @@ void StatusServer::HealthLoopOnce() {
 }
 
 void StatusServer::HealthLoop() {
-  while (!stop_.WaitForNotificationWithTimeout(absl::Seconds(1))) HealthLoopOnce();
+  // Every second until ready (start-up), then every 10 s: a ready process rarely turns
+  // unready, and a controller at rest should hardly wake.
+  while (!stop_.WaitForNotificationWithTimeout(serving_ ? absl::Seconds(10) : absl::Seconds(1))) {
+    HealthLoopOnce();
+  }
 }
 
 StatusServer::~StatusServer() { Stop(); }

@@ -92,7 +92,8 @@ struct StatusServerOptions {
   std::string tls_key_file;
   std::string version;
   absl::Duration bookmark_interval = absl::Seconds(10);
-  // Polled every second for the health service: SERVING while it returns true. Null: always.
+  // Polled for the health service (every second until it first returns true, then every
+  // 10 s): SERVING while it returns true. Null: always.
   std::function<bool()> ready;
 };
 
