@@ -8,6 +8,8 @@
 #include "glog/logging.h"
 #include "kube/errors.h"
 #include "kube/leader_election.h"
+#include "kube/transport.h"
+#include "status/http_api.h"
 
 namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
@@ -18,9 +20,16 @@ kube::GroupVersionResource KubeFedConfigsResource() {
 
 Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
                  std::unique_ptr<kube::Client> events)
-    : host_(std::move(host)), event_client_(std::move(events)), options_(std::move(options)) {}
+    : host_(std::move(host)),
+      event_client_(std::move(events)),
+      options_(std::move(options)),
+      status_store_(std::make_unique<status::StatusStore>()) {}
 
-Manager::~Manager() { StopControllers(); }
+Manager::~Manager() {
+  StopControllers();  // also ends the status streams and long polls
+  metrics_server_.reset();
+  healthz_server_.reset();
+}
 
 absl::StatusOr<ft::KubeFedConfig> Manager::LoadKubeFedConfig() {
   const kube::GroupVersionResource gvr = KubeFedConfigsResource();
@@ -99,6 +108,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
           ? options_.host_workers
           : static_cast<int>(std::max<int64_t>(4, config.sync_max_concurrent_reconciles));
   base.cluster_workers = options_.cluster_workers;
+  base.status_store = status_store_.get();
   type_config_controller_ =
       std::make_unique<TypeConfigController>(*host_, registry_, caches, metrics_, *events_, base);
   TypeConfigController* ftc = type_config_controller_.get();
@@ -121,6 +131,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   cluster_options.config = config;
   cluster_options.member_qps = options_.member_qps;
   cluster_options.member_burst = options_.member_burst;
+  cluster_options.status_store = status_store_.get();
   cluster_controller_ =
       std::make_unique<ClusterController>(*host_, registry_, metrics_, cluster_options);
   cluster_controller_->Start();
@@ -128,6 +139,11 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
 }
 
 void Manager::StopControllers() {
+  // Status clients first: the controllers stopping must not look like every object vanishing
+  // (a stopping sync controller removes its type from the store). Streams end UNAVAILABLE and
+  // long polls return; later publishes are ignored.
+  if (status_server_) status_server_->Stop();
+  status_store_->Close();
   if (type_config_controller_) type_config_controller_->Stop();
   if (cluster_controller_) cluster_controller_->Stop();
   for (auto* i : {federated_namespaces_.get(), propagated_versions_.get(),
@@ -140,11 +156,22 @@ void Manager::StopControllers() {
 absl::Status Manager::Run(const absl::Notification& stop) {
   auto readiness = [this] { return Readiness(); };
   healthz_server_ = std::make_unique<HttpServer>(&metrics_, readiness);
+  if (options_.metrics_addr != options_.healthz_addr) {
+    metrics_server_ = std::make_unique<HttpServer>(&metrics_, readiness);
+  }
+  // The dashboard and its API (status/http_api.h) on the metrics server.
+  auto api = std::make_shared<status::HttpApi>(*status_store_, kube::kKfedVersion);
+  (metrics_server_ ? metrics_server_ : healthz_server_)
+      ->Get("/.*", [api](const HttpRequest& request, HttpResponse* response) {
+        status::HttpReply reply = api->Get(request.path, request.params);
+        response->status = reply.status;
+        response->content_type = std::move(reply.content_type);
+        response->body = std::move(reply.body);
+      });
   absl::StatusOr<int> hp = healthz_server_->Start(options_.healthz_addr);
   if (!hp.ok()) return hp.status();
   healthz_port_ = *hp;
-  if (options_.metrics_addr != options_.healthz_addr) {
-    metrics_server_ = std::make_unique<HttpServer>(&metrics_, readiness);
+  if (metrics_server_ != nullptr) {
     absl::StatusOr<int> mp = metrics_server_->Start(options_.metrics_addr);
     if (!mp.ok()) return mp.status();
     metrics_port_ = *mp;
@@ -153,7 +180,29 @@ absl::Status Manager::Run(const absl::Notification& stop) {
   }
   LOG(INFO) << "serving /healthz /readyz /metrics on " << options_.healthz_addr << " (port "
             << healthz_port_ << ") and " << options_.metrics_addr << " (port " << metrics_port_
-            << ")";
+            << "); the dashboard and /api/v1 on port " << metrics_port_;
+
+  if (options_.status_addr.empty()) {
+    LOG(INFO) << "the gRPC status API is disabled (--status-addr=\"\")";
+  } else {
+    status::StatusServerOptions so;
+    so.address = options_.status_addr;
+    so.tls_cert_file = options_.status_tls_cert_file;
+    so.tls_key_file = options_.status_tls_key_file;
+    so.version = kube::kKfedVersion;
+    so.ready = [this] { return Readiness().ok(); };
+    absl::StatusOr<std::unique_ptr<status::StatusServer>> server =
+        status::StatusServer::Start(*status_store_, so);
+    if (!server.ok()) return server.status();
+    status_server_ = std::move(*server);
+    status_port_ = status_server_->port();
+    LOG(INFO) << "serving the gRPC status API (kfed.status.v1.FederationStatus, health, "
+                 "reflection) on "
+              << options_.status_addr << " (port " << status_port_ << ") "
+              << (status_server_->tls() ? "with TLS"
+                                        : "in plaintext (no --status-tls-cert-file/--status-"
+                                          "tls-key-file)");
+  }
 
   absl::StatusOr<ft::KubeFedConfig> config = LoadKubeFedConfig();
   if (!config.ok()) return config.status();

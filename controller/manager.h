@@ -1,6 +1,7 @@
 // kfed-controller-manager: wires the host client, KubeFedConfig, leader election, the shared
-// host caches, the cluster controller and the FederatedTypeConfig controller, and serves
-// /healthz, /readyz and /metrics.
+// host caches, the cluster controller and the FederatedTypeConfig controller, the status store
+// they publish to, and serves /healthz, /readyz, /metrics, the dashboard with its HTTP API
+// (on the metrics server) and the gRPC status API.
 #ifndef KFED_CONTROLLER_MANAGER_H_
 #define KFED_CONTROLLER_MANAGER_H_
 
@@ -18,6 +19,8 @@
 #include "federated_types/kubefed_config.h"
 #include "kube/client.h"
 #include "kube/informer.h"
+#include "status/service.h"
+#include "status/store.h"
 
 namespace kfed::controller {
 
@@ -25,6 +28,10 @@ struct ManagerOptions {
   std::string kubefed_namespace = "kube-federation-system";
   std::string healthz_addr = ":8080";
   std::string metrics_addr = ":9090";
+  // The gRPC status API ("" disables it); TLS when both files are set, else plaintext.
+  std::string status_addr = ":9091";
+  std::string status_tls_cert_file;
+  std::string status_tls_key_file;
   bool leader_elect = true;
   std::string identity;     // default: hostname_pid
   int host_workers = 0;     // 0: KubeFedConfig syncController.maxConcurrentReconciles, at least 4
@@ -52,8 +59,10 @@ class Manager {
   // For tests and the status API.
   MetricsRegistry& metrics() { return metrics_; }
   ClusterRegistry& clusters() { return registry_; }
+  status::StatusStore& status_store() { return *status_store_; }
   int healthz_port() const { return healthz_port_; }
   int metrics_port() const { return metrics_port_; }
+  int status_port() const { return status_port_; }
 
  private:
   absl::StatusOr<federated_types::KubeFedConfig> LoadKubeFedConfig();
@@ -66,10 +75,14 @@ class Manager {
   const ManagerOptions options_;
   MetricsRegistry metrics_;
   ClusterRegistry registry_;
+  // What the controllers publish for the status API and the dashboard.
+  std::unique_ptr<status::StatusStore> status_store_;
   std::unique_ptr<HttpServer> healthz_server_;
   std::unique_ptr<HttpServer> metrics_server_;
   int healthz_port_ = 0;
   int metrics_port_ = 0;
+  std::unique_ptr<status::StatusServer> status_server_;
+  int status_port_ = 0;
 
   std::unique_ptr<EventRecorder> events_;
   std::unique_ptr<kube::Informer> federated_namespaces_;
