@@ -99,7 +99,7 @@ function start(options = {}) {
                               path.join(__dirname, '..', '..', 'status', 'dashboard'));
   const model = new Model(options.historyLimit || 1000);
   let failNext = 0;  // answer this many API requests with HTTP 500
-  let requests = 0;  // API requests served, for tests
+  const stats = {requests: 0, lists: 0, gone: 0};  // what the page asked, for tests
 
   function send(res, status, body) {
     const text = JSON.stringify(body);
@@ -108,7 +108,7 @@ function start(options = {}) {
   }
 
   function handleApi(url, res) {
-    requests++;
+    stats.requests++;
     if (failNext > 0) {
       failNext--;
       return send(res, 500, {error: 'injected failure'});
@@ -121,6 +121,7 @@ function start(options = {}) {
         return send(res, 200, protoJson({clusters: [...model.clusters.values()],
                                          revision: model.revision}));
       case '/api/v1/objects': {
+        stats.lists++;
         const objects = [...model.objects.values()].filter((o) =>
           (!q.get('type') || o.ref.type === q.get('type')) &&
           (!q.get('namespace') || (o.ref.namespace || '') === q.get('namespace')) &&
@@ -145,6 +146,7 @@ function start(options = {}) {
     const from = Number(q.get('resume_from') || '0');
     const timeoutMs = Math.min(60, Number(q.get('timeout_seconds') || '30')) * 1000;
     if (from < model.oldestResumable) {
+      stats.gone++;
       return send(res, 410, {error: `resume point ${from} is too old; list again`});
     }
     const deadline = Date.now() + timeoutMs;
@@ -195,7 +197,7 @@ function start(options = {}) {
         url: `http://127.0.0.1:${port}/`,
         model,
         failNext: (n) => { failNext = n; },
-        requests: () => requests,
+        stats,
         close: () => new Promise((done) => {
           for (const wake of model.waiters) wake();
           server.closeAllConnections();
