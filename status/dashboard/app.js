@@ -32,6 +32,7 @@
   let selected = null;         // {key, cluster} shown in the detail view
   let detailSeq = 0;           // drops stale detail responses
   let detailRefreshTimer = 0;
+  let listed = false;          // the first list arrived
 
   const $ = (id) => document.getElementById(id);
   const el = (tag, attrs, ...children) => {
@@ -265,7 +266,9 @@
       const keys = [...dirty];
       dirty.clear();
       for (const key of keys) renderRow(key);
-      syncOptions($('filter-type'), [...new Set([...objects.values()].map((o) => str(refOf(o).type)))],
+      syncOptions($('filter-type'),
+                  [...new Set([...objects.values()].map((o) => str(refOf(o).type)))]
+                      .filter((t) => t !== ''),
                   'all types', filters.type);
       syncOptions($('filter-namespace'),
                   [...new Set([...objects.values()].map((o) => str(refOf(o).namespace)))]
@@ -478,7 +481,8 @@
     const name = nameParts.join('/');
     $('detail-title').textContent = `${type} ${ns ? `${ns}/` : ''}${name} in ${cluster}`;
     const s = o ? stateIn(o, cluster) : null;
-    const state = s ? str(s.state) || 'Pending' : (o ? 'not placed in this cluster' : 'deleted');
+    const state = s ? str(s.state) || 'Pending'
+                    : !listed ? 'loading…' : o ? 'not placed in this cluster' : 'deleted';
     const stateEl = $('detail-state');
     stateEl.textContent = state;
     stateEl.className = s ? `state-text state-${state}` : 'state-text';
@@ -521,10 +525,9 @@
                                  {type, namespace, name: nameParts.join('/'), cluster});
       if (seq !== detailSeq) return;
       errorEl.hidden = true;
-      if (resp.object) {
-        objects.set(key, resp.object.revision && objects.get(key) &&
-                             num(objects.get(key).revision) > num(resp.object.revision)
-                         ? objects.get(key) : resp.object);
+      const known = objects.get(key);
+      if (resp.object && (!known || num(resp.object.revision) >= num(known.revision))) {
+        objects.set(key, resp.object);
         dirty.add(key);
         scheduleRender();
       }
@@ -560,6 +563,7 @@
     const [cl, ob] = await Promise.all([getJSON('api/v1/clusters'), getJSON('api/v1/objects')]);
     applyClusterList(cl);
     applyObjectList(ob);
+    listed = true;
     scheduleRender();
     // Both lists are consistent with their own revision; following from the older one
     // replays at most a few changes the newer list already holds (applied idempotently).
