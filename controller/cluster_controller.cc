@@ -16,6 +16,49 @@ namespace ft = ::kfed::federated_types;
 
 namespace {
 
+// The status API's view of a cluster's published health.
+status::v1::Cluster ClusterForStatus(const std::string& name, const rapidjson::Value& cluster,
+                                     const ClusterHealth& health, const std::string& version,
+                                     const std::string& config_error) {
+  status::v1::Cluster c;
+  c.set_name(name);
+  c.set_kubernetes_version(version);
+  if (const rapidjson::Value* spec = json::Find(cluster, "spec")) {
+    c.set_api_endpoint(json::GetString(*spec, "apiEndpoint"));
+  }
+  if (const rapidjson::Value* labels = json::FindPath(cluster, {"metadata", "labels"});
+      labels != nullptr && labels->IsObject()) {
+    for (const auto& l : labels->GetObject()) {
+      if (l.value.IsString()) (*c.mutable_labels())[l.name.GetString()] = l.value.GetString();
+    }
+  }
+  if (!health.has_published()) {
+    c.set_health(std::string(status::kHealthUnknown));
+    return c;
+  }
+  auto set = [&c](absl::string_view h, absl::string_view reason, absl::string_view message) {
+    c.set_health(std::string(h));
+    c.set_reason(std::string(reason));
+    c.set_message(std::string(message));
+  };
+  switch (health.published()) {
+    case ProbeResult::kOk:
+      set(status::kHealthReady, ft::kClusterReadyReason, ft::kClusterReadyMessage);
+      break;
+    case ProbeResult::kNotOk:
+      set(status::kHealthNotReady, ft::kClusterNotReadyReason, ft::kClusterNotReadyMessage);
+      break;
+    case ProbeResult::kUnreachable:
+      set(status::kHealthOffline, ft::kClusterNotReachableReason, ft::kClusterNotReachableMessage);
+      break;
+    case ProbeResult::kConfigMalformed:
+      set(status::kHealthNotReady, ft::kClusterConfigMalformedReason,
+          config_error.empty() ? std::string(ft::kClusterConfigMalformedMessage) : config_error);
+      break;
+  }
+  return c;
+}
+
 ClientFactory DefaultFactory() {
   return [](const kube::RestConfig& config) -> absl::StatusOr<std::shared_ptr<kube::Client>> {
     absl::StatusOr<std::unique_ptr<kube::RestClient>> client = kube::RestClient::Create(config);
@@ -157,6 +200,7 @@ void ClusterController::Resync() {
     }
     p->thread.join();
     registry_.Remove(p->name);
+    if (options_.status_store != nullptr) options_.status_store->RemoveCluster(p->name);
     for (const char* state : {"ready", "notready", "offline", "configmalformed"}) {
       cluster_total_->Remove({state, p->name});
     }
@@ -280,6 +324,11 @@ void ClusterController::ProbeLoop(Prober* prober) {
         LOG(INFO) << "cluster " << name << " is " << ProbeResultName(health.published())
                   << (config_error.empty() ? "" : absl::StrCat(" (", config_error, ")"));
       }
+    }
+
+    if (options_.status_store != nullptr) {
+      options_.status_store->UpsertCluster(
+          ClusterForStatus(name, *cluster, health, kubernetes_version, config_error));
     }
 
     // Publish for the sync controllers.

@@ -2,7 +2,8 @@
 // client from its Secret and CA bundle, probes its health (/readyz, falling back to /healthz)
 // every period with KubeFed's thresholds and timeout, writes Ready/Offline/ConfigMalformed
 // conditions and status.kubernetesVersion (only when they change: an idle federation makes no
-// writes), and publishes the cluster in the ClusterRegistry for the sync controllers.
+// writes), and publishes the cluster in the ClusterRegistry for the sync controllers and in
+// the status store for the status API (which ignores publishes that change nothing).
 //
 // Threads: one prober per cluster (so a dead cluster's timeouts delay no other), and the
 // informers on KubeFedClusters and Secrets, whose handlers only wake the probers.
@@ -25,6 +26,7 @@
 #include "kube/client.h"
 #include "kube/config.h"
 #include "kube/informer.h"
+#include "status/store.h"
 
 namespace kfed::controller {
 
@@ -34,6 +36,9 @@ struct ClusterControllerOptions {
   double member_qps = 100;                // per member client
   int member_burst = 200;
   std::string field_manager = "kfed";
+  // Where each cluster's health, version, endpoint and labels are published for the status
+  // API and the dashboard (nullptr: nowhere). Must outlive the controller.
+  status::StatusStore* status_store = nullptr;
 };
 
 // Builds a member client from a config; a seam for tests.

@@ -29,6 +29,7 @@ HttpServer::HttpServer(const MetricsRegistry* metrics, std::function<absl::Statu
     : metrics_(metrics),
       readiness_(std::move(readiness)),
       server_(std::make_unique<httplib::Server>()) {
+  server_->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
   });
@@ -48,14 +49,15 @@ HttpServer::HttpServer(const MetricsRegistry* metrics, std::function<absl::Statu
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::Get(
-    const std::string& pattern,
-    std::function<void(const std::string& path, std::string* body, std::string* content_type)>
-        handler) {
+void HttpServer::Get(const std::string& pattern, HttpHandler handler) {
   server_->Get(pattern, [handler](const httplib::Request& req, httplib::Response& res) {
-    std::string body, content_type = "text/plain";
-    handler(req.path, &body, &content_type);
-    res.set_content(body, content_type.c_str());
+    HttpRequest request;
+    request.path = req.path;
+    for (const auto& [name, value] : req.params) request.params.emplace(name, value);
+    HttpResponse response;
+    handler(request, &response);
+    res.status = response.status;
+    res.set_content(response.body, response.content_type.c_str());
   });
 }
 

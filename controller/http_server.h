@@ -1,9 +1,11 @@
 // The controller manager's HTTP endpoints: /healthz, /readyz and /metrics (Prometheus text),
-// served by cpp-httplib on its own thread pool. Later the dashboard is served here too.
+// served by cpp-httplib on its own thread pool, plus handlers registered with Get (the
+// dashboard and its API on the metrics server).
 #ifndef KFED_CONTROLLER_HTTP_SERVER_H_
 #define KFED_CONTROLLER_HTTP_SERVER_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,8 +20,25 @@ class Server;
 
 namespace kfed::controller {
 
+struct HttpRequest {
+  std::string path;                           // without the query
+  std::map<std::string, std::string> params;  // decoded query parameters (first value wins)
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain";
+  std::string body;
+};
+
+// Called on a server thread; may block (e.g. a long poll) but holds that thread meanwhile.
+using HttpHandler = std::function<void(const HttpRequest& request, HttpResponse* response)>;
+
 class HttpServer {
  public:
+  // Threads serving requests: long polls of the dashboard each hold one while they wait.
+  static constexpr int kThreads = 32;
+
   // `readiness` returns OK when the process is ready (caches synced), else why not; it is
   // called on a server thread and must not block. `metrics` must outlive the server.
   HttpServer(const MetricsRegistry* metrics, std::function<absl::Status()> readiness);
@@ -30,11 +49,10 @@ class HttpServer {
   absl::StatusOr<int> Start(const std::string& address);
   void Stop();
 
-  // Registers an extra GET handler before Start (e.g. the dashboard).
-  void Get(
-      const std::string& pattern,
-      std::function<void(const std::string& path, std::string* body, std::string* content_type)>
-          handler);
+  // Registers an extra GET handler before Start. `pattern` is a regular expression matched
+  // against the whole path; handlers registered earlier (and /healthz, /readyz, /metrics)
+  // win, so a catch-all goes last.
+  void Get(const std::string& pattern, HttpHandler handler);
 
  private:
   const MetricsRegistry* metrics_;

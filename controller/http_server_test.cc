@@ -48,6 +48,34 @@ TEST(HttpServerTest, ServesHealthReadinessAndMetrics) {
   server.Stop();
 }
 
+TEST(HttpServerTest, ExtraHandlersGetQueryParametersAndSetStatus) {
+  MetricsRegistry metrics;
+  HttpServer server(&metrics, nullptr);
+  server.Get("/echo", [](const HttpRequest& request, HttpResponse* response) {
+    auto it = request.params.find("name");
+    if (it == request.params.end()) {
+      response->status = 400;
+      response->body = "no name";
+      return;
+    }
+    response->content_type = "application/json";
+    response->body = "{\"name\":\"" + it->second + "\"}";
+  });
+  server.Get("/.*", [](const HttpRequest& request, HttpResponse* response) {
+    response->status = 404;
+    response->body = "nothing at " + request.path;
+  });
+  auto port = server.Start("127.0.0.1:0");
+  ASSERT_TRUE(port.ok()) << port.status();
+  EXPECT_EQ(Fetch(*port, "/echo?name=a%20b"),
+            std::make_pair(200L, std::string("{\"name\":\"a b\"}")));
+  EXPECT_EQ(Fetch(*port, "/echo"), std::make_pair(400L, std::string("no name")));
+  EXPECT_EQ(Fetch(*port, "/other"), std::make_pair(404L, std::string("nothing at /other")));
+  // The built-in endpoints still win over a catch-all.
+  EXPECT_EQ(Fetch(*port, "/healthz"), std::make_pair(200L, std::string("ok")));
+  server.Stop();
+}
+
 TEST(HttpServerTest, ListenAddressForms) {
   EXPECT_EQ(*ParseListenAddress(":8080"), std::make_pair(std::string("0.0.0.0"), 8080));
   EXPECT_EQ(*ParseListenAddress("127.0.0.1:9090"), std::make_pair(std::string("127.0.0.1"), 9090));

@@ -8,6 +8,8 @@
 #include "glog/logging.h"
 #include "kube/errors.h"
 #include "kube/leader_election.h"
+#include "kube/transport.h"
+#include "status/http_api.h"
 
 namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
@@ -17,9 +19,17 @@ kube::GroupVersionResource KubeFedConfigsResource() {
 }
 
 Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options)
-    : host_(std::move(host)), options_(std::move(options)) {}
+    : host_(std::move(host)),
+      options_(std::move(options)),
+      status_store_(std::make_unique<status::StatusStore>()) {}
 
-Manager::~Manager() { StopControllers(); }
+Manager::~Manager() {
+  StopControllers();
+  // Wake the dashboard's long polls and end watches, then stop serving.
+  status_store_->Close();
+  metrics_server_.reset();
+  healthz_server_.reset();
+}
 
 absl::StatusOr<ft::KubeFedConfig> Manager::LoadKubeFedConfig() {
   const kube::GroupVersionResource gvr = KubeFedConfigsResource();
@@ -93,6 +103,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
           ? options_.host_workers
           : static_cast<int>(std::max<int64_t>(2, config.sync_max_concurrent_reconciles));
   base.cluster_workers = options_.cluster_workers;
+  base.status_store = status_store_.get();
   type_config_controller_ =
       std::make_unique<TypeConfigController>(*host_, registry_, caches, metrics_, *events_, base);
   TypeConfigController* ftc = type_config_controller_.get();
@@ -115,6 +126,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   cluster_options.config = config;
   cluster_options.member_qps = options_.member_qps;
   cluster_options.member_burst = options_.member_burst;
+  cluster_options.status_store = status_store_.get();
   cluster_controller_ =
       std::make_unique<ClusterController>(*host_, registry_, metrics_, cluster_options);
   cluster_controller_->Start();
@@ -134,11 +146,22 @@ void Manager::StopControllers() {
 absl::Status Manager::Run(const absl::Notification& stop) {
   auto readiness = [this] { return Readiness(); };
   healthz_server_ = std::make_unique<HttpServer>(&metrics_, readiness);
+  if (options_.metrics_addr != options_.healthz_addr) {
+    metrics_server_ = std::make_unique<HttpServer>(&metrics_, readiness);
+  }
+  // The dashboard and its API (status/http_api.h) on the metrics server.
+  auto api = std::make_shared<status::HttpApi>(*status_store_, kube::kKfedVersion);
+  (metrics_server_ ? metrics_server_ : healthz_server_)
+      ->Get("/.*", [api](const HttpRequest& request, HttpResponse* response) {
+        status::HttpReply reply = api->Get(request.path, request.params);
+        response->status = reply.status;
+        response->content_type = std::move(reply.content_type);
+        response->body = std::move(reply.body);
+      });
   absl::StatusOr<int> hp = healthz_server_->Start(options_.healthz_addr);
   if (!hp.ok()) return hp.status();
   healthz_port_ = *hp;
-  if (options_.metrics_addr != options_.healthz_addr) {
-    metrics_server_ = std::make_unique<HttpServer>(&metrics_, readiness);
+  if (metrics_server_ != nullptr) {
     absl::StatusOr<int> mp = metrics_server_->Start(options_.metrics_addr);
     if (!mp.ok()) return mp.status();
     metrics_port_ = *mp;
@@ -147,7 +170,7 @@ absl::Status Manager::Run(const absl::Notification& stop) {
   }
   LOG(INFO) << "serving /healthz /readyz /metrics on " << options_.healthz_addr << " (port "
             << healthz_port_ << ") and " << options_.metrics_addr << " (port " << metrics_port_
-            << ")";
+            << "); the dashboard and /api/v1 on port " << metrics_port_;
 
   absl::StatusOr<ft::KubeFedConfig> config = LoadKubeFedConfig();
   if (!config.ok()) return config.status();

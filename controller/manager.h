@@ -1,6 +1,7 @@
 // kfed-controller-manager: wires the host client, KubeFedConfig, leader election, the shared
-// host caches, the cluster controller and the FederatedTypeConfig controller, and serves
-// /healthz, /readyz and /metrics.
+// host caches, the cluster controller and the FederatedTypeConfig controller, the status store
+// they publish to, and serves /healthz, /readyz, /metrics, the dashboard with its HTTP API
+// (on the metrics server) and the gRPC status API.
 #ifndef KFED_CONTROLLER_MANAGER_H_
 #define KFED_CONTROLLER_MANAGER_H_
 
@@ -18,6 +19,7 @@
 #include "federated_types/kubefed_config.h"
 #include "kube/client.h"
 #include "kube/informer.h"
+#include "status/store.h"
 
 namespace kfed::controller {
 
@@ -46,6 +48,7 @@ class Manager {
   // For tests and the status API.
   MetricsRegistry& metrics() { return metrics_; }
   ClusterRegistry& clusters() { return registry_; }
+  status::StatusStore& status_store() { return *status_store_; }
   int healthz_port() const { return healthz_port_; }
   int metrics_port() const { return metrics_port_; }
 
@@ -59,6 +62,8 @@ class Manager {
   const ManagerOptions options_;
   MetricsRegistry metrics_;
   ClusterRegistry registry_;
+  // What the controllers publish for the status API and the dashboard.
+  std::unique_ptr<status::StatusStore> status_store_;
   std::unique_ptr<HttpServer> healthz_server_;
   std::unique_ptr<HttpServer> metrics_server_;
   int healthz_port_ = 0;

@@ -8,8 +8,10 @@
 #include "base/json.h"
 #include "controller/object_meta.h"
 #include "controller/status.h"
+#include "controller/status_publish.h"
 #include "federated_types/keys.h"
 #include "federated_types/placement.h"
+#include "federated_types/render.h"
 #include "federated_types/versions.h"
 #include "glog/logging.h"
 #include "kube/errors.h"
@@ -126,6 +128,13 @@ void SyncController::Start() {
   federated_informer_->Start();
   registry_listener_ =
       clusters_.AddListener([this](const std::string& name) { OnClustersChanged(name); });
+  if (options_.status_store != nullptr) {
+    options_.status_store->SetRenderer(
+        options_.type_config.name,
+        [this](const std::string& ns, const std::string& name, const std::string& cluster) {
+          return Render(ns, name, cluster);
+        });
+  }
   for (const auto& member : clusters_.Snapshot()) EnsureClusterWorkers(member->name);
   for (int i = 0; i < std::max(1, options_.host_workers); ++i) {
     host_threads_.emplace_back([this] { HostWorker(); });
@@ -141,6 +150,9 @@ void SyncController::Stop() {
     stopped_ = true;
     workers.swap(workers_);
   }
+  // No render runs once this returns.
+  if (options_.status_store != nullptr)
+    options_.status_store->RemoveRenderer(options_.type_config.name);
   if (registry_listener_ >= 0) clusters_.RemoveListener(registry_listener_);
   host_queue_.ShutDown();
   std::vector<std::thread> stopping;
@@ -153,6 +165,9 @@ void SyncController::Stop() {
   for (std::thread& t : host_threads_) t.join();
   host_threads_.clear();
   for (std::thread& t : stopping) t.join();
+  // The type's objects leave the status API with it (no worker publishes any more).
+  if (options_.status_store != nullptr)
+    options_.status_store->RemoveType(options_.type_config.name);
   LOG(INFO) << "sync controller for " << options_.type_config.name << " stopped";
 }
 
@@ -502,6 +517,14 @@ bool SyncController::ReconcileCluster(const std::string& cluster, kube::Client& 
     if (!stale) rec.pending_op = Operation::kNone;
   }
 
+  // The change this write carries was seen at `observed`; read it before writing, as the echo
+  // of the write itself may arrive (and restart the clock) before the write returns.
+  absl::Time observed;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = objects_.find(key);
+    if (it != objects_.end()) observed = it->second.observed;
+  }
   absl::Time start = clock_.Now();
   DispatchOutcome outcome = Dispatch(client, action, ctx);
   if (action.op != Operation::kNone) {
@@ -510,7 +533,6 @@ bool SyncController::ReconcileCluster(const std::string& cluster, kube::Client& 
   }
 
   bool changed = false;
-  absl::Time observed;
   {
     absl::MutexLock lock(&mu_);
     ObjectState& obj = objects_[key];
@@ -540,7 +562,9 @@ bool SyncController::ReconcileCluster(const std::string& cluster, kube::Client& 
     rec.last = outcome;
     if (keep_wrote) rec.last.wrote = true;  // cleared by WriteStatus (resources_updated)
     rec.has_outcome = true;
-    observed = obj.observed;
+    if (outcome.wrote && observed != absl::Time()) {
+      rec.latency_seconds = absl::ToDoubleSeconds(clock_.Now() - observed);
+    }
   }
   if (outcome.wrote) {
     member_writes_->Add({cluster, OperationName(action.op)});
@@ -569,6 +593,7 @@ bool SyncController::ReconcileHost(const std::string& key) {
       federated_informer_->Get(options_.type_config.FederatedNamespaced() ? fed_ns : "", fed_name);
   if (fed == nullptr) {
     // Member copies lose the managed label (ReconcileCluster), never get deleted.
+    Unpublish(key);
     EnqueueAllClusters(key);
     return false;
   }
@@ -620,7 +645,15 @@ absl::Status SyncController::EnsureFinalizer(const kube::ObjectPtr& fed, bool pr
 bool SyncController::WriteStatus(const kube::ObjectPtr& fed, const std::string& key) {
   std::unique_ptr<RequestParts> parts = BuildRequest(fed, key);
   Plan plan = PlanPropagation(parts->request);
-  if (plan.ignored) return false;
+  if (plan.ignored) {
+    Unpublish(key);
+    return false;
+  }
+  std::map<std::string, int64_t> member_generations;
+  for (const ClusterState& c : parts->request.clusters) {
+    member_generations[c.name] = GenerationOf(c.live);
+  }
+  status::v1::FederatedObject published = PublishedObject(fed, key);
 
   StatusInput input;
   const rapidjson::Value* generation = json::FindPath(*fed, {"metadata", "generation"});
@@ -653,6 +686,18 @@ bool SyncController::WriteStatus(const kube::ObjectPtr& fed, const std::string& 
         if (v != obj.versions.end() && new_versions.count(a.cluster) == 0)
           new_versions[a.cluster] = v->second;
       }
+      PublishedCluster p;
+      p.cluster = a.cluster;
+      p.op = a.op;
+      p.plan_status = a.status;
+      p.plan_message = a.message;
+      if (a.op != Operation::kNone && failed) {
+        p.failed_status = rec->second.last.status;
+        p.failed_message = rec->second.last.message;
+      }
+      if (rec != obj.clusters.end()) p.latency_seconds = rec->second.latency_seconds;
+      p.member_generation = member_generations[a.cluster];
+      *published.add_clusters() = ClusterStateFor(p);
     }
     for (const ClusterAction& a : plan.actions) {
       if (a.op == Operation::kNone) continue;
@@ -661,11 +706,17 @@ bool SyncController::WriteStatus(const kube::ObjectPtr& fed, const std::string& 
     }
   }
   // Status reflects finished work: while a selected cluster is still being written to, its
-  // worker re-queues the key when done.
-  if (pending) return plan.requeue;
-
+  // worker re-queues the key when done. The status API shows the work in progress.
   const rapidjson::Value* current = json::Find(*fed, "status");
+  if (pending) {
+    SetPropagation(current, &published);
+    Publish(std::move(published));
+    return plan.requeue;
+  }
+
   StatusUpdate update = ComputeStatus(current, input);
+  SetPropagation(&update.status, &published);
+  Publish(std::move(published));
   if (update.changed) {
     rapidjson::Document copy = json::Clone(*fed);
     json::Set(copy, "status", update.status, copy.GetAllocator());
@@ -737,6 +788,32 @@ bool SyncController::HandleDeletion(const kube::ObjectPtr& fed, const std::strin
   std::unique_ptr<RequestParts> parts = BuildRequest(fed, key);
   DeletionPlan plan = PlanDeletion(parts->request);
   if (!plan.done()) {
+    status::v1::FederatedObject published = PublishedObject(fed, key);
+    SetPropagation(json::Find(*fed, "status"), &published);
+    {
+      absl::MutexLock lock(&mu_);
+      const ObjectState& obj = objects_[key];
+      for (const ClusterAction& a : plan.actions) {
+        PublishedCluster p;
+        p.cluster = a.cluster;
+        p.op = a.op;
+        p.plan_status = a.status;
+        p.plan_message = a.message;
+        auto rec = obj.clusters.find(a.cluster);
+        if (rec != obj.clusters.end() && rec->second.has_outcome && a.op != Operation::kNone) {
+          p.failed_status = rec->second.last.status;
+          p.failed_message = rec->second.last.message;
+        }
+        *published.add_clusters() = ClusterStateFor(p);
+      }
+      for (const std::string& cluster : plan.waiting) {
+        PublishedCluster p;
+        p.cluster = cluster;
+        p.waiting_for_removal = true;
+        *published.add_clusters() = ClusterStateFor(p);
+      }
+    }
+    Publish(std::move(published));
     EnqueueAllClusters(key);
     std::vector<std::string> remaining = plan.waiting;
     for (const ClusterAction& a : plan.actions) remaining.push_back(a.cluster);
@@ -775,9 +852,102 @@ bool SyncController::HandleDeletion(const kube::ObjectPtr& fed, const std::strin
     absl::MutexLock lock(&mu_);
     objects_.erase(key);
   }
+  Unpublish(key);
   LOG(INFO) << Describe(options_.type_config, key) << " deleted"
             << (plan.orphan ? " (member objects orphaned)" : " from every cluster");
   return false;
+}
+
+}  // namespace kfed::controller
+
+// --- status API ---------------------------------------------------------------------------
+
+namespace kfed::controller {
+
+status::v1::FederatedObject SyncController::PublishedObject(const kube::ObjectPtr& fed,
+                                                            const std::string& key) const {
+  status::v1::FederatedObject object;
+  auto [ns, name] = SplitObjectKey(key);
+  status::v1::ObjectRef* ref = object.mutable_ref();
+  ref->set_type(options_.type_config.name);
+  ref->set_kind(options_.type_config.federated_type.kind);
+  ref->set_namespace_(ns);
+  ref->set_name(name);
+  object.set_generation(GenerationOf(fed.get()));
+  return object;
+}
+
+void SyncController::Publish(status::v1::FederatedObject object) {
+  if (options_.status_store == nullptr) return;
+  {
+    // A stopped controller no longer owns its type's entries (Stop removed them).
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+  }
+  options_.status_store->UpsertObject(std::move(object));
+}
+
+void SyncController::Unpublish(const std::string& key) {
+  if (options_.status_store == nullptr) return;
+  auto [ns, name] = SplitObjectKey(key);
+  status::v1::ObjectRef ref;
+  ref.set_type(options_.type_config.name);
+  ref.set_namespace_(ns);
+  ref.set_name(name);
+  options_.status_store->RemoveObject(ref);
+}
+
+absl::StatusOr<status::RenderResult> SyncController::Render(const std::string& ns,
+                                                            const std::string& name,
+                                                            const std::string& cluster) {
+  const ft::TypeConfig& type = options_.type_config;
+  const std::string key = ObjectKey(ns, name);
+  kube::ObjectPtr fed = federated_informer_ == nullptr
+                            ? nullptr
+                            : federated_informer_->Get(type.FederatedNamespaced() ? ns : "", name);
+  if (fed == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no ", Describe(type, key), " in the host cache"));
+  }
+  status::RenderResult result;
+  result.overrides_json = "[]";
+  if (const rapidjson::Value* overrides = json::FindPath(*fed, {"spec", "overrides"});
+      overrides != nullptr && overrides->IsArray()) {
+    for (const rapidjson::Value& o : overrides->GetArray()) {
+      if (!o.IsObject() || json::GetString(o, "clusterName") != cluster) continue;
+      if (const rapidjson::Value* ops = json::Find(o, "clusterOverrides")) {
+        result.overrides_json = json::Serialize(*ops);
+      }
+    }
+  }
+  std::unique_ptr<RequestParts> parts = BuildRequest(fed, key);
+  const ClusterState* state = nullptr;
+  for (const ClusterState& c : parts->request.clusters) {
+    if (c.name == cluster) state = &c;
+  }
+  if (state == nullptr) {
+    result.render_error = absl::StrCat("no member cluster named \"", cluster, "\"");
+    return result;
+  }
+  parts->request.only_cluster = cluster;
+  Plan plan = PlanPropagation(parts->request);
+  if (plan.aggregate_reason == ft::kComputePlacementFailed) {
+    result.render_error = plan.aggregate_message;
+    return result;
+  }
+  if (plan.selected.count(cluster) == 0) return result;  // not placed there: nothing rendered
+  ft::RenderRequest render;
+  render.federated_object = fed.get();
+  render.type_config = &type;
+  render.cluster = cluster;
+  render.live = state->live;
+  absl::StatusOr<ft::RenderedObject> rendered = ft::RenderForCluster(render);
+  if (!rendered.ok()) {
+    result.render_error =
+        absl::StrCat(ft::RenderFailureStatus(rendered.status()), ": ", rendered.status().message());
+    return result;
+  }
+  result.rendered_json = json::SerializePretty(rendered->object);
+  return result;
 }
 
 }  // namespace kfed::controller

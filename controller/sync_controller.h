@@ -11,7 +11,8 @@
 //   - informers: the host's Federated<Kind> (owned here), and per member the target type
 //     filtered on the kubefed.io/managed label. Their handlers only enqueue keys, at once.
 // A member's outcome that changes re-queues the key on the host queue, which writes status
-// once no selected cluster is still in progress.
+// once no selected cluster is still in progress, and publishes every host pass's view of the
+// object (per-cluster state, also while clusters are in progress) to the status store.
 #ifndef KFED_CONTROLLER_SYNC_CONTROLLER_H_
 #define KFED_CONTROLLER_SYNC_CONTROLLER_H_
 
@@ -32,6 +33,7 @@
 #include "kube/client.h"
 #include "kube/informer.h"
 #include "kube/workqueue.h"
+#include "status/store.h"
 
 namespace kfed::controller {
 
@@ -51,6 +53,9 @@ struct SyncControllerOptions {
   int host_workers = 2;
   int cluster_workers = 4;
   std::string field_manager = "kfed";
+  // Where each federated object's propagation state is published for the status API and
+  // the dashboard (nullptr: nowhere). Must outlive the controller.
+  status::StatusStore* status_store = nullptr;
 };
 
 class SyncController {
@@ -93,6 +98,8 @@ class SyncController {
     std::string pending_resource_version;
     std::string pending_uid;
     absl::Time pending_since;
+    // Seconds from the change seen to the last write that carried it (status API).
+    double latency_seconds = 0;
   };
   struct ObjectState {
     std::string template_version;
@@ -124,6 +131,15 @@ class SyncController {
   // Status and PropagatedVersion for a live federated object; returns whether to retry.
   bool WriteStatus(const kube::ObjectPtr& fed, const std::string& key);
   bool HandleDeletion(const kube::ObjectPtr& fed, const std::string& key);
+
+  // The status API: the object as the store shows it (without clusters), publishing, and
+  // GetObject's rendering for one cluster (the store's renderer for this type).
+  status::v1::FederatedObject PublishedObject(const kube::ObjectPtr& fed,
+                                              const std::string& key) const;
+  void Publish(status::v1::FederatedObject object);
+  void Unpublish(const std::string& key);
+  absl::StatusOr<status::RenderResult> Render(const std::string& ns, const std::string& name,
+                                              const std::string& cluster);
   absl::Status EnsureFinalizer(const kube::ObjectPtr& fed, bool present);
 
   std::string KeyForMember(const rapidjson::Value& member) const;

@@ -28,8 +28,8 @@ TEST(GrpcRoundTripTest, ClientCallsServerOnLoopback) {
   ASSERT_NE(server, nullptr);
   ASSERT_GT(port, 0);
 
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   auto stub = v1::FederationStatus::NewStub(channel);
   grpc::ClientContext context;
   v1::GetVersionResponse response;
