@@ -5,8 +5,9 @@
 //   KFED_DASHBOARD_URL        the dashboard, e.g. http://127.0.0.1:PORT/
 //   KFED_DASHBOARD_NAMESPACE  the host namespace holding this test's objects:
 //                             FederatedConfigMaps "good" (both members) and "broken" (an override
-//                             for member2 replacing a path that does not exist) and a
-//                             FederatedSecret "token" (member1 only)
+//                             for member2 replacing a path that does not exist), a
+//                             FederatedSecret "token" (member1 only) and the namespace's own
+//                             FederatedNamespace
 //   KFED_DASHBOARD_BAD_PATH   the override path that does not exist
 //   KFED_DASHBOARD_FIX        a JSON argv that fixes the override (kubectl patch on the host)
 //
@@ -33,6 +34,8 @@ const MEMBERS = ['member1', 'member2'];
 const BROKEN = `configmaps/${NS}/broken`;
 const GOOD = `configmaps/${NS}/good`;
 const TOKEN = `secrets/${NS}/token`;
+// The test's namespace is federated too (a FederatedNamespace named after it).
+const NAMESPACE = `namespaces/${NS}/${NS}`;
 // The machine is shared with builds and clusters: generous deadlines, never fixed sleeps.
 const DEADLINE_MS = 90000;
 
@@ -76,13 +79,13 @@ async function main() {
         (m) => !!document.querySelector(`#matrix-head th[data-cluster="${m}"]`)), MEMBERS,
                 DEADLINE_MS);
 
-    step(`namespace filter ${NS}: this test's three objects`);
+    step(`namespace filter ${NS}: this test's objects and its FederatedNamespace`);
     await until(page, 'the namespace among the filter options', (ns) =>
       [...document.getElementById('filter-namespace').options].some((o) => o.value === ns),
                 NS, DEADLINE_MS);
     await page.selectOption('#filter-namespace', NS);
-    await until(page, 'only this namespace\'s objects', rowsAre, [BROKEN, GOOD, TOKEN],
-                DEADLINE_MS);
+    await until(page, 'only this namespace\'s objects', rowsAre,
+                [BROKEN, GOOD, NAMESPACE, TOKEN], DEADLINE_MS);
 
     step('cells: the broken override is an Error in member2 only');
     await until(page, 'broken/member2 Error ApplyOverridesFailed', cellIs,
