@@ -8,7 +8,6 @@
 #include "cli/common.h"
 #include "cli/completion.h"
 #include "cli/orphaning.h"
-#include "cli/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"
@@ -184,51 +183,6 @@ TEST_F(FederateTest, OrphaningDeletionEnableStatusDisable) {
   o.name = "nope";
   absl::Status s = OrphaningDeletion(host_, &discovery_, o, out_);
   EXPECT_THAT(s.message(), HasSubstr("FederatedConfigMap ns1/nope not found"));
-}
-
-TEST(StatusTest, RowsPerClusterAndPendingObjects) {
-  TypeInfo type{"configmaps",
-                {"", "v1", "configmaps", true, "ConfigMap"},
-                Fed("federatedconfigmaps", "FederatedConfigMap")};
-  rapidjson::Document placed = ParseOrDie(
-      R"({"metadata":{"name":"c1","namespace":"ns1"},"status":{"conditions":[{"type":"Propagation",)"
-      R"("status":"False","reason":"CheckClusters"}],"clusters":[{"name":"m1"},)"
-      R"({"name":"m2","status":"CreationFailed","message":"quota exceeded"}]}})");
-  rapidjson::Document fresh = ParseOrDie(R"({"metadata":{"name":"c2","namespace":"ns1"}})");
-  std::vector<StatusRow> rows = RowsFor(type, placed);
-  for (StatusRow& r : RowsFor(type, fresh)) rows.push_back(r);
-  ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[1].state, "CreationFailed");
-  EXPECT_EQ(rows[1].reason, "quota exceeded");
-  EXPECT_EQ(RenderTable(rows),
-            "TYPE         NAMESPACE   NAME   CLUSTER   STATE            REASON\n"
-            "configmaps   ns1         c1     m1        Propagated\n"
-            "configmaps   ns1         c1     m2        CreationFailed   quota exceeded\n"
-            "configmaps   ns1         c2     -         Pending          not reconciled yet\n");
-  EXPECT_THAT(RenderJson(rows), HasSubstr(R"("state": "CreationFailed")"));
-  EXPECT_THAT(RenderYaml(rows), HasSubstr("cluster: m2"));
-}
-
-TEST_F(FederateTest, CollectStatusFiltersByTypeAndName) {
-  FederateOptions federate;
-  federate.type = "configmaps";
-  federate.name = "c1";
-  federate.ns = "ns1";
-  ASSERT_TRUE(Federate(host_, discovery_, federate, out_).ok());
-  StatusOptions options;
-  auto rows = CollectStatus(host_, &discovery_, options);
-  ASSERT_TRUE(rows.ok()) << rows.status();
-  ASSERT_EQ(rows->size(), 1u);
-  EXPECT_EQ((*rows)[0].name, "c1");
-  options.type = "configmaps";
-  options.name = "zzz";
-  options.ns = "ns1";
-  EXPECT_TRUE(absl::IsNotFound(CollectStatus(host_, &discovery_, options).status()));
-  std::ostringstream out;
-  options.name = "c1";
-  options.output = "json";
-  ASSERT_TRUE(PrintStatus(host_, &discovery_, options, out).ok());
-  EXPECT_THAT(out.str(), HasSubstr(R"("name": "c1")"));
 }
 
 TEST(CompletionTest, BashAndZsh) {

@@ -42,6 +42,15 @@ absl::StatusOr<std::string> Kfedctl(std::vector<std::string> args) {
   return Run(argv);
 }
 
+// kfedctl status reads the running controller manager's status API.
+absl::StatusOr<std::string> KfedctlStatus(std::vector<std::string> args) {
+  std::vector<std::string> argv = {
+      "status", "--status-addr",
+      absl::StrCat("127.0.0.1:", Federation::GetWithoutJoin().primary().status_port)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Kfedctl(argv);
+}
+
 constexpr char kWidgetCrd[] = R"(apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
@@ -132,8 +141,9 @@ TEST_F(KfedctlE2eTest, JoinEnableFederateStatusOrphanDisableUnjoin) {
   EXPECT_THAT(std::string(unknown.status().message()),
               HasSubstr("context \"no-such-context\" not found"));
   EXPECT_FALSE(Exists(c.host, {"kubefedcluster", "cli-x", "-n", kFedNamespace}).ok());
-  auto bad_host = ::kfed::e2e::Run(
-      {KfedctlPath(), "--kubeconfig", c.kubeconfig, "--host-cluster-context", "nowhere", "status"});
+  auto bad_host =
+      ::kfed::e2e::Run({KfedctlPath(), "--kubeconfig", c.kubeconfig, "--host-cluster-context",
+                        "nowhere", "orphaning-deletion", "status", "configmaps", "x"});
   ASSERT_FALSE(bad_host.ok());
   EXPECT_THAT(std::string(bad_host.status().message()), HasSubstr("contexts: host"));
 
@@ -230,7 +240,7 @@ TEST_F(KfedctlE2eTest, JoinEnableFederateStatusOrphanDisableUnjoin) {
   }
   // --- kfedctl status shows each object in each member
   absl::Status status_ok = WaitFor("kfedctl status", absl::Seconds(60), [&]() -> absl::Status {
-    auto table = Kfedctl({"status", "-n", ns});
+    auto table = KfedctlStatus({"-n", ns});
     if (!table.ok()) return table.status();
     for (const std::string& m : members) {
       for (const std::string& row :
@@ -248,7 +258,7 @@ TEST_F(KfedctlE2eTest, JoinEnableFederateStatusOrphanDisableUnjoin) {
     return absl::OkStatus();
   });
   EXPECT_TRUE(status_ok.ok()) << status_ok;
-  auto as_json = Kfedctl({"status", "configmaps", "cm1", "-n", ns, "-o", "json"});
+  auto as_json = KfedctlStatus({"configmaps", "cm1", "-n", ns, "-o", "json"});
   ASSERT_TRUE(as_json.ok()) << as_json.status();
   EXPECT_THAT(*as_json, HasSubstr("\"cluster\": \"cli-member2\""));
 

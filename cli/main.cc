@@ -214,15 +214,25 @@ int main(int argc, char** argv) {
   kfed::cli::StatusOptions status;
   CLI::App* status_cmd = app.add_subcommand(
       "status",
-      "Show federated objects by member cluster: TYPE NAMESPACE NAME CLUSTER STATE REASON.\n\n"
+      "Show federated objects by member cluster: TYPE NAMESPACE NAME CLUSTER STATE REASON, from "
+      "kfed-controller-manager's status API (no kubeconfig needed).\n\n"
       "Examples:\n  kfedctl status\n  kfedctl status configmaps my-config -n my-ns -o yaml\n"
-      "  kfedctl status --watch");
+      "  kfedctl status --watch --status-addr 127.0.0.1:9091");
   status_cmd->add_option("TYPE", status.type, "Only this type");
   status_cmd->add_option("NAME", status.name, "Only this object");
   status_cmd->add_option("-n,--namespace", status.ns, "Only this namespace");
   status_cmd->add_option("-o,--output", status.output, "json or yaml instead of a table")
       ->check(CLI::IsMember({"json", "yaml"}));
-  status_cmd->add_flag("-w,--watch", status.watch, "Print again whenever something changes");
+  status_cmd->add_flag("-w,--watch", status.watch,
+                       "Follow the status API's Watch stream and print again whenever the "
+                       "table changes");
+  status_cmd
+      ->add_option("--status-addr", status.status_addr,
+                   "Address of kfed-controller-manager's gRPC status API (its --status-addr)")
+      ->capture_default_str();
+  status_cmd->add_option("--status-ca-file", status.status_ca_file,
+                         "PEM CA bundle to verify a status API served with TLS (default: "
+                         "plaintext)");
 
   // completion
   std::string shell;
@@ -264,6 +274,9 @@ int main(int argc, char** argv) {
     std::cout << *script;
     return kfed::cli::kExitOk;
   }
+
+  // status reads the controller manager's status API, not the host.
+  if (status_cmd->parsed()) return Fail(kfed::cli::RunStatus(status, std::cout));
 
   absl::StatusOr<HostClient> host = ConnectHost(global);
   if (!host.ok()) return Fail(host.status());
@@ -337,10 +350,6 @@ int main(int argc, char** argv) {
     orphaning.kubefed_namespace = global.kubefed_namespace;
     orphaning.dry_run = global.dry_run;
     return Fail(kfed::cli::OrphaningDeletion(*host->client, &discovery, orphaning, std::cout));
-  }
-  if (status_cmd->parsed()) {
-    status.kubefed_namespace = global.kubefed_namespace;
-    return Fail(kfed::cli::PrintStatus(*host->client, &discovery, status, std::cout));
   }
   return kfed::cli::kExitUsage;
 }

@@ -1,54 +1,150 @@
 #include "cli/status.h"
 
-#include <algorithm>
+#include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "base/json.h"
 #include "base/status_macros.h"
 #include "base/yaml_json.h"
-#include "cli/common.h"
-#include "federated_types/keys.h"
-#include "kube/errors.h"
 
 namespace kfed::cli {
 
-namespace ft = ::kfed::federated_types;
+namespace v1 = ::kfed::status::v1;
 
-std::vector<StatusRow> RowsFor(const TypeInfo& type, const rapidjson::Value& federated) {
-  StatusRow base;
-  base.type = type.name;
-  base.ns = kube::Namespace(federated);
-  base.name = kube::Name(federated);
-  const rapidjson::Value* condition = nullptr;
-  if (const rapidjson::Value* conditions = json::FindPath(federated, {"status", "conditions"});
-      conditions != nullptr && conditions->IsArray()) {
-    for (const rapidjson::Value& c : conditions->GetArray()) {
-      if (json::GetString(c, "type") == ft::kPropagationConditionType) condition = &c;
-    }
+namespace {
+
+// How long one unary call may take; the API answers from memory.
+constexpr absl::Duration kCallTimeout = absl::Seconds(15);
+
+absl::Status FromGrpc(const grpc::Status& status, const StatusOptions& options) {
+  if (status.ok()) return absl::OkStatus();
+  const auto code = static_cast<absl::StatusCode>(status.error_code());
+  if (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot reach the kfed status API at ", options.status_addr, " (", status.error_message(),
+        "): is kfed-controller-manager running, with --status-addr? Point kfedctl at it with "
+        "--status-addr HOST:PORT (the controller manager logs \"serving the gRPC status API "
+        "on ...\")",
+        options.status_ca_file.empty() ? "; if it serves TLS, pass --status-ca-file" : ""));
   }
+  return absl::Status(
+      code, absl::StrCat("status API at ", options.status_addr, ": ", status.error_message()));
+}
+
+void SetDeadline(grpc::ClientContext* context) {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+}
+
+bool Matches(const v1::FederatedObject& o, const StatusOptions& options) {
+  if (!options.type.empty() && !TypeMatches(o.ref(), options.type)) return false;
+  if (!options.ns.empty() && o.ref().namespace_() != options.ns) return false;
+  if (!options.name.empty() && o.ref().name() != options.name) return false;
+  return true;
+}
+
+std::vector<StatusRow> Rows(
+    const std::map<std::tuple<std::string, std::string, std::string>, v1::FederatedObject>& objects,
+    const StatusOptions& options) {
   std::vector<StatusRow> rows;
-  if (const rapidjson::Value* clusters = json::FindPath(federated, {"status", "clusters"});
-      clusters != nullptr && clusters->IsArray()) {
-    for (const rapidjson::Value& c : clusters->GetArray()) {
-      StatusRow row = base;
-      row.cluster = json::GetString(c, "name");
-      const std::string status = json::GetString(c, "status");
-      row.state = status.empty() ? "Propagated" : status;
-      row.reason = json::GetString(c, "message");
-      rows.push_back(std::move(row));
-    }
+  for (const auto& [key, o] : objects) {
+    if (!Matches(o, options)) continue;
+    for (StatusRow& r : RowsFor(o)) rows.push_back(std::move(r));
+  }
+  std::sort(rows.begin(), rows.end(), [](const StatusRow& a, const StatusRow& b) {
+    return std::tie(a.type, a.ns, a.name, a.cluster) < std::tie(b.type, b.ns, b.name, b.cluster);
+  });
+  return rows;
+}
+
+std::string Render(const std::vector<StatusRow>& rows, const StatusOptions& options) {
+  return options.output == "json"   ? RenderJson(rows)
+         : options.output == "yaml" ? RenderYaml(rows)
+         : rows.empty()             ? "No federated objects found.\n"
+                                    : RenderTable(rows);
+}
+
+rapidjson::Document RowsJson(const std::vector<StatusRow>& rows) {
+  rapidjson::Document doc(rapidjson::kArrayType);
+  auto& a = doc.GetAllocator();
+  for (const StatusRow& r : rows) {
+    rapidjson::Value v(rapidjson::kObjectType);
+    json::SetString(v, "type", r.type, a);
+    json::SetString(v, "namespace", r.ns, a);
+    json::SetString(v, "name", r.name, a);
+    json::SetString(v, "cluster", r.cluster, a);
+    json::SetString(v, "state", r.state, a);
+    json::SetString(v, "reason", r.reason, a);
+    doc.PushBack(v, a);
+  }
+  return doc;
+}
+
+using ObjectMap = std::map<std::tuple<std::string, std::string, std::string>, v1::FederatedObject>;
+
+std::tuple<std::string, std::string, std::string> KeyOf(const v1::ObjectRef& ref) {
+  return {ref.type(), ref.namespace_(), ref.name()};
+}
+
+// Lists every object (the filters apply when printing, so TYPE may be an alias).
+absl::StatusOr<int64_t> List(v1::FederationStatus::StubInterface& api, const StatusOptions& options,
+                             ObjectMap* objects) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::ListObjectsRequest request;
+  request.set_namespace_(options.ns);
+  v1::ListObjectsResponse response;
+  RETURN_IF_ERROR(FromGrpc(api.ListObjects(&context, request, &response), options));
+  objects->clear();
+  for (v1::FederatedObject& o : *response.mutable_objects()) {
+    (*objects)[KeyOf(o.ref())] = std::move(o);
+  }
+  return response.revision();
+}
+
+}  // namespace
+
+bool TypeMatches(const v1::ObjectRef& ref, const std::string& type) {
+  if (type == ref.type()) return true;
+  const std::string lower = absl::AsciiStrToLower(type);
+  // "deployments" for "deployments.apps".
+  const std::string plural = ref.type().substr(0, ref.type().find('.'));
+  if (lower == plural) return true;
+  const std::string kind = absl::AsciiStrToLower(ref.kind());  // federateddeployment
+  if (lower == kind) return true;
+  absl::string_view target = kind;
+  if (absl::ConsumePrefix(&target, "federated")) {
+    if (lower == target || lower == absl::StrCat(target, "s")) return true;
+  }
+  return false;
+}
+
+std::vector<StatusRow> RowsFor(const v1::FederatedObject& object) {
+  StatusRow base;
+  base.type = object.ref().type();
+  base.ns = object.ref().namespace_();
+  base.name = object.ref().name();
+  std::vector<StatusRow> rows;
+  for (const v1::ClusterState& c : object.clusters()) {
+    StatusRow row = base;
+    row.cluster = c.cluster();
+    row.state = c.state() == "Propagated" ? c.state() : c.reason().empty() ? c.state() : c.reason();
+    row.reason = c.message();
+    rows.push_back(std::move(row));
   }
   if (rows.empty()) {
     StatusRow row = base;
     row.cluster = "-";
-    if (condition == nullptr) {
-      row.state = "Pending";
-      row.reason = "not reconciled yet";
-    } else {
-      const std::string reason = json::GetString(*condition, "reason");
-      row.state = json::GetString(*condition, "status") == "True" ? "Propagated" : "Pending";
-      row.reason = reason.empty() ? "placed on no cluster" : reason;
-    }
+    row.state = object.propagation() == "True" ? "Propagated" : "Pending";
+    row.reason = object.reason().empty() ? "placed on no cluster" : object.reason();
     rows.push_back(std::move(row));
   }
   return rows;
@@ -77,95 +173,97 @@ std::string RenderTable(const std::vector<StatusRow>& rows) {
   return text;
 }
 
-namespace {
-
-rapidjson::Document RowsJson(const std::vector<StatusRow>& rows) {
-  rapidjson::Document doc(rapidjson::kArrayType);
-  auto& a = doc.GetAllocator();
-  for (const StatusRow& r : rows) {
-    rapidjson::Value v(rapidjson::kObjectType);
-    json::SetString(v, "type", r.type, a);
-    json::SetString(v, "namespace", r.ns, a);
-    json::SetString(v, "name", r.name, a);
-    json::SetString(v, "cluster", r.cluster, a);
-    json::SetString(v, "state", r.state, a);
-    json::SetString(v, "reason", r.reason, a);
-    doc.PushBack(v, a);
-  }
-  return doc;
-}
-
-}  // namespace
-
 std::string RenderJson(const std::vector<StatusRow>& rows) {
   return json::SerializePretty(RowsJson(rows)) + "\n";
 }
 
 std::string RenderYaml(const std::vector<StatusRow>& rows) { return yaml::ToYaml(RowsJson(rows)); }
 
-absl::StatusOr<std::vector<StatusRow>> CollectStatus(kube::Client& host, kube::Discovery* discovery,
+absl::StatusOr<std::vector<StatusRow>> CollectStatus(v1::FederationStatus::StubInterface& api,
                                                      const StatusOptions& options) {
-  std::vector<TypeInfo> types;
-  if (options.type.empty()) {
-    ASSIGN_OR_RETURN(types, ListTypeInfos(host, options.kubefed_namespace));
-    std::sort(types.begin(), types.end(),
-              [](const TypeInfo& a, const TypeInfo& b) { return a.name < b.name; });
-  } else {
-    ASSIGN_OR_RETURN(TypeInfo t,
-                     FindTypeConfig(host, discovery, options.kubefed_namespace, options.type));
-    types.push_back(std::move(t));
-  }
-  std::vector<StatusRow> rows;
-  for (const TypeInfo& type : types) {
-    const std::string ns = type.federated.namespaced ? options.ns : "";
-    std::vector<kube::ObjectPtr> objects;
-    if (!options.name.empty()) {
-      auto [fed_ns, fed_name] = FederatedName(type, ns, options.name);
-      absl::StatusOr<kube::ObjectPtr> o =
-          host.Get(type.federated, type.federated.namespaced ? fed_ns : "", fed_name);
-      if (!o.ok() && kube::IsNotFound(o.status())) continue;
-      if (!o.ok()) return Explain(o.status(), "host");
-      objects.push_back(*o);
-    } else {
-      absl::StatusOr<kube::ObjectList> list = host.List(type.federated, ns, kube::ListOptions{});
-      if (!list.ok() && kube::IsNotFound(list.status())) continue;  // CRD not installed
-      if (!list.ok()) return Explain(list.status(), "host");
-      objects = std::move(list->items);
-    }
-    for (const kube::ObjectPtr& o : objects) {
-      for (StatusRow& r : RowsFor(type, *o)) rows.push_back(std::move(r));
-    }
-  }
-  std::sort(rows.begin(), rows.end(), [](const StatusRow& a, const StatusRow& b) {
-    return std::tie(a.type, a.ns, a.name, a.cluster) < std::tie(b.type, b.ns, b.name, b.cluster);
-  });
+  ObjectMap objects;
+  ASSIGN_OR_RETURN(int64_t revision, List(api, options, &objects));
+  (void)revision;
+  std::vector<StatusRow> rows = Rows(objects, options);
   if (!options.name.empty() && rows.empty()) {
     return absl::NotFoundError(
         absl::StrCat("no federated object named ", options.name,
-                     options.type.empty() ? "" : " of type " + options.type));
+                     options.type.empty() ? "" : " of type " + options.type,
+                     options.ns.empty() ? "" : " in namespace " + options.ns));
   }
   return rows;
 }
 
-absl::Status PrintStatus(kube::Client& host, kube::Discovery* discovery,
-                         const StatusOptions& options, std::ostream& out) {
+absl::Status PrintStatus(v1::FederationStatus::StubInterface& api, const StatusOptions& options,
+                         std::ostream& out) {
   if (!options.output.empty() && options.output != "json" && options.output != "yaml") {
     return absl::InvalidArgumentError(absl::StrCat("-o ", options.output, ": want json or yaml"));
   }
-  std::string last;
-  while (true) {
-    ASSIGN_OR_RETURN(std::vector<StatusRow> rows, CollectStatus(host, discovery, options));
-    std::string text = options.output == "json"   ? RenderJson(rows)
-                       : options.output == "yaml" ? RenderYaml(rows)
-                       : rows.empty()             ? "No federated objects found.\n"
-                                                  : RenderTable(rows);
-    if (text != last) {
-      out << text << std::flush;
-      last = text;
-    }
-    if (!options.watch) return absl::OkStatus();
-    absl::SleepFor(options.interval);
+  if (!options.watch) {
+    ASSIGN_OR_RETURN(std::vector<StatusRow> rows, CollectStatus(api, options));
+    out << Render(rows, options) << std::flush;
+    return absl::OkStatus();
   }
+  // Watch: list, then follow the changes after the list's revision; on OUT_OF_RANGE (this
+  // client fell behind) list again.
+  std::string last;
+  int prints = 0;
+  auto print = [&](const ObjectMap& objects) {
+    std::string text = Render(Rows(objects, options), options);
+    if (text == last) return false;
+    out << text << std::flush;
+    last = std::move(text);
+    return options.max_prints > 0 && ++prints >= options.max_prints;
+  };
+  while (true) {
+    ObjectMap objects;
+    ASSIGN_OR_RETURN(int64_t revision, List(api, options, &objects));
+    if (print(objects)) return absl::OkStatus();
+    grpc::ClientContext context;
+    v1::WatchRequest request;
+    request.set_resume_from(revision);
+    std::unique_ptr<grpc::ClientReaderInterface<v1::WatchEvent>> stream =
+        api.Watch(&context, request);
+    v1::WatchEvent event;
+    while (stream->Read(&event)) {
+      if (!event.has_object()) continue;  // clusters and bookmarks do not change the table
+      const auto key = KeyOf(event.object().ref());
+      if (event.type() == v1::WatchEvent::DELETED) {
+        objects.erase(key);
+      } else {
+        objects[key] = event.object();
+      }
+      if (print(objects)) {
+        context.TryCancel();
+        (void)stream->Finish();
+        return absl::OkStatus();
+      }
+    }
+    grpc::Status finished = stream->Finish();
+    if (finished.error_code() != grpc::StatusCode::OUT_OF_RANGE) {
+      return FromGrpc(
+          finished.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server ended the watch")
+                        : finished,
+          options);
+    }
+  }
+}
+
+absl::Status RunStatus(const StatusOptions& options, std::ostream& out) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!options.status_ca_file.empty()) {
+    std::ifstream in(options.status_ca_file);
+    if (!in)
+      return absl::InvalidArgumentError(absl::StrCat("cannot read ", options.status_ca_file));
+    std::stringstream roots;
+    roots << in.rdbuf();
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = roots.str();
+    credentials = grpc::SslCredentials(ssl);
+  }
+  std::unique_ptr<v1::FederationStatus::Stub> api =
+      v1::FederationStatus::NewStub(grpc::CreateChannel(options.status_addr, credentials));
+  return PrintStatus(*api, options, out);
 }
 
 }  // namespace kfed::cli

@@ -51,6 +51,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--metrics-addr", options.metrics_addr, "Address to serve Prometheus /metrics on")
       ->capture_default_str();
+  app.add_option("--status-addr", options.status_addr,
+                 "Address to serve the gRPC status API on (kfed.status.v1.FederationStatus, "
+                 "health, reflection); \"\" disables it")
+      ->capture_default_str();
+  app.add_option("--status-tls-cert-file", options.status_tls_cert_file,
+                 "PEM certificate chain for the status API (with --status-tls-key-file); "
+                 "plaintext when both are empty");
+  app.add_option("--status-tls-key-file", options.status_tls_key_file,
+                 "PEM private key for the status API");
   app.add_option("--rest-config-qps", qps, "Requests per second to the host API server")
       ->capture_default_str();
   app.add_option("--rest-config-burst", burst, "Burst of requests to the host API server")

@@ -25,7 +25,8 @@ Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options)
 
 Manager::~Manager() {
   StopControllers();
-  // Wake the dashboard's long polls and end watches, then stop serving.
+  // End the gRPC streams, wake the dashboard's long polls, then stop serving.
+  if (status_server_) status_server_->Stop();
   status_store_->Close();
   metrics_server_.reset();
   healthz_server_.reset();
@@ -171,6 +172,28 @@ absl::Status Manager::Run(const absl::Notification& stop) {
   LOG(INFO) << "serving /healthz /readyz /metrics on " << options_.healthz_addr << " (port "
             << healthz_port_ << ") and " << options_.metrics_addr << " (port " << metrics_port_
             << "); the dashboard and /api/v1 on port " << metrics_port_;
+
+  if (options_.status_addr.empty()) {
+    LOG(INFO) << "the gRPC status API is disabled (--status-addr=\"\")";
+  } else {
+    status::StatusServerOptions so;
+    so.address = options_.status_addr;
+    so.tls_cert_file = options_.status_tls_cert_file;
+    so.tls_key_file = options_.status_tls_key_file;
+    so.version = kube::kKfedVersion;
+    so.ready = [this] { return Readiness().ok(); };
+    absl::StatusOr<std::unique_ptr<status::StatusServer>> server =
+        status::StatusServer::Start(*status_store_, so);
+    if (!server.ok()) return server.status();
+    status_server_ = std::move(*server);
+    status_port_ = status_server_->port();
+    LOG(INFO) << "serving the gRPC status API (kfed.status.v1.FederationStatus, health, "
+                 "reflection) on "
+              << options_.status_addr << " (port " << status_port_ << ") "
+              << (status_server_->tls() ? "with TLS"
+                                        : "in plaintext (no --status-tls-cert-file/--status-"
+                                          "tls-key-file)");
+  }
 
   absl::StatusOr<ft::KubeFedConfig> config = LoadKubeFedConfig();
   if (!config.ok()) return config.status();

@@ -19,6 +19,7 @@
 #include "federated_types/kubefed_config.h"
 #include "kube/client.h"
 #include "kube/informer.h"
+#include "status/service.h"
 #include "status/store.h"
 
 namespace kfed::controller {
@@ -27,6 +28,10 @@ struct ManagerOptions {
   std::string kubefed_namespace = "kube-federation-system";
   std::string healthz_addr = ":8080";
   std::string metrics_addr = ":9090";
+  // The gRPC status API ("" disables it); TLS when both files are set, else plaintext.
+  std::string status_addr = ":9091";
+  std::string status_tls_cert_file;
+  std::string status_tls_key_file;
   bool leader_elect = true;
   std::string identity;     // default: hostname_pid
   int host_workers = 0;     // 0: KubeFedConfig syncController.maxConcurrentReconciles, at least 2
@@ -51,6 +56,7 @@ class Manager {
   status::StatusStore& status_store() { return *status_store_; }
   int healthz_port() const { return healthz_port_; }
   int metrics_port() const { return metrics_port_; }
+  int status_port() const { return status_port_; }
 
  private:
   absl::StatusOr<federated_types::KubeFedConfig> LoadKubeFedConfig();
@@ -68,6 +74,8 @@ class Manager {
   std::unique_ptr<HttpServer> metrics_server_;
   int healthz_port_ = 0;
   int metrics_port_ = 0;
+  std::unique_ptr<status::StatusServer> status_server_;
+  int status_port_ = 0;
 
   std::unique_ptr<EventRecorder> events_;
   std::unique_ptr<kube::Informer> federated_namespaces_;

@@ -85,6 +85,10 @@ SyncController::SyncController(kube::Client& host, ClusterRegistry& clusters, Ho
                                 "Keys waiting in a member cluster's queue.", {"cluster", "type"});
   member_writes_ = metrics_.Counter("kfed_member_writes_total", "Writes to member clusters.",
                                     {"cluster", "action"});
+  member_errors_ = metrics_.Counter(
+      "kfed_member_errors_total",
+      "Writes to member clusters that failed, by KubeFed status (CreationFailed, ...).",
+      {"cluster", "reason"});
 }
 
 SyncController::~SyncController() { Stop(); }
@@ -565,6 +569,9 @@ bool SyncController::ReconcileCluster(const std::string& cluster, kube::Client& 
     if (outcome.wrote && observed != absl::Time()) {
       rec.latency_seconds = absl::ToDoubleSeconds(clock_.Now() - observed);
     }
+  }
+  if (action.op != Operation::kNone && !outcome.status.empty()) {
+    member_errors_->Add({cluster, outcome.status});
   }
   if (outcome.wrote) {
     member_writes_->Add({cluster, OperationName(action.op)});

@@ -172,6 +172,7 @@ class SyncController {
   MetricFamily* propagation_latency_;
   MetricFamily* queue_depth_;
   MetricFamily* member_writes_;
+  MetricFamily* member_errors_;
 };
 
 // "ns/name" (or "name" when cluster-scoped) and back.

@@ -169,6 +169,12 @@ absl::StatusOr<ControllerProcess> Federation::StartController(
   ControllerProcess p;
   p.metrics_port = FreePort();
   int healthz_port = FreePort();
+  // Every controller gets its own status port, so replicas do not collide on :9091.
+  bool status_addr_given = false;
+  for (const std::string& f : extra_flags) {
+    if (absl::StartsWith(f, "--status-addr")) status_addr_given = true;
+  }
+  if (!status_addr_given) p.status_port = FreePort();
   p.log = absl::StrCat(c.run_dir, "/kfed-controller-manager-", getpid(), "-", next_port_++, ".log");
   std::vector<std::string> argv = {controller_binary_,
                                    "--kubeconfig",
@@ -181,6 +187,10 @@ absl::StatusOr<ControllerProcess> Federation::StartController(
                                    absl::StrCat("127.0.0.1:", healthz_port),
                                    "-v",
                                    "2"};
+  if (p.status_port != 0) {
+    argv.push_back("--status-addr");
+    argv.push_back(absl::StrCat("127.0.0.1:", p.status_port));
+  }
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");

@@ -24,8 +24,9 @@ inline constexpr char kFedNamespace[] = "kube-federation-system";
 // One running kfed-controller-manager.
 struct ControllerProcess {
   pid_t pid = -1;
-  std::string log;  // its log file
-  int metrics_port = 0;
+  std::string log;       // its log file
+  int metrics_port = 0;  // also serves the dashboard and its /api/v1
+  int status_port = 0;   // the gRPC status API (0 when extra flags chose the address)
 };
 
 class Federation {

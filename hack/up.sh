@@ -26,7 +26,9 @@ export KFED_KUBE_BIN
 
 CURRENT_STEP="build kfed"; step "${CURRENT_STEP}"
 bazel build --disk_cache="${KFED_CACHE}/bazel-disk" //...
-CONTROLLER="$(bazel info bazel-bin 2>/dev/null)/controller/kfed-controller-manager"
+BAZEL_BIN="$(bazel info bazel-bin 2>/dev/null)"
+CONTROLLER="${BAZEL_BIN}/controller/kfed-controller-manager"
+KFEDCTL="${BAZEL_BIN}/cli/kfedctl"
 
 CURRENT_STEP="start local clusters"; step "${CURRENT_STEP}"
 hack/local-clusters.sh up "$@"
@@ -51,10 +53,12 @@ if [[ -f "${PIDFILE}" ]] && kill -0 "$(cat "${PIDFILE}")" 2>/dev/null; then
 fi
 free_port() { local p=$1; while ss -Htln "sport = :$p" | grep -q .; do p=$((p + 1)); done; echo "$p"; }
 METRICS_PORT=$(free_port 9090)
+STATUS_PORT=$(free_port $((METRICS_PORT + 1)))
 HEALTHZ_PORT=$(free_port 8080)
 LOG="${KFED_RUN_DIR}/kfed-controller-manager.log"
 setsid "${CONTROLLER}" --kubeconfig "${KUBECONFIG_PATH}" --context host --kubefed-namespace "${NS}" \
-  --metrics-addr "127.0.0.1:${METRICS_PORT}" --healthz-addr "127.0.0.1:${HEALTHZ_PORT}" -v 1 \
+  --metrics-addr "127.0.0.1:${METRICS_PORT}" --healthz-addr "127.0.0.1:${HEALTHZ_PORT}" \
+  --status-addr "127.0.0.1:${STATUS_PORT}" -v 1 \
   >>"${LOG}" 2>&1 < /dev/null &
 echo $! > "${PIDFILE}"
 for _ in $(seq 1 100); do
@@ -86,9 +90,12 @@ Try it:
   ${KFED_KUBE_BIN}/kubectl --context member2 -n demo get configmap web-config -o yaml
 
 kfed-controller-manager: pid $(cat "${PIDFILE}"), log ${LOG}
-  metrics:  http://127.0.0.1:${METRICS_PORT}/metrics
-  health:   http://127.0.0.1:${HEALTHZ_PORT}/healthz  http://127.0.0.1:${HEALTHZ_PORT}/readyz
-  dashboard: not built yet (issue: status/ dashboard)
+  metrics:     http://127.0.0.1:${METRICS_PORT}/metrics
+  health:      http://127.0.0.1:${HEALTHZ_PORT}/healthz  http://127.0.0.1:${HEALTHZ_PORT}/readyz
+  status API:  127.0.0.1:${STATUS_PORT} (gRPC, plaintext)
+  ${KFEDCTL} status --status-addr 127.0.0.1:${STATUS_PORT}
 
 Stop everything with: hack/down.sh
+
+Dashboard: http://127.0.0.1:${METRICS_PORT}/
 INFO

@@ -1,0 +1,478 @@
+// The gRPC contract of the status API (status.proto) against an in-process server with the
+// real store: lists and filters, GetObject, Watch from 0, resume from a List revision, a
+// resume point too old, a client that never reads, the health service, reflection and TLS.
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/client_unary_call.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/clock.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "status/service.h"
+#include "status/status.grpc.pb.h"
+#include "status/store.h"
+#include "status/testdata/grpc_wire.pb.h"
+
+namespace kfed::status {
+namespace {
+
+constexpr int64_t kStart = 5000;
+
+v1::FederatedObject Object(const std::string& type, const std::string& ns, const std::string& name,
+                           const std::string& state, const std::string& reason = "",
+                           const std::string& message = "") {
+  v1::FederatedObject o;
+  o.mutable_ref()->set_type(type);
+  o.mutable_ref()->set_kind("Federated" + type);
+  o.mutable_ref()->set_namespace_(ns);
+  o.mutable_ref()->set_name(name);
+  o.set_generation(1);
+  o.set_propagation(state == "Propagated" ? "True" : "False");
+  v1::ClusterState* c = o.add_clusters();
+  c->set_cluster("member1");
+  c->set_state(state);
+  c->set_reason(reason);
+  c->set_message(message);
+  return o;
+}
+
+v1::Cluster ClusterOf(const std::string& name) {
+  v1::Cluster c;
+  c.set_name(name);
+  c.set_health("Ready");
+  c.set_reason("ClusterReady");
+  c.set_kubernetes_version("v1.36.3");
+  return c;
+}
+
+// Polls `condition` until it holds; fails the test after 60 s.
+void WaitUntil(const std::string& what, const std::function<bool()>& condition) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (!condition()) {
+    if (absl::Now() > deadline) {
+      ADD_FAILURE() << "timed out waiting for " << what;
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+std::string Describe(const v1::WatchEvent& e) {
+  std::string subject = e.has_cluster()  ? "cluster " + e.cluster().name()
+                        : e.has_object() ? "object " + e.object().ref().name()
+                                         : "-";
+  return absl::StrCat(v1::WatchEvent::Type_Name(e.type()), " ", e.revision(), " ", subject);
+}
+
+StoreOptions Options(size_t history = 100, size_t queue = 100) {
+  StoreOptions o;
+  o.initial_revision = kStart;
+  o.history_size = history;
+  o.watcher_queue_size = queue;
+  return o;
+}
+
+class GrpcContractTest : public ::testing::Test {
+ protected:
+  void StartServer(StoreOptions store_options = Options(), std::function<bool()> ready = nullptr) {
+    store_ = std::make_unique<StatusStore>(store_options, clock_);
+    StatusServerOptions options;
+    options.address = "127.0.0.1:0";
+    options.version = "0.1.0-test";
+    options.bookmark_interval = absl::Hours(1);  // only the BOOKMARK after the initial state
+    options.ready = std::move(ready);
+    absl::StatusOr<std::unique_ptr<StatusServer>> server = StatusServer::Start(*store_, options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::FederationStatus::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  // Reads `n` events from a stream (fails the test when it ends first).
+  static std::vector<std::string> ReadEvents(grpc::ClientReader<v1::WatchEvent>& reader, int n) {
+    std::vector<std::string> events;
+    v1::WatchEvent e;
+    for (int i = 0; i < n; ++i) {
+      if (!reader.Read(&e)) {
+        ADD_FAILURE() << "the stream ended after " << events.size() << " events";
+        break;
+      }
+      events.push_back(Describe(e));
+    }
+    return events;
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<StatusStore> store_;
+  std::unique_ptr<StatusServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::FederationStatus::Stub> stub_;
+};
+
+TEST_F(GrpcContractTest, VersionClustersAndObjectsWithFilters) {
+  StartServer();
+  store_->UpsertCluster(ClusterOf("member1"));
+  store_->UpsertCluster(ClusterOf("member2"));
+  store_->UpsertObject(Object("configmaps", "a", "one", "Propagated"));
+  store_->UpsertObject(Object("configmaps", "b", "two", "Error", "ApplyOverridesFailed", "path"));
+  store_->UpsertObject(Object("secrets", "a", "three", "Pending"));
+
+  grpc::ClientContext c1;
+  v1::GetVersionResponse version;
+  ASSERT_TRUE(stub_->GetVersion(&c1, {}, &version).ok());
+  EXPECT_EQ(version.version(), "0.1.0-test");
+
+  grpc::ClientContext c2;
+  v1::ListClustersResponse clusters;
+  ASSERT_TRUE(stub_->ListClusters(&c2, {}, &clusters).ok());
+  ASSERT_EQ(clusters.clusters_size(), 2);
+  EXPECT_EQ(clusters.clusters(0).name(), "member1");
+  EXPECT_EQ(clusters.clusters(0).kubernetes_version(), "v1.36.3");
+  EXPECT_EQ(clusters.revision(), kStart + 5);
+
+  struct Case {
+    std::string type, ns, state;
+    std::vector<std::string> want;
+  };
+  const std::vector<Case> cases = {
+      {"", "", "", {"one", "two", "three"}},
+      {"configmaps", "", "", {"one", "two"}},
+      {"", "a", "", {"one", "three"}},
+      {"", "", "Error", {"two"}},
+      {"secrets", "b", "", {}},
+  };
+  for (const Case& c : cases) {
+    grpc::ClientContext context;
+    v1::ListObjectsRequest request;
+    request.set_type(c.type);
+    request.set_namespace_(c.ns);
+    request.set_state(c.state);
+    v1::ListObjectsResponse response;
+    ASSERT_TRUE(stub_->ListObjects(&context, request, &response).ok());
+    std::vector<std::string> got;
+    for (const auto& o : response.objects()) got.push_back(o.ref().name());
+    EXPECT_EQ(got, c.want) << c.type << "|" << c.ns << "|" << c.state;
+    EXPECT_EQ(response.revision(), kStart + 5);
+  }
+  grpc::ClientContext bad;
+  v1::ListObjectsRequest bad_state;
+  bad_state.set_state("Sideways");
+  v1::ListObjectsResponse ignored;
+  EXPECT_EQ(stub_->ListObjects(&bad, bad_state, &ignored).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(GrpcContractTest, GetObjectRendersOrIsNotFound) {
+  StartServer();
+  store_->UpsertObject(Object("configmaps", "a", "one", "Error", "ApplyOverridesFailed",
+                              "overrides[0]: path /data/x not found"));
+  store_->SetRenderer("configmaps",
+                      [](const std::string&, const std::string&,
+                         const std::string& cluster) -> absl::StatusOr<RenderResult> {
+                        if (cluster == "member1") {
+                          return RenderResult{
+                              "", "[{\"path\":\"/data/x\",\"op\":\"remove\"}]",
+                              "ApplyOverridesFailed: overrides[0]: path /data/x not found"};
+                        }
+                        return RenderResult{"{\"kind\":\"ConfigMap\"}", "[]", ""};
+                      });
+  v1::GetObjectRequest request;
+  request.mutable_ref()->set_type("configmaps");
+  request.mutable_ref()->set_namespace_("a");
+  request.mutable_ref()->set_name("one");
+  request.set_cluster("member1");
+  grpc::ClientContext c1;
+  v1::GetObjectResponse response;
+  ASSERT_TRUE(stub_->GetObject(&c1, request, &response).ok());
+  EXPECT_EQ(response.object().clusters(0).reason(), "ApplyOverridesFailed");
+  EXPECT_EQ(response.rendered_json(), "");
+  EXPECT_EQ(response.overrides_json(), "[{\"path\":\"/data/x\",\"op\":\"remove\"}]");
+  EXPECT_EQ(response.render_error(), "ApplyOverridesFailed: overrides[0]: path /data/x not found");
+
+  request.set_cluster("member2");
+  grpc::ClientContext c2;
+  ASSERT_TRUE(stub_->GetObject(&c2, request, &response).ok());
+  EXPECT_EQ(response.rendered_json(), "{\"kind\":\"ConfigMap\"}");
+
+  request.mutable_ref()->set_name("missing");
+  grpc::ClientContext c3;
+  grpc::Status missing = stub_->GetObject(&c3, request, &response);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(missing.error_message(), "no federated object configmaps a/missing");
+  store_->RemoveRenderer("configmaps");
+}
+
+TEST_F(GrpcContractTest, WatchFromZeroSendsTheStateABookmarkThenChanges) {
+  StartServer();
+  store_->UpsertCluster(ClusterOf("member1"));
+  store_->UpsertObject(Object("configmaps", "a", "one", "Pending"));
+  grpc::ClientContext context;
+  v1::WatchRequest request;
+  request.set_resume_from(0);
+  std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub_->Watch(&context, request);
+  EXPECT_EQ(ReadEvents(*reader, 3),
+            (std::vector<std::string>{"ADDED 5002 cluster member1", "ADDED 5002 object one",
+                                      "BOOKMARK 5002 -"}));
+  store_->UpsertObject(Object("configmaps", "a", "one", "Propagated"));
+  store_->RemoveCluster("member1");
+  v1::WatchEvent e;
+  ASSERT_TRUE(reader->Read(&e));
+  EXPECT_EQ(Describe(e), "MODIFIED 5003 object one");
+  EXPECT_EQ(e.object().clusters(0).state(), "Propagated");
+  EXPECT_EQ(e.object().revision(), kStart + 3);
+  ASSERT_TRUE(reader->Read(&e));
+  EXPECT_EQ(Describe(e), "DELETED 5004 cluster member1");
+  context.TryCancel();
+  EXPECT_FALSE(reader->Read(&e));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(GrpcContractTest, WatchResumedFromAListRevisionGetsExactlyTheLaterChanges) {
+  StartServer();
+  store_->UpsertObject(Object("configmaps", "a", "one", "Pending"));
+  grpc::ClientContext list_context;
+  v1::ListObjectsResponse list;
+  ASSERT_TRUE(stub_->ListObjects(&list_context, {}, &list).ok());
+  ASSERT_EQ(list.revision(), kStart + 1);
+  store_->UpsertObject(Object("configmaps", "a", "two", "Pending"));
+  store_->UpsertObject(Object("configmaps", "a", "one", "Propagated"));
+  store_->UpsertObject(Object("configmaps", "a", "one", "Propagated"));  // no change: no event
+  store_->RemoveObject(Object("configmaps", "a", "two", "").ref());
+
+  grpc::ClientContext context;
+  v1::WatchRequest request;
+  request.set_resume_from(list.revision());
+  std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub_->Watch(&context, request);
+  EXPECT_EQ(ReadEvents(*reader, 4),
+            (std::vector<std::string>{"ADDED 5002 object two", "MODIFIED 5003 object one",
+                                      "DELETED 5004 object two", "BOOKMARK 5004 -"}));
+  store_->UpsertObject(Object("configmaps", "a", "three", "Pending"));
+  EXPECT_EQ(ReadEvents(*reader, 1), (std::vector<std::string>{"ADDED 5005 object three"}));
+  context.TryCancel();
+  reader->Finish();
+}
+
+TEST_F(GrpcContractTest, ResumeOlderThanTheHistoryIsOutOfRange) {
+  StartServer(Options(/*history=*/3));
+  for (int i = 0; i < 10; ++i)
+    store_->UpsertObject(Object("configmaps", "a", "o" + std::to_string(i), "Pending"));
+  for (int64_t resume : {kStart + 1, kStart + 6, kStart + 11}) {
+    grpc::ClientContext context;
+    v1::WatchRequest request;
+    request.set_resume_from(resume);
+    std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub_->Watch(&context, request);
+    v1::WatchEvent e;
+    EXPECT_FALSE(reader->Read(&e)) << resume;
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE) << resume;
+    EXPECT_NE(status.error_message().find("list again and watch from the list's revision"),
+              std::string::npos)
+        << status.error_message();
+  }
+  // The oldest revision still in the history resumes.
+  grpc::ClientContext context;
+  v1::WatchRequest request;
+  request.set_resume_from(kStart + 7);
+  std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub_->Watch(&context, request);
+  EXPECT_EQ(ReadEvents(*reader, 4),
+            (std::vector<std::string>{"ADDED 5008 object o7", "ADDED 5009 object o8",
+                                      "ADDED 5010 object o9", "BOOKMARK 5010 -"}));
+  context.TryCancel();
+  reader->Finish();
+}
+
+TEST_F(GrpcContractTest, AClientThatNeverReadsIsCutOffWhilePublishingGoesOn) {
+  constexpr size_t kQueue = 256;
+  constexpr size_t kHistory = 64;
+  StartServer(Options(kHistory, kQueue));
+  grpc::ClientContext context;
+  v1::WatchRequest request;
+  request.set_resume_from(0);
+  std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub_->Watch(&context, request);
+  // Wait for the stream to be registered before publishing (WatcherCount counts it).
+  WaitUntil("the watch to start", [&] { return store_->WatcherCount() == 1; });
+
+  // Publish large changes without reading. The server's writes stall once the transport's
+  // flow-control window is full; the watcher's queue then overflows and the store drops it.
+  // Publishing never waits for the client: this loop would hang if it did.
+  const std::string big(2048, 'x');
+  int published = 0;
+  absl::Duration slowest;
+  while (store_->WatcherCount() > 0 && published < 200000) {
+    const absl::Time start = absl::Now();
+    store_->UpsertObject(
+        Object("configmaps", "a", "o" + std::to_string(published), "Error", "UpdateFailed", big));
+    slowest = std::max(slowest, absl::Now() - start);
+    ++published;
+  }
+  ASSERT_EQ(store_->WatcherCount(), 0u) << "the watcher was not dropped after " << published;
+  EXPECT_LE(store_->HistorySize(), kHistory);
+  std::cerr << "dropped after " << published << " changes; slowest publish " << slowest << "\n";
+  // Publishing goes on for everyone else.
+  store_->UpsertObject(Object("configmaps", "a", "after", "Pending"));
+  EXPECT_EQ(store_->Revision(), kStart + published + 1);
+
+  // The client now reads what was in flight, then the stream ends with OUT_OF_RANGE.
+  v1::WatchEvent e;
+  int received = 0;
+  while (reader->Read(&e)) ++received;
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_EQ(status.error_message(), kFellBehindMessage);
+  EXPECT_LT(received, published);
+  std::cerr << "the client received " << received << " events before OUT_OF_RANGE\n";
+  // The service no longer holds the stream.
+  WaitUntil("the stream to be done", [&] { return server_->service().ActiveWatches() == 0; });
+}
+
+TEST_F(GrpcContractTest, HealthFollowsReadiness) {
+  std::atomic<bool> ready{false};
+  StartServer(Options(), [&] { return ready.load(); });
+  auto check = [&](const std::string& service) {
+    grpc::ClientContext context;
+    testing::HealthCheckRequest request;
+    request.set_service(service);
+    testing::HealthCheckResponse response;
+    grpc::Status status = grpc::internal::BlockingUnaryCall(
+        channel_.get(),
+        grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
+                                  grpc::internal::RpcMethod::NORMAL_RPC),
+        &context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.status();
+  };
+  EXPECT_EQ(check(""), testing::HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(check("kfed.status.v1.FederationStatus"), testing::HealthCheckResponse::NOT_SERVING);
+  ready = true;
+  // The server polls readiness every second.
+  WaitUntil("SERVING", [&] {
+    return check("kfed.status.v1.FederationStatus") == testing::HealthCheckResponse::SERVING;
+  });
+  EXPECT_EQ(check(""), testing::HealthCheckResponse::SERVING);
+}
+
+TEST_F(GrpcContractTest, ReflectionListsAndDescribesTheService) {
+  StartServer();
+  grpc::ClientContext context;
+  std::unique_ptr<
+      grpc::ClientReaderWriter<testing::ServerReflectionRequest, testing::ServerReflectionResponse>>
+      stream(grpc::internal::ClientReaderWriterFactory<testing::ServerReflectionRequest,
+                                                       testing::ServerReflectionResponse>::
+                 Create(channel_.get(),
+                        grpc::internal::RpcMethod(
+                            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                            grpc::internal::RpcMethod::BIDI_STREAMING),
+                        &context));
+  testing::ServerReflectionRequest list;
+  list.set_list_services("");
+  ASSERT_TRUE(stream->Write(list));
+  testing::ServerReflectionResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  std::vector<std::string> services;
+  for (const auto& s : response.list_services_response().service()) services.push_back(s.name());
+  EXPECT_NE(std::find(services.begin(), services.end(), "kfed.status.v1.FederationStatus"),
+            services.end())
+      << ::testing::PrintToString(services);
+
+  // What grpcurl asks next: the file defining the service, with its messages.
+  testing::ServerReflectionRequest symbol;
+  symbol.set_file_containing_symbol("kfed.status.v1.FederationStatus");
+  ASSERT_TRUE(stream->Write(symbol));
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_GT(response.file_descriptor_response().file_descriptor_proto_size(), 0)
+      << response.DebugString();
+  google::protobuf::FileDescriptorProto file;
+  ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(file.package(), "kfed.status.v1");
+  ASSERT_EQ(file.service_size(), 1);
+  EXPECT_EQ(file.service(0).method_size(), 5);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+// --- TLS ----------------------------------------------------------------------------------
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST_F(GrpcContractTest, ServesOverTlsWhenGivenACertificate) {
+  char dir_template[] = "/tmp/kfed-status-tls-XXXXXX";
+  const char* dir = mkdtemp(dir_template);
+  ASSERT_NE(dir, nullptr);
+  const std::string cert = absl::StrCat(dir, "/tls.crt"), key = absl::StrCat(dir, "/tls.key");
+  const std::string command = absl::StrCat(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ",
+      key, " -out ", cert, " >/dev/null 2>&1");
+  ASSERT_EQ(system(command.c_str()), 0) << command;
+
+  store_ = std::make_unique<StatusStore>(Options(), clock_);
+  StatusServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.version = "0.1.0-tls";
+  options.tls_cert_file = cert;
+  options.tls_key_file = key;
+  absl::StatusOr<std::unique_ptr<StatusServer>> server = StatusServer::Start(*store_, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = std::move(*server);
+  EXPECT_TRUE(server_->tls());
+
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadAll(cert);
+  auto tls_stub = v1::FederationStatus::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), grpc::SslCredentials(ssl)));
+  grpc::ClientContext c1;
+  v1::GetVersionResponse version;
+  grpc::Status ok = tls_stub->GetVersion(&c1, {}, &version);
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_EQ(version.version(), "0.1.0-tls");
+
+  auto plain_stub = v1::FederationStatus::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext c2;
+  c2.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  EXPECT_FALSE(plain_stub->GetVersion(&c2, {}, &version).ok());
+
+  // Only one of the two files is an error.
+  options.tls_key_file = "";
+  EXPECT_EQ(StatusServer::Start(*store_, options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  unlink(cert.c_str());
+  unlink(key.c_str());
+  rmdir(dir);
+}
+
+TEST_F(GrpcContractTest, AnAddressInUseIsAClearError) {
+  StartServer();
+  StatusServerOptions options;
+  options.address = absl::StrCat("127.0.0.1:", server_->port());
+  absl::StatusOr<std::unique_ptr<StatusServer>> second = StatusServer::Start(*store_, options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("cannot serve the status API on 127.0.0.1:"),
+            std::string::npos)
+      << second.status();
+}
+
+}  // namespace
+}  // namespace kfed::status

@@ -1,0 +1,131 @@
+// The gRPC status API (status.proto's FederationStatus) over the status store, and the server
+// the controller manager runs it in: optional TLS, the standard health service (SERVING while
+// the process is ready) and server reflection.
+//
+// Watch streams use gRPC's callback API, so a stream holds no thread: one pump thread per
+// service starts each stream's next write when its watcher has events (or a bookmark is due)
+// and the previous write has completed. A client that reads slowly therefore only fills its
+// own watcher queue (bounded, see StoreOptions); when that overflows the store drops the
+// watcher and the stream ends with OUT_OF_RANGE ("fell behind: list again and watch from the
+// list's revision"). A client that stops reading entirely holds at most the transport's flow
+// control window; it sees the events already sent and then OUT_OF_RANGE once it reads again.
+#ifndef KFED_STATUS_SERVICE_H_
+#define KFED_STATUS_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "status/status.grpc.pb.h"
+#include "status/store.h"
+
+namespace kfed::status {
+
+// absl and gRPC share the canonical status codes.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+class FederationStatusService final : public v1::FederationStatus::CallbackService {
+ public:
+  // `store` must outlive the service. BOOKMARK events are sent on idle streams every
+  // `bookmark_interval`.
+  FederationStatusService(StatusStore& store, std::string version,
+                          absl::Duration bookmark_interval = absl::Seconds(10));
+  // Call Shutdown() and shut the server down first.
+  ~FederationStatusService() override;
+
+  // Ends every Watch stream (UNAVAILABLE) and stops the pump thread. Idempotent.
+  void Shutdown();
+  // Watch streams not yet done.
+  size_t ActiveWatches() const;
+
+  grpc::ServerUnaryReactor* GetVersion(grpc::CallbackServerContext* context,
+                                       const v1::GetVersionRequest* request,
+                                       v1::GetVersionResponse* response) override;
+  grpc::ServerUnaryReactor* ListClusters(grpc::CallbackServerContext* context,
+                                         const v1::ListClustersRequest* request,
+                                         v1::ListClustersResponse* response) override;
+  grpc::ServerUnaryReactor* ListObjects(grpc::CallbackServerContext* context,
+                                        const v1::ListObjectsRequest* request,
+                                        v1::ListObjectsResponse* response) override;
+  grpc::ServerUnaryReactor* GetObject(grpc::CallbackServerContext* context,
+                                      const v1::GetObjectRequest* request,
+                                      v1::GetObjectResponse* response) override;
+  grpc::ServerWriteReactor<v1::WatchEvent>* Watch(grpc::CallbackServerContext* context,
+                                                  const v1::WatchRequest* request) override;
+
+ private:
+  class WatchReactor;
+  // State shared with the watchers' wake-up callbacks, which may run (on a publisher's
+  // thread) until the store forgets the watcher.
+  struct Shared {
+    absl::Mutex mu;
+    std::map<uint64_t, WatchReactor*> reactors ABSL_GUARDED_BY(mu);
+    std::vector<uint64_t> ready ABSL_GUARDED_BY(mu);
+    bool shutdown ABSL_GUARDED_BY(mu) = false;
+    uint64_t next_id ABSL_GUARDED_BY(mu) = 0;
+  };
+  void PumpLoop();
+
+  StatusStore& store_;
+  const std::string version_;
+  const absl::Duration bookmark_interval_;
+  const std::shared_ptr<Shared> shared_;
+  std::thread pump_;
+};
+
+struct StatusServerOptions {
+  // "host:port", ":port" (all interfaces) or port 0 for any free port.
+  std::string address = ":9091";
+  // Both set: TLS with this certificate chain and key (PEM files). Both empty: plaintext.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string version;
+  absl::Duration bookmark_interval = absl::Seconds(10);
+  // Polled every second for the health service: SERVING while it returns true. Null: always.
+  std::function<bool()> ready;
+};
+
+// FederationStatus plus grpc.health.v1.Health and server reflection on one port.
+class StatusServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<StatusServer>> Start(StatusStore& store,
+                                                             StatusServerOptions options);
+  ~StatusServer();
+
+  int port() const { return port_; }
+  bool tls() const { return tls_; }
+  FederationStatusService& service() { return *service_; }
+  // Ends the streams, stops serving (in-flight calls get a second) and joins. Idempotent.
+  void Stop();
+
+ private:
+  StatusServer() = default;
+  // Sets the health service from options_.ready when it changed (health thread only).
+  void HealthLoopOnce();
+  void HealthLoop();
+
+  StatusServerOptions options_;
+  std::unique_ptr<FederationStatusService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool tls_ = false;
+  bool serving_ = false;       // health thread only
+  bool health_known_ = false;  // health thread only
+  absl::Notification stop_;
+  std::thread health_;
+};
+
+}  // namespace kfed::status
+
+#endif  // KFED_STATUS_SERVICE_H_
