@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what kfed needs on Debian 12: the toolchain and libraries from Debian's packages
 # (only those missing; safe to run twice). Go (1.25+) must already be installed: it builds
-# the Kubernetes test binaries (hack/kube-binaries.sh).
+# the Kubernetes test binaries (hack/kube-binaries.sh). Node.js (20+) with npm must be too: it
+# runs the dashboard's browser tests in Debian's chromium (their npm packages are installed by
+# e2e/browser/install.sh, which hack/test.sh runs).
 set -euo pipefail
 
 PACKAGES=(
@@ -11,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libyaml-cpp-dev libgoogle-glog-dev libcli11-dev
   libcpp-httplib-dev libbenchmark-dev clang-format
   curl openssl iproute2 ca-certificates git
+  chromium
 )
 
 log() { echo "[install-deps] $*" >&2; }
@@ -38,5 +41,10 @@ fi
 
 if ! command -v go >/dev/null; then
   log "ERROR: Go is not installed; install Go 1.25 or newer (the Kubernetes test binaries are built with it)"
+  exit 1
+fi
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  log "ERROR: Node.js and npm are not installed; install Node.js 20 or newer (the dashboard's browser tests run with it)"
   exit 1
 fi

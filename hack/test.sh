@@ -36,6 +36,16 @@ step "building the Kubernetes test binaries (hack/kube-binaries.sh; cached by ve
 KUBE_BIN="$(hack/kube-binaries.sh)" || fail_step "build Kubernetes binaries"
 export KFED_KUBE_BIN="${KUBE_BIN}"
 
+step "installing the browser tests' npm packages (e2e/browser/install.sh; offline once installed)"
+# playwright-core lives outside the source tree and Bazel's sandbox; the browser tests find it
+# through KFED_BROWSER_NODE_MODULES (.bazelrc passes it to tests). A failure here fails those
+# tests, not the whole run.
+if BROWSER_NODE_MODULES="$(e2e/browser/install.sh)"; then
+  export KFED_BROWSER_NODE_MODULES="${BROWSER_NODE_MODULES}"
+else
+  echo "==> [test] WARNING: e2e/browser/install.sh failed; the browser tests will fail" >&2
+fi
+
 step "building //... with Bazel"
 bazel build "${BAZEL_FLAGS[@]}" //... || fail_step "bazel build //..."
 

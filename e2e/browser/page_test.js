@@ -1,0 +1,275 @@
+// The dashboard page in headless Chromium against the fixture status API (fixture_server.js):
+// rendering, filters and the URL, the detail view, live updates, re-listing after HTTP 410,
+// reconnecting after errors, hundreds of objects, and text never becoming markup. Fast (no
+// clusters); //e2e:dashboard_browser_test covers the page on the real controller.
+//
+//   bazel test //e2e/browser:page_test     (or: node e2e/browser/page_test.js)
+'use strict';
+
+const assert = require('node:assert/strict');
+const {test, before, after} = require('node:test');
+const path = require('path');
+
+const {launch, newPage, until, artifactPath} = require('./browser.js');
+const {start, seed} = require('./fixture_server.js');
+
+const ASSETS = process.env.KFED_DASHBOARD_ASSETS ||
+               path.join(__dirname, '..', '..', 'status', 'dashboard');
+const BROKEN = 'configmaps/demo/broken';
+const GOOD = 'configmaps/demo/good';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  if (browser) await browser.close();
+});
+
+// Runs `body` with a seeded fixture and the page open on it; checks the page raised no error.
+async function withDashboard(name, body, options = {}) {
+  const fixture = await start({assets: ASSETS, historyLimit: options.historyLimit});
+  seed(fixture.model);
+  const page = await newPage(browser);
+  await page.addInitScript(pageHelpers);
+  try {
+    await page.goto(fixture.url + (options.query || ''));
+    await until(page, 'the page to go live', () =>
+      document.getElementById('connection').textContent === 'live');
+    await body({fixture, page});
+    assert.deepEqual(page.problems, [], 'the page logged errors');
+  } catch (e) {
+    await page.screenshot({path: artifactPath(`page_test-${name}-failure.png`), fullPage: true})
+        .catch(() => {});
+    throw e;
+  } finally {
+    await page.context().close();
+    await fixture.close();
+  }
+}
+
+// Helpers defined in the page (addInitScript), for the conditions below.
+function pageHelpers() {
+  const cellTd = (key, cluster) => document.querySelector(
+      `tr[data-object="${CSS.escape(key)}"] td[data-cluster="${CSS.escape(cluster)}"]`);
+  // The state and text of one matrix cell, or null.
+  window.cellOf = ([key, cluster]) => {
+    const td = cellTd(key, cluster);
+    return td ? {state: td.dataset.state, text: td.innerText.replace(/\s+/g, ' ').trim()} : null;
+  };
+  window.cellIs = ([key, cluster, state]) => {
+    const td = cellTd(key, cluster);
+    return !!td && td.dataset.state === state && td.innerText.includes(state);
+  };
+  window.visibleRows = () => [...document.querySelectorAll('tr[data-testid="object-row"]')]
+      .filter((r) => !r.hidden).map((r) => r.dataset.object);
+  window.rowsAre = (want) => JSON.stringify(window.visibleRows()) === JSON.stringify(want);
+  window.textOf = (id) => document.getElementById(id).innerText;
+}
+const cellOf = (arg) => window.cellOf(arg);
+const cellIs = (arg) => window.cellIs(arg);
+const rowsAre = (want) => window.rowsAre(want);
+
+function fixedBroken(model) {
+  const o = model.objects.get(BROKEN);
+  return {...o, propagation: 'True', reason: '', message: '',
+          clusters: o.clusters.map((c) => ({cluster: c.cluster, state: 'Propagated',
+                                            lastTransitionUnixMs: Date.now()}))};
+}
+
+test('shows the clusters with health and version, and the object matrix', async () => {
+  await withDashboard('render', async ({page}) => {
+    await until(page, 'both members Ready', () => ['member1', 'member2'].every((m) => {
+      const row = document.querySelector(`tr[data-testid="cluster-row"][data-cluster="${m}"]`);
+      return row && row.querySelector('[data-testid="cluster-health"]').innerText === 'Ready' &&
+             row.querySelector('[data-testid="cluster-version"]').innerText === 'v1.36.3';
+    }));
+    assert.equal(await page.evaluate(() => textOf('version')), 'v0.1.0-fixture');
+    assert.deepEqual(await page.evaluate(() => visibleRows()),
+                     [BROKEN, GOOD, 'deployments.apps/web/shop', 'secrets/web/token']);
+    assert.deepEqual(await page.evaluate(cellOf, [BROKEN, 'member2']),
+                     {state: 'Error', text: 'Error ApplyOverridesFailed'});
+    assert.deepEqual(await page.evaluate(cellOf, [BROKEN, 'member1']),
+                     {state: 'Propagated', text: 'Propagated'});
+    assert.deepEqual(await page.evaluate(cellOf, ['deployments.apps/web/shop', 'member2']),
+                     {state: 'Pending', text: 'Pending WaitingForWrite'});
+    assert.deepEqual(await page.evaluate(cellOf, ['secrets/web/token', 'member2']),
+                     {state: 'None', text: '—'}, 'a cluster outside the placement');
+    assert.equal(await page.evaluate(() => textOf('object-count')), '4 of 4 objects shown');
+    await page.screenshot({path: artifactPath('page_test-render.png'), fullPage: true});
+  });
+});
+
+test('filters by state, type, namespace and text, and keeps them in the URL', async () => {
+  await withDashboard('filters', async ({page, fixture}) => {
+    await page.selectOption('#filter-state', 'Error');
+    await until(page, 'only the broken object', rowsAre, [BROKEN]);
+    assert.match(page.url(), /[?&]state=Error/);
+    assert.equal(await page.evaluate(() => textOf('object-count')), '1 of 4 objects shown');
+
+    await page.click('#filter-clear');
+    await until(page, 'all objects again', () => visibleRows().length === 4);
+    await page.selectOption('#filter-type', 'secrets');
+    await until(page, 'only the secret', rowsAre, ['secrets/web/token']);
+    await page.selectOption('#filter-type', '');
+    await page.selectOption('#filter-namespace', 'web');
+    await until(page, 'namespace web', rowsAre, ['deployments.apps/web/shop', 'secrets/web/token']);
+    await page.fill('#filter-text', 'shop');
+    await until(page, 'text search', rowsAre, ['deployments.apps/web/shop']);
+    await page.fill('#filter-text', 'nothing-matches-this');
+    await until(page, 'the empty note', () => visibleRows().length === 0 &&
+                !document.getElementById('matrix-empty').hidden);
+
+    // A filtered URL opens filtered.
+    await page.goto(`${fixture.url}?type=configmaps&state=Propagated`);
+    await until(page, 'the filters from the URL', rowsAre, [BROKEN, GOOD]);
+    assert.equal(await page.inputValue('#filter-type'), 'configmaps');
+    assert.equal(await page.inputValue('#filter-state'), 'Propagated');
+  });
+});
+
+test('the detail view shows the error, the overrides and the rendered object', async () => {
+  await withDashboard('detail', async ({page, fixture}) => {
+    await page.click(`tr[data-object="${BROKEN}"] td[data-cluster="member2"] button`);
+    await until(page, 'the broken cell in the detail view', () =>
+      textOf('detail-title') === 'configmaps demo/broken in member2' &&
+      textOf('detail-reason') === 'ApplyOverridesFailed' &&
+      textOf('detail-message').includes('/data/missing/deeper') &&
+      textOf('detail-render-error').includes('path not found: /data/missing does not exist') &&
+      textOf('detail-overrides').includes('"path": "/data/missing/deeper"'));
+    assert.equal(await page.evaluate(() => textOf('detail-state')), 'Error');
+    assert.match(page.url(), /object=configmaps%2Fdemo%2Fbroken&cluster=member2/);
+
+    await page.click(`tr[data-object="${GOOD}"] td[data-cluster="member2"] button`);
+    await until(page, 'the rendered object', () =>
+      textOf('detail-title') === 'configmaps demo/good in member2' &&
+      textOf('detail-rendered').includes('"color": "green"') &&
+      textOf('detail-render-error') === '—');
+
+    await page.keyboard.press('Escape');
+    await until(page, 'the detail view closed', () =>
+      document.getElementById('detail').hidden);
+
+    // A URL naming a cell opens its detail view.
+    await page.goto(`${fixture.url}?object=${encodeURIComponent(BROKEN)}&cluster=member2`);
+    await until(page, 'the detail view from the URL', () =>
+      !document.getElementById('detail').hidden &&
+      textOf('detail-reason') === 'ApplyOverridesFailed');
+  });
+});
+
+test('follows the watch: cells, rows, columns and health change without a reload',
+     async () => {
+  await withDashboard('live', async ({page, fixture}) => {
+    const {model} = fixture;
+    await page.evaluate(() => { window.notReloaded = true; });
+    await page.click(`tr[data-object="${BROKEN}"] td[data-cluster="member2"] button`);
+    await until(page, 'the detail view', () => textOf('detail-reason') === 'ApplyOverridesFailed');
+
+    model.upsertObject(fixedBroken(model));
+    await until(page, 'the broken cell Propagated', cellIs, [BROKEN, 'member2', 'Propagated']);
+    await until(page, 'the detail view Propagated', () =>
+      textOf('detail-state') === 'Propagated' && textOf('detail-reason') === '—');
+
+    model.deleteObject(GOOD);
+    await until(page, 'the deleted row gone', () =>
+      !document.querySelector('tr[data-object="configmaps/demo/good"]'));
+
+    model.upsertCluster({name: 'member3', health: 'Offline', reason: 'ClusterNotReachable',
+                         message: 'connection refused'});
+    await until(page, 'member3 Offline', () => {
+      const row = document.querySelector('tr[data-testid="cluster-row"][data-cluster="member3"]');
+      return row && row.innerText.includes('Offline') &&
+             !!document.querySelector('th[data-cluster="member3"]');
+    });
+    model.upsertCluster({...model.clusters.get('member2'), health: 'NotReady',
+                         reason: 'ClusterNotReady'});
+    await until(page, 'member2 NotReady', () => document.querySelector(
+        'tr[data-cluster="member2"] [data-testid="cluster-health"]').innerText === 'NotReady');
+    assert.equal(await page.evaluate(() => window.notReloaded), true);
+    assert.equal(await page.evaluate(() => textOf('connection')), 'live');
+  });
+});
+
+test('lists again when the resume point is too old (HTTP 410)', async () => {
+  await withDashboard('gone', async ({page, fixture}) => {
+    const {model} = fixture;
+    // The page's pending watch wakes for the first change; the others push the history past
+    // its next resume point, so that watch gets 410.
+    const listsBefore = fixture.stats.lists;
+    const o = model.objects.get('deployments.apps/web/shop');
+    for (let i = 0; i < 5; i++) {
+      model.upsertObject({...o, generation: 10 + i,
+                          clusters: [{cluster: 'member1', state: 'Propagated'},
+                                     {cluster: 'member2', state: i === 4 ? 'Error' : 'Pending',
+                                      reason: i === 4 ? 'UpdateFailed' : 'WaitingForWrite'}]});
+    }
+    await until(page, 'the last change', cellIs, ['deployments.apps/web/shop', 'member2', 'Error']);
+    assert.ok(fixture.stats.gone >= 1, 'the page never got 410');
+    assert.ok(fixture.stats.lists > listsBefore, 'the page did not list again');
+    await until(page, 'live again', () => textOf('connection') === 'live');
+  }, {historyLimit: 2});
+});
+
+test('shows "reconnecting" while the API fails and recovers with the changes', async () => {
+  await withDashboard('reconnect', async ({page, fixture}) => {
+    const {model} = fixture;
+    fixture.failNext(3);
+    // Ends the pending watch; the next requests fail.
+    model.upsertCluster({...model.clusters.get('member1'), message: 'poke'});
+    await until(page, 'reconnecting', () => textOf('connection') === 'reconnecting');
+    model.upsertObject(fixedBroken(model));
+    await until(page, 'live again', () => textOf('connection') === 'live', undefined, 60000);
+    await until(page, 'the change made while failing', cellIs, [BROKEN, 'member2', 'Propagated']);
+  });
+});
+
+test('handles hundreds of objects and re-renders only the rows that changed', async () => {
+  await withDashboard('scale', async ({page, fixture}) => {
+    const {model} = fixture;
+    const states = ['Propagated', 'Pending', 'Error'];
+    for (let i = 0; i < 600; i++) {
+      model.upsertObject({
+        ref: {type: i % 2 ? 'configmaps' : 'secrets', kind: i % 2 ? 'FederatedConfigMap'
+                                                                    : 'FederatedSecret',
+              namespace: `ns-${i % 7}`, name: `obj-${String(i).padStart(4, '0')}`},
+        generation: 1, propagation: 'True',
+        clusters: ['member1', 'member2'].map((c, j) => ({cluster: c,
+                                                          state: states[(i + j) % 3]})),
+      });
+    }
+    await until(page, '604 objects', () => textOf('object-count') === '604 of 604 objects shown');
+    const target = 'configmaps/ns-1/obj-0001';
+    const bystander = 'configmaps/ns-3/obj-0003';
+    await page.evaluate((keys) => {
+      for (const k of keys) document.querySelector(`tr[data-object="${k}"]`).kfedMark = k;
+    }, [target, bystander]);
+    const o = model.objects.get(target);
+    model.upsertObject({...o, clusters: [{cluster: 'member1', state: 'Deleting'}]});
+    await until(page, 'the changed cell', cellIs, [target, 'member1', 'Deleting']);
+    const marks = await page.evaluate((keys) => keys.map(
+        (k) => document.querySelector(`tr[data-object="${k}"]`).kfedMark || null),
+        [target, bystander]);
+    assert.deepEqual(marks, [null, bystander], 'only the changed row is rebuilt');
+
+    await page.selectOption('#filter-namespace', 'ns-3');
+    await until(page, 'namespace ns-3', () => visibleRows().length > 0 &&
+                visibleRows().every((k) => k.split('/')[1] === 'ns-3'));
+    assert.equal(await page.evaluate(() => visibleRows().length), 86);
+  });
+});
+
+test('shows names and messages as text, never as markup', async () => {
+  await withDashboard('escape', async ({page, fixture}) => {
+    const {model} = fixture;
+    const evil = '<img src=x onerror="window.injected=1"><b>bold</b>';
+    const o = model.objects.get(BROKEN);
+    model.upsertObject({...o, message: evil,
+                        clusters: [o.clusters[0], {...o.clusters[1], message: evil}]});
+    await page.click(`tr[data-object="${BROKEN}"] td[data-cluster="member2"] button`);
+    await until(page, 'the message as text', (want) => textOf('detail-message') === want, evil);
+    assert.equal(await page.evaluate(() => document.querySelectorAll('main img, aside img').length),
+                 0);
+    assert.equal(await page.evaluate(() => window.injected), undefined);
+  });
+});

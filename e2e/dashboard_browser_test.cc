@@ -1,0 +1,141 @@
+// The dashboard in headless Chromium against kfed-controller-manager on the real local
+// clusters: the page loads, shows both members Ready, its filters work, a federated ConfigMap
+// with a broken override shows Error / ApplyOverridesFailed naming the path in the detail view,
+// and after the override is fixed on the host the cell turns Propagated without a reload.
+//
+// This file prepares the federation and the objects; the browser half is
+// e2e/browser/dashboard_test.js (playwright-core driving Debian's /usr/bin/chromium; see
+// docs/development.md#browser-tests). Screenshots land in $TEST_UNDECLARED_OUTPUTS_DIR.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/time.h"
+#include "base/json.h"
+#include "e2e/cluster_env.h"
+#include "e2e/federation_env.h"
+
+namespace kfed::e2e {
+namespace {
+
+using absl::StrCat;
+
+constexpr char kBadPath[] = "/data/missing/deeper";
+
+std::string Runfile(const std::string& path) {
+  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
+    const char* dir = std::getenv(var);
+    if (dir != nullptr && access(StrCat(dir, "/kfed/", path).c_str(), F_OK) == 0) {
+      return StrCat(dir, "/kfed/", path);
+    }
+  }
+  return path;  // run from the workspace root
+}
+
+// A JSON array of strings (the fix command for the script).
+std::string JsonArgv(const std::vector<std::string>& argv) {
+  std::vector<std::string> quoted;
+  for (const std::string& a : argv) {
+    quoted.push_back(StrCat("\"", absl::StrReplaceAll(a, {{"\\", "\\\\"}, {"\"", "\\\""}}), "\""));
+  }
+  return StrCat("[", absl::StrJoin(quoted, ","), "]");
+}
+
+// Runs `argv` with `env` added to this process's environment, its output going to the test
+// log as it comes. Returns the exit status (or -1 when it did not exit normally).
+int RunInheritingOutput(const std::vector<std::string>& argv,
+                        const std::vector<std::pair<std::string, std::string>>& env) {
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+std::string ConfigMap(const std::string& ns, const std::string& name,
+                      const std::vector<std::string>& clusters, const std::string& overrides) {
+  std::string placement;
+  for (const std::string& c : clusters) absl::StrAppend(&placement, "    - name: ", c, "\n");
+  return StrCat("apiVersion: types.kubefed.io/v1beta1\nkind: FederatedConfigMap\nmetadata:\n",
+                "  name: ", name, "\n  namespace: ", ns, "\nspec:\n  template:\n",
+                "    data:\n      color: blue\n  placement:\n    clusters:\n", placement,
+                overrides);
+}
+
+TEST(DashboardBrowserTest, ShowsMembersFiltersAnErrorAndTheFixLive) {
+  Federation& fed = Federation::Get();
+  const LocalClusters& c = Clusters();
+  ASSERT_EQ(c.members.size(), 2u) << "the test expects member1 and member2";
+  ASSERT_GT(fed.primary().metrics_port, 0);
+  const std::string host = c.host;
+  const std::string member1 = c.members[0];
+  const std::string member2 = c.members[1];
+  const std::string ns = fed.NewNamespace("dashboard");
+
+  ASSERT_TRUE(Apply(host, ConfigMap(ns, "good", {member1, member2}, "")).ok());
+  ASSERT_TRUE(Apply(host, ConfigMap(ns, "broken", {member1, member2},
+                                    StrCat("  overrides:\n  - clusterName: ", member2,
+                                           "\n    clusterOverrides:\n    - op: replace\n",
+                                           "      path: ", kBadPath, "\n      value: fixed\n")))
+                  .ok());
+  ASSERT_TRUE(Apply(host, StrCat("apiVersion: types.kubefed.io/v1beta1\nkind: FederatedSecret\n",
+                                 "metadata:\n  name: token\n  namespace: ", ns, "\nspec:\n",
+                                 "  template:\n    data:\n      key: dmFsdWU=\n",
+                                 "  placement:\n    clusters:\n    - name: ", member1, "\n"))
+                  .ok());
+  // The controller itself must report the broken override first; otherwise a failure below
+  // would blame the page for the controller.
+  absl::Status reported = fed.WaitForObject(
+      host, {"federatedconfigmap", "broken", "-n", ns},
+      [&](const rapidjson::Value& obj) -> absl::Status {
+        const rapidjson::Value* s = ClusterStatus(obj, member2);
+        if (s == nullptr || json::GetString(*s, "status") != "ApplyOverridesFailed") {
+          return absl::UnavailableError("member2 not ApplyOverridesFailed yet");
+        }
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(reported.ok()) << reported;
+
+  const std::vector<std::string> fix = {
+      c.kube_bin + "/kubectl",
+      "--kubeconfig",
+      c.kubeconfig,
+      "--context",
+      host,
+      "patch",
+      "federatedconfigmap",
+      "broken",
+      "-n",
+      ns,
+      "--type=json",
+      "-p",
+      R"([{"op":"replace","path":"/spec/overrides/0/clusterOverrides/0/path","value":"/data/color"}])"};
+  const std::string url = StrCat("http://127.0.0.1:", fed.primary().metrics_port, "/");
+  int exit_code = RunInheritingOutput({"node", Runfile("e2e/browser/dashboard_test.js")},
+                                      {{"KFED_DASHBOARD_URL", url},
+                                       {"KFED_DASHBOARD_NAMESPACE", ns},
+                                       {"KFED_DASHBOARD_BAD_PATH", kBadPath},
+                                       {"KFED_DASHBOARD_FIX", JsonArgv(fix)}});
+  EXPECT_EQ(exit_code, 0) << "the browser checks failed (see the lines above and "
+                             "dashboard-failure.png in the test outputs); controller log: "
+                          << fed.primary().log;
+}
+
+}  // namespace
+}  // namespace kfed::e2e
