@@ -1,9 +1,12 @@
 #include "cli/join.h"
 
+#include <map>
+#include <set>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/json.h"
 #include "base/logging.h"
 #include "base/status_macros.h"
@@ -26,6 +29,8 @@ std::string ClusterRoleName(absl::string_view service_account) {
 
 namespace {
 
+constexpr char kRbacGroup[] = "rbac.authorization.k8s.io";
+
 rapidjson::Document MustParse(const std::string& text) {
   absl::StatusOr<rapidjson::Document> doc = json::Parse(text);
   CHECK(doc.ok()) << doc.status();  // built from our own literals
@@ -36,6 +41,52 @@ std::string Quote(absl::string_view s) {
   rapidjson::Value v(rapidjson::StringRef(s.data(), s.size()));
   return json::Serialize(v);
 }
+
+}  // namespace
+
+std::string MemberTypeRules(const std::vector<ft::TypeConfig>& types, bool namespaced_only) {
+  std::map<std::string, std::set<std::string>> by_group;  // API group -> target resources
+  std::set<std::string> escalate;                         // roles/clusterroles propagated
+  bool bind = false;                                      // bindings propagated
+  for (const ft::TypeConfig& type : types) {
+    const ft::ApiResource& target = type.target_type;
+    if (namespaced_only && target.scope != ft::Scope::kNamespaced) continue;
+    by_group[target.group].insert(target.plural_name);
+    if (target.group != kRbacGroup) continue;
+    if (target.plural_name == "roles" || target.plural_name == "clusterroles") {
+      escalate.insert(target.plural_name);
+    }
+    if (target.plural_name == "rolebindings" || target.plural_name == "clusterrolebindings") {
+      bind = true;
+    }
+  }
+  auto quoted = [](const std::set<std::string>& names) {
+    std::vector<std::string> out;
+    for (const std::string& n : names) out.push_back(Quote(n));
+    return absl::StrJoin(out, ",");
+  };
+  std::vector<std::string> rules;
+  // What the sync controller does with a target type: list+watch (its member cache), get
+  // (adoption), create, update (full PUT), patch (removing the managed label), delete.
+  for (const auto& [group, resources] : by_group) {
+    rules.push_back(absl::StrCat(
+        R"({"apiGroups":[)", Quote(group), R"(],"resources":[)", quoted(resources),
+        R"(],"verbs":["create","delete","get","list","patch",)", R"("update","watch"]})"));
+  }
+  // Creating a role whose rules the ServiceAccount does not hold needs `escalate`; creating
+  // a binding needs `bind` on the role it names.
+  if (!escalate.empty()) {
+    rules.push_back(absl::StrCat(R"({"apiGroups":[)", Quote(kRbacGroup), R"(],"resources":[)",
+                                 quoted(escalate), R"(],"verbs":["escalate"]})"));
+  }
+  if (bind) {
+    rules.push_back(absl::StrCat(R"({"apiGroups":[)", Quote(kRbacGroup),
+                                 R"(],"resources":["clusterroles","roles"],"verbs":["bind"]})"));
+  }
+  return absl::StrCat("[", absl::StrJoin(rules, ","), "]");
+}
+
+namespace {
 
 absl::StatusOr<std::string> WaitForToken(kube::Client& member, absl::string_view cluster,
                                          const std::string& ns, const std::string& secret,
@@ -123,6 +174,30 @@ absl::Status JoinSteps(kube::Client& host, kube::Client& member, const MemberEnd
     return Explain(kubefed_config.status(), host_label);
   }
 
+  // The federated types decide what the member grants (least privilege), unless everything
+  // is asked for. Every FederatedTypeConfig counts, enabled or not, so that enabling one
+  // later needs no new join.
+  std::string type_rules;
+  if (options.member_rbac == MemberRbac::kTypes) {
+    absl::StatusOr<kube::ObjectList> ftcs =
+        host.List(FederatedTypeConfigsResource(), ns, kube::ListOptions{});
+    if (!ftcs.ok()) return Explain(ftcs.status(), host_label);
+    std::vector<ft::TypeConfig> types;
+    for (const kube::ObjectPtr& ftc : ftcs->items) {
+      absl::StatusOr<ft::TypeConfig> type = ft::ParseTypeConfig(*ftc);
+      if (!type.ok()) {
+        out << host_label << ": skipping FederatedTypeConfig " << kube::Name(*ftc) << ": "
+            << type.status().message() << "\n";
+        continue;
+      }
+      types.push_back(*std::move(type));
+    }
+    type_rules = MemberTypeRules(types, namespaced);
+    out << member_label << ": granting access to the target types of " << types.size()
+        << " FederatedTypeConfigs (run join again after enabling another type; "
+           "--member-rbac=all grants everything, as KubeFed did)\n";
+  }
+
   // The member's identity; also proves it is reachable before anything is written.
   absl::StatusOr<kube::ObjectPtr> kube_system =
       member.Get(kube::NamespacesResource(), "", "kube-system");
@@ -157,20 +232,27 @@ absl::Status JoinSteps(kube::Client& host, kube::Client& member, const MemberEnd
                        Quote(sa), R"(,"namespace":)", Quote(ns), "}}")),
                    ExistingPolicy::kKeep, options.dry_run, out, &created)
           .status());
-  // Cluster scope: everything everywhere (KubeFed's rules). Namespaced scope: everything in
-  // the federation namespace (Role) and only the health endpoints cluster-wide.
+  // Cluster scope: the rules cluster-wide. Namespaced scope: the rules in the federation
+  // namespace (Role) and only the health endpoints cluster-wide. The rules are the target
+  // types' (default) or everything (--member-rbac=all, KubeFed's behaviour).
   const std::string health_rule =
       R"({"nonResourceURLs":["/healthz","/readyz","/version"],"verbs":["get"]})";
   const std::string all_rule = R"({"apiGroups":["*"],"resources":["*"],"verbs":["*"]})";
+  // Without its brackets, so it can be joined with the health rule.
+  const std::string granted = options.member_rbac == MemberRbac::kAll
+                                  ? all_rule
+                                  : type_rules.substr(1, type_rules.size() - 2);
+  const std::string cluster_rules =
+      namespaced || granted.empty() ? health_rule : absl::StrCat(granted, ",", health_rule);
   const std::string subjects = absl::StrCat(R"("subjects":[{"kind":"ServiceAccount","name":)",
                                             Quote(sa), R"(,"namespace":)", Quote(ns), "}]");
   RETURN_IF_ERROR(
-      EnsureObject(member, member_label, ClusterRolesResource(), "",
-                   MustParse(absl::StrCat(
-                       R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole",)",
-                       R"("metadata":{"name":)", Quote(role), R"(},"rules":[)",
-                       namespaced ? "" : all_rule + ",", health_rule, "]}")),
-                   ExistingPolicy::kUpdate, options.dry_run, out, &created)
+      EnsureObject(
+          member, member_label, ClusterRolesResource(), "",
+          MustParse(absl::StrCat(
+              R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole",)",
+              R"("metadata":{"name":)", Quote(role), R"(},"rules":[)", cluster_rules, "]}")),
+          ExistingPolicy::kUpdate, options.dry_run, out, &created)
           .status());
   RETURN_IF_ERROR(
       EnsureObject(
@@ -188,7 +270,7 @@ absl::Status JoinSteps(kube::Client& host, kube::Client& member, const MemberEnd
             member, member_label, RolesResource(), ns,
             MustParse(absl::StrCat(R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role",)",
                                    R"("metadata":{"name":)", Quote(role), R"(,"namespace":)",
-                                   Quote(ns), R"(},"rules":[)", all_rule, "]}")),
+                                   Quote(ns), R"(},"rules":[)", granted, "]}")),
             ExistingPolicy::kUpdate, options.dry_run, out, &created)
             .status());
     RETURN_IF_ERROR(

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "base/json.h"
 #include "cli/common.h"
 #include "cli/unjoin.h"
@@ -88,8 +89,87 @@ TEST_F(JoinTest, CreatesMemberRbacAndHostCluster) {
   EXPECT_THAT(out_.str(), HasSubstr("joined m1 (https://127.0.0.1:6443)"));
 }
 
+// The FederatedTypeConfig of a target type, as the host holds it.
+void PutType(kube::FakeClient& host, const std::string& name, const std::string& group,
+             const std::string& kind, const std::string& plural, bool namespaced) {
+  Put(host, FederatedTypeConfigsResource(),
+      absl::StrCat(R"({"metadata":{"name":")", name, R"(","namespace":"kube-federation-system"},)",
+                   R"("spec":{"targetType":{"group":")", group, R"(","version":"v1","kind":")",
+                   kind, R"(","pluralName":")", plural, R"(","scope":")",
+                   namespaced ? "Namespaced" : "Cluster", R"("},"propagation":"Enabled",)",
+                   R"("federatedType":{"group":"types.kubefed.io","version":"v1beta1",)",
+                   R"("kind":"Federated)", kind, R"(","pluralName":"federated)", plural,
+                   R"(","scope":")", namespaced || kind == "Namespace" ? "Namespaced" : "Cluster",
+                   R"("}}})"));
+}
+
+TEST_F(JoinTest, MemberRoleGrantsOnlyTheFederatedTypes) {
+  PrefillToken();
+  PutType(host_, "configmaps", "", "ConfigMap", "configmaps", true);
+  PutType(host_, "deployments.apps", "apps", "Deployment", "deployments", true);
+  PutType(host_, "namespaces", "", "Namespace", "namespaces", false);
+  PutType(host_, "clusterroles.rbac.authorization.k8s.io", "rbac.authorization.k8s.io",
+          "ClusterRole", "clusterroles", false);
+  ASSERT_TRUE(Join(host_, member_, endpoint_, options_, out_).ok()) << out_.str();
+  auto role = member_.Get(ClusterRolesResource(), "", "kubefed-controller-manager:m1-host");
+  ASSERT_TRUE(role.ok());
+  const std::string verbs = R"("verbs":["create","delete","get","list","patch","update","watch"])";
+  EXPECT_EQ(json::Serialize((**role)["rules"]),
+            absl::StrCat(R"([{"apiGroups":[""],"resources":["configmaps","namespaces"],)", verbs,
+                         R"(},{"apiGroups":["apps"],"resources":["deployments"],)", verbs,
+                         R"(},{"apiGroups":["rbac.authorization.k8s.io"],)",
+                         R"("resources":["clusterroles"],)", verbs,
+                         R"(},{"apiGroups":["rbac.authorization.k8s.io"],)",
+                         R"("resources":["clusterroles"],"verbs":["escalate"]},)",
+                         R"({"nonResourceURLs":["/healthz","/readyz","/version"],)",
+                         R"("verbs":["get"]}])"));
+  EXPECT_THAT(out_.str(), HasSubstr("target types of 4 FederatedTypeConfigs"));
+
+  // A type enabled later: join again widens the role in place.
+  PutType(host_, "jobs.batch", "batch", "Job", "jobs", true);
+  ASSERT_TRUE(Join(host_, member_, endpoint_, options_, out_).ok()) << out_.str();
+  role = member_.Get(ClusterRolesResource(), "", "kubefed-controller-manager:m1-host");
+  ASSERT_TRUE(role.ok());
+  EXPECT_THAT(json::Serialize((**role)["rules"]),
+              HasSubstr(R"({"apiGroups":["batch"],"resources":["jobs"],)"));
+}
+
+TEST_F(JoinTest, MemberRbacAllGrantsEverythingAsKubeFed) {
+  PrefillToken();
+  PutType(host_, "configmaps", "", "ConfigMap", "configmaps", true);
+  options_.member_rbac = MemberRbac::kAll;
+  ASSERT_TRUE(Join(host_, member_, endpoint_, options_, out_).ok()) << out_.str();
+  auto role = member_.Get(ClusterRolesResource(), "", "kubefed-controller-manager:m1-host");
+  ASSERT_TRUE(role.ok());
+  EXPECT_EQ(json::Serialize((**role)["rules"]),
+            R"([{"apiGroups":["*"],"resources":["*"],"verbs":["*"]},)"
+            R"({"nonResourceURLs":["/healthz","/readyz","/version"],"verbs":["get"]}])");
+}
+
+TEST(MemberTypeRulesTest, BindingsNeedBindAndRoleOnlyKeepsNamespacedTypes) {
+  std::vector<federated_types::TypeConfig> types(3);
+  types[0].target_type = {"rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings",
+                          federated_types::Scope::kNamespaced};
+  types[1].target_type = {"rbac.authorization.k8s.io", "v1", "Role", "roles",
+                          federated_types::Scope::kNamespaced};
+  types[2].target_type = {"", "v1", "Namespace", "namespaces", federated_types::Scope::kCluster};
+  const std::string verbs = R"("verbs":["create","delete","get","list","patch","update","watch"])";
+  EXPECT_EQ(
+      MemberTypeRules(types, /*namespaced_only=*/true),
+      absl::StrCat(R"([{"apiGroups":["rbac.authorization.k8s.io"],)",
+                   R"("resources":["rolebindings","roles"],)", verbs, "},",
+                   R"({"apiGroups":["rbac.authorization.k8s.io"],"resources":["roles"],)",
+                   R"("verbs":["escalate"]},)", R"({"apiGroups":["rbac.authorization.k8s.io"],)",
+                   R"("resources":["clusterroles","roles"],"verbs":["bind"]}])"));
+  EXPECT_THAT(MemberTypeRules(types, /*namespaced_only=*/false),
+              HasSubstr(R"({"apiGroups":[""],"resources":["namespaces"],)"));
+  EXPECT_EQ(MemberTypeRules({}, false), "[]");
+}
+
 TEST_F(JoinTest, NamespacedScopeGetsRoleInTheNamespaceAndOnlyHealthClusterWide) {
   PrefillToken();
+  PutType(host_, "configmaps", "", "ConfigMap", "configmaps", true);
+  PutType(host_, "namespaces", "", "Namespace", "namespaces", false);
   Put(host_, KubeFedConfigsResource(),
       R"({"metadata":{"name":"kubefed","namespace":"kube-federation-system"},)"
       R"("spec":{"scope":"Namespaced"}})");
@@ -101,7 +181,8 @@ TEST_F(JoinTest, NamespacedScopeGetsRoleInTheNamespaceAndOnlyHealthClusterWide) 
   auto role = member_.Get(RolesResource(), kNs, "kubefed-controller-manager:m1-host");
   ASSERT_TRUE(role.ok());
   EXPECT_EQ(json::Serialize((**role)["rules"]),
-            R"([{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}])");
+            R"([{"apiGroups":[""],"resources":["configmaps"],"verbs":["create","delete","get",)"
+            R"("list","patch","update","watch"]}])");
   EXPECT_TRUE(Exists(member_, RoleBindingsResource(), kNs, "kubefed-controller-manager:m1-host"));
 
   ASSERT_TRUE(Unjoin(host_, &member_, UnjoinOptions{"m1", "host"}, out_).ok());

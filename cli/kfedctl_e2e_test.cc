@@ -24,6 +24,7 @@ namespace kfed::e2e {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string KfedctlPath() {
   for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
@@ -204,6 +205,20 @@ TEST_F(KfedctlE2eTest, JoinEnableFederateStatusOrphanDisableUnjoin) {
   auto not_served = Kfedctl({"enable", "gizmos.nowhere.io"});
   ASSERT_FALSE(not_served.ok());
   EXPECT_THAT(std::string(not_served.status().message()), HasSubstr("is not served"));
+  // The members grant only the types that existed when they joined: join again for the new
+  // ones (docs/user-guide.md, "RBAC").
+  for (size_t i = 0; i < 2; ++i) {
+    auto rejoined = Kfedctl({"join", members[i], "--cluster-context", c.members[i]});
+    ASSERT_TRUE(rejoined.ok()) << rejoined.status();
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    auto role = KubectlJson(
+        c.members[i],
+        {"get", "clusterrole", "kubefed-controller-manager:" + members[i] + "-" + c.host});
+    ASSERT_TRUE(role.ok());
+    EXPECT_THAT(json::Serialize((*role)["rules"]), HasSubstr(R"("resources":["cliwidgets"])"));
+    EXPECT_THAT(json::Serialize((*role)["rules"]), Not(HasSubstr(R"("*")")));
+  }
 
   // --- federate a namespace with its contents
   const std::string ns = UniqueName("cli-e2e");

@@ -115,6 +115,14 @@ int main(int argc, char** argv) {
                        "The host Secret holding the member's token (default: NAME-secret)");
   join_cmd->add_flag("--error-on-existing", join.error_on_existing,
                      "Fail if the KubeFedCluster already exists instead of updating it");
+  std::string member_rbac = "types";
+  join_cmd
+      ->add_option("--member-rbac", member_rbac,
+                   "What the member grants the controller: \"types\" (the target types of the "
+                   "host's FederatedTypeConfigs: run join again after enabling another type) or "
+                   "\"all\" (every verb on every resource, as KubeFed did)")
+      ->check(CLI::IsMember({"types", "all"}))
+      ->capture_default_str();
   join_cmd
       ->add_option("--token-timeout", token_timeout_seconds,
                    "Seconds to wait for the member's token controller")
@@ -287,6 +295,8 @@ int main(int argc, char** argv) {
     join.kubefed_namespace = global.kubefed_namespace;
     join.dry_run = global.dry_run;
     join.token_timeout = absl::Seconds(token_timeout_seconds);
+    join.member_rbac =
+        member_rbac == "all" ? kfed::cli::MemberRbac::kAll : kfed::cli::MemberRbac::kTypes;
     absl::StatusOr<kfed::kube::RestConfig> member_config =
         kfed::cli::LoadContext(global, join_context);
     if (!member_config.ok()) return Fail(kfed::Annotate(member_config.status(), "member cluster"));

@@ -272,8 +272,9 @@ void ClusterController::ProbeLoop(Prober* prober) {
       }
     }
 
-    // Probe.
+    // Probe. `detail` names what went wrong, for the condition messages.
     ProbeResult result = ProbeResult::kConfigMalformed;
+    std::string detail = config_error;
     if (probe_client != nullptr) {
       absl::Time start = clock_.Now();
       absl::StatusOr<std::string> body = probe_client->GetRaw("/readyz");
@@ -285,11 +286,18 @@ void ClusterController::ProbeLoop(Prober* prober) {
         result = absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(*body), "ok")
                      ? ProbeResult::kOk
                      : ProbeResult::kNotOk;
+        if (result == ProbeResult::kNotOk) {
+          detail = absl::StrCat("the health endpoint answered \"",
+                                absl::StripAsciiWhitespace(*body), "\"");
+        }
       } else if (body.status().code() == absl::StatusCode::kInternal) {
         // A 500 from /readyz: reachable but not ready.
         result = ProbeResult::kNotOk;
+        detail = std::string(body.status().message());
       } else {
+        // Connection, TLS (wrong or expired CA), timeout, or credentials refused (401/403).
         result = ProbeResult::kUnreachable;
+        detail = std::string(body.status().message());
       }
       if (!body.ok()) VLOG(1) << "cluster " << name << " probe: " << body.status();
       if (result == ProbeResult::kOk && kubernetes_version.empty()) {
@@ -300,7 +308,10 @@ void ClusterController::ProbeLoop(Prober* prober) {
         }
       }
     }
-    bool changed = health.Observe(result, clock_.Now());
+    // Bounded: a status message, not a log (errors from the transport carry no credentials).
+    constexpr size_t kMaxDetail = 512;
+    if (detail.size() > kMaxDetail) detail = absl::StrCat(detail.substr(0, kMaxDetail), "...");
+    bool changed = health.Observe(result, clock_.Now(), detail);
     for (const char* state : {"ready", "notready", "offline", "configmalformed"}) {
       cluster_total_->Set({state, name},
                           std::string(state) == ProbeResultName(health.published()) ? 1 : 0);
@@ -324,7 +335,7 @@ void ClusterController::ProbeLoop(Prober* prober) {
       if (!written.ok()) VLOG(1) << "status of cluster " << name << ": " << written.status();
       if (changed) {
         LOG(INFO) << "cluster " << name << " is " << ProbeResultName(health.published())
-                  << (config_error.empty() ? "" : absl::StrCat(" (", config_error, ")"));
+                  << (health.detail().empty() ? "" : absl::StrCat(" (", health.detail(), ")"));
       }
     }
 
@@ -341,9 +352,15 @@ void ClusterController::ProbeLoop(Prober* prober) {
         ft::LabelsFromJson(json::FindPath(*cluster, {"metadata", "labels"}));
     if (labels.ok()) member->labels = *labels;
     member->ready = health.ready();
+    if (!member->ready && health.has_published()) {
+      rapidjson::Document scratch;
+      rapidjson::Value conditions = health.Conditions(scratch.GetAllocator());
+      member->not_ready_message = json::GetString(conditions[0], "message");
+    }
     member->client = client;
     member->client_generation = generation;
     if (previous == nullptr || previous->ready != member->ready ||
+        previous->not_ready_message != member->not_ready_message ||
         previous->labels != member->labels ||
         previous->client_generation != member->client_generation ||
         previous->client != member->client) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "base/json.h"
 #include "controller/status.h"
 #include "federated_types/keys.h"
@@ -46,18 +47,24 @@ ClusterHealth::ClusterHealth(int64_t failure_threshold, int64_t success_threshol
     : failure_threshold_(std::max<int64_t>(1, failure_threshold)),
       success_threshold_(std::max<int64_t>(1, success_threshold)) {}
 
-bool ClusterHealth::Observe(ProbeResult result, absl::Time now) {
+bool ClusterHealth::Observe(ProbeResult result, absl::Time now, absl::string_view detail) {
   last_probe_ = now;
+  if (result == ProbeResult::kOk) detail = "";
   if (!has_published_) {
     // The first observation is published at once: nothing better is known.
     has_published_ = true;
     published_ = result;
+    detail_ = std::string(detail);
     last_transition_ = now;
     pending_count_ = 0;
     return true;
   }
   if (result == published_) {
     pending_count_ = 0;
+    if (result == ProbeResult::kConfigMalformed && detail != detail_) {
+      detail_ = std::string(detail);
+      return true;
+    }
     return false;
   }
   if (result == pending_) {
@@ -72,6 +79,7 @@ bool ClusterHealth::Observe(ProbeResult result, absl::Time now) {
                                                                  : success_threshold_;
   if (pending_count_ < needed) return false;
   published_ = result;
+  detail_ = std::string(detail);
   last_transition_ = now;
   pending_count_ = 0;
   return true;
@@ -79,6 +87,9 @@ bool ClusterHealth::Observe(ProbeResult result, absl::Time now) {
 
 rapidjson::Value ClusterHealth::Conditions(rapidjson::Document::AllocatorType& a) const {
   rapidjson::Value conditions(rapidjson::kArrayType);
+  auto with_detail = [this](absl::string_view message) {
+    return detail_.empty() ? std::string(message) : absl::StrCat(message, ": ", detail_);
+  };
   switch (published_) {
     case ProbeResult::kOk:
       conditions.PushBack(Condition(ft::kClusterReadyCondition, true, ft::kClusterReadyReason,
@@ -86,9 +97,10 @@ rapidjson::Value ClusterHealth::Conditions(rapidjson::Document::AllocatorType& a
                           a);
       break;
     case ProbeResult::kNotOk:
-      conditions.PushBack(Condition(ft::kClusterReadyCondition, false, ft::kClusterNotReadyReason,
-                                    ft::kClusterNotReadyMessage, last_probe_, last_transition_, a),
-                          a);
+      conditions.PushBack(
+          Condition(ft::kClusterReadyCondition, false, ft::kClusterNotReadyReason,
+                    with_detail(ft::kClusterNotReadyMessage), last_probe_, last_transition_, a),
+          a);
       conditions.PushBack(
           Condition(ft::kClusterOfflineCondition, false, ft::kClusterReachableReason,
                     ft::kClusterReachableMessage, last_probe_, last_transition_, a),
@@ -97,21 +109,23 @@ rapidjson::Value ClusterHealth::Conditions(rapidjson::Document::AllocatorType& a
     case ProbeResult::kUnreachable:
       conditions.PushBack(
           Condition(ft::kClusterReadyCondition, false, ft::kClusterNotReachableReason,
-                    ft::kClusterNotReachableMessage, last_probe_, last_transition_, a),
+                    with_detail(ft::kClusterNotReachableMessage), last_probe_, last_transition_, a),
           a);
       conditions.PushBack(
           Condition(ft::kClusterOfflineCondition, true, ft::kClusterNotReachableReason,
-                    ft::kClusterNotReachableMessage, last_probe_, last_transition_, a),
+                    with_detail(ft::kClusterNotReachableMessage), last_probe_, last_transition_, a),
           a);
       break;
     case ProbeResult::kConfigMalformed:
       conditions.PushBack(
           Condition(ft::kClusterReadyCondition, false, ft::kClusterConfigMalformedReason,
-                    ft::kClusterConfigMalformedMessage, last_probe_, last_transition_, a),
+                    with_detail(ft::kClusterConfigMalformedMessage), last_probe_, last_transition_,
+                    a),
           a);
       conditions.PushBack(
           Condition(ft::kClusterConfigMalformedCondition, true, ft::kClusterConfigMalformedReason,
-                    ft::kClusterConfigMalformedMessage, last_probe_, last_transition_, a),
+                    with_detail(ft::kClusterConfigMalformedMessage), last_probe_, last_transition_,
+                    a),
           a);
       break;
   }

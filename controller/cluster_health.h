@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "rapidjson/document.h"
 
@@ -27,16 +28,24 @@ class ClusterHealth {
  public:
   ClusterHealth(int64_t failure_threshold, int64_t success_threshold);
 
-  // Records a probe. Returns true when the published state changed (status must be written).
-  bool Observe(ProbeResult result, absl::Time now);
+  // Records a probe. `detail` says what went wrong (the configuration error, the probe's
+  // error); it is published with the state it explains, and appended to the condition
+  // messages so that they name the problem. A changed detail of a published
+  // kConfigMalformed counts as a change (the configuration was edited); the detail of a
+  // failing probe is kept from the probe that published the state (error texts carry
+  // timings that would otherwise rewrite the status at every probe). Returns true when the
+  // published state or detail changed (status must be written).
+  bool Observe(ProbeResult result, absl::Time now, absl::string_view detail = "");
 
   // The published state: what status.conditions says.
   ProbeResult published() const { return published_; }
   bool ready() const { return published_ == ProbeResult::kOk; }
   bool has_published() const { return has_published_; }
+  const std::string& detail() const { return detail_; }
 
   // KubeFedCluster status.conditions for the published state: Ready (True/False) and, as
-  // KubeFed, Offline (True when unreachable, False otherwise) or ConfigMalformed.
+  // KubeFed, Offline (True when unreachable, False otherwise) or ConfigMalformed. Messages are
+  // KubeFed's, followed by ": <detail>" when there is one (kfed addition).
   // lastProbeTime is the last probe; lastTransitionTime the last published change.
   rapidjson::Value Conditions(rapidjson::Document::AllocatorType& alloc) const;
 
@@ -45,6 +54,7 @@ class ClusterHealth {
   int64_t success_threshold_;
   bool has_published_ = false;
   ProbeResult published_ = ProbeResult::kUnreachable;
+  std::string detail_;
   ProbeResult pending_ = ProbeResult::kUnreachable;
   int64_t pending_count_ = 0;
   absl::Time last_probe_;

@@ -70,5 +70,29 @@ TEST(ClusterHealthTest, ConditionsUseKubeFedReasons) {
   EXPECT_EQ(json::GetString(ready[0], "message"), "/healthz responded with ok");
 }
 
+TEST(ClusterHealthTest, MessagesNameTheProblem) {
+  ClusterHealth h(2, 1);
+  rapidjson::Document d;
+  EXPECT_TRUE(h.Observe(ProbeResult::kConfigMalformed, T(0), "secret \"s\" not found"));
+  EXPECT_EQ(json::GetString(h.Conditions(d.GetAllocator())[0], "message"),
+            "cluster's configuration may be malformed: secret \"s\" not found");
+  // The configuration changed but is still malformed: the new reason is published.
+  EXPECT_FALSE(h.Observe(ProbeResult::kConfigMalformed, T(1), "secret \"s\" not found"));
+  EXPECT_TRUE(h.Observe(ProbeResult::kConfigMalformed, T(2), "data.token is missing"));
+  EXPECT_EQ(json::GetString(h.Conditions(d.GetAllocator())[1], "message"),
+            "cluster's configuration may be malformed: data.token is missing");
+  // A failing probe publishes the detail of the probe that flipped the state, and keeps it
+  // while the failure lasts (timings in error texts must not rewrite the status).
+  EXPECT_FALSE(h.Observe(ProbeResult::kUnreachable, T(3), "certificate problem after 1 ms"));
+  EXPECT_TRUE(h.Observe(ProbeResult::kUnreachable, T(4), "certificate problem after 2 ms"));
+  EXPECT_FALSE(h.Observe(ProbeResult::kUnreachable, T(5), "certificate problem after 3 ms"));
+  EXPECT_EQ(json::GetString(h.Conditions(d.GetAllocator())[0], "message"),
+            "cluster is not reachable: certificate problem after 2 ms");
+  // Healthy again: KubeFed's message alone.
+  EXPECT_TRUE(h.Observe(ProbeResult::kOk, T(6), "ignored"));
+  EXPECT_EQ(json::GetString(h.Conditions(d.GetAllocator())[0], "message"),
+            "/healthz responded with ok");
+}
+
 }  // namespace
 }  // namespace kfed::controller

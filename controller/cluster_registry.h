@@ -21,6 +21,8 @@ struct MemberCluster {
   std::string name;
   federated_types::Labels labels;
   bool ready = false;
+  // When not ready: why (the Ready condition's message, e.g. "cluster is not reachable: ...").
+  std::string not_ready_message;
   // Null when no client could be built (ConfigMalformed). Shared by every user of the
   // cluster; replaced (not mutated) when credentials rotate.
   std::shared_ptr<kube::Client> client;

@@ -12,7 +12,7 @@ namespace {
 constexpr char kPropagation[] = "Propagation";
 constexpr char kCheckClusters[] = "CheckClusters";
 
-std::string DeriveMessage(const StatusInput& input, const std::string& reason) {
+std::string DeriveMessageWithoutNote(const StatusInput& input, const std::string& reason) {
   if (!input.aggregate_message.empty()) return input.aggregate_message;
   if (reason != kCheckClusters) return "";
   std::vector<std::string> failing;
@@ -21,6 +21,12 @@ std::string DeriveMessage(const StatusInput& input, const std::string& reason) {
   }
   return absl::StrCat(failing.size(), " of ", input.clusters.size(), " clusters not propagated (",
                       absl::StrJoin(failing, ", "), ")");
+}
+
+std::string DeriveMessage(const StatusInput& input, const std::string& reason) {
+  std::string message = DeriveMessageWithoutNote(input, reason);
+  if (input.note.empty()) return message;
+  return message.empty() ? input.note : absl::StrCat(message, "; ", input.note);
 }
 
 bool ClustersDiffer(const rapidjson::Value* current, const StatusInput& input) {

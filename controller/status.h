@@ -28,6 +28,9 @@ struct StatusInput {
   std::string aggregate_reason;
   // A message for the condition (e.g. why placement failed); derived when empty.
   std::string aggregate_message;
+  // Appended to the condition's message (after "; " when there is one): something the user
+  // should know that does not fail propagation (e.g. placement names unknown clusters).
+  std::string note;
   // Per cluster, keyed by name (sorted output: KubeFed's order was random).
   std::map<std::string, ClusterOutcome> clusters;
   // Whether member objects were created, updated or deleted in this pass.

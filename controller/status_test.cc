@@ -34,6 +34,18 @@ TEST(StatusTest, FirstSuccessfulPropagation) {
       R"("lastTransitionTime":"2023-11-14T22:13:20Z","lastUpdateTime":"2023-11-14T22:13:20Z"}]})");
 }
 
+TEST(StatusTest, NoteIsAppendedToTheMessage) {
+  StatusInput in = Input({{"member1", {}}}, kT0);
+  in.note = "spec.placement.clusters names clusters that are not joined: nowhere";
+  StatusUpdate u = ComputeStatus(nullptr, in);
+  EXPECT_EQ(json::GetString(Propagation(u.status), "status"), "True");
+  EXPECT_EQ(json::GetString(Propagation(u.status), "message"), in.note);
+  in.clusters["member2"] = {"CreationFailed", "boom"};
+  u = ComputeStatus(&u.status, in);
+  EXPECT_EQ(json::GetString(Propagation(u.status), "message"),
+            "1 of 2 clusters not propagated (member2: CreationFailed); " + in.note);
+}
+
 TEST(StatusTest, UnchangedInputNeedsNoWrite) {
   StatusUpdate first = ComputeStatus(nullptr, Input({{"member1", {}}}, kT0));
   StatusUpdate second = ComputeStatus(&first.status, Input({{"member1", {}}}, kT1));

@@ -394,9 +394,21 @@ std::unique_ptr<SyncController::RequestParts> SyncController::BuildRequest(
     c.name = member->name;
     c.labels = member->labels;
     c.ready = member->ready;
+    c.not_ready_message = member->not_ready_message;
     auto w = workers_.find(member->name);
     if (w != workers_.end()) {
       c.synced = w->second->informer->HasSynced();
+      if (!c.synced) {
+        absl::Status error = w->second->informer->LastListError();
+        if (!error.ok()) {
+          c.sync_error = std::string(error.message());
+          if (kube::IsForbidden(error)) {
+            absl::StrAppend(&c.sync_error,
+                            " (the member's RBAC does not grant this type to kfed: run `kfedctl "
+                            "join` again after enabling a type, see docs/user-guide.md)");
+          }
+        }
+      }
       if (kube::ObjectPtr live = w->second->informer->Get(parts->member_namespace, fed_name)) {
         c.live = live.get();
         parts->held.push_back(live);
@@ -666,6 +678,7 @@ bool SyncController::WriteStatus(const kube::ObjectPtr& fed, const std::string& 
   input.generation = generation != nullptr && generation->IsInt64() ? generation->GetInt64() : 0;
   input.aggregate_reason = plan.aggregate_reason;
   input.aggregate_message = plan.aggregate_message;
+  input.note = plan.note;
   input.now = clock_.Now();
   std::map<std::string, std::string> new_versions;
   bool pending = false;
@@ -775,7 +788,10 @@ bool SyncController::WriteStatus(const kube::ObjectPtr& fed, const std::string& 
   }
   if (!base.ok()) {
     VLOG(1) << "propagated version " << pv_name << ": " << base.status();
-    return true;
+    // Refused as invalid (e.g. "<kind>-<name>" is longer than 253 characters for a federated
+    // object with a name that long): retrying cannot help, and without the record a restart
+    // only rewrites the object once.
+    return kube::IsInvalid(base.status()) ? plan.requeue : true;
   }
   rapidjson::Document with_status = json::Clone(**base);
   json::Set(with_status, "status", pv["status"], with_status.GetAllocator());

@@ -109,20 +109,33 @@ Plan PlanPropagation(const PlanRequest& request) {
     // KubeFed selects no cluster then: copies elsewhere are removed below.
   }
   plan.selected = placement->clusters;
+  if (!placement->unknown_clusters.empty()) {
+    plan.note = absl::StrCat("spec.placement.clusters names clusters that are not joined: ",
+                             absl::StrJoin(placement->unknown_clusters, ", "));
+  }
 
   for (const ClusterState& c : request.clusters) {
     if (!request.only_cluster.empty() && c.name != request.only_cluster) continue;
     const bool selected = plan.selected.count(c.name) > 0;
     if (!c.ready) {
       if (selected)
-        plan.actions.push_back(StatusOnly(c, ft::kClusterNotReady, "cluster is not ready", true));
+        plan.actions.push_back(
+            StatusOnly(c, ft::kClusterNotReady,
+                       c.not_ready_message.empty()
+                           ? "cluster is not ready"
+                           : absl::StrCat("cluster is not ready: ", c.not_ready_message),
+                       true));
       continue;
     }
     if (!c.synced) {
       plan.requeue = true;
       if (selected) {
         plan.actions.push_back(
-            StatusOnly(c, ft::kCachedRetrievalFailed, "the member cache has not synced yet", true));
+            StatusOnly(c, ft::kCachedRetrievalFailed,
+                       c.sync_error.empty()
+                           ? "the member cache has not synced yet"
+                           : absl::StrCat("the member cache has not synced yet: ", c.sync_error),
+                       true));
       }
       continue;
     }

@@ -27,8 +27,12 @@ namespace kfed::controller {
 struct ClusterState {
   std::string name;
   federated_types::Labels labels;
-  bool ready = false;   // KubeFedCluster Ready condition is True
+  bool ready = false;  // KubeFedCluster Ready condition is True
+  // When not ready: why (the Ready condition's message), for ClusterNotReady's message.
+  std::string not_ready_message;
   bool synced = false;  // the member informer for this type has synced
+  // Why it has not synced, when known (e.g. the member forbids listing the type).
+  std::string sync_error;
   // The member object from the member cache (managed-label filtered); nullptr when absent.
   const rapidjson::Value* live = nullptr;
 };
@@ -77,6 +81,9 @@ struct Plan {
   // "" or a KubeFed aggregate reason (ComputePlacementFailed, NamespaceNotFederated).
   std::string aggregate_reason;
   std::string aggregate_message;
+  // Something to tell the user that does not fail propagation (e.g. placement names clusters
+  // that are not joined); goes into the Propagation condition's message.
+  std::string note;
   std::set<std::string> selected;
   std::vector<ClusterAction> actions;  // one per cluster that needs an action or a status
   // True when a cluster was skipped for now (cache not synced) and the key should be retried.

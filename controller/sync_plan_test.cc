@@ -153,6 +153,30 @@ TEST_F(SyncPlanTest, UnreadyAndUnsyncedClustersAreNotActedOn) {
   EXPECT_EQ(ActionFor(plan.actions, "member3"), nullptr);  // no delete through a cold cache
 }
 
+TEST_F(SyncPlanTest, StatusMessagesSayWhyAClusterIsSkipped) {
+  ClusterState down = Cluster("member1");
+  down.ready = false;
+  down.not_ready_message = "cluster is not reachable: SSL certificate problem";
+  ClusterState forbidden = Cluster("member2");
+  forbidden.synced = false;
+  forbidden.sync_error = "list configmaps: forbidden";
+  request_.clusters = {down, forbidden};
+  Plan plan = PlanPropagation(request_);
+  EXPECT_EQ(ActionFor(plan.actions, "member1")->message,
+            "cluster is not ready: cluster is not reachable: SSL certificate problem");
+  EXPECT_EQ(ActionFor(plan.actions, "member2")->message,
+            "the member cache has not synced yet: list configmaps: forbidden");
+}
+
+TEST_F(SyncPlanTest, PlacementOfClustersThatAreNotJoinedIsNoted) {
+  fed_["spec"]["placement"]["clusters"][1]["name"] = "nowhere";
+  request_.clusters = {Cluster("member1"), Cluster("member2")};
+  Plan plan = PlanPropagation(request_);
+  EXPECT_EQ(plan.aggregate_reason, "");
+  EXPECT_EQ(plan.note, "spec.placement.clusters names clusters that are not joined: nowhere");
+  EXPECT_EQ(plan.selected, std::set<std::string>{"member1"});
+}
+
 TEST_F(SyncPlanTest, BadPlacementDeletesNothing) {
   fed_["spec"]["placement"]["clusters"] = "not-a-list";
   request_.clusters = {Cluster("member1", &live_), Cluster("member3", &live_)};

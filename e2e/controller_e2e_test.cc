@@ -667,6 +667,10 @@ spec:
   auto applied =
       Kubectl(Host(), {"apply", "--server-side", "-n", kFedNamespace, "-f", "-"}, *generated);
   ASSERT_TRUE(applied.ok()) << applied.status();
+  // Members joined with least privilege grant only the federated types: join again (what a
+  // user runs after enabling a type).
+  absl::Status refreshed = fed_->RefreshMemberAccess();
+  ASSERT_TRUE(refreshed.ok()) << refreshed;
   ASSERT_TRUE(fed_->WaitForObject(
                       Host(), {"federatedtypeconfig", "gadgets.e2e.kfed.io", "-n", kFedNamespace},
                       [](const rapidjson::Value& ftc) -> absl::Status {
@@ -903,6 +907,10 @@ TEST_F(ControllerE2eTest, ZzAdoptionDisabledReportsAlreadyExists) {
   fed_->StopController(fed_->primary(), SIGTERM);
   ASSERT_TRUE(fed_->RestartPrimary().ok());
   const std::string ns = fed_->NewNamespace("noadopt");
+  // The member's copy of the namespace must exist before an object can be put in it.
+  ASSERT_TRUE(fed_->WaitForObject(Member(0), {"namespace", ns},
+                                  [](const rapidjson::Value&) { return absl::OkStatus(); })
+                  .ok());
   ASSERT_TRUE(
       Kubectl(Member(0), {"create", "configmap", "cfg", "-n", ns, "--from-literal=color=theirs"})
           .ok());

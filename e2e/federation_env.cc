@@ -1,6 +1,7 @@
 #include "e2e/federation_env.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -9,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -53,6 +56,26 @@ int FreePort() {
 }
 
 }  // namespace
+
+Privileges FixturePrivileges() {
+  return Env("KFED_E2E_PRIVILEGES") == "admin" ? Privileges::kAdmin : Privileges::kLeast;
+}
+
+std::vector<std::string> ControllerLogs() {
+  std::vector<std::string> logs;
+  const std::string dir = Clusters().run_dir;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return logs;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (absl::StartsWith(name, "kfed-controller-manager-") && absl::EndsWith(name, ".log")) {
+      logs.push_back(absl::StrCat(dir, "/", name));
+    }
+  }
+  closedir(d);
+  std::sort(logs.begin(), logs.end());
+  return logs;
+}
 
 absl::Status Apply(const std::string& context, const std::string& yaml) {
   return Kubectl(context, {"apply", "-f", "-"}, yaml).status();
@@ -101,7 +124,9 @@ Federation& Federation::GetWithoutJoin() {
 absl::Status Federation::SetUp() {
   const LocalClusters& c = Clusters();
   if (c.kubeconfig.empty()) return absl::FailedPreconditionError("no clusters");
+  privileges_ = FixturePrivileges();
   controller_binary_ = Runfile("controller/kfed-controller-manager");
+  kfedctl_binary_ = Runfile("cli/kfedctl");
   // The static CRDs, the namespace, then each default type's CRD and FederatedTypeConfig.
   auto crds = Kubectl(c.host, {"apply", "--server-side", "--force-conflicts", "-f",
                                Runfile("federated_types/crds")});
@@ -132,13 +157,12 @@ spec:
     timeout: 2s
 )"));
   if (!config.ok()) return config.status();
-  for (const std::string& m : join_members_ ? c.members : std::vector<std::string>{}) {
-    std::vector<std::string> argv = {Runfile("hack/join-local.sh"), "--kubeconfig", c.kubeconfig,
-                                     m};
-    setenv("KUBECTL", (c.kube_bin + "/kubectl").c_str(), 1);
-    auto joined = Run(argv);
-    if (!joined.ok()) return joined.status();
+  if (join_members_) {
+    absl::Status joined = JoinMembers();
+    if (!joined.ok()) return joined;
   }
+  absl::Status credentials = SetUpControllerCredentials();
+  if (!credentials.ok()) return credentials;
   absl::StatusOr<ControllerProcess> p = StartController();
   if (!p.ok()) return p.status();
   primary_ = *p;
@@ -163,9 +187,111 @@ spec:
   return absl::OkStatus();
 }
 
+absl::Status Federation::JoinMembers() {
+  const LocalClusters& c = Clusters();
+  for (const std::string& m : c.members) {
+    absl::StatusOr<std::string> joined;
+    if (privileges_ == Privileges::kLeast) {
+      joined = Kfedctl({"join", m, "--cluster-context", m});
+    } else {
+      setenv("KUBECTL", (c.kube_bin + "/kubectl").c_str(), 1);
+      joined = Run({Runfile("hack/join-local.sh"), "--kubeconfig", c.kubeconfig, m});
+    }
+    if (!joined.ok()) return joined.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Federation::RefreshMemberAccess() {
+  if (privileges_ != Privileges::kLeast || !join_members_) return absl::OkStatus();
+  return JoinMembers();
+}
+
+absl::StatusOr<std::string> Federation::Kfedctl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {kfedctl_binary_, "--kubeconfig", Clusters().kubeconfig,
+                                   "--host-cluster-context", Clusters().host};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Run(argv);
+}
+
+absl::Status Federation::GrantControllerNamespace(const std::string& ns) {
+  if (privileges_ != Privileges::kLeast) return absl::OkStatus();
+  return Kubectl(Clusters().host,
+                 {"apply", "-n", ns, "-f", Runfile("config/rbac/host/namespace.yaml")})
+      .status();
+}
+
+// Least privilege: the ServiceAccount and RBAC of config/rbac/host/, a long-lived token for
+// it, and a kubeconfig holding only that token (mode 0600, in the run directory).
+absl::Status Federation::SetUpControllerCredentials() {
+  const LocalClusters& c = Clusters();
+  if (privileges_ == Privileges::kAdmin) {
+    controller_kubeconfig_ = c.kubeconfig;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> applied =
+      Kubectl(c.host, {"apply", "-f", Runfile("config/rbac/host/cluster.yaml")});
+  if (!applied.ok()) return applied.status();
+  absl::Status granted = GrantControllerNamespace(kFedNamespace);
+  if (!granted.ok()) return granted;
+  const std::string secret = absl::StrCat(kControllerServiceAccount, "-token");
+  absl::Status made =
+      Apply(c.host,
+            absl::StrCat("apiVersion: v1\nkind: Secret\ntype: kubernetes.io/service-account-token\n"
+                         "metadata:\n  name: ",
+                         secret, "\n  namespace: ", kFedNamespace,
+                         "\n  annotations:\n    kubernetes.io/service-account.name: ",
+                         kControllerServiceAccount, "\n"));
+  if (!made.ok()) return made;
+  std::string token;
+  absl::Status filled = WaitFor("the controller's token", absl::Seconds(60), [&]() -> absl::Status {
+    absl::StatusOr<rapidjson::Document> s =
+        KubectlJson(c.host, {"get", "secret", secret, "-n", kFedNamespace});
+    if (!s.ok()) return s.status();
+    const rapidjson::Value* data = json::FindPath(*s, {"data", "token"});
+    if (data == nullptr || !data->IsString() || !absl::Base64Unescape(data->GetString(), &token) ||
+        token.empty()) {
+      return absl::UnavailableError("token not filled yet");
+    }
+    return absl::OkStatus();
+  });
+  if (!filled.ok()) return filled;
+  absl::StatusOr<rapidjson::Document> view =
+      KubectlJson(c.host, {"config", "view", "--raw", "--minify", "--flatten"});
+  if (!view.ok()) return view.status();
+  const rapidjson::Value* clusters = json::Find(*view, "clusters");
+  if (clusters == nullptr || !clusters->IsArray() || clusters->Empty()) {
+    return absl::InternalError("kubectl config view --minify shows no cluster for the host");
+  }
+  const rapidjson::Value& cluster = (*clusters)[0]["cluster"];
+  controller_kubeconfig_ =
+      absl::StrCat(c.run_dir, "/kfed-controller-manager-", getpid(), ".kubeconfig");
+  int fd = open(controller_kubeconfig_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return absl::InternalError("cannot write " + controller_kubeconfig_);
+  const std::string text = absl::StrCat(
+      "apiVersion: v1\nkind: Config\nclusters:\n- name: ", c.host,
+      "\n  cluster:\n    server: ", json::GetString(cluster, "server"),
+      "\n    certificate-authority-data: ", json::GetString(cluster, "certificate-authority-data"),
+      "\nusers:\n- name: ", kControllerServiceAccount, "\n  user:\n    token: ", token,
+      "\ncontexts:\n- name: ", c.host, "\n  context:\n    cluster: ", c.host,
+      "\n    user: ", kControllerServiceAccount, "\ncurrent-context: ", c.host, "\n");
+  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  if (!written) return absl::InternalError("cannot write " + controller_kubeconfig_);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ControllerProcess> Federation::StartController(
     const std::vector<std::string>& extra_flags) {
   const LocalClusters& c = Clusters();
+  for (size_t i = 0; i + 1 < extra_flags.size(); ++i) {
+    if (extra_flags[i] == "--kubefed-namespace" && extra_flags[i + 1] != kFedNamespace) {
+      absl::Status granted = GrantControllerNamespace(extra_flags[i + 1]);
+      if (!granted.ok()) return granted;
+    }
+  }
+  const std::string verbosity =
+      Env("KFED_E2E_CONTROLLER_VERBOSITY").empty() ? "2" : Env("KFED_E2E_CONTROLLER_VERBOSITY");
   ControllerProcess p;
   p.metrics_port = FreePort();
   int healthz_port = FreePort();
@@ -178,7 +304,7 @@ absl::StatusOr<ControllerProcess> Federation::StartController(
   p.log = absl::StrCat(c.run_dir, "/kfed-controller-manager-", getpid(), "-", next_port_++, ".log");
   std::vector<std::string> argv = {controller_binary_,
                                    "--kubeconfig",
-                                   c.kubeconfig,
+                                   controller_kubeconfig_,
                                    "--context",
                                    c.host,
                                    "--metrics-addr",
@@ -186,7 +312,7 @@ absl::StatusOr<ControllerProcess> Federation::StartController(
                                    "--healthz-addr",
                                    absl::StrCat("127.0.0.1:", healthz_port),
                                    "-v",
-                                   "2"};
+                                   verbosity};
   if (p.status_port != 0) {
     argv.push_back("--status-addr");
     argv.push_back(absl::StrCat("127.0.0.1:", p.status_port));

@@ -1,7 +1,15 @@
 // A federation on the local clusters for e2e tests: kfed's CRDs and the ten default
-// FederatedTypeConfigs installed in the host, the members joined (hack/join-local.sh), and
-// kfed-controller-manager running as a separate process that tests can kill, restart or
-// double.
+// FederatedTypeConfigs installed in the host, the members joined, and kfed-controller-manager
+// running as a separate process that tests can kill, restart or double.
+//
+// Privileges (KFED_E2E_PRIVILEGES):
+//   least (default): the controller runs with a host ServiceAccount token bound to exactly
+//     config/rbac/host/ (cluster.yaml, and namespace.yaml in its --kubefed-namespace), and
+//     the members are joined with `kfedctl join` (only the federated types' resources);
+//   admin: the controller runs with the admin kubeconfig and the members are joined with
+//     hack/join-local.sh (cluster-admin in each member).
+// The controller's log verbosity is KFED_E2E_CONTROLLER_VERBOSITY (default 2). Its logs go
+// to <run dir>/kfed-controller-manager-<pid>-<n>.log (ControllerLogs()).
 #ifndef KFED_E2E_FEDERATION_ENV_H_
 #define KFED_E2E_FEDERATION_ENV_H_
 
@@ -20,6 +28,16 @@
 namespace kfed::e2e {
 
 inline constexpr char kFedNamespace[] = "kube-federation-system";
+// The host ServiceAccount the controller runs as in least-privilege mode.
+inline constexpr char kControllerServiceAccount[] = "kfed-controller-manager";
+
+enum class Privileges { kLeast, kAdmin };
+// From KFED_E2E_PRIVILEGES ("admin" or anything else: least).
+Privileges FixturePrivileges();
+
+// Every kfed-controller-manager log in the run directory: this process's and those of test
+// binaries that ran before it against the same clusters (hack/test.sh shares one run dir).
+std::vector<std::string> ControllerLogs();
 
 // One running kfed-controller-manager.
 struct ControllerProcess {
@@ -37,7 +55,9 @@ class Federation {
   // KubeFedConfig and one controller. Idempotent per process; not to be mixed with Get().
   static Federation& GetWithoutJoin();
 
-  // Starts another controller process (e.g. a second replica). Extra flags are appended.
+  // Starts another controller process (e.g. a second replica). Extra flags are appended. In
+  // least-privilege mode a `--kubefed-namespace NS` flag first grants the controller
+  // config/rbac/host/namespace.yaml in NS.
   absl::StatusOr<ControllerProcess> StartController(
       const std::vector<std::string>& extra_flags = {});
   // Sends `signal` (SIGTERM: graceful, SIGKILL: crash) and reaps it.
@@ -51,6 +71,19 @@ class Federation {
   absl::StatusOr<std::string> Metrics(const ControllerProcess& process);
   // Sum of every series of the metric `name` (counters/gauges) from `process`'s /metrics.
   absl::StatusOr<double> MetricSum(const ControllerProcess& process, const std::string& name);
+
+  // The kubeconfig (and its context) the controller runs with: a host ServiceAccount token in
+  // least-privilege mode, else the admin kubeconfig.
+  const std::string& controller_kubeconfig() const { return controller_kubeconfig_; }
+  Privileges privileges() const { return privileges_; }
+  // Runs kfedctl (--kubeconfig, --host-cluster-context host, then `args`).
+  absl::StatusOr<std::string> Kfedctl(const std::vector<std::string>& args);
+  // After a FederatedTypeConfig was added: in least-privilege mode joins every member again
+  // so that its ClusterRole covers the new target type (what a user runs, see
+  // docs/user-guide.md); a no-op in admin mode (cluster-admin covers everything).
+  absl::Status RefreshMemberAccess();
+  // Applies config/rbac/host/namespace.yaml in `ns` (least-privilege mode; else a no-op).
+  absl::Status GrantControllerNamespace(const std::string& ns);
 
   // A fresh namespace in the host, federated to every member (FederatedNamespace with an
   // empty clusterSelector) unless `federate` is false.
@@ -66,7 +99,12 @@ class Federation {
  private:
   Federation() = default;
   absl::Status SetUp();
+  absl::Status SetUpControllerCredentials();
+  absl::Status JoinMembers();
   bool join_members_ = true;
+  Privileges privileges_ = Privileges::kLeast;
+  std::string controller_kubeconfig_;
+  std::string kfedctl_binary_;
   ControllerProcess primary_;
   std::string controller_binary_;
   int next_port_ = 0;

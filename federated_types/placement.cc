@@ -99,6 +99,15 @@ absl::StatusOr<PlacementResult> ComputePlacement(const PlacementRequest& request
 
   ASSIGN_OR_RETURN(Placement own, ParsePlacement(*request.federated_object));
   result.clusters = SelectClusters(own, *request.clusters, request.selector_only);
+  if (own.clusters.has_value() && !request.selector_only) {
+    std::set<std::string> existing;
+    for (const ClusterInfo& c : *request.clusters) existing.insert(c.name);
+    std::set<std::string> unknown;
+    for (const std::string& name : *own.clusters) {
+      if (existing.count(name) == 0) unknown.insert(name);
+    }
+    result.unknown_clusters.assign(unknown.begin(), unknown.end());
+  }
   if (!request.target_namespaced) return result;
 
   if (request.federated_namespace == nullptr) {

@@ -74,6 +74,9 @@ enum class PlacementOutcome {
 struct PlacementResult {
   PlacementOutcome outcome = PlacementOutcome::kSelected;
   std::set<std::string> clusters;  // sorted
+  // Names in the object's own `spec.placement.clusters` that no cluster has (sorted): nothing
+  // is propagated there (KubeFed ignored them silently; kfed reports them in status).
+  std::vector<std::string> unknown_clusters;
 };
 
 // All four rules. InvalidArgument (the caller's ComputePlacementFailed) when the object's or

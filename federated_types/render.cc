@@ -418,6 +418,29 @@ absl::Status RetainClusterFields(absl::string_view target_kind, const Value& fed
   return RetainReplicas(federated_object, live, desired);
 }
 
+namespace {
+
+// What names a member object; overrides may not change it.
+struct ObjectIdentity {
+  std::string name;
+  std::string ns;
+  std::string generate_name;
+  std::string kind;
+};
+
+ObjectIdentity IdentityOf(const Value& object) {
+  ObjectIdentity id;
+  id.kind = json::GetString(object, "kind");
+  if (const Value* meta = FindObject(object, "metadata")) {
+    id.name = json::GetString(*meta, "name");
+    id.ns = json::GetString(*meta, "namespace");
+    id.generate_name = json::GetString(*meta, "generateName");
+  }
+  return id;
+}
+
+}  // namespace
+
 absl::StatusOr<RenderedObject> RenderForCluster(const RenderRequest& request) {
   if (request.federated_object == nullptr || request.type_config == nullptr) {
     return WithFailureStatus(
@@ -442,6 +465,7 @@ absl::StatusOr<RenderedObject> RenderForCluster(const RenderRequest& request) {
 
   const Value* spec = FindObject(*request.federated_object, kSpecField);
   const Value* overrides = spec != nullptr ? json::Find(*spec, kOverridesField) : nullptr;
+  const ObjectIdentity before = IdentityOf(out.object);
   if (overrides != nullptr && !overrides->IsNull()) {
     absl::Status applied =
         overrides::ApplyClusterOverrides(*overrides, request.cluster, &out.object);
@@ -453,6 +477,25 @@ absl::StatusOr<RenderedObject> RenderForCluster(const RenderRequest& request) {
   if (!out.object.IsObject()) {
     return WithFailureStatus(
         absl::InvalidArgumentError("overrides replaced the object with a non-object"),
+        kApplyOverridesFailed);
+  }
+  // KubeFed forbids overriding the paths that identify the object; an override of a parent
+  // (e.g. replacing /metadata) must not get around that and write another object.
+  const ObjectIdentity after = IdentityOf(out.object);
+  struct Field {
+    const char* name;
+    const std::string& was;
+    const std::string& now;
+  };
+  for (const Field& f : {Field{"metadata.name", before.name, after.name},
+                         Field{"metadata.namespace", before.ns, after.ns},
+                         Field{"metadata.generateName", before.generate_name, after.generate_name},
+                         Field{"kind", before.kind, after.kind}}) {
+    if (f.was == f.now) continue;
+    return WithFailureStatus(
+        absl::InvalidArgumentError(absl::StrCat(
+            "overrides for cluster \"", request.cluster, "\" change ", f.name, " from \"", f.was,
+            "\" to \"", f.now, "\"; it comes from the federated object and may not be overridden")),
         kApplyOverridesFailed);
   }
   Value& meta = json::EnsureObject(out.object, "metadata", a);

@@ -315,6 +315,38 @@ TEST(RenderTest, FailuresCarryThePropagationStatus) {
   }
 }
 
+// Replacing a parent of a forbidden path must not rename or move the member object.
+TEST(RenderTest, OverridesMayNotChangeWhatNamesTheObject) {
+  auto fed = [](absl::string_view override_) {
+    return absl::StrCat(R"({"metadata":{"name":"cfg","namespace":"ns1"},"spec":{"template":{},
+      "overrides":[{"clusterName":"c1","clusterOverrides":[)",
+                        override_, "]}]}}");
+  };
+  struct Case {
+    const char* override_;
+    const char* want;
+  };
+  const Case cases[] = {
+      {R"({"path":"/metadata","value":{"name":"other"}})",
+       R"(change metadata.name from "cfg" to "other")"},
+      {R"({"path":"/metadata","value":{"name":"cfg","namespace":"ns2"}})",
+       R"(change metadata.namespace from "ns1" to "ns2")"},
+      {R"({"path":"/metadata","value":{"name":"cfg","namespace":"ns1","generateName":"x-"}})",
+       "change metadata.generateName"},
+      {R"({"path":"/metadata","value":"flat"})", "change metadata.name"},
+  };
+  for (const Case& c : cases) {
+    const std::string got = Render("configmaps", fed(c.override_));
+    EXPECT_TRUE(absl::StartsWith(got, "ERROR: INVALID_ARGUMENT: overrides for cluster \"c1\""))
+        << got;
+    EXPECT_TRUE(absl::StrContains(got, c.want)) << got;
+  }
+  // Overriding inside metadata stays allowed.
+  EXPECT_FALSE(absl::StartsWith(
+      Render("configmaps", fed(R"({"op":"add","path":"/metadata/labels","value":{"a":"b"}})")),
+      "ERROR"));
+}
+
 TEST(NeedsUpdateTest, Table) {
   struct Case {
     const char* name;

@@ -108,6 +108,11 @@ std::string Informer::LastResourceVersion() const {
   return resource_version_;
 }
 
+absl::Status Informer::LastListError() const {
+  absl::MutexLock lock(&mu_);
+  return last_list_error_;
+}
+
 int Informer::Lists() const {
   absl::MutexLock lock(&mu_);
   return lists_;
@@ -238,6 +243,10 @@ void Informer::ReflectorLoop() {
     absl::StatusOr<ObjectList> list = ListAll();
     if (!list.ok()) {
       if (stop_.HasBeenNotified()) return;
+      {
+        absl::MutexLock lock(&mu_);
+        last_list_error_ = list.status();
+      }
       absl::Duration delay = backoff.Next();
       LOG(WARNING) << "informer " << options_.gvr.String() << " ns=\"" << options_.ns
                    << "\": list failed: " << list.status() << "; retrying in " << delay;
@@ -249,6 +258,7 @@ void Informer::ReflectorLoop() {
     }
     {
       absl::MutexLock lock(&mu_);
+      last_list_error_ = absl::OkStatus();
       ReplaceLocked(*list);
     }
     ResumingWatchOptions wo;

@@ -97,6 +97,9 @@ class Informer {
   std::string LastResourceVersion() const ABSL_LOCKS_EXCLUDED(mu_);
   // Lists done so far (1 after the initial sync; more after 410s or errors).
   int Lists() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The error of the last list, OK once a list succeeded: why a cache has not synced (e.g.
+  // the server forbids listing), for status messages.
+  absl::Status LastListError() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   enum class Kind { kAdd, kUpdate, kDelete, kSynced };
@@ -139,6 +142,7 @@ class Informer {
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::string resource_version_ ABSL_GUARDED_BY(mu_);
   int lists_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status last_list_error_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kfed::kube

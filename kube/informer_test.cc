@@ -149,9 +149,22 @@ TEST(InformerTest, LabelSelectorAndStopWhileListFails) {
 
   c.InjectError("list", "", absl::UnavailableError("down"), 1 << 30);
   Informer broken(c, Options());
+  EXPECT_TRUE(broken.LastListError().ok());
   broken.Start();
   EXPECT_FALSE(broken.WaitForSync(absl::Milliseconds(50)));
+  // Why it has not synced, for status messages.
+  EXPECT_EQ(broken.LastListError().message(), "down");
   broken.Stop();  // returns although the list keeps failing
+}
+
+TEST(InformerTest, LastListErrorClearsOnceAListSucceeds) {
+  FakeClient c;
+  c.InjectError("list", "", absl::PermissionDeniedError("forbidden"), 3);
+  Informer inf(c, Options());
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(absl::Seconds(20)));
+  EXPECT_TRUE(inf.LastListError().ok()) << inf.LastListError();
+  inf.Stop();
 }
 
 }  // namespace

@@ -336,9 +336,25 @@ absl::StatusOr<std::unique_ptr<Transport>> Transport::Create(RestConfig config, 
     s = ValidatePemPrivateKey(config.client_key_data, absl::StrCat(source, ": client key"));
     if (!s.ok()) return s;
   }
+  // TLS is verified unless a setting says otherwise; each such setting is a warning.
   if (config.insecure_skip_tls_verify) {
     LOG(WARNING) << source << ": insecure-skip-tls-verify is set: the server " << config.server
                  << " is not authenticated";
+  } else {
+    if (config.skip_hostname_verification) {
+      LOG(WARNING) << source << ": TLS subject name verification is disabled: any certificate "
+                   << "signed by the CA is accepted for " << config.server;
+    }
+    if (config.skip_validity_period) {
+      LOG(WARNING) << source << ": TLS validity period verification is disabled: expired "
+                   << "certificates are accepted for " << config.server;
+    }
+  }
+  if (url->scheme == "http" &&
+      (!config.bearer_token.empty() || !config.bearer_token_file.empty() ||
+       config.exec.has_value())) {
+    LOG(WARNING) << source << ": " << config.server
+                 << " is plain http: credentials are sent unencrypted";
   }
   std::unique_ptr<Transport> t(new Transport(std::move(config), clock));
   Impl& impl = *t->impl_;

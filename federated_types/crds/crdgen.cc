@@ -728,15 +728,6 @@ std::string TargetType::QualifiedName() const {
   return group.empty() ? plural : plural + "." + group;
 }
 
-std::string PluralName(absl::string_view kind) {
-  std::string lower = absl::AsciiStrToLower(kind);
-  for (absl::string_view suffix : {"s", "x", "ch", "sh", "z", "o"}) {
-    if (absl::EndsWith(lower, suffix)) return lower + "es";
-  }
-  if (absl::EndsWith(lower, "y")) return lower.substr(0, lower.size() - 1) + "ies";
-  return lower + "s";
-}
-
 absl::StatusOr<TemplateSchema> TemplateSchemaFromOpenApi(const rapidjson::Value& openapi,
                                                          const TargetType& target,
                                                          const SchemaOptions& options) {

@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "federated_types/type_config.h"
 #include "rapidjson/document.h"
 
 namespace kfed::federated_types {
@@ -82,9 +83,8 @@ absl::StatusOr<TemplateSchema> TemplateSchemaFromCrd(const rapidjson::Value& crd
 absl::StatusOr<TargetType> TargetTypeFromCrd(const rapidjson::Value& crd,
                                              absl::string_view version);
 
-// KubeFed's plural of a kind: lowercase, + "es" after s/x/ch/sh/z/o, "ies" for a final y,
-// else + "s".
-std::string PluralName(absl::string_view kind);
+// PluralName (KubeFed's plural of a kind) comes from federated_types/type_config.h: one
+// definition for the controller, kfedctl and the generator.
 
 // The Federated<Kind> CRD (apiextensions.k8s.io/v1). `spec.retainReplicas` is offered only
 // when the template has an int32 spec.replicas. The FederatedNamespace is namespaced although

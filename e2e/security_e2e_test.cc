@@ -1,0 +1,380 @@
+// Security checks on the real clusters:
+//   - no credential the e2e run used (the member ServiceAccount tokens and the controller's
+//     token in the host's Secrets, the admin keys in the kubeconfig, a Secret propagated by
+//     a FederatedSecret, a wrong token given to a KubeFedCluster) appears in the controller's
+//     logs (every kfed-controller-manager log of the run directory, this one at -v=4), in the
+//     host's Events, in the status of any federated object, KubeFedCluster,
+//     FederatedTypeConfig or PropagatedVersion, or on /metrics; the scan is shown to find a
+//     planted token first;
+//   - the controller runs with exactly config/rbac/host/ in the host and the members grant
+//     only what `kfedctl join` creates (least-privilege mode, the fixture's default).
+// hack/test.sh runs this suite after the other e2e suites (tag e2e_last) so that their logs
+// are scanned too.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "base/json.h"
+#include "e2e/cluster_env.h"
+#include "e2e/federation_env.h"
+
+namespace kfed::e2e {
+namespace {
+
+using ::absl::StrCat;
+
+const std::string& Host() { return Clusters().host; }
+const std::string& Member(int i) { return Clusters().members.at(i); }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A credential to look for: its label (never the value) and its value.
+struct Needle {
+  std::string label;
+  std::string value;
+};
+
+// Text to look in, and where it came from.
+struct Haystack {
+  std::string where;
+  std::string text;
+};
+
+// Shorter strings could occur by chance (and no real credential is that short).
+constexpr size_t kMinNeedle = 20;
+
+void AddNeedle(std::vector<Needle>& needles, const std::string& label, const std::string& value) {
+  std::string v(absl::StripAsciiWhitespace(value));
+  if (v.size() >= kMinNeedle) needles.push_back({label, v});
+}
+
+// A base64 secret (a Secret's data value, a kubeconfig's *-data field): the encoded form and
+// the decoded one; for a PEM key, each base64 line of its body too (a log may hold a line).
+void AddEncodedNeedle(std::vector<Needle>& needles, const std::string& label,
+                      const std::string& b64) {
+  AddNeedle(needles, label + " (base64)", b64);
+  std::string decoded;
+  if (!absl::Base64Unescape(b64, &decoded)) return;
+  AddNeedle(needles, label, decoded);
+  if (absl::StartsWith(decoded, "-----BEGIN")) {
+    for (absl::string_view line : absl::StrSplit(decoded, '\n')) {
+      if (!absl::StartsWith(line, "-----"))
+        AddNeedle(needles, label + " (PEM line)", std::string(line));
+    }
+  }
+}
+
+// Every needle found in every haystack, as "<label> in <where>" (values are never printed).
+std::vector<std::string> FindCredentials(const std::vector<Haystack>& haystacks,
+                                         const std::vector<Needle>& needles) {
+  std::vector<std::string> found;
+  for (const Haystack& h : haystacks) {
+    for (const Needle& n : needles) {
+      if (absl::StrContains(h.text, n.value)) found.push_back(StrCat(n.label, " in ", h.where));
+    }
+  }
+  return found;
+}
+
+class SecurityE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // The most detailed logs the controller writes, for the credential scan.
+    setenv("KFED_E2E_CONTROLLER_VERBOSITY", "4", 1);
+  }
+  void SetUp() override {
+    ASSERT_FALSE(Clusters().kubeconfig.empty());
+    fed_ = &Federation::Get();
+    ASSERT_GT(fed_->primary().pid, 0) << "the controller is not running";
+  }
+
+  // The credentials the run used: every Secret's data in the host's federation namespace
+  // (member tokens, the controller's token), and the kubeconfigs' keys and tokens.
+  std::vector<Needle> RunCredentials() {
+    std::vector<Needle> needles;
+    auto secrets = KubectlJson(Host(), {"get", "secrets", "-n", kFedNamespace});
+    EXPECT_TRUE(secrets.ok()) << secrets.status();
+    if (secrets.ok()) {
+      for (const rapidjson::Value& s : (*secrets)["items"].GetArray()) {
+        const rapidjson::Value* data = json::Find(s, "data");
+        if (data == nullptr || !data->IsObject()) continue;
+        for (const auto& m : data->GetObject()) {
+          // A token Secret also holds the cluster's CA and its namespace: public.
+          const std::string key = m.name.GetString();
+          if (!m.value.IsString() || key == "ca.crt" || key == "namespace") continue;
+          AddEncodedNeedle(needles,
+                           StrCat("host Secret ", json::GetString(s["metadata"], "name"), " key ",
+                                  m.name.GetString()),
+                           m.value.GetString());
+        }
+      }
+    }
+    for (const std::string& path : {Clusters().kubeconfig, fed_->controller_kubeconfig()}) {
+      auto view = ::kfed::e2e::Run({Clusters().kube_bin + "/kubectl", "--kubeconfig", path,
+                                    "config", "view", "--raw", "-o", "json"});
+      EXPECT_TRUE(view.ok()) << view.status();
+      if (!view.ok()) continue;
+      auto doc = json::Parse(*view);
+      if (!doc.ok() || !doc->HasMember("users")) continue;
+      for (const rapidjson::Value& u : (*doc)["users"].GetArray()) {
+        const std::string who = StrCat("kubeconfig ", path, " user ", json::GetString(u, "name"));
+        const rapidjson::Value* user = json::Find(u, "user");
+        if (user == nullptr) continue;
+        AddNeedle(needles, who + " token", json::GetString(*user, "token"));
+        const std::string key = json::GetString(*user, "client-key-data");
+        if (!key.empty()) AddEncodedNeedle(needles, who + " client key", key);
+      }
+    }
+    return needles;
+  }
+
+  // Where credentials must never show: the controller logs of the run, the host's Events,
+  // the status of everything kfed writes status to, and /metrics.
+  std::vector<Haystack> Exposures() {
+    std::vector<Haystack> haystacks;
+    for (const std::string& log : ControllerLogs()) haystacks.push_back({log, ReadFile(log)});
+    auto events = Kubectl(Host(), {"get", "events", "-A", "-o", "json"});
+    EXPECT_TRUE(events.ok()) << events.status();
+    if (events.ok()) haystacks.push_back({"host Events", *events});
+    std::vector<std::string> kinds = {
+        "kubefedclusters.core.kubefed.io", "federatedtypeconfigs.core.kubefed.io",
+        "propagatedversions.core.kubefed.io", "clusterpropagatedversions.core.kubefed.io"};
+    auto ftcs = KubectlJson(Host(), {"get", "federatedtypeconfigs", "-A"});
+    EXPECT_TRUE(ftcs.ok()) << ftcs.status();
+    if (ftcs.ok()) {
+      for (const rapidjson::Value& ftc : (*ftcs)["items"].GetArray()) {
+        const rapidjson::Value* t = json::FindPath(ftc, {"spec", "federatedType"});
+        if (t == nullptr) continue;
+        kinds.push_back(
+            StrCat(json::GetString(*t, "pluralName"), ".", json::GetString(*t, "group")));
+      }
+    }
+    for (const std::string& kind : kinds) {
+      auto list = KubectlJson(Host(), {"get", kind, "-A"});
+      if (!list.ok()) continue;  // e.g. a type whose CRD a test removed
+      std::string statuses;
+      for (const rapidjson::Value& o : (*list)["items"].GetArray()) {
+        if (o.HasMember("status")) absl::StrAppend(&statuses, json::Serialize(o["status"]), "\n");
+      }
+      haystacks.push_back({StrCat("status of every ", kind), statuses});
+    }
+    auto metrics = fed_->Metrics(fed_->primary());
+    EXPECT_TRUE(metrics.ok()) << metrics.status();
+    if (metrics.ok()) haystacks.push_back({"/metrics", *metrics});
+    return haystacks;
+  }
+
+  Federation* fed_ = nullptr;
+};
+
+// The scan finds a token planted where the real scan looks: in a host Event and in a copy of
+// a controller log. Without this, a scan that looked nowhere would pass.
+TEST_F(SecurityE2eTest, ScanFindsAPlantedToken) {
+  const std::string planted = StrCat("planted-token-", UniqueName("x"), "-0123456789abcdef");
+  std::vector<Needle> needles = {{"planted token", planted}};
+  const std::string ns = fed_->NewNamespace("planted", /*federate=*/false);
+  const std::string event = UniqueName("planted");
+  ASSERT_TRUE(Apply(Host(), StrCat("apiVersion: v1\nkind: Event\nmetadata: {name: ", event,
+                                   ", namespace: ", ns,
+                                   "}\ninvolvedObject: {kind: ConfigMap, name: x, namespace: ", ns,
+                                   "}\nreason: Planted\nmessage: \"Authorization: Bearer ", planted,
+                                   "\"\ntype: Warning\n"))
+                  .ok());
+  const std::string log_copy =
+      StrCat(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp", "/planted-",
+             getpid(), ".log");
+  {
+    std::ofstream out(log_copy);
+    out << ReadFile(fed_->primary().log) << "W0000 transport.cc] request with token " << planted
+        << "\n";
+  }
+  std::vector<Haystack> haystacks = Exposures();
+  haystacks.push_back({log_copy, ReadFile(log_copy)});
+  std::vector<std::string> found = FindCredentials(haystacks, needles);
+  EXPECT_EQ(found, (std::vector<std::string>{"planted token in host Events",
+                                             StrCat("planted token in ", log_copy)}));
+  EXPECT_TRUE(Kubectl(Host(), {"delete", "event", event, "-n", ns}).ok());
+  (void)Kubectl(Host(), {"delete", "namespace", ns, "--wait=false"});
+}
+
+// A full propagation cycle at -v=4 with credentials in play (a FederatedSecret, a
+// KubeFedCluster with a wrong token, a token rotation), then the scan: no credential appears
+// anywhere.
+TEST_F(SecurityE2eTest, NoCredentialInLogsEventsStatusOrMetrics) {
+  const std::string ns = fed_->NewNamespace("secrets");
+  const std::string secret_value = StrCat("kfed-secret-value-", UniqueName("s"), "-do-not-log");
+  const std::string both =
+      StrCat("    clusters:\n    - name: ", Member(0), "\n    - name: ", Member(1), "\n");
+  // A FederatedSecret (created, updated with an override, deleted), and an object that fails.
+  ASSERT_TRUE(Apply(Host(), StrCat("apiVersion: types.kubefed.io/v1beta1\nkind: FederatedSecret\n"
+                                   "metadata: {name: creds, namespace: ",
+                                   ns, "}\nspec:\n  template:\n    stringData: {password: ",
+                                   secret_value, "}\n  placement:\n", both))
+                  .ok());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_TRUE(fed_->WaitForObject(Member(i), {"secret", "creds", "-n", ns},
+                                    [](const rapidjson::Value&) { return absl::OkStatus(); })
+                    .ok());
+  }
+  ASSERT_TRUE(
+      Apply(Host(), StrCat("apiVersion: types.kubefed.io/v1beta1\nkind: FederatedSecret\n"
+                           "metadata: {name: creds, namespace: ",
+                           ns, "}\nspec:\n  template:\n    stringData: {password: ", secret_value,
+                           "}\n  placement:\n", both, "  overrides:\n  - clusterName: ", Member(1),
+                           "\n    clusterOverrides:\n    - {path: /stringData/extra, value: ",
+                           secret_value, "-2}\n    - {path: /type, value: 7}\n"))
+          .ok());
+  // A KubeFedCluster with a wrong token: 401s from the member, at -v=4.
+  const std::string wrong_token = StrCat("wrong-token-", UniqueName("t"), "-0123456789");
+  auto view = KubectlJson(Member(0), {"config", "view", "--raw", "--minify", "--flatten"});
+  ASSERT_TRUE(view.ok()) << view.status();
+  const rapidjson::Value& cluster = (*view)["clusters"][0]["cluster"];
+  const std::string bad = UniqueName("bad-token");
+  absl::Cleanup remove_bad = [&] {
+    (void)Kubectl(Host(), {"delete", "kubefedcluster", bad, "-n", kFedNamespace});
+    (void)Kubectl(Host(), {"delete", "secret", bad + "-secret", "-n", kFedNamespace});
+  };
+  ASSERT_TRUE(
+      Apply(Host(), StrCat("apiVersion: v1\nkind: Secret\nmetadata: {name: ", bad,
+                           "-secret, namespace: ", kFedNamespace,
+                           "}\ndata: {token: ", absl::Base64Escape(wrong_token),
+                           "}\n---\napiVersion: core.kubefed.io/v1beta1\nkind: "
+                           "KubeFedCluster\nmetadata: {name: ",
+                           bad, ", namespace: ", kFedNamespace,
+                           "}\nspec:\n  apiEndpoint: ", json::GetString(cluster, "server"),
+                           "\n  caBundle: ", json::GetString(cluster, "certificate-authority-data"),
+                           "\n  secretRef: {name: ", bad, "-secret}\n"))
+          .ok());
+  ASSERT_TRUE(fed_->WaitForObject(
+                      Host(), {"kubefedcluster", bad, "-n", kFedNamespace},
+                      [](const rapidjson::Value& kfc) -> absl::Status {
+                        const rapidjson::Value* c = json::FindPath(kfc, {"status", "conditions"});
+                        return c != nullptr && c->IsArray() && !c->Empty()
+                                   ? absl::OkStatus()
+                                   : absl::UnavailableError("no conditions");
+                      })
+                  .ok());
+  // The failing update (type 7 is not a string) and the other member's success are reported.
+  absl::Status reported =
+      fed_->WaitForObject(Host(), {"federatedsecret", "creds", "-n", ns},
+                          [&](const rapidjson::Value& o) -> absl::Status {
+                            const rapidjson::Value* c = ClusterStatus(o, Member(1));
+                            return c != nullptr && json::GetString(*c, "status") == "UpdateFailed"
+                                       ? absl::OkStatus()
+                                       : absl::UnavailableError("not UpdateFailed yet");
+                          });
+  EXPECT_TRUE(reported.ok()) << reported;
+  ASSERT_TRUE(
+      Kubectl(Host(), {"delete", "federatedsecret", "creds", "-n", ns, "--wait=false"}).ok());
+  for (int i = 0; i < 2; ++i)
+    EXPECT_TRUE(fed_->WaitForAbsent(Member(i), {"secret", "creds", "-n", ns}).ok());
+  EXPECT_TRUE(fed_->WaitForAbsent(Host(), {"federatedsecret", "creds", "-n", ns}).ok());
+
+  std::vector<Needle> needles = RunCredentials();
+  AddNeedle(needles, "the FederatedSecret's value", secret_value);
+  AddNeedle(needles, "the FederatedSecret's value (base64)", absl::Base64Escape(secret_value));
+  AddNeedle(needles, "the wrong token given to a KubeFedCluster", wrong_token);
+  size_t tokens = 0;
+  for (const Needle& n : needles) tokens += absl::StrContains(n.label, "key token") ? 1 : 0;
+  EXPECT_GE(tokens, Clusters().members.size()) << "the member tokens were not collected";
+  std::vector<Haystack> haystacks = Exposures();
+  size_t bytes = 0;
+  for (const Haystack& h : haystacks) bytes += h.text.size();
+  std::vector<std::string> found = FindCredentials(haystacks, needles);
+  EXPECT_TRUE(found.empty()) << "credentials exposed:\n" << absl::StrJoin(found, "\n");
+  std::cout << "scanned " << haystacks.size() << " sources (" << bytes << " bytes, "
+            << ControllerLogs().size() << " controller logs) for " << needles.size()
+            << " credential strings: " << found.size() << " found\n";
+}
+
+// The controller runs as the ServiceAccount of config/rbac/host/ (no admin credential in
+// its kubeconfig), which may do what the controller needs and nothing more; the members'
+// ServiceAccounts (from `kfedctl join`) may touch the federated types and nothing else.
+TEST_F(SecurityE2eTest, ControllerAndMembersHaveLeastPrivilege) {
+  if (fed_->privileges() != Privileges::kLeast) GTEST_SKIP() << "KFED_E2E_PRIVILEGES=admin";
+  const std::string kubeconfig = ReadFile(fed_->controller_kubeconfig());
+  EXPECT_NE(fed_->controller_kubeconfig(), Clusters().kubeconfig);
+  EXPECT_FALSE(absl::StrContains(kubeconfig, "client-key")) << "the controller holds a key";
+  EXPECT_TRUE(absl::StrContains(kubeconfig, "token: "));
+
+  auto can = [](const std::string& context, const std::string& who,
+                const std::vector<std::string>& what) {
+    std::vector<std::string> args = {"auth", "can-i", "--as", who};
+    args.insert(args.end(), what.begin(), what.end());
+    absl::StatusOr<std::string> out = Kubectl(context, args);
+    // `kubectl auth can-i` exits 1 for "no".
+    return out.ok() && absl::StripAsciiWhitespace(*out) == "yes";
+  };
+  const std::string controller =
+      StrCat("system:serviceaccount:", kFedNamespace, ":", kControllerServiceAccount);
+  struct Check {
+    std::vector<std::string> what;
+    bool allowed;
+  };
+  const std::vector<Check> host_checks = {
+      {{"list", "federatedconfigmaps.types.kubefed.io", "-A"}, true},
+      {{"update", "federateddeployments.types.kubefed.io", "--subresource=status", "-n", "any"},
+       true},
+      {{"update", "kubefedclusters.core.kubefed.io", "--subresource=status", "-n", kFedNamespace},
+       true},
+      {{"watch", "secrets", "-n", kFedNamespace}, true},
+      {{"create", "events", "-n", "any"}, true},
+      {{"update", "leases.coordination.k8s.io/kubefed-controller-manager", "-n", kFedNamespace},
+       true},
+      {{"get", "secrets", "-n", "default"}, false},
+      {{"create", "secrets", "-n", kFedNamespace}, false},
+      {{"update", "kubefedclusters.core.kubefed.io", "-n", kFedNamespace}, false},
+      {{"delete", "federatedconfigmaps.types.kubefed.io", "-n", "any"}, false},
+      {{"update", "leases.coordination.k8s.io/other", "-n", kFedNamespace}, false},
+      {{"list", "pods", "-A"}, false},
+      {{"create", "clusterrolebindings"}, false},
+      {{"impersonate", "users"}, false},
+  };
+  for (const Check& c : host_checks) {
+    EXPECT_EQ(can(Host(), controller, c.what), c.allowed)
+        << "host: " << absl::StrJoin(c.what, " ") << " for " << controller;
+  }
+  for (int i = 0; i < 2; ++i) {
+    const std::string sa =
+        StrCat("system:serviceaccount:", kFedNamespace, ":", Member(i), "-", Host());
+    const std::vector<Check> member_checks = {
+        {{"create", "configmaps", "-n", "any"}, true},
+        {{"delete", "deployments.apps", "-n", "any"}, true},
+        {{"patch", "namespaces"}, true},
+        {{"escalate", "clusterroles"}, true},  // ClusterRoles are a federated type
+        {{"list", "pods", "-A"}, false},
+        {{"create", "pods", "-n", "any"}, false},
+        {{"create", "serviceaccounts", "--subresource=token", "-n", "any"}, false},
+        {{"create", "clusterrolebindings"}, false},
+        {{"bind", "clusterroles"}, false},
+        {{"impersonate", "users"}, false},
+        {{"create", "nodes"}, false},
+    };
+    for (const Check& c : member_checks) {
+      EXPECT_EQ(can(Member(i), sa, c.what), c.allowed)
+          << Member(i) << ": " << absl::StrJoin(c.what, " ") << " for " << sa;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kfed::e2e
