@@ -7,9 +7,74 @@
 #include "rapidjson/writer.h"
 
 namespace kfed::json {
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// RapidJSON 1.1.0's full-precision parser normalizes a zero significand with
+// __builtin_clzll(0) (undefined; found by the fuzzers' UBSan) when the exponent is beyond
+// its fast path, and returns garbage: "0e80" parses as 2.57e+61. Rewrites each such number
+// outside strings ("0e80", "-0.00E-99") to "0.0"/"-0.0" padded with spaces, so the value
+// is the right zero and error offsets stay the same. Returns false when there is none.
+bool RewriteZeroExponents(absl::string_view text, std::string* out) {
+  bool in_string = false;
+  bool rewritten = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && !IsDigit(c)) continue;
+    // A number token: -?0(.0+)?[eE][+-]?digits is the only shape rewritten.
+    size_t end = i;
+    while (end < text.size() && (IsDigit(text[end]) || text[end] == '-' || text[end] == '+' ||
+                                 text[end] == '.' || text[end] == 'e' || text[end] == 'E')) {
+      ++end;
+    }
+    absl::string_view token = text.substr(i, end - i);
+    size_t j = token[0] == '-' ? 1 : 0;
+    bool zero = j + 1 < token.size() && token[j] == '0';
+    ++j;
+    if (zero && j < token.size() && token[j] == '.') {
+      ++j;
+      const size_t fraction = j;
+      while (j < token.size() && token[j] == '0') ++j;
+      zero = j > fraction;
+    }
+    if (zero && j < token.size() && (token[j] == 'e' || token[j] == 'E')) {
+      ++j;
+      if (j < token.size() && (token[j] == '+' || token[j] == '-')) ++j;
+      const size_t exponent = j;
+      while (j < token.size() && IsDigit(token[j])) ++j;
+      if (j > exponent && j == token.size()) {
+        if (!rewritten) *out = std::string(text);
+        rewritten = true;
+        const absl::string_view zero_text = token[0] == '-' ? "-0.0" : "0.0";
+        std::string replacement(zero_text);
+        replacement.resize(token.size(), ' ');  // "0e80" has at least 4 characters
+        out->replace(i, token.size(), replacement);
+      }
+    }
+    i = end - 1;
+  }
+  return rewritten;
+}
+
+}  // namespace
 
 absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
   rapidjson::Document doc;
+  std::string rewritten;
+  if (RewriteZeroExponents(text, &rewritten)) text = rewritten;
   // Full precision: doubles must round-trip exactly, or KubeFed-compatible hashes of
   // templates holding them would differ from Go's.
   doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
