@@ -34,37 +34,40 @@ bool RewriteZeroExponents(absl::string_view text, std::string* out) {
       continue;
     }
     if (c != '-' && !IsDigit(c)) continue;
-    // A number token: -?0(.0+)?[eE][+-]?digits is the only shape rewritten.
-    size_t end = i;
-    while (end < text.size() && (IsDigit(text[end]) || text[end] == '-' || text[end] == '+' ||
-                                 text[end] == '.' || text[end] == 'e' || text[end] == 'E')) {
-      ++end;
-    }
-    absl::string_view token = text.substr(i, end - i);
-    size_t j = token[0] == '-' ? 1 : 0;
-    bool zero = j + 1 < token.size() && token[j] == '0';
-    ++j;
-    if (zero && j < token.size() && token[j] == '.') {
+    // A number as RapidJSON reads it: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?,
+    // stopping where the grammar does (what follows is the next token or an error).
+    size_t j = c == '-' ? i + 1 : i;
+    if (j >= text.size() || !IsDigit(text[j])) continue;
+    bool zero = text[j] == '0';
+    if (zero) {
       ++j;
-      const size_t fraction = j;
-      while (j < token.size() && token[j] == '0') ++j;
-      zero = j > fraction;
+    } else {
+      while (j < text.size() && IsDigit(text[j])) ++j;
     }
-    if (zero && j < token.size() && (token[j] == 'e' || token[j] == 'E')) {
-      ++j;
-      if (j < token.size() && (token[j] == '+' || token[j] == '-')) ++j;
-      const size_t exponent = j;
-      while (j < token.size() && IsDigit(token[j])) ++j;
-      if (j > exponent && j == token.size()) {
-        if (!rewritten) *out = std::string(text);
-        rewritten = true;
-        const absl::string_view zero_text = token[0] == '-' ? "-0.0" : "0.0";
-        std::string replacement(zero_text);
-        replacement.resize(token.size(), ' ');  // "0e80" has at least 4 characters
-        out->replace(i, token.size(), replacement);
+    if (j + 1 < text.size() && text[j] == '.' && IsDigit(text[j + 1])) {
+      for (++j; j < text.size() && IsDigit(text[j]); ++j) zero = zero && text[j] == '0';
+    }
+    bool exponent = false;
+    if (j < text.size() && (text[j] == 'e' || text[j] == 'E')) {
+      size_t k = j + 1;
+      if (k < text.size() && (text[k] == '+' || text[k] == '-')) ++k;
+      if (k < text.size() && IsDigit(text[k])) {
+        exponent = true;
+        for (j = k; j < text.size() && IsDigit(text[j]); ++j) {
+        }
       }
     }
-    i = end - 1;
+    // At least one space must follow the zero so that it cannot merge with what comes next
+    // ("0e8e80" is "0e8" and an error, never "0.0e80"). Tokens no longer than "0.0" have a
+    // one-digit exponent, which RapidJSON's fast path handles correctly.
+    std::string replacement(c == '-' ? "-0.0" : "0.0");
+    if (zero && exponent && j - i > replacement.size()) {
+      if (!rewritten) *out = std::string(text);
+      rewritten = true;
+      replacement.resize(j - i, ' ');
+      out->replace(i, j - i, replacement);
+    }
+    i = j - 1;
   }
   return rewritten;
 }

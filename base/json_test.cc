@@ -28,6 +28,12 @@ TEST(JsonTest, ZeroWithLargeExponentIsZero) {
   auto bad = Parse("[0e80 x]");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("offset 6"), std::string::npos) << bad.status();
+  // A zero that RapidJSON reads before an error (the fuzzer's "0e80-e80").
+  EXPECT_FALSE(Parse("[0e80-e80]").ok());
+  EXPECT_FALSE(Parse("00e80").ok());
+  EXPECT_FALSE(Parse("0e8e80").ok());
+  EXPECT_FALSE(Parse("-0e8e80").ok());
+  EXPECT_EQ(Parse("-0e8")->GetDouble(), 0.0);
 }
 
 TEST(JsonTest, ParseErrorNamesOffset) {
