@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "e2e/sanitizer_reports.h"
 
 namespace kfed::e2e {
 namespace {
@@ -52,6 +53,30 @@ int FreePort() {
   return port;
 }
 
+// At the end of the test program, under a sanitizer build: stops the primary controller
+// with SIGTERM so that its exit-time checks (LeakSanitizer) run and report (see
+// e2e/sanitizer_reports.h). A controller that does not exit within 60 s is a failure.
+void StopPrimaryAtExit(Federation* f) {
+  if (!BuiltWithSanitizer()) return;
+  AddSanitizerShutdownHook([f] {
+    ControllerProcess& p = f->primary();
+    if (p.pid <= 0) return;
+    kill(p.pid, SIGTERM);
+    absl::Status exited = WaitFor("kfed-controller-manager to exit after SIGTERM",
+                                  absl::Seconds(60), [&]() -> absl::Status {
+      int status = 0;
+      if (waitpid(p.pid, &status, WNOHANG) == p.pid) return absl::OkStatus();
+      return absl::UnavailableError("still running");
+    });
+    if (!exited.ok()) {
+      ADD_FAILURE() << exited << "; see " << p.log;
+      kill(p.pid, SIGKILL);
+      waitpid(p.pid, nullptr, 0);
+    }
+    p.pid = -1;
+  });
+}
+
 }  // namespace
 
 absl::Status Apply(const std::string& context, const std::string& yaml) {
@@ -82,6 +107,7 @@ Federation& Federation::Get() {
     auto* f = new Federation();
     absl::Status s = f->SetUp();
     if (!s.ok()) ADD_FAILURE() << "setting up the federation failed: " << s;
+    StopPrimaryAtExit(f);
     return f;
   }();
   return *federation;
@@ -93,6 +119,7 @@ Federation& Federation::GetWithoutJoin() {
     f->join_members_ = false;
     absl::Status s = f->SetUp();
     if (!s.ok()) ADD_FAILURE() << "setting up the federation failed: " << s;
+    StopPrimaryAtExit(f);
     return f;
   }();
   return *federation;
