@@ -197,6 +197,7 @@ absl::StatusOr<ControllerProcess> Federation::StartController(
   p.metrics_port = FreePort();
   int healthz_port = FreePort();
   p.log = absl::StrCat(c.run_dir, "/kfed-controller-manager-", getpid(), "-", next_port_++, ".log");
+  WatchLogForSanitizerReports(p.log);
   std::vector<std::string> argv = {controller_binary_,
                                    "--kubeconfig",
                                    c.kubeconfig,

@@ -32,6 +32,11 @@ std::vector<std::function<void()>>& Hooks() ABSL_EXCLUSIVE_LOCKS_REQUIRED(hooks_
   return *hooks;
 }
 
+std::vector<std::string>& WatchedLogs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(hooks_mu) {
+  static auto* logs = new std::vector<std::string>();
+  return *logs;
+}
+
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v == nullptr ? "" : v;
@@ -54,6 +59,17 @@ class SanitizerReportsEnvironment : public ::testing::Environment {
     for (const auto& hook : hooks) hook();
     for (const std::string& report : SanitizerReports(SanitizerReportDir())) {
       ADD_FAILURE() << "a process started by this test reported a sanitizer error: " << report;
+    }
+    std::vector<std::string> logs;
+    {
+      absl::MutexLock lock(&hooks_mu);
+      logs = WatchedLogs();
+    }
+    for (const std::string& log : logs) {
+      for (const std::string& report : SanitizerReportsInLog(log)) {
+        ADD_FAILURE() << "a process started by this test reported a sanitizer error in " << log
+                      << ":\n" << report;
+      }
     }
   }
 };
@@ -108,6 +124,31 @@ std::vector<std::string> SanitizerReports(const std::string& dir) {
     out.push_back(absl::StrCat(path, ":\n", text));
   }
   return out;
+}
+
+std::vector<std::string> SanitizerReportsInLog(const std::string& log) {
+  std::vector<std::string> out;
+  std::ifstream in(log);
+  std::string line;
+  int context = 0;  // lines still to copy into the current report
+  while (std::getline(in, line)) {
+    if (absl::StrContains(line, "runtime error:") ||
+        absl::StrContains(line, "ERROR: AddressSanitizer") ||
+        absl::StrContains(line, "ERROR: LeakSanitizer") ||
+        absl::StrContains(line, "WARNING: ThreadSanitizer")) {
+      out.push_back(line);
+      context = 30;
+    } else if (context > 0 && !out.empty()) {
+      absl::StrAppend(&out.back(), "\n", line);
+      --context;
+    }
+  }
+  return out;
+}
+
+void WatchLogForSanitizerReports(const std::string& log) {
+  absl::MutexLock lock(&hooks_mu);
+  WatchedLogs().push_back(log);
 }
 
 void AddSanitizerShutdownHook(std::function<void()> hook) {
