@@ -80,8 +80,7 @@ class DocumentBuilder {
 
 }  // namespace
 
-absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
-  rapidjson::Document doc;
+absl::Status ParseInto(absl::string_view text, rapidjson::Document& doc) {
   // Doubles must round-trip exactly, or KubeFed-compatible hashes of templates holding them
   // would differ from Go's: numbers are converted exactly (see DocumentBuilder).
   rapidjson::MemoryStream stream(text.data(), text.size());
@@ -98,13 +97,20 @@ absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
   doc.Populate(parse);
   if (too_big_at >= 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON at offset ", too_big_at, ": ",
+        absl::StrCat("at offset ", too_big_at, ": ",
                      rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig)));
   }
   if (result.IsError()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON at offset ", result.Offset(), ": ",
-                     rapidjson::GetParseError_En(result.Code())));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "at offset ", result.Offset(), ": ", rapidjson::GetParseError_En(result.Code())));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
+  rapidjson::Document doc;
+  if (absl::Status s = ParseInto(text, doc); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON ", s.message()));
   }
   return doc;
 }
