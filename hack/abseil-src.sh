@@ -31,6 +31,7 @@ SUDO=""
 [[ $(id -u) -eq 0 ]] || SUDO=sudo
 if ! command -v dpkg-source >/dev/null; then
   log "installing dpkg-dev (dpkg-source unpacks the sources)"
+  $SUDO apt-get update -qq >/dev/null
   $SUDO apt-get install -y -qq --no-install-recommends dpkg-dev >/dev/null
 fi
 
