@@ -16,6 +16,11 @@ namespace kfed::json {
 // Parses `text`; errors say where and why ("offset 12: Missing a comma ...").
 absl::StatusOr<rapidjson::Document> Parse(absl::string_view text);
 
+// Parses `text` into `doc` (with `doc`'s allocator), as Parse does; every JSON reader in
+// kfed uses this, so numbers mean the same everywhere (doubles are correctly rounded, a
+// number beyond a double is an error). kInvalidArgument "at offset N: why" on error.
+absl::Status ParseInto(absl::string_view text, rapidjson::Document& doc);
+
 // Compact serialization (no spaces), keys in document order.
 std::string Serialize(const rapidjson::Value& value);
 

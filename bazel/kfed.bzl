@@ -12,12 +12,15 @@ KFED_COPTS = [
 def kfed_cc_library(name, copts = [], **kwargs):
     native.cc_library(name = name, copts = KFED_COPTS + copts, **kwargs)
 
-def kfed_cc_binary(name, copts = [], **kwargs):
-    native.cc_binary(name = name, copts = KFED_COPTS + copts, **kwargs)
+# Sanitizer runtime options (empty unless a sanitizer config is on): every binary and test.
+SANITIZER_OPTIONS = ["//third_party/sanitizers:options"]
+
+def kfed_cc_binary(name, copts = [], deps = [], **kwargs):
+    native.cc_binary(name = name, copts = KFED_COPTS + copts, deps = deps + SANITIZER_OPTIONS, **kwargs)
 
 def kfed_cc_test(name, copts = [], deps = [], **kwargs):
     """A GoogleTest test; links gtest_main unless deps already name a main."""
-    native.cc_test(name = name, copts = KFED_COPTS + copts, deps = deps, **kwargs)
+    native.cc_test(name = name, copts = KFED_COPTS + copts, deps = deps + SANITIZER_OPTIONS, **kwargs)
 
 def kfed_proto_library(name, src, grpc = False, deps = [], visibility = None):
     """Generates C++ (and optionally gRPC) code for one .proto with the system protoc.

@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "e2e/sanitizer_reports.h"
 
 namespace kfed::e2e {
 namespace {
@@ -53,6 +54,30 @@ int FreePort() {
   int port = ntohs(addr.sin_port);
   close(fd);
   return port;
+}
+
+// At the end of the test program, under a sanitizer build: stops the primary controller
+// with SIGTERM so that its exit-time checks (LeakSanitizer) run and report (see
+// e2e/sanitizer_reports.h). A controller that does not exit within 60 s is a failure.
+void StopPrimaryAtExit(Federation* f) {
+  if (!BuiltWithSanitizer()) return;
+  AddSanitizerShutdownHook([f] {
+    ControllerProcess& p = f->primary();
+    if (p.pid <= 0) return;
+    kill(p.pid, SIGTERM);
+    absl::Status exited = WaitFor("kfed-controller-manager to exit after SIGTERM",
+                                  absl::Seconds(60), [&]() -> absl::Status {
+      int status = 0;
+      if (waitpid(p.pid, &status, WNOHANG) == p.pid) return absl::OkStatus();
+      return absl::UnavailableError("still running");
+    });
+    if (!exited.ok()) {
+      ADD_FAILURE() << exited << "; see " << p.log;
+      kill(p.pid, SIGKILL);
+      waitpid(p.pid, nullptr, 0);
+    }
+    p.pid = -1;
+  });
 }
 
 }  // namespace
@@ -105,6 +130,7 @@ Federation& Federation::Get() {
     auto* f = new Federation();
     absl::Status s = f->SetUp();
     if (!s.ok()) ADD_FAILURE() << "setting up the federation failed: " << s;
+    StopPrimaryAtExit(f);
     return f;
   }();
   return *federation;
@@ -116,6 +142,7 @@ Federation& Federation::GetWithoutJoin() {
     f->join_members_ = false;
     absl::Status s = f->SetUp();
     if (!s.ok()) ADD_FAILURE() << "setting up the federation failed: " << s;
+    StopPrimaryAtExit(f);
     return f;
   }();
   return *federation;
@@ -302,6 +329,7 @@ absl::StatusOr<ControllerProcess> Federation::StartController(
   }
   if (!status_addr_given) p.status_port = FreePort();
   p.log = absl::StrCat(c.run_dir, "/kfed-controller-manager-", getpid(), "-", next_port_++, ".log");
+  WatchLogForSanitizerReports(p.log);
   std::vector<std::string> argv = {controller_binary_,
                                    "--kubeconfig",
                                    controller_kubeconfig_,

@@ -108,6 +108,12 @@ std::vector<Token> Lex(absl::string_view s) {
   return out;
 }
 
+// "in" and "notin" are keywords only where an operator may stand; as a key or a value they
+// are names (apimachinery's parser reads keys and values in its "Values" context).
+bool IsName(const Token& t) {
+  return t.type == Tok::kIdent || t.type == Tok::kIn || t.type == Tok::kNotIn;
+}
+
 class StringParser {
  public:
   explicit StringParser(absl::string_view text) : text_(text), tokens_(Lex(text)) {}
@@ -138,13 +144,13 @@ class StringParser {
     if (Peek().type == Tok::kNot) {
       Next();
       const Token& key = Next();
-      if (key.type != Tok::kIdent) {
+      if (!IsName(key)) {
         return Error(absl::StrCat("found '", key.text, "', expected: identifier after '!'"));
       }
       return NewRequirement(key.text, SelectorOperator::kDoesNotExist, {});
     }
     const Token key = Next();
-    if (key.type != Tok::kIdent) {
+    if (!IsName(key)) {
       return Error(absl::StrCat("found '", key.text, "', expected: identifier"));
     }
     const Token& op = Peek();
@@ -159,7 +165,7 @@ class StringParser {
             op.type == Tok::kNotEquals ? SelectorOperator::kNotEquals : SelectorOperator::kEquals;
         Next();
         std::string value;
-        if (Peek().type == Tok::kIdent) {
+        if (IsName(Peek())) {
           value = Next().text;
         } else if (Peek().type != Tok::kComma && Peek().type != Tok::kEnd) {
           return Error(absl::StrCat("found '", Peek().text, "', expected: identifier"));
@@ -175,9 +181,10 @@ class StringParser {
         std::vector<std::string> values;
         if (Peek().type == Tok::kClose) {
           Next();
+          values.push_back("");  // "()" is the set holding "", as in Kubernetes
         } else {
           while (true) {
-            if (Peek().type == Tok::kIdent) {
+            if (IsName(Peek())) {
               values.push_back(Next().text);
             } else if (Peek().type == Tok::kComma || Peek().type == Tok::kClose) {
               values.push_back("");  // "(a,)" has an empty value, as in Kubernetes

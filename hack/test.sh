@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs every kfed test on a fresh Debian 12 machine: installs what is missing, builds the
-# Kubernetes test binaries (cached), builds everything with Bazel, runs the unit tests, starts
-# real local clusters and runs the e2e tests against them, then prints "N passed, N failed".
+# Kubernetes test binaries (cached), builds everything with Bazel, runs the unit tests (plain,
+# then under ASan + UBSan), the concurrency tests under TSan (hack/tsan.sh), starts real local
+# clusters and runs the e2e tests against them under ASan + UBSan (the controller manager and
+# kfedctl they start are sanitized too), then prints "N passed, N failed".
 #
-# Usage: hack/test.sh [--unit-only] [--e2e-only] [-- BAZEL_TEST_ARGS...]
+# Usage: hack/test.sh [--unit-only] [--e2e-only] [--no-sanitizers] [-- BAZEL_TEST_ARGS...]
+#   --no-sanitizers  plain builds only (faster; CI runs the sanitizers)
 # Environment: KFED_CACHE (default ~/.cache/kfed) holds the Bazel disk cache and binaries.
 set -uo pipefail
 
@@ -13,18 +16,20 @@ KFED_CACHE="${KFED_CACHE:-${HOME}/.cache/kfed}"
 export KFED_CACHE
 RUN_UNIT=1
 RUN_E2E=1
+SANITIZERS=1
 EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --unit-only) RUN_E2E=0; shift ;;
     --e2e-only) RUN_UNIT=0; shift ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-sanitizers) SANITIZERS=0; shift ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; EXTRA=("$@"); break ;;
     *) echo "unknown flag $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
-step() { echo; echo "==> [test] $*"; }
+step() { echo; echo "==> [test] $(date +%H:%M:%S) $*"; }
 fail_step() { echo "==> [test] FAILED at step: $*" >&2; exit 1; }
 
 BAZEL_FLAGS=(--disk_cache="${KFED_CACHE}/bazel-disk")
@@ -52,21 +57,47 @@ bazel build "${BAZEL_FLAGS[@]}" //... || fail_step "bazel build //..."
 RESULTS="$(mktemp -d)"
 trap 'rm -rf "${RESULTS}"' EXIT
 
-# run_tests LABEL TAG_FILTER: runs `bazel test` and records each target's status line.
+# run_tests LABEL TAG_FILTER [BAZEL_FLAGS... [-- TARGETS...]]: runs `bazel test` and records
+# each target's status line and where its test.xml files are (the sanitizer configs build
+# into their own output directories).
 run_tests() {
   local label=$1 filter=$2 rc
+  shift 2
+  local flags=() targets=(//...)
+  while [[ $# -gt 0 ]]; do
+    if [[ "$1" == "--" ]]; then shift; targets=("$@"); break; fi
+    flags+=("$1"); shift
+  done
   step "running ${label} tests"
-  bazel test "${BAZEL_FLAGS[@]}" --test_tag_filters="${filter}" --build_tests_only \
-    --test_summary=short "${EXTRA[@]}" //... 2>&1 | tee "${RESULTS}/${label}.log"
+  bazel test "${BAZEL_FLAGS[@]}" "${flags[@]}" --test_tag_filters="${filter}" --build_tests_only \
+    --test_summary=short "${EXTRA[@]}" "${targets[@]}" 2>&1 | tee "${RESULTS}/${label}.log"
   rc=${PIPESTATUS[0]}
+  bazel info "${BAZEL_FLAGS[@]}" "${flags[@]}" bazel-testlogs 2>/dev/null \
+    > "${RESULTS}/${label}.testlogs"
   # Exit code 4: no test targets matched the filter.
   [[ ${rc} -eq 4 ]] && return 0
   return ${rc}
 }
 
+# The e2e tests run once, sanitized: ASan + UBSan builds of the tests and of the binaries
+# they start (docs/reliability.md, "Sanitizers", has the timings behind this choice).
+E2E_FLAGS=(--config=sanitize)
+(( SANITIZERS )) || E2E_FLAGS=()
+
 overall=0
 if (( RUN_UNIT )); then
   run_tests unit "-e2e,-manual" || overall=1
+  if (( SANITIZERS )); then
+    run_tests unit-asan-ubsan "-e2e,-manual" --config=sanitize || overall=1
+    step "Abseil sources for the TSan build (hack/abseil-src.sh)"
+    if hack/abseil-src.sh >/dev/null; then
+      run_tests tsan "-e2e,-manual" --config=tsan -- //kube/... //controller/... || overall=1
+    else
+      echo "==> [test] FAILED at step: fetch Abseil sources for TSan" >&2
+      echo "//hack:abseil_src FAILED" >> "${RESULTS}/tsan.log"
+      overall=1
+    fi
+  fi
 fi
 
 if (( RUN_E2E )); then
@@ -80,9 +111,9 @@ if (( RUN_E2E )); then
     export KFED_E2E_KUBECONFIG KFED_E2E_RUN_DIR KFED_KUBE_BIN
     # The controller runs with least privilege (config/rbac/host/, members joined with
     # kfedctl join): the e2e fixture's default, KFED_E2E_PRIVILEGES=admin turns it off.
-    run_tests e2e "e2e,-manual,-e2e_last" || overall=1
+    run_tests e2e "e2e,-manual,-e2e_last" "${E2E_FLAGS[@]}" || overall=1
     # Last: the credential scan reads the controller logs the suites above left behind.
-    run_tests e2e-last "e2e_last,-manual" || overall=1
+    run_tests e2e-last "e2e_last,-manual" "${E2E_FLAGS[@]}" || overall=1
     # e2e results must not be reused from Bazel's cache: clusters are new each run.
   else
     echo "==> [test] FAILED at step: start local clusters" >&2
@@ -110,9 +141,10 @@ fi
 # target that failed without recording a failing case as one failure.
 passed=0
 failed=0
-testlogs="$(bazel info "${BAZEL_FLAGS[@]}" bazel-testlogs 2>/dev/null)"
-while read -r target state; do
+default_testlogs="$(bazel info "${BAZEL_FLAGS[@]}" bazel-testlogs 2>/dev/null)"
+while read -r testlogs target state; do
   [[ -n "${target}" ]] || continue
+  [[ "${testlogs}" == - ]] && testlogs="${default_testlogs}"
   path="${target#//}"; path="${path/://}"
   xml="${testlogs}/${path}/test.xml"
   t=0; f=0
@@ -126,7 +158,12 @@ while read -r target state; do
   if [[ "${state}" == PASSED && ${t} -eq 0 ]]; then t=1; fi
   passed=$((passed + t - f))
   failed=$((failed + f))
-done < <(cat "${RESULTS}"/*.log 2>/dev/null | sed -n 's#^\(//[^ ]*\)[[:space:]]\+\(\(([^)]*)[[:space:]]*\)\{0,1\}\)\(PASSED\|FAILED\|TIMEOUT\|FLAKY\|NO STATUS\|FAILED TO BUILD\|INCOMPLETE\).*$#\1 \4#p' | sed 's/ NO STATUS$/ NO_STATUS/; s/ FAILED TO BUILD$/ FAILED/')
+done < <(for log in "${RESULTS}"/*.log; do
+  [[ -f "${log}" ]] || continue
+  dir="$(cat "${log%.log}.testlogs" 2>/dev/null || true)"
+  sed -n 's#^\(//[^ ]*\)[[:space:]]\+\(\(([^)]*)[[:space:]]*\)\{0,1\}\)\(PASSED\|FAILED\|TIMEOUT\|FLAKY\|NO STATUS\|FAILED TO BUILD\|INCOMPLETE\).*$#\1 \4#p' "${log}" \
+    | sed 's/ NO STATUS$/ NO_STATUS/; s/ FAILED TO BUILD$/ FAILED/' | sed "s#^#${dir:--} #"
+done)
 
 echo
 if (( overall != 0 && failed == 0 )); then failed=1; fi

@@ -9,7 +9,6 @@
 #include "base/logging.h"
 #include "base/status_macros.h"
 #include "kube/errors.h"
-#include "rapidjson/error/en.h"
 
 namespace kfed::kube {
 namespace {
@@ -87,10 +86,8 @@ absl::StatusOr<WatchEvent> DecodeWatchEvent(absl::string_view line) {
   // RapidJSON needs about twice the text; one chunk avoids a second, mostly empty one.
   ObjectBuilder b(std::max<size_t>(512, line.size() * 2 + 256));
   rapidjson::Document& d = b.doc();
-  d.Parse(line.data(), line.size());
-  if (d.HasParseError()) {
-    return absl::InternalError(absl::StrCat("malformed watch event at offset ", d.GetErrorOffset(),
-                                            ": ", rapidjson::GetParseError_En(d.GetParseError())));
+  if (absl::Status parsed = json::ParseInto(line, d); !parsed.ok()) {
+    return absl::InternalError(absl::StrCat("malformed watch event ", parsed.message()));
   }
   if (!d.IsObject()) return absl::InternalError("malformed watch event: not an object");
   auto t = d.FindMember("type");
@@ -149,10 +146,8 @@ absl::Status WatchDecoder::Feed(absl::string_view data, const WatchHandler& hand
 
 absl::StatusOr<ObjectList> DecodeList(absl::string_view body) {
   rapidjson::Document d;
-  d.Parse(body.data(), body.size());
-  if (d.HasParseError()) {
-    return absl::InternalError(absl::StrCat("malformed list at offset ", d.GetErrorOffset(), ": ",
-                                            rapidjson::GetParseError_En(d.GetParseError())));
+  if (absl::Status parsed = json::ParseInto(body, d); !parsed.ok()) {
+    return absl::InternalError(absl::StrCat("malformed list ", parsed.message()));
   }
   const rapidjson::Value* items = json::Find(d, "items");
   if (items == nullptr || !(items->IsArray() || items->IsNull())) {

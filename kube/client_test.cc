@@ -234,5 +234,24 @@ TEST(WatchDecoderTest, ObjectIsTheDocumentRoot) {
   EXPECT_FALSE(DecodeWatchEvent(R"({"type":"ADDED"})").ok());
 }
 
+// Found by //kube:watch_decoder_fuzzer: lists and watch events read numbers with RapidJSON's
+// approximate conversion, so 1844674406e300 became +inf (which no writer can print) where
+// json::Parse rejects it. Every reader now converts numbers the same, exact way.
+TEST(WatchDecoderTest, NumbersMeanWhatJsonParseSays) {
+  EXPECT_FALSE(DecodeWatchEvent(R"({"type":"ADDED","object":{"n":1844674406e300}})").ok());
+  EXPECT_FALSE(DecodeList(R"({"items":[{"n":1844674406e300}]})").ok());
+  EXPECT_FALSE(ParseObject(R"({"n":1e309})").ok());
+  auto e = DecodeWatchEvent(
+      R"({"type":"ADDED","object":{"a":0.1,"b":2.2250738585072014e-308,"c":0e80,"d":9007199254740993}})");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ((*e->object)["a"].GetDouble(), 0.1);
+  EXPECT_EQ((*e->object)["b"].GetDouble(), 2.2250738585072014e-308);
+  EXPECT_EQ((*e->object)["c"].GetDouble(), 0.0);
+  EXPECT_EQ((*e->object)["d"].GetUint64(), 9007199254740993u);
+  absl::Status s = DecodeWatchEvent(R"({"type":"ADDED","object":{"n":1e400}})").status();
+  EXPECT_TRUE(absl::StartsWith(s.message(), "malformed watch event at offset ")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "Number too big")) << s;
+}
+
 }  // namespace
 }  // namespace kfed::kube

@@ -239,11 +239,26 @@ absl::StatusOr<RestConfig> Build(Merged& merged, absl::string_view context_overr
     if (ec.command.empty()) return absl::InvalidArgumentError(absl::StrCat(ewhere, ": field command is empty"));
     // A command with a slash is relative to the kubeconfig (client-go rule).
     if (ec.command.find('/') != std::string::npos) ec.command = ResolvePath(u.base_dir, ec.command);
-    if (YAML::Node args = exec["args"]; args && args.IsSequence()) {
-      for (const auto& a : args) ec.args.push_back(a.as<std::string>());
+    // Shapes are checked, never assumed: yaml-cpp throws on a wrong one (found by
+    // //kube:kubeconfig_fuzzer: `args: [[x]]` ended the process).
+    if (YAML::Node args = exec["args"]; args && !args.IsNull()) {
+      if (!args.IsSequence()) return absl::InvalidArgumentError(absl::StrCat(ewhere, ": field args must be a list"));
+      for (size_t i = 0; i < args.size(); ++i) {
+        if (!args[i].IsScalar()) {
+          return absl::InvalidArgumentError(absl::StrCat(ewhere, ": args[", i, "] must be a string"));
+        }
+        ec.args.push_back(args[i].Scalar());
+      }
     }
-    if (YAML::Node env = exec["env"]; env && env.IsSequence()) {
-      for (const auto& e : env) ec.env.emplace_back(e["name"].as<std::string>(""), e["value"].as<std::string>(""));
+    if (YAML::Node env = exec["env"]; env && !env.IsNull()) {
+      if (!env.IsSequence()) return absl::InvalidArgumentError(absl::StrCat(ewhere, ": field env must be a list"));
+      for (size_t i = 0; i < env.size(); ++i) {
+        std::string item = absl::StrCat(ewhere, ": env[", i, "]");
+        if (!env[i].IsMap()) return absl::InvalidArgumentError(absl::StrCat(item, " must be a mapping"));
+        ASSIGN_OR_RETURN(std::string name, Scalar(env[i], "name", item));
+        ASSIGN_OR_RETURN(std::string value, Scalar(env[i], "value", item));
+        ec.env.emplace_back(std::move(name), std::move(value));
+      }
     }
     if (run_exec) RETURN_IF_ERROR(RunExecPlugin(ec, where, config));
     config.exec = std::move(ec);

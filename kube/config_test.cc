@@ -140,6 +140,24 @@ TEST_F(ConfigTest, ErrorsNameFileAndField) {
        "clusters: [{name: c, cluster: {server: 'https://a'}}]\ncontexts: [{name: a, context: {cluster: c, user: u}}]\n"
        "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: kfed-no-such-plugin}}}]\n",
        "a", "kubeconfig /x/config: user \"u\": exec plugin \"kfed-no-such-plugin\": command not found or not executable"},
+      // Found by //kube:kubeconfig_fuzzer: these shapes threw from yaml-cpp and ended the
+      // process.
+      {"exec args not strings",
+       "clusters: [{name: c, cluster: {server: 'https://a'}}]\ncontexts: [{name: a, context: {cluster: c, user: u}}]\n"
+       "users: [{name: u, user: {exec: {command: p, args: [x, [y]]}}}]\n",
+       "a", "kubeconfig /x/config: user \"u\": exec: args[1] must be a string"},
+      {"exec args not a list",
+       "clusters: [{name: c, cluster: {server: 'https://a'}}]\ncontexts: [{name: a, context: {cluster: c, user: u}}]\n"
+       "users: [{name: u, user: {exec: {command: p, args: {a: b}}}}]\n",
+       "a", "kubeconfig /x/config: user \"u\": exec: field args must be a list"},
+      {"exec env item not a mapping",
+       "clusters: [{name: c, cluster: {server: 'https://a'}}]\ncontexts: [{name: a, context: {cluster: c, user: u}}]\n"
+       "users: [{name: u, user: {exec: {command: p, env: [x]}}}]\n",
+       "a", "kubeconfig /x/config: user \"u\": exec: env[0] must be a mapping"},
+      {"exec env value not a string",
+       "clusters: [{name: c, cluster: {server: 'https://a'}}]\ncontexts: [{name: a, context: {cluster: c, user: u}}]\n"
+       "users: [{name: u, user: {exec: {command: p, env: [{name: A, value: [b]}]}}}]\n",
+       "a", "kubeconfig /x/config: user \"u\": exec: env[0]: field value must be a string"},
       {"bad insecure flag",
        "clusters: [{name: c, cluster: {server: 'https://a', insecure-skip-tls-verify: maybe}}]\ncontexts: [{name: a, context: {cluster: c}}]\n",
        "a", "kubeconfig /x/config: cluster \"c\": field insecure-skip-tls-verify must be a boolean"},

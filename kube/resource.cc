@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
-#include "rapidjson/error/en.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
@@ -72,11 +71,8 @@ size_t ObjectBytes(const ObjectPtr& object) {
 
 absl::StatusOr<ObjectPtr> ParseObject(absl::string_view json) {
   ObjectBuilder b(std::max<size_t>(1024, json.size() + json.size() / 2));
-  b.doc().Parse(json.data(), json.size());
-  if (b.doc().HasParseError()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed JSON at offset ", b.doc().GetErrorOffset(), ": ",
-                     rapidjson::GetParseError_En(b.doc().GetParseError())));
+  if (absl::Status parsed = json::ParseInto(json, b.doc()); !parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed JSON ", parsed.message()));
   }
   return std::move(b).Finish();
 }

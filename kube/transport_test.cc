@@ -192,8 +192,11 @@ TEST_F(TransportTest, HonoursRetryAfterOn429) {
 }
 
 TEST_F(TransportTest, SlowResponseTimesOut) {
-  FakeApiServer server;
+  // Declared before the server: the server's handler thread may still be inside
+  // WaitForNotificationWithTimeout when the test body ends, so `release` must outlive the
+  // server (TSan found the Notification destroyed under a waiting handler).
   absl::Notification release;
+  FakeApiServer server;
   server.http().Get("/slow", [&](const httplib::Request&, httplib::Response& res) {
     release.WaitForNotificationWithTimeout(absl::Seconds(5));
     res.set_content("late", "text/plain");

@@ -150,8 +150,16 @@ TEST(ResumingWatchTest, FakeClientCloseAndStop) {
 TEST(SleepOrStopTest, FakeClockAndStop) {
   FakeClock clock;
   absl::Notification stop;
-  std::thread t([&] { clock.Advance(absl::Seconds(5)); });
+  // Time advances until the sleeper returns: a single Advance could run before SleepOrStop
+  // reads the clock and leave it waiting forever (it did under TSan's scheduling).
+  absl::Notification slept;
+  std::thread t([&] {
+    while (!slept.WaitForNotificationWithTimeout(absl::Milliseconds(1))) {
+      clock.Advance(absl::Seconds(1));
+    }
+  });
   EXPECT_TRUE(SleepOrStop(clock, absl::Seconds(5), &stop));
+  slept.Notify();
   t.join();
   stop.Notify();
   EXPECT_FALSE(SleepOrStop(clock, absl::Hours(1), &stop));

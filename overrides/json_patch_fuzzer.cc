@@ -1,5 +1,5 @@
 // libFuzzer target for JSON pointer parsing, JSON Patch, JSON Merge Patch and KubeFed
-// overrides. Input format (see testdata/fuzz_corpus/):
+// overrides. Input format (see testdata/json_patch_fuzzer_corpus/):
 //   line 1: a JSON pointer
 //   line 2: a JSON document
 //   rest:   a JSON value used as a JSON Patch, a merge patch and a spec.overrides array
@@ -9,10 +9,7 @@
 // - ApplyClusterOverrides fails whenever ValidateOverrides does;
 // - a merge patch is idempotent.
 //
-//   bazel build --config=clang //overrides:json_patch_fuzzer
-//   UBSAN_OPTIONS=suppressions=overrides/testdata/ubsan.supp \
-//   bazel-bin/overrides/json_patch_fuzzer -max_len=4096 /tmp/fuzz_work
-//   overrides/testdata/fuzz_corpus
+//   hack/fuzz.sh json_patch_fuzzer
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -60,9 +57,6 @@ std::string SomeCluster(const rapidjson::Value& overrides) {
 }
 
 }  // namespace
-
-// Any UBSan report that is not suppressed stops the run, like a crash.
-extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1"; }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view input(reinterpret_cast<const char*>(data), size);
