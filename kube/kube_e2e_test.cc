@@ -123,7 +123,7 @@ class OutageProxy {
     char buf[16384];
     for (;;) {
       ssize_t n = read(from, buf, sizeof(buf));
-      if (n <= 0 || write(to, buf, n) != n) break;
+      if (n <= 0 || send(to, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
     }
     shutdown(from, SHUT_RDWR);
     shutdown(to, SHUT_RDWR);
