@@ -67,10 +67,11 @@ void StopPrimaryAtExit(Federation* f) {
     kill(p.pid, SIGTERM);
     absl::Status exited = WaitFor("kfed-controller-manager to exit after SIGTERM",
                                   absl::Seconds(60), [&]() -> absl::Status {
-      int status = 0;
-      if (waitpid(p.pid, &status, WNOHANG) == p.pid) return absl::OkStatus();
-      return absl::UnavailableError("still running");
-    });
+                                    int status = 0;
+                                    if (waitpid(p.pid, &status, WNOHANG) == p.pid)
+                                      return absl::OkStatus();
+                                    return absl::UnavailableError("still running");
+                                  });
     if (!exited.ok()) {
       ADD_FAILURE() << exited << "; see " << p.log;
       kill(p.pid, SIGKILL);
@@ -383,6 +384,16 @@ absl::Status Federation::RestartPrimary() {
   if (!p.ok()) return p.status();
   primary_ = *p;
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Federation::RestartPrimaryIfExited() {
+  int status = 0;
+  // 0: still running. Its pid, or -1 (already reaped by the caller): gone.
+  if (primary_.pid > 0 && waitpid(primary_.pid, &status, WNOHANG) == 0) return false;
+  primary_.pid = -1;
+  absl::Status restarted = RestartPrimary();
+  if (!restarted.ok()) return restarted;
+  return true;
 }
 
 absl::StatusOr<std::string> Federation::Metrics(const ControllerProcess& process) {

@@ -65,6 +65,10 @@ class Federation {
   ControllerProcess& primary() { return primary_; }
   // Replaces the primary with a fresh process (after StopController).
   absl::Status RestartPrimary();
+  // A controller that could not renew its Lease in time exits on purpose (a fresh process
+  // campaigns again); its Deployment would restart it. Does that for the primary: true when
+  // it had exited and was restarted.
+  absl::StatusOr<bool> RestartPrimaryIfExited();
 
   // Sum of kfed_member_writes_total across clusters and actions, from `process`'s /metrics.
   absl::StatusOr<double> MemberWrites(const ControllerProcess& process);

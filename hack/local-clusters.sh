@@ -194,9 +194,27 @@ start_etcd() {
     --quota-backend-bytes 8589934592 --log-level warn --listen-metrics-urls ""
 }
 
+# Every ConfigMap create is audited (metadata only: who, namespace, name, response code), so
+# the e2e fault suite can prove that nothing was created twice, across apiserver restarts.
+write_audit_policy() {
+  cat > "${RUN_DIR}/audit-policy.yaml" <<'YAML'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: Metadata
+  verbs: ["create"]
+  resources:
+  - group: ""
+    resources: ["configmaps"]
+- level: None
+YAML
+}
+
 start_apiserver() {
   local bin=$1 name=$2 dir="${RUN_DIR}/${2}"
   pid_alive "${dir}/apiserver.pid" && return
+  [[ -f "${RUN_DIR}/audit-policy.yaml" ]] || write_audit_policy
   local port etcd_port
   port=$(cat "${dir}/port"); etcd_port=$(cat "${RUN_DIR}/etcd/port")
   port_in_use "${port}" && die "${name}'s apiserver port ${port} is taken by another process; run 'down' and 'up' again"
@@ -216,6 +234,8 @@ start_apiserver() {
     --endpoint-reconciler-type none --allow-privileged=true --profiling=false \
     --max-requests-inflight "${KFED_MAX_REQUESTS_INFLIGHT:-800}" \
     --max-mutating-requests-inflight "${KFED_MAX_MUTATING_REQUESTS_INFLIGHT:-400}" \
+    --audit-policy-file "${RUN_DIR}/audit-policy.yaml" --audit-log-path "${dir}/audit.log" \
+    --audit-log-maxsize 500 --audit-log-maxbackup 1 \
     --v 1
 }
 
