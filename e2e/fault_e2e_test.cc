@@ -1,7 +1,7 @@
 // The fault suite: real faults against the real local clusters while kfed propagates, each
 // followed by FederationCheck (every member copy matches the federated objects, unmanaged
 // objects untouched, nothing created twice, deletions finished, statuses right). The faults:
-//   - a member apiserver stopped during a cold start of 1,000 objects, then started again;
+//   - a member apiserver SIGKILLed during a cold start of 1,000 objects, then started again;
 //   - the host apiserver restarted during propagation and deletion;
 //   - etcd compacted while a member is down, so kfed's watches resume into 410 Gone;
 //   - the controller SIGKILLed 20 times at random points of propagation and deletion;
@@ -198,7 +198,7 @@ TEST_F(FaultE2eTest, MemberKilledDuringColdStartOf1000Objects) {
       });
   absl::Cleanup restart_victim = [&] { (void)Launcher({"start", victim}); };
   absl::StatusOr<int> at_kill = CountManaged(victim, check->ns());
-  ASSERT_TRUE(Launcher({"stop", victim}).ok());
+  ASSERT_TRUE(Launcher({"kill", victim}).ok());  // SIGKILL: a crash, no graceful shutdown
   writer.join();
   ASSERT_TRUE(desired.ok()) << desired;
   ASSERT_TRUE(started.ok()) << started;

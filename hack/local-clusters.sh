@@ -8,6 +8,7 @@
 #   down               stop exactly the processes `up` started (by pid) and remove the state
 #   status             show each component, its pid and whether /readyz answers
 #   stop NAME          stop one cluster's apiserver and controller manager, keeping its data
+#   kill NAME          SIGKILL them instead (a crash: no graceful shutdown), keeping its data
 #   start NAME         start a stopped cluster again (same port, certificates and data)
 #   pause NAME         SIGSTOP the cluster's apiserver (requests to it hang)
 #   resume NAME        SIGCONT it
@@ -32,7 +33,7 @@ SERVICE_IP="10.96.0.1"
 log() { echo "[local-clusters] $*" >&2; }
 die() { echo "[local-clusters] ERROR: $*" >&2; exit 1; }
 
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 kube_bin() {
   if [[ -n "${KFED_KUBE_BIN:-}" ]]; then echo "${KFED_KUBE_BIN}"; return; fi
@@ -357,6 +358,19 @@ cmd_stop() {
   stop_pid "${RUN_DIR}/$1/apiserver.pid" "$1 kube-apiserver"
 }
 
+cmd_kill() {
+  require_cluster "${1:-}"
+  local f pid
+  for f in "${RUN_DIR}/$1/controller-manager.pid" "${RUN_DIR}/$1/apiserver.pid"; do
+    pid_alive "$f" || continue
+    pid=$(cat "$f")
+    kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do pid_alive "$f" || break; sleep 0.1; done
+    log "killed $(basename "$f" .pid) of $1 (pid ${pid})"
+    rm -f "$f"
+  done
+}
+
 cmd_start() {
   require_cluster "${1:-}"
   if [[ -z "${KFED_LAUNCHER_SERVING:-}" && -p "${RUN_DIR}/control.fifo" ]] && pid_alive "${RUN_DIR}/serve.pid"; then
@@ -446,6 +460,7 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   stop) cmd_stop "${2:-}" ;;
+  kill) cmd_kill "${2:-}" ;;
   start) cmd_start "${2:-}" ;;
   pause) cmd_signal STOP "${2:-}" ;;
   resume) cmd_signal CONT "${2:-}" ;;
