@@ -21,6 +21,10 @@ namespace ft = ::kfed::federated_types;
 
 namespace {
 
+// How long a federated object's status may wait for a member write in flight before the host
+// looks again on its own (see WriteStatus).
+constexpr absl::Duration kPendingStatusRecheck = absl::Seconds(5);
+
 // resourceVersions are opaque to clients in general, but every kube-apiserver backed by
 // etcd issues increasing integers; kfed compares them only to know whether its own write
 // has reached a cache yet, and treats anything unparsable as "caught up".
@@ -578,6 +582,7 @@ bool SyncController::ReconcileCluster(const std::string& cluster, kube::Client& 
     rec.last = outcome;
     if (keep_wrote) rec.last.wrote = true;  // cleared by WriteStatus (resources_updated)
     rec.has_outcome = true;
+    ++rec.outcome_seq;
     if (outcome.wrote && observed != absl::Time()) {
       rec.latency_seconds = absl::ToDoubleSeconds(clock_.Now() - observed);
     }
@@ -681,10 +686,12 @@ bool SyncController::WriteStatus(const kube::ObjectPtr& fed, const std::string& 
   input.note = plan.note;
   input.now = clock_.Now();
   std::map<std::string, std::string> new_versions;
+  std::map<std::string, uint64_t> accounted;  // cluster -> outcome_seq this status reflects
   bool pending = false;
   {
     absl::MutexLock lock(&mu_);
     ObjectState& obj = objects_[key];
+    for (const auto& [name, rec] : obj.clusters) accounted[name] = rec.outcome_seq;
     const bool versions_current = obj.template_version == parts->template_version &&
                                   obj.overrides_version == parts->overrides_version;
     for (const ClusterAction& a : plan.actions) {
@@ -730,6 +737,11 @@ bool SyncController::WriteStatus(const kube::ObjectPtr& fed, const std::string& 
   if (pending) {
     SetPropagation(current, &published);
     Publish(std::move(published));
+    // The worker's wake-up is the fast path. Status must not depend on it alone (the fault
+    // suite once left 176 of 1,000 statuses at a member's earlier ClusterNotReady after the
+    // member came back, when that wake-up was lost): look again after a while. A key already
+    // waiting keeps its earlier time, and nothing is pending at rest.
+    host_queue_.AddAfter(key, kPendingStatusRecheck);
     return plan.requeue;
   }
 
@@ -749,9 +761,14 @@ bool SyncController::WriteStatus(const kube::ObjectPtr& fed, const std::string& 
   }
   {
     // The writes are accounted for (in lastUpdateTime when status changed, or nothing to
-    // show): clear them, or every cluster pass would wake the host again, forever.
+    // show): clear them, or every cluster pass would wake the host again, forever. Only those
+    // read above: a write a worker recorded meanwhile must still wake the host once its cache
+    // shows it (clearing it lost that wake-up, and the status stayed stale).
     absl::MutexLock lock(&mu_);
-    for (auto& [name, rec] : objects_[key].clusters) rec.last.wrote = false;
+    for (auto& [name, rec] : objects_[key].clusters) {
+      auto seen = accounted.find(name);
+      if (seen != accounted.end() && seen->second == rec.outcome_seq) rec.last.wrote = false;
+    }
   }
 
   // PropagatedVersion: what kfed wrote where, so a restart does not rewrite everything.

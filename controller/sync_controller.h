@@ -93,6 +93,9 @@ class SyncController {
   struct ClusterRecord {
     DispatchOutcome last;
     bool has_outcome = false;
+    // Counts the outcomes recorded in `last`: WriteStatus clears `last.wrote` only for the
+    // outcomes it accounted for, not for one a worker recorded while the status was written.
+    uint64_t outcome_seq = 0;
     // A write kfed made that the member cache may not show yet.
     Operation pending_op = Operation::kNone;
     std::string pending_resource_version;

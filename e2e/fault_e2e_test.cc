@@ -199,6 +199,7 @@ TEST_F(FaultE2eTest, MemberKilledDuringColdStartOf1000Objects) {
   absl::Cleanup restart_victim = [&] { (void)Launcher({"start", victim}); };
   absl::StatusOr<int> at_kill = CountManaged(victim, check->ns());
   ASSERT_TRUE(Launcher({"kill", victim}).ok());  // SIGKILL: a crash, no graceful shutdown
+  const absl::Time killed_at = absl::Now();
   writer.join();
   ASSERT_TRUE(desired.ok()) << desired;
   ASSERT_TRUE(started.ok()) << started;
@@ -220,6 +221,9 @@ TEST_F(FaultE2eTest, MemberKilledDuringColdStartOf1000Objects) {
                 return KubeFedClusterReady(victim, false);
               }).ok());
   check->Observe();
+  // An outage of at least 40 s: kfed's watches of the victim back off to their 30 s maximum,
+  // so they resume well after the victim is back (their cache shows kfed's creations late).
+  absl::SleepFor(std::max(absl::ZeroDuration(), killed_at + absl::Seconds(40) - absl::Now()));
 
   ASSERT_TRUE(Launcher({"start", victim}).ok());
   std::move(restart_victim).Cancel();
