@@ -126,8 +126,13 @@ void SyncController::Start() {
   if (options_.limited_scope && io.gvr.namespaced) io.ns = options_.kubefed_namespace;
   federated_informer_ = std::make_unique<kube::Informer>(host_, io, clock_);
   auto on_change = [this](const kube::ObjectPtr& object) {
-    EnqueueHost(ObjectKey(Meta(*object, "namespace"), Meta(*object, "name")),
-                /*observed_change=*/true);
+    const std::string key = ObjectKey(Meta(*object, "namespace"), Meta(*object, "name"));
+    EnqueueHost(key, /*observed_change=*/true);
+    // Member writes start at once, not after the host pass: that pass may wait for the host
+    // client's budget (status writes), and a backlog there must not hold up every member (a
+    // stopped member multiplied status writes and delayed the others' updates by seconds).
+    // Before the finalizer is in place only the host pass acts (ReconcileCluster checks).
+    if (HasFinalizer(*object, ft::kSyncControllerFinalizer)) EnqueueAllClusters(key);
   };
   federated_informer_->AddEventHandler(
       {on_change,
@@ -466,8 +471,10 @@ bool SyncController::ReconcileCluster(const std::string& cluster, kube::Client& 
   std::vector<ClusterAction> actions;
   bool requeue = false;
   const bool deleting = HasDeletionTimestamp(*fed);
+  // Nothing is created before kfed's finalizer is on the federated object, so a deletion
+  // always finds it; the host pass adds it and then fans the key out again.
+  if (!HasFinalizer(*fed, ft::kSyncControllerFinalizer)) return false;
   if (deleting) {
-    if (!HasFinalizer(*fed, ft::kSyncControllerFinalizer)) return false;
     DeletionPlan plan = PlanDeletion(parts->request);
     actions = std::move(plan.actions);
     absl::StatusOr<kube::DeleteOptions> options = ParseDeleteOptions(*fed);
