@@ -176,6 +176,14 @@ class FaultE2eTest : public ::testing::Test {
     }
   }
 
+  // Applies `batch` and waits until every cluster is correct (the state before a fault).
+  void Settle(FederationCheck& check, const std::map<std::string, DesiredConfigMap>& batch,
+              const std::string& what) {
+    ASSERT_TRUE(check.Desire(batch).ok());
+    ExpectConverged(check, what);
+    check.Observe();
+  }
+
   Federation* fed_ = nullptr;
 };
 
@@ -234,9 +242,7 @@ TEST_F(FaultE2eTest, HostRestartedDuringPropagationAndDeletion) {
   auto check = NewCheck("fault-host");
   std::map<std::string, DesiredConfigMap> batch;
   for (int i = 0; i < 200; ++i) batch[StrCat("host-", i)] = OnAllMembers("v1", i % 3 == 0);
-  ASSERT_TRUE(check->Desire(batch).ok());
-  ExpectConverged(*check, "host restart: before");
-  check->Observe();
+  ASSERT_NO_FATAL_FAILURE(Settle(*check, batch, "host restart: before"));
 
   // Updates, new objects and deletions, then the host goes away mid-way through them.
   std::map<std::string, DesiredConfigMap> changes;
@@ -273,9 +279,7 @@ TEST_F(FaultE2eTest, EtcdCompactionForces410OnMemberWatches) {
   const std::string& victim = Members()[0];
   std::map<std::string, DesiredConfigMap> batch;
   for (int i = 0; i < 100; ++i) batch[StrCat("compact-", i)] = OnAllMembers("v1", i % 2 == 1);
-  ASSERT_TRUE(check->Desire(batch).ok());
-  ExpectConverged(*check, "etcd compaction: before");
-  check->Observe();
+  ASSERT_NO_FATAL_FAILURE(Settle(*check, batch, "etcd compaction: before"));
 
   // A freshly started apiserver answers 403 until its RBAC caches have synced, and a watch
   // that fails with 403 relists (as client-go's reflector does) instead of resuming. So that
@@ -449,9 +453,7 @@ TEST_F(FaultE2eTest, StalledMemberTimesOutAndOthersCarryOn) {
   const std::string& other = Members()[1];
   std::map<std::string, DesiredConfigMap> batch;
   for (int i = 0; i < 100; ++i) batch[StrCat("stall-", i)] = OnAllMembers("v1", i % 2 == 0);
-  ASSERT_TRUE(check->Desire(batch).ok());
-  ExpectConverged(*check, "stalled member: before");
-  check->Observe();
+  ASSERT_NO_FATAL_FAILURE(Settle(*check, batch, "stalled member: before"));
 
   absl::Cleanup resume = [&] { (void)Launcher({"resume", victim}); };
   ASSERT_TRUE(Launcher({"pause", victim}).ok());
@@ -680,9 +682,7 @@ TEST_F(FaultE2eTest, Storms429And5xxFromMembers) {
   const std::string& failing = Members()[1];
   std::map<std::string, DesiredConfigMap> batch;
   for (int i = 0; i < 100; ++i) batch[StrCat("storm-", i)] = OnAllMembers("v1", i % 2 == 0);
-  ASSERT_TRUE(check->Desire(batch).ok());
-  ExpectConverged(*check, "storms: before");
-  check->Observe();
+  ASSERT_NO_FATAL_FAILURE(Settle(*check, batch, "storms: before"));
 
   // kfed's failed member writes per cluster, and what the members answered.
   auto counts = [&]() -> absl::StatusOr<std::vector<double>> {
