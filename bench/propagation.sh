@@ -18,10 +18,20 @@
 # ("## propagation (end to end)") unless --no-record.
 #
 # Usage: bench/propagation.sh [--smoke] [--n N] [--drifts M] [--idle SECONDS] [--rate R]
-#          [--sustain SECONDS] [--no-deployments] [--no-record] [-- CONTROLLER_FLAGS...]
+#          [--sustain SECONDS] [--no-deployments] [--no-record] [--profile DIR]
+#          [-- CONTROLLER_FLAGS...]
 #   --smoke           N=20, M=10, idle 10 s, 10 s at 20/s, no Deployments (about 3 minutes);
 #                     hack/test.sh runs it (with --no-record) to keep the harness working
 #   --no-deployments  cold-start only the ConfigMaps
+#   --profile DIR     perf samples (call graphs) the controller, etcd and every apiserver during
+#                     the ConfigMap cold start, the sustained phase, the idle window and the
+#                     isolation phase;
+#                     reports in DIR/<phase>.*.txt (CPU by process, the controller's hottest
+#                     functions and call chains). Implies --no-record.
+#   --heap-profile DIR  the controller runs under heaptrack; after the idle window it is
+#                     killed, so heaptrack's "leaked" allocations are its heap at rest
+#                     (DIR/heap-at-rest.txt; peaks in DIR/heap-peaks.txt); no isolation phase.
+#                     Implies --no-record (heaptrack slows every allocation).
 # Not part of the timed test run: the figures belong in docs/benchmarks.md.
 set -euo pipefail
 
@@ -35,6 +45,8 @@ SUSTAIN=30
 DEPLOYMENTS=1
 RECORD=1
 SMOKE=0
+PROFILE=""
+HEAP_PROFILE=""
 CONTROLLER_FLAGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -47,8 +59,10 @@ while [[ $# -gt 0 ]]; do
     --idle) IDLE="$2"; shift 2 ;;
     --deployments) DEPLOYMENTS=1; shift ;;
     --no-record) RECORD=0; shift ;;
+    --profile) PROFILE="$(mkdir -p "$2" && cd "$2" && pwd)"; RECORD=0; shift 2 ;;
+    --heap-profile) HEAP_PROFILE="$(mkdir -p "$2" && cd "$2" && pwd)"; RECORD=0; shift 2 ;;
     --) shift; CONTROLLER_FLAGS=("$@"); break ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -98,10 +112,54 @@ free_port() { local p=$1; while ss -Htln "sport = :$p" | grep -q .; do p=$((p + 
 METRICS_PORT=$(free_port 19190)
 HEALTHZ_PORT=$(free_port $((METRICS_PORT + 1)))
 log "start kfed-controller-manager (metrics :${METRICS_PORT}) ${CONTROLLER_FLAGS[*]:-}"
-setsid "${CONTROLLER}" --kubeconfig "${KCFG}" --context host --kubefed-namespace "${NS}" \
+WRAP=()
+[[ -n ${HEAP_PROFILE} ]] && WRAP=(heaptrack -o "${HEAP_PROFILE}/heaptrack.controller")
+setsid "${WRAP[@]}" "${CONTROLLER}" --kubeconfig "${KCFG}" --context host --kubefed-namespace "${NS}" \
   --metrics-addr "127.0.0.1:${METRICS_PORT}" --healthz-addr "127.0.0.1:${HEALTHZ_PORT}" \
   "${CONTROLLER_FLAGS[@]}" >"${RUN_DIR}/controller.log" 2>&1 </dev/null &
 CONTROLLER_PID=$!
+if [[ -n ${HEAP_PROFILE} ]]; then
+  # heaptrack runs the controller as its child: measure and kill that process.
+  WRAPPER_PID=${CONTROLLER_PID}
+  for _ in $(seq 1 100); do
+    for p in $(pgrep -x kfed-controller || true); do
+      grep -qa -- "127.0.0.1:${METRICS_PORT}" "/proc/$p/cmdline" 2>/dev/null && CONTROLLER_PID=$p
+    done
+    [[ ${CONTROLLER_PID} != "${WRAPPER_PID}" ]] && break
+    sleep 0.1
+  done
+  log "heap profile: controller pid ${CONTROLLER_PID} under heaptrack (pid ${WRAPPER_PID}), reports in ${HEAP_PROFILE}"
+fi
+# perf_start NAME: samples the controller, etcd and the apiservers (call graphs) until perf_stop.
+PERF_PID=""
+perf_start() {
+  [[ -n ${PROFILE} ]] || return 0
+  local pids
+  pids=$(procs | while read -r _ pid; do kill -0 "${pid}" 2>/dev/null && echo "${pid}"; done | paste -sd,)
+  perf record -F 199 --call-graph dwarf,16384 -p "${pids}" -o "${PROFILE}/$1.perf.data" \
+    >"${PROFILE}/$1.perf.log" 2>&1 &
+  PERF_PID=$!
+  PERF_NAME=$1
+}
+perf_stop() {
+  [[ -n ${PERF_PID} ]] || return 0
+  kill -INT "${PERF_PID}" 2>/dev/null || true
+  wait "${PERF_PID}" 2>/dev/null || true
+  PERF_PID=""
+  local data="${PROFILE}/${PERF_NAME}.perf.data" out="${PROFILE}/${PERF_NAME}"
+  # Samples per process (perf's pid column holds thread ids), named as procs() names them.
+  perf script -i "${data}" -F pid 2>/dev/null | sort | uniq -c |
+    awk 'NR == FNR {name[$2] = $1; next} {n[name[$2] ? name[$2] : "other"] += $1; t += $1}
+         END {for (k in n) printf "%6.1f%%  %s\n", 100 * n[k] / t, k}' <(procs) - |
+    sort -rn >"${out}.by-process.txt" || true
+  # The controller alone: hottest functions (self) and call chains (children), relative.
+  local report=(perf report -i "${data}" --comm kfed-controller --percentage relative --stdio -g none)
+  "${report[@]}" --no-children --sort dso,symbol --percent-limit 0.5 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | sed 's/  */ /g; s/ - - *$//' >"${out}.controller-self.txt" || true
+  "${report[@]}" --children --sort symbol --percent-limit 2 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | sed 's/  */ /g; s/ - - *$//' >"${out}.controller-children.txt" || true
+  log "  perf: ${PROFILE}/${PERF_NAME}.*.txt"
+}
 for _ in $(seq 1 150); do
   curl -sf "http://127.0.0.1:${HEALTHZ_PORT}/healthz" >/dev/null 2>&1 && break
   kill -0 "${CONTROLLER_PID}" || { tail -20 "${RUN_DIR}/controller.log" >&2; exit 1; }
@@ -132,6 +190,7 @@ cpu_report() {
     awk -v s="${secs}" '{printf "%s=%.0f%% ", $1, 100 * ($3 - $2) / s}'
 }
 RSS0=$(rss_mib "${CONTROLLER_PID}")
+RSS0_PARTS="anonymous $(awk '$1 == "RssAnon:" {printf "%.1f", $2 / 1024}' "/proc/${CONTROLLER_PID}/status") MiB, files $(awk '$1 == "RssFile:" {printf "%.1f", $2 / 1024}' "/proc/${CONTROLLER_PID}/status") MiB"
 
 k --context host create namespace "${BNS}" >/dev/null
 cat <<EOF | k --context host apply -f - >/dev/null
@@ -184,6 +243,7 @@ cold_start() {
   local hw0 hw1
   hw0=$(host_writes)
   cpu0=$(cpu_snapshot)
+  [[ ${fkind} == FederatedConfigMap ]] && perf_start cold-start-configmaps
   t0=$(now)
   local writers=()
   for p in "${gen}"/part-*.yaml; do k --context host create -f "$p" >/dev/null & writers+=($!); done
@@ -201,6 +261,7 @@ cold_start() {
   done
   t_members=$(now)
   cpu1=$(cpu_snapshot)
+  perf_stop
   local copies=0
   for m in "${MEMBERS[@]}"; do
     copies=$((copies + $(k --context "$m" -n "${BNS}" get "${member_res}" -l kubefed.io/managed=true -o name | wc -l)))
@@ -263,7 +324,9 @@ member_line() { grep "member=$1 " <<<"$2" || true; }
 log "sustained change: ${RATE}/s for ${SUSTAIN} s"
 sleep 2
 cpu0=$(cpu_snapshot)
+perf_start sustained
 SUST=$(sustained member1,member2,member3)
+perf_stop
 cpu1=$(cpu_snapshot)
 log "$(sed 's/^/  /' <<<"${SUST}")"
 SUST_ALL=$(member_line all "${SUST}")
@@ -294,7 +357,7 @@ print(sum(len(json.dumps(i, separators=(",", ":"))) for i in d.get("items", []))
 }
 TARGETS=configmaps,deployments.apps,ingresses.networking.k8s.io,jobs.batch,namespaces,replicasets.apps,secrets,serviceaccounts,services,clusterroles.rbac.authorization.k8s.io
 FED=federatedconfigmaps,federateddeployments,federatedingresses,federatedjobs,federatednamespaces,federatedreplicasets,federatedsecrets,federatedserviceaccounts,federatedservices,federatedclusterroles
-sleep 2
+sleep 12  # at rest, and one check of the memory trimmer (every 10 s) since the drifts
 RSS_NOW=$(rss_mib "${CONTROLLER_PID}")
 host_bytes=$(k --context host get "${FED},propagatedversions,clusterpropagatedversions,namespaces" -A -o json | json_bytes)
 host_bytes=$((host_bytes + $(k --context host -n "${NS}" get kubefedclusters,federatedtypeconfigs -o json | json_bytes)))
@@ -304,27 +367,66 @@ for m in "${MEMBERS[@]}"; do
 done
 CACHED_MIB=$(awk -v b="$((host_bytes + member_bytes))" 'BEGIN {printf "%.1f", b / 1048576}')
 RATIO=$(awk -v r="${RSS_NOW}" -v c="${CACHED_MIB}" 'BEGIN {printf "%.2f", r / c}')
+# What the RSS holds: anonymous memory (heap, stacks) against mapped files (code of the binary
+# and its shared libraries), and the heap's live and free bytes (kfed_heap_bytes, mallinfo2).
+kib_of() { awk -v f="$1:" '$1 == f {printf "%.1f", $2 / 1024}' "/proc/${CONTROLLER_PID}/status"; }
+heap_mib() { metrics | awk -v s="$1" 'index($0, "kfed_heap_bytes{state=\"" s "\"}") == 1 {printf "%.1f", $NF / 1048576}'; }
+RSS_PARTS="anonymous $(kib_of RssAnon) MiB (heap in use $(heap_mib in_use) MiB, free $(heap_mib free) MiB), files $(kib_of RssFile) MiB"
+log "memory: RSS ${RSS_NOW} MiB = ${RSS_PARTS}; at start ${RSS0_PARTS}"
 log "memory: RSS ${RSS_NOW} MiB; cached objects ${CACHED_MIB} MiB (host $((host_bytes / 1024)) KiB, members $((member_bytes / 1024)) KiB); ratio ${RATIO}"
-ROWS+=("| memory | controller RSS (VmRSS) against the bytes of the cached objects (compact JSON; host $((host_bytes / 1024)) KiB + members $((member_bytes / 1024)) KiB) | RSS ${RSS0} MiB with 0 objects; ${RSS_NOW} MiB holding ${CACHED_MIB} MiB of objects: **${RATIO}×** | target ≤ 2.5× |")
+ROWS+=("| memory | controller RSS (VmRSS) against the bytes of the cached objects (compact JSON; host $((host_bytes / 1024)) KiB + members $((member_bytes / 1024)) KiB) | RSS ${RSS0} MiB with 0 objects (${RSS0_PARTS}); ${RSS_NOW} MiB holding ${CACHED_MIB} MiB of objects (${RSS_PARTS}): **${RATIO}×** | target ≤ 2.5× |")
 
 # --- 5. idle ------------------------------------------------------------------------------
+# At rest first: Events of the earlier phases may still be queued behind the event limiter
+# (20/s); the window starts once the host has seen no write for 4 s (at most 3 minutes).
+host_write_total() { host_writes | awk '{s += $2} END {printf "%d\n", s}'; }
+log "idle: waiting until no host writes for 4 s"
+prev=$(host_write_total); quiet=0
+for _ in $(seq 1 90); do
+  sleep 2
+  cur=$(host_write_total)
+  if [[ ${cur} == "${prev}" ]]; then quiet=$((quiet + 1)); else quiet=0; fi
+  prev=${cur}
+  (( quiet >= 2 )) && break
+done
 log "idle: ${IDLE} s"
-sleep 3
+hw0=$(host_write_total)
 w0=$(writes)
 cpu0=$(cpu_snapshot)
+perf_start idle
 sleep "${IDLE}"
+perf_stop
 cpu1=$(cpu_snapshot)
 w1=$(writes)
+# The reads of host_write_total itself are GETs: not counted.
+hw1=$(host_write_total)
 IDLE_CPU=$(cpu_report "${cpu0}" "${cpu1}" "${IDLE}")
 CTRL_IDLE=$(awk -v a="$(awk '/^controller / {print $2}' <<<"${cpu0}")" -v b="$(awk '/^controller / {print $2}' <<<"${cpu1}")" -v s="${IDLE}" 'BEGIN {printf "%.2f%%", 100 * (b - a) / s}')
-log "  ${IDLE_CPU}; controller ${CTRL_IDLE}; member writes +$((w1 - w0))"
-ROWS+=("| idle | everything at rest ($((N * (1 + DEPLOYMENTS))) federated objects, $((3 * N * (1 + DEPLOYMENTS))) member copies), ${IDLE} s | controller CPU **${CTRL_IDLE}** of one core; member writes +$((w1 - w0)) | target ≤ 1% and 0 writes |")
+log "  ${IDLE_CPU}; controller ${CTRL_IDLE}; member writes +$((w1 - w0)); host writes +$((hw1 - hw0))"
+ROWS+=("| idle | everything at rest ($((N * (1 + DEPLOYMENTS))) federated objects, $((3 * N * (1 + DEPLOYMENTS))) member copies), ${IDLE} s | controller CPU **${CTRL_IDLE}** of one core; member writes +$((w1 - w0)), host writes +$((hw1 - hw0)) | target ≤ 1% and 0 writes |")
 CPU_ROWS+=("| idle ${IDLE} s | ${IDLE_CPU} |")
+
+if [[ -n ${HEAP_PROFILE} ]]; then
+  # The heap at rest: everything still allocated when the controller dies.
+  log "profile: killing the controller for heaptrack's report"
+  kill -KILL "${CONTROLLER_PID}"
+  wait "${WRAPPER_PID}" 2>/dev/null || true
+  CONTROLLER_PID=""
+  heap=$(ls -t "${HEAP_PROFILE}"/heaptrack.controller* | head -1)
+  heaptrack_print -f "${heap}" --print-leaks --print-peaks 0 --print-allocators 0 \
+    --print-temporary 0 -n 25 -s 3 >"${HEAP_PROFILE}/heap-at-rest.txt" 2>&1 || true
+  heaptrack_print -f "${heap}" -n 15 -s 3 >"${HEAP_PROFILE}/heap-peaks.txt" 2>&1 || true
+  log "  heap: ${HEAP_PROFILE}/heap-at-rest.txt, ${HEAP_PROFILE}/heap-peaks.txt; RSS at rest was ${RSS_NOW} MiB"
+  printf '%s\n' "${ROWS[@]}" "${CPU_ROWS[@]}" >"${HEAP_PROFILE}/figures.md"
+  exit 0
+fi
 
 # --- 6. isolation -------------------------------------------------------------------------
 log "isolation: member3 stopped, ${RATE}/s for ${SUSTAIN} s"
 hack/local-clusters.sh stop member3 >/dev/null
+perf_start isolation
 ISO=$(sustained member1,member2)
+perf_stop
 log "$(sed 's/^/  /' <<<"${ISO}")"
 iso_cells=""
 for m in member1 member2; do

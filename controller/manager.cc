@@ -27,6 +27,7 @@ Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
 
 Manager::~Manager() {
   StopControllers();  // also ends the status streams and long polls
+  if (memory_trimmer_ != nullptr) memory_trimmer_->Stop();
   metrics_server_.reset();
   healthz_server_.reset();
 }
@@ -158,6 +159,10 @@ absl::Status Manager::Run(const absl::Notification& stop) {
   healthz_server_ = std::make_unique<HttpServer>(&metrics_, readiness);
   if (options_.metrics_addr != options_.healthz_addr) {
     metrics_server_ = std::make_unique<HttpServer>(&metrics_, readiness);
+  }
+  if (memory_trimmer_ == nullptr) {
+    memory_trimmer_ = std::make_unique<MemoryTrimmer>(metrics_);
+    memory_trimmer_->Start();
   }
   // The dashboard and its API (status/http_api.h) on the metrics server.
   auto api = std::make_shared<status::HttpApi>(*status_store_, kube::kKfedVersion);

@@ -71,7 +71,8 @@ SyncController::SyncController(kube::Client& host, ClusterRegistry& clusters, Ho
       events_(events),
       options_(std::move(options)),
       clock_(clock),
-      host_queue_(clock) {
+      host_queue_(clock),
+      finalizer_queue_(clock) {
   dispatch_duration_ = metrics_.Histogram(
       "dispatch_operation_duration_seconds",
       "Time taken by a create, update or delete in a member cluster.", {"action"});
@@ -127,6 +128,7 @@ void SyncController::Start() {
   federated_informer_ = std::make_unique<kube::Informer>(host_, io, clock_);
   auto on_change = [this](const kube::ObjectPtr& object) {
     const std::string key = ObjectKey(Meta(*object, "namespace"), Meta(*object, "name"));
+    if (NeedsFinalizer(*object)) finalizer_queue_.Add(key);
     EnqueueHost(key, /*observed_change=*/true);
     // Member writes start at once, not after the host pass: that pass may wait for the host
     // client's budget (status writes), and a backlog there must not hold up every member (a
@@ -152,6 +154,10 @@ void SyncController::Start() {
   for (int i = 0; i < std::max(1, options_.host_workers); ++i) {
     host_threads_.emplace_back([this] { HostWorker(); });
   }
+  // Two suffice: their writes take the next host token whenever one of them is waiting.
+  for (int i = 0; i < std::min(2, std::max(1, options_.host_workers)); ++i) {
+    finalizer_threads_.emplace_back([this] { FinalizerWorker(); });
+  }
   LOG(INFO) << "sync controller for " << options_.type_config.name << " started";
 }
 
@@ -168,6 +174,7 @@ void SyncController::Stop() {
     options_.status_store->RemoveRenderer(options_.type_config.name);
   if (registry_listener_ >= 0) clusters_.RemoveListener(registry_listener_);
   host_queue_.ShutDown();
+  finalizer_queue_.ShutDown();
   std::vector<std::thread> stopping;
   if (federated_informer_) stopping.emplace_back([this] { federated_informer_->Stop(); });
   for (auto& [name, w] : workers) {
@@ -177,6 +184,8 @@ void SyncController::Stop() {
   }
   for (std::thread& t : host_threads_) t.join();
   host_threads_.clear();
+  for (std::thread& t : finalizer_threads_) t.join();
+  finalizer_threads_.clear();
   for (std::thread& t : stopping) t.join();
   // The type's objects leave the status API with it (no worker publishes any more).
   if (options_.status_store != nullptr)
@@ -323,6 +332,44 @@ void SyncController::HostWorker() {
     }
     host_queue_.Done(*key);
   }
+}
+
+void SyncController::FinalizerWorker() {
+  while (!finalizer_queue_.ShuttingDown() && !HostSynced()) {
+    clock_.SleepFor(absl::Milliseconds(50));
+  }
+  while (std::optional<std::string> key = finalizer_queue_.Get()) {
+    auto [fed_ns, fed_name] = SplitObjectKey(*key);
+    kube::ObjectPtr fed = federated_informer_->Get(
+        options_.type_config.FederatedNamespaced() ? fed_ns : "", fed_name);
+    bool retry = false;
+    if (fed != nullptr && NeedsFinalizer(*fed)) {
+      absl::Status added = EnsureFinalizer(fed, /*present=*/true, kube::RequestPriority::kHigh);
+      if (!added.ok()) {
+        // A conflict means the cache is behind: the newer object's event re-queues the key.
+        LOG(WARNING) << "adding finalizer to " << Describe(options_.type_config, *key) << ": "
+                     << added;
+        events_.Record(*fed, true, std::string(ft::kEventEnsureFinalizerError),
+                       std::string(added.message()));
+        retry = !kube::IsNotFound(added);
+      }
+    }
+    if (retry) {
+      finalizer_queue_.AddRateLimited(*key);
+    } else {
+      finalizer_queue_.Forget(*key);
+    }
+    finalizer_queue_.Done(*key);
+  }
+}
+
+bool SyncController::NeedsFinalizer(const rapidjson::Value& fed) const {
+  if (HasDeletionTimestamp(fed) || HasFinalizer(fed, ft::kSyncControllerFinalizer)) return false;
+  if (options_.type_config.IsNamespace() &&
+      ft::IsSystemNamespace(Meta(fed, "name"), options_.kubefed_namespace)) {
+    return false;
+  }
+  return true;
 }
 
 void SyncController::ClusterWorker(ClusterWorkers* w) {
@@ -633,21 +680,16 @@ bool SyncController::ReconcileHost(const std::string& key) {
     if (ft::IsSystemNamespace(name, options_.kubefed_namespace)) return false;
   }
   if (!HasFinalizer(*fed, ft::kSyncControllerFinalizer)) {
-    absl::Status added = EnsureFinalizer(fed, /*present=*/true);
-    if (!added.ok()) {
-      LOG(WARNING) << "adding finalizer to " << Describe(options_.type_config, key) << ": "
-                   << added;
-      events_.Record(*fed, true, std::string(ft::kEventEnsureFinalizerError),
-                     std::string(added.message()));
-      return !kube::IsNotFound(added);
-    }
-    return false;  // the update's own event brings the key back
+    // The finalizer workers add it; the update's own event brings the key back.
+    finalizer_queue_.Add(key);
+    return false;
   }
   EnqueueAllClusters(key);
   return WriteStatus(fed, key);
 }
 
-absl::Status SyncController::EnsureFinalizer(const kube::ObjectPtr& fed, bool present) {
+absl::Status SyncController::EnsureFinalizer(const kube::ObjectPtr& fed, bool present,
+                                             kube::RequestPriority priority) {
   rapidjson::Document copy = json::Clone(*fed);
   auto& a = copy.GetAllocator();
   rapidjson::Value& metadata = json::EnsureObject(copy, "metadata", a);
@@ -668,8 +710,10 @@ absl::Status SyncController::EnsureFinalizer(const kube::ObjectPtr& fed, bool pr
     }
     *finalizers = std::move(kept);
   }
-  return host_.Update(FederatedResource(), Meta(*fed, "namespace"), copy, {options_.field_manager})
-      .status();
+  kube::WriteOptions write;
+  write.field_manager = options_.field_manager;
+  write.priority = priority;
+  return host_.Update(FederatedResource(), Meta(*fed, "namespace"), copy, write).status();
 }
 
 bool SyncController::WriteStatus(const kube::ObjectPtr& fed, const std::string& key) {

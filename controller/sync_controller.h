@@ -2,8 +2,11 @@
 // member cluster holding what the type's Federated<Kind> objects say.
 //
 // Threads (all owned here, joined by Stop()):
-//   - host workers take federated keys ("ns/name") from the host queue: finalizer, deletion,
-//     fan-out to the cluster queues, status and PropagatedVersion writes;
+//   - finalizer workers take the keys of objects that lack kfed's finalizer from their own
+//     queue and add it, with priority on the host client's limiter: nothing propagates before
+//     the finalizer is in place, so these writes must not queue behind status writes;
+//   - host workers take federated keys ("ns/name") from the host queue: deletion, fan-out
+//     to the cluster queues, status and PropagatedVersion writes;
 //   - per member cluster, workers take keys from that cluster's own queue, decide the
 //     cluster's action from the caches (PlanPropagation/PlanDeletion with only_cluster) and
 //     carry it out with the member's client (Dispatch), so a slow or dead member only delays
@@ -114,6 +117,9 @@ class SyncController {
   };
 
   void HostWorker();
+  void FinalizerWorker();
+  // Whether kfed's finalizer is still to be added (live, not a system namespace, no finalizer).
+  bool NeedsFinalizer(const rapidjson::Value& fed) const;
   void ClusterWorker(ClusterWorkers* workers);
   // Returns whether to retry the key with backoff.
   bool ReconcileHost(const std::string& key);
@@ -143,7 +149,8 @@ class SyncController {
   void Unpublish(const std::string& key);
   absl::StatusOr<status::RenderResult> Render(const std::string& ns, const std::string& name,
                                               const std::string& cluster);
-  absl::Status EnsureFinalizer(const kube::ObjectPtr& fed, bool present);
+  absl::Status EnsureFinalizer(const kube::ObjectPtr& fed, bool present,
+                               kube::RequestPriority priority = kube::RequestPriority::kNormal);
 
   std::string KeyForMember(const rapidjson::Value& member) const;
   kube::GroupVersionResource FederatedResource() const;
@@ -161,6 +168,8 @@ class SyncController {
   std::unique_ptr<kube::Informer> federated_informer_;
   kube::WorkQueue<std::string> host_queue_;
   std::vector<std::thread> host_threads_;
+  kube::WorkQueue<std::string> finalizer_queue_;
+  std::vector<std::thread> finalizer_threads_;
   int registry_listener_ = -1;
 
   mutable absl::Mutex mu_;

@@ -249,6 +249,7 @@ absl::StatusOr<ObjectPtr> RestClient::Create(const GroupVersionResource& gvr, ab
                                                    .str());
   r.body = json::Serialize(object);
   r.content_type = "application/json";
+  r.priority = options.priority;
   return CallForObject(std::move(r));
 }
 
@@ -268,6 +269,7 @@ absl::StatusOr<ObjectPtr> RestClient::Put(const GroupVersionResource& gvr, absl:
                             .str());
   r.body = json::Serialize(object);
   r.content_type = "application/json";
+  r.priority = options.priority;
   return CallForObject(std::move(r));
 }
 

@@ -47,6 +47,8 @@ struct ObjectList {
 struct WriteOptions {
   std::string field_manager;
   bool dry_run = false;
+  // Served before kNormal requests waiting for the client's QPS limiter (RestClient).
+  RequestPriority priority = RequestPriority::kNormal;
 };
 
 enum class PatchType {

@@ -1,5 +1,11 @@
 #include "kube/rate_limiter.h"
 
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 
 namespace kfed::kube {
@@ -21,6 +27,55 @@ TEST(TokenBucketTest, UnlimitedWhenQpsZero) {
   FakeClock clock;
   TokenBucket bucket(0, 0, clock);
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(bucket.Reserve(), absl::ZeroDuration());
+}
+
+// Spins (real time) until cond holds; the fake clock does not move meanwhile.
+template <typename F>
+void Eventually(F cond) {
+  for (int i = 0; i < 20000 && !cond(); ++i) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE(cond());
+}
+
+TEST(TokenBucketTest, WaitServesHighPriorityFirst) {
+  FakeClock clock;
+  TokenBucket bucket(/*qps=*/10, /*burst=*/1, clock);
+  bucket.Wait();  // the burst
+  absl::Mutex mu;
+  std::vector<std::string> order;
+  auto waiter = [&](const char* name, RequestPriority p) {
+    return std::thread([&, name, p] {
+      bucket.Wait(p);
+      absl::MutexLock lock(&mu);
+      order.push_back(name);
+    });
+  };
+  std::thread normal1 = waiter("normal1", RequestPriority::kNormal);
+  Eventually([&] { return clock.Sleepers() == 1; });  // the head sleeps until its token
+  std::thread normal2 = waiter("normal2", RequestPriority::kNormal);
+  std::thread high = waiter("high", RequestPriority::kHigh);
+  // The high waiter becomes the head and sleeps for the same token.
+  Eventually([&] { return clock.Sleepers() == 2; });
+  auto served = [&] {
+    absl::MutexLock lock(&mu);
+    return order.size();
+  };
+  clock.Advance(absl::Milliseconds(100));
+  Eventually([&] { return served() == 1 && clock.Sleepers() == 1; });
+  clock.Advance(absl::Milliseconds(100));
+  Eventually([&] { return served() == 2 && clock.Sleepers() == 1; });
+  clock.Advance(absl::Milliseconds(100));
+  Eventually([&] { return served() == 3; });
+  normal1.join();
+  normal2.join();
+  high.join();
+  EXPECT_EQ(order, (std::vector<std::string>{"high", "normal1", "normal2"}));
+}
+
+TEST(TokenBucketTest, WaitTakesAvailableTokensWithoutSleeping) {
+  FakeClock clock;
+  TokenBucket bucket(/*qps=*/1, /*burst=*/5, clock);
+  for (int i = 0; i < 5; ++i) bucket.Wait(i % 2 ? RequestPriority::kHigh : RequestPriority::kNormal);
+  EXPECT_EQ(bucket.Reserve(), absl::Seconds(1));  // the sixth token is a second away
 }
 
 }  // namespace

@@ -592,7 +592,7 @@ absl::StatusOr<HttpResponse> Transport::Do(const HttpRequest& request) {
   bool refreshed_401 = false;
   absl::Duration backoff = kInitialBackoff;
   for (int attempt = 0;; ++attempt) {
-    limiter_.Wait();
+    limiter_.Wait(request.priority);
     HttpResponse response;
     absl::Status status = Perform(request, response);
     const bool last = attempt >= config_.max_retries;

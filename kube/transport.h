@@ -42,6 +42,8 @@ struct HttpRequest {
   std::string accept = "application/json";
   // Zero: RestConfig::timeout. absl::InfiniteDuration(): no overall limit (watches).
   absl::Duration timeout = absl::ZeroDuration();
+  // Order among the requests waiting for the client's QPS limiter.
+  RequestPriority priority = RequestPriority::kNormal;
 };
 
 struct HttpResponse {
