@@ -154,8 +154,9 @@ void SyncController::Start() {
   for (int i = 0; i < std::max(1, options_.host_workers); ++i) {
     host_threads_.emplace_back([this] { HostWorker(); });
   }
-  // Two suffice: their writes take the next host token whenever one of them is waiting.
-  for (int i = 0; i < std::min(2, std::max(1, options_.host_workers)); ++i) {
+  // Up to four: one of them is nearly always waiting for the host limiter in a burst, so the
+  // next token goes to a finalizer rather than to a status write.
+  for (int i = 0; i < std::min(4, std::max(1, options_.host_workers)); ++i) {
     finalizer_threads_.emplace_back([this] { FinalizerWorker(); });
   }
   LOG(INFO) << "sync controller for " << options_.type_config.name << " started";
