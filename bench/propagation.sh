@@ -315,10 +315,14 @@ cold_start FederatedConfigMap
 [[ ${DEPLOYMENTS} == 1 ]] && cold_start FederatedDeployment
 
 # --- 2. sustained change -------------------------------------------------------------------
-# $1: comma-separated member contexts to observe. Prints the writer's lines.
+# $1: comma-separated member contexts to observe, $2: the tag of this run's values (each run
+# writes "<tag>-<seq>": a value an earlier run already wrote would be a no-op PATCH, which the
+# apiserver does not announce: the 2026-12-06 isolation runs before this counted those as
+# "missing"). Prints the writer's lines.
 sustained() {
   "${WRITER}" --kubeconfig "${KCFG}" --host-context host --contexts "$1" --namespace "${BNS}" \
-    --count "${N}" --prefix cm- --sustain-rate "${RATE}" --sustain-seconds "${SUSTAIN}" --qps 0 || true
+    --count "${N}" --prefix cm- --sustain-rate "${RATE}" --sustain-seconds "${SUSTAIN}" \
+    --sustain-tag "$2" --qps 0 || true
 }
 # field NAME LINE: the value of NAME= in a writer line.
 field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<"$2"; }
@@ -327,7 +331,7 @@ log "sustained change: ${RATE}/s for ${SUSTAIN} s"
 sleep 2
 cpu0=$(cpu_snapshot)
 perf_start sustained
-SUST=$(sustained member1,member2,member3)
+SUST=$(sustained member1,member2,member3 s)
 perf_stop
 cpu1=$(cpu_snapshot)
 log "$(sed 's/^/  /' <<<"${SUST}")"
@@ -427,9 +431,18 @@ fi
 # --- 6. isolation -------------------------------------------------------------------------
 log "isolation: member3 stopped, ${RATE}/s for ${SUSTAIN} s"
 hack/local-clusters.sh stop member3 >/dev/null
+iso_w0=$(metrics | awk '/^kfed_member_writes_total/ && /action="update"/ && (/member1/ || /member2/) {s += $NF} END {printf "%d", s}')
 perf_start isolation
-ISO=$(sustained member1,member2)
+ISO=$(sustained member1,member2 iso)
 perf_stop
+iso_w1=$(metrics | awk '/^kfed_member_writes_total/ && /action="update"/ && (/member1/ || /member2/) {s += $NF} END {printf "%d", s}')
+# Every copy on member1/member2 must now hold its template's value: count those that do not.
+stale_copies() {
+  join <(k --context host -n "${BNS}" get federatedconfigmaps -o jsonpath='{range .items[*]}{.metadata.name} {.spec.template.data.key}{"\n"}{end}' | sort) \
+       <(k --context "$1" -n "${BNS}" get configmaps -l app=bench -o jsonpath='{range .items[*]}{.metadata.name} {.data.key}{"\n"}{end}' | sort) |
+    awk '$2 != $3' | wc -l
+}
+log "  isolation: kfed updates to member1+member2 during the phase: $((iso_w1 - iso_w0)); stale copies now: member1 $(stale_copies member1), member2 $(stale_copies member2)"
 log "$(sed 's/^/  /' <<<"${ISO}")"
 iso_cells=""
 for m in member1 member2; do

@@ -61,6 +61,9 @@ struct Flags {
   int drifts = 0;
   double sustain_rate = 0;
   int sustain_seconds = 30;
+  // Values written are "<tag>-<seq>": each run of the sustained phase needs its own tag, or
+  // rewriting an earlier run's value is a no-op the apiserver does not announce.
+  std::string sustain_tag = "s";
   std::string host_context;
 };
 
@@ -88,6 +91,8 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       if (!absl::SimpleAtoi(value, &flags.drifts)) return false;
     } else if (name == "--sustain-rate") {
       if (!absl::SimpleAtod(value, &flags.sustain_rate)) return false;
+    } else if (name == "--sustain-tag") {
+      flags.sustain_tag = std::string(value);
     } else if (name == "--sustain-seconds") {
       if (!absl::SimpleAtoi(value, &flags.sustain_seconds)) return false;
     } else if (name == "--host-context") {
@@ -194,7 +199,9 @@ int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClien
   const kube::GroupVersionResource fcm{"types.kubefed.io", "v1beta1", "federatedconfigmaps", true,
                                        "FederatedConfigMap"};
   const int total = static_cast<int>(flags.sustain_rate * flags.sustain_seconds);
-  // written[seq]: when the host answered the PATCH carrying "s-<seq>" (InfiniteFuture: not yet).
+  // written[seq]: when the host answered the PATCH carrying "<tag>-<seq>" (InfiniteFuture: not
+  // yet).
+  const std::string tag = flags.sustain_tag + "-";
   absl::Mutex mu;
   std::vector<absl::Time> written(static_cast<size_t>(total), absl::InfiniteFuture());
   // seen[member][seq]: when the member's watch delivered it.
@@ -225,7 +232,7 @@ int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClien
             const rapidjson::Value* data = json::Find(*e.object, "data");
             const std::string value = data != nullptr ? json::GetString(*data, "key") : "";
             int seq = -1;
-            if (absl::StartsWith(value, "s-") && absl::SimpleAtoi(value.substr(2), &seq) &&
+            if (absl::StartsWith(value, tag) && absl::SimpleAtoi(value.substr(tag.size()), &seq) &&
                 seq >= 0 && seq < total) {
               absl::MutexLock lock(&mu);
               if (seen[m][static_cast<size_t>(seq)] == absl::InfiniteFuture()) {
@@ -258,7 +265,7 @@ int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClien
         const std::string name = absl::StrCat(flags.prefix, seq % flags.count);
         absl::StatusOr<kube::ObjectPtr> r = (*host)->Patch(
             fcm, flags.ns, name, kube::PatchType::kMerge,
-            absl::StrCat(R"({"spec":{"template":{"data":{"key":"s-)", seq, R"("}}}})"),
+            absl::StrCat(R"({"spec":{"template":{"data":{"key":")", tag, seq, R"("}}}})"),
             kube::PatchOptions{});
         const absl::Time now = absl::Now();
         if (!r.ok()) {
@@ -301,6 +308,19 @@ int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClien
     std::vector<double> lat;
     int missing = 0;
     int writes = 0;
+    // Missing values as ranges of their sequence numbers, and the worst latencies' seconds
+    // into the phase: which part of the phase went wrong.
+    std::string missing_ranges;
+    int range_start = -1;
+    int ranges = 0;
+    auto close_range = [&](int end) {
+      if (range_start < 0) return;
+      if (++ranges <= 8) {
+        absl::StrAppend(&missing_ranges, missing_ranges.empty() ? "" : ",", range_start,
+                        end > range_start ? absl::StrCat("-", end) : "");
+      }
+      range_start = -1;
+    };
     for (int i = 0; i < total; ++i) {
       if (written[static_cast<size_t>(i)] == absl::InfiniteFuture()) continue;
       ++writes;
@@ -309,11 +329,18 @@ int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClien
       if (t == absl::InfiniteFuture()) {
         // Superseded values may be coalesced by the controller (level-based): only a value
         // that was the object's last one counts as missing.
-        if (i + flags.count >= total) ++missing;
+        if (i + flags.count >= total) {
+          ++missing;
+          if (range_start < 0) range_start = i;
+        } else {
+          close_range(i - 1);
+        }
         continue;
       }
+      close_range(i - 1);
       lat.push_back(std::max(0.0, absl::ToDoubleMilliseconds(t - written[static_cast<size_t>(i)])));
     }
+    close_range(total - 1);
     if (is_all) {
       lat = all;
       missing = missing_total;
@@ -324,10 +351,11 @@ int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClien
     std::sort(lat.begin(), lat.end());
     std::printf(
         "sustained member=%s rate=%.0f achieved_rate=%.1f writes=%d seen=%zu p50_ms=%.1f "
-        "p99_ms=%.1f max_ms=%.1f missing=%d errors=%d\n",
+        "p99_ms=%.1f max_ms=%.1f missing=%d errors=%d%s%s\n",
         is_all ? "all" : flags.contexts[m].c_str(), flags.sustain_rate, writes / write_seconds,
         writes, lat.size(), Percentile(lat, 0.5), Percentile(lat, 0.99),
-        lat.empty() ? 0.0 : lat.back(), missing, errors.load());
+        lat.empty() ? 0.0 : lat.back(), missing, errors.load(),
+        missing_ranges.empty() ? "" : " missing_seqs=", missing_ranges.c_str());
   }
   return missing_total == 0 && errors.load() == 0 ? 0 : 1;
 }
@@ -403,7 +431,7 @@ int main(int argc, char** argv) {
                  "usage: propagation_bench --kubeconfig FILE --contexts a,b,c --namespace NS "
                  "--count N [--kind configmap|deployment] [--workers 4] [--qps 100] "
                  "[--burst 200] [--prefix bare-] [--drifts M] [--sustain-rate R "
-                 "--sustain-seconds S --host-context CTX]\n");
+                 "--sustain-seconds S --host-context CTX [--sustain-tag T]]\n");
     return 2;
   }
   return kfed::bench::Run(flags);
