@@ -182,7 +182,11 @@ rss_mib() { awk '/VmRSS/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"; }
 procs() {
   echo "controller ${CONTROLLER_PID}"
   echo "etcd $(cat "${KFED_RUN_DIR}/etcd/pid")"
-  for c in host "${MEMBERS[@]}"; do echo "apiserver-${c} $(cat "${KFED_RUN_DIR}/${c}/apiserver.pid")"; done
+  # A stopped member (isolation) has no pid file.
+  for c in host "${MEMBERS[@]}"; do
+    [[ -f "${KFED_RUN_DIR}/${c}/apiserver.pid" ]] && echo "apiserver-${c} $(cat "${KFED_RUN_DIR}/${c}/apiserver.pid")"
+  done
+  return 0
 }
 cpu_snapshot() { procs | while read -r name pid; do echo "${name} $(cpu_of "${pid}")"; done; }
 # CPU use between two snapshots as "name=NN% ..." (percent of one core over `secs`).
@@ -432,9 +436,12 @@ fi
 log "isolation: member3 stopped, ${RATE}/s for ${SUSTAIN} s"
 hack/local-clusters.sh stop member3 >/dev/null
 iso_w0=$(metrics | awk '/^kfed_member_writes_total/ && /action="update"/ && (/member1/ || /member2/) {s += $NF} END {printf "%d", s}')
+cpu0=$(cpu_snapshot)
 perf_start isolation
 ISO=$(sustained member1,member2 iso)
 perf_stop
+cpu1=$(cpu_snapshot)
+CPU_ROWS+=("| isolation ${RATE}/s, member3 stopped | $(cpu_report "${cpu0}" "${cpu1}" "$((SUSTAIN + 1))") |")
 iso_w1=$(metrics | awk '/^kfed_member_writes_total/ && /action="update"/ && (/member1/ || /member2/) {s += $NF} END {printf "%d", s}')
 # Every copy on member1/member2 must now hold its template's value: count those that do not.
 stale_copies() {
