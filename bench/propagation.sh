@@ -178,6 +178,8 @@ now() { date +%s.%N; }
 # CPU seconds (utime + stime) of one pid.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_mib() { awk '/VmRSS/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"; }
+# One /proc/<controller>/status field in MiB (RssAnon: heap and stacks; RssFile: mapped code).
+mib_of() { awk -v f="$1:" '$1 == f {printf "%.1f", $2 / 1024}' "/proc/${CONTROLLER_PID}/status"; }
 # "name pid" for the controller, etcd and each apiserver.
 procs() {
   echo "controller ${CONTROLLER_PID}"
@@ -196,7 +198,7 @@ cpu_report() {
     awk -v s="${secs}" '{printf "%s=%.0f%% ", $1, 100 * ($3 - $2) / s}'
 }
 RSS0=$(rss_mib "${CONTROLLER_PID}")
-RSS0_PARTS="anonymous $(awk '$1 == "RssAnon:" {printf "%.1f", $2 / 1024}' "/proc/${CONTROLLER_PID}/status") MiB, files $(awk '$1 == "RssFile:" {printf "%.1f", $2 / 1024}' "/proc/${CONTROLLER_PID}/status") MiB"
+RSS0_PARTS="anonymous $(mib_of RssAnon) MiB, files $(mib_of RssFile) MiB"
 
 k --context host create namespace "${BNS}" >/dev/null
 cat <<EOF | k --context host apply -f - >/dev/null
@@ -379,9 +381,8 @@ CACHED_MIB=$(awk -v b="$((host_bytes + member_bytes))" 'BEGIN {printf "%.1f", b 
 RATIO=$(awk -v r="${RSS_NOW}" -v c="${CACHED_MIB}" 'BEGIN {printf "%.2f", r / c}')
 # What the RSS holds: anonymous memory (heap, stacks) against mapped files (code of the binary
 # and its shared libraries), and the heap's live and free bytes (kfed_heap_bytes, mallinfo2).
-kib_of() { awk -v f="$1:" '$1 == f {printf "%.1f", $2 / 1024}' "/proc/${CONTROLLER_PID}/status"; }
 heap_mib() { metrics | awk -v s="$1" 'index($0, "kfed_heap_bytes{state=\"" s "\"}") == 1 {printf "%.1f", $NF / 1048576}'; }
-RSS_PARTS="anonymous $(kib_of RssAnon) MiB (heap in use $(heap_mib in_use) MiB, free $(heap_mib free) MiB), files $(kib_of RssFile) MiB"
+RSS_PARTS="anonymous $(mib_of RssAnon) MiB (heap in use $(heap_mib in_use) MiB, free $(heap_mib free) MiB), files $(mib_of RssFile) MiB"
 log "memory: RSS ${RSS_NOW} MiB = ${RSS_PARTS}; at start ${RSS0_PARTS}"
 log "memory: RSS ${RSS_NOW} MiB; cached objects ${CACHED_MIB} MiB (host $((host_bytes / 1024)) KiB, members $((member_bytes / 1024)) KiB); ratio ${RATIO}"
 ROWS+=("| memory | controller RSS (VmRSS) against the bytes of the cached objects (compact JSON; host $((host_bytes / 1024)) KiB + members $((member_bytes / 1024)) KiB) | RSS ${RSS0} MiB with 0 objects (${RSS0_PARTS}); ${RSS_NOW} MiB holding ${CACHED_MIB} MiB of objects (${RSS_PARTS}): **${RATIO}×** | target ≤ 2.5× |")

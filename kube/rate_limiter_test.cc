@@ -1,6 +1,5 @@
 #include "kube/rate_limiter.h"
 
-#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
