@@ -130,38 +130,26 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!master.empty()) config->server = master;
-  config->qps = qps;
-  config->burst = burst;
-  absl::StatusOr<std::unique_ptr<kfed::kube::RestClient>> host =
-      kfed::kube::RestClient::Create(*config);
-  if (!host.ok()) {
-    std::cerr << "error: host client: " << host.status().message() << std::endl;
-    return 2;
-  }
-
-  kfed::kube::RestConfig event_config = *config;
-  event_config.qps = options.event_qps;
-  event_config.burst = options.event_burst;
-  absl::StatusOr<std::unique_ptr<kfed::kube::RestClient>> event_client =
-      kfed::kube::RestClient::Create(event_config);
-  if (!event_client.ok()) {
-    std::cerr << "error: host client for events: " << event_client.status().message()
-              << std::endl;
-    return 2;
-  }
-
-  // The status readers' TokenReviews and SubjectAccessReviews: their own budget, and a short
-  // timeout (a reader waits for the answer).
-  kfed::kube::RestConfig review_config = *config;
-  review_config.qps = 20;
-  review_config.burst = 50;
-  review_config.timeout = absl::Seconds(10);
-  absl::StatusOr<std::unique_ptr<kfed::kube::RestClient>> review_client =
-      kfed::kube::RestClient::Create(review_config);
-  if (!review_client.ok()) {
-    std::cerr << "error: host client for access reviews: " << review_client.status().message()
-              << std::endl;
-    return 2;
+  // The host clients, each with its own request budget: the controllers' (KubeFed's
+  // --rest-config-qps/burst), Events', and the status readers' TokenReviews and
+  // SubjectAccessReviews (short timeout: a reader waits for the answer).
+  std::unique_ptr<kfed::kube::RestClient> host, event_client, review_client;
+  for (auto [client, what, client_qps, client_burst, timeout] :
+       {std::make_tuple(&host, "", qps, burst, config->timeout),
+        std::make_tuple(&event_client, " for events", options.event_qps, options.event_burst,
+                        config->timeout),
+        std::make_tuple(&review_client, " for access reviews", 20.0, 50, absl::Seconds(10))}) {
+    kfed::kube::RestConfig c = *config;
+    c.qps = client_qps;
+    c.burst = client_burst;
+    c.timeout = timeout;
+    absl::StatusOr<std::unique_ptr<kfed::kube::RestClient>> made =
+        kfed::kube::RestClient::Create(c);
+    if (!made.ok()) {
+      std::cerr << "error: host client" << what << ": " << made.status().message() << std::endl;
+      return 2;
+    }
+    *client = std::move(*made);
   }
 
   absl::Notification stop;
@@ -173,8 +161,8 @@ int main(int argc, char** argv) {
 
   LOG(INFO) << "kfed-controller-manager " << kfed::kube::kKfedVersion << " starting against "
             << config->server;
-  kfed::controller::Manager manager(std::move(*host), options, std::move(*event_client),
-                                    std::move(*review_client));
+  kfed::controller::Manager manager(std::move(host), options, std::move(event_client),
+                                    std::move(review_client));
   absl::Status result = manager.Run(stop);
   if (!result.ok()) {
     LOG(ERROR) << result;

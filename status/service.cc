@@ -137,6 +137,7 @@ class FederationStatusService::WatchReactor : public grpc::ServerWriteReactor<v1
  private:
   // Keeps `event` until an access worker has asked the host whether the caller may see it.
   void HoldForDecisionLocked(EventPtr event) {
+    shared_->mu.AssertHeld();
     held_ = std::move(event);
     resolving_ = true;
     const v1::ObjectRef ref = held_->object().ref();
