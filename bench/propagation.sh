@@ -116,9 +116,11 @@ HEALTHZ_PORT=$(free_port $((METRICS_PORT + 1)))
 log "start kfed-controller-manager (metrics :${METRICS_PORT}) ${CONTROLLER_FLAGS[*]:-}"
 WRAP=()
 [[ -n ${HEAP_PROFILE} ]] && WRAP=(heaptrack -o "${HEAP_PROFILE}/heaptrack.controller")
+# /metrics needs a bearer token the host's RBAC allows; plain HTTP on loopback is enough here.
+VIEWER_TOKEN="$(KUBECTL="${KFED_KUBE_BIN}/kubectl" hack/viewer-token.sh --kubeconfig "${KCFG}" --namespace "${NS}")"
 setsid "${WRAP[@]}" "${CONTROLLER}" --kubeconfig "${KCFG}" --context host --kubefed-namespace "${NS}" \
   --metrics-addr "127.0.0.1:${METRICS_PORT}" --healthz-addr "127.0.0.1:${HEALTHZ_PORT}" \
-  "${CONTROLLER_FLAGS[@]}" >"${RUN_DIR}/controller.log" 2>&1 </dev/null &
+  --status-addr 127.0.0.1:0 --insecure-local "${CONTROLLER_FLAGS[@]}" >"${RUN_DIR}/controller.log" 2>&1 </dev/null &
 CONTROLLER_PID=$!
 if [[ -n ${HEAP_PROFILE} ]]; then
   # heaptrack runs the controller as its child: measure and kill that process.
@@ -171,7 +173,7 @@ for m in "${MEMBERS[@]}"; do
   k --context host -n "${NS}" wait --for=condition=Ready --timeout=60s "kubefedcluster/${m}" >/dev/null
 done
 
-metrics() { curl -sf "http://127.0.0.1:${METRICS_PORT}/metrics"; }
+metrics() { curl -sf -H "Authorization: Bearer ${VIEWER_TOKEN}" "http://127.0.0.1:${METRICS_PORT}/metrics"; }
 # Sum of kfed_member_writes_total, optionally for one action.
 writes() { metrics | awk -v a="${1:-}" '/^kfed_member_writes_total/ && (a == "" || index($0, "action=\"" a "\"")) {s += $NF} END {printf "%d\n", s}'; }
 now() { date +%s.%N; }

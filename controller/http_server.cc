@@ -1,6 +1,9 @@
 #include "controller/http_server.h"
 
 #include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -25,10 +28,91 @@ absl::StatusOr<std::pair<std::string, int>> ParseListenAddress(const std::string
   return std::make_pair(host, port);
 }
 
-HttpServer::HttpServer(const MetricsRegistry* metrics, std::function<absl::Status()> readiness)
-    : metrics_(metrics),
-      readiness_(std::move(readiness)),
-      server_(std::make_unique<httplib::Server>()) {
+namespace {
+
+// Loads a PEM certificate chain (server certificate first) and key into `ctx`; TLS 1.2 at
+// least. Returns why not.
+std::string ConfigureTls(SSL_CTX& ctx, const std::string& chain_pem, const std::string& key_pem) {
+  SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+  BIO* bio = BIO_new_mem_buf(chain_pem.data(), static_cast<int>(chain_pem.size()));
+  X509* leaf = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  std::string error;
+  if (leaf == nullptr || SSL_CTX_use_certificate(&ctx, leaf) != 1) {
+    error = "the TLS certificate is not a PEM certificate";
+  }
+  if (leaf != nullptr) X509_free(leaf);
+  while (error.empty()) {
+    X509* more = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    if (more == nullptr) break;
+    if (SSL_CTX_add_extra_chain_cert(&ctx, more) != 1) {  // takes `more` on success
+      X509_free(more);
+      error = "the TLS certificate chain could not be used";
+    }
+  }
+  BIO_free(bio);
+  ERR_clear_error();  // the end of the chain reads as an error
+  if (!error.empty()) return error;
+  bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (key == nullptr) {
+    error = "the TLS key is not a PEM private key";
+  } else if (SSL_CTX_use_PrivateKey(&ctx, key) != 1 || SSL_CTX_check_private_key(&ctx) != 1) {
+    error = "the TLS key does not belong to the certificate";
+  }
+  if (key != nullptr) EVP_PKEY_free(key);
+  ERR_clear_error();
+  return error;
+}
+
+HttpRequest ToRequest(const httplib::Request& req) {
+  HttpRequest request;
+  request.path = req.path;
+  for (const auto& [name, value] : req.params) request.params.emplace(name, value);
+  request.authorization = req.get_header_value("Authorization");
+  return request;
+}
+
+void Send(const HttpResponse& response, httplib::Response& res) {
+  res.status = response.status;
+  for (const auto& [name, value] : response.headers) res.set_header(name.c_str(), value);
+  res.set_content(response.body, response.content_type.c_str());
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
+    std::function<absl::Status()> readiness, HttpServerOptions options) {
+  if (options.tls_cert_pem.empty() != options.tls_key_pem.empty()) {
+    return absl::InvalidArgumentError(
+        "HTTPS needs both a certificate and a key (or neither for plain HTTP)");
+  }
+  std::unique_ptr<httplib::Server> server;
+  const bool tls = !options.tls_cert_pem.empty();
+  if (tls) {
+    std::string error;
+    auto ssl = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
+      error = ConfigureTls(ctx, options.tls_cert_pem, options.tls_key_pem);
+      return error.empty();
+    });
+    if (!error.empty() || !ssl->is_valid()) {
+      return absl::InvalidArgumentError(
+          error.empty() ? "could not set up TLS for the HTTP server" : error);
+    }
+    server = std::move(ssl);
+  } else {
+    server = std::make_unique<httplib::Server>();
+  }
+  return std::unique_ptr<HttpServer>(
+      new HttpServer(std::move(readiness), std::move(options), std::move(server), tls));
+}
+
+HttpServer::HttpServer(std::function<absl::Status()> readiness, HttpServerOptions options,
+                       std::unique_ptr<httplib::Server> server, bool tls)
+    : readiness_(std::move(readiness)),
+      options_(std::move(options)),
+      server_(std::move(server)),
+      tls_(tls) {
   server_->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
@@ -42,22 +126,27 @@ HttpServer::HttpServer(const MetricsRegistry* metrics, std::function<absl::Statu
       res.set_content(std::string(ready.message()), "text/plain");
     }
   });
-  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_ ? metrics_->Render() : "", "text/plain; version=0.0.4; charset=utf-8");
-  });
+  if (options_.metrics != nullptr) {
+    server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+      if (options_.metrics_guard) {
+        std::optional<HttpResponse> refused = options_.metrics_guard(ToRequest(req));
+        if (refused.has_value()) {
+          Send(*refused, res);
+          return;
+        }
+      }
+      res.set_content(options_.metrics->Render(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+  }
 }
 
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Get(const std::string& pattern, HttpHandler handler) {
   server_->Get(pattern, [handler](const httplib::Request& req, httplib::Response& res) {
-    HttpRequest request;
-    request.path = req.path;
-    for (const auto& [name, value] : req.params) request.params.emplace(name, value);
     HttpResponse response;
-    handler(request, &response);
-    res.status = response.status;
-    res.set_content(response.body, response.content_type.c_str());
+    handler(ToRequest(req), &response);
+    Send(response, res);
   });
 }
 

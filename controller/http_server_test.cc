@@ -5,6 +5,8 @@
 
 #include <atomic>
 
+#include "kube/pki.h"
+
 namespace kfed::controller {
 namespace {
 
@@ -13,27 +15,53 @@ size_t Append(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
-std::pair<long, std::string> Fetch(int port, const std::string& path) {
+// GET over plain HTTP, or over HTTPS trusting `ca_pem` when set; code 0 when the request
+// failed (e.g. the certificate was not trusted).
+std::pair<long, std::string> Fetch(int port, const std::string& path,
+                                   const std::string& ca_pem = "",
+                                   const std::string& authorization = "") {
   CURL* curl = curl_easy_init();
   std::string body;
-  std::string url = "http://127.0.0.1:" + std::to_string(port) + path;
+  std::string url = (ca_pem.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") +
+                    std::to_string(port) + path;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_blob ca{const_cast<char*>(ca_pem.data()), ca_pem.size(), CURL_BLOB_COPY};
+  if (!ca_pem.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca);
+  curl_slist* headers = nullptr;
+  if (!authorization.empty()) {
+    headers = curl_slist_append(headers, ("Authorization: " + authorization).c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  }
   curl_easy_perform(curl);
   long code = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+  curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   return {code, body};
+}
+
+std::unique_ptr<HttpServer> MustCreate(std::function<absl::Status()> readiness,
+                                       HttpServerOptions options = {}) {
+  absl::StatusOr<std::unique_ptr<HttpServer>> server =
+      HttpServer::Create(std::move(readiness), std::move(options));
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? std::move(*server) : nullptr;
 }
 
 TEST(HttpServerTest, ServesHealthReadinessAndMetrics) {
   MetricsRegistry metrics;
   metrics.Counter("kfed_test_total", "A test counter.")->Add({}, 7);
   std::atomic<bool> synced{false};
-  HttpServer server(&metrics, [&]() -> absl::Status {
-    return synced ? absl::OkStatus() : absl::UnavailableError("caches of member1 not synced");
-  });
+  HttpServerOptions options;
+  options.metrics = &metrics;
+  auto owned = MustCreate(
+      [&]() -> absl::Status {
+        return synced ? absl::OkStatus() : absl::UnavailableError("caches of member1 not synced");
+      },
+      options);
+  HttpServer& server = *owned;
   auto port = server.Start("127.0.0.1:0");
   ASSERT_TRUE(port.ok()) << port.status();
 
@@ -49,8 +77,8 @@ TEST(HttpServerTest, ServesHealthReadinessAndMetrics) {
 }
 
 TEST(HttpServerTest, ExtraHandlersGetQueryParametersAndSetStatus) {
-  MetricsRegistry metrics;
-  HttpServer server(&metrics, nullptr);
+  auto owned = MustCreate(nullptr);
+  HttpServer& server = *owned;
   server.Get("/echo", [](const HttpRequest& request, HttpResponse* response) {
     auto it = request.params.find("name");
     if (it == request.params.end()) {
@@ -74,6 +102,60 @@ TEST(HttpServerTest, ExtraHandlersGetQueryParametersAndSetStatus) {
   // The built-in endpoints still win over a catch-all.
   EXPECT_EQ(Fetch(*port, "/healthz"), std::make_pair(200L, std::string("ok")));
   server.Stop();
+}
+
+TEST(HttpServerTest, ServesHttpsAndGuardsMetrics) {
+  const kube::ServingCertificate cert = kube::MakeServingCertificate("kfed-test");
+  MetricsRegistry metrics;
+  metrics.Counter("kfed_test_total", "A test counter.")->Add({}, 3);
+  HttpServerOptions options;
+  options.tls_cert_pem = cert.cert_chain_pem;
+  options.tls_key_pem = cert.key_pem;
+  options.metrics = &metrics;
+  options.metrics_guard = [](const HttpRequest& request) -> std::optional<HttpResponse> {
+    if (request.authorization == "Bearer good") return std::nullopt;
+    return HttpResponse{401, "application/json", "{\"error\":\"no\"}",
+                        {{"WWW-Authenticate", "Bearer realm=\"kfed\""}}};
+  };
+  auto server = MustCreate(nullptr, options);
+  ASSERT_NE(server, nullptr);
+  EXPECT_TRUE(server->tls());
+  auto port = server->Start("127.0.0.1:0");
+  ASSERT_TRUE(port.ok()) << port.status();
+  EXPECT_EQ(Fetch(*port, "/healthz", cert.ca_pem), std::make_pair(200L, std::string("ok")));
+  EXPECT_EQ(Fetch(*port, "/metrics", cert.ca_pem),
+            std::make_pair(401L, std::string("{\"error\":\"no\"}")));
+  auto [code, body] = Fetch(*port, "/metrics", cert.ca_pem, "Bearer good");
+  EXPECT_EQ(code, 200);
+  EXPECT_NE(body.find("kfed_test_total 3\n"), std::string::npos) << body;
+  // Not trusted without its CA, and no plain HTTP on the HTTPS port.
+  const kube::ServingCertificate other = kube::MakeServingCertificate("other");
+  EXPECT_EQ(Fetch(*port, "/healthz", other.ca_pem).first, 0);
+  EXPECT_NE(Fetch(*port, "/healthz").first, 200);
+  server->Stop();
+}
+
+TEST(HttpServerTest, BadTlsMaterialIsAClearError) {
+  const kube::ServingCertificate cert = kube::MakeServingCertificate("kfed-test");
+  const kube::ServingCertificate other = kube::MakeServingCertificate("other");
+  struct Case {
+    std::string cert, key, want;
+  };
+  const Case cases[] = {
+      {"not a certificate", cert.key_pem, "not a PEM certificate"},
+      {cert.cert_chain_pem, "not a key", "not a PEM private key"},
+      {cert.cert_chain_pem, other.key_pem, "does not belong to the certificate"},
+      {cert.cert_chain_pem, "", "both a certificate and a key"},
+  };
+  for (const Case& c : cases) {
+    HttpServerOptions options;
+    options.tls_cert_pem = c.cert;
+    options.tls_key_pem = c.key;
+    absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Create(nullptr, options);
+    ASSERT_FALSE(server.ok()) << c.want;
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(server.status().message().find(c.want), std::string::npos) << server.status();
+  }
 }
 
 TEST(HttpServerTest, ListenAddressForms) {

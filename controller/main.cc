@@ -64,11 +64,19 @@ int main(int argc, char** argv) {
                  "Address to serve the gRPC status API on (kfed.status.v1.FederationStatus, "
                  "health, reflection); \"\" disables it")
       ->capture_default_str();
-  app.add_option("--status-tls-cert-file", options.status_tls_cert_file,
-                 "PEM certificate chain for the status API (with --status-tls-key-file); "
-                 "plaintext when both are empty");
-  app.add_option("--status-tls-key-file", options.status_tls_key_file,
-                 "PEM private key for the status API");
+  app.add_option("--tls-cert-file,--status-tls-cert-file", options.tls_cert_file,
+                 "PEM certificate chain for HTTPS on --metrics-addr (/metrics, the dashboard and "
+                 "its API) and TLS on --status-addr (with --tls-key-file); default: a "
+                 "self-signed certificate made at start");
+  app.add_option("--tls-key-file,--status-tls-key-file", options.tls_key_file,
+                 "PEM private key of --tls-cert-file");
+  app.add_option("--cert-dir", options.cert_dir,
+                 "Without --tls-cert-file: write the self-signed certificate here (tls.crt, "
+                 "tls.key, ca.crt) so that clients can trust ca.crt");
+  app.add_flag("--insecure-local", options.insecure_local,
+               "Serve --metrics-addr and --status-addr without TLS, on loopback only (\":PORT\" "
+               "becomes 127.0.0.1:PORT; other hosts are an error). Bearer tokens and the host's "
+               "RBAC are still required. For a local machine (hack/up.sh), never for a cluster");
   app.add_option("--rest-config-qps", qps, "Requests per second to the host API server")
       ->capture_default_str();
   app.add_option("--rest-config-burst", burst, "Burst of requests to the host API server")
@@ -142,6 +150,20 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // The status readers' TokenReviews and SubjectAccessReviews: their own budget, and a short
+  // timeout (a reader waits for the answer).
+  kfed::kube::RestConfig review_config = *config;
+  review_config.qps = 20;
+  review_config.burst = 50;
+  review_config.timeout = absl::Seconds(10);
+  absl::StatusOr<std::unique_ptr<kfed::kube::RestClient>> review_client =
+      kfed::kube::RestClient::Create(review_config);
+  if (!review_client.ok()) {
+    std::cerr << "error: host client for access reviews: " << review_client.status().message()
+              << std::endl;
+    return 2;
+  }
+
   absl::Notification stop;
   g_stop = &stop;
   struct sigaction sa = {};
@@ -151,7 +173,8 @@ int main(int argc, char** argv) {
 
   LOG(INFO) << "kfed-controller-manager " << kfed::kube::kKfedVersion << " starting against "
             << config->server;
-  kfed::controller::Manager manager(std::move(*host), options, std::move(*event_client));
+  kfed::controller::Manager manager(std::move(*host), options, std::move(*event_client),
+                                    std::move(*review_client));
   absl::Status result = manager.Run(stop);
   if (!result.ok()) {
     LOG(ERROR) << result;

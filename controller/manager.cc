@@ -1,13 +1,20 @@
 #include "controller/manager.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
+#include "controller/access_review.h"
 #include "federated_types/keys.h"
 #include "glog/logging.h"
 #include "kube/errors.h"
 #include "kube/leader_election.h"
+#include "kube/pki.h"
 #include "kube/transport.h"
 #include "status/http_api.h"
 
@@ -18,12 +25,98 @@ kube::GroupVersionResource KubeFedConfigsResource() {
   return {"core.kubefed.io", "v1beta1", "kubefedconfigs", true, "KubeFedConfig"};
 }
 
+absl::StatusOr<std::string> LoopbackAddress(const std::string& address) {
+  absl::StatusOr<std::pair<std::string, int>> parsed = ParseListenAddress(address);
+  if (!parsed.ok()) return parsed.status();
+  const auto& [host, port] = *parsed;
+  if (host == "0.0.0.0" && absl::StartsWith(address, ":")) {
+    return absl::StrCat("127.0.0.1:", port);
+  }
+  if (host == "localhost" || host == "::1" || absl::StartsWith(host, "127.")) {
+    return host == "::1" ? absl::StrCat("[::1]:", port) : absl::StrCat(host, ":", port);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--insecure-local serves without TLS and so only on loopback addresses; \"", address,
+      "\" is not one (use 127.0.0.1:PORT, or drop --insecure-local to serve TLS there)"));
+}
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read ", path));
+  std::stringstream data;
+  data << in.rdbuf();
+  return data.str();
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& data, mode_t mode) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return absl::InvalidArgumentError(absl::StrCat("cannot write ", tmp));
+    out << data;
+    if (!out.flush()) return absl::InvalidArgumentError(absl::StrCat("cannot write ", tmp));
+  }
+  chmod(tmp.c_str(), mode);
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
+}
+
+// The TLS material both servers use: the files given, else a self-signed certificate made
+// now (and written to `cert_dir` for clients to trust).
+absl::StatusOr<kube::ServingCertificate> ServingCertificate(const ManagerOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert-file and --tls-key-file go together (neither: a self-signed certificate)");
+  }
+  if (!o.tls_cert_file.empty()) {
+    kube::ServingCertificate files;
+    absl::StatusOr<std::string> cert = ReadPem(o.tls_cert_file, "--tls-cert-file");
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadPem(o.tls_key_file, "--tls-key-file");
+    if (!key.ok()) return key.status();
+    files.cert_chain_pem = *cert;
+    files.key_pem = *key;
+    return files;
+  }
+  kube::ServingCertificate made = kube::MakeServingCertificate("kfed-controller-manager");
+  if (!o.cert_dir.empty()) {
+    mkdir(o.cert_dir.c_str(), 0755);
+    for (const auto& [name, data, mode] :
+         {std::make_tuple("tls.crt", made.cert_chain_pem, 0644),
+          std::make_tuple("tls.key", made.key_pem, 0600),
+          std::make_tuple("ca.crt", made.ca_pem, 0644)}) {
+      absl::Status written = WriteFile(absl::StrCat(o.cert_dir, "/", name), data, mode);
+      if (!written.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("--cert-dir: ", written.message()));
+      }
+    }
+    LOG(INFO) << "generated a self-signed serving certificate; clients trust " << o.cert_dir
+              << "/ca.crt";
+  } else {
+    LOG(INFO) << "generated a self-signed serving certificate (pass --cert-dir to write it for "
+                 "clients, or --tls-cert-file/--tls-key-file to use your own)";
+  }
+  return made;
+}
+
+}  // namespace
+
 Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
-                 std::unique_ptr<kube::Client> events)
+                 std::unique_ptr<kube::Client> events, std::unique_ptr<kube::Client> reviews)
     : host_(std::move(host)),
       event_client_(std::move(events)),
+      review_client_(std::move(reviews)),
       options_(std::move(options)),
-      status_store_(std::make_unique<status::StatusStore>()) {}
+      status_store_(std::make_unique<status::StatusStore>()) {
+  reviewer_ = std::make_unique<HostAccessReviewer>(review_client_ ? *review_client_ : *host_);
+  status::AccessOptions ao;
+  ao.kubefed_namespace = options_.kubefed_namespace;
+  access_ = std::make_unique<status::AccessControl>(*reviewer_, *status_store_, ao);
+}
 
 Manager::~Manager() {
   StopControllers();  // also ends the status streams and long polls
@@ -154,60 +247,109 @@ void Manager::StopControllers() {
   if (events_) events_->Stop();
 }
 
-absl::Status Manager::Run(const absl::Notification& stop) {
-  auto readiness = [this] { return Readiness(); };
-  healthz_server_ = std::make_unique<HttpServer>(&metrics_, readiness);
-  if (options_.metrics_addr != options_.healthz_addr) {
-    metrics_server_ = std::make_unique<HttpServer>(&metrics_, readiness);
+absl::Status Manager::StartServing() {
+  std::string metrics_addr = options_.metrics_addr;
+  std::string status_addr = options_.status_addr;
+  kube::ServingCertificate tls;
+  if (options_.insecure_local) {
+    absl::StatusOr<std::string> m = LoopbackAddress(metrics_addr);
+    if (!m.ok()) return m.status();
+    metrics_addr = *m;
+    if (!status_addr.empty()) {
+      absl::StatusOr<std::string> st = LoopbackAddress(status_addr);
+      if (!st.ok()) return st.status();
+      status_addr = *st;
+    }
+  } else {
+    absl::StatusOr<kube::ServingCertificate> cert = ServingCertificate(options_);
+    if (!cert.ok()) return cert.status();
+    tls = std::move(*cert);
   }
+
+  auto readiness = [this] { return Readiness(); };
+  // /metrics needs `get` on the non-resource URL /metrics (controller-runtime's rule).
+  status::AccessControl* access = access_.get();
+  HttpServerOptions metrics_options;
+  metrics_options.tls_cert_pem = tls.cert_chain_pem;
+  metrics_options.tls_key_pem = tls.key_pem;
+  metrics_options.metrics = &metrics_;
+  metrics_options.metrics_guard =
+      [access](const HttpRequest& request) -> std::optional<HttpResponse> {
+    absl::StatusOr<status::Caller> caller = access->Authenticate(request.authorization);
+    absl::Status allowed =
+        caller.ok() ? access->MayGetNonResource(*caller, "/metrics") : caller.status();
+    if (allowed.ok()) return std::nullopt;
+    status::HttpReply reply = status::AccessErrorReply(allowed);
+    return HttpResponse{reply.status, reply.content_type, reply.body, reply.headers};
+  };
+  const bool shared_server = options_.healthz_addr == options_.metrics_addr;
+  if (!shared_server) {
+    // Probes only: plain HTTP, no data.
+    absl::StatusOr<std::unique_ptr<HttpServer>> healthz =
+        HttpServer::Create(readiness, HttpServerOptions{});
+    if (!healthz.ok()) return healthz.status();
+    healthz_server_ = std::move(*healthz);
+  }
+  absl::StatusOr<std::unique_ptr<HttpServer>> metrics =
+      HttpServer::Create(readiness, metrics_options);
+  if (!metrics.ok()) return metrics.status();
+  metrics_server_ = std::move(*metrics);
   if (memory_trimmer_ == nullptr) {
     memory_trimmer_ = std::make_unique<MemoryTrimmer>(metrics_);
     memory_trimmer_->Start();
   }
   // The dashboard and its API (status/http_api.h) on the metrics server.
-  auto api = std::make_shared<status::HttpApi>(*status_store_, kube::kKfedVersion);
-  (metrics_server_ ? metrics_server_ : healthz_server_)
-      ->Get("/.*", [api](const HttpRequest& request, HttpResponse* response) {
-        status::HttpReply reply = api->Get(request.path, request.params);
-        response->status = reply.status;
-        response->content_type = std::move(reply.content_type);
-        response->body = std::move(reply.body);
-      });
-  absl::StatusOr<int> hp = healthz_server_->Start(options_.healthz_addr);
-  if (!hp.ok()) return hp.status();
-  healthz_port_ = *hp;
-  if (metrics_server_ != nullptr) {
-    absl::StatusOr<int> mp = metrics_server_->Start(options_.metrics_addr);
-    if (!mp.ok()) return mp.status();
-    metrics_port_ = *mp;
+  auto api = std::make_shared<status::HttpApi>(*status_store_, *access_, kube::kKfedVersion);
+  metrics_server_->Get("/.*", [api](const HttpRequest& request, HttpResponse* response) {
+    status::HttpReply reply = api->Get(request.path, request.params, request.authorization);
+    response->status = reply.status;
+    response->content_type = std::move(reply.content_type);
+    response->body = std::move(reply.body);
+    response->headers = std::move(reply.headers);
+  });
+  absl::StatusOr<int> mp = metrics_server_->Start(metrics_addr);
+  if (!mp.ok()) return mp.status();
+  metrics_port_ = *mp;
+  if (healthz_server_ != nullptr) {
+    absl::StatusOr<int> hp = healthz_server_->Start(options_.healthz_addr);
+    if (!hp.ok()) return hp.status();
+    healthz_port_ = *hp;
   } else {
-    metrics_port_ = healthz_port_;
+    healthz_port_ = metrics_port_;
   }
-  LOG(INFO) << "serving /healthz /readyz /metrics on " << options_.healthz_addr << " (port "
-            << healthz_port_ << ") and " << options_.metrics_addr << " (port " << metrics_port_
-            << "); the dashboard and /api/v1 on port " << metrics_port_;
+  const char* scheme = metrics_server_->tls() ? "https" : "http";
+  LOG(INFO) << "serving /healthz and /readyz on " << options_.healthz_addr << " (port "
+            << healthz_port_ << "); " << scheme << "://" << metrics_addr
+            << " (port " << metrics_port_
+            << "): /metrics, the dashboard and /api/v1, for callers with a bearer token the "
+               "host's RBAC allows";
 
-  if (options_.status_addr.empty()) {
+  if (status_addr.empty()) {
     LOG(INFO) << "the gRPC status API is disabled (--status-addr=\"\")";
-  } else {
-    status::StatusServerOptions so;
-    so.address = options_.status_addr;
-    so.tls_cert_file = options_.status_tls_cert_file;
-    so.tls_key_file = options_.status_tls_key_file;
-    so.version = kube::kKfedVersion;
-    so.ready = [this] { return Readiness().ok(); };
-    absl::StatusOr<std::unique_ptr<status::StatusServer>> server =
-        status::StatusServer::Start(*status_store_, so);
-    if (!server.ok()) return server.status();
-    status_server_ = std::move(*server);
-    status_port_ = status_server_->port();
-    LOG(INFO) << "serving the gRPC status API (kfed.status.v1.FederationStatus, health, "
-                 "reflection) on "
-              << options_.status_addr << " (port " << status_port_ << ") "
-              << (status_server_->tls() ? "with TLS"
-                                        : "in plaintext (no --status-tls-cert-file/--status-"
-                                          "tls-key-file)");
+    return absl::OkStatus();
   }
+  status::StatusServerOptions so;
+  so.address = status_addr;
+  so.tls_cert_pem = tls.cert_chain_pem;
+  so.tls_key_pem = tls.key_pem;
+  so.access = access_.get();
+  so.version = kube::kKfedVersion;
+  so.ready = [this] { return Readiness().ok(); };
+  absl::StatusOr<std::unique_ptr<status::StatusServer>> server =
+      status::StatusServer::Start(*status_store_, so);
+  if (!server.ok()) return server.status();
+  status_server_ = std::move(*server);
+  status_port_ = status_server_->port();
+  LOG(INFO) << "serving the gRPC status API (kfed.status.v1.FederationStatus, health, "
+               "reflection) on "
+            << status_addr << " (port " << status_port_ << ") "
+            << (status_server_->tls() ? "with TLS" : "in plaintext (--insecure-local)");
+  return absl::OkStatus();
+}
+
+absl::Status Manager::Run(const absl::Notification& stop) {
+  absl::Status serving = StartServing();
+  if (!serving.ok()) return serving;
 
   absl::StatusOr<ft::KubeFedConfig> config = LoadKubeFedConfig();
   if (!config.ok()) return config.status();

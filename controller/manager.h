@@ -20,6 +20,7 @@
 #include "federated_types/kubefed_config.h"
 #include "kube/client.h"
 #include "kube/informer.h"
+#include "status/access.h"
 #include "status/service.h"
 #include "status/store.h"
 
@@ -29,10 +30,17 @@ struct ManagerOptions {
   std::string kubefed_namespace = "kube-federation-system";
   std::string healthz_addr = ":8080";
   std::string metrics_addr = ":9090";
-  // The gRPC status API ("" disables it); TLS when both files are set, else plaintext.
+  // The gRPC status API ("" disables it).
   std::string status_addr = ":9091";
-  std::string status_tls_cert_file;
-  std::string status_tls_key_file;
+  // TLS of the metrics server (/metrics, the dashboard and its API) and of the status API:
+  // these PEM files, else a self-signed certificate made at start (written to cert_dir as
+  // tls.crt, tls.key and ca.crt when set, so that clients can trust it).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string cert_dir;
+  // Plain HTTP and gRPC instead, on loopback addresses only (hack/up.sh). Authentication and
+  // authorization apply all the same.
+  bool insecure_local = false;
   bool leader_elect = true;
   std::string identity;     // default: hostname_pid
   int host_workers = 0;     // 0: KubeFedConfig syncController.maxConcurrentReconciles, at least 4
@@ -47,9 +55,11 @@ struct ManagerOptions {
 class Manager {
  public:
   // `events` (optional) is a second host client for Events only, so that they never take the
-  // request budget of the controllers' writes; null: Events use `host`.
+  // request budget of the controllers' writes; null: Events use `host`. `reviews` likewise
+  // for the status readers' TokenReviews and SubjectAccessReviews.
   Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
-          std::unique_ptr<kube::Client> events = nullptr);
+          std::unique_ptr<kube::Client> events = nullptr,
+          std::unique_ptr<kube::Client> reviews = nullptr);
   ~Manager();
 
   // Reads (or creates) KubeFedConfig `kubefed`, starts serving, campaigns for leadership and
@@ -70,14 +80,20 @@ class Manager {
   void StartControllers(const federated_types::KubeFedConfig& config);
   void StopControllers();
   absl::Status Readiness() const;
+  // The metrics server, the dashboard's API and the status API: TLS material, access control.
+  absl::Status StartServing();
 
   std::unique_ptr<kube::Client> host_;
   std::unique_ptr<kube::Client> event_client_;
+  std::unique_ptr<kube::Client> review_client_;
   const ManagerOptions options_;
   MetricsRegistry metrics_;
   ClusterRegistry registry_;
   // What the controllers publish for the status API and the dashboard.
   std::unique_ptr<status::StatusStore> status_store_;
+  // Who may read it (and /metrics): the host's TokenReview and SubjectAccessReview.
+  std::unique_ptr<status::AccessReviewer> reviewer_;
+  std::unique_ptr<status::AccessControl> access_;
   std::unique_ptr<HttpServer> healthz_server_;
   std::unique_ptr<HttpServer> metrics_server_;
   // Returns the heap freed after bursts to the system; exports kfed_heap_bytes.
@@ -98,6 +114,10 @@ class Manager {
 };
 
 kube::GroupVersionResource KubeFedConfigsResource();
+
+// For --insecure-local: `address` ("host:port" or ":port") on loopback (":port" becomes
+// 127.0.0.1:port); INVALID_ARGUMENT naming the flag's rule for any other host.
+absl::StatusOr<std::string> LoopbackAddress(const std::string& address);
 
 }  // namespace kfed::controller
 

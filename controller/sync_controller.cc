@@ -144,8 +144,16 @@ void SyncController::Start() {
   registry_listener_ =
       clusters_.AddListener([this](const std::string& name) { OnClustersChanged(name); });
   if (options_.status_store != nullptr) {
+    const ft::TypeConfig& type = options_.type_config;
+    status::TypeInfo info;
+    info.federated_group = type.federated_type.group;
+    info.federated_resource = type.federated_type.plural_name;
+    info.namespaced = type.FederatedNamespaced();
+    info.sensitivity = type.sensitive         ? status::Sensitivity::kAll
+                       : type.TargetIsSecret() ? status::Sensitivity::kSecretData
+                                               : status::Sensitivity::kNone;
     options_.status_store->SetRenderer(
-        options_.type_config.name,
+        type.name, std::move(info),
         [this](const std::string& ns, const std::string& name, const std::string& cluster) {
           return Render(ns, name, cluster);
         });

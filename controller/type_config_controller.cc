@@ -119,7 +119,11 @@ bool TypeConfigController::Reconcile(const std::string& name) {
     }
   }
   const bool want = config.ok() && config->propagation_enabled;
-  const std::string spec = ftc && json::Find(*ftc, "spec") ? json::Serialize((*ftc)["spec"]) : "";
+  // What a running sync controller was started with: a change restarts it (the annotation
+  // kfed.io/sensitive too, as it changes what the status API shows).
+  const std::string spec =
+      (ftc && json::Find(*ftc, "spec") ? json::Serialize((*ftc)["spec"]) : "") +
+      (config.ok() && config->sensitive ? "\nsensitive" : "");
 
   // Namespaced types need the namespaces type running (FederatedNamespace placement), unless
   // the control plane is namespace-scoped.

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -118,6 +119,14 @@ std::vector<std::string> LocalClusters::All() const {
 const LocalClusters& Clusters() {
   static const LocalClusters* clusters = Discover();
   return *clusters;
+}
+
+absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream data;
+  data << in.rdbuf();
+  return data.str();
 }
 
 absl::StatusOr<std::string> Run(const std::vector<std::string>& argv,

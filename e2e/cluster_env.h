@@ -53,6 +53,9 @@ absl::StatusOr<std::string> Run(const std::vector<std::string>& argv,
 absl::Status WaitFor(absl::string_view what, absl::Duration timeout,
                      const std::function<absl::Status()>& condition);
 
+// The whole content of a file; NOT_FOUND naming it when it cannot be read.
+absl::StatusOr<std::string> ReadTextFile(const std::string& path);
+
 // A name unique to this process, for namespaces and objects: "<prefix>-<pid>-<counter>".
 std::string UniqueName(absl::string_view prefix);
 

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -191,6 +192,8 @@ spec:
   }
   absl::Status credentials = SetUpControllerCredentials();
   if (!credentials.ok()) return credentials;
+  absl::Status viewer = SetUpViewer();
+  if (!viewer.ok()) return viewer;
   absl::StatusOr<ControllerProcess> p = StartController();
   if (!p.ok()) return p.status();
   primary_ = *p;
@@ -309,6 +312,41 @@ absl::Status Federation::SetUpControllerCredentials() {
   return absl::OkStatus();
 }
 
+std::string ControllerProcess::MetricsUrl() const {
+  return absl::StrCat(ca_file.empty() ? "http" : "https", "://127.0.0.1:", metrics_port);
+}
+
+absl::StatusOr<std::string> Federation::CreateToken(const std::string& ns,
+                                                    const std::string& name) {
+  absl::StatusOr<std::string> token =
+      Kubectl(Clusters().host, {"create", "token", name, "-n", ns, "--duration", "24h"});
+  if (!token.ok()) return token.status();
+  return std::string(absl::StripAsciiWhitespace(*token));
+}
+
+// The viewer: config/rbac/host/'s kfed-status-viewer ClusterRole bound to a ServiceAccount.
+absl::Status Federation::SetUpViewer() {
+  const LocalClusters& c = Clusters();
+  absl::StatusOr<std::string> applied =
+      Kubectl(c.host, {"apply", "-f", Runfile("config/rbac/host/cluster.yaml")});
+  if (!applied.ok()) return applied.status();
+  absl::Status made = Apply(
+      c.host, absl::StrCat("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ",
+                           kViewerServiceAccount, "\n  namespace: ", kFedNamespace,
+                           "\n---\napiVersion: rbac.authorization.k8s.io/v1\n"
+                           "kind: ClusterRoleBinding\nmetadata:\n  name: ",
+                           kViewerServiceAccount,
+                           "\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: "
+                           "ClusterRole\n  name: kfed-status-viewer\nsubjects:\n- kind: "
+                           "ServiceAccount\n  name: ",
+                           kViewerServiceAccount, "\n  namespace: ", kFedNamespace, "\n"));
+  if (!made.ok()) return made;
+  absl::StatusOr<std::string> token = CreateToken(kFedNamespace, kViewerServiceAccount);
+  if (!token.ok()) return token.status();
+  viewer_token_ = *token;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ControllerProcess> Federation::StartController(
     const std::vector<std::string>& extra_flags) {
   const LocalClusters& c = Clusters();
@@ -345,6 +383,19 @@ absl::StatusOr<ControllerProcess> Federation::StartController(
   if (p.status_port != 0) {
     argv.push_back("--status-addr");
     argv.push_back(absl::StrCat("127.0.0.1:", p.status_port));
+  }
+  bool own_tls = false;
+  for (const std::string& f : extra_flags) {
+    if (f == "--insecure-local" || absl::StartsWith(f, "--tls-cert-file") ||
+        absl::StartsWith(f, "--cert-dir")) {
+      own_tls = true;
+    }
+  }
+  if (!own_tls) {
+    const std::string cert_dir = absl::StrCat(p.log, ".certs");
+    argv.push_back("--cert-dir");
+    argv.push_back(cert_dir);
+    p.ca_file = cert_dir + "/ca.crt";
   }
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   pid_t pid = fork();
@@ -396,9 +447,73 @@ absl::StatusOr<bool> Federation::RestartPrimaryIfExited() {
   return true;
 }
 
+absl::StatusOr<std::pair<int, std::string>> Federation::HttpGet(const ControllerProcess& process,
+                                                                const std::string& path,
+                                                                const std::string& token) {
+  std::vector<std::string> argv = {"curl", "-s", "--max-time", "70", "-w", "\n%{http_code}"};
+  if (!process.ca_file.empty()) {
+    argv.push_back("--cacert");
+    argv.push_back(process.ca_file);
+  }
+  if (!token.empty()) {
+    argv.push_back("-H");
+    argv.push_back("Authorization: Bearer " + token);
+  }
+  argv.push_back(process.MetricsUrl() + path);
+  absl::StatusOr<std::string> out = Run(argv);
+  if (!out.ok()) return out.status();
+  const size_t nl = out->rfind('\n');
+  int code = 0;
+  if (nl == std::string::npos || !absl::SimpleAtoi(out->substr(nl + 1), &code) || code == 0) {
+    return absl::UnavailableError(absl::StrCat("GET ", path, ": no HTTP answer"));
+  }
+  return std::make_pair(code, out->substr(0, nl));
+}
+
+namespace {
+
+// Adds `authorization: Bearer <token>` to every call of a TLS channel.
+class BearerToken : public grpc::MetadataCredentialsPlugin {
+ public:
+  explicit BearerToken(std::string token) : token_(std::move(token)) {}
+  bool IsBlocking() const override { return false; }
+  grpc::Status GetMetadata(grpc::string_ref, grpc::string_ref, const grpc::AuthContext&,
+                           std::multimap<grpc::string, grpc::string>* metadata) override {
+    metadata->insert({"authorization", "Bearer " + token_});
+    return grpc::Status::OK;
+  }
+
+ private:
+  const std::string token_;
+};
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> Federation::StatusChannel(const ControllerProcess& process,
+                                                         const std::string& token) {
+  const std::string target = absl::StrCat("127.0.0.1:", process.status_port);
+  if (process.ca_file.empty()) {
+    return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions ssl;
+  absl::StatusOr<std::string> ca = ReadTextFile(process.ca_file);
+  if (ca.ok()) ssl.pem_root_certs = *ca;
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
+  if (!token.empty()) {
+    credentials = grpc::CompositeChannelCredentials(
+        credentials, grpc::MetadataCredentialsFromPlugin(std::make_unique<BearerToken>(token)));
+  }
+  return grpc::CreateChannel(target, credentials);
+}
+
 absl::StatusOr<std::string> Federation::Metrics(const ControllerProcess& process) {
-  return Run({"curl", "-sf", "--max-time", "3",
-              absl::StrCat("http://127.0.0.1:", process.metrics_port, "/metrics")});
+  absl::StatusOr<std::pair<int, std::string>> got = HttpGet(process, "/metrics", viewer_token_);
+  if (!got.ok()) return got.status();
+  if (got->first != 200) {
+    return absl::UnavailableError(
+        absl::StrCat("GET /metrics: HTTP ", got->first, ": ", got->second));
+  }
+  return got->second;
 }
 
 absl::StatusOr<double> Federation::MemberWrites(const ControllerProcess& process) {

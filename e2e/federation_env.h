@@ -13,6 +13,7 @@
 #ifndef KFED_E2E_FEDERATION_ENV_H_
 #define KFED_E2E_FEDERATION_ENV_H_
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <map>
@@ -39,12 +40,21 @@ Privileges FixturePrivileges();
 // binaries that ran before it against the same clusters (hack/test.sh shares one run dir).
 std::vector<std::string> ControllerLogs();
 
-// One running kfed-controller-manager.
+// The host ServiceAccount (in kFedNamespace) bound to config/rbac/host/'s
+// kfed-status-viewer: reads everything the status API, the dashboard and /metrics show.
+inline constexpr char kViewerServiceAccount[] = "kfed-e2e-viewer";
+
+// One running kfed-controller-manager. It serves TLS with a self-signed certificate written
+// to --cert-dir (ca_file trusts it), unless extra flags chose --insecure-local or their own
+// certificate (ca_file empty: plain HTTP / gRPC, or the caller knows the CA).
 struct ControllerProcess {
   pid_t pid = -1;
   std::string log;       // its log file
   int metrics_port = 0;  // also serves the dashboard and its /api/v1
   int status_port = 0;   // the gRPC status API (0 when extra flags chose the address)
+  std::string ca_file;   // the CA of its serving certificate
+  // "https://127.0.0.1:<metrics_port>" (or http:// when not TLS).
+  std::string MetricsUrl() const;
 };
 
 class Federation {
@@ -69,6 +79,22 @@ class Federation {
   // campaigns again); its Deployment would restart it. Does that for the primary: true when
   // it had exited and was restarted.
   absl::StatusOr<bool> RestartPrimaryIfExited();
+
+  // A bearer token of kViewerServiceAccount (reads everything the status API shows).
+  const std::string& viewer_token() const { return viewer_token_; }
+  // A token for host ServiceAccount `ns`/`name` (kubectl create token, valid for a day).
+  absl::StatusOr<std::string> CreateToken(const std::string& ns, const std::string& name);
+  // GETs `path` (with query) from `process`'s metrics server with `token` (none when empty),
+  // trusting its CA: {HTTP status, body}.
+  absl::StatusOr<std::pair<int, std::string>> HttpGet(const ControllerProcess& process,
+                                                      const std::string& path,
+                                                      const std::string& token);
+
+  // A channel to `process`'s gRPC status API: TLS trusting its CA, every call carrying
+  // `token` (none when empty); plaintext without a token when it has no CA (--insecure-local:
+  // add the metadata to each call).
+  std::shared_ptr<grpc::Channel> StatusChannel(const ControllerProcess& process,
+                                               const std::string& token);
 
   // Sum of kfed_member_writes_total across clusters and actions, from `process`'s /metrics.
   absl::StatusOr<double> MemberWrites(const ControllerProcess& process);
@@ -104,6 +130,8 @@ class Federation {
   Federation() = default;
   absl::Status SetUp();
   absl::Status SetUpControllerCredentials();
+  absl::Status SetUpViewer();
+  std::string viewer_token_;
   absl::Status JoinMembers();
   bool join_members_ = true;
   Privileges privileges_ = Privileges::kLeast;

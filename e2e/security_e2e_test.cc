@@ -4,7 +4,9 @@
 //     a FederatedSecret, a wrong token given to a KubeFedCluster) appears in the controller's
 //     logs (every kfed-controller-manager log of the run directory, this one at -v=4), in the
 //     host's Events, in the status of any federated object, KubeFedCluster,
-//     FederatedTypeConfig or PropagatedVersion, or on /metrics; the scan is shown to find a
+//     FederatedTypeConfig or PropagatedVersion, on /metrics, or in what the status API and
+//     the dashboard serve (its JSON API's lists, watch and rendered objects, gRPC's
+//     ListObjects, GetObject and Watch, the dashboard's pages); the scan is shown to find a
 //     planted token first;
 //   - the controller runs with exactly config/rbac/host/ in the host and the members grant
 //     only what `kfedctl join` creates (least-privilege mode, the fixture's default).
@@ -31,6 +33,8 @@
 #include "base/json.h"
 #include "e2e/cluster_env.h"
 #include "e2e/federation_env.h"
+#include "google/protobuf/util/json_util.h"
+#include "status/status.grpc.pb.h"
 
 namespace kfed::e2e {
 namespace {
@@ -183,11 +187,70 @@ class SecurityE2eTest : public ::testing::Test {
     return haystacks;
   }
 
+  // What the status API and the dashboard serve about federated object `type` `ns`/`name`
+  // (rendered for each member), as the viewer (who may read everything) gets it.
+  std::vector<Haystack> ApiExposures(const std::string& type, const std::string& ns,
+                                     const std::string& name) {
+    namespace v1 = ::kfed::status::v1;
+    std::vector<Haystack> haystacks;
+    std::vector<std::string> paths = {"/", "/app.js", "/api/v1/objects",
+                                      "/api/v1/watch?resume_from=0"};
+    for (const std::string& m : Clusters().members) {
+      paths.push_back(StrCat("/api/v1/object?type=", type, "&namespace=", ns, "&name=", name,
+                             "&cluster=", m));
+    }
+    for (const std::string& path : paths) {
+      absl::StatusOr<std::pair<int, std::string>> got =
+          fed_->HttpGet(fed_->primary(), path, fed_->viewer_token());
+      EXPECT_TRUE(got.ok() && got->first == 200)
+          << path << ": " << (got.ok() ? got->second : got.status().ToString());
+      if (got.ok()) haystacks.push_back({StrCat("dashboard GET ", path), got->second});
+    }
+    auto stub = v1::FederationStatus::NewStub(
+        fed_->StatusChannel(fed_->primary(), fed_->viewer_token()));
+    auto text = [](const google::protobuf::Message& m) {
+      std::string out;
+      (void)google::protobuf::util::MessageToJsonString(m, &out);
+      return out;
+    };
+    {
+      grpc::ClientContext c;
+      v1::ListObjectsResponse objects;
+      EXPECT_TRUE(stub->ListObjects(&c, {}, &objects).ok());
+      haystacks.push_back({"gRPC ListObjects", text(objects)});
+    }
+    for (const std::string& m : Clusters().members) {
+      grpc::ClientContext c;
+      v1::GetObjectRequest request;
+      request.mutable_ref()->set_type(type);
+      request.mutable_ref()->set_namespace_(ns);
+      request.mutable_ref()->set_name(name);
+      request.set_cluster(m);
+      v1::GetObjectResponse object;
+      grpc::Status got = stub->GetObject(&c, request, &object);
+      EXPECT_TRUE(got.ok()) << got.error_message();
+      haystacks.push_back({StrCat("gRPC GetObject ", type, " on ", m), text(object)});
+    }
+    grpc::ClientContext c;
+    auto reader = stub->Watch(&c, {});
+    v1::WatchEvent event;
+    std::string events;
+    while (reader->Read(&event) && event.type() != v1::WatchEvent::BOOKMARK) {
+      absl::StrAppend(&events, text(event), "\n");
+    }
+    c.TryCancel();
+    reader->Finish();
+    haystacks.push_back({"gRPC Watch", events});
+    return haystacks;
+  }
+
   Federation* fed_ = nullptr;
 };
 
-// The scan finds a token planted where the real scan looks: in a host Event and in a copy of
-// a controller log. Without this, a scan that looked nowhere would pass.
+// The scan finds a token planted where the real scan looks: in a host Event, in a copy of a
+// controller log, and in a federated ConfigMap (not sensitive: the status API shows its
+// values) through the status API and the dashboard's API. Without this, a scan that looked
+// nowhere would pass.
 TEST_F(SecurityE2eTest, ScanFindsAPlantedToken) {
   const std::string planted = StrCat("planted-token-", UniqueName("x"), "-0123456789abcdef");
   std::vector<Needle> needles = {{"planted token", planted}};
@@ -207,11 +270,27 @@ TEST_F(SecurityE2eTest, ScanFindsAPlantedToken) {
     out << ReadFile(fed_->primary().log) << "W0000 transport.cc] request with token " << planted
         << "\n";
   }
+  const std::string api_ns = fed_->NewNamespace("planted-api");
+  ASSERT_TRUE(Apply(Host(), StrCat("apiVersion: types.kubefed.io/v1beta1\n"
+                                   "kind: FederatedConfigMap\nmetadata: {name: planted, "
+                                   "namespace: ",
+                                   api_ns, "}\nspec:\n  template:\n    data: {token: ", planted,
+                                   "}\n  placement:\n    clusters: [{name: ", Member(0), "}]\n"))
+                  .ok());
+  ASSERT_TRUE(fed_->WaitForObject(Member(0), {"configmap", "planted", "-n", api_ns},
+                                  [](const rapidjson::Value&) { return absl::OkStatus(); })
+                  .ok());
   std::vector<Haystack> haystacks = Exposures();
   haystacks.push_back({log_copy, ReadFile(log_copy)});
+  for (Haystack& h : ApiExposures("configmaps", api_ns, "planted")) haystacks.push_back(h);
   std::vector<std::string> found = FindCredentials(haystacks, needles);
-  EXPECT_EQ(found, (std::vector<std::string>{"planted token in host Events",
-                                             StrCat("planted token in ", log_copy)}));
+  EXPECT_EQ(found,
+            (std::vector<std::string>{
+                "planted token in host Events", StrCat("planted token in ", log_copy),
+                StrCat("planted token in dashboard GET /api/v1/object?type=configmaps&namespace=",
+                       api_ns, "&name=planted&cluster=", Member(0)),
+                StrCat("planted token in gRPC GetObject configmaps on ", Member(0))}));
+  (void)Kubectl(Host(), {"delete", "namespace", api_ns, "--wait=false"});
   EXPECT_TRUE(Kubectl(Host(), {"delete", "event", event, "-n", ns}).ok());
   (void)Kubectl(Host(), {"delete", "namespace", ns, "--wait=false"});
 }
@@ -283,6 +362,8 @@ TEST_F(SecurityE2eTest, NoCredentialInLogsEventsStatusOrMetrics) {
                                        : absl::UnavailableError("not UpdateFailed yet");
                           });
   EXPECT_TRUE(reported.ok()) << reported;
+  // What the status API and the dashboard serve while the Secret and its override exist.
+  std::vector<Haystack> api = ApiExposures("secrets", ns, "creds");
   ASSERT_TRUE(
       Kubectl(Host(), {"delete", "federatedsecret", "creds", "-n", ns, "--wait=false"}).ok());
   for (int i = 0; i < 2; ++i)
@@ -297,6 +378,7 @@ TEST_F(SecurityE2eTest, NoCredentialInLogsEventsStatusOrMetrics) {
   for (const Needle& n : needles) tokens += absl::StrContains(n.label, "key token") ? 1 : 0;
   EXPECT_GE(tokens, Clusters().members.size()) << "the member tokens were not collected";
   std::vector<Haystack> haystacks = Exposures();
+  haystacks.insert(haystacks.end(), api.begin(), api.end());
   size_t bytes = 0;
   for (const Haystack& h : haystacks) bytes += h.text.size();
   std::vector<std::string> found = FindCredentials(haystacks, needles);

@@ -41,23 +41,14 @@ class StatusE2eTest : public ::testing::Test {
     fed_ = &Federation::Get();
     ASSERT_GT(fed_->primary().pid, 0) << "the controller is not running";
     ASSERT_GT(fed_->primary().status_port, 0);
-    channel_ = grpc::CreateChannel(StrCat("127.0.0.1:", fed_->primary().status_port),
-                                   grpc::InsecureChannelCredentials());
+    ASSERT_FALSE(fed_->primary().ca_file.empty()) << "the controller serves TLS by default";
+    channel_ = fed_->StatusChannel(fed_->primary(), fed_->viewer_token());
     api_ = v1::FederationStatus::NewStub(channel_);
   }
 
-  // GET on the dashboard's HTTP API: the status code and the body.
+  // GET on the dashboard's HTTP API with the viewer's token: the status code and the body.
   absl::StatusOr<std::pair<int, std::string>> HttpGet(const std::string& path_and_query) {
-    absl::StatusOr<std::string> out = ::kfed::e2e::Run(
-        {"curl", "-s", "--max-time", "70", "-w", "\n%{http_code}",
-         StrCat("http://127.0.0.1:", fed_->primary().metrics_port, path_and_query)});
-    if (!out.ok()) return out.status();
-    const size_t nl = out->rfind('\n');
-    int code = 0;
-    if (nl == std::string::npos || !absl::SimpleAtoi(out->substr(nl + 1), &code)) {
-      return absl::InternalError(StrCat("unexpected curl output: ", *out));
-    }
-    return std::make_pair(code, out->substr(0, nl));
+    return fed_->HttpGet(fed_->primary(), path_and_query, fed_->viewer_token());
   }
 
   template <typename M>

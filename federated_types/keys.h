@@ -59,6 +59,9 @@ inline constexpr absl::string_view kFederatedTypeConfigFinalizer =
 // kfed only (KubeFed never sets it): on member objects, the comma-separated sorted keys of the
 // annotations kfed copied from the template on its last write. See render.h.
 inline constexpr absl::string_view kTemplateAnnotationsAnnotation = "kfed.io/template-annotations";
+// On a FederatedTypeConfig: "true" marks the type sensitive, so the status API and the
+// dashboard show none of its values (status/redact.h). Secrets always are.
+inline constexpr absl::string_view kSensitiveTypeAnnotation = "kfed.io/sensitive";
 
 // ---- Federated object status -------------------------------------------------------------
 inline constexpr absl::string_view kPropagationConditionType = "Propagation";

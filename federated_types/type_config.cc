@@ -174,6 +174,10 @@ absl::StatusOr<TypeConfig> ParseTypeConfig(const Value& ftc) {
   }
   RETURN_IF_ERROR(ReadString(*metadata, "name", "metadata", &config.name));
   if (config.name.empty()) return FieldError("metadata.name", "Required value");
+  if (const Value* annotations = json::Find(*metadata, "annotations");
+      annotations != nullptr && annotations->IsObject()) {
+    config.sensitive = json::GetString(*annotations, kSensitiveTypeAnnotation) == "true";
+  }
 
   const Value* spec = json::Find(ftc, "spec");
   if (spec == nullptr || !spec->IsObject()) return FieldError("spec", "Required value");
@@ -232,7 +236,12 @@ rapidjson::Document TypeConfigToJson(const TypeConfig& config) {
   auto& a = doc.GetAllocator();
   json::SetString(doc, "apiVersion", kCoreV1Beta1, a);
   json::SetString(doc, "kind", kFederatedTypeConfigKind, a);
-  json::SetString(json::EnsureObject(doc, "metadata", a), "name", config.name, a);
+  Value& metadata = json::EnsureObject(doc, "metadata", a);
+  json::SetString(metadata, "name", config.name, a);
+  if (config.sensitive) {
+    json::SetString(json::EnsureObject(metadata, "annotations", a), kSensitiveTypeAnnotation,
+                    "true", a);
+  }
   Value& spec = json::EnsureObject(doc, "spec", a);
   spec.AddMember("targetType", ApiResourceToJson(config.target_type, a), a);
   json::SetString(spec, "propagation", config.propagation_enabled ? kEnabled : kDisabled, a);

@@ -48,6 +48,8 @@ struct TypeConfig {
   ApiResource federated_type;
   std::optional<ApiResource> status_type;
   std::optional<bool> status_collection_enabled;  // spec.statusCollection, absent = nullopt
+  // metadata.annotations["kfed.io/sensitive"] == "true" (keys.h).
+  bool sensitive = false;
 
   // This is the `namespaces` FTC.
   bool IsNamespace() const;
@@ -57,6 +59,8 @@ struct TypeConfig {
   bool FederatedNamespaced() const { return IsNamespace() || TargetNamespaced(); }
   // Status collection runs: statusCollection Enabled and (as in KubeFed) only for services.
   bool StatusEnabled() const;
+  // The target is the core Secret (the status API never shows its values).
+  bool TargetIsSecret() const { return target_type.group.empty() && target_type.kind == "Secret"; }
 };
 
 // The plural KubeFed derives from a kind (see the file comment).

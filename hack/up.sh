@@ -56,9 +56,11 @@ METRICS_PORT=$(free_port 9090)
 STATUS_PORT=$(free_port $((METRICS_PORT + 1)))
 HEALTHZ_PORT=$(free_port 8080)
 LOG="${KFED_RUN_DIR}/kfed-controller-manager.log"
+# On this machine only: plain HTTP and gRPC on 127.0.0.1 (--insecure-local). Readers still need
+# a bearer token the host's RBAC allows (a cluster install serves TLS: docs/user-guide.md).
 setsid "${CONTROLLER}" --kubeconfig "${KUBECONFIG_PATH}" --context host --kubefed-namespace "${NS}" \
   --metrics-addr "127.0.0.1:${METRICS_PORT}" --healthz-addr "127.0.0.1:${HEALTHZ_PORT}" \
-  --status-addr "127.0.0.1:${STATUS_PORT}" -v 1 \
+  --status-addr "127.0.0.1:${STATUS_PORT}" --insecure-local -v 1 \
   >>"${LOG}" 2>&1 < /dev/null &
 echo $! > "${PIDFILE}"
 for _ in $(seq 1 100); do
@@ -69,6 +71,11 @@ done
 for m in ${MEMBERS}; do
   "${KUBECTL[@]}" --context host -n "${NS}" wait --for=condition=Ready --timeout=60s "kubefedcluster/${m}" >/dev/null
 done
+
+CURRENT_STEP="make a viewer token for the dashboard, the status API and /metrics"; step "${CURRENT_STEP}"
+TOKEN_FILE="${KFED_RUN_DIR}/viewer.token"
+(umask 077; KUBECTL="${KFED_KUBE_BIN}/kubectl" hack/viewer-token.sh --kubeconfig "${KUBECONFIG_PATH}" \
+  --namespace "${NS}" > "${TOKEN_FILE}")
 
 CURRENT_STEP="apply the example federated resources (examples/)"; step "${CURRENT_STEP}"
 "${KUBECTL[@]}" --context host apply -f examples/
@@ -90,12 +97,13 @@ Try it:
   ${KFED_KUBE_BIN}/kubectl --context member2 -n demo get configmap web-config -o yaml
 
 kfed-controller-manager: pid $(cat "${PIDFILE}"), log ${LOG}
-  metrics:     http://127.0.0.1:${METRICS_PORT}/metrics
+  A bearer token that may read everything (ServiceAccount kfed-viewer): ${TOKEN_FILE}
+  metrics:     curl -H "Authorization: Bearer \$(cat ${TOKEN_FILE})" http://127.0.0.1:${METRICS_PORT}/metrics
   health:      http://127.0.0.1:${HEALTHZ_PORT}/healthz  http://127.0.0.1:${HEALTHZ_PORT}/readyz
-  status API:  127.0.0.1:${STATUS_PORT} (gRPC, plaintext)
-  ${KFEDCTL} status --status-addr 127.0.0.1:${STATUS_PORT}
+  status API:  127.0.0.1:${STATUS_PORT} (gRPC, plaintext on loopback: --insecure-local)
+  ${KFEDCTL} status --status-addr 127.0.0.1:${STATUS_PORT} --plaintext --token-file ${TOKEN_FILE}
 
 Stop everything with: hack/down.sh
 
-Dashboard: http://127.0.0.1:${METRICS_PORT}/
+Dashboard: http://127.0.0.1:${METRICS_PORT}/ (sign in with the token in ${TOKEN_FILE})
 INFO

@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "status/access_fake.h"
 #include "status/service.h"
 #include "status/status.grpc.pb.h"
 #include "status/store.h"
@@ -84,11 +85,22 @@ StoreOptions Options(size_t history = 100, size_t queue = 100) {
   return o;
 }
 
+// A call made with the token of a user who may read everything.
+class AuthedContext : public grpc::ClientContext {
+ public:
+  AuthedContext() { AddMetadata("authorization", "Bearer root-token"); }
+};
+
+TypeInfo ConfigMapsType() {
+  return TypeInfo{"types.kubefed.io", "federatedconfigmaps", true, Sensitivity::kNone};
+}
+
 class GrpcContractTest : public ::testing::Test {
  protected:
   void StartServer(StoreOptions store_options = Options(), std::function<bool()> ready = nullptr) {
-    store_ = std::make_unique<StatusStore>(store_options, clock_);
+    MakeStore(store_options);
     StatusServerOptions options;
+    options.access = access_.get();
     options.address = "127.0.0.1:0";
     options.version = "0.1.0-test";
     options.bookmark_interval = absl::Hours(1);  // only the BOOKMARK after the initial state
@@ -99,6 +111,18 @@ class GrpcContractTest : public ::testing::Test {
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                    grpc::InsecureChannelCredentials());
     stub_ = v1::FederationStatus::NewStub(channel_);
+  }
+
+  // The store, with its types registered, and access control over it: "root-token" may
+  // read everything.
+  void MakeStore(StoreOptions store_options) {
+    store_ = std::make_unique<StatusStore>(store_options, clock_);
+    reviewer_.AddToken("root-token", "root");
+    reviewer_.AllowAll("root");
+    access_ = std::make_unique<AccessControl>(reviewer_, *store_, AccessOptions{}, clock_);
+    for (const char* type : {"configmaps", "secrets"}) {
+      store_->SetRenderer(type, ConfigMapsType(), nullptr);
+    }
   }
 
   void TearDown() override {
@@ -120,7 +144,9 @@ class GrpcContractTest : public ::testing::Test {
   }
 
   FakeClock clock_;
+  testing::FakeAccessReviewer reviewer_;
   std::unique_ptr<StatusStore> store_;
+  std::unique_ptr<AccessControl> access_;
   std::unique_ptr<StatusServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::FederationStatus::Stub> stub_;
@@ -134,12 +160,12 @@ TEST_F(GrpcContractTest, VersionClustersAndObjectsWithFilters) {
   store_->UpsertObject(Object("configmaps", "b", "two", "Error", "ApplyOverridesFailed", "path"));
   store_->UpsertObject(Object("secrets", "a", "three", "Pending"));
 
-  grpc::ClientContext c1;
+  AuthedContext c1;
   v1::GetVersionResponse version;
   ASSERT_TRUE(stub_->GetVersion(&c1, {}, &version).ok());
   EXPECT_EQ(version.version(), "0.1.0-test");
 
-  grpc::ClientContext c2;
+  AuthedContext c2;
   v1::ListClustersResponse clusters;
   ASSERT_TRUE(stub_->ListClusters(&c2, {}, &clusters).ok());
   ASSERT_EQ(clusters.clusters_size(), 2);
@@ -159,7 +185,7 @@ TEST_F(GrpcContractTest, VersionClustersAndObjectsWithFilters) {
       {"secrets", "b", "", {}},
   };
   for (const Case& c : cases) {
-    grpc::ClientContext context;
+    AuthedContext context;
     v1::ListObjectsRequest request;
     request.set_type(c.type);
     request.set_namespace_(c.ns);
@@ -171,7 +197,7 @@ TEST_F(GrpcContractTest, VersionClustersAndObjectsWithFilters) {
     EXPECT_EQ(got, c.want) << c.type << "|" << c.ns << "|" << c.state;
     EXPECT_EQ(response.revision(), kStart + 5);
   }
-  grpc::ClientContext bad;
+  AuthedContext bad;
   v1::ListObjectsRequest bad_state;
   bad_state.set_state("Sideways");
   v1::ListObjectsResponse ignored;
@@ -183,7 +209,7 @@ TEST_F(GrpcContractTest, GetObjectRendersOrIsNotFound) {
   StartServer();
   store_->UpsertObject(Object("configmaps", "a", "one", "Error", "ApplyOverridesFailed",
                               "overrides[0]: path /data/x not found"));
-  store_->SetRenderer("configmaps",
+  store_->SetRenderer("configmaps", ConfigMapsType(),
                       [](const std::string&, const std::string&,
                          const std::string& cluster) -> absl::StatusOr<RenderResult> {
                         if (cluster == "member1") {
@@ -198,7 +224,7 @@ TEST_F(GrpcContractTest, GetObjectRendersOrIsNotFound) {
   request.mutable_ref()->set_namespace_("a");
   request.mutable_ref()->set_name("one");
   request.set_cluster("member1");
-  grpc::ClientContext c1;
+  AuthedContext c1;
   v1::GetObjectResponse response;
   ASSERT_TRUE(stub_->GetObject(&c1, request, &response).ok());
   EXPECT_EQ(response.object().clusters(0).reason(), "ApplyOverridesFailed");
@@ -207,12 +233,12 @@ TEST_F(GrpcContractTest, GetObjectRendersOrIsNotFound) {
   EXPECT_EQ(response.render_error(), "ApplyOverridesFailed: overrides[0]: path /data/x not found");
 
   request.set_cluster("member2");
-  grpc::ClientContext c2;
+  AuthedContext c2;
   ASSERT_TRUE(stub_->GetObject(&c2, request, &response).ok());
   EXPECT_EQ(response.rendered_json(), "{\"kind\":\"ConfigMap\"}");
 
   request.mutable_ref()->set_name("missing");
-  grpc::ClientContext c3;
+  AuthedContext c3;
   grpc::Status missing = stub_->GetObject(&c3, request, &response);
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(missing.error_message(), "no federated object configmaps a/missing");
@@ -223,7 +249,7 @@ TEST_F(GrpcContractTest, WatchFromZeroSendsTheStateABookmarkThenChanges) {
   StartServer();
   store_->UpsertCluster(ClusterOf("member1"));
   store_->UpsertObject(Object("configmaps", "a", "one", "Pending"));
-  grpc::ClientContext context;
+  AuthedContext context;
   v1::WatchRequest request;
   request.set_resume_from(0);
   std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub_->Watch(&context, request);
@@ -245,9 +271,10 @@ TEST_F(GrpcContractTest, WatchFromZeroSendsTheStateABookmarkThenChanges) {
 }
 
 TEST_F(GrpcContractTest, IdleStreamsGetPeriodicBookmarks) {
-  store_ = std::make_unique<StatusStore>(Options(), clock_);
+  MakeStore(Options());
   StatusServerOptions options;
   options.address = "127.0.0.1:0";
+  options.access = access_.get();
   options.bookmark_interval = absl::Milliseconds(100);
   absl::StatusOr<std::unique_ptr<StatusServer>> server = StatusServer::Start(*store_, options);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -255,7 +282,7 @@ TEST_F(GrpcContractTest, IdleStreamsGetPeriodicBookmarks) {
   store_->UpsertObject(Object("configmaps", "a", "one", "Pending"));
   auto stub = v1::FederationStatus::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
+  AuthedContext context;
   std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub->Watch(&context, {});
   EXPECT_EQ(ReadEvents(*reader, 2),
             (std::vector<std::string>{"ADDED 5001 object one", "BOOKMARK 5001 -"}));
@@ -273,7 +300,7 @@ TEST_F(GrpcContractTest, IdleStreamsGetPeriodicBookmarks) {
 TEST_F(GrpcContractTest, WatchResumedFromAListRevisionGetsExactlyTheLaterChanges) {
   StartServer();
   store_->UpsertObject(Object("configmaps", "a", "one", "Pending"));
-  grpc::ClientContext list_context;
+  AuthedContext list_context;
   v1::ListObjectsResponse list;
   ASSERT_TRUE(stub_->ListObjects(&list_context, {}, &list).ok());
   ASSERT_EQ(list.revision(), kStart + 1);
@@ -282,7 +309,7 @@ TEST_F(GrpcContractTest, WatchResumedFromAListRevisionGetsExactlyTheLaterChanges
   store_->UpsertObject(Object("configmaps", "a", "one", "Propagated"));  // no change: no event
   store_->RemoveObject(Object("configmaps", "a", "two", "").ref());
 
-  grpc::ClientContext context;
+  AuthedContext context;
   v1::WatchRequest request;
   request.set_resume_from(list.revision());
   std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub_->Watch(&context, request);
@@ -300,7 +327,7 @@ TEST_F(GrpcContractTest, ResumeOlderThanTheHistoryIsOutOfRange) {
   for (int i = 0; i < 10; ++i)
     store_->UpsertObject(Object("configmaps", "a", "o" + std::to_string(i), "Pending"));
   for (int64_t resume : {kStart + 1, kStart + 6, kStart + 11}) {
-    grpc::ClientContext context;
+    AuthedContext context;
     v1::WatchRequest request;
     request.set_resume_from(resume);
     std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub_->Watch(&context, request);
@@ -313,7 +340,7 @@ TEST_F(GrpcContractTest, ResumeOlderThanTheHistoryIsOutOfRange) {
         << status.error_message();
   }
   // The oldest revision still in the history resumes.
-  grpc::ClientContext context;
+  AuthedContext context;
   v1::WatchRequest request;
   request.set_resume_from(kStart + 7);
   std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub_->Watch(&context, request);
@@ -328,7 +355,7 @@ TEST_F(GrpcContractTest, AClientThatNeverReadsIsCutOffWhilePublishingGoesOn) {
   constexpr size_t kQueue = 256;
   constexpr size_t kHistory = 64;
   StartServer(Options(kHistory, kQueue));
-  grpc::ClientContext context;
+  AuthedContext context;
   v1::WatchRequest request;
   request.set_resume_from(0);
   std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub_->Watch(&context, request);
@@ -372,7 +399,7 @@ TEST_F(GrpcContractTest, HealthFollowsReadiness) {
   std::atomic<bool> ready{false};
   StartServer(Options(), [&] { return ready.load(); });
   auto check = [&](const std::string& service) {
-    grpc::ClientContext context;
+    AuthedContext context;
     testing::HealthCheckRequest request;
     request.set_service(service);
     testing::HealthCheckResponse response;
@@ -396,7 +423,7 @@ TEST_F(GrpcContractTest, HealthFollowsReadiness) {
 
 TEST_F(GrpcContractTest, ReflectionListsAndDescribesTheService) {
   StartServer();
-  grpc::ClientContext context;
+  AuthedContext context;
   std::unique_ptr<
       grpc::ClientReaderWriter<testing::ServerReflectionRequest, testing::ServerReflectionResponse>>
       stream(grpc::internal::ClientReaderWriterFactory<testing::ServerReflectionRequest,
@@ -453,12 +480,13 @@ TEST_F(GrpcContractTest, ServesOverTlsWhenGivenACertificate) {
       key, " -out ", cert, " >/dev/null 2>&1");
   ASSERT_EQ(system(command.c_str()), 0) << command;
 
-  store_ = std::make_unique<StatusStore>(Options(), clock_);
+  MakeStore(Options());
   StatusServerOptions options;
   options.address = "127.0.0.1:0";
   options.version = "0.1.0-tls";
-  options.tls_cert_file = cert;
-  options.tls_key_file = key;
+  options.access = access_.get();
+  options.tls_cert_pem = ReadAll(cert);
+  options.tls_key_pem = ReadAll(key);
   absl::StatusOr<std::unique_ptr<StatusServer>> server = StatusServer::Start(*store_, options);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = std::move(*server);
@@ -468,7 +496,7 @@ TEST_F(GrpcContractTest, ServesOverTlsWhenGivenACertificate) {
   ssl.pem_root_certs = ReadAll(cert);
   auto tls_stub = v1::FederationStatus::NewStub(
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), grpc::SslCredentials(ssl)));
-  grpc::ClientContext c1;
+  AuthedContext c1;
   v1::GetVersionResponse version;
   grpc::Status ok = tls_stub->GetVersion(&c1, {}, &version);
   ASSERT_TRUE(ok.ok()) << ok.error_message();
@@ -476,12 +504,12 @@ TEST_F(GrpcContractTest, ServesOverTlsWhenGivenACertificate) {
 
   auto plain_stub = v1::FederationStatus::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext c2;
+  AuthedContext c2;
   c2.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   EXPECT_FALSE(plain_stub->GetVersion(&c2, {}, &version).ok());
 
-  // Only one of the two files is an error.
-  options.tls_key_file = "";
+  // Only one of the two is an error.
+  options.tls_key_pem = "";
   EXPECT_EQ(StatusServer::Start(*store_, options).status().code(),
             absl::StatusCode::kInvalidArgument);
   unlink(cert.c_str());
@@ -493,11 +521,104 @@ TEST_F(GrpcContractTest, AnAddressInUseIsAClearError) {
   StartServer();
   StatusServerOptions options;
   options.address = absl::StrCat("127.0.0.1:", server_->port());
+  options.access = access_.get();
   absl::StatusOr<std::unique_ptr<StatusServer>> second = StatusServer::Start(*store_, options);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.status().message().find("cannot serve the status API on 127.0.0.1:"),
             std::string::npos)
       << second.status();
+}
+
+// --- Authentication and authorization -------------------------------------------------------
+
+TEST_F(GrpcContractTest, EveryCallNeedsAValidToken) {
+  StartServer();
+  for (const char* header : {"", "Bearer wrong-token", "Basic YTpi"}) {
+    auto context = [&] {
+      auto c = std::make_unique<grpc::ClientContext>();
+      if (*header != '\0') c->AddMetadata("authorization", header);
+      return c;
+    };
+    v1::GetVersionResponse version;
+    EXPECT_EQ(stub_->GetVersion(context().get(), {}, &version).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << header;
+    v1::ListClustersResponse clusters;
+    EXPECT_EQ(stub_->ListClusters(context().get(), {}, &clusters).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    v1::ListObjectsResponse objects;
+    EXPECT_EQ(stub_->ListObjects(context().get(), {}, &objects).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    v1::GetObjectRequest get;
+    v1::GetObjectResponse object;
+    EXPECT_EQ(stub_->GetObject(context().get(), get, &object).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    auto watch_context = context();
+    auto reader = stub_->Watch(watch_context.get(), {});
+    v1::WatchEvent e;
+    EXPECT_FALSE(reader->Read(&e));
+    grpc::Status finished = reader->Finish();
+    EXPECT_EQ(finished.error_code(), grpc::StatusCode::UNAUTHENTICATED) << header;
+    EXPECT_FALSE(finished.error_message().empty());
+  }
+}
+
+TEST_F(GrpcContractTest, ANamespaceReaderListsAndWatchesItsNamespaceOnly) {
+  StartServer();
+  reviewer_.AddToken("alice-token", "alice");
+  reviewer_.Allow("alice", {"get", "types.kubefed.io", "federatedconfigmaps", "a", "", ""});
+  v1::Cluster cluster;
+  cluster.set_name("member1");
+  store_->UpsertCluster(cluster);
+  store_->UpsertObject(Object("configmaps", "a", "one", "Propagated"));
+  store_->UpsertObject(Object("configmaps", "b", "two", "Propagated"));
+
+  auto alice = [] {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->AddMetadata("authorization", "Bearer alice-token");
+    return c;
+  };
+  v1::ListObjectsResponse objects;
+  ASSERT_TRUE(stub_->ListObjects(alice().get(), {}, &objects).ok());
+  ASSERT_EQ(objects.objects_size(), 1);
+  EXPECT_EQ(objects.objects(0).ref().name(), "one");
+  v1::ListClustersResponse clusters;
+  grpc::Status denied = stub_->ListClusters(alice().get(), {}, &clusters);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(denied.error_message().find("may not list kubefedclusters"), std::string::npos);
+  v1::GetObjectRequest get;
+  get.mutable_ref()->set_type("configmaps");
+  get.mutable_ref()->set_namespace_("b");
+  get.mutable_ref()->set_name("two");
+  v1::GetObjectResponse object;
+  EXPECT_EQ(stub_->GetObject(alice().get(), get, &object).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // The watch: no cluster, only namespace a, also for changes after the initial state (a
+  // namespace never seen before needs a review the pump must not wait for).
+  clock_.Advance(absl::Minutes(1));  // nothing cached: the stream asks as it goes
+  auto context = alice();
+  auto reader = stub_->Watch(context.get(), {});
+  EXPECT_EQ(ReadEvents(*reader, 2),
+            (std::vector<std::string>{"ADDED 5003 object one", "BOOKMARK 5003 -"}));
+  store_->UpsertObject(Object("configmaps", "c", "three", "Pending"));
+  store_->UpsertObject(Object("configmaps", "b", "two", "Error"));
+  store_->UpsertObject(Object("configmaps", "a", "one", "Pending"));
+  EXPECT_EQ(ReadEvents(*reader, 1), (std::vector<std::string>{"MODIFIED 5006 object one"}));
+  context->TryCancel();
+  reader->Finish();
+}
+
+TEST_F(GrpcContractTest, TheHostBeingDownFailsClosed) {
+  StartServer();
+  reviewer_.Fail(absl::UnavailableError("connection refused"));
+  AuthedContext context;
+  v1::ListObjectsResponse objects;
+  grpc::Status down = stub_->ListObjects(&context, {}, &objects);
+  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(down.error_message().find("cannot verify the bearer token"), std::string::npos)
+      << down.error_message();
+  EXPECT_EQ(objects.objects_size(), 0);
 }
 
 }  // namespace

@@ -15,11 +15,11 @@ namespace {
 HttpReply Error(int status, absl::string_view message) {
   rapidjson::Document doc(rapidjson::kObjectType);
   json::SetString(doc, "error", message, doc.GetAllocator());
-  return HttpReply{status, "application/json", json::Serialize(doc)};
+  return HttpReply{status, "application/json", json::Serialize(doc), {}};
 }
 
 HttpReply Json(const google::protobuf::Message& message) {
-  return HttpReply{200, "application/json", ToJson(message)};
+  return HttpReply{200, "application/json", ToJson(message), {}};
 }
 
 std::string Param(const std::map<std::string, std::string>& params, const std::string& name) {
@@ -39,17 +39,60 @@ std::string ToJson(const google::protobuf::Message& message) {
   return out;
 }
 
-HttpApi::HttpApi(StatusStore& store, std::string version)
-    : store_(store), version_(std::move(version)) {}
+HttpReply AccessErrorReply(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnauthenticated: {
+      HttpReply reply = Error(401, status.message());
+      reply.headers["WWW-Authenticate"] = "Bearer realm=\"kfed\"";
+      return reply;
+    }
+    case absl::StatusCode::kPermissionDenied:
+      return Error(403, status.message());
+    case absl::StatusCode::kUnavailable:
+      return Error(503, status.message());
+    default:
+      return Error(500, status.message());
+  }
+}
 
-HttpReply HttpApi::Get(absl::string_view path,
-                       const std::map<std::string, std::string>& params) const {
+HttpApi::HttpApi(StatusStore& store, AccessControl& access, std::string version)
+    : store_(store), access_(access), version_(std::move(version)) {}
+
+HttpReply HttpApi::Get(absl::string_view path, const std::map<std::string, std::string>& params,
+                       absl::string_view authorization) const {
+  if (absl::StartsWith(path, "/api/")) {
+    absl::StatusOr<Caller> caller = access_.Authenticate(authorization);
+    if (!caller.ok()) return AccessErrorReply(caller.status());
+    return Api(path, params, *caller);
+  }
+  const Asset* asset = FindDashboardAsset(path == "/" ? "/index.html" : path);
+  if (asset == nullptr) return Error(404, absl::StrCat("no dashboard file ", path));
+  return HttpReply{200, std::string(asset->content_type), std::string(asset->data), {}};
+}
+
+HttpReply HttpApi::Api(absl::string_view path, const std::map<std::string, std::string>& params,
+                       const Caller& caller) const {
   if (path == "/api/v1/version") {
     v1::GetVersionResponse response;
     response.set_version(version_);
     return Json(response);
   }
-  if (path == "/api/v1/clusters") return Json(store_.ListClusters());
+  if (path == "/api/v1/whoami") {
+    rapidjson::Document doc(rapidjson::kObjectType);
+    auto& allocator = doc.GetAllocator();
+    json::SetString(doc, "username", caller.username, allocator);
+    rapidjson::Value groups(rapidjson::kArrayType);
+    for (const std::string& g : caller.groups) {
+      groups.PushBack(rapidjson::Value(g.c_str(), allocator), allocator);
+    }
+    doc.AddMember("groups", groups, allocator);
+    return HttpReply{200, "application/json", json::Serialize(doc), {}};
+  }
+  if (path == "/api/v1/clusters") {
+    absl::Status allowed = access_.MayListClusters(caller);
+    if (!allowed.ok()) return AccessErrorReply(allowed);
+    return Json(store_.ListClusters());
+  }
   if (path == "/api/v1/objects") {
     v1::ListObjectsRequest request;
     request.set_type(Param(params, "type"));
@@ -59,18 +102,23 @@ HttpReply HttpApi::Get(absl::string_view path,
       return Error(400, absl::StrCat("state \"", request.state(),
                                      "\": want Propagated, Pending, Error or Deleting"));
     }
-    return Json(store_.ListObjects(request));
+    v1::ListObjectsResponse all = store_.ListObjects(request);
+    v1::ListObjectsResponse visible;
+    visible.set_revision(all.revision());
+    for (v1::FederatedObject& o : *all.mutable_objects()) {
+      absl::StatusOr<bool> seen = access_.MaySeeObject(caller, o.ref());
+      if (!seen.ok()) return AccessErrorReply(seen.status());
+      if (*seen) *visible.add_objects() = std::move(o);
+    }
+    return Json(visible);
   }
-  if (path == "/api/v1/object") return Object(params);
-  if (path == "/api/v1/watch") return Watch(params);
-  if (absl::StartsWith(path, "/api/")) return Error(404, absl::StrCat("no API at ", path));
-
-  const Asset* asset = FindDashboardAsset(path == "/" ? "/index.html" : path);
-  if (asset == nullptr) return Error(404, absl::StrCat("no dashboard file ", path));
-  return HttpReply{200, std::string(asset->content_type), std::string(asset->data)};
+  if (path == "/api/v1/object") return Object(params, caller);
+  if (path == "/api/v1/watch") return Watch(params, caller);
+  return Error(404, absl::StrCat("no API at ", path));
 }
 
-HttpReply HttpApi::Object(const std::map<std::string, std::string>& params) const {
+HttpReply HttpApi::Object(const std::map<std::string, std::string>& params,
+                          const Caller& caller) const {
   v1::GetObjectRequest request;
   request.mutable_ref()->set_type(Param(params, "type"));
   request.mutable_ref()->set_namespace_(Param(params, "namespace"));
@@ -79,6 +127,8 @@ HttpReply HttpApi::Object(const std::map<std::string, std::string>& params) cons
   if (request.ref().type().empty() || request.ref().name().empty()) {
     return Error(400, "type and name are required (namespace and cluster are optional)");
   }
+  absl::Status allowed = access_.MayGetObject(caller, request.ref());
+  if (!allowed.ok()) return AccessErrorReply(allowed);
   absl::StatusOr<v1::GetObjectResponse> response = store_.GetObject(request);
   if (!response.ok()) {
     return Error(absl::IsNotFound(response.status()) ? 404 : 500, response.status().message());
@@ -86,7 +136,8 @@ HttpReply HttpApi::Object(const std::map<std::string, std::string>& params) cons
   return Json(*response);
 }
 
-HttpReply HttpApi::Watch(const std::map<std::string, std::string>& params) const {
+HttpReply HttpApi::Watch(const std::map<std::string, std::string>& params,
+                         const Caller& caller) const {
   int64_t resume_from = 0;
   const std::string resume = Param(params, "resume_from");
   if (!resume.empty() && (!absl::SimpleAtoi(resume, &resume_from) || resume_from < 0)) {
@@ -107,12 +158,30 @@ HttpReply HttpApi::Watch(const std::map<std::string, std::string>& params) const
     batch = store_.EventsAfter(resume_from);
   }
   if (!batch.ok()) return Error(410, batch.status().message());
+  // Cluster events only for callers who may list clusters; objects as in /api/v1/objects.
+  // The revision still moves past what was left out, so the next poll resumes after it.
+  std::optional<bool> clusters;
   std::vector<std::string> events;
   events.reserve(batch->events.size());
-  for (const EventPtr& e : batch->events) events.push_back(ToJson(*e));
+  for (const EventPtr& e : batch->events) {
+    if (e->has_cluster()) {
+      if (!clusters.has_value()) {
+        absl::Status allowed = access_.MayListClusters(caller);
+        if (!allowed.ok() && !absl::IsPermissionDenied(allowed)) return AccessErrorReply(allowed);
+        clusters = allowed.ok();
+      }
+      if (!*clusters) continue;
+    } else if (e->has_object()) {
+      absl::StatusOr<bool> seen = access_.MaySeeObject(caller, e->object().ref());
+      if (!seen.ok()) return AccessErrorReply(seen.status());
+      if (!*seen) continue;
+    }
+    events.push_back(ToJson(*e));
+  }
   return HttpReply{200, "application/json",
                    absl::StrCat("{\"events\":[", absl::StrJoin(events, ","), "],\"revision\":\"",
-                                batch->revision, "\"}")};
+                                batch->revision, "\"}"),
+                   {}};
 }
 
 }  // namespace kfed::status

@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/json.h"
+#include "status/access_fake.h"
 
 namespace kfed::status {
 namespace {
@@ -14,7 +15,18 @@ constexpr int64_t kStart = 1000;
 
 class HttpApiTest : public ::testing::Test {
  protected:
-  HttpApiTest() : store_(Options(), clock_), api_(store_, "0.1.0-test") {}
+  HttpApiTest()
+      : store_(Options(), clock_),
+        access_(reviewer_, store_, AccessOptions{}, clock_),
+        api_(store_, access_, "0.1.0-test") {
+    reviewer_.AddToken("root-token", "root");
+    reviewer_.AllowAll("root");
+    store_.SetRenderer("configmaps", ConfigMapsType(), nullptr);
+  }
+
+  static TypeInfo ConfigMapsType() {
+    return TypeInfo{"types.kubefed.io", "federatedconfigmaps", true, Sensitivity::kNone};
+  }
 
   static StoreOptions Options() {
     StoreOptions o;
@@ -41,7 +53,7 @@ class HttpApiTest : public ::testing::Test {
   // GETs and parses the JSON body.
   rapidjson::Document GetJson(const std::string& path,
                               const std::map<std::string, std::string>& params, int want_status) {
-    HttpReply reply = api_.Get(path, params);
+    HttpReply reply = api_.Get(path, params, token_);
     EXPECT_EQ(reply.status, want_status) << path << ": " << reply.body;
     EXPECT_EQ(reply.content_type, "application/json") << path;
     absl::StatusOr<rapidjson::Document> doc = json::Parse(reply.body);
@@ -50,8 +62,11 @@ class HttpApiTest : public ::testing::Test {
   }
 
   FakeClock clock_{absl::FromUnixMillis(1700000000000)};
+  testing::FakeAccessReviewer reviewer_;
   StatusStore store_;
+  AccessControl access_;
   HttpApi api_;
+  std::string token_ = "Bearer root-token";
 };
 
 TEST_F(HttpApiTest, VersionAndClustersUseTheProtoJsonMapping) {
@@ -99,7 +114,7 @@ TEST_F(HttpApiTest, ObjectsWithFilters) {
 
 TEST_F(HttpApiTest, ObjectDetailAnd404) {
   AddObject("a", "Propagated");
-  store_.SetRenderer("configmaps",
+  store_.SetRenderer("configmaps", ConfigMapsType(),
                      [](const std::string&, const std::string& name,
                         const std::string& cluster) -> absl::StatusOr<RenderResult> {
                        return RenderResult{"{\"metadata\":{\"name\":\"" + name + "\"}}",
@@ -165,12 +180,109 @@ TEST_F(HttpApiTest, WatchFromTooOldARevisionIs410) {
 }
 
 TEST_F(HttpApiTest, ServesTheDashboard) {
-  HttpReply index = api_.Get("/", {});
+  HttpReply index = api_.Get("/", {}, "");
   EXPECT_EQ(index.status, 200);
   EXPECT_EQ(index.content_type, "text/html; charset=utf-8");
   EXPECT_NE(index.body.find("<html"), std::string::npos);
-  EXPECT_EQ(api_.Get("/index.html", {}).body, index.body);
-  EXPECT_EQ(api_.Get("/no-such-file.js", {}).status, 404);
+  EXPECT_EQ(api_.Get("/index.html", {}, "").body, index.body);
+  EXPECT_EQ(api_.Get("/no-such-file.js", {}, "").status, 404);
+}
+
+}  // namespace
+}  // namespace kfed::status
+
+namespace kfed::status {
+namespace {
+
+// Who may see what: a token per user, RBAC from the fake reviewer.
+class HttpApiAccessTest : public HttpApiTest {
+ protected:
+  HttpApiAccessTest() {
+    reviewer_.AddToken("alice-token", "alice", {"team-a"});
+    reviewer_.Allow("alice", {"get", "types.kubefed.io", "federatedconfigmaps", "demo", "", ""});
+    store_.SetRenderer(
+        "secrets", TypeInfo{"types.kubefed.io", "federatedsecrets", true, Sensitivity::kSecretData},
+        [](const std::string&, const std::string&,
+           const std::string&) -> absl::StatusOr<RenderResult> {
+          return RenderResult{R"({"kind":"Secret","stringData":{"password":"hunter2-TOPSECRET"}})",
+                              R"([{"path":"/stringData/password","value":"hunter3-TOPSECRET"}])",
+                              ""};
+        });
+    AddObject("visible", std::string(kStatePropagated));
+    v1::FederatedObject other;
+    other.mutable_ref()->set_type("configmaps");
+    other.mutable_ref()->set_namespace_("other");
+    other.mutable_ref()->set_name("hidden");
+    store_.UpsertObject(other);
+    v1::FederatedObject secret;
+    secret.mutable_ref()->set_type("secrets");
+    secret.mutable_ref()->set_namespace_("demo");
+    secret.mutable_ref()->set_name("db");
+    store_.UpsertObject(secret);
+  }
+};
+
+TEST_F(HttpApiAccessTest, NoTokenOrABadOneIs401WithWwwAuthenticate) {
+  const std::vector<std::string> headers = {"", "Bearer wrong", "Basic YTpi",
+                                            "Bearer " + std::string(9000, 'x')};
+  for (const std::string& header : headers) {
+    for (const char* path :
+         {"/api/v1/version", "/api/v1/objects", "/api/v1/watch", "/api/v1/nope"}) {
+      HttpReply reply = api_.Get(path, {{"timeout_seconds", "0"}}, header);
+      EXPECT_EQ(reply.status, 401) << path << " " << header.substr(0, 20) << ": " << reply.body;
+      EXPECT_EQ(reply.headers["WWW-Authenticate"], "Bearer realm=\"kfed\"");
+      EXPECT_NE(reply.body.find("\"error\""), std::string::npos);
+    }
+  }
+  // The dashboard's files need no token (the page asks for one).
+  EXPECT_EQ(api_.Get("/", {}, "").status, 200);
+}
+
+TEST_F(HttpApiAccessTest, ANamespaceReaderSeesItsNamespaceOnly) {
+  token_ = "Bearer alice-token";
+  rapidjson::Document whoami = GetJson("/api/v1/whoami", {}, 200);
+  EXPECT_EQ(json::GetString(whoami, "username"), "alice");
+  EXPECT_EQ(json::Serialize(whoami["groups"]), "[\"team-a\"]");
+
+  rapidjson::Document list = GetJson("/api/v1/objects", {}, 200);
+  ASSERT_EQ(list["objects"].Size(), 1u) << json::Serialize(list);
+  EXPECT_EQ(json::GetString(list["objects"][0]["ref"], "name"), "visible");
+
+  rapidjson::Document forbidden =
+      GetJson("/api/v1/object", {{"type", "configmaps"}, {"namespace", "other"}, {"name", "hidden"}},
+              403);
+  EXPECT_EQ(json::GetString(forbidden, "error"),
+            "user \"alice\" may not get federatedconfigmaps.types.kubefed.io \"hidden\" in "
+            "namespace \"other\"");
+  rapidjson::Document clusters = GetJson("/api/v1/clusters", {}, 403);
+  EXPECT_NE(json::GetString(clusters, "error").find("may not list kubefedclusters"),
+            std::string::npos);
+
+  v1::Cluster cluster;
+  cluster.set_name("member1");
+  store_.UpsertCluster(cluster);
+  rapidjson::Document watch = GetJson("/api/v1/watch", {{"resume_from", "0"}}, 200);
+  std::vector<std::string> names;
+  for (const rapidjson::Value& e : watch["events"].GetArray()) {
+    if (e.HasMember("object")) names.push_back(json::GetString(e["object"]["ref"], "name"));
+    EXPECT_FALSE(e.HasMember("cluster")) << json::Serialize(e);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"visible"}));
+}
+
+TEST_F(HttpApiAccessTest, SecretValuesNeverLeaveAndTheHostBeingDownFailsClosed) {
+  HttpReply reply = api_.Get(
+      "/api/v1/object",
+      {{"type", "secrets"}, {"namespace", "demo"}, {"name", "db"}, {"cluster", "member1"}}, token_);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(reply.body.find("TOPSECRET"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("[redacted: 17 bytes]"), std::string::npos) << reply.body;
+
+  reviewer_.Fail(absl::UnavailableError("connection refused"));
+  clock_.Advance(absl::Minutes(5));  // past every cached review
+  rapidjson::Document down = GetJson("/api/v1/objects", {}, 503);
+  EXPECT_NE(json::GetString(down, "error").find("cannot verify the bearer token"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -3,8 +3,6 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -21,20 +19,6 @@ namespace {
 
 constexpr char kServiceName[] = "kfed.status.v1.FederationStatus";
 
-grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context, const grpc::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(status);
-  return reactor;
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::stringstream data;
-  data << in.rdbuf();
-  return data.str();
-}
-
 }  // namespace
 
 // One Watch stream. Every member is guarded by the service's Shared::mu, which the pump
@@ -47,22 +31,60 @@ class FederationStatusService::WatchReactor : public grpc::ServerWriteReactor<v1
   WatchReactor(StatusStore& store, std::shared_ptr<Shared> shared, uint64_t id)
       : store_(store), shared_(std::move(shared)), id_(id) {}
 
-  void SetWatcherLocked(std::shared_ptr<Watcher> watcher) { watcher_ = std::move(watcher); }
+  // Once the caller is authenticated (from an access worker).
+  void SetWatcherLocked(std::shared_ptr<Watcher> watcher, Caller caller, bool clusters_allowed) {
+    watcher_ = std::move(watcher);
+    caller_ = std::move(caller);
+    clusters_allowed_ = clusters_allowed;
+  }
+  bool finished() const { return finished_; }
+
+  // After an access worker decided on the held event (the decision is now cached, or the
+  // host could not be asked: then the stream ends UNAVAILABLE, failing closed).
+  void ResolvedLocked(const absl::Status& status) {
+    resolving_ = false;
+    if (!status.ok()) {
+      held_.reset();
+      FinishLocked(ToGrpcStatus(status));
+      return;
+    }
+    PumpLocked(/*bookmark_due=*/false);
+  }
 
   // Starts the next write if none is in flight: the next queued event, else a BOOKMARK when
   // one is due and the watcher has caught up. Ends the stream when the watcher failed.
   void PumpLocked(bool bookmark_due) {
     if (bookmark_due) bookmark_pending_ = true;
-    if (finished_ || writing_ || watcher_ == nullptr) return;
-    absl::StatusOr<EventPtr> next = watcher_->TryNext();
-    if (!next.ok()) {
-      FinishLocked(
-          absl::IsCancelled(next.status())
-              ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "the status server is shutting down")
-              : ToGrpcStatus(next.status()));
-      return;
+    if (finished_ || writing_ || resolving_ || watcher_ == nullptr) return;
+    EventPtr event;
+    while (true) {
+      if (held_ != nullptr) {
+        event = std::move(held_);
+      } else {
+        absl::StatusOr<EventPtr> next = watcher_->TryNext();
+        if (!next.ok()) {
+          FinishLocked(absl::IsCancelled(next.status())
+                           ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                          "the status server is shutting down")
+                           : ToGrpcStatus(next.status()));
+          return;
+        }
+        event = *next;
+      }
+      if (event == nullptr) break;
+      // What the caller may not see is skipped; the revision still moves past it.
+      if (event->has_cluster() && !clusters_allowed_) continue;
+      if (event->has_object()) {
+        std::optional<bool> visible =
+            shared_->access.CachedMaySeeObject(caller_, event->object().ref());
+        if (!visible.has_value()) {
+          HoldForDecisionLocked(std::move(event));
+          return;
+        }
+        if (!*visible) continue;
+      }
+      break;
     }
-    EventPtr event = *next;
     if (event == nullptr) {
       if (!bookmark_pending_) return;
       const int64_t revision = watcher_->CaughtUpRevision();
@@ -113,23 +135,50 @@ class FederationStatusService::WatchReactor : public grpc::ServerWriteReactor<v1
   }
 
  private:
+  // Keeps `event` until an access worker has asked the host whether the caller may see it.
+  void HoldForDecisionLocked(EventPtr event) {
+    held_ = std::move(event);
+    resolving_ = true;
+    const v1::ObjectRef ref = held_->object().ref();
+    std::weak_ptr<Shared> weak = shared_;
+    const uint64_t id = id_;
+    Caller caller = caller_;
+    shared_->tasks.push_back([weak, id, caller = std::move(caller), ref] {
+      std::shared_ptr<Shared> shared = weak.lock();
+      if (shared == nullptr) return;
+      absl::Status status = shared->access.MaySeeObject(caller, ref).status();
+      absl::MutexLock lock(&shared->mu);
+      auto it = shared->reactors.find(id);
+      if (it != shared->reactors.end()) it->second->ResolvedLocked(status);
+    });
+  }
+
   StatusStore& store_;
   const std::shared_ptr<Shared> shared_;
   const uint64_t id_;
   std::shared_ptr<Watcher> watcher_;
+  Caller caller_;
+  bool clusters_allowed_ = false;
   EventPtr current_;
+  EventPtr held_;  // waiting for an access decision
   bool writing_ = false;
+  bool resolving_ = false;
   bool finished_ = false;
   bool bookmark_pending_ = false;
 };
 
-FederationStatusService::FederationStatusService(StatusStore& store, std::string version,
-                                                 absl::Duration bookmark_interval)
+FederationStatusService::FederationStatusService(StatusStore& store, AccessControl& access,
+                                                 std::string version,
+                                                 absl::Duration bookmark_interval,
+                                                 int access_workers)
     : store_(store),
       version_(std::move(version)),
       bookmark_interval_(bookmark_interval),
-      shared_(std::make_shared<Shared>()) {
+      shared_(std::make_shared<Shared>(access)) {
   pump_ = std::thread([this] { PumpLoop(); });
+  for (int i = 0; i < std::max(1, access_workers); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
 }
 
 FederationStatusService::~FederationStatusService() {
@@ -149,6 +198,60 @@ void FederationStatusService::Shutdown() {
     }
   }
   if (pump_.joinable()) pump_.join();
+  // The workers answer the calls they hold (the store still answers), then stop.
+  {
+    absl::MutexLock lock(&shared_->mu);
+    shared_->workers_stop = true;
+  }
+  for (std::thread& t : workers_) t.join();
+  workers_.clear();
+}
+
+void FederationStatusService::Submit(std::function<void()> task) {
+  absl::MutexLock lock(&shared_->mu);
+  shared_->tasks.push_back(std::move(task));
+}
+
+void FederationStatusService::WorkerLoop() {
+  Shared& s = *shared_;
+  while (true) {
+    std::function<void()> task;
+    {
+      absl::MutexLock lock(&s.mu);
+      s.mu.Await(absl::Condition(
+          +[](Shared* shared) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared->mu) {
+            return shared->workers_stop || !shared->tasks.empty();
+          },
+          &s));
+      if (s.tasks.empty()) return;  // workers_stop and nothing left
+      task = std::move(s.tasks.front());
+      s.tasks.pop_front();
+    }
+    task();
+  }
+}
+
+namespace {
+
+// The call's `authorization` metadata ("" when absent).
+std::string Authorization(const grpc::CallbackServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* FederationStatusService::Authenticated(
+    grpc::CallbackServerContext* context,
+    std::function<grpc::Status(const Caller& caller)> answer) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Submit([this, reactor, authorization = Authorization(*context),
+          answer = std::move(answer)] {
+    absl::StatusOr<Caller> caller = shared_->access.Authenticate(authorization);
+    reactor->Finish(caller.ok() ? answer(*caller) : ToGrpcStatus(caller.status()));
+  });
+  return reactor;
 }
 
 size_t FederationStatusService::ActiveWatches() const {
@@ -196,75 +299,117 @@ void FederationStatusService::PumpLoop() {
 grpc::ServerUnaryReactor* FederationStatusService::GetVersion(grpc::CallbackServerContext* context,
                                                               const v1::GetVersionRequest*,
                                                               v1::GetVersionResponse* response) {
-  response->set_version(version_);
-  return Reply(context, grpc::Status::OK);
+  return Authenticated(context, [this, response](const Caller&) {
+    response->set_version(version_);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* FederationStatusService::ListClusters(
     grpc::CallbackServerContext* context, const v1::ListClustersRequest*,
     v1::ListClustersResponse* response) {
-  *response = store_.ListClusters();
-  return Reply(context, grpc::Status::OK);
+  return Authenticated(context, [this, response](const Caller& caller) {
+    absl::Status allowed = shared_->access.MayListClusters(caller);
+    if (!allowed.ok()) return ToGrpcStatus(allowed);
+    *response = store_.ListClusters();
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* FederationStatusService::ListObjects(
     grpc::CallbackServerContext* context, const v1::ListObjectsRequest* request,
     v1::ListObjectsResponse* response) {
-  if (!request->state().empty() && !IsClusterState(request->state())) {
-    return Reply(context,
-                 grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              absl::StrCat("state \"", request->state(),
-                                           "\": want Propagated, Pending, Error or Deleting")));
-  }
-  *response = store_.ListObjects(*request);
-  return Reply(context, grpc::Status::OK);
+  return Authenticated(context, [this, request, response](const Caller& caller) {
+    if (!request->state().empty() && !IsClusterState(request->state())) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("state \"", request->state(),
+                                       "\": want Propagated, Pending, Error or Deleting"));
+    }
+    v1::ListObjectsResponse all = store_.ListObjects(*request);
+    response->set_revision(all.revision());
+    for (v1::FederatedObject& o : *all.mutable_objects()) {
+      absl::StatusOr<bool> seen = shared_->access.MaySeeObject(caller, o.ref());
+      if (!seen.ok()) return ToGrpcStatus(seen.status());
+      if (*seen) *response->add_objects() = std::move(o);
+    }
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* FederationStatusService::GetObject(grpc::CallbackServerContext* context,
                                                              const v1::GetObjectRequest* request,
                                                              v1::GetObjectResponse* response) {
-  if (request->ref().type().empty() || request->ref().name().empty()) {
-    return Reply(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                       "ref.type and ref.name are required"));
-  }
-  absl::StatusOr<v1::GetObjectResponse> found = store_.GetObject(*request);
-  if (!found.ok()) return Reply(context, ToGrpcStatus(found.status()));
-  *response = std::move(*found);
-  return Reply(context, grpc::Status::OK);
+  return Authenticated(context, [this, request, response](const Caller& caller) {
+    if (request->ref().type().empty() || request->ref().name().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "ref.type and ref.name are required");
+    }
+    absl::Status allowed = shared_->access.MayGetObject(caller, request->ref());
+    if (!allowed.ok()) return ToGrpcStatus(allowed);
+    absl::StatusOr<v1::GetObjectResponse> found = store_.GetObject(*request);
+    if (!found.ok()) return ToGrpcStatus(found.status());
+    *response = std::move(*found);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerWriteReactor<v1::WatchEvent>* FederationStatusService::Watch(
     grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
   uint64_t id = 0;
+  WatchReactor* reactor = nullptr;
   {
     absl::MutexLock lock(&shared_->mu);
     id = shared_->next_id++;
+    reactor = new WatchReactor(store_, shared_, id);
+    shared_->reactors[id] = reactor;
   }
-  auto* reactor = new WatchReactor(store_, shared_, id);
-  // Wakes the pump; runs on a publisher's thread with no store lock held.
-  std::weak_ptr<Shared> weak = shared_;
-  absl::StatusOr<std::shared_ptr<Watcher>> watcher =
-      store_.Watch(request->resume_from(), [weak, id] {
+  // Authentication may wait on the host: on a worker. Until it is done the stream has no
+  // watcher and the pump passes it by.
+  Submit([this, id, resume_from = request->resume_from(),
+          authorization = Authorization(*context)] {
+    absl::StatusOr<Caller> caller = shared_->access.Authenticate(authorization);
+    absl::Status failure = caller.status();
+    bool clusters_allowed = false;
+    if (caller.ok()) {
+      // A caller who may not list clusters still watches the objects it may see.
+      absl::Status clusters = shared_->access.MayListClusters(*caller);
+      clusters_allowed = clusters.ok();
+      if (!clusters.ok() && !absl::IsPermissionDenied(clusters)) failure = clusters;
+    }
+    absl::StatusOr<std::shared_ptr<Watcher>> watcher = absl::UnknownError("not started");
+    if (failure.ok()) {
+      // Wakes the pump; runs on a publisher's thread with no store lock held.
+      std::weak_ptr<Shared> weak = shared_;
+      watcher = store_.Watch(resume_from, [weak, id] {
         if (std::shared_ptr<Shared> shared = weak.lock()) {
           absl::MutexLock lock(&shared->mu);
           shared->ready.push_back(id);
         }
       });
-  absl::MutexLock lock(&shared_->mu);
-  shared_->reactors[id] = reactor;
-  if (!watcher.ok()) {
-    reactor->FinishLocked(
-        absl::IsCancelled(watcher.status())
-            ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "the status server is shutting down")
-            : ToGrpcStatus(watcher.status()));
-  } else if (shared_->shutdown) {
-    store_.Unwatch(watcher->get());
-    reactor->FinishLocked(
-        grpc::Status(grpc::StatusCode::UNAVAILABLE, "the status server is shutting down"));
-  } else {
-    reactor->SetWatcherLocked(*watcher);
-    reactor->PumpLocked(/*bookmark_due=*/false);
-  }
+    }
+    absl::MutexLock lock(&shared_->mu);
+    auto it = shared_->reactors.find(id);
+    if (it == shared_->reactors.end() || it->second->finished()) {
+      if (watcher.ok()) store_.Unwatch(watcher->get());
+      return;
+    }
+    WatchReactor* r = it->second;
+    if (!failure.ok()) {
+      r->FinishLocked(ToGrpcStatus(failure));
+    } else if (!watcher.ok()) {
+      r->FinishLocked(absl::IsCancelled(watcher.status())
+                          ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                         "the status server is shutting down")
+                          : ToGrpcStatus(watcher.status()));
+    } else if (shared_->shutdown) {
+      store_.Unwatch(watcher->get());
+      r->FinishLocked(
+          grpc::Status(grpc::StatusCode::UNAVAILABLE, "the status server is shutting down"));
+    } else {
+      r->SetWatcherLocked(*watcher, *caller, clusters_allowed);
+      r->PumpLocked(/*bookmark_due=*/false);
+    }
+  });
   return reactor;
 }
 
@@ -282,19 +427,17 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(StatusStore& s
         absl::StrCat("status address \"", o.address, "\" must be host:port or :port"));
   }
 
-  std::shared_ptr<grpc::ServerCredentials> credentials;
-  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
-    return absl::InvalidArgumentError(
-        "TLS for the status API needs both a certificate and a key file (or neither for "
-        "plaintext)");
+  if (o.access == nullptr) {
+    return absl::InvalidArgumentError("the status API needs access control (no open mode)");
   }
-  if (!o.tls_cert_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadFile(o.tls_cert_file);
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile(o.tls_key_file);
-    if (!key.ok()) return key.status();
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (o.tls_cert_pem.empty() != o.tls_key_pem.empty()) {
+    return absl::InvalidArgumentError(
+        "TLS for the status API needs both a certificate and a key (or neither for plaintext)");
+  }
+  if (!o.tls_cert_pem.empty()) {
     grpc::SslServerCredentialsOptions ssl;
-    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    ssl.pem_key_cert_pairs.push_back({o.tls_key_pem, o.tls_cert_pem});
     credentials = grpc::SslServerCredentials(ssl);
     server->tls_ = true;
   } else {
@@ -304,7 +447,7 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(StatusStore& s
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   server->service_ =
-      std::make_unique<FederationStatusService>(store, o.version, o.bookmark_interval);
+      std::make_unique<FederationStatusService>(store, *o.access, o.version, o.bookmark_interval);
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default: a second controller manager on the same port would
   // silently share it. Make it an error instead.

@@ -9,12 +9,21 @@
 // watcher and the stream ends with OUT_OF_RANGE ("fell behind: list again and watch from the
 // list's revision"). A client that stops reading entirely holds at most the transport's flow
 // control window; it sees the events already sent and then OUT_OF_RANGE once it reads again.
+//
+// Every FederationStatus call needs metadata `authorization: Bearer <token>` and sees only
+// what the host's RBAC lets the token's user see (status/access.h): UNAUTHENTICATED,
+// PERMISSION_DENIED, or UNAVAILABLE when the host cannot be asked. Reviews may wait on the
+// network, so they run on the service's own access workers, never on gRPC's threads or the
+// pump: a unary call is answered from a worker; a Watch stream whose next object needs a
+// decision that is not cached holds that event, a worker asks the host, and the pump goes
+// on with the stream after. Health and reflection stay open (they hold no object data).
 #ifndef KFED_STATUS_SERVICE_H_
 #define KFED_STATUS_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,6 +36,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "status/access.h"
 #include "status/status.grpc.pb.h"
 #include "status/store.h"
 
@@ -37,14 +47,16 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 class FederationStatusService final : public v1::FederationStatus::CallbackService {
  public:
-  // `store` must outlive the service. BOOKMARK events are sent on idle streams every
-  // `bookmark_interval`.
-  FederationStatusService(StatusStore& store, std::string version,
-                          absl::Duration bookmark_interval = absl::Seconds(10));
+  // `store` and `access` must outlive the service. BOOKMARK events are sent on idle streams
+  // every `bookmark_interval`. `access_workers` threads carry out the access reviews.
+  FederationStatusService(StatusStore& store, AccessControl& access, std::string version,
+                          absl::Duration bookmark_interval = absl::Seconds(10),
+                          int access_workers = 4);
   // Call Shutdown() and shut the server down first.
   ~FederationStatusService() override;
 
-  // Ends every Watch stream (UNAVAILABLE) and stops the pump thread. Idempotent.
+  // Ends every Watch stream (UNAVAILABLE) and stops the pump thread and the access workers
+  // (after the calls they hold are answered). Idempotent.
   void Shutdown();
   // Watch streams not yet done.
   size_t ActiveWatches() const;
@@ -69,27 +81,43 @@ class FederationStatusService final : public v1::FederationStatus::CallbackServi
   // State shared with the watchers' wake-up callbacks, which may run (on a publisher's
   // thread) until the store forgets the watcher.
   struct Shared {
+    explicit Shared(AccessControl& a) : access(a) {}
+    AccessControl& access;
     absl::Mutex mu;
     std::map<uint64_t, WatchReactor*> reactors ABSL_GUARDED_BY(mu);
     std::vector<uint64_t> ready ABSL_GUARDED_BY(mu);
+    // Work for the access workers (reviews that may wait on the host).
+    std::deque<std::function<void()>> tasks ABSL_GUARDED_BY(mu);
     bool shutdown ABSL_GUARDED_BY(mu) = false;
+    bool workers_stop ABSL_GUARDED_BY(mu) = false;
     uint64_t next_id ABSL_GUARDED_BY(mu) = 0;
   };
   void PumpLoop();
+  void WorkerLoop();
+  // Queues `task` for an access worker.
+  void Submit(std::function<void()> task);
+  // Runs `answer(caller)` on a worker once the call's token is authenticated; answers the
+  // call itself when it is not.
+  grpc::ServerUnaryReactor* Authenticated(
+      grpc::CallbackServerContext* context,
+      std::function<grpc::Status(const Caller& caller)> answer);
 
   StatusStore& store_;
   const std::string version_;
   const absl::Duration bookmark_interval_;
   const std::shared_ptr<Shared> shared_;
   std::thread pump_;
+  std::vector<std::thread> workers_;
 };
 
 struct StatusServerOptions {
   // "host:port", ":port" (all interfaces) or port 0 for any free port.
   std::string address = ":9091";
-  // Both set: TLS with this certificate chain and key (PEM files). Both empty: plaintext.
-  std::string tls_cert_file;
-  std::string tls_key_file;
+  // Both set: TLS with this certificate chain and key (PEM text). Both empty: plaintext.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  // Required: who may read what.
+  AccessControl* access = nullptr;
   std::string version;
   absl::Duration bookmark_interval = absl::Seconds(10);
   // Polled for the health service (every second until it first returns true, then every

@@ -235,8 +235,9 @@ void StatusStore::RemoveType(absl::string_view type) {
   Notify(notify);
 }
 
-void StatusStore::SetRenderer(absl::string_view type, Renderer renderer) {
+void StatusStore::SetRenderer(absl::string_view type, TypeInfo info, Renderer renderer) {
   auto slot = std::make_shared<RendererSlot>();
+  slot->sensitivity = info.sensitivity;
   {
     absl::MutexLock slot_lock(&slot->mu);
     slot->renderer = std::move(renderer);
@@ -244,6 +245,7 @@ void StatusStore::SetRenderer(absl::string_view type, Renderer renderer) {
   std::shared_ptr<RendererSlot> old;
   {
     absl::MutexLock lock(&mu_);
+    types_[std::string(type)] = std::move(info);
     std::shared_ptr<RendererSlot>& entry = renderers_[std::string(type)];
     old = std::move(entry);
     entry = std::move(slot);
@@ -252,6 +254,13 @@ void StatusStore::SetRenderer(absl::string_view type, Renderer renderer) {
     absl::MutexLock slot_lock(&old->mu);  // waits for running calls of the old renderer
     old->renderer = nullptr;
   }
+}
+
+std::optional<TypeInfo> StatusStore::FindType(absl::string_view type) const {
+  absl::MutexLock lock(&mu_);
+  auto it = types_.find(type);
+  if (it == types_.end()) return std::nullopt;
+  return it->second;
 }
 
 void StatusStore::RemoveRenderer(absl::string_view type) {
@@ -344,8 +353,9 @@ absl::StatusOr<v1::GetObjectResponse> StatusStore::GetObject(
     response.set_render_error(std::string(rendered.status().message()));
     return response;
   }
-  response.set_rendered_json(std::move(rendered->rendered_json));
-  response.set_overrides_json(std::move(rendered->overrides_json));
+  response.set_rendered_json(RedactObjectJson(slot->sensitivity, rendered->rendered_json));
+  response.set_overrides_json(
+      RedactOverridesJson(slot->sensitivity, rendered->overrides_json));
   response.set_render_error(std::move(rendered->render_error));
   return response;
 }

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -31,6 +32,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
+#include "status/redact.h"
 #include "status/status.pb.h"
 
 namespace kfed::status {
@@ -74,6 +76,16 @@ struct RenderResult {
 // the object is not in the caches.
 using Renderer = std::function<absl::StatusOr<RenderResult>(
     const std::string& ns, const std::string& name, const std::string& cluster)>;
+
+// What the status API needs to know of a type beyond its objects: the federated resource a
+// caller must be allowed to `get` (status/access.h), and what GetObject redacts
+// (status/redact.h).
+struct TypeInfo {
+  std::string federated_group;     // "types.kubefed.io"
+  std::string federated_resource;  // "federatedsecrets"
+  bool namespaced = true;
+  Sensitivity sensitivity = Sensitivity::kNone;
+};
 
 using EventPtr = std::shared_ptr<const v1::WatchEvent>;
 
@@ -136,10 +148,15 @@ class StatusStore {
   // Removes every object of a type (its sync controller stopped).
   void RemoveType(absl::string_view type) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Registers the renderer of a type (replacing one). RemoveRenderer returns once no call of
-  // the old renderer is running, so its owner may be destroyed after.
-  void SetRenderer(absl::string_view type, Renderer renderer) ABSL_LOCKS_EXCLUDED(mu_);
+  // Registers a type with its renderer (replacing one). Objects of a type that is not
+  // registered are shown to nobody. GetObject redacts what the renderer returns by the
+  // type's sensitivity, so the store never hands out secret material. RemoveRenderer returns
+  // once no call of the old renderer is running, so its owner may be destroyed after; the
+  // type's TypeInfo stays known (FindType).
+  void SetRenderer(absl::string_view type, TypeInfo info, Renderer renderer)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void RemoveRenderer(absl::string_view type) ABSL_LOCKS_EXCLUDED(mu_);
+  std::optional<TypeInfo> FindType(absl::string_view type) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // --- Reading (any thread).
   int64_t Revision() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -182,6 +199,7 @@ class StatusStore {
  private:
   using ObjectKey = std::tuple<std::string, std::string, std::string>;  // type, ns, name
   struct RendererSlot {
+    Sensitivity sensitivity = Sensitivity::kNone;  // immutable once published
     absl::Mutex mu;  // held (shared) while the renderer runs
     Renderer renderer ABSL_GUARDED_BY(mu);
   };
@@ -208,6 +226,9 @@ class StatusStore {
   std::deque<EventPtr> history_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Watcher>> watchers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<RendererSlot>> renderers_ ABSL_GUARDED_BY(mu_);
+  // Kept after RemoveRenderer, so that the DELETED events of a stopping type still reach
+  // the callers who saw its objects.
+  std::map<std::string, TypeInfo, std::less<>> types_ ABSL_GUARDED_BY(mu_);
 };
 
 // Whether a string is one of the ClusterState.state values.

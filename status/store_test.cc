@@ -330,7 +330,7 @@ TEST(StatusStoreTest, GetObjectRendersThroughTheTypesRenderer) {
   EXPECT_NE(got->render_error().find("no running sync controller"), std::string::npos);
 
   store.SetRenderer(
-      "configmaps",
+      "configmaps", TypeInfo{"types.kubefed.io", "federatedconfigmaps", true, Sensitivity::kNone},
       [](const std::string& ns, const std::string& name,
          const std::string& cluster) -> absl::StatusOr<RenderResult> {
         if (cluster == "bad") return RenderResult{"", "[]", "overrides[0]: path not found"};

@@ -1,4 +1,8 @@
-#include "kube/test_pki.h"
+#include "kube/pki.h"
+
+#include <unistd.h>
+
+#include <atomic>
 
 #include <openssl/bio.h>
 #include <openssl/ec.h>
@@ -7,10 +11,12 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "glog/logging.h"
 
-namespace kfed::kube::testing {
+namespace kfed::kube {
 namespace {
 
 EVP_PKEY* NewKey() {
@@ -50,7 +56,7 @@ void AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
 }
 
 X509* NewCert(const std::string& cn, EVP_PKEY* key, absl::Duration nb, absl::Duration na) {
-  static long serial = 1;
+  static std::atomic<long> serial{1};
   X509* cert = X509_new();
   X509_set_version(cert, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert), serial++ + time(nullptr) % 100000 * 1000);
@@ -106,4 +112,18 @@ KeyPair MakeLeaf(const KeyPair& ca, const std::string& common_name,
   return out;
 }
 
-}  // namespace kfed::kube::testing
+ServingCertificate MakeServingCertificate(const std::string& common_name,
+                                          std::vector<std::string> sans) {
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) == 0 && host[0] != '\0') {
+    sans.push_back(absl::StrCat("DNS:", host));
+  }
+  for (const char* san : {"DNS:localhost", "IP:127.0.0.1", "IP:::1"}) sans.push_back(san);
+  const KeyPair ca =
+      MakeCa(absl::StrCat(common_name, "-ca@", absl::ToUnixSeconds(absl::Now())));
+  const KeyPair leaf = MakeLeaf(ca, common_name, sans, /*client=*/false, absl::Hours(-1),
+                                absl::Hours(24 * 365));
+  return ServingCertificate{leaf.cert_pem + ca.cert_pem, leaf.key_pem, ca.cert_pem};
+}
+
+}  // namespace kfed::kube
