@@ -136,7 +136,7 @@ std::string ExplainClientError(httplib::Error error, const DashboardOptions& opt
     case httplib::Error::SSLServerVerification:
       return absl::StrCat(what,
                           ": its certificate is not trusted. Pass --dashboard-ca-file "
-                          "(the controller manager's certificate, e.g. tls.crt in its "
+                          "(the controller manager's certificate, e.g. ca.crt in its "
                           "--cert-dir) or --insecure-skip-tls-verify");
     case httplib::Error::SSLConnection:
       return absl::StrCat(what,

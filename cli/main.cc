@@ -229,9 +229,9 @@ int main(int argc, char** argv) {
       "kfed-controller-manager's status API. The API serves TLS and shows what the host's RBAC "
       "lets you read: kfedctl sends the bearer token of the host context (token, tokenFile or "
       "exec plugin), or --token / --token-file.\n\n"
-      "Examples:\n  kfedctl status --status-ca-file tls.crt\n"
-      "  kfedctl status configmaps my-config -n my-ns -o yaml --status-ca-file tls.crt\n"
-      "  kfedctl status --watch --status-addr 127.0.0.1:9091 --status-ca-file tls.crt\n"
+      "Examples:\n  kfedctl status --status-ca-file ca.crt\n"
+      "  kfedctl status configmaps my-config -n my-ns -o yaml --status-ca-file ca.crt\n"
+      "  kfedctl status --watch --status-addr 127.0.0.1:9091 --status-ca-file ca.crt\n"
       "  kfedctl status --token \"$(kubectl -n demo create token viewer)\" "
       "--insecure-skip-tls-verify\n"
       "  kfedctl status --plaintext   # a controller manager started with --insecure-local");
@@ -249,7 +249,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   status_cmd->add_option("--status-ca-file", status.status_ca_file,
                          "PEM CA bundle to verify the status API's certificate with (the "
-                         "controller manager's --tls-cert-file, or tls.crt in its --cert-dir; "
+                         "CA of the controller manager's --tls-cert-file, or ca.crt in its --cert-dir; "
                          "default: the system's roots)");
   status_cmd->add_flag("--insecure-skip-tls-verify", status.insecure_skip_tls_verify,
                        "Do not verify the status API's certificate (warns: the token could be "
@@ -276,7 +276,7 @@ int main(int argc, char** argv) {
       "  kubectl -n kube-federation-system port-forward deploy/kfed-controller-manager 9090 &\n"
       "  kfedctl dashboard --insecure-skip-tls-verify --open\n"
       "  # a local controller manager started with --cert-dir /tmp/kfed-certs\n"
-      "  kfedctl dashboard --dashboard-ca-file /tmp/kfed-certs/tls.crt\n"
+      "  kfedctl dashboard --dashboard-ca-file /tmp/kfed-certs/ca.crt\n"
       "  # one started with --insecure-local\n"
       "  kfedctl dashboard --dashboard-addr http://127.0.0.1:9090");
   dashboard_cmd
@@ -291,7 +291,7 @@ int main(int argc, char** argv) {
                    "http://127.0.0.1:PORT for one started with --insecure-local")
       ->capture_default_str();
   dashboard_cmd->add_option("--dashboard-ca-file", dashboard.dashboard_ca_file,
-                            "PEM CA bundle to verify the dashboard's certificate with (tls.crt in "
+                            "PEM CA bundle to verify the dashboard's certificate with (ca.crt in "
                             "the controller manager's --cert-dir; default: the system's roots)");
   dashboard_cmd->add_flag("--insecure-skip-tls-verify", dashboard.insecure_skip_tls_verify,
                           "Do not verify the dashboard's certificate (warns: the token could be "

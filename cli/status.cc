@@ -77,7 +77,7 @@ absl::Status FromGrpc(const grpc::Status& status, const StatusOptions& options) 
         "cannot reach the kfed status API at ", options.status_addr, ": the TLS handshake failed (",
         message,
         "). Verify the server with --status-ca-file FILE (the controller manager's "
-        "certificate, e.g. tls.crt in its --cert-dir), or pass --insecure-skip-tls-verify; for "
+        "certificate, e.g. ca.crt in its --cert-dir), or pass --insecure-skip-tls-verify; for "
         "a controller manager started with --insecure-local, pass --plaintext"));
   }
   if (code == absl::StatusCode::kUnavailable && !ConnectionFailed(message)) {

@@ -16,6 +16,8 @@
 #include "base/clock.h"
 #include "gmock/gmock.h"
 #include "kube/test_pki.h"
+#include "status/access.h"
+#include "status/access_fake.h"
 #include "status/service.h"
 #include "status/store.h"
 
@@ -80,13 +82,25 @@ class StatusCommandTest : public ::testing::Test {
     status::StoreOptions so;
     so.initial_revision = 100;
     store_ = std::make_unique<status::StatusStore>(so, clock_);
+    // Access control as the controller manager has it, with the host's reviews faked:
+    // "root-token" may read everything; "alice-token" only FederatedConfigMaps in ns1.
+    reviewer_.AddToken("root-token", "root");
+    reviewer_.AllowAll("root");
+    reviewer_.AddToken("alice-token", "alice");
+    reviewer_.Allow("alice", {"get", "types.kubefed.io", "federatedconfigmaps", "ns1", "", ""});
+    access_ = std::make_unique<status::AccessControl>(reviewer_, *store_, status::AccessOptions{},
+                                                      clock_);
+    store_->SetRenderer("configmaps", {"types.kubefed.io", "federatedconfigmaps", true}, nullptr);
+    store_->SetRenderer("secrets", {"types.kubefed.io", "federatedsecrets", true}, nullptr);
     status::StatusServerOptions options;
+    options.access = access_.get();
     options.address = "127.0.0.1:0";
     auto server = status::StatusServer::Start(*store_, options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     options_.status_addr = absl::StrCat("127.0.0.1:", server_->port());
     options_.plaintext = true;
+    options_.token = [] { return absl::StatusOr<std::string>("root-token"); };
     store_->UpsertObject(Object("configmaps", "FederatedConfigMap", "ns1", "c1", "True",
                                 {{"m1", "Propagated", "", ""}, {"m2", "Propagated", "", ""}}));
     store_->UpsertObject(Object("secrets", "FederatedSecret", "ns2", "s1", "False",
@@ -95,7 +109,9 @@ class StatusCommandTest : public ::testing::Test {
   void TearDown() override { server_->Stop(); }
 
   FakeClock clock_;
+  status::testing::FakeAccessReviewer reviewer_;
   std::unique_ptr<status::StatusStore> store_;
+  std::unique_ptr<status::AccessControl> access_;
   std::unique_ptr<status::StatusServer> server_;
   StatusOptions options_;
   std::ostringstream err_;
@@ -142,6 +158,36 @@ TEST_F(StatusCommandTest, PrintsTheTableWithFilters) {
   std::ostringstream json;
   ASSERT_TRUE(RunStatus(as_json, json, err_).ok());
   EXPECT_THAT(json.str(), HasSubstr(R"("cluster": "m2")"));
+}
+
+TEST_F(StatusCommandTest, ShowsWhatTheTokensUserMayReadAndRefusesOtherTokens) {
+  StatusOptions alice = options_;
+  alice.token = [] { return absl::StatusOr<std::string>("alice-token"); };
+  std::ostringstream out;
+  absl::Status s = RunStatus(alice, out, err_);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(out.str(),
+            "TYPE         NAMESPACE   NAME   CLUSTER   STATE        REASON\n"
+            "configmaps   ns1         c1     m1        Propagated\n"
+            "configmaps   ns1         c1     m2        Propagated\n");
+
+  StatusOptions stranger = options_;
+  stranger.token = [] { return absl::StatusOr<std::string>("nobody-knows-this"); };
+  stranger.token_origin = "--token";
+  s = RunStatus(stranger, out, err_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << s;
+  EXPECT_THAT(s.message(), HasSubstr("rejected --token"));
+
+  StatusOptions none = options_;
+  none.token = nullptr;
+  EXPECT_EQ(RunStatus(none, out, err_).code(), absl::StatusCode::kUnauthenticated);
+
+  reviewer_.Fail(absl::UnavailableError("the host cluster is unreachable"));
+  StatusOptions fresh = options_;
+  fresh.token = [] { return absl::StatusOr<std::string>("not-reviewed-yet"); };
+  s = RunStatus(fresh, out, err_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_THAT(s.message(), HasSubstr("try again when the host is reachable"));
 }
 
 TEST_F(StatusCommandTest, WatchPrintsAgainWhenTheTableChanges) {
