@@ -12,7 +12,9 @@
 // Authentication as the controller manager does it (docs/user-guide.md#signing-in): every
 // /api/v1 call needs `Authorization: Bearer <token>` naming one of `tokens` (401 with
 // WWW-Authenticate and {"error"} otherwise); a user without `clusters` gets 403 on
-// /api/v1/clusters and no cluster events in the watch; `unavailable(true)` answers 503 as when
+// /api/v1/clusters and no cluster events in the watch; a user with `namespaces` sees objects
+// in those namespaces only (lists and the watch leave the others out; /api/v1/object of one
+// is 403); `unavailable(true)` answers 503 as when
 // the host cannot review tokens. `proxyToken` stands in for kfedctl dashboard: requests without
 // an Authorization header are sent on with that token. The page's assets stay open.
 'use strict';
@@ -54,7 +56,8 @@ const DEFAULT_TOKENS = {
   'admin-token': {username: 'admin', groups: ['system:masters', 'system:authenticated'],
                   clusters: true},
   'viewer-token': {username: 'system:serviceaccount:demo:viewer',
-                   groups: ['system:serviceaccounts', 'system:authenticated'], clusters: false},
+                   groups: ['system:serviceaccounts', 'system:authenticated'], clusters: false,
+                   namespaces: ['demo']},
 };
 
 class Model {
@@ -167,6 +170,7 @@ function start(options = {}) {
     const user = authenticate(req, res);
     if (!user) return undefined;
     const q = url.searchParams;
+    const mayRead = (o) => !user.namespaces || user.namespaces.includes(o.ref.namespace || '');
     switch (url.pathname) {
       case '/api/v1/whoami':
         return send(res, 200, {username: user.username, groups: user.groups});
@@ -182,7 +186,7 @@ function start(options = {}) {
                                          revision: model.revision}));
       case '/api/v1/objects': {
         stats.lists++;
-        const objects = [...model.objects.values()].filter((o) =>
+        const objects = [...model.objects.values()].filter((o) => mayRead(o) &&
           (!q.get('type') || o.ref.type === q.get('type')) &&
           (!q.get('namespace') || (o.ref.namespace || '') === q.get('namespace')) &&
           (!q.get('state') || (o.clusters || []).some((c) => c.state === q.get('state'))));
@@ -192,17 +196,22 @@ function start(options = {}) {
         const key = `${q.get('type')}/${q.get('namespace') || ''}/${q.get('name')}`;
         const object = model.objects.get(key);
         if (!object) return send(res, 404, {error: `${key} not found`});
+        if (!mayRead(object)) {
+          return send(res, 403, {error: `user "${user.username}" cannot get resource ` +
+                                        `"federated${object.ref.type}" in the namespace ` +
+                                        `"${object.ref.namespace}"`});
+        }
         const detail = ((object._detail || {})[q.get('cluster') || '']) || {};
         return send(res, 200, protoJson({object, ...detail}));
       }
       case '/api/v1/watch':
-        return watch(q, res, user);
+        return watch(q, res, user, mayRead);
       default:
         return send(res, 404, {error: `no such endpoint ${url.pathname}`});
     }
   }
 
-  function watch(q, res, user) {
+  function watch(q, res, user, mayRead) {
     const from = Number(q.get('resume_from') || '0');
     const timeoutMs = Math.min(60, Number(q.get('timeout_seconds') || '30')) * 1000;
     if (from < model.oldestResumable) {
@@ -212,7 +221,7 @@ function start(options = {}) {
     const deadline = Date.now() + timeoutMs;
     const attempt = () => {
       const events = model.history.filter((e) => e.revision > from &&
-                                                 (user.clusters || !e.cluster));
+                                                 (e.cluster ? user.clusters : mayRead(e.object)));
       if (events.length || Date.now() >= deadline) {
         clearTimeout(timer);
         model.waiters.delete(attempt);
