@@ -33,12 +33,18 @@ std::string TokenOrigin(const StatusOptions& options) {
   return options.token_origin.empty() ? "the token" : options.token_origin;
 }
 
-// Whether gRPC's message describes a failed connection (rather than a server's answer).
+// Whether gRPC's message describes a failed connection (rather than a server's answer). The
+// controller's own UNAVAILABLE (it could not ask the host to review the token) may quote the
+// host's connection error, so its words are checked first.
 bool ConnectionFailed(absl::string_view message) {
-  for (absl::string_view s : {"failed to connect", "Connection refused", "Socket closed",
-                              "Connection reset", "connections to all backends failing",
-                              "DNS resolution failed", "Broken pipe", "End of TCP stream"}) {
-    if (absl::StrContains(message, s)) return true;
+  const std::string lower = absl::AsciiStrToLower(message);
+  for (absl::string_view s : {"host api server", "review", "try again later"}) {
+    if (absl::StrContains(lower, s)) return false;
+  }
+  for (absl::string_view s : {"failed to connect", "socket closed", "connection reset",
+                              "connections to all backends failing", "dns resolution failed",
+                              "broken pipe", "end of tcp stream", "connection refused"}) {
+    if (absl::StrContains(lower, s)) return true;
   }
   return false;
 }

@@ -283,7 +283,9 @@ class CheckingService final : public v1::FederationStatus::Service {
     }
     if (auth == "Bearer host-down") {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          "cannot review the token: the host cluster is unreachable");
+                          "cannot check the token: the host API server did not answer "
+                          "(Failed to connect to 127.0.0.1 port 6443: Connection refused); "
+                          "try again later");
     }
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "invalid bearer token");
   }
@@ -389,7 +391,8 @@ TEST_F(StatusAuthTest, RejectedTokensSayWhatToDo) {
   Token("host-down");
   s = Run(options_);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(s.message(), HasSubstr("cannot review the token: the host cluster is unreachable"));
+  EXPECT_THAT(s.message(), HasSubstr("is unavailable: cannot check the token: the host API "
+                                     "server did not answer"));
   EXPECT_THAT(s.message(), HasSubstr("try again when the host is reachable"));
 
   StatusOptions none = options_;
