@@ -172,11 +172,13 @@ TEST_F(AccessE2eTest, ANamespaceReaderSeesItsNamespaceOnly) {
       Get(StrCat("/api/v1/object?type=configmaps&namespace=", b, "&name=in-b"), *token);
   ASSERT_TRUE(theirs.ok()) << theirs.status();
   EXPECT_EQ(theirs->first, 403) << theirs->second;
-  EXPECT_NE(theirs->second.find(StrCat("may not get federatedconfigmaps.types.kubefed.io \"in-b\" "
-                                       "in namespace \"",
-                                       b, "\"")),
-            std::string::npos)
-      << theirs->second;
+  absl::StatusOr<rapidjson::Document> error = json::Parse(theirs->second);
+  ASSERT_TRUE(error.ok()) << theirs->second;
+  EXPECT_EQ(json::GetString(*error, "error"),
+            StrCat("user \"system:serviceaccount:", a,
+                   ":reader\" may not get federatedconfigmaps.types.kubefed.io \"in-b\" in "
+                   "namespace \"",
+                   b, "\""));
   absl::StatusOr<std::pair<int, std::string>> watch = Get("/api/v1/watch?resume_from=0", *token);
   ASSERT_TRUE(watch.ok()) << watch.status();
   EXPECT_EQ(watch->first, 200);
