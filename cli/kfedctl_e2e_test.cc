@@ -2,12 +2,22 @@
 // join two members (twice), enable a built-in type and a CRD, federate a namespace with its
 // contents and see it in both members and in `kfedctl status`, orphan-delete, disable
 // (refused while instances exist, then with --delete-crd), unjoin; and the error paths.
+// Then `kfedctl status` and `kfedctl dashboard` against the controller's TLS and token checks:
+// the viewer's token through a verified connection, what a user without RBAC sees, and the
+// errors for a client-certificate context, a wrong token, an unverified server and
+// --plaintext to a TLS server.
 //
 // The members are joined under their own names (cli-member1, cli-member2). KubeFedClusters
 // that other suites made (hack/join-local.sh: member1, member2) are set aside for the test
 // and put back at the end, so the clusters are left as they were found.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -43,11 +53,32 @@ absl::StatusOr<std::string> Kfedctl(std::vector<std::string> args) {
   return Run(argv);
 }
 
+// Writes `token` to a file of its own (mode 0600) for --token-file: a token never goes on a
+// command line, which error messages and process listings show.
+std::string TokenFile(const std::string& name, const std::string& token) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string path = absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name, ".token");
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << token << "\n";
+  }
+  chmod(path.c_str(), 0600);
+  return path;
+}
+
+// kfedctl status flags that reach the running controller manager's status API: its address,
+// its self-signed certificate's CA (--cert-dir) and the fixture viewer's token.
+std::vector<std::string> StatusFlags() {
+  Federation& fed = Federation::GetWithoutJoin();
+  return {"--status-addr",    absl::StrCat("127.0.0.1:", fed.primary().status_port),
+          "--status-ca-file", fed.primary().ca_file,
+          "--token-file",     TokenFile("viewer", fed.viewer_token())};
+}
+
 // kfedctl status reads the running controller manager's status API.
 absl::StatusOr<std::string> KfedctlStatus(std::vector<std::string> args) {
-  std::vector<std::string> argv = {
-      "status", "--status-addr",
-      absl::StrCat("127.0.0.1:", Federation::GetWithoutJoin().primary().status_port)};
+  std::vector<std::string> argv = {"status"};
+  for (const std::string& f : StatusFlags()) argv.push_back(f);
   argv.insert(argv.end(), args.begin(), args.end());
   return Kfedctl(argv);
 }
@@ -328,6 +359,168 @@ TEST_F(KfedctlE2eTest, JoinEnableFederateStatusOrphanDisableUnjoin) {
     EXPECT_TRUE(
         Kubectl(ctx, {"delete", "crd", "cliwidgets.e2e.kfed.io", "--ignore-not-found"}).ok());
   }
+}
+
+// A running `kfedctl dashboard --port 0`: its pid and the address it printed.
+struct DashboardProcess {
+  pid_t pid = -1;
+  std::string url;
+  std::string output;  // what it printed before the address
+};
+
+absl::StatusOr<DashboardProcess> StartDashboard(const std::vector<std::string>& args) {
+  int out[2];
+  if (pipe(out) != 0) return absl::InternalError("pipe failed");
+  std::vector<std::string> argv = {KfedctlPath(),
+                                   "--kubeconfig",
+                                   Clusters().kubeconfig,
+                                   "--host-cluster-context",
+                                   Clusters().host,
+                                   "dashboard",
+                                   "--port",
+                                   "0"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  DashboardProcess p;
+  p.pid = fork();
+  if (p.pid < 0) return absl::InternalError("fork failed");
+  if (p.pid == 0) {
+    dup2(out[1], 1);
+    dup2(out[1], 2);
+    close(out[0]);
+    close(out[1]);
+    std::vector<char*> cargs;
+    for (const std::string& a : argv) cargs.push_back(const_cast<char*>(a.c_str()));
+    cargs.push_back(nullptr);
+    execv(cargs[0], cargs.data());
+    _exit(127);
+  }
+  close(out[1]);
+  // Read until the address line, the process ends, or the deadline.
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  char buf[4096];
+  while (absl::Now() < deadline) {
+    pollfd fd{out[0], POLLIN, 0};
+    if (poll(&fd, 1, 1000) <= 0) continue;
+    ssize_t n = read(out[0], buf, sizeof(buf));
+    if (n <= 0) break;
+    p.output.append(buf, n);
+    const size_t at = p.output.find("Dashboard: ");
+    if (at != std::string::npos && p.output.find('\n', at) != std::string::npos) {
+      p.url = p.output.substr(at + 11, p.output.find('\n', at) - at - 11);
+      break;
+    }
+  }
+  close(out[0]);
+  if (p.url.empty()) {
+    kill(p.pid, SIGTERM);
+    waitpid(p.pid, nullptr, 0);
+    return absl::UnavailableError(absl::StrCat("kfedctl dashboard printed no address: ", p.output));
+  }
+  return p;
+}
+
+void StopDashboard(const DashboardProcess& p) {
+  kill(p.pid, SIGTERM);
+  waitpid(p.pid, nullptr, 0);
+}
+
+// GET through the proxy: "<HTTP code>\n<body>".
+absl::StatusOr<std::string> CurlThrough(const std::string& url,
+                                        const std::vector<std::string>& headers = {}) {
+  std::vector<std::string> argv = {"curl", "-s", "--max-time", "30", "-w", "\n%{http_code}"};
+  for (const std::string& h : headers) {
+    argv.push_back("-H");
+    argv.push_back(h);
+  }
+  argv.push_back(url);
+  return Run(argv);
+}
+
+TEST(KfedctlAuthE2eTest, StatusAndDashboardSignInAndVerifyTheController) {
+  Federation& fed = Federation::GetWithoutJoin();
+  const ControllerProcess& controller = fed.primary();
+  ASSERT_FALSE(controller.ca_file.empty()) << "the controller serves TLS by default";
+  ASSERT_FALSE(fed.viewer_token().empty());
+  const std::string addr = absl::StrCat("127.0.0.1:", controller.status_port);
+  const std::string viewer_file = TokenFile("viewer", fed.viewer_token());
+
+  // The viewer, verified: the controller answers (a table or "No federated objects found.").
+  auto table = KfedctlStatus({});
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_TRUE(absl::StartsWith(*table, "TYPE ") || absl::StartsWith(*table, "No federated"))
+      << *table;
+
+  // A user the host knows but whose RBAC grants nothing sees nothing (lists filter silently).
+  ASSERT_TRUE(Kubectl(Clusters().host, {"apply", "-f", "-"},
+                      absl::StrCat("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: "
+                                   "kfed-e2e-nobody\n  namespace: ",
+                                   kFedNamespace, "\n"))
+                  .ok());
+  absl::StatusOr<std::string> nobody = fed.CreateToken(kFedNamespace, "kfed-e2e-nobody");
+  ASSERT_TRUE(nobody.ok()) << nobody.status();
+  auto hidden = Kfedctl({"status", "--status-addr", addr, "--status-ca-file", controller.ca_file,
+                         "--token-file", TokenFile("nobody", *nobody)});
+  ASSERT_TRUE(hidden.ok()) << hidden.status();
+  EXPECT_EQ(*hidden, "No federated objects found.\n");
+
+  // The host context of the local clusters signs in with a client certificate: no token.
+  auto no_token =
+      Kfedctl({"status", "--status-addr", addr, "--status-ca-file", controller.ca_file});
+  ASSERT_FALSE(no_token.ok());
+  EXPECT_THAT(std::string(no_token.status().message()), HasSubstr("client certificate"));
+  EXPECT_THAT(std::string(no_token.status().message()), HasSubstr("Pass --token"));
+
+  // A token the host does not know.
+  auto wrong = Kfedctl({"status", "--status-addr", addr, "--status-ca-file", controller.ca_file,
+                        "--token-file", TokenFile("wrong", "not-a-token-the-host-knows")});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_THAT(std::string(wrong.status().message()), HasSubstr("rejected --token-file"));
+  EXPECT_THAT(std::string(wrong.status().message()),
+              HasSubstr("check --host-cluster-context or pass --token"));
+
+  // The controller's certificate is self-signed: not trusted without its CA...
+  auto untrusted = Kfedctl({"status", "--status-addr", addr, "--token-file", viewer_file});
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_THAT(std::string(untrusted.status().message()), HasSubstr("--status-ca-file"));
+  // ... unless the user says so (with a warning on stderr).
+  auto skipped = Kfedctl(
+      {"status", "--status-addr", addr, "--token-file", viewer_file, "--insecure-skip-tls-verify"});
+  EXPECT_TRUE(skipped.ok()) << skipped.status();
+  // --plaintext cannot talk to a controller serving TLS, and says what to do.
+  auto plaintext =
+      Kfedctl({"status", "--status-addr", addr, "--token-file", viewer_file, "--plaintext"});
+  ASSERT_FALSE(plaintext.ok());
+  EXPECT_THAT(std::string(plaintext.status().message()), HasSubstr("drop --plaintext"));
+
+  // kfedctl dashboard: the page and its API through the proxy, as the viewer.
+  absl::StatusOr<DashboardProcess> proxy =
+      StartDashboard({"--dashboard-addr", controller.MetricsUrl(), "--dashboard-ca-file",
+                      controller.ca_file, "--token-file", viewer_file});
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  const std::string viewer_name =
+      absl::StrCat("system:serviceaccount:", kFedNamespace, ":", kViewerServiceAccount);
+  EXPECT_THAT(proxy->output, HasSubstr("Signed in as " + viewer_name));
+  EXPECT_TRUE(absl::StartsWith(proxy->url, "http://127.0.0.1:")) << proxy->url;
+  // The browser's own Authorization is replaced by the user's token.
+  auto who = CurlThrough(proxy->url + "api/v1/whoami",
+                         {"Authorization: Bearer not-a-token-the-host-knows"});
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_THAT(*who, HasSubstr("\"username\":\"" + viewer_name + "\""));
+  EXPECT_TRUE(absl::EndsWith(*who, "\n200")) << *who;
+  auto clusters = CurlThrough(proxy->url + "api/v1/clusters");
+  ASSERT_TRUE(clusters.ok()) << clusters.status();
+  EXPECT_TRUE(absl::EndsWith(*clusters, "\n200")) << *clusters;
+  auto page = CurlThrough(proxy->url);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(*page, HasSubstr("<title>kfed"));
+  StopDashboard(*proxy);
+
+  // A rejected token stops kfedctl dashboard at once, saying why.
+  auto rejected = Kfedctl({"dashboard", "--port", "0", "--dashboard-addr", controller.MetricsUrl(),
+                           "--dashboard-ca-file", controller.ca_file, "--token-file",
+                           TokenFile("wrong", "not-a-token-the-host-knows")});
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_THAT(std::string(rejected.status().message()), HasSubstr("rejected the token"));
 }
 
 }  // namespace

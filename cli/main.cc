@@ -11,8 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "base/logging.h"
 #include "base/status_macros.h"
+#include "cli/bearer_token.h"
 #include "cli/common.h"
 #include "cli/completion.h"
+#include "cli/dashboard.h"
 #include "cli/enable.h"
 #include "cli/federate.h"
 #include "cli/join.h"
@@ -220,12 +222,19 @@ int main(int argc, char** argv) {
 
   // status
   kfed::cli::StatusOptions status;
+  kfed::cli::TokenFlags status_token;
   CLI::App* status_cmd = app.add_subcommand(
       "status",
       "Show federated objects by member cluster: TYPE NAMESPACE NAME CLUSTER STATE REASON, from "
-      "kfed-controller-manager's status API (no kubeconfig needed).\n\n"
-      "Examples:\n  kfedctl status\n  kfedctl status configmaps my-config -n my-ns -o yaml\n"
-      "  kfedctl status --watch --status-addr 127.0.0.1:9091");
+      "kfed-controller-manager's status API. The API serves TLS and shows what the host's RBAC "
+      "lets you read: kfedctl sends the bearer token of the host context (token, tokenFile or "
+      "exec plugin), or --token / --token-file.\n\n"
+      "Examples:\n  kfedctl status --status-ca-file ca.crt\n"
+      "  kfedctl status configmaps my-config -n my-ns -o yaml --status-ca-file ca.crt\n"
+      "  kfedctl status --watch --status-addr 127.0.0.1:9091 --status-ca-file ca.crt\n"
+      "  kfedctl status --token \"$(kubectl -n demo create token viewer)\" "
+      "--insecure-skip-tls-verify\n"
+      "  kfedctl status --plaintext   # a controller manager started with --insecure-local");
   status_cmd->add_option("TYPE", status.type, "Only this type");
   status_cmd->add_option("NAME", status.name, "Only this object");
   status_cmd->add_option("-n,--namespace", status.ns, "Only this namespace");
@@ -239,8 +248,59 @@ int main(int argc, char** argv) {
                    "Address of kfed-controller-manager's gRPC status API (its --status-addr)")
       ->capture_default_str();
   status_cmd->add_option("--status-ca-file", status.status_ca_file,
-                         "PEM CA bundle to verify a status API served with TLS (default: "
-                         "plaintext)");
+                         "PEM CA bundle to verify the status API's certificate with (the "
+                         "CA of the controller manager's --tls-cert-file, or ca.crt in its --cert-dir; "
+                         "default: the system's roots)");
+  status_cmd->add_flag("--insecure-skip-tls-verify", status.insecure_skip_tls_verify,
+                       "Do not verify the status API's certificate (warns: the token could be "
+                       "intercepted)");
+  status_cmd->add_flag("--plaintext", status.plaintext,
+                       "No TLS: for a controller manager started with --insecure-local "
+                       "(loopback addresses only)");
+  status_cmd->add_option("--token", status_token.token,
+                         "Bearer token to send (default: the host context's token)");
+  status_cmd->add_option("--token-file", status_token.token_file,
+                         "File holding the bearer token to send, read before each call");
+
+  // dashboard
+  kfed::cli::DashboardOptions dashboard;
+  kfed::cli::TokenFlags dashboard_token;
+  CLI::App* dashboard_cmd = app.add_subcommand(
+      "dashboard",
+      "Open kfed's dashboard signed in as you: a local proxy, like kubectl proxy, that listens on "
+      "127.0.0.1 and forwards to kfed-controller-manager's dashboard (TLS verified) with the "
+      "bearer token of the host context (token, tokenFile or exec plugin), or --token / "
+      "--token-file. The dashboard shows what the host's RBAC lets that user read.\n\n"
+      "Examples:\n"
+      "  # kfed in a cluster: forward its dashboard port, then open it through the proxy\n"
+      "  kubectl -n kube-federation-system port-forward deploy/kfed-controller-manager 9090 &\n"
+      "  kfedctl dashboard --insecure-skip-tls-verify --open\n"
+      "  # a local controller manager started with --cert-dir /tmp/kfed-certs\n"
+      "  kfedctl dashboard --dashboard-ca-file /tmp/kfed-certs/ca.crt\n"
+      "  # one started with --insecure-local\n"
+      "  kfedctl dashboard --dashboard-addr http://127.0.0.1:9090");
+  dashboard_cmd
+      ->add_option("--address", dashboard.address,
+                   "Local address to listen on (loopback only: 127.0.0.1, ::1, localhost)")
+      ->capture_default_str();
+  dashboard_cmd->add_option("--port", dashboard.port, "Local port to listen on (0: any free one)")
+      ->capture_default_str();
+  dashboard_cmd
+      ->add_option("--dashboard-addr", dashboard.dashboard_addr,
+                   "The controller manager's dashboard (its --metrics-addr): https://HOST:PORT, or "
+                   "http://127.0.0.1:PORT for one started with --insecure-local")
+      ->capture_default_str();
+  dashboard_cmd->add_option("--dashboard-ca-file", dashboard.dashboard_ca_file,
+                            "PEM CA bundle to verify the dashboard's certificate with (ca.crt in "
+                            "the controller manager's --cert-dir; default: the system's roots)");
+  dashboard_cmd->add_flag("--insecure-skip-tls-verify", dashboard.insecure_skip_tls_verify,
+                          "Do not verify the dashboard's certificate (warns: the token could be "
+                          "intercepted)");
+  dashboard_cmd->add_option("--token", dashboard_token.token,
+                            "Bearer token to sign in with (default: the host context's token)");
+  dashboard_cmd->add_option("--token-file", dashboard_token.token_file,
+                            "File holding the bearer token, read for each request");
+  dashboard_cmd->add_flag("--open", dashboard.open, "Open the page with xdg-open");
 
   // completion
   std::string shell;
@@ -283,8 +343,25 @@ int main(int argc, char** argv) {
     return kfed::cli::kExitOk;
   }
 
-  // status reads the controller manager's status API, not the host.
-  if (status_cmd->parsed()) return Fail(kfed::cli::RunStatus(status, std::cout));
+  // status reads the controller manager's status API, not the host; the host context only
+  // gives the token.
+  if (status_cmd->parsed()) {
+    absl::StatusOr<std::unique_ptr<kfed::cli::TokenSource>> token =
+        kfed::cli::TokenSource::FromFlags(global, status_token);
+    if (!token.ok()) return Fail(token.status());
+    kfed::cli::TokenSource* source = token->get();
+    status.token = [source] { return source->Get(); };
+    status.token_origin = source->origin();
+    return Fail(kfed::cli::RunStatus(status, std::cout, std::cerr));
+  }
+  if (dashboard_cmd->parsed()) {
+    absl::StatusOr<std::unique_ptr<kfed::cli::TokenSource>> token =
+        kfed::cli::TokenSource::FromFlags(global, dashboard_token);
+    if (!token.ok()) return Fail(token.status());
+    kfed::cli::TokenSource* source = token->get();
+    return Fail(kfed::cli::RunDashboard(
+        dashboard, [source] { return source->Get(); }, source->origin(), std::cout, std::cerr));
+  }
 
   absl::StatusOr<HostClient> host = ConnectHost(global);
   if (!host.ok()) return Fail(host.status());

@@ -1,6 +1,8 @@
 #include "cli/status.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include <algorithm>
 #include <fstream>
@@ -10,7 +12,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/json.h"
 #include "base/status_macros.h"
@@ -25,23 +29,90 @@ namespace {
 // How long one unary call may take; the API answers from memory.
 constexpr absl::Duration kCallTimeout = absl::Seconds(15);
 
+std::string TokenOrigin(const StatusOptions& options) {
+  return options.token_origin.empty() ? "the token" : options.token_origin;
+}
+
+// Whether gRPC's message describes a failed connection (rather than a server's answer). The
+// controller's own UNAVAILABLE (it could not ask the host to review the token) may quote the
+// host's connection error, so its words are checked first.
+bool ConnectionFailed(absl::string_view message) {
+  const std::string lower = absl::AsciiStrToLower(message);
+  for (absl::string_view s : {"host api server", "review", "try again later"}) {
+    if (absl::StrContains(lower, s)) return false;
+  }
+  for (absl::string_view s : {"failed to connect", "socket closed", "connection reset",
+                              "connections to all backends failing", "dns resolution failed",
+                              "broken pipe", "end of tcp stream", "connection refused"}) {
+    if (absl::StrContains(lower, s)) return true;
+  }
+  return false;
+}
+
+bool TlsFailed(absl::string_view message) {
+  const std::string lower = absl::AsciiStrToLower(message);
+  return absl::StrContains(lower, "handshake") || absl::StrContains(lower, "certificate") ||
+         absl::StrContains(lower, "ssl");
+}
+
 absl::Status FromGrpc(const grpc::Status& status, const StatusOptions& options) {
   if (status.ok()) return absl::OkStatus();
   const auto code = static_cast<absl::StatusCode>(status.error_code());
-  if (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot reach the kfed status API at ", options.status_addr, " (", status.error_message(),
-        "): is kfed-controller-manager running, with --status-addr? Point kfedctl at it with "
-        "--status-addr HOST:PORT (the controller manager logs \"serving the gRPC status API "
-        "on ...\")",
-        options.status_ca_file.empty() ? "; if it serves TLS, pass --status-ca-file" : ""));
+  const std::string& message = status.error_message();
+  switch (code) {
+    case absl::StatusCode::kUnauthenticated:
+      return absl::UnauthenticatedError(absl::StrCat(
+          "the status API at ", options.status_addr, " rejected ", TokenOrigin(options), ": ",
+          message,
+          " (check --host-cluster-context or pass --token; the token must be one the "
+          "host cluster accepts, e.g. from `kubectl -n NAMESPACE create token SERVICEACCOUNT`)"));
+    case absl::StatusCode::kPermissionDenied:
+      return absl::PermissionDeniedError(
+          absl::StrCat("the status API at ", options.status_addr, " refused ", TokenOrigin(options),
+                       ": ", message,
+                       " (the host's RBAC does not let this user read it: ask for get/list on the "
+                       "federated types, or use another --host-cluster-context or --token)"));
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      break;
+    default:
+      return absl::Status(code, absl::StrCat("status API at ", options.status_addr, ": ", message));
   }
-  return absl::Status(
-      code, absl::StrCat("status API at ", options.status_addr, ": ", status.error_message()));
+  if (TlsFailed(message) && !options.plaintext) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot reach the kfed status API at ", options.status_addr, ": the TLS handshake failed (",
+        message,
+        "). Verify the server with --status-ca-file FILE (the controller manager's "
+        "certificate, e.g. ca.crt in its --cert-dir), or pass --insecure-skip-tls-verify; for "
+        "a controller manager started with --insecure-local, pass --plaintext"));
+  }
+  if (code == absl::StatusCode::kUnavailable && !ConnectionFailed(message)) {
+    // The server answered: it could not check the token with the host cluster.
+    return absl::UnavailableError(absl::StrCat(
+        "the status API at ", options.status_addr, " is unavailable: ", message,
+        " (it checks tokens with the host cluster's TokenReview API: try again when the host "
+        "is reachable)"));
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "cannot reach the kfed status API at ", options.status_addr, " (", message,
+      "): is kfed-controller-manager running, with --status-addr? Point kfedctl at it with "
+      "--status-addr HOST:PORT (the controller manager logs \"serving the gRPC status API "
+      "on ...\")",
+      options.plaintext ? "; it serves TLS unless started with --insecure-local: drop --plaintext"
+                        : "; for a controller manager started with --insecure-local, pass "
+                          "--plaintext"));
 }
 
-void SetDeadline(grpc::ClientContext* context) {
-  context->set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+// A context for one call: the deadline (unary calls) and the bearer token.
+absl::Status Prepare(const StatusOptions& options, bool unary, grpc::ClientContext* context) {
+  if (unary) context->set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+  if (!options.token) return absl::OkStatus();
+  absl::StatusOr<std::string> token = options.token();
+  if (!token.ok()) return token.status();
+  // Per call rather than call credentials: those are sent over secure channels only, and
+  // --plaintext (loopback) needs the token as well.
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", *token));
+  return absl::OkStatus();
 }
 
 bool Matches(const v1::FederatedObject& o, const StatusOptions& options) {
@@ -98,7 +169,7 @@ std::tuple<std::string, std::string, std::string> KeyOf(const v1::ObjectRef& ref
 absl::StatusOr<int64_t> List(v1::FederationStatus::StubInterface& api, const StatusOptions& options,
                              ObjectMap* objects) {
   grpc::ClientContext context;
-  SetDeadline(&context);
+  RETURN_IF_ERROR(Prepare(options, /*unary=*/true, &context));
   v1::ListObjectsRequest request;
   request.set_namespace_(options.ns);
   v1::ListObjectsResponse response;
@@ -220,6 +291,7 @@ absl::Status PrintStatus(v1::FederationStatus::StubInterface& api, const StatusO
     ASSIGN_OR_RETURN(int64_t revision, List(api, options, &objects));
     if (print(objects)) return absl::OkStatus();
     grpc::ClientContext context;
+    RETURN_IF_ERROR(Prepare(options, /*unary=*/false, &context));
     v1::WatchRequest request;
     request.set_resume_from(revision);
     std::unique_ptr<grpc::ClientReaderInterface<v1::WatchEvent>> stream =
@@ -249,17 +321,79 @@ absl::Status PrintStatus(v1::FederationStatus::StubInterface& api, const StatusO
   }
 }
 
-absl::Status RunStatus(const StatusOptions& options, std::ostream& out) {
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (!options.status_ca_file.empty()) {
-    std::ifstream in(options.status_ca_file);
-    if (!in)
-      return absl::InvalidArgumentError(absl::StrCat("cannot read ", options.status_ca_file));
-    std::stringstream roots;
-    roots << in.rdbuf();
+bool IsLoopbackAddress(const std::string& address) {
+  absl::string_view a = address;
+  for (absl::string_view scheme : {"dns:///", "ipv4:", "ipv6:", "unix:"}) {
+    if (absl::ConsumePrefix(&a, scheme)) {
+      if (scheme == "unix:") return true;
+      break;
+    }
+  }
+  absl::string_view host;
+  if (absl::ConsumePrefix(&a, "[")) {
+    host = a.substr(0, a.find(']'));
+  } else {
+    const size_t colon = a.rfind(':');
+    host = colon == absl::string_view::npos ? a : a.substr(0, colon);
+  }
+  if (absl::AsciiStrToLower(host) == "localhost" || host == "::1") return true;
+  // 127.0.0.0/8, written as four decimal octets.
+  std::vector<std::string> octets = absl::StrSplit(host, '.');
+  if (octets.size() != 4 || octets[0] != "127") return false;
+  for (const std::string& o : octets) {
+    int v = 0;
+    if (o.empty() || o.size() > 3 || !absl::SimpleAtoi(o, &v) || v > 255) return false;
+  }
+  return true;
+}
+
+absl::Status RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err) {
+  if (options.plaintext && (options.insecure_skip_tls_verify || !options.status_ca_file.empty())) {
+    return absl::InvalidArgumentError(
+        "--plaintext turns TLS off: it cannot go with --status-ca-file or "
+        "--insecure-skip-tls-verify");
+  }
+  if (options.plaintext && !IsLoopbackAddress(options.status_addr)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--plaintext to ", options.status_addr,
+        ": refused, because the bearer token would "
+        "cross the network unencrypted. Plaintext is only for a controller manager started with "
+        "--insecure-local, which listens on loopback (127.0.0.1); for this address drop "
+        "--plaintext and verify the server with --status-ca-file"));
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (options.plaintext) {
+    credentials = grpc::InsecureChannelCredentials();
+  } else if (options.insecure_skip_tls_verify) {
+    err << "warning: --insecure-skip-tls-verify: the status API's certificate is not verified; "
+           "anyone who can intercept the connection can read the bearer token. Use "
+           "--status-ca-file instead.\n"
+        << std::flush;
+    grpc::experimental::TlsChannelCredentialsOptions tls;
+    tls.set_verify_server_certs(false);
+    tls.set_check_call_host(false);
+    tls.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+    credentials = grpc::experimental::TlsCredentials(tls);
+  } else {
     grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = roots.str();
+    if (!options.status_ca_file.empty()) {
+      std::ifstream in(options.status_ca_file);
+      if (!in) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--status-ca-file ", options.status_ca_file, ": cannot read it"));
+      }
+      std::stringstream roots;
+      roots << in.rdbuf();
+      if (roots.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat("--status-ca-file ", options.status_ca_file,
+                                                       ": holds no PEM certificate"));
+      }
+      ssl.pem_root_certs = roots.str();
+    }
     credentials = grpc::SslCredentials(ssl);
+  }
+  if (credentials == nullptr) {
+    return absl::InternalError("gRPC could not create the channel's TLS credentials");
   }
   std::unique_ptr<v1::FederationStatus::Stub> api =
       v1::FederationStatus::NewStub(grpc::CreateChannel(options.status_addr, credentials));

@@ -1,9 +1,16 @@
 // kfedctl status: federated objects by member cluster, read from the controller manager's
 // gRPC status API (status/status.proto; --status-addr, default 127.0.0.1:9091). With --watch
 // it follows the API's Watch stream and prints the table again whenever it changes.
+//
+// The API serves TLS by default and checks a bearer token on every call (TokenReview against
+// the host, then the host's RBAC): kfedctl verifies the server certificate (--status-ca-file,
+// or --insecure-skip-tls-verify with a warning) and sends `authorization: Bearer <token>` as
+// call metadata. --plaintext is for a controller manager started with --insecure-local and is
+// refused for addresses that are not loopback.
 #ifndef KFED_CLI_STATUS_H_
 #define KFED_CLI_STATUS_H_
 
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -45,8 +52,17 @@ struct StatusOptions {
   std::string output;  // "" (table), json, yaml
   bool watch = false;
   std::string status_addr = "127.0.0.1:9091";
-  // PEM roots to verify a TLS status API with; "" = plaintext.
+  // PEM roots to verify the server certificate with; "" = the system's roots.
   std::string status_ca_file;
+  // TLS without verifying the server (RunStatus warns on `err`).
+  bool insecure_skip_tls_verify = false;
+  // No TLS (a controller manager with --insecure-local); loopback addresses only.
+  bool plaintext = false;
+  // The bearer token sent with every call; null: none. Called before each call, so a token
+  // that rotates (a file, an exec plugin) stays fresh during --watch.
+  std::function<absl::StatusOr<std::string>()> token;
+  // Where the token comes from, for error messages (`the token of context "host"`).
+  std::string token_origin;
   // --watch: stop after printing this many times (0: until killed). For tests.
   int max_prints = 0;
 };
@@ -61,8 +77,15 @@ absl::StatusOr<std::vector<StatusRow>> CollectStatus(
 absl::Status PrintStatus(status::v1::FederationStatus::StubInterface& api,
                          const StatusOptions& options, std::ostream& out);
 
-// Connects to options.status_addr (TLS with status_ca_file) and runs PrintStatus.
-absl::Status RunStatus(const StatusOptions& options, std::ostream& out);
+// Whether a status address ("host:port", "[::1]:port", "dns:///host:port") names this machine:
+// localhost, 127.0.0.0/8 or ::1.
+bool IsLoopbackAddress(const std::string& address);
+
+// Connects to options.status_addr (TLS unless `plaintext`) and runs PrintStatus. Warnings
+// (--insecure-skip-tls-verify) go to `err`. kInvalidArgument for conflicting transport flags
+// or --plaintext to an address that is not loopback; kUnauthenticated, kPermissionDenied and
+// kUnavailable say what to do.
+absl::Status RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace kfed::cli
 

@@ -126,12 +126,19 @@ TEST(DashboardBrowserTest, ShowsMembersFiltersAnErrorAndTheFixLive) {
       "--type=json",
       "-p",
       R"([{"op":"replace","path":"/spec/overrides/0/clusterOverrides/0/path","value":"/data/color"}])"};
-  const std::string url = StrCat("http://127.0.0.1:", fed.primary().metrics_port, "/");
-  int exit_code = RunInheritingOutput({"node", Runfile("e2e/browser/dashboard_test.js")},
-                                      {{"KFED_DASHBOARD_URL", url},
-                                       {"KFED_DASHBOARD_NAMESPACE", ns},
-                                       {"KFED_DASHBOARD_BAD_PATH", kBadPath},
-                                       {"KFED_DASHBOARD_FIX", JsonArgv(fix)}});
+  // The controller serves TLS with its own certificate and asks for a token: the page signs in
+  // with the fixture viewer's, as a user would paste it.
+  ASSERT_FALSE(fed.viewer_token().empty());
+  const std::string url = fed.primary().MetricsUrl() + "/";
+  int exit_code = RunInheritingOutput(
+      {"node", Runfile("e2e/browser/dashboard_test.js")},
+      {{"KFED_DASHBOARD_URL", url},
+       {"KFED_DASHBOARD_NAMESPACE", ns},
+       {"KFED_DASHBOARD_BAD_PATH", kBadPath},
+       {"KFED_DASHBOARD_FIX", JsonArgv(fix)},
+       {"KFED_DASHBOARD_TOKEN", fed.viewer_token()},
+       {"KFED_DASHBOARD_USER",
+        StrCat("system:serviceaccount:", kFedNamespace, ":", kViewerServiceAccount)}});
   EXPECT_EQ(exit_code, 0) << "the browser checks failed (see the lines above and "
                              "dashboard-failure.png in the test outputs); controller log: "
                           << fed.primary().log;

@@ -39,8 +39,10 @@ async function launch() {
 // A page that records uncaught exceptions and console errors, so tests can require none.
 // Chromium's own "Failed to load resource" lines (HTTP errors the page handles, such as 410)
 // are not problems.
-async function newPage(browser, viewport) {
-  const context = await browser.newContext({viewport: viewport || {width: 1400, height: 900}});
+// `contextOptions` are Playwright's (e.g. ignoreHTTPSErrors for a self-signed server).
+async function newPage(browser, viewport, contextOptions) {
+  const context = await browser.newContext({viewport: viewport || {width: 1400, height: 900},
+                                            ...(contextOptions || {})});
   const page = await context.newPage();
   page.problems = [];
   page.on('pageerror', (e) => page.problems.push(`uncaught: ${e.message}`));

@@ -10,6 +10,11 @@
 //                             FederatedNamespace
 //   KFED_DASHBOARD_BAD_PATH   the override path that does not exist
 //   KFED_DASHBOARD_FIX        a JSON argv that fixes the override (kubectl patch on the host)
+//   KFED_DASHBOARD_TOKEN      a bearer token the host accepts, whose user may read this test's
+//                             objects and list the clusters: the page is signed in with it
+//                             through the sign-in form (after a wrong token is refused). Unset:
+//                             the controller asks for none.
+//   KFED_DASHBOARD_USER       the username the page must show once signed in (optional)
 //
 // Every check waits on the page's DOM with a deadline; the page is never reloaded, so the
 // final Propagated cell must arrive through the live watch. Screenshots are kept in
@@ -30,6 +35,8 @@ const URL = env('KFED_DASHBOARD_URL');
 const NS = env('KFED_DASHBOARD_NAMESPACE');
 const BAD_PATH = env('KFED_DASHBOARD_BAD_PATH');
 const FIX = JSON.parse(env('KFED_DASHBOARD_FIX'));
+const SIGN_IN_TOKEN = process.env.KFED_DASHBOARD_TOKEN || '';
+const SIGN_IN_USER = process.env.KFED_DASHBOARD_USER || '';
 const MEMBERS = ['member1', 'member2'];
 const BROKEN = `configmaps/${NS}/broken`;
 const GOOD = `configmaps/${NS}/good`;
@@ -60,13 +67,38 @@ const rowsAre = (want) => window.rowsAre(want);
 
 async function main() {
   const browser = await launch();
-  const page = await newPage(browser, {width: 1500, height: 950});
+  // The controller's certificate is self-signed (made at start); the page's own checks are
+  // what this test is about, so the browser accepts it.
+  const page = await newPage(browser, {width: 1500, height: 950}, {ignoreHTTPSErrors: true});
   await page.addInitScript(pageHelpers);
   try {
     step(`opening ${URL}`);
     await page.goto(URL);
     await until(page, 'the page title', () => document.title.includes('kfed'), undefined,
                 DEADLINE_MS);
+    if (SIGN_IN_TOKEN) {
+      step('signing in: a wrong token is refused with the controller\'s message');
+      await until(page, 'the sign-in form', () => !document.getElementById('login').hidden &&
+                  document.getElementById('app').hidden, undefined, DEADLINE_MS);
+      await page.fill('#login-token', 'not-a-token-the-host-knows');
+      await page.click('#login-submit');
+      await until(page, 'the refusal', () => {
+        const err = document.getElementById('login-error');
+        return !err.hidden && err.innerText.startsWith('Sign-in failed: ') &&
+               document.getElementById('app').hidden;
+      }, undefined, DEADLINE_MS);
+      step('signing in with the fixture\'s token');
+      await page.fill('#login-token', SIGN_IN_TOKEN);
+      await page.click('#login-submit');
+      await until(page, 'signed in', (user) => !document.getElementById('user').hidden &&
+                  (!user || textOf('user-name') === user), SIGN_IN_USER, DEADLINE_MS);
+      const stored = await page.evaluate(() => [sessionStorage.getItem('kfed.token') !== null,
+                                                localStorage.length]);
+      if (stored[0] !== true || stored[1] !== 0) {
+        throw new Error(`the token must be in sessionStorage only: ${stored}`);
+      }
+      if (page.url().includes(SIGN_IN_TOKEN)) throw new Error('the token is in the address');
+    }
     await until(page, 'the live indicator', () => textOf('connection') === 'live', undefined,
                 DEADLINE_MS);
 

@@ -8,6 +8,15 @@
 // omitted), a revision per change, a bounded history for the long-poll watch and HTTP 410 for
 // a resume point older than that history. Tests change the model through the returned handle.
 // It imitates kfed's own API, not Kubernetes: the e2e test runs the real controller.
+//
+// Authentication as the controller manager does it (docs/user-guide.md#signing-in): every
+// /api/v1 call needs `Authorization: Bearer <token>` naming one of `tokens` (401 with
+// WWW-Authenticate and {"error"} otherwise); a user without `clusters` gets 403 on
+// /api/v1/clusters and no cluster events in the watch; a user with `namespaces` sees objects
+// in those namespaces only (lists and the watch leave the others out; /api/v1/object of one
+// is 403); `unavailable(true)` answers 503 as when
+// the host cannot review tokens. `proxyToken` stands in for kfedctl dashboard: requests without
+// an Authorization header are sent on with that token. The page's assets stay open.
 'use strict';
 
 const fs = require('fs');
@@ -42,6 +51,15 @@ function protoJson(value) {
   return out;
 }
 
+// The tokens the fixture accepts (the standalone server prints them).
+const DEFAULT_TOKENS = {
+  'admin-token': {username: 'admin', groups: ['system:masters', 'system:authenticated'],
+                  clusters: true},
+  'viewer-token': {username: 'system:serviceaccount:demo:viewer',
+                   groups: ['system:serviceaccounts', 'system:authenticated'], clusters: false,
+                   namespaces: ['demo']},
+};
+
 class Model {
   constructor(historyLimit) {
     this.historyLimit = historyLimit;
@@ -59,8 +77,11 @@ class Model {
       const dropped = this.history.shift();
       this.oldestResumable = dropped.revision;
     }
-    for (const wake of this.waiters) wake();
+    // A woken watch that finds nothing for its caller (a cluster event a user may not see)
+    // waits again: it adds itself back, so clear first.
+    const waiters = [...this.waiters];
     this.waiters.clear();
+    for (const wake of waiters) wake();
   }
 
   upsertCluster(cluster) {
@@ -99,30 +120,73 @@ function start(options = {}) {
                               path.join(__dirname, '..', '..', 'status', 'dashboard'));
   const model = new Model(options.historyLimit || 1000);
   let failNext = 0;  // answer this many API requests with HTTP 500
-  const stats = {requests: 0, lists: 0, gone: 0};  // what the page asked, for tests
+  let unavailable = false;  // answer 503: the host cannot review tokens
+  const tokens = {...(options.tokens || DEFAULT_TOKENS)};
+  // What the page asked, for tests; `authorizations` holds each API call's Authorization
+  // header (or '') and `paths` each API call's path with its query.
+  const stats = {requests: 0, lists: 0, gone: 0, unauthorized: 0, authorizations: [], paths: []};
 
-  function send(res, status, body) {
+  function send(res, status, body, headers) {
     const text = JSON.stringify(body);
-    res.writeHead(status, {'Content-Type': 'application/json', 'Cache-Control': 'no-store'});
+    res.writeHead(status, {'Content-Type': 'application/json', 'Cache-Control': 'no-store',
+                           ...(headers || {})});
     res.end(text);
   }
 
-  function handleApi(url, res) {
+  // The caller, or null after answering 401/503 as the controller manager does.
+  function authenticate(req, res) {
+    let header = req.headers.authorization || '';
+    stats.authorizations.push(header);
+    if (!header && options.proxyToken) header = `Bearer ${options.proxyToken}`;
+    if (unavailable) {
+      send(res, 503, {error: 'cannot review the token: the host cluster is unreachable ' +
+                             '(TokenReview: connection refused); try again later'});
+      return null;
+    }
+    const challenge = {'WWW-Authenticate': 'Bearer realm="kfed"'};
+    const m = /^Bearer (\S+)$/.exec(header);
+    if (!m) {
+      stats.unauthorized++;
+      send(res, 401, {error: 'no bearer token: send Authorization: Bearer <token>'}, challenge);
+      return null;
+    }
+    const user = tokens[m[1]];
+    if (!user) {
+      stats.unauthorized++;
+      send(res, 401, {error: 'the host cluster did not accept the token (TokenReview: ' +
+                             'token not valid)'}, challenge);
+      return null;
+    }
+    return user;
+  }
+
+  function handleApi(req, url, res) {
     stats.requests++;
+    stats.paths.push(url.pathname + url.search);
     if (failNext > 0) {
       failNext--;
       return send(res, 500, {error: 'injected failure'});
     }
+    const user = authenticate(req, res);
+    if (!user) return undefined;
     const q = url.searchParams;
+    const mayRead = (o) => !user.namespaces || user.namespaces.includes(o.ref.namespace || '');
     switch (url.pathname) {
+      case '/api/v1/whoami':
+        return send(res, 200, {username: user.username, groups: user.groups});
       case '/api/v1/version':
         return send(res, 200, protoJson({version: '0.1.0-fixture'}));
       case '/api/v1/clusters':
+        if (!user.clusters) {
+          return send(res, 403, {error: `user "${user.username}" cannot list resource ` +
+                                        '"kubefedclusters" in API group "core.kubefed.io" in ' +
+                                        'the namespace "kube-federation-system"'});
+        }
         return send(res, 200, protoJson({clusters: [...model.clusters.values()],
                                          revision: model.revision}));
       case '/api/v1/objects': {
         stats.lists++;
-        const objects = [...model.objects.values()].filter((o) =>
+        const objects = [...model.objects.values()].filter((o) => mayRead(o) &&
           (!q.get('type') || o.ref.type === q.get('type')) &&
           (!q.get('namespace') || (o.ref.namespace || '') === q.get('namespace')) &&
           (!q.get('state') || (o.clusters || []).some((c) => c.state === q.get('state'))));
@@ -132,17 +196,22 @@ function start(options = {}) {
         const key = `${q.get('type')}/${q.get('namespace') || ''}/${q.get('name')}`;
         const object = model.objects.get(key);
         if (!object) return send(res, 404, {error: `${key} not found`});
+        if (!mayRead(object)) {
+          return send(res, 403, {error: `user "${user.username}" cannot get resource ` +
+                                        `"federated${object.ref.type}" in the namespace ` +
+                                        `"${object.ref.namespace}"`});
+        }
         const detail = ((object._detail || {})[q.get('cluster') || '']) || {};
         return send(res, 200, protoJson({object, ...detail}));
       }
       case '/api/v1/watch':
-        return watch(q, res);
+        return watch(q, res, user, mayRead);
       default:
         return send(res, 404, {error: `no such endpoint ${url.pathname}`});
     }
   }
 
-  function watch(q, res) {
+  function watch(q, res, user, mayRead) {
     const from = Number(q.get('resume_from') || '0');
     const timeoutMs = Math.min(60, Number(q.get('timeout_seconds') || '30')) * 1000;
     if (from < model.oldestResumable) {
@@ -151,7 +220,8 @@ function start(options = {}) {
     }
     const deadline = Date.now() + timeoutMs;
     const attempt = () => {
-      const events = model.history.filter((e) => e.revision > from);
+      const events = model.history.filter((e) => e.revision > from &&
+                                                 (e.cluster ? user.clusters : mayRead(e.object)));
       if (events.length || Date.now() >= deadline) {
         clearTimeout(timer);
         model.waiters.delete(attempt);
@@ -186,7 +256,7 @@ function start(options = {}) {
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://fixture');
-    if (url.pathname.startsWith('/api/')) return handleApi(url, res);
+    if (url.pathname.startsWith('/api/')) return handleApi(req, url, res);
     return handleAsset(url, res);
   });
 
@@ -197,6 +267,9 @@ function start(options = {}) {
         url: `http://127.0.0.1:${port}/`,
         model,
         failNext: (n) => { failNext = n; },
+        unavailable: (on) => { unavailable = on; },
+        // Revokes a token: its next call gets 401.
+        revoke: (token) => { delete tokens[token]; },
         stats,
         close: () => new Promise((done) => {
           for (const wake of model.waiters) wake();
@@ -253,7 +326,7 @@ function seed(model) {
   });
 }
 
-module.exports = {start, seed, keyOf};
+module.exports = {start, seed, keyOf, DEFAULT_TOKENS};
 
 if (require.main === module) {
   const args = process.argv.slice(2);
@@ -261,6 +334,7 @@ if (require.main === module) {
   const port = i >= 0 ? Number(args[i + 1]) : 8099;
   start({port}).then((fixture) => {
     seed(fixture.model);
-    console.log(`fixture dashboard at ${fixture.url}`);
+    console.log(`fixture dashboard at ${fixture.url}; sign in with ` +
+                `${Object.keys(DEFAULT_TOKENS).join(' or ')}`);
   });
 }

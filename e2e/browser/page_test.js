@@ -1,4 +1,5 @@
 // The dashboard page in headless Chromium against the fixture status API (fixture_server.js):
+// signing in with a bearer token (and out), 401/403/503 as the controller manager answers them,
 // rendering, filters and the URL, the detail view, live updates, re-listing after HTTP 410,
 // reconnecting after errors, hundreds of objects, and text never becoming markup. Fast (no
 // clusters); //e2e:dashboard_browser_test covers the page on the real controller.
@@ -26,16 +27,34 @@ after(async () => {
   if (browser) await browser.close();
 });
 
-// Runs `body` with a seeded fixture and the page open on it; checks the page raised no error.
+// Fills in the sign-in form with `token` and submits it.
+async function signIn(page, token) {
+  await until(page, 'the sign-in form', () => !document.getElementById('login').hidden &&
+              document.getElementById('app').hidden);
+  await page.fill('#login-token', token);
+  await page.click('#login-submit');
+}
+
+const isLive = () => !document.getElementById('app').hidden &&
+                     document.getElementById('connection').textContent === 'live';
+const loginShows = (want) => !document.getElementById('login').hidden &&
+                             document.getElementById('app').hidden &&
+                             document.getElementById('login-error').innerText.includes(want);
+
+// Runs `body` with a seeded fixture and the page open on it, signed in with options.token
+// (default admin-token; null: not signed in, `body` does it); checks the page raised no error.
 async function withDashboard(name, body, options = {}) {
-  const fixture = await start({assets: ASSETS, historyLimit: options.historyLimit});
+  const fixture = await start({assets: ASSETS, historyLimit: options.historyLimit,
+                               proxyToken: options.proxyToken});
   seed(fixture.model);
   const page = await newPage(browser);
   await page.addInitScript(pageHelpers);
   try {
     await page.goto(fixture.url + (options.query || ''));
-    await until(page, 'the page to go live', () =>
-      document.getElementById('connection').textContent === 'live');
+    if (options.token !== null) {
+      if (!options.proxyToken) await signIn(page, options.token || 'admin-token');
+      await until(page, 'the page to go live', isLive);
+    }
     await body({fixture, page});
     assert.deepEqual(page.problems, [], 'the page logged errors');
   } catch (e) {
@@ -272,4 +291,164 @@ test('shows names and messages as text, never as markup', async () => {
                  0);
     assert.equal(await page.evaluate(() => window.injected), undefined);
   });
+});
+
+// ---- signing in ----------------------------------------------------------------------------
+
+const stored = () => ({session: sessionStorage.getItem('kfed.token'),
+                       local: localStorage.length});
+
+test('asks for a token, rejects a wrong one with the server\'s message, then signs in',
+     async () => {
+  await withDashboard('login', async ({page, fixture}) => {
+    await until(page, 'the sign-in form', () => !document.getElementById('login').hidden);
+    assert.equal(await page.evaluate(() => document.getElementById('app').hidden), true);
+    // Without a token the page asked who it is and nothing else.
+    assert.deepEqual(fixture.stats.paths, ['/api/v1/whoami']);
+    assert.equal(await page.evaluate(() => document.querySelectorAll(
+        'tr[data-testid="object-row"]').length), 0);
+
+    await page.fill('#login-token', 'not-a-valid-token');
+    await page.click('#login-submit');
+    await until(page, 'the rejection on the form', loginShows,
+                'Sign-in failed: the host cluster did not accept the token');
+    assert.deepEqual(await page.evaluate(stored), {session: null, local: 0});
+
+    // A pasted "Bearer ..." works as well as the bare token.
+    await page.fill('#login-token', '  Bearer admin-token\n');
+    await page.click('#login-submit');
+    await until(page, 'the page to go live', isLive);
+    await until(page, 'the objects', () => visibleRows().length === 4 &&
+                document.querySelectorAll('tr[data-testid="cluster-row"]').length === 2);
+    assert.equal(await page.evaluate(() => textOf('user-name')), 'admin');
+    assert.equal(await page.evaluate(() => document.getElementById('sign-out').hidden), false);
+    // The token is in sessionStorage only, never in localStorage or the address.
+    assert.deepEqual(await page.evaluate(stored), {session: 'admin-token', local: 0});
+    assert.ok(!page.url().includes('admin-token'), page.url());
+    // Every API call after signing in carried it.
+    const i = fixture.stats.authorizations.indexOf('Bearer admin-token');
+    assert.ok(i > 0);
+    assert.deepEqual([...new Set(fixture.stats.authorizations.slice(i))], ['Bearer admin-token']);
+    assert.ok(!fixture.stats.paths.some((p) => p.includes('admin-token')));
+
+    // A reload keeps the session (same tab) and goes straight in.
+    await page.reload();
+    await until(page, 'live after a reload', isLive);
+    assert.equal(await page.evaluate(() => textOf('user-name')), 'admin');
+  }, {token: null});
+});
+
+test('sign out forgets the token and the data', async () => {
+  await withDashboard('signout', async ({page}) => {
+    await until(page, 'the objects', () => visibleRows().length === 4);
+    await page.click(`tr[data-object="${BROKEN}"] td[data-cluster="member2"] button`);
+    await until(page, 'the detail view', () => textOf('detail-reason') === 'ApplyOverridesFailed');
+    await page.click('#sign-out');
+    await until(page, 'the sign-in form', loginShows, '');
+    assert.deepEqual(await page.evaluate(stored), {session: null, local: 0});
+    assert.equal(await page.evaluate(() => document.querySelectorAll(
+        'tr[data-testid="object-row"], tr[data-testid="cluster-row"]').length), 0);
+    assert.equal(await page.evaluate(() => document.getElementById('detail').hidden), true);
+    await page.reload();
+    await until(page, 'the sign-in form after a reload', loginShows, '');
+    // Signing in again as someone else shows what they may see.
+    await signIn(page, 'viewer-token');
+    await until(page, 'live as the viewer', isLive);
+    assert.equal(await page.evaluate(() => textOf('user-name')),
+                 'system:serviceaccount:demo:viewer');
+  });
+});
+
+test('a token the server stops accepting returns to the sign-in form with its message',
+     async () => {
+  await withDashboard('revoked', async ({page, fixture}) => {
+    const {model} = fixture;
+    fixture.revoke('admin-token');
+    // Ends the pending watch; the next call gets 401.
+    model.upsertObject(fixedBroken(model));
+    await until(page, 'the sign-in form with the reason', loginShows,
+                'Signed out: the host cluster did not accept the token');
+    assert.deepEqual(await page.evaluate(stored), {session: null, local: 0});
+    assert.equal(await page.evaluate(() => document.querySelectorAll(
+        'tr[data-testid="object-row"]').length), 0);
+  });
+});
+
+test('403 on the clusters: a note instead of the table, and the objects the user may read',
+     async () => {
+  await withDashboard('forbidden', async ({page, fixture}) => {
+    const {model} = fixture;
+    await until(page, 'the note', () => {
+      const note = document.getElementById('clusters-forbidden');
+      return !note.hidden && note.innerText.includes('You may not list member clusters') &&
+             note.innerText.includes('cannot list resource "kubefedclusters"');
+    });
+    assert.equal(await page.evaluate(() => document.getElementById('clusters').hidden), true);
+    // The viewer may read namespace demo only: web's objects are left out without notice.
+    await until(page, 'the objects of demo', rowsAre, [BROKEN, GOOD]);
+    assert.deepEqual(await page.evaluate(cellOf, [BROKEN, 'member2']),
+                     {state: 'Error', text: 'Error ApplyOverridesFailed'});
+    // Objects follow the watch; cluster changes never reach this user.
+    model.upsertCluster({name: 'member9', health: 'Offline'});
+    model.upsertObject(fixedBroken(model));
+    await until(page, 'the fixed cell', cellIs, [BROKEN, 'member2', 'Propagated']);
+    assert.equal(await page.evaluate(() => !!document.querySelector('th[data-cluster="member9"]')),
+                 false);
+    // Nor do changes to objects elsewhere.
+    model.upsertObject({ref: {type: 'configmaps', kind: 'FederatedConfigMap', namespace: 'web',
+                              name: 'elsewhere'}, propagation: 'True'});
+    const good = model.objects.get(GOOD);
+    model.upsertObject({...good, clusters: [good.clusters[0],
+                                            {cluster: 'member2', state: 'Error',
+                                             reason: 'UpdateFailed'}]});
+    // Events arrive in order: once the later one shows, the earlier one was left out.
+    await until(page, 'the later change in demo', cellIs, [GOOD, 'member2', 'Error']);
+    assert.deepEqual(await page.evaluate(() => visibleRows()), [BROKEN, GOOD]);
+    assert.equal(await page.evaluate(() => textOf('connection')), 'live');
+
+    // A link to an object the user may not read: the detail view says so (403).
+    await page.goto(`${fixture.url}?object=${encodeURIComponent('secrets/web/token')}` +
+                    '&cluster=member1');
+    await until(page, 'the refusal in the detail view', () =>
+      !document.getElementById('detail-error').hidden &&
+      textOf('detail-error').startsWith('You may not read this object: ') &&
+      textOf('detail-error').includes('cannot get resource "federatedsecrets"'));
+  }, {token: 'viewer-token'});
+});
+
+test('503 (the host cannot review tokens) shows the server\'s message', async () => {
+  await withDashboard('unavailable', async ({page, fixture}) => {
+    const {model} = fixture;
+    // On the form: the sign-in cannot be checked.
+    fixture.unavailable(true);
+    await page.fill('#login-token', 'admin-token');
+    await page.click('#login-submit');
+    await until(page, 'the message on the form', loginShows, 'cannot review the token');
+    fixture.unavailable(false);
+    await page.click('#login-submit');
+    await until(page, 'the page to go live', isLive);
+
+    // Signed in: the page says why it is not live, and recovers.
+    fixture.unavailable(true);
+    model.upsertObject(fixedBroken(model));
+    await until(page, 'the notice', () => textOf('connection') === 'reconnecting' &&
+                !document.getElementById('notice').hidden &&
+                textOf('notice').includes('cannot review the token'));
+    fixture.unavailable(false);
+    await until(page, 'live again', isLive, undefined, 60000);
+    await until(page, 'the change made meanwhile', cellIs, [BROKEN, 'member2', 'Propagated']);
+    assert.equal(await page.evaluate(() => document.getElementById('notice').hidden), true);
+  }, {token: null});
+});
+
+test('behind a proxy that adds the token (kfedctl dashboard) the page goes straight in',
+     async () => {
+  await withDashboard('proxied', async ({page, fixture}) => {
+    await until(page, 'the objects', () => visibleRows().length === 4);
+    assert.equal(await page.evaluate(() => textOf('user-name')), 'admin');
+    assert.equal(await page.evaluate(() => document.getElementById('sign-out').hidden), true);
+    assert.equal(await page.evaluate(() => document.getElementById('login').hidden), true);
+    assert.deepEqual(await page.evaluate(stored), {session: null, local: 0});
+    assert.deepEqual([...new Set(fixture.stats.authorizations)], ['']);
+  }, {proxyToken: 'admin-token'});
 });

@@ -6,6 +6,13 @@
 // strings, and fields holding their default value ("" , 0, [], false) omitted, so every read
 // below supplies the default.
 //
+// Sign-in (docs/user-guide.md#signing-in), as the Kubernetes Dashboard does it: the page first
+// asks api/v1/whoami. 200 (e.g. behind `kfedctl dashboard`, which adds the user's token) goes
+// straight in; 401 shows a form for a bearer token, kept in sessionStorage only (never
+// localStorage, never in the URL) and sent as `Authorization: Bearer` on every API call. A 401
+// later signs out and shows the server's message on the form; a 403 on api/v1/clusters shows a
+// note instead of the clusters table while the objects the caller may see still show.
+//
 // Rendering is incremental: watch events mark object keys dirty and one animation frame
 // updates only those rows, so hundreds of objects stay responsive. All text is set with
 // textContent (never innerHTML), so names and messages cannot inject markup.
@@ -16,6 +23,7 @@
   const WATCH_TIMEOUT_SECONDS = 30;
   const BACKOFF_MIN_MS = 500;
   const BACKOFF_MAX_MS = 15000;
+  const TOKEN_KEY = 'kfed.token';  // sessionStorage: gone when the tab closes
 
   // ---- model ------------------------------------------------------------------------------
   const clusters = new Map();  // name -> Cluster
@@ -33,6 +41,12 @@
   let detailSeq = 0;           // drops stale detail responses
   let detailRefreshTimer = 0;
   let listed = false;          // the first list arrived
+  let clustersForbidden = '';  // the server's message when the caller may not list clusters
+
+  // ---- session ------------------------------------------------------------------------------
+  let token = '';              // the bearer token the page sends; '' when the server needs none
+  let session = null;          // {abort: AbortController} while signed in, else null
+  let startEpoch = 0;          // bumped by sign-in and sign-out: ends start()'s retries
 
   const $ = (id) => document.getElementById(id);
   const el = (tag, attrs, ...children) => {
@@ -75,20 +89,38 @@
   }
 
   // ---- HTTP --------------------------------------------------------------------------------
+  // `reason` is the server's own message ({"error": "..."}), shown as it is on the sign-in
+  // form and in notes.
   class HttpError extends Error {
-    constructor(status, message) {
+    constructor(status, message, reason) {
       super(message);
       this.status = status;
+      this.reason = reason || message;
     }
   }
 
-  async function getJSON(path, params, timeoutMs) {
+  // Thrown instead of HttpError when the session ended (signed out) while a call was pending.
+  class SessionEnded extends Error {}
+
+  // GET `path` as JSON with the session's token. `options.token` overrides it (the sign-in
+  // form checks a token before keeping it); `options.signal` aborts with the session.
+  async function getJSON(path, params, timeoutMs, options) {
+    const opts = options || {};
     const query = new URLSearchParams(params || {}).toString();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs || 15000);
+    const signal = opts.signal || (session && session.abort.signal);
+    const onEnd = () => controller.abort();
+    if (signal) {
+      if (signal.aborted) throw new SessionEnded('signed out');
+      signal.addEventListener('abort', onEnd);
+    }
+    const bearer = opts.token !== undefined ? opts.token : token;
+    const headers = bearer ? {Authorization: `Bearer ${bearer}`} : {};
     try {
       const resp = await fetch(query ? `${path}?${query}` : path,
-                               {cache: 'no-store', signal: controller.signal});
+                               {cache: 'no-store', signal: controller.signal, headers,
+                                credentials: 'same-origin'});
       const text = await resp.text();
       let body = null;
       try {
@@ -97,16 +129,22 @@
         throw new HttpError(resp.status, `${path}: not JSON (HTTP ${resp.status})`);
       }
       if (!resp.ok) {
-        throw new HttpError(resp.status, `${path}: HTTP ${resp.status}: ${str(body && body.error)}`);
+        const reason = str(body && body.error) || `HTTP ${resp.status}`;
+        throw new HttpError(resp.status, `${path}: HTTP ${resp.status}: ${reason}`, reason);
       }
       return body;
     } catch (e) {
-      if (e.name === 'AbortError') throw new HttpError(0, `${path}: timed out`);
+      if (e.name === 'AbortError') {
+        if (signal && signal.aborted) throw new SessionEnded('signed out');
+        throw new HttpError(0, `${path}: timed out`);
+      }
       throw e;
     } finally {
       clearTimeout(timer);
+      if (signal) signal.removeEventListener('abort', onEnd);
     }
   }
+
 
   // ---- connection indicator ----------------------------------------------------------------
   function setConnection(state, detail) {
@@ -117,6 +155,11 @@
       c.textContent = text;
     }
     c.title = detail || (state === 'live' ? 'following changes as they happen' : '');
+    // The reason the page is not live, readable without hovering (e.g. the server's 503).
+    const notice = $('notice');
+    const text2 = state === 'reconnecting' && detail ? detail : '';
+    if (notice.textContent !== text2) notice.textContent = text2;
+    notice.hidden = !text2;
   }
 
   // ---- applying lists and events -----------------------------------------------------------
@@ -150,6 +193,7 @@
     const type = str(ev.type);
     if (type === 'BOOKMARK') return;
     if (ev.cluster) {
+      if (clustersForbidden) return;  // the server sends none; never show a partial table
       const name = str(ev.cluster.name);
       if (type === 'DELETED') clusters.delete(name);
       else clusters.set(name, ev.cluster);
@@ -286,6 +330,16 @@
   }
 
   function renderClusters() {
+    $('clusters').hidden = !!clustersForbidden;
+    const note = $('clusters-forbidden');
+    note.hidden = !clustersForbidden;
+    if (clustersForbidden) {
+      note.textContent = 'You may not list member clusters, so their health is not shown; the ' +
+          'objects below are those you may read. Ask for RBAC "list" on ' +
+          'kubefedclusters.core.kubefed.io in the federation namespace to see them. ' +
+          `(${clustersForbidden})`;
+      $('cluster-count').textContent = '';
+    }
     const body = $('clusters-body');
     const items = [...clusters.values()].sort((a, b) => compareKeys(str(a.name), str(b.name)));
     body.replaceChildren(...items.map((c) => {
@@ -304,16 +358,16 @@
                 el('td', {title: formatTime(c.lastTransitionUnixMs),
                           text: formatAge(c.lastTransitionUnixMs) || '—'}));
     }));
-    if (!items.length) {
+    if (!items.length && !clustersForbidden) {
       body.append(el('tr', {}, el('td', {colspan: 6, className: 'empty',
                                          text: 'No member clusters joined.'})));
     }
     const ready = items.filter((c) => str(c.health) === 'Ready').length;
-    $('cluster-count').textContent = `(${ready} of ${items.length} Ready)`;
+    if (!clustersForbidden) $('cluster-count').textContent = `(${ready} of ${items.length} Ready)`;
     // Column headers carry each cluster's health too.
     for (const th of $('matrix-head').querySelectorAll('th[data-cluster]')) {
       const c = clusters.get(th.dataset.cluster);
-      const health = c ? str(c.health) || 'Unknown' : 'not joined';
+      const health = c ? str(c.health) || 'Unknown' : clustersForbidden ? '' : 'not joined';
       const badge = th.querySelector('.col-health');
       badge.textContent = health;
       badge.className = `col-health health-${health.replace(/\s/g, '')}`;
@@ -538,9 +592,15 @@
           (str(resp.renderError) ? '(not rendered: see the render error)'
                                  : '(not rendered for this cluster)');
     } catch (e) {
+      if (e instanceof SessionEnded) return;
+      if (e instanceof HttpError && e.status === 401) {
+        signOut(`Signed out: ${e.reason}`);
+        return;
+      }
       if (seq !== detailSeq) return;
       errorEl.hidden = false;
-      errorEl.textContent = e.status === 404 ? 'This object no longer exists.' : e.message;
+      errorEl.textContent = e.status === 404 ? 'This object no longer exists.'
+          : e.status === 403 ? `You may not read this object: ${e.reason}` : e.message;
       for (const id of ['detail-render-error', 'detail-overrides', 'detail-rendered']) {
         if ($(id).textContent === 'loading…') $(id).textContent = '—';
       }
@@ -559,20 +619,34 @@
     }
   }
 
+  // Clusters answered 403: the caller may not list KubeFedClusters; objects still show.
+  async function listClusters() {
+    try {
+      const cl = await getJSON('api/v1/clusters');
+      clustersForbidden = '';
+      return cl;
+    } catch (e) {
+      if (!(e instanceof HttpError) || e.status !== 403) throw e;
+      clustersForbidden = e.reason;
+      return {clusters: [], forbidden: true};
+    }
+  }
+
   async function listAll() {
-    const [cl, ob] = await Promise.all([getJSON('api/v1/clusters'), getJSON('api/v1/objects')]);
+    const [cl, ob] = await Promise.all([listClusters(), getJSON('api/v1/objects')]);
     applyClusterList(cl);
     applyObjectList(ob);
     listed = true;
+    clustersDirty = true;
     scheduleRender();
     // Both lists are consistent with their own revision; following from the older one
     // replays at most a few changes the newer list already holds (applied idempotently).
-    return Math.min(num(cl.revision), num(ob.revision));
+    return cl.forbidden ? num(ob.revision) : Math.min(num(cl.revision), num(ob.revision));
   }
 
-  async function run() {
+  async function run(current) {
     let failures = 0;
-    for (;;) {
+    while (session === current) {
       try {
         if (failures === 0) loadVersion();
         let revision = await listAll();
@@ -592,15 +666,168 @@
           setConnection('live');
         }
       } catch (e) {
+        if (e instanceof SessionEnded || session !== current) return;
+        if (e instanceof HttpError && e.status === 401) {
+          signOut(`Signed out: ${e.reason}`);
+          return;
+        }
         failures++;
         const gone = e.status === 410;
-        setConnection('reconnecting', e.message);
+        setConnection('reconnecting', e.status === 503 || e.status === 403 ? e.reason : e.message);
         // A 410 asks for a fresh list at once; errors back off (with jitter) before it.
         if (!gone || failures > 1) {
           const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(failures, 10));
           await sleep(base / 2 + Math.random() * base / 2);
         }
       }
+    }
+  }
+
+  // ---- signing in and out -----------------------------------------------------------------
+  function readToken() {
+    try {
+      return sessionStorage.getItem(TOKEN_KEY) || '';
+    } catch (e) {
+      return '';  // storage disabled: the user signs in again after a reload
+    }
+  }
+  function keepToken(value) {
+    try {
+      if (value) sessionStorage.setItem(TOKEN_KEY, value);
+      else sessionStorage.removeItem(TOKEN_KEY);
+    } catch (e) {
+      // Storage disabled: the token lives in this page's memory only.
+    }
+  }
+
+  function showLogin(message) {
+    $('app').hidden = true;
+    $('user').hidden = true;
+    setConnection('connecting');
+    $('connection').hidden = true;
+    $('login').hidden = false;
+    showLoginError(message);
+    $('login-token').value = '';
+    $('login-token').focus();
+  }
+
+  // Drops everything the session showed, so the next user starts from an empty page.
+  function resetModel() {
+    clusters.clear();
+    objects.clear();
+    for (const row of rows.values()) row.tr.remove();
+    rows.clear();
+    sortedKeys = [];
+    dirty.clear();
+    columns = [];
+    listed = false;
+    clustersForbidden = '';
+    $('matrix-head').replaceChildren();
+    $('clusters-body').replaceChildren();
+    $('cluster-count').textContent = '';
+    $('object-count').textContent = '';
+    $('state-totals').replaceChildren();
+    if (selected) {
+      selected = null;
+      $('detail').hidden = true;
+      document.body.classList.remove('with-detail');
+    }
+  }
+
+  function signOut(message) {
+    startEpoch++;
+    if (session) session.abort.abort();
+    session = null;
+    token = '';
+    keepToken('');
+    resetModel();
+    showLogin(message);
+  }
+
+  // `who` is the whoami answer, or null when the server has no whoami (no authentication).
+  function enter(who, pageToken) {
+    token = pageToken;
+    $('login').hidden = true;
+    $('app').hidden = false;
+    $('connection').hidden = false;
+    const name = who ? str(who.username) : '';
+    $('user').hidden = !name;
+    $('user-name').textContent = name;
+    $('user-name').title = who && Array.isArray(who.groups) ? `groups: ${who.groups.join(', ')}` : '';
+    // A token the proxy adds (kfedctl dashboard) is not the page's to forget.
+    $('sign-out').hidden = !pageToken;
+    $('user-via').hidden = !!pageToken;
+    session = {abort: new AbortController()};
+    if (selected) openDetail(selected.key, selected.cluster, false);
+    run(session);
+  }
+
+  // Who the server says we are with `candidate` ('' = no token from the page).
+  async function whoami(candidate) {
+    try {
+      return await getJSON('api/v1/whoami', null, 15000,
+                           {token: candidate, signal: new AbortController().signal});
+    } catch (e) {
+      if (e instanceof HttpError && e.status === 404) return null;  // a server without auth
+      throw e;
+    }
+  }
+
+  function showLoginError(message) {
+    const err = $('login-error');
+    err.textContent = message || '';
+    err.hidden = !message;
+  }
+
+  // On load: go in when the server knows us (a stored token, or a proxy adding one), else
+  // show the form. While the server cannot answer (503: the host cannot review tokens; or it
+  // is down) the form shows why and the page keeps asking, so a proxy's session starts as
+  // soon as the server can review it.
+  async function start() {
+    const stored = readToken();
+    const epoch = startEpoch;
+    for (let failures = 0; epoch === startEpoch; failures++) {
+      try {
+        const who = await whoami(stored);
+        if (epoch === startEpoch) enter(who, stored);
+        return;
+      } catch (e) {
+        if (epoch !== startEpoch) return;  // signed in (or out) with the form meanwhile
+        if (e instanceof HttpError && e.status === 401) {
+          keepToken('');
+          if (failures === 0) showLogin('');
+          if (stored) showLoginError(`Signed out: ${e.reason}`);
+          return;
+        }
+        if (failures === 0) showLogin('');
+        showLoginError(e.reason || e.message);
+        const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(failures + 1, 10));
+        await sleep(base / 2 + Math.random() * base / 2);
+      }
+    }
+  }
+
+  async function submitLogin(e) {
+    e.preventDefault();
+    // Accept a pasted "Bearer xyz" as well as the bare token.
+    const candidate = $('login-token').value.trim().replace(/^Bearer\s+/i, '');
+    if (!candidate) {
+      showLoginError('Paste a bearer token first.');
+      return;
+    }
+    const button = $('login-submit');
+    button.disabled = true;
+    try {
+      const who = await whoami(candidate);
+      if (session !== null) return;  // signed in already (a double submit)
+      startEpoch++;
+      keepToken(candidate);
+      enter(who, candidate);
+    } catch (ex) {
+      // 401: the host rejected the token; 503: it could not review it. Either way, say why.
+      showLoginError(ex.status === 401 ? `Sign-in failed: ${ex.reason}` : ex.reason || ex.message);
+    } finally {
+      button.disabled = false;
     }
   }
 
@@ -640,8 +867,9 @@
       clustersDirty = true;
       scheduleRender();
     }, 10000);
-    if (selected) openDetail(selected.key, selected.cluster, false);
-    run();
+    $('login-form').addEventListener('submit', submitLogin);
+    $('sign-out').addEventListener('click', () => signOut(''));
+    start();
   }
 
   init();
