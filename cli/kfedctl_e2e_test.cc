@@ -53,26 +53,13 @@ absl::StatusOr<std::string> Kfedctl(std::vector<std::string> args) {
   return Run(argv);
 }
 
-// Writes `token` to a file of its own (mode 0600) for --token-file: a token never goes on a
-// command line, which error messages and process listings show.
-std::string TokenFile(const std::string& name, const std::string& token) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  const std::string path = absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name, ".token");
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << token << "\n";
-  }
-  chmod(path.c_str(), 0600);
-  return path;
-}
-
 // kfedctl status flags that reach the running controller manager's status API: its address,
 // its self-signed certificate's CA (--cert-dir) and the fixture viewer's token.
 std::vector<std::string> StatusFlags() {
   Federation& fed = Federation::GetWithoutJoin();
   return {"--status-addr",    absl::StrCat("127.0.0.1:", fed.primary().status_port),
           "--status-ca-file", fed.primary().ca_file,
-          "--token-file",     TokenFile("viewer", fed.viewer_token())};
+          "--token-file",     WriteTokenFile("viewer", fed.viewer_token())};
 }
 
 // kfedctl status reads the running controller manager's status API.
@@ -442,7 +429,7 @@ TEST(KfedctlAuthE2eTest, StatusAndDashboardSignInAndVerifyTheController) {
   ASSERT_FALSE(controller.ca_file.empty()) << "the controller serves TLS by default";
   ASSERT_FALSE(fed.viewer_token().empty());
   const std::string addr = absl::StrCat("127.0.0.1:", controller.status_port);
-  const std::string viewer_file = TokenFile("viewer", fed.viewer_token());
+  const std::string viewer_file = WriteTokenFile("viewer", fed.viewer_token());
 
   // The viewer, verified: the controller answers (a table or "No federated objects found.").
   auto table = KfedctlStatus({});
@@ -459,7 +446,7 @@ TEST(KfedctlAuthE2eTest, StatusAndDashboardSignInAndVerifyTheController) {
   absl::StatusOr<std::string> nobody = fed.CreateToken(kFedNamespace, "kfed-e2e-nobody");
   ASSERT_TRUE(nobody.ok()) << nobody.status();
   auto hidden = Kfedctl({"status", "--status-addr", addr, "--status-ca-file", controller.ca_file,
-                         "--token-file", TokenFile("nobody", *nobody)});
+                         "--token-file", WriteTokenFile("nobody", *nobody)});
   ASSERT_TRUE(hidden.ok()) << hidden.status();
   EXPECT_EQ(*hidden, "No federated objects found.\n");
 
@@ -472,7 +459,7 @@ TEST(KfedctlAuthE2eTest, StatusAndDashboardSignInAndVerifyTheController) {
 
   // A token the host does not know.
   auto wrong = Kfedctl({"status", "--status-addr", addr, "--status-ca-file", controller.ca_file,
-                        "--token-file", TokenFile("wrong", "not-a-token-the-host-knows")});
+                        "--token-file", WriteTokenFile("wrong", "not-a-token-the-host-knows")});
   ASSERT_FALSE(wrong.ok());
   EXPECT_THAT(std::string(wrong.status().message()), HasSubstr("rejected --token-file"));
   EXPECT_THAT(std::string(wrong.status().message()),
@@ -518,7 +505,7 @@ TEST(KfedctlAuthE2eTest, StatusAndDashboardSignInAndVerifyTheController) {
   // A rejected token stops kfedctl dashboard at once, saying why.
   auto rejected = Kfedctl({"dashboard", "--port", "0", "--dashboard-addr", controller.MetricsUrl(),
                            "--dashboard-ca-file", controller.ca_file, "--token-file",
-                           TokenFile("wrong", "not-a-token-the-host-knows")});
+                           WriteTokenFile("wrong", "not-a-token-the-host-knows")});
   ASSERT_FALSE(rejected.ok());
   EXPECT_THAT(std::string(rejected.status().message()), HasSubstr("rejected the token"));
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +128,17 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
   std::stringstream data;
   data << in.rdbuf();
   return data.str();
+}
+
+std::string WriteTokenFile(const std::string& name, const std::string& token) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string path = absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name, ".token");
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << token << "\n";
+  }
+  chmod(path.c_str(), 0600);
+  return path;
 }
 
 absl::StatusOr<std::string> Run(const std::vector<std::string>& argv,

@@ -56,6 +56,11 @@ absl::Status WaitFor(absl::string_view what, absl::Duration timeout,
 // The whole content of a file; NOT_FOUND naming it when it cannot be read.
 absl::StatusOr<std::string> ReadTextFile(const std::string& path);
 
+// Writes `token` to a file of its own (mode 0600, in the test's temporary directory) for
+// --token-file: a token never goes on a command line, which error messages and process
+// listings show. Returns its path.
+std::string WriteTokenFile(const std::string& name, const std::string& token);
+
 // A name unique to this process, for namespaces and objects: "<prefix>-<pid>-<counter>".
 std::string UniqueName(absl::string_view prefix);
 

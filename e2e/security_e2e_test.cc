@@ -187,8 +187,9 @@ class SecurityE2eTest : public ::testing::Test {
     return haystacks;
   }
 
-  // What the status API and the dashboard serve about federated object `type` `ns`/`name`
-  // (rendered for each member), as the viewer (who may read everything) gets it.
+  // What the status API, the dashboard and kfedctl status serve about federated object
+  // `type` `ns`/`name` (rendered for each member), as the viewer (who may read everything)
+  // gets it.
   std::vector<Haystack> ApiExposures(const std::string& type, const std::string& ns,
                                      const std::string& name) {
     namespace v1 = ::kfed::status::v1;
@@ -241,6 +242,14 @@ class SecurityE2eTest : public ::testing::Test {
     c.TryCancel();
     reader->Finish();
     haystacks.push_back({"gRPC Watch", events});
+    for (const char* output : {"json", "yaml"}) {
+      absl::StatusOr<std::string> status = fed_->Kfedctl(
+          {"status", "--status-addr", StrCat("127.0.0.1:", fed_->primary().status_port),
+           "--status-ca-file", fed_->primary().ca_file, "--token-file",
+           WriteTokenFile("viewer", fed_->viewer_token()), "-n", ns, "-o", output});
+      EXPECT_TRUE(status.ok()) << status.status();
+      if (status.ok()) haystacks.push_back({StrCat("kfedctl status -o ", output), *status});
+    }
     return haystacks;
   }
 

@@ -105,5 +105,7 @@ kfed-controller-manager: pid $(cat "${PIDFILE}"), log ${LOG}
 
 Stop everything with: hack/down.sh
 
-Dashboard: http://127.0.0.1:${METRICS_PORT}/ (sign in with the token in ${TOKEN_FILE})
+Dashboard: http://127.0.0.1:${METRICS_PORT}/ (sign in with the token in ${TOKEN_FILE}),
+  or signed in already through a local proxy with your token:
+  ${KFEDCTL} dashboard --dashboard-addr http://127.0.0.1:${METRICS_PORT} --token-file ${TOKEN_FILE}
 INFO
