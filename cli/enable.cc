@@ -107,6 +107,23 @@ absl::Status Enable(kube::Client& host, kube::Discovery& discovery, const Enable
   } else {
     absl::StatusOr<std::vector<kube::ApiResource>> resources = discovery.Resources();
     if (!resources.ok()) return Explain(resources.status(), "host");
+    if (!options.target_version.empty()) {
+      // kubefedctl's --version: only that version of the type.
+      std::vector<kube::ApiResource> at_version;
+      for (const kube::ApiResource& r : *resources) {
+        if (r.gvr.version == options.target_version) at_version.push_back(r);
+      }
+      absl::StatusOr<kube::ApiResource> found = ResolveType(at_version, options.type);
+      if (!found.ok()) {
+        absl::StatusOr<kube::ApiResource> any = ResolveType(*resources, options.type);
+        if (!any.ok()) return any.status();
+        return absl::InvalidArgumentError(
+            absl::StrCat("type ", options.type, " has no version ", options.target_version,
+                         " on the host (it serves ", any->gvr.group.empty() ? "" : any->gvr.group + "/",
+                         any->gvr.version, "); drop --version or name a served one"));
+      }
+      *resources = std::move(at_version);
+    }
     ASSIGN_OR_RETURN(kube::ApiResource resource, ResolveType(*resources, options.type));
     if (resource.gvr.group == ft::kTypesGroup || resource.gvr.group == ft::kCoreGroup ||
         resource.gvr.group == options.federated_group) {
@@ -170,6 +187,17 @@ absl::Status Disable(kube::Client& host, kube::Discovery* discovery, const Disab
                      std::ostream& out) {
   ASSIGN_OR_RETURN(TypeInfo config,
                    FindTypeConfig(host, discovery, options.kubefed_namespace, options.type));
+  if (!options.federated_group.empty() && options.federated_group != config.federated.group) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "FederatedTypeConfig ", config.name, " federates into group ", config.federated.group,
+        ", not ", options.federated_group, " (--federated-group)"));
+  }
+  if (!options.target_version.empty() && options.target_version != config.target.version) {
+    return absl::InvalidArgumentError(absl::StrCat("FederatedTypeConfig ", config.name,
+                                                   " targets version ", config.target.version,
+                                                   ", not ", options.target_version,
+                                                   " (--version)"));
+  }
   const kube::GroupVersionResource& federated = config.federated;
   absl::StatusOr<kube::ObjectList> instances = host.List(federated, "", kube::ListOptions{});
   if (!instances.ok() && !kube::IsNotFound(instances.status())) {

@@ -24,6 +24,7 @@ struct EnableOptions {
   std::string crd_yaml;  // -f FILE's content: a CustomResourceDefinition to federate
   std::string federated_group = "types.kubefed.io";
   std::string federated_version = "v1beta1";
+  std::string target_version;  // --version: this version of the type ("": the preferred one)
   std::string output;  // "yaml": print the CRD and FTC instead of applying them
   std::string kubefed_namespace = "kube-federation-system";
   bool dry_run = false;
@@ -36,6 +37,10 @@ absl::Status Enable(kube::Client& host, kube::Discovery& discovery, const Enable
 struct DisableOptions {
   std::string type;  // TYPE, or the FederatedTypeConfig's name
   bool delete_crd = false;
+  // kubefedctl's --federated-group and --version: when set, the FederatedTypeConfig must
+  // federate into that group / target that version (else kInvalidArgument naming both).
+  std::string federated_group;
+  std::string target_version;
   std::string kubefed_namespace = "kube-federation-system";
   bool dry_run = false;
   absl::Duration timeout = absl::Seconds(60);  // for the FTC (and CRD) to be gone

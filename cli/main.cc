@@ -39,10 +39,17 @@ int Fail(const absl::Status& status) {
 
 struct HostClient {
   std::string context;
+  std::string default_namespace;  // the context's namespace ("default" when it names none)
   std::unique_ptr<kfed::kube::Client> client;
 };
 
+// A file's content; "-" reads standard input (kubefedctl's `-f -`).
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  if (path == "-") {
+    std::stringstream text;
+    text << std::cin.rdbuf();
+    return text.str();
+  }
   std::ifstream in(path);
   if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
   std::stringstream text;
@@ -67,6 +74,7 @@ absl::StatusOr<HostClient> ConnectHost(const GlobalOptions& global) {
   host.context = *context;
   absl::StatusOr<kfed::kube::RestConfig> config = kfed::cli::LoadContext(global, host.context);
   if (!config.ok()) return kfed::Annotate(config.status(), "host cluster");
+  host.default_namespace = config->default_namespace.empty() ? "default" : config->default_namespace;
   absl::StatusOr<std::unique_ptr<kfed::kube::Client>> client = kfed::cli::ClientForConfig(*config);
   if (!client.ok()) return kfed::Annotate(client.status(), "host cluster");
   host.client = std::move(*client);
@@ -82,6 +90,10 @@ int main(int argc, char** argv) {
       "  kfedctl --host-cluster-context host join member1 --cluster-context member1"};
   app.footer(kExitCodes);
   app.require_subcommand(1);
+  // Global flags may follow the subcommand, as with kubefedctl (cobra's persistent flags):
+  // `kfedctl join c1 --cluster-context c1 --host-cluster-context host --v=2`. Subcommands
+  // inherit this when added.
+  app.fallthrough();
   GlobalOptions global;
   app.add_option("--kubeconfig", global.kubeconfig,
                  "Path to the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)");
@@ -158,12 +170,16 @@ int main(int argc, char** argv) {
   enable_cmd->add_option("TYPE", enable.type,
                          "The type: plural[.group], kind or short name (deployments.apps)");
   enable_cmd->add_option("-f,--filename", enable_file,
-                         "A file holding the CustomResourceDefinition of the type");
+                         "A file holding the CustomResourceDefinition of the type; - for "
+                         "standard input");
   enable_cmd->add_option("--federated-group", enable.federated_group, "The federated API group")
       ->capture_default_str();
   enable_cmd
       ->add_option("--federated-version", enable.federated_version, "The federated API version")
       ->capture_default_str();
+  enable_cmd->add_option("--version", enable.target_version,
+                         "The API version of the type to federate (default: the host's preferred "
+                         "one)");
   enable_cmd
       ->add_option("-o,--output", enable.output,
                    "yaml: print the CRD and FederatedTypeConfig instead of applying them")
@@ -178,6 +194,11 @@ int main(int argc, char** argv) {
       "--delete-crd");
   disable_cmd->add_option("TYPE", disable.type, "The type or FederatedTypeConfig name")->required();
   disable_cmd->add_flag("--delete-crd", disable.delete_crd, "Also delete the Federated<Kind> CRD");
+  disable_cmd->add_option("--federated-group", disable.federated_group,
+                          "The federated API group the type must be federated into (kubefedctl's "
+                          "flag: checked against the FederatedTypeConfig)");
+  disable_cmd->add_option("--version", disable.target_version,
+                          "The API version the type must be federated at (checked likewise)");
 
   // federate
   kfed::cli::FederateOptions federate;
@@ -190,19 +211,21 @@ int main(int argc, char** argv) {
       "-o yaml");
   federate_cmd->add_option("TYPE", federate.type, "The type (configmaps, deployments.apps, ...)");
   federate_cmd->add_option("NAME", federate.name, "The object's name");
-  federate_cmd->add_option("-n,--namespace", federate.ns, "The object's namespace");
-  federate_cmd->add_flag("--contents", federate.contents,
+  federate_cmd->add_option("-n,--namespace", federate.ns,
+                           "The object's namespace (default: the host context's namespace)");
+  federate_cmd->add_flag("-c,--contents", federate.contents,
                          "For a namespace: also federate every object of an enabled type in it");
   federate_cmd->add_option("-f,--filename", federate_file,
-                           "A YAML file of objects to federate (they need not exist)");
+                           "A YAML file of objects to federate (they need not exist); - for "
+                           "standard input");
   federate_cmd
       ->add_option("-o,--output", federate.output,
                    "yaml: print the federated objects instead of creating them")
       ->check(CLI::IsMember({"yaml"}));
-  federate_cmd->add_flag("--enable-type", federate.enable_type,
+  federate_cmd->add_flag("-t,--enable-type", federate.enable_type,
                          "Enable TYPE first when it is not enabled");
   federate_cmd
-      ->add_option("--skip-api-resources", federate.skip_api_resources,
+      ->add_option("-s,--skip-api-resources", federate.skip_api_resources,
                    "With --contents: types to leave out (configmaps,secrets)")
       ->delimiter(',');
 
@@ -218,7 +241,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"enable", "disable", "status"}));
   orphaning_cmd->add_option("TYPE", orphaning.type, "The type")->required();
   orphaning_cmd->add_option("NAME", orphaning.name, "The object's name")->required();
-  orphaning_cmd->add_option("-n,--namespace", orphaning.ns, "The object's namespace");
+  orphaning_cmd->add_option("-n,--namespace", orphaning.ns,
+                            "The object's namespace (default: the host context's namespace)");
 
   // status
   kfed::cli::StatusOptions status;
@@ -429,11 +453,14 @@ int main(int argc, char** argv) {
       if (!text.ok()) return Fail(text.status());
       federate.file_yaml = *text;
     }
+    // As kubefedctl: without -n, the host context's namespace.
+    if (federate.ns.empty()) federate.ns = host->default_namespace;
     federate.kubefed_namespace = global.kubefed_namespace;
     federate.dry_run = global.dry_run;
     return Fail(kfed::cli::Federate(*host->client, discovery, federate, std::cout));
   }
   if (orphaning_cmd->parsed()) {
+    if (orphaning.ns.empty()) orphaning.ns = host->default_namespace;
     orphaning.kubefed_namespace = global.kubefed_namespace;
     orphaning.dry_run = global.dry_run;
     return Fail(kfed::cli::OrphaningDeletion(*host->client, &discovery, orphaning, std::cout));
