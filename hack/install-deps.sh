@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libyaml-cpp-dev libgoogle-glog-dev libcli11-dev
   libcpp-httplib-dev libbenchmark-dev clang-format dpkg-dev
   curl openssl iproute2 ca-certificates git
+  umoci runc
   chromium
 )
 

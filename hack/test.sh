@@ -100,6 +100,20 @@ if (( RUN_UNIT )); then
   fi
 fi
 
+if (( RUN_UNIT )); then
+  # The container image: built offline, then run for real with runc (both binaries, as uid
+  # 65532, no shell inside).
+  step "container image (hack/image.sh --check)"
+  if hack/image.sh --check > "${RESULTS}/image.out" 2>&1; then
+    echo "//hack:image_check PASSED" >> "${RESULTS}/image.log"
+  else
+    tail -20 "${RESULTS}/image.out"
+    echo "//hack:image_check FAILED" >> "${RESULTS}/image.log"
+    overall=1
+  fi
+  grep -E '^\[image\] (image|ok)' "${RESULTS}/image.out" || true
+fi
+
 if (( RUN_E2E )); then
   export KFED_RUN_DIR="${REPO}/.run/test-clusters"
   step "starting local clusters for e2e (hack/local-clusters.sh up)"
