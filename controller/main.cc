@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   app.add_option("--kubefed-namespace", options.kubefed_namespace,
                  "The namespace kfed runs in and reads "
                  "KubeFedClusters, FederatedTypeConfigs and "
-                 "KubeFedConfig from")
+                 "KubeFedConfig from (in a Pod without this flag: the ServiceAccount's namespace)")
       ->capture_default_str();
   app.add_option("--healthz-addr", options.healthz_addr, "Address to serve /healthz and /readyz on")
       ->capture_default_str();
@@ -128,6 +128,11 @@ int main(int argc, char** argv) {
   if (!config.ok()) {
     std::cerr << "error: host cluster configuration: " << config.status().message() << std::endl;
     return 2;
+  }
+  // In a Pod, as KubeFed: without --kubefed-namespace, the namespace of the ServiceAccount
+  // (the mounted namespace file), so a chart installed into any namespace just works.
+  if (in_cluster && app.count("--kubefed-namespace") == 0 && !config->default_namespace.empty()) {
+    options.kubefed_namespace = config->default_namespace;
   }
   if (!master.empty()) config->server = master;
   // The host clients, each with its own request budget: the controllers' (KubeFed's
