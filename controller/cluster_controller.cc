@@ -379,15 +379,12 @@ void ClusterController::ProbeLoop(Prober* prober) {
     // Sleep until the next period, a wake-up (spec/Secret change) or stop.
     absl::Time deadline = clock_.Now() + config.health_check_period;
     absl::MutexLock lock(&prober->mu);
-    while (!prober->stop && !prober->wake && clock_.Now() < deadline) {
-      prober->mu.AwaitWithTimeout(
-          absl::Condition(
-              +[](Prober* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu) { return p->stop || p->wake; },
-              prober),
-          // Real clock: sleep until the deadline; a fake clock moves without telling us.
-          &clock_ == &Clock::Real() ? std::max(deadline - clock_.Now(), absl::ZeroDuration())
-                                    : absl::Milliseconds(200));
-    }
+    clock_.AwaitWithDeadline(
+        prober->mu,
+        absl::Condition(
+            +[](Prober* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu) { return p->stop || p->wake; },
+            prober),
+        deadline);
     if (prober->stop) break;
     prober->wake = false;
   }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "base/cancellation.h"
 #include "base/json.h"
 #include "federated_types/keys.h"
 #include "glog/logging.h"
@@ -250,12 +251,12 @@ absl::Status Manager::Run(const absl::Notification& stop) {
   if (!elector.ok()) return elector.status();
   // On shutdown the controllers stop first and the Lease is released after: a successor
   // never runs beside a predecessor that is still writing.
-  absl::Notification elector_stop;
+  CancellationToken elector_stop;
   std::thread shutdown([&] {
     stop.WaitForNotification();
     if (leading_) LOG(INFO) << "shutting down: stopping controllers before releasing the lease";
     StopControllers();
-    elector_stop.Notify();
+    elector_stop.Cancel();
   });
   (*elector)->Run(&elector_stop);
   if (!stop.HasBeenNotified()) {

@@ -388,7 +388,7 @@ absl::Status FakeClient::DeleteCollection(const GroupVersionResource& gvr, absl:
 
 absl::Status FakeClient::Watch(const GroupVersionResource& gvr, absl::string_view ns,
                                const WatchOptions& options, const WatchHandler& handler,
-                               const absl::Notification* stop) {
+                               const CancellationToken* stop) {
   ASSIGN_OR_RETURN(LabelSelector labels, LabelSelector::Parse(options.label_selector));
   ASSIGN_OR_RETURN(FieldSelector fields, FieldSelector::Parse(options.field_selector));
   const std::string resource = ResourceKey(gvr);
@@ -437,6 +437,8 @@ absl::Status FakeClient::Watch(const GroupVersionResource& gvr, absl::string_vie
       --self->active_watches_;
     }
   } leave{this};
+  // Cancelling releases mu_, so the wait below re-checks the token.
+  ScopedCancellationCallback on_cancel(stop, [this] { absl::MutexLock lock(&mu_); });
   for (const WatchEvent& e : batch) {
     if (!handler(e)) return absl::OkStatus();
   }
@@ -448,9 +450,9 @@ absl::Status FakeClient::Watch(const GroupVersionResource& gvr, absl::string_vie
       absl::MutexLock lock(&mu_);
       auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return events_.size() > cursor || watch_generation_ != generation ||
-               bookmark_generation_ != bookmarks;
+               bookmark_generation_ != bookmarks || (stop != nullptr && stop->IsCancelled());
       };
-      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(20));
+      mu_.Await(absl::Condition(&ready));
       for (; cursor < events_.size(); ++cursor) {
         const Event& e = events_[cursor];
         if (e.resource == resource && matches(*e.object)) batch.push_back({e.type, e.object});
@@ -468,7 +470,7 @@ absl::Status FakeClient::Watch(const GroupVersionResource& gvr, absl::string_vie
       if (!handler(e)) return absl::OkStatus();
     }
     if (closed) return absl::OkStatus();
-    if (stop != nullptr && stop->HasBeenNotified()) return absl::CancelledError("watch stopped");
+    if (stop != nullptr && stop->IsCancelled()) return absl::CancelledError("watch stopped");
   }
 }
 

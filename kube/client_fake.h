@@ -19,6 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "base/cancellation.h"
 #include "base/clock.h"
 #include "kube/client.h"
 
@@ -54,7 +55,7 @@ class FakeClient : public Client {
   // version than the compaction point, sends an ERROR 410 event and returns.
   absl::Status Watch(const GroupVersionResource& gvr, absl::string_view ns,
                      const WatchOptions& options, const WatchHandler& handler,
-                     const absl::Notification* stop) override;
+                     const CancellationToken* stop) override;
   absl::StatusOr<std::string> GetRaw(absl::string_view path) override;
 
   // --- test hooks ---

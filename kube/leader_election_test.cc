@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "base/cancellation.h"
 #include "base/json.h"
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"
@@ -31,7 +32,7 @@ class Candidate {
   }
   ~Candidate() { Stop(); }
   void Stop() {
-    if (!stop_.HasBeenNotified()) stop_.Notify();
+    stop_.Cancel();
     if (thread_.joinable()) thread_.join();
   }
   LeaderElector& elector() { return *elector_; }
@@ -40,7 +41,7 @@ class Candidate {
 
  private:
   std::unique_ptr<LeaderElector> elector_;
-  absl::Notification stop_;
+  CancellationToken stop_;
   std::thread thread_;
   std::atomic<int> started_{0}, stopped_{0};
 };

@@ -16,26 +16,6 @@ absl::Duration Backoff::Next() {
   return d + d * jitter;
 }
 
-bool SleepOrStop(Clock& clock, absl::Duration d, const absl::Notification* stop) {
-  if (d <= absl::ZeroDuration()) return stop == nullptr || !stop->HasBeenNotified();
-  if (&clock == &Clock::Real()) {
-    if (stop == nullptr) {
-      clock.SleepFor(d);
-      return true;
-    }
-    return !stop->WaitForNotificationWithTimeout(d);
-  }
-  absl::Time deadline = clock.Now() + d;
-  while (clock.Now() < deadline) {
-    if (stop != nullptr) {
-      if (stop->WaitForNotificationWithTimeout(absl::Milliseconds(1))) return false;
-    } else {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-  }
-  return stop == nullptr || !stop->HasBeenNotified();
-}
-
 ResumingWatch::ResumingWatch(Client& client, GroupVersionResource gvr, std::string ns,
                              ResumingWatchOptions options, Clock& clock)
     : client_(client),
@@ -55,10 +35,10 @@ int ResumingWatch::connections() const {
   return connections_;
 }
 
-absl::Status ResumingWatch::Run(const WatchHandler& handler, const absl::Notification* stop) {
+absl::Status ResumingWatch::Run(const WatchHandler& handler, const CancellationToken* stop) {
   Backoff backoff(options_.initial_backoff, options_.max_backoff);
   for (;;) {
-    if (stop != nullptr && stop->HasBeenNotified()) return absl::CancelledError("watch stopped");
+    if (stop != nullptr && stop->IsCancelled()) return absl::CancelledError("watch stopped");
     WatchOptions o = options_.watch;
     {
       absl::MutexLock lock(&mu_);
@@ -102,7 +82,7 @@ absl::Status ResumingWatch::Run(const WatchHandler& handler, const absl::Notific
     absl::Duration delay = backoff.Next();
     VLOG(1) << "watch " << gvr_.String() << " ns=" << ns_ << " ended ("
             << (s.ok() ? "closed early" : s.ToString()) << "); reconnecting in " << delay;
-    if (!SleepOrStop(clock_, delay, stop)) return absl::CancelledError("watch stopped");
+    if (!SleepUnlessCancelled(clock_, delay, stop)) return absl::CancelledError("watch stopped");
   }
 }
 
