@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/logging.h"
 #include "kube/errors.h"
+#include "kube/backoff.h"
 #include "kube/watch.h"
 
 namespace kfed::kube {

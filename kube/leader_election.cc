@@ -4,6 +4,7 @@
 #include "base/json.h"
 #include "base/logging.h"
 #include "kube/errors.h"
+#include "kube/backoff.h"
 #include "kube/watch.h"
 
 namespace kfed::kube {

@@ -9,6 +9,7 @@
 #include <deque>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "base/logging.h"
+#include "kube/backoff.h"
 #include "kube/errors.h"
 
 namespace kfed::kube {
@@ -30,6 +32,12 @@ constexpr absl::Duration kConnectTimeout = absl::Seconds(10);
 constexpr absl::Duration kInitialBackoff = absl::Milliseconds(200);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(10);
 constexpr absl::Duration kMaxRetryAfter = absl::Seconds(60);
+
+// The next retry delay: 200ms doubling to 10s, up to 10% longer at random (never shorter).
+absl::Duration NextDelay(std::optional<Backoff>& backoff) {
+  if (!backoff.has_value()) backoff.emplace(kInitialBackoff, kMaxBackoff, kJitterUpTo10Percent);
+  return backoff->Next();
+}
 constexpr absl::Duration kTokenFileRefresh = absl::Minutes(1);
 
 void GlobalInit() {
@@ -527,24 +535,25 @@ absl::Status Transport::Perform(const HttpRequest& request, HttpResponse& out) {
 absl::StatusOr<HttpResponse> Transport::Do(const HttpRequest& request) {
   const bool idempotent = Idempotent(request.method);
   bool refreshed_401 = false;
-  absl::Duration backoff = kInitialBackoff;
+  // Built at the first retry (a generator per call would cost on every request).
+  std::optional<Backoff> backoff;
   for (int attempt = 0;; ++attempt) {
     limiter_.Wait(request.priority);
     HttpResponse response;
     absl::Status status = Perform(request, response);
     const bool last = attempt >= config_.max_retries;
-    absl::Duration delay = backoff;
-    backoff = std::min(backoff * 2, kMaxBackoff);
     if (status.ok() && response.status == 401 && config_.exec.has_value() && !refreshed_401) {
       // The plugin's credential may have been revoked or rotated early: ask again once.
       refreshed_401 = true;
       RefreshExecToken();
       continue;
     }
+    absl::Duration delay;
     if (status.ok()) {
       bool retry = response.status == 429 ||
                    (idempotent && response.status >= 500 && response.status != 501);
       if (!retry || last) return response;
+      delay = NextDelay(backoff);
       int64_t seconds = 0;
       if (!response.retry_after.empty() && absl::SimpleAtoi(response.retry_after, &seconds) &&
           seconds >= 0) {
@@ -554,6 +563,7 @@ absl::StatusOr<HttpResponse> Transport::Do(const HttpRequest& request) {
               << ", retry " << attempt + 1 << " in " << delay;
     } else {
       if (!idempotent || status.code() != absl::StatusCode::kUnavailable || last) return status;
+      delay = NextDelay(backoff);
       VLOG(1) << status << ", retry " << attempt + 1 << " in " << delay;
     }
     clock_.SleepFor(delay);

@@ -9,7 +9,8 @@
 //
 // Every request passes a client-side token bucket (RestConfig::qps/burst). Do() retries
 // 429 (honouring Retry-After) on every verb, and 5xx / connection failures on idempotent
-// verbs (GET, HEAD, PUT, DELETE), with exponential backoff on the injected clock.
+// verbs (GET, HEAD, PUT, DELETE), with exponential backoff (200ms..10s, up to 10% random
+// jitter on top) on the injected clock; Retry-After is honoured as given.
 #ifndef KFED_KUBE_TRANSPORT_H_
 #define KFED_KUBE_TRANSPORT_H_
 

@@ -8,14 +8,6 @@
 
 namespace kfed::kube {
 
-absl::Duration Backoff::Next() {
-  absl::Duration d = next_;
-  next_ = std::min(next_ * 2, max_);
-  seed_ = seed_ * 6364136223846793005ull + 1442695040888963407ull;
-  double jitter = (static_cast<double>(seed_ >> 11) / static_cast<double>(1ull << 53)) * 0.2 - 0.1;
-  return d + d * jitter;
-}
-
 ResumingWatch::ResumingWatch(Client& client, GroupVersionResource gvr, std::string ns,
                              ResumingWatchOptions options, Clock& clock)
     : client_(client),

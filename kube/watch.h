@@ -13,21 +13,10 @@
 #include "absl/time/time.h"
 #include "base/cancellation.h"
 #include "base/clock.h"
+#include "kube/backoff.h"
 #include "kube/client.h"
 
 namespace kfed::kube {
-
-// Exponential backoff with +-10% jitter. Not thread-safe.
-class Backoff {
- public:
-  Backoff(absl::Duration initial, absl::Duration max) : initial_(initial), max_(max), next_(initial) {}
-  absl::Duration Next();
-  void Reset() { next_ = initial_; }
-
- private:
-  absl::Duration initial_, max_, next_;
-  uint64_t seed_ = 0x9e3779b97f4a7c15ull;
-};
 
 struct ResumingWatchOptions {
   WatchOptions watch;  // watch.resource_version: where to start
