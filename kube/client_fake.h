@@ -128,12 +128,6 @@ class FakeClient : public Client {
   absl::flat_hash_map<std::string, std::string> raw_ ABSL_GUARDED_BY(mu_);
 };
 
-// RFC 7386 JSON merge patch applied in place.
-void ApplyMergePatch(rapidjson::Value& target, const rapidjson::Value& patch,
-                     rapidjson::Document::AllocatorType& alloc);
-// RFC 6902 JSON patch (add, remove, replace, test, move, copy) applied in place.
-absl::Status ApplyJsonPatch(rapidjson::Document& target, const rapidjson::Value& patch);
-
 }  // namespace kfed::kube
 
 #endif  // KFED_KUBE_CLIENT_FAKE_H_

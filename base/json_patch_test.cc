@@ -1,4 +1,4 @@
-#include "overrides/json_patch.h"
+#include "base/json_patch.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "base/json.h"
 
-namespace kfed::overrides {
+namespace kfed::json {
 namespace {
 
 struct PatchCase {
@@ -357,4 +357,4 @@ TEST(MergePatchTest, KeepsOrderAndCopiesValues) {
 }
 
 }  // namespace
-}  // namespace kfed::overrides
+}  // namespace kfed::json
