@@ -9,7 +9,7 @@
 #include "base/json.h"
 #include "controller/object_meta.h"
 #include "federated_types/keys.h"
-#include "federated_types/label_selector.h"
+#include "base/label_selector.h"
 #include "glog/logging.h"
 #include "kube/errors.h"
 
@@ -348,8 +348,8 @@ void ClusterController::ProbeLoop(Prober* prober) {
     std::shared_ptr<const MemberCluster> previous = registry_.Get(name);
     auto member = std::make_shared<MemberCluster>();
     member->name = name;
-    absl::StatusOr<ft::Labels> labels =
-        ft::LabelsFromJson(json::FindPath(*cluster, {"metadata", "labels"}));
+    absl::StatusOr<k8s::Labels> labels =
+        k8s::LabelsFromJson(json::FindPath(*cluster, {"metadata", "labels"}));
     if (labels.ok()) member->labels = *labels;
     member->ready = health.ready();
     if (!member->ready && health.has_published()) {

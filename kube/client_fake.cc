@@ -132,7 +132,7 @@ absl::StatusOr<ObjectPtr> FakeClient::Get(const GroupVersionResource& gvr, absl:
 
 absl::StatusOr<ObjectList> FakeClient::List(const GroupVersionResource& gvr, absl::string_view ns,
                                             const ListOptions& options) {
-  ASSIGN_OR_RETURN(LabelSelector labels, LabelSelector::Parse(options.label_selector));
+  ASSIGN_OR_RETURN(k8s::LabelSelector labels, k8s::ParseSelectorString(options.label_selector));
   ASSIGN_OR_RETURN(FieldSelector fields, FieldSelector::Parse(options.field_selector));
   absl::MutexLock lock(&mu_);
   RETURN_IF_ERROR(TakeInjectedLocked("list", gvr));
@@ -153,7 +153,7 @@ absl::StatusOr<ObjectList> FakeClient::List(const GroupVersionResource& gvr, abs
   for (auto it = objects_.lower_bound(start); it != objects_.end() && it->first.resource == resource;
        ++it) {
     if (gvr.namespaced && !ns.empty() && it->first.ns != ns) continue;
-    if (!labels.Matches(*it->second) || !fields.Matches(*it->second)) continue;
+    if (!SelectorMatchesObject(labels, *it->second) || !fields.Matches(*it->second)) continue;
     if (options.limit > 0 && static_cast<int64_t>(out.items.size()) == options.limit) {
       const rapidjson::Value& l = *out.items.back();
       out.continue_token = absl::WebSafeBase64Escape(
@@ -394,11 +394,11 @@ absl::Status FakeClient::DeleteCollection(const GroupVersionResource& gvr, absl:
 absl::Status FakeClient::Watch(const GroupVersionResource& gvr, absl::string_view ns,
                                const WatchOptions& options, const WatchHandler& handler,
                                const CancellationToken* stop) {
-  ASSIGN_OR_RETURN(LabelSelector labels, LabelSelector::Parse(options.label_selector));
+  ASSIGN_OR_RETURN(k8s::LabelSelector labels, k8s::ParseSelectorString(options.label_selector));
   ASSIGN_OR_RETURN(FieldSelector fields, FieldSelector::Parse(options.field_selector));
   const std::string resource = ResourceKey(gvr);
   auto matches = [&](const rapidjson::Value& o) {
-    return (!gvr.namespaced || ns.empty() || Namespace(o) == ns) && labels.Matches(o) &&
+    return (!gvr.namespaced || ns.empty() || Namespace(o) == ns) && SelectorMatchesObject(labels, o) &&
            fields.Matches(o);
   };
   std::vector<WatchEvent> batch;

@@ -1,10 +1,10 @@
-#include "federated_types/label_selector.h"
+#include "base/label_selector.h"
 
 #include "absl/strings/match.h"
 #include "base/json.h"
 #include "gtest/gtest.h"
 
-namespace kfed::federated_types {
+namespace kfed::k8s {
 namespace {
 
 rapidjson::Document Json(absl::string_view text) {
@@ -169,4 +169,4 @@ TEST(LabelsFromJsonTest, ReadsStringMap) {
 }
 
 }  // namespace
-}  // namespace kfed::federated_types
+}  // namespace kfed::k8s
