@@ -42,6 +42,7 @@
 #include "absl/time/time.h"
 #include "base/cancellation.h"
 #include "base/json.h"
+#include "federated_types/keys.h"
 #include "kube/client.h"
 #include "kube/config.h"
 #include "kube/resource.h"
@@ -197,8 +198,9 @@ int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClien
     return 1;
   }
   const kube::GroupVersionResource cm{"", "v1", "configmaps", true, "ConfigMap"};
-  const kube::GroupVersionResource fcm{"types.kubefed.io", "v1beta1", "federatedconfigmaps", true,
-                                       "FederatedConfigMap"};
+  const kube::GroupVersionResource fcm{std::string(federated_types::kTypesGroup),
+                                       std::string(federated_types::kV1Beta1),
+                                       "federatedconfigmaps", true, "FederatedConfigMap"};
   const int total = static_cast<int>(flags.sustain_rate * flags.sustain_seconds);
   // written[seq]: when the host answered the PATCH carrying "<tag>-<seq>" (InfiniteFuture: not
   // yet).

@@ -71,10 +71,6 @@ ClientFactory DefaultFactory() {
 
 }  // namespace
 
-kube::GroupVersionResource KubeFedClustersResource() {
-  return {"core.kubefed.io", "v1beta1", "kubefedclusters", true, "KubeFedCluster"};
-}
-
 ClusterController::ClusterController(kube::Client& host, ClusterRegistry& registry,
                                      MetricsRegistry& metrics, ClusterControllerOptions options,
                                      Clock& clock, ClientFactory factory)

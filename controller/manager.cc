@@ -15,10 +15,6 @@
 namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
 
-kube::GroupVersionResource KubeFedConfigsResource() {
-  return {"core.kubefed.io", "v1beta1", "kubefedconfigs", true, "KubeFedConfig"};
-}
-
 Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
                  std::unique_ptr<kube::Client> events)
     : host_(std::move(host)),
@@ -89,14 +85,9 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   events_ = std::make_unique<EventRecorder>(
       event_client_ != nullptr ? *event_client_ : *host_, "kfed-controller-manager", Clock::Real(),
       eo);
-  federated_namespaces_ = informer(
-      {"types.kubefed.io", "v1beta1", "federatednamespaces", true, "FederatedNamespace"}, scope_ns);
-  propagated_versions_ = informer(
-      {"core.kubefed.io", "v1alpha1", "propagatedversions", true, "PropagatedVersion"}, scope_ns);
-  cluster_propagated_versions_ =
-      informer({"core.kubefed.io", "v1alpha1", "clusterpropagatedversions", false,
-                "ClusterPropagatedVersion"},
-               "");
+  federated_namespaces_ = informer(FederatedNamespacesResource(), scope_ns);
+  propagated_versions_ = informer(PropagatedVersionsResource(), scope_ns);
+  cluster_propagated_versions_ = informer(ClusterPropagatedVersionsResource(), "");
   namespaces_ = informer(kube::NamespacesResource(), "");
 
   HostCaches caches{federated_namespaces_.get(), propagated_versions_.get(),

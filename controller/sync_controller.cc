@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/json.h"
+#include "controller/kubefed_resources.h"
 #include "controller/object_meta.h"
 #include "controller/status.h"
 #include "controller/status_publish.h"
@@ -110,10 +111,9 @@ kube::GroupVersionResource SyncController::TargetResource() const {
 
 kube::GroupVersionResource SyncController::VersionResource() const {
   if (options_.type_config.FederatedNamespaced()) {
-    return {"core.kubefed.io", "v1alpha1", "propagatedversions", true, "PropagatedVersion"};
+    return PropagatedVersionsResource();
   }
-  return {"core.kubefed.io", "v1alpha1", "clusterpropagatedversions", false,
-          "ClusterPropagatedVersion"};
+  return ClusterPropagatedVersionsResource();
 }
 
 void SyncController::Start() {

@@ -12,10 +12,6 @@ namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
 
 
-kube::GroupVersionResource FederatedTypeConfigsResource() {
-  return {"core.kubefed.io", "v1beta1", "federatedtypeconfigs", true, "FederatedTypeConfig"};
-}
-
 TypeConfigController::TypeConfigController(kube::Client& host, ClusterRegistry& clusters,
                                            HostCaches caches, MetricsRegistry& metrics,
                                            EventRecorder& events, SyncControllerOptions base,
