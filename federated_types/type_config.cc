@@ -10,26 +10,13 @@
 #include "base/json.h"
 #include "base/k8s_names.h"
 #include "base/status_macros.h"
+#include "federated_types/field_readers.h"
 #include "federated_types/keys.h"
 
 namespace kfed::federated_types {
 namespace {
 
 using rapidjson::Value;
-
-absl::Status FieldError(absl::string_view field, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
-}
-
-// Reads an optional string field; absent or null leaves `out` untouched.
-absl::Status ReadString(const Value& object, absl::string_view name, absl::string_view path,
-                        std::string* out) {
-  const Value* v = json::Find(object, name);
-  if (v == nullptr || v->IsNull()) return absl::OkStatus();
-  if (!v->IsString()) return FieldError(absl::StrCat(path, ".", name), "must be a string");
-  out->assign(v->GetString(), v->GetStringLength());
-  return absl::OkStatus();
-}
 
 absl::StatusOr<ApiResource> ParseApiResource(const Value& v, absl::string_view path,
                                              std::string* scope_text) {
