@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/json.h"
-#include "base/json_testing.h"
+#include "base/testing.h"
 #include "federated_types/type_config.h"
 #include "federated_types/versions.h"
 #include "kube/client_fake.h"

@@ -3,7 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
-#include "base/json_testing.h"
+#include "base/testing.h"
 #include "federated_types/keys.h"
 #include "gtest/gtest.h"
 

@@ -2,7 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "base/json.h"
-#include "base/json_testing.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 
 namespace kfed::federated_types {

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "base/json.h"
-#include "base/json_testing.h"
+#include "base/testing.h"
 #include "federated_types/go_json.h"
 #include "gtest/gtest.h"
 

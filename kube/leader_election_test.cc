@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "base/cancellation.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"
 
@@ -59,14 +60,7 @@ bool AdvanceUntil(FakeClock& clock, F done, absl::Duration max_fake = absl::Seco
   return true;
 }
 
-bool Eventually(const std::function<bool()>& f) {
-  absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (!f()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
-}
+using ::kfed::testing::Eventually;
 
 TEST(LeaderElectionTest, OneLeaderAndReleaseOnShutdown) {
   FakeClient client;

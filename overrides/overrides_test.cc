@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "base/json.h"
-#include "base/json_testing.h"
+#include "base/testing.h"
 
 namespace kfed::overrides {
 namespace {

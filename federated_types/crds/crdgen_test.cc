@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
-#include "base/json_testing.h"
+#include "base/testing.h"
 #include "base/yaml_json.h"
 
 namespace kfed::federated_types {
