@@ -1,5 +1,7 @@
 #include "base/clock.h"
 
+#include <vector>
+
 #include "absl/time/clock.h"
 
 namespace kfed {
@@ -8,13 +10,25 @@ namespace {
 class RealClock : public Clock {
  public:
   absl::Time Now() const override { return absl::Now(); }
-  void SleepUntil(absl::Time deadline) override {
-    absl::Duration d = deadline - absl::Now();
-    if (d > absl::ZeroDuration()) absl::SleepFor(d);
+  bool AwaitWithDeadline(absl::Mutex& mu, const absl::Condition& condition,
+                         absl::Time deadline) override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (deadline == absl::InfiniteFuture()) {
+      mu.Await(condition);
+      return true;
+    }
+    return mu.AwaitWithDeadline(condition, deadline);
   }
 };
 
+constexpr bool kNever = false;
+
 }  // namespace
+
+void Clock::SleepUntil(absl::Time deadline) {
+  absl::Mutex mu;
+  absl::MutexLock lock(&mu);
+  AwaitWithDeadline(mu, absl::Condition(&kNever), deadline);
+}
 
 Clock& Clock::Real() {
   static RealClock* clock = new RealClock();
@@ -28,22 +42,78 @@ absl::Time FakeClock::Now() const {
   return now_;
 }
 
-void FakeClock::SleepUntil(absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
-  ++sleepers_;
-  auto reached = [this, deadline]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return now_ >= deadline; };
-  mu_.Await(absl::Condition(&reached));
-  --sleepers_;
+bool FakeClock::AwaitWithDeadline(absl::Mutex& mu, const absl::Condition& condition,
+                                  absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) {
+    mu.Await(condition);
+    return true;
+  }
+  // Lock order: the waiter's mutex, then mu_ (Advance never holds mu_ while taking *mu).
+  auto waiter = std::make_shared<Waiter>();
+  waiter->mu = &mu;
+  waiter->deadline = deadline;
+  uint64_t id;
+  {
+    absl::MutexLock lock(&mu_);
+    if (now_ >= deadline) return condition.Eval();
+    id = ++next_id_;
+    waiters_.emplace(id, waiter);
+  }
+  Waiter* w = waiter.get();
+  auto wake = [w, &condition]() { return w->expired || condition.Eval(); };
+  mu.Await(absl::Condition(&wake));
+  bool firing;
+  {
+    absl::MutexLock lock(&mu_);
+    waiters_.erase(id);
+    firing = waiter->firing;
+  }
+  if (firing) {
+    // Advance picked this waiter and will take `mu`: let it, and wait until it is done.
+    mu.Unlock();
+    {
+      absl::MutexLock lock(&mu_);
+      auto done = [w]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !w->firing; };
+      mu_.Await(absl::Condition(&done));
+    }
+    mu.Lock();
+  }
+  return condition.Eval();
 }
 
 void FakeClock::Advance(absl::Duration d) {
+  std::vector<std::shared_ptr<Waiter>> due;
+  {
+    absl::MutexLock lock(&mu_);
+    now_ += d;
+    for (auto& [id, w] : waiters_) {
+      if (w->deadline <= now_ && !w->firing) {
+        w->firing = true;
+        due.push_back(w);
+      }
+    }
+  }
+  // Outside mu_: releasing each waiter's mutex makes it re-evaluate its condition.
+  for (const auto& w : due) {
+    absl::MutexLock lock(w->mu);
+    w->expired = true;
+  }
+  if (due.empty()) return;
   absl::MutexLock lock(&mu_);
-  now_ += d;
+  for (const auto& w : due) w->firing = false;
 }
 
 int FakeClock::Sleepers() const {
   absl::MutexLock lock(&mu_);
-  return sleepers_;
+  return static_cast<int>(waiters_.size());
+}
+
+void FakeClock::AwaitSleepers(int n) const {
+  absl::MutexLock lock(&mu_);
+  auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return static_cast<int>(waiters_.size()) >= n;
+  };
+  mu_.Await(absl::Condition(&enough));
 }
 
 }  // namespace kfed

@@ -86,7 +86,7 @@ class ReplayClient : public Client {
     return l;
   }
   absl::Status Watch(const GroupVersionResource&, absl::string_view, const WatchOptions&,
-                     const WatchHandler& handler, const absl::Notification* stop) override {
+                     const WatchHandler& handler, const CancellationToken* stop) override {
     if (!replayed_.exchange(true)) {
       WatchDecoder decoder;
       for (size_t i = 0; i < stream_.size(); i += 16384) {
@@ -94,7 +94,7 @@ class ReplayClient : public Client {
         if (!s.ok()) return s;
       }
     }
-    stop->WaitForNotification();
+    stop->Wait();
     return absl::CancelledError("stopped");
   }
   absl::StatusOr<ObjectPtr> Get(const GroupVersionResource&, absl::string_view, absl::string_view) override { return absl::UnimplementedError(""); }

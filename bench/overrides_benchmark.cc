@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
-#include "overrides/json_patch.h"
+#include "base/json_patch.h"
 #include "overrides/overrides.h"
 #include "rapidjson/document.h"
 

@@ -40,7 +40,9 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/cancellation.h"
 #include "base/json.h"
+#include "federated_types/keys.h"
 #include "kube/client.h"
 #include "kube/config.h"
 #include "kube/resource.h"
@@ -196,8 +198,9 @@ int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClien
     return 1;
   }
   const kube::GroupVersionResource cm{"", "v1", "configmaps", true, "ConfigMap"};
-  const kube::GroupVersionResource fcm{"types.kubefed.io", "v1beta1", "federatedconfigmaps", true,
-                                       "FederatedConfigMap"};
+  const kube::GroupVersionResource fcm{std::string(federated_types::kTypesGroup),
+                                       std::string(federated_types::kV1Beta1),
+                                       "federatedconfigmaps", true, "FederatedConfigMap"};
   const int total = static_cast<int>(flags.sustain_rate * flags.sustain_seconds);
   // written[seq]: when the host answered the PATCH carrying "<tag>-<seq>" (InfiniteFuture: not
   // yet).
@@ -207,7 +210,7 @@ int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClien
   // seen[member][seq]: when the member's watch delivered it.
   std::vector<std::vector<absl::Time>> seen(
       members.size(), std::vector<absl::Time>(static_cast<size_t>(total), absl::InfiniteFuture()));
-  absl::Notification stop;
+  CancellationToken stop;
   std::vector<std::thread> watchers;
   std::atomic<int> watching{0};
   for (size_t m = 0; m < members.size(); ++m) {
@@ -225,7 +228,7 @@ int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClien
       o.label_selector = "app=bench";
       o.resource_version = list->resource_version;
       ++watching;
-      while (!stop.HasBeenNotified()) {
+      while (!stop.IsCancelled()) {
         absl::Status s = members[m]->Watch(cm, flags.ns, o, [&](const kube::WatchEvent& e) {
           if (e.type == kube::WatchEventType::kModified || e.type == kube::WatchEventType::kAdded) {
             const absl::Time now = absl::Now();
@@ -246,7 +249,7 @@ int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClien
           }
           return true;
         }, &stop);
-        if (!s.ok() && !stop.HasBeenNotified()) absl::SleepFor(absl::Milliseconds(100));
+        if (!s.ok() && !stop.IsCancelled()) absl::SleepFor(absl::Milliseconds(100));
       }
     });
   }
@@ -297,7 +300,7 @@ int RunSustained(const Flags& flags, std::vector<std::unique_ptr<kube::RestClien
   };
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (!all_seen() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
-  stop.Notify();
+  stop.Cancel();
   for (std::thread& t : watchers) t.join();
 
   std::vector<double> all;

@@ -9,7 +9,7 @@
 #include "base/json.h"
 #include "controller/object_meta.h"
 #include "federated_types/keys.h"
-#include "federated_types/label_selector.h"
+#include "base/label_selector.h"
 #include "glog/logging.h"
 #include "kube/errors.h"
 
@@ -70,10 +70,6 @@ ClientFactory DefaultFactory() {
 }
 
 }  // namespace
-
-kube::GroupVersionResource KubeFedClustersResource() {
-  return {"core.kubefed.io", "v1beta1", "kubefedclusters", true, "KubeFedCluster"};
-}
 
 ClusterController::ClusterController(kube::Client& host, ClusterRegistry& registry,
                                      MetricsRegistry& metrics, ClusterControllerOptions options,
@@ -348,8 +344,8 @@ void ClusterController::ProbeLoop(Prober* prober) {
     std::shared_ptr<const MemberCluster> previous = registry_.Get(name);
     auto member = std::make_shared<MemberCluster>();
     member->name = name;
-    absl::StatusOr<ft::Labels> labels =
-        ft::LabelsFromJson(json::FindPath(*cluster, {"metadata", "labels"}));
+    absl::StatusOr<k8s::Labels> labels =
+        k8s::LabelsFromJson(json::FindPath(*cluster, {"metadata", "labels"}));
     if (labels.ok()) member->labels = *labels;
     member->ready = health.ready();
     if (!member->ready && health.has_published()) {
@@ -379,15 +375,12 @@ void ClusterController::ProbeLoop(Prober* prober) {
     // Sleep until the next period, a wake-up (spec/Secret change) or stop.
     absl::Time deadline = clock_.Now() + config.health_check_period;
     absl::MutexLock lock(&prober->mu);
-    while (!prober->stop && !prober->wake && clock_.Now() < deadline) {
-      prober->mu.AwaitWithTimeout(
-          absl::Condition(
-              +[](Prober* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu) { return p->stop || p->wake; },
-              prober),
-          // Real clock: sleep until the deadline; a fake clock moves without telling us.
-          &clock_ == &Clock::Real() ? std::max(deadline - clock_.Now(), absl::ZeroDuration())
-                                    : absl::Milliseconds(200));
-    }
+    clock_.AwaitWithDeadline(
+        prober->mu,
+        absl::Condition(
+            +[](Prober* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu) { return p->stop || p->wake; },
+            prober),
+        deadline);
     if (prober->stop) break;
     prober->wake = false;
   }

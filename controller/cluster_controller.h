@@ -18,9 +18,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "base/clock.h"
 #include "controller/cluster_health.h"
 #include "controller/cluster_registry.h"
+#include "controller/kubefed_resources.h"
 #include "controller/metrics.h"
 #include "federated_types/kubefed_config.h"
 #include "kube/client.h"
@@ -87,8 +89,6 @@ class ClusterController {
   MetricFamily* joined_total_;
   MetricFamily* health_duration_;
 };
-
-kube::GroupVersionResource KubeFedClustersResource();
 
 }  // namespace kfed::controller
 

@@ -12,14 +12,14 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "federated_types/label_selector.h"
+#include "base/label_selector.h"
 #include "kube/client.h"
 
 namespace kfed::controller {
 
 struct MemberCluster {
   std::string name;
-  federated_types::Labels labels;
+  k8s::Labels labels;
   bool ready = false;
   // When not ready: why (the Ready condition's message, e.g. "cluster is not reachable: ...").
   std::string not_ready_message;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/json.h"
+#include "base/testing.h"
 #include "federated_types/type_config.h"
 #include "federated_types/versions.h"
 #include "kube/client_fake.h"
@@ -10,18 +11,14 @@
 
 namespace kfed::controller {
 namespace {
-namespace ft = ::kfed::federated_types;
 
-rapidjson::Document Parse(const std::string& text) {
-  auto doc = json::Parse(text);
-  EXPECT_TRUE(doc.ok()) << doc.status();
-  return std::move(*doc);
-}
+using ::kfed::testing::Json;
+namespace ft = ::kfed::federated_types;
 
 class DispatcherTest : public ::testing::Test {
  protected:
   DispatcherTest()
-      : fed_(Parse(R"({"metadata":{"name":"cfg","namespace":"demo"},
+      : fed_(Json(R"({"metadata":{"name":"cfg","namespace":"demo"},
                      "spec":{"template":{"data":{"a":"1"}},"placement":{"clusters":[{"name":"m1"}]}}})")) {
     for (const ft::TypeConfig& c : ft::DefaultTypeConfigs()) {
       if (c.name == "configmaps") type_ = c;
@@ -37,7 +34,7 @@ class DispatcherTest : public ::testing::Test {
     a.cluster = "m1";
     a.op = Operation::kCreate;
     a.selected = true;
-    a.desired = std::make_shared<const rapidjson::Document>(Parse(
+    a.desired = std::make_shared<const rapidjson::Document>(Json(
         R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","namespace":"demo",
             "labels":{"kubefed.io/managed":"true"}},"data":{"a":"1"}})"));
     return a;
@@ -45,7 +42,7 @@ class DispatcherTest : public ::testing::Test {
   kube::ObjectPtr Existing(const std::string& labels) {
     auto created = client_.Create(
         context_.target, "demo",
-        Parse(
+        Json(
             R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","namespace":"demo","labels":)" +
             labels + R"(},"data":{"a":"old"}})"),
         {});

@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/cancellation.h"
 #include "base/json.h"
 #include "controller/access_review.h"
 #include "federated_types/keys.h"
@@ -20,10 +21,6 @@
 
 namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
-
-kube::GroupVersionResource KubeFedConfigsResource() {
-  return {"core.kubefed.io", "v1beta1", "kubefedconfigs", true, "KubeFedConfig"};
-}
 
 absl::StatusOr<std::string> LoopbackAddress(const std::string& address) {
   absl::StatusOr<std::pair<std::string, int>> parsed = ParseListenAddress(address);
@@ -181,14 +178,9 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   events_ = std::make_unique<EventRecorder>(
       event_client_ != nullptr ? *event_client_ : *host_, "kfed-controller-manager", Clock::Real(),
       eo);
-  federated_namespaces_ = informer(
-      {"types.kubefed.io", "v1beta1", "federatednamespaces", true, "FederatedNamespace"}, scope_ns);
-  propagated_versions_ = informer(
-      {"core.kubefed.io", "v1alpha1", "propagatedversions", true, "PropagatedVersion"}, scope_ns);
-  cluster_propagated_versions_ =
-      informer({"core.kubefed.io", "v1alpha1", "clusterpropagatedversions", false,
-                "ClusterPropagatedVersion"},
-               "");
+  federated_namespaces_ = informer(FederatedNamespacesResource(), scope_ns);
+  propagated_versions_ = informer(PropagatedVersionsResource(), scope_ns);
+  cluster_propagated_versions_ = informer(ClusterPropagatedVersionsResource(), "");
   namespaces_ = informer(kube::NamespacesResource(), "");
 
   HostCaches caches{federated_namespaces_.get(), propagated_versions_.get(),
@@ -392,12 +384,12 @@ absl::Status Manager::Run(const absl::Notification& stop) {
   if (!elector.ok()) return elector.status();
   // On shutdown the controllers stop first and the Lease is released after: a successor
   // never runs beside a predecessor that is still writing.
-  absl::Notification elector_stop;
+  CancellationToken elector_stop;
   std::thread shutdown([&] {
     stop.WaitForNotification();
     if (leading_) LOG(INFO) << "shutting down: stopping controllers before releasing the lease";
     StopControllers();
-    elector_stop.Notify();
+    elector_stop.Cancel();
   });
   (*elector)->Run(&elector_stop);
   if (!stop.HasBeenNotified()) {

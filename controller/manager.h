@@ -14,6 +14,7 @@
 #include "controller/cluster_registry.h"
 #include "controller/events.h"
 #include "controller/http_server.h"
+#include "controller/kubefed_resources.h"
 #include "controller/memory_trimmer.h"
 #include "controller/metrics.h"
 #include "controller/type_config_controller.h"
@@ -112,8 +113,6 @@ class Manager {
   std::unique_ptr<TypeConfigController> type_config_controller_;
   std::atomic<bool> leading_{false};
 };
-
-kube::GroupVersionResource KubeFedConfigsResource();
 
 // For --insecure-local: `address` ("host:port" or ":port") on loopback (":port" becomes
 // 127.0.0.1:port); INVALID_ARGUMENT naming the flag's rule for any other host.

@@ -24,4 +24,26 @@ bool HasFinalizer(const rapidjson::Value& object, absl::string_view finalizer) {
   return false;
 }
 
+bool SetFinalizer(rapidjson::Document& object, absl::string_view finalizer, bool present) {
+  if (HasFinalizer(object, finalizer) == present) return false;
+  auto& a = object.GetAllocator();
+  rapidjson::Value& metadata = json::EnsureObject(object, "metadata", a);
+  rapidjson::Value* finalizers = json::FindMutable(metadata, "finalizers");
+  if (finalizers == nullptr || !finalizers->IsArray()) {
+    json::Set(metadata, "finalizers", rapidjson::Value(rapidjson::kArrayType), a);
+    finalizers = json::FindMutable(metadata, "finalizers");
+  }
+  if (present) {
+    finalizers->PushBack(rapidjson::Value(finalizer.data(), finalizer.size(), a), a);
+    return true;
+  }
+  rapidjson::Value kept(rapidjson::kArrayType);
+  for (rapidjson::Value& f : finalizers->GetArray()) {
+    if (f.IsString() && absl::string_view(f.GetString(), f.GetStringLength()) == finalizer) continue;
+    kept.PushBack(rapidjson::Value(f, a), a);
+  }
+  *finalizers = std::move(kept);
+  return true;
+}
+
 }  // namespace kfed::controller

@@ -14,6 +14,10 @@ namespace kfed::controller {
 std::string Meta(const rapidjson::Value& object, absl::string_view field);
 bool HasDeletionTimestamp(const rapidjson::Value& object);
 bool HasFinalizer(const rapidjson::Value& object, absl::string_view finalizer);
+// Adds `finalizer` to metadata.finalizers (appended, once; a missing or mistyped list becomes
+// an array) or removes every occurrence of it, keeping the others in order. Returns whether
+// the object changed.
+bool SetFinalizer(rapidjson::Document& object, absl::string_view finalizer, bool present);
 
 }  // namespace kfed::controller
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/json.h"
+#include "controller/kubefed_resources.h"
 #include "controller/object_meta.h"
 #include "controller/status.h"
 #include "controller/status_publish.h"
@@ -110,10 +111,9 @@ kube::GroupVersionResource SyncController::TargetResource() const {
 
 kube::GroupVersionResource SyncController::VersionResource() const {
   if (options_.type_config.FederatedNamespaced()) {
-    return {"core.kubefed.io", "v1alpha1", "propagatedversions", true, "PropagatedVersion"};
+    return PropagatedVersionsResource();
   }
-  return {"core.kubefed.io", "v1alpha1", "clusterpropagatedversions", false,
-          "ClusterPropagatedVersion"};
+  return ClusterPropagatedVersionsResource();
 }
 
 void SyncController::Start() {
@@ -700,25 +700,7 @@ bool SyncController::ReconcileHost(const std::string& key) {
 absl::Status SyncController::EnsureFinalizer(const kube::ObjectPtr& fed, bool present,
                                              kube::RequestPriority priority) {
   rapidjson::Document copy = json::Clone(*fed);
-  auto& a = copy.GetAllocator();
-  rapidjson::Value& metadata = json::EnsureObject(copy, "metadata", a);
-  rapidjson::Value* finalizers = json::FindMutable(metadata, "finalizers");
-  if (finalizers == nullptr || !finalizers->IsArray()) {
-    json::Set(metadata, "finalizers", rapidjson::Value(rapidjson::kArrayType), a);
-    finalizers = json::FindMutable(metadata, "finalizers");
-  }
-  if (present) {
-    finalizers->PushBack(rapidjson::Value(std::string(ft::kSyncControllerFinalizer), a), a);
-  } else {
-    rapidjson::Value kept(rapidjson::kArrayType);
-    for (rapidjson::Value& f : finalizers->GetArray()) {
-      if (!(f.IsString() && absl::string_view(f.GetString(), f.GetStringLength()) ==
-                                ft::kSyncControllerFinalizer)) {
-        kept.PushBack(rapidjson::Value(f, a), a);
-      }
-    }
-    *finalizers = std::move(kept);
-  }
+  SetFinalizer(copy, ft::kSyncControllerFinalizer, present);
   kube::WriteOptions write;
   write.field_manager = options_.field_manager;
   write.priority = priority;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "controller/cluster_registry.h"
 #include "controller/events.h"
 #include "controller/metrics.h"
@@ -67,15 +68,7 @@ std::string FederatedConfigMap(int i, const std::string& value) {
       value, R"("}]}]}})");
 }
 
-// Polls `condition` until it holds or `timeout` passes (a deadline, never a fixed wait).
-bool Eventually(absl::Duration timeout, const std::function<bool()>& condition) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return condition();
-}
+using ::kfed::testing::Eventually;
 
 class SyncControllerConcurrencyTest : public ::testing::Test {
  protected:
@@ -209,16 +202,18 @@ TEST_F(SyncControllerConcurrencyTest, ManyKeysAndClustersConverge) {
     }
   }
   for (const std::string& member : kMembers) {
-    EXPECT_TRUE(Eventually(absl::Minutes(2), [&] { return MemberData(member) == want[member]; }))
+    EXPECT_TRUE(Eventually([&] { return MemberData(member) == want[member]; }, absl::Minutes(2)))
         << member << " holds " << MemberData(member).size() << " ConfigMaps, want "
         << want[member].size();
   }
   // Deleted federated objects are gone from the host (their finalizer was removed once
   // every member copy was deleted).
-  EXPECT_TRUE(Eventually(absl::Minutes(2), [&] {
-    absl::StatusOr<kube::ObjectList> left = host_.List(kFederatedConfigMaps, kNamespace, {});
-    return left.ok() && left->items.size() == static_cast<size_t>(kObjects - kObjects / 4);
-  }));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        absl::StatusOr<kube::ObjectList> left = host_.List(kFederatedConfigMaps, kNamespace, {});
+        return left.ok() && left->items.size() == static_cast<size_t>(kObjects - kObjects / 4);
+      },
+      absl::Minutes(2)));
   // Every member object carries kfed's managed label.
   for (const std::string& member : kMembers) {
     absl::StatusOr<kube::ObjectList> list =

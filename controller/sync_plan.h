@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "federated_types/label_selector.h"
+#include "base/label_selector.h"
 #include "federated_types/type_config.h"
 #include "rapidjson/document.h"
 
@@ -26,7 +26,7 @@ namespace kfed::controller {
 // One member cluster as the sync controller sees it.
 struct ClusterState {
   std::string name;
-  federated_types::Labels labels;
+  k8s::Labels labels;
   bool ready = false;  // KubeFedCluster Ready condition is True
   // When not ready: why (the Ready condition's message), for ClusterNotReady's message.
   std::string not_ready_message;

@@ -12,10 +12,6 @@ namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
 
 
-kube::GroupVersionResource FederatedTypeConfigsResource() {
-  return {"core.kubefed.io", "v1beta1", "federatedtypeconfigs", true, "FederatedTypeConfig"};
-}
-
 TypeConfigController::TypeConfigController(kube::Client& host, ClusterRegistry& clusters,
                                            HostCaches caches, MetricsRegistry& metrics,
                                            EventRecorder& events, SyncControllerOptions base,
@@ -183,20 +179,7 @@ bool TypeConfigController::Reconcile(const std::string& name) {
 
 absl::Status TypeConfigController::SetFinalizer(const kube::ObjectPtr& ftc, bool present) {
   rapidjson::Document copy = json::Clone(*ftc);
-  auto& a = copy.GetAllocator();
-  rapidjson::Value& metadata = json::EnsureObject(copy, "metadata", a);
-  rapidjson::Value kept(rapidjson::kArrayType);
-  if (const rapidjson::Value* f = json::Find(metadata, "finalizers");
-      f != nullptr && f->IsArray()) {
-    for (const rapidjson::Value& v : f->GetArray()) {
-      if (v.IsString() && absl::string_view(v.GetString()) == ft::kFederatedTypeConfigFinalizer)
-        continue;
-      kept.PushBack(rapidjson::Value(v, a), a);
-    }
-  }
-  if (present)
-    kept.PushBack(rapidjson::Value(std::string(ft::kFederatedTypeConfigFinalizer), a), a);
-  json::Set(metadata, "finalizers", kept, a);
+  controller::SetFinalizer(copy, ft::kFederatedTypeConfigFinalizer, present);
   return host_
       .Update(FederatedTypeConfigsResource(), base_.kubefed_namespace, copy, {base_.field_manager})
       .status();

@@ -14,6 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "controller/kubefed_resources.h"
 #include "controller/sync_controller.h"
 #include "kube/informer.h"
 #include "kube/workqueue.h"
@@ -62,8 +63,6 @@ class TypeConfigController {
   };
   std::map<std::string, RunningType> running_ ABSL_GUARDED_BY(mu_);
 };
-
-kube::GroupVersionResource FederatedTypeConfigsResource();
 
 }  // namespace kfed::controller
 

@@ -20,6 +20,14 @@ inline constexpr absl::string_view kSchedulingV1Alpha1 = "scheduling.kubefed.io/
 inline constexpr absl::string_view kV1Beta1 = "v1beta1";
 inline constexpr absl::string_view kV1Alpha1 = "v1alpha1";
 
+// ---- Resources (plural names) of the KubeFed kinds ---------------------------------------
+inline constexpr absl::string_view kKubeFedClustersResource = "kubefedclusters";
+inline constexpr absl::string_view kKubeFedConfigsResource = "kubefedconfigs";
+inline constexpr absl::string_view kFederatedTypeConfigsResource = "federatedtypeconfigs";
+inline constexpr absl::string_view kPropagatedVersionsResource = "propagatedversions";
+inline constexpr absl::string_view kClusterPropagatedVersionsResource = "clusterpropagatedversions";
+inline constexpr absl::string_view kFederatedNamespacesResource = "federatednamespaces";
+
 // ---- Kinds -------------------------------------------------------------------------------
 inline constexpr absl::string_view kKubeFedClusterKind = "KubeFedCluster";
 inline constexpr absl::string_view kFederatedTypeConfigKind = "FederatedTypeConfig";

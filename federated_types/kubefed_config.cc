@@ -9,16 +9,13 @@
 #include "absl/strings/str_replace.h"
 #include "base/json.h"
 #include "base/status_macros.h"
+#include "federated_types/field_readers.h"
 #include "federated_types/keys.h"
 
 namespace kfed::federated_types {
 namespace {
 
 using rapidjson::Value;
-
-absl::Status FieldError(absl::string_view field, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
-}
 
 struct DefaultGate {
   absl::string_view name;
@@ -65,24 +62,6 @@ absl::Status ReadDuration(const Value& object, absl::string_view name, absl::str
   auto d = ParseGoDuration(absl::string_view(v->GetString(), v->GetStringLength()));
   if (!d.ok()) return FieldError(field, d.status().message());
   *out = *d;
-  return absl::OkStatus();
-}
-
-absl::Status ReadInt(const Value& object, absl::string_view name, absl::string_view path,
-                     int64_t* out) {
-  const Value* v = json::Find(object, name);
-  if (v == nullptr || v->IsNull()) return absl::OkStatus();
-  if (!v->IsInt64()) return FieldError(absl::StrCat(path, ".", name), "must be an integer");
-  *out = v->GetInt64();
-  return absl::OkStatus();
-}
-
-absl::Status ReadString(const Value& object, absl::string_view name, absl::string_view path,
-                        std::string* out) {
-  const Value* v = json::Find(object, name);
-  if (v == nullptr || v->IsNull()) return absl::OkStatus();
-  if (!v->IsString()) return FieldError(absl::StrCat(path, ".", name), "must be a string");
-  out->assign(v->GetString(), v->GetStringLength());
   return absl::OkStatus();
 }
 

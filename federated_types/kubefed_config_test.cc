@@ -2,16 +2,13 @@
 
 #include "absl/strings/match.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 
 namespace kfed::federated_types {
 namespace {
 
-rapidjson::Document Json(absl::string_view text) {
-  auto doc = kfed::json::Parse(text);
-  EXPECT_TRUE(doc.ok()) << doc.status() << " in " << text;
-  return std::move(doc).value();
-}
+using ::kfed::testing::Json;
 
 TEST(GoDurationTest, FormatsLikeGo) {
   struct Case {

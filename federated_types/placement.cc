@@ -54,7 +54,7 @@ absl::StatusOr<Placement> ParsePlacement(const Value& federated_object) {
   }
 
   const Value* selector = json::Find(*p, kClusterSelectorField);
-  auto parsed = ParseLabelSelector(selector);
+  auto parsed = k8s::ParseLabelSelector(selector);
   if (!parsed.ok()) {
     return Invalid("spec.placement.clusterSelector", parsed.status().message());
   }

@@ -24,7 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "federated_types/label_selector.h"
+#include "base/label_selector.h"
 #include "rapidjson/document.h"
 
 namespace kfed::federated_types {
@@ -32,13 +32,13 @@ namespace kfed::federated_types {
 // A joined cluster as placement sees it: its KubeFedCluster name and labels.
 struct ClusterInfo {
   std::string name;
-  Labels labels;
+  k8s::Labels labels;
 };
 
 // spec.placement of a federated object.
 struct Placement {
   std::optional<std::vector<std::string>> clusters;  // nullopt: `clusters` absent or null
-  LabelSelector cluster_selector = LabelSelector::Nothing();
+  k8s::LabelSelector cluster_selector = k8s::LabelSelector::Nothing();
 };
 
 // Reads spec.placement from a federated object (absent spec or placement: selects nothing).

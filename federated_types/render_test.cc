@@ -3,17 +3,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "federated_types/keys.h"
 #include "gtest/gtest.h"
 
 namespace kfed::federated_types {
 namespace {
 
-rapidjson::Document Json(absl::string_view text) {
-  auto doc = kfed::json::Parse(text);
-  EXPECT_TRUE(doc.ok()) << doc.status() << " in " << text;
-  return std::move(doc).value();
-}
+using ::kfed::testing::Json;
 
 TypeConfig Config(absl::string_view name) {
   for (const TypeConfig& c : DefaultTypeConfigs()) {

@@ -8,28 +8,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/json.h"
+#include "base/k8s_names.h"
 #include "base/status_macros.h"
+#include "federated_types/field_readers.h"
 #include "federated_types/keys.h"
-#include "federated_types/validation.h"
 
 namespace kfed::federated_types {
 namespace {
 
 using rapidjson::Value;
-
-absl::Status FieldError(absl::string_view field, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
-}
-
-// Reads an optional string field; absent or null leaves `out` untouched.
-absl::Status ReadString(const Value& object, absl::string_view name, absl::string_view path,
-                        std::string* out) {
-  const Value* v = json::Find(object, name);
-  if (v == nullptr || v->IsNull()) return absl::OkStatus();
-  if (!v->IsString()) return FieldError(absl::StrCat(path, ".", name), "must be a string");
-  out->assign(v->GetString(), v->GetStringLength());
-  return absl::OkStatus();
-}
 
 absl::StatusOr<ApiResource> ParseApiResource(const Value& v, absl::string_view path,
                                              std::string* scope_text) {
@@ -56,21 +43,21 @@ absl::StatusOr<ApiResource> ParseApiResource(const Value& v, absl::string_view p
 
 absl::Status ValidateApiResource(const ApiResource& r, absl::string_view path) {
   if (!r.group.empty()) {
-    std::string e = CheckDns1123Subdomain(r.group);
+    std::string e = k8s::CheckDns1123Subdomain(r.group);
     if (!e.empty()) return FieldError(absl::StrCat(path, ".group"), e);
   }
   if (r.version.empty()) return FieldError(absl::StrCat(path, ".version"), "Required value");
-  if (std::string e = CheckDns1035Label(r.version); !e.empty()) {
+  if (std::string e = k8s::CheckDns1035Label(r.version); !e.empty()) {
     return FieldError(absl::StrCat(path, ".version"), e);
   }
   if (r.kind.empty()) return FieldError(absl::StrCat(path, ".kind"), "Required value");
-  if (std::string e = CheckDns1035Label(absl::AsciiStrToLower(r.kind)); !e.empty()) {
+  if (std::string e = k8s::CheckDns1035Label(absl::AsciiStrToLower(r.kind)); !e.empty()) {
     return FieldError(absl::StrCat(path, ".kind"), e);
   }
   if (r.plural_name.empty()) {
     return FieldError(absl::StrCat(path, ".pluralName"), "Required value");
   }
-  if (std::string e = CheckDns1035Label(r.plural_name); !e.empty()) {
+  if (std::string e = k8s::CheckDns1035Label(r.plural_name); !e.empty()) {
     return FieldError(absl::StrCat(path, ".pluralName"), e);
   }
   return absl::OkStatus();

@@ -4,17 +4,14 @@
 #include <sstream>
 
 #include "base/json.h"
+#include "base/testing.h"
 #include "federated_types/go_json.h"
 #include "gtest/gtest.h"
 
 namespace kfed::federated_types {
 namespace {
 
-rapidjson::Document Json(absl::string_view text) {
-  auto doc = kfed::json::Parse(text);
-  EXPECT_TRUE(doc.ok()) << doc.status() << " in " << text;
-  return std::move(doc).value();
-}
+using ::kfed::testing::Json;
 
 TEST(TemplateVersionTest, HashesGoEncodingOfTemplate) {
   auto fed = Json(R"({"spec":{"template":{"spec":{"replicas":3},

@@ -21,17 +21,17 @@ KFED_CACHE="${KFED_CACHE:-${HOME}/.cache/kfed}"
 # name -> package (the corpus is <package>/testdata/<name>_corpus, the dictionary below).
 declare -A PACKAGE=(
   [json_patch_fuzzer]=overrides
-  [json_pointer_fuzzer]=overrides
+  [json_pointer_fuzzer]=base
   [kubeconfig_fuzzer]=kube
   [watch_decoder_fuzzer]=kube
-  [label_selector_fuzzer]=federated_types
+  [label_selector_fuzzer]=base
 )
 declare -A DICT=(
-  [json_patch_fuzzer]=overrides/testdata/json.dict
-  [json_pointer_fuzzer]=overrides/testdata/json.dict
+  [json_patch_fuzzer]=base/testdata/json.dict
+  [json_pointer_fuzzer]=base/testdata/json.dict
   [kubeconfig_fuzzer]=kube/testdata/kubeconfig.dict
   [watch_decoder_fuzzer]=kube/testdata/watch.dict
-  [label_selector_fuzzer]=federated_types/testdata/label_selector.dict
+  [label_selector_fuzzer]=base/testdata/label_selector.dict
 )
 ALL=(json_patch_fuzzer json_pointer_fuzzer kubeconfig_fuzzer watch_decoder_fuzzer
      label_selector_fuzzer)

@@ -327,7 +327,7 @@ absl::Status RestClient::DeleteCollection(const GroupVersionResource& gvr, absl:
 
 absl::Status RestClient::Watch(const GroupVersionResource& gvr, absl::string_view ns,
                                const WatchOptions& options, const WatchHandler& handler,
-                               const absl::Notification* stop) {
+                               const CancellationToken* stop) {
   Query q;
   q.Add("watch", "true")
       .Add("allowWatchBookmarks", options.allow_bookmarks ? "true" : "")

@@ -18,8 +18,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/cancellation.h"
 #include "base/clock.h"
 #include "kube/config.h"
 #include "kube/resource.h"
@@ -130,12 +130,12 @@ class Client {
 
   // One watch connection: calls `handler` on the calling thread for each event, in order,
   // until the server ends the watch (OK: resume from the last resourceVersion seen), the
-  // handler returns false (OK), `stop` is notified (kCancelled) or the connection fails.
+  // handler returns false (OK), `stop` is cancelled (kCancelled) or the connection fails.
   // ERROR events are passed to the handler. Resuming, relisting and backoff are the job of
   // kube/watch.h.
   virtual absl::Status Watch(const GroupVersionResource& gvr, absl::string_view ns,
                              const WatchOptions& options, const WatchHandler& handler,
-                             const absl::Notification* stop) = 0;
+                             const CancellationToken* stop) = 0;
 
   // A raw GET of a non-resource path (/readyz, /healthz, /version, /openapi/v3, discovery);
   // returns the body.
@@ -202,7 +202,7 @@ class RestClient : public Client {
                                 const ListOptions& list_options) override;
   absl::Status Watch(const GroupVersionResource& gvr, absl::string_view ns,
                      const WatchOptions& options, const WatchHandler& handler,
-                     const absl::Notification* stop) override;
+                     const CancellationToken* stop) override;
   absl::StatusOr<std::string> GetRaw(absl::string_view path) override;
   absl::StatusOr<std::string> GetRawAs(absl::string_view path, absl::string_view accept) override;
 

@@ -8,10 +8,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "base/json_patch.h"
 #include "base/status_macros.h"
 #include "kube/errors.h"
 #include "kube/labels.h"
-#include "rapidjson/pointer.h"
 
 namespace kfed::kube {
 namespace {
@@ -132,7 +132,7 @@ absl::StatusOr<ObjectPtr> FakeClient::Get(const GroupVersionResource& gvr, absl:
 
 absl::StatusOr<ObjectList> FakeClient::List(const GroupVersionResource& gvr, absl::string_view ns,
                                             const ListOptions& options) {
-  ASSIGN_OR_RETURN(LabelSelector labels, LabelSelector::Parse(options.label_selector));
+  ASSIGN_OR_RETURN(k8s::LabelSelector labels, k8s::ParseSelectorString(options.label_selector));
   ASSIGN_OR_RETURN(FieldSelector fields, FieldSelector::Parse(options.field_selector));
   absl::MutexLock lock(&mu_);
   RETURN_IF_ERROR(TakeInjectedLocked("list", gvr));
@@ -153,7 +153,7 @@ absl::StatusOr<ObjectList> FakeClient::List(const GroupVersionResource& gvr, abs
   for (auto it = objects_.lower_bound(start); it != objects_.end() && it->first.resource == resource;
        ++it) {
     if (gvr.namespaced && !ns.empty() && it->first.ns != ns) continue;
-    if (!labels.Matches(*it->second) || !fields.Matches(*it->second)) continue;
+    if (!SelectorMatchesObject(labels, *it->second) || !fields.Matches(*it->second)) continue;
     if (options.limit > 0 && static_cast<int64_t>(out.items.size()) == options.limit) {
       const rapidjson::Value& l = *out.items.back();
       out.continue_token = absl::WebSafeBase64Escape(
@@ -322,11 +322,16 @@ absl::StatusOr<ObjectPtr> FakeClient::Patch(const GroupVersionResource& gvr, abs
   rapidjson::Document doc;
   doc.CopyFrom(*it->second, doc.GetAllocator());
   if (type == PatchType::kJson) {
-    absl::Status s = ApplyJsonPatch(doc, *p);
-    if (!s.ok()) return WithReason(s, "Invalid", 422);
+    // The API server answers 422 Invalid for a patch that does not apply (a failed "test"
+    // included).
+    absl::Status s = json::ApplyJsonPatch(*p, &doc);
+    if (!s.ok()) {
+      return WithReason(absl::InvalidArgumentError(absl::StrCat("json patch: ", s.message())),
+                        "Invalid", 422);
+    }
   } else {
     if (!p->IsObject()) return InvalidError("merge patch must be a JSON object");
-    ApplyMergePatch(doc, *p, doc.GetAllocator());
+    RETURN_IF_ERROR(json::ApplyMergePatch(*p, &doc));
   }
   if (options.dry_run) return CopyObject(doc);
   return ReplaceLocked(gvr, key, doc, subresource == "status", true);
@@ -388,12 +393,12 @@ absl::Status FakeClient::DeleteCollection(const GroupVersionResource& gvr, absl:
 
 absl::Status FakeClient::Watch(const GroupVersionResource& gvr, absl::string_view ns,
                                const WatchOptions& options, const WatchHandler& handler,
-                               const absl::Notification* stop) {
-  ASSIGN_OR_RETURN(LabelSelector labels, LabelSelector::Parse(options.label_selector));
+                               const CancellationToken* stop) {
+  ASSIGN_OR_RETURN(k8s::LabelSelector labels, k8s::ParseSelectorString(options.label_selector));
   ASSIGN_OR_RETURN(FieldSelector fields, FieldSelector::Parse(options.field_selector));
   const std::string resource = ResourceKey(gvr);
   auto matches = [&](const rapidjson::Value& o) {
-    return (!gvr.namespaced || ns.empty() || Namespace(o) == ns) && labels.Matches(o) &&
+    return (!gvr.namespaced || ns.empty() || Namespace(o) == ns) && SelectorMatchesObject(labels, o) &&
            fields.Matches(o);
   };
   std::vector<WatchEvent> batch;
@@ -437,6 +442,8 @@ absl::Status FakeClient::Watch(const GroupVersionResource& gvr, absl::string_vie
       --self->active_watches_;
     }
   } leave{this};
+  // Cancelling releases mu_, so the wait below re-checks the token.
+  ScopedCancellationCallback on_cancel(stop, [this] { absl::MutexLock lock(&mu_); });
   for (const WatchEvent& e : batch) {
     if (!handler(e)) return absl::OkStatus();
   }
@@ -448,9 +455,9 @@ absl::Status FakeClient::Watch(const GroupVersionResource& gvr, absl::string_vie
       absl::MutexLock lock(&mu_);
       auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return events_.size() > cursor || watch_generation_ != generation ||
-               bookmark_generation_ != bookmarks;
+               bookmark_generation_ != bookmarks || (stop != nullptr && stop->IsCancelled());
       };
-      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(20));
+      mu_.Await(absl::Condition(&ready));
       for (; cursor < events_.size(); ++cursor) {
         const Event& e = events_[cursor];
         if (e.resource == resource && matches(*e.object)) batch.push_back({e.type, e.object});
@@ -468,7 +475,7 @@ absl::Status FakeClient::Watch(const GroupVersionResource& gvr, absl::string_vie
       if (!handler(e)) return absl::OkStatus();
     }
     if (closed) return absl::OkStatus();
-    if (stop != nullptr && stop->HasBeenNotified()) return absl::CancelledError("watch stopped");
+    if (stop != nullptr && stop->IsCancelled()) return absl::CancelledError("watch stopped");
   }
 }
 
@@ -479,137 +486,6 @@ absl::StatusOr<std::string> FakeClient::GetRaw(absl::string_view path) {
     return StatusFromHttp(404, "404 page not found", absl::StrCat("GET ", path));
   }
   return it->second;
-}
-
-void ApplyMergePatch(rapidjson::Value& target, const rapidjson::Value& patch,
-                     rapidjson::Document::AllocatorType& alloc) {
-  if (!patch.IsObject()) {
-    target.CopyFrom(patch, alloc);
-    return;
-  }
-  if (!target.IsObject()) target.SetObject();
-  for (const auto& m : patch.GetObject()) {
-    auto it = target.FindMember(m.name);
-    if (m.value.IsNull()) {
-      if (it != target.MemberEnd()) target.EraseMember(it);
-      continue;
-    }
-    if (it == target.MemberEnd()) {
-      rapidjson::Value name(m.name, alloc);
-      rapidjson::Value value;
-      ApplyMergePatch(value, m.value, alloc);
-      target.AddMember(name, value, alloc);
-    } else {
-      ApplyMergePatch(it->value, m.value, alloc);
-    }
-  }
-}
-
-namespace {
-
-struct Location {
-  rapidjson::Value* parent = nullptr;
-  std::string token;
-};
-
-absl::StatusOr<Location> Locate(rapidjson::Document& doc, const std::string& path) {
-  rapidjson::Pointer pointer(path.c_str());
-  if (!pointer.IsValid() || pointer.GetTokenCount() == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("json patch: invalid path \"", path, "\""));
-  }
-  rapidjson::Pointer parent_ptr(pointer.GetTokens(), pointer.GetTokenCount() - 1);
-  rapidjson::Value* parent = parent_ptr.Get(doc);
-  if (parent == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("json patch: parent of \"", path, "\" does not exist"));
-  }
-  const auto& last = pointer.GetTokens()[pointer.GetTokenCount() - 1];
-  return Location{parent, std::string(last.name, last.length)};
-}
-
-absl::StatusOr<size_t> Index(const Location& loc, bool allow_end) {
-  size_t size = loc.parent->Size();
-  if (allow_end && loc.token == "-") return size;
-  size_t i;
-  if (!absl::SimpleAtoi(loc.token, &i) || i > size || (!allow_end && i == size)) {
-    return absl::InvalidArgumentError(absl::StrCat("json patch: index \"", loc.token, "\" out of range"));
-  }
-  return i;
-}
-
-absl::Status Add(rapidjson::Document& doc, const std::string& path, const rapidjson::Value& value) {
-  auto& a = doc.GetAllocator();
-  if (path.empty()) {
-    doc.CopyFrom(value, a);
-    return absl::OkStatus();
-  }
-  ASSIGN_OR_RETURN(Location loc, Locate(doc, path));
-  rapidjson::Value copy(value, a);
-  if (loc.parent->IsObject()) {
-    auto it = loc.parent->FindMember(loc.token);
-    if (it != loc.parent->MemberEnd()) {
-      it->value = copy;
-    } else {
-      loc.parent->AddMember(rapidjson::Value(loc.token, a), copy, a);
-    }
-    return absl::OkStatus();
-  }
-  if (!loc.parent->IsArray()) return absl::InvalidArgumentError(absl::StrCat("json patch: \"", path, "\": parent is not a container"));
-  ASSIGN_OR_RETURN(size_t i, Index(loc, true));
-  loc.parent->PushBack(copy, a);
-  for (size_t j = loc.parent->Size() - 1; j > i; --j) (*loc.parent)[j].Swap((*loc.parent)[j - 1]);
-  return absl::OkStatus();
-}
-
-absl::Status Remove(rapidjson::Document& doc, const std::string& path) {
-  ASSIGN_OR_RETURN(Location loc, Locate(doc, path));
-  if (loc.parent->IsObject()) {
-    if (!loc.parent->RemoveMember(loc.token)) {
-      return absl::InvalidArgumentError(absl::StrCat("json patch: \"", path, "\" does not exist"));
-    }
-    return absl::OkStatus();
-  }
-  if (!loc.parent->IsArray()) return absl::InvalidArgumentError(absl::StrCat("json patch: \"", path, "\" does not exist"));
-  ASSIGN_OR_RETURN(size_t i, Index(loc, false));
-  loc.parent->Erase(loc.parent->Begin() + i);
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-absl::Status ApplyJsonPatch(rapidjson::Document& target, const rapidjson::Value& patch) {
-  if (!patch.IsArray()) return absl::InvalidArgumentError("json patch must be an array");
-  for (const auto& op : patch.GetArray()) {
-    std::string name = json::GetString(op, "op");
-    std::string path = json::GetString(op, "path");
-    const rapidjson::Value* value = json::Find(op, "value");
-    if (name == "add") {
-      if (value == nullptr) return absl::InvalidArgumentError("json patch: add without value");
-      RETURN_IF_ERROR(Add(target, path, *value));
-    } else if (name == "remove") {
-      RETURN_IF_ERROR(Remove(target, path));
-    } else if (name == "replace") {
-      if (value == nullptr) return absl::InvalidArgumentError("json patch: replace without value");
-      rapidjson::Value* v = rapidjson::Pointer(path.c_str()).Get(target);
-      if (v == nullptr) return absl::InvalidArgumentError(absl::StrCat("json patch: \"", path, "\" does not exist"));
-      v->CopyFrom(*value, target.GetAllocator());
-    } else if (name == "test") {
-      rapidjson::Value* v = rapidjson::Pointer(path.c_str()).Get(target);
-      if (v == nullptr || value == nullptr || !(*v == *value)) {
-        return absl::InvalidArgumentError(absl::StrCat("json patch: test of \"", path, "\" failed"));
-      }
-    } else if (name == "move" || name == "copy") {
-      std::string from = json::GetString(op, "from");
-      rapidjson::Value* v = rapidjson::Pointer(from.c_str()).Get(target);
-      if (v == nullptr) return absl::InvalidArgumentError(absl::StrCat("json patch: \"", from, "\" does not exist"));
-      rapidjson::Document copy;
-      copy.CopyFrom(*v, copy.GetAllocator());
-      if (name == "move") RETURN_IF_ERROR(Remove(target, from));
-      RETURN_IF_ERROR(Add(target, path, copy));
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("json patch: unknown op \"", name, "\""));
-    }
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace kfed::kube

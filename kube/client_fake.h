@@ -19,6 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "base/cancellation.h"
 #include "base/clock.h"
 #include "kube/client.h"
 
@@ -54,7 +55,7 @@ class FakeClient : public Client {
   // version than the compaction point, sends an ERROR 410 event and returns.
   absl::Status Watch(const GroupVersionResource& gvr, absl::string_view ns,
                      const WatchOptions& options, const WatchHandler& handler,
-                     const absl::Notification* stop) override;
+                     const CancellationToken* stop) override;
   absl::StatusOr<std::string> GetRaw(absl::string_view path) override;
 
   // --- test hooks ---
@@ -126,12 +127,6 @@ class FakeClient : public Client {
   std::vector<Injected> injected_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> raw_ ABSL_GUARDED_BY(mu_);
 };
-
-// RFC 7386 JSON merge patch applied in place.
-void ApplyMergePatch(rapidjson::Value& target, const rapidjson::Value& patch,
-                     rapidjson::Document::AllocatorType& alloc);
-// RFC 6902 JSON patch (add, remove, replace, test, move, copy) applied in place.
-absl::Status ApplyJsonPatch(rapidjson::Document& target, const rapidjson::Value& patch);
 
 }  // namespace kfed::kube
 

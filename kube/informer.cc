@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/logging.h"
 #include "kube/errors.h"
+#include "kube/backoff.h"
 #include "kube/watch.h"
 
 namespace kfed::kube {
@@ -47,7 +48,7 @@ void Informer::Start() {
 
 void Informer::Stop() {
   if (!started_) return;
-  if (!stop_.HasBeenNotified()) stop_.Notify();
+  stop_.Cancel();
   {
     absl::MutexLock lock(&mu_);
     stopped_ = true;
@@ -239,10 +240,10 @@ absl::StatusOr<ObjectList> Informer::ListAll() {
 
 void Informer::ReflectorLoop() {
   Backoff backoff(options_.initial_backoff, options_.max_backoff);
-  while (!stop_.HasBeenNotified()) {
+  while (!stop_.IsCancelled()) {
     absl::StatusOr<ObjectList> list = ListAll();
     if (!list.ok()) {
-      if (stop_.HasBeenNotified()) return;
+      if (stop_.IsCancelled()) return;
       {
         absl::MutexLock lock(&mu_);
         last_list_error_ = list.status();
@@ -250,7 +251,7 @@ void Informer::ReflectorLoop() {
       absl::Duration delay = backoff.Next();
       LOG(WARNING) << "informer " << options_.gvr.String() << " ns=\"" << options_.ns
                    << "\": list failed: " << list.status() << "; retrying in " << delay;
-      if (!SleepOrStop(clock_, delay, &stop_)) return;
+      if (!SleepUnlessCancelled(clock_, delay, &stop_)) return;
       continue;
     }
     if (!options_.keep_managed_fields) {
@@ -280,7 +281,7 @@ void Informer::ReflectorLoop() {
       ApplyLocked(stripped);
       return true;
     }, &stop_);
-    if (stop_.HasBeenNotified()) return;
+    if (stop_.IsCancelled()) return;
     if (kube::IsGone(s)) {
       VLOG(1) << "informer " << options_.gvr.String() << ": " << s << "; relisting";
       backoff.Reset();
@@ -289,7 +290,7 @@ void Informer::ReflectorLoop() {
     absl::Duration delay = backoff.Next();
     LOG(WARNING) << "informer " << options_.gvr.String() << " ns=\"" << options_.ns
                  << "\": watch failed: " << s << "; relisting in " << delay;
-    if (!SleepOrStop(clock_, delay, &stop_)) return;
+    if (!SleepUnlessCancelled(clock_, delay, &stop_)) return;
   }
 }
 
@@ -322,16 +323,10 @@ void Informer::DispatcherLoop() {
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return !queue_.empty() || stopped_;
       };
-      // Without resync, only an event or Stop() (both signal mu_) wakes us: an idle informer
-      // costs no CPU. With resync, sleep until it is due (a fake clock moves without telling
-      // us: poll it).
-      absl::Duration wait = absl::InfiniteDuration();
-      if (resync) {
-        wait = &clock_ == &Clock::Real()
-                   ? std::max(next_resync - clock_.Now(), absl::ZeroDuration())
-                   : absl::Milliseconds(5);
-      }
-      mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
+      // Only an event or Stop() (both signal mu_) or, with resync, the resync deadline on the
+      // clock wakes us: an idle informer costs no CPU.
+      clock_.AwaitWithDeadline(mu_, absl::Condition(&ready),
+                               resync ? next_resync : absl::InfiniteFuture());
       if (stopped_) return;
       while (!queue_.empty()) {
         batch.push_back(std::move(queue_.front()));

@@ -24,8 +24,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/cancellation.h"
 #include "base/clock.h"
 #include "kube/client.h"
 
@@ -124,7 +124,7 @@ class Informer {
   Client& client_;
   const InformerOptions options_;
   Clock& clock_;
-  absl::Notification stop_;
+  CancellationToken stop_;
   std::thread reflector_;
   std::thread dispatcher_;
   bool started_ = false;

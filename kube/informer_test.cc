@@ -1,6 +1,7 @@
 #include "kube/informer.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "base/json.h"
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"

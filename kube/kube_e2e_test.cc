@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/cancellation.h"
 #include "base/json.h"
 #include "base/logging.h"
 #include "gtest/gtest.h"
@@ -400,7 +401,7 @@ TEST_F(KubeE2ETest, RealRestartInformerResumesAfterApiserverRestart) {
 TEST_F(KubeE2ETest, ManyWatchesShareOneHttp2Connection) {
   constexpr int kWatches = 20;
   GroupVersionResource cms = ConfigMapsResource();
-  absl::Notification stop;
+  CancellationToken stop;
   std::atomic<int> open{0}, saw{0};
   std::vector<std::thread> watchers;
   for (int i = 0; i < kWatches; ++i) {
@@ -422,7 +423,7 @@ TEST_F(KubeE2ETest, ManyWatchesShareOneHttp2Connection) {
   ASSERT_TRUE(Eventually([&] { return open.load() == kWatches; }));
   ASSERT_TRUE(host_->Create(cms, ns_, Cm("ping"), WriteOptions()).ok());
   ASSERT_TRUE(Eventually([&] { return saw.load() == kWatches; }));
-  stop.Notify();
+  stop.Cancel();
   for (auto& t : watchers) t.join();
   // All 20 concurrent watches were multiplexed over HTTP/2 on one connection.
   EXPECT_EQ(host_->transport().connections_opened(), 1);
@@ -486,7 +487,7 @@ TEST_F(KubeE2ETest, TwoElectorsOneLeaderAndFailover) {
   std::unique_ptr<RestClient> other = Client("host");
   struct Candidate {
     std::unique_ptr<LeaderElector> elector;
-    absl::Notification stop;
+    CancellationToken stop;
     std::thread thread;
   };
   auto make = [&](RestClient& c, const std::string& id) {
@@ -514,10 +515,10 @@ TEST_F(KubeE2ETest, TwoElectorsOneLeaderAndFailover) {
   ASSERT_TRUE(Eventually([&] { return follower->elector->Leader() == leader_id; }));
   EXPECT_TRUE(leader->elector->IsLeader());
   EXPECT_FALSE(follower->elector->IsLeader());
-  leader->stop.Notify();
+  leader->stop.Cancel();
   leader->thread.join();
   ASSERT_TRUE(Eventually([&] { return follower->elector->IsLeader(); }, absl::Seconds(30)));
-  follower->stop.Notify();
+  follower->stop.Cancel();
   follower->thread.join();
 }
 

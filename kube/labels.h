@@ -1,5 +1,5 @@
-// Kubernetes label selectors (the string form used in ?labelSelector=), parsed and matched
-// locally: by the fake client and by informers' label index.
+// Label and field selectors (the string forms of ?labelSelector= and ?fieldSelector=)
+// matched against objects locally, by the fake client.
 #ifndef KFED_KUBE_LABELS_H_
 #define KFED_KUBE_LABELS_H_
 
@@ -8,29 +8,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/label_selector.h"
 #include "rapidjson/document.h"
 
 namespace kfed::kube {
 
-class LabelSelector {
- public:
-  // Accepts "a=b", "a==b", "a!=b", "a in (x,y)", "a notin (x)", "a", "!a", comma-joined.
-  // The empty string selects everything.
-  static absl::StatusOr<LabelSelector> Parse(absl::string_view text);
-
-  // Whether the object's metadata.labels satisfy every requirement.
-  bool Matches(const rapidjson::Value& object) const;
-  bool empty() const { return requirements_.empty(); }
-
- private:
-  enum class Op { kEquals, kNotEquals, kIn, kNotIn, kExists, kNotExists };
-  struct Requirement {
-    std::string key;
-    Op op;
-    std::vector<std::string> values;
-  };
-  std::vector<Requirement> requirements_;
-};
+// Whether `object`'s metadata.labels satisfy `selector` (parsed with
+// k8s::ParseSelectorString, base/label_selector.h: the one label-selector parser). Labels
+// whose value is not a string count as absent.
+bool SelectorMatchesObject(const k8s::LabelSelector& selector, const rapidjson::Value& object);
 
 // A field selector as supported by the fake client: metadata.name and metadata.namespace
 // with = / == / !=.

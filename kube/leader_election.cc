@@ -4,6 +4,7 @@
 #include "base/json.h"
 #include "base/logging.h"
 #include "kube/errors.h"
+#include "kube/backoff.h"
 #include "kube/watch.h"
 
 namespace kfed::kube {
@@ -141,17 +142,17 @@ void LeaderElector::Release() {
   if (!st.ok()) LOG(WARNING) << "leader election: release: " << st;
 }
 
-void LeaderElector::Run(const absl::Notification* stop) {
+void LeaderElector::Run(const CancellationToken* stop) {
   const std::string who = absl::StrCat("leader election ", config_.lease_namespace, "/",
                                        config_.lease_name, " (", config_.identity, ")");
   // Campaign.
   Backoff jitter(config_.retry_period, config_.retry_period);
   for (;;) {
-    if (stop != nullptr && stop->HasBeenNotified()) return;
+    if (stop != nullptr && stop->IsCancelled()) return;
     absl::Status s = TryAcquireOrRenew();
     if (s.ok()) break;
     if (s.code() != absl::StatusCode::kFailedPrecondition) VLOG(1) << who << ": " << s;
-    if (!SleepOrStop(clock_, jitter.Next(), stop)) return;
+    if (!SleepUnlessCancelled(clock_, jitter.Next(), stop)) return;
   }
   LOG(INFO) << who << ": became leader";
   {
@@ -163,7 +164,7 @@ void LeaderElector::Run(const absl::Notification* stop) {
   absl::Time last_renew = clock_.Now();
   bool stopped = false;
   for (;;) {
-    if (!SleepOrStop(clock_, config_.retry_period, stop)) {
+    if (!SleepUnlessCancelled(clock_, config_.retry_period, stop)) {
       stopped = true;
       break;
     }

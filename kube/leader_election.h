@@ -15,8 +15,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/cancellation.h"
 #include "base/clock.h"
 #include "kube/client.h"
 
@@ -43,9 +43,9 @@ class LeaderElector {
                                                               LeaderElectionConfig config,
                                                               Clock& clock = Clock::Real());
 
-  // Campaigns until leader, leads until `stop` is notified or the lease is lost, then
+  // Campaigns until leader, leads until `stop` is cancelled or the lease is lost, then
   // returns (after on_stopped_leading when it had led). Call once.
-  void Run(const absl::Notification* stop);
+  void Run(const CancellationToken* stop);
 
   bool IsLeader() const ABSL_LOCKS_EXCLUDED(mu_);
   // The holder last observed ("" when none).

@@ -4,7 +4,9 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "base/cancellation.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"
 
@@ -31,7 +33,7 @@ class Candidate {
   }
   ~Candidate() { Stop(); }
   void Stop() {
-    if (!stop_.HasBeenNotified()) stop_.Notify();
+    stop_.Cancel();
     if (thread_.joinable()) thread_.join();
   }
   LeaderElector& elector() { return *elector_; }
@@ -40,7 +42,7 @@ class Candidate {
 
  private:
   std::unique_ptr<LeaderElector> elector_;
-  absl::Notification stop_;
+  CancellationToken stop_;
   std::thread thread_;
   std::atomic<int> started_{0}, stopped_{0};
 };
@@ -58,14 +60,7 @@ bool AdvanceUntil(FakeClock& clock, F done, absl::Duration max_fake = absl::Seco
   return true;
 }
 
-bool Eventually(const std::function<bool()>& f) {
-  absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (!f()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
-}
+using ::kfed::testing::Eventually;
 
 TEST(LeaderElectionTest, OneLeaderAndReleaseOnShutdown) {
   FakeClient client;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 
 namespace kfed::kube {
@@ -28,12 +29,7 @@ TEST(TokenBucketTest, UnlimitedWhenQpsZero) {
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(bucket.Reserve(), absl::ZeroDuration());
 }
 
-// Spins (real time) until cond holds; the fake clock does not move meanwhile.
-template <typename F>
-void Eventually(F cond) {
-  for (int i = 0; i < 20000 && !cond(); ++i) absl::SleepFor(absl::Milliseconds(1));
-  ASSERT_TRUE(cond());
-}
+using ::kfed::testing::Eventually;
 
 TEST(TokenBucketTest, WaitServesHighPriorityFirst) {
   FakeClock clock;
@@ -49,21 +45,21 @@ TEST(TokenBucketTest, WaitServesHighPriorityFirst) {
     });
   };
   std::thread normal1 = waiter("normal1", RequestPriority::kNormal);
-  Eventually([&] { return clock.Sleepers() == 1; });  // the head sleeps until its token
+  ASSERT_TRUE(Eventually([&] { return clock.Sleepers() == 1; }));  // the head sleeps until its token
   std::thread normal2 = waiter("normal2", RequestPriority::kNormal);
   std::thread high = waiter("high", RequestPriority::kHigh);
   // The high waiter becomes the head and sleeps for the same token.
-  Eventually([&] { return clock.Sleepers() == 2; });
+  ASSERT_TRUE(Eventually([&] { return clock.Sleepers() == 2; }));
   auto served = [&] {
     absl::MutexLock lock(&mu);
     return order.size();
   };
   clock.Advance(absl::Milliseconds(100));
-  Eventually([&] { return served() == 1 && clock.Sleepers() == 1; });
+  ASSERT_TRUE(Eventually([&] { return served() == 1 && clock.Sleepers() == 1; }));
   clock.Advance(absl::Milliseconds(100));
-  Eventually([&] { return served() == 2 && clock.Sleepers() == 1; });
+  ASSERT_TRUE(Eventually([&] { return served() == 2 && clock.Sleepers() == 1; }));
   clock.Advance(absl::Milliseconds(100));
-  Eventually([&] { return served() == 3; });
+  ASSERT_TRUE(Eventually([&] { return served() == 3; }));
   normal1.join();
   normal2.join();
   high.join();

@@ -9,6 +9,7 @@
 #include <deque>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "base/logging.h"
+#include "kube/backoff.h"
 #include "kube/errors.h"
 
 namespace kfed::kube {
@@ -30,6 +32,12 @@ constexpr absl::Duration kConnectTimeout = absl::Seconds(10);
 constexpr absl::Duration kInitialBackoff = absl::Milliseconds(200);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(10);
 constexpr absl::Duration kMaxRetryAfter = absl::Seconds(60);
+
+// The next retry delay: 200ms doubling to 10s, up to 10% longer at random (never shorter).
+absl::Duration NextDelay(std::optional<Backoff>& backoff) {
+  if (!backoff.has_value()) backoff.emplace(kInitialBackoff, kMaxBackoff, kJitterUpTo10Percent);
+  return backoff->Next();
+}
 constexpr absl::Duration kTokenFileRefresh = absl::Minutes(1);
 
 void GlobalInit() {
@@ -155,72 +163,9 @@ struct StreamState {
   bool done ABSL_GUARDED_BY(mu) = false;
   bool cancel ABSL_GUARDED_BY(mu) = false;
   CURLcode rc ABSL_GUARDED_BY(mu) = CURLE_OK;
-  // Set by the StopPoller when the caller's stop notification fired.
+  // Set by the caller's cancellation callback when its token was cancelled.
   bool stop_seen ABSL_GUARDED_BY(mu) = false;
   CURL* handle = nullptr;
-};
-
-// Notices that a streaming caller's `stop` (an absl::Notification, which cannot signal
-// another mutex) was notified and wakes that caller. One thread for the whole process polls
-// every registered stop every 50 ms while any stream is open, and sleeps otherwise, so an idle
-// controller with dozens of open watches wakes 20 times a second in total instead of 20
-// times a second per watch (docs/benchmarks.md: idle CPU). Never destroyed.
-class StopPoller {
- public:
-  static StopPoller& Get() {
-    static StopPoller* poller = new StopPoller();
-    return *poller;
-  }
-
-  uint64_t Add(const absl::Notification* stop, std::shared_ptr<StreamState> st)
-      ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    if (!started_) {
-      started_ = true;
-      std::thread([this] { Loop(); }).detach();
-    }
-    uint64_t id = ++next_id_;
-    entries_.emplace(id, Entry{stop, std::move(st)});
-    return id;
-  }
-
-  void Remove(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    entries_.erase(id);
-  }
-
- private:
-  struct Entry {
-    const absl::Notification* stop;
-    std::shared_ptr<StreamState> stream;
-  };
-
-  void Loop() {
-    for (;;) {
-      std::vector<std::shared_ptr<StreamState>> fired;
-      {
-        absl::MutexLock lock(&mu_);
-        auto has_entries = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return !entries_.empty();
-        };
-        mu_.Await(absl::Condition(&has_entries));
-        for (auto& [id, e] : entries_) {
-          if (e.stop->HasBeenNotified()) fired.push_back(e.stream);
-        }
-      }
-      // Outside mu_: taking a stream's lock wakes its waiter (no lock held while waking).
-      for (const auto& st : fired) {
-        absl::MutexLock lock(&st->mu);
-        st->stop_seen = true;
-      }
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-  }
-
-  absl::Mutex mu_;
-  bool started_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
 
 struct Transport::Impl {
@@ -590,24 +535,25 @@ absl::Status Transport::Perform(const HttpRequest& request, HttpResponse& out) {
 absl::StatusOr<HttpResponse> Transport::Do(const HttpRequest& request) {
   const bool idempotent = Idempotent(request.method);
   bool refreshed_401 = false;
-  absl::Duration backoff = kInitialBackoff;
+  // Built at the first retry (a generator per call would cost on every request).
+  std::optional<Backoff> backoff;
   for (int attempt = 0;; ++attempt) {
     limiter_.Wait(request.priority);
     HttpResponse response;
     absl::Status status = Perform(request, response);
     const bool last = attempt >= config_.max_retries;
-    absl::Duration delay = backoff;
-    backoff = std::min(backoff * 2, kMaxBackoff);
     if (status.ok() && response.status == 401 && config_.exec.has_value() && !refreshed_401) {
       // The plugin's credential may have been revoked or rotated early: ask again once.
       refreshed_401 = true;
       RefreshExecToken();
       continue;
     }
+    absl::Duration delay;
     if (status.ok()) {
       bool retry = response.status == 429 ||
                    (idempotent && response.status >= 500 && response.status != 501);
       if (!retry || last) return response;
+      delay = NextDelay(backoff);
       int64_t seconds = 0;
       if (!response.retry_after.empty() && absl::SimpleAtoi(response.retry_after, &seconds) &&
           seconds >= 0) {
@@ -617,6 +563,7 @@ absl::StatusOr<HttpResponse> Transport::Do(const HttpRequest& request) {
               << ", retry " << attempt + 1 << " in " << delay;
     } else {
       if (!idempotent || status.code() != absl::StatusCode::kUnavailable || last) return status;
+      delay = NextDelay(backoff);
       VLOG(1) << status << ", retry " << attempt + 1 << " in " << delay;
     }
     clock_.SleepFor(delay);
@@ -625,7 +572,7 @@ absl::StatusOr<HttpResponse> Transport::Do(const HttpRequest& request) {
 
 absl::Status Transport::Stream(const HttpRequest& request,
                                const std::function<bool(absl::string_view)>& on_data,
-                               const absl::Notification* stop) {
+                               const CancellationToken* stop) {
   limiter_.Wait();
   auto st = std::make_shared<StreamState>();
   auto t = std::make_unique<Transfer>();
@@ -643,7 +590,12 @@ absl::Status Transport::Stream(const HttpRequest& request,
   impl_->sent.fetch_add(1);
   impl_->Submit(st);
 
-  const uint64_t poller_id = stop != nullptr ? StopPoller::Get().Add(stop, st) : 0;
+  // Cancelling `stop` wakes the wait below. Declared after `st`, so it is removed (waiting for
+  // a running callback) before `st` may go.
+  ScopedCancellationCallback on_cancel(stop, [raw] {
+    absl::MutexLock lock(&raw->mu);
+    raw->stop_seen = true;
+  });
   bool cancelled_by_us = false;
   bool handler_stopped = false;
   std::deque<std::string> batch;
@@ -654,8 +606,7 @@ absl::Status Transport::Stream(const HttpRequest& request,
       auto ready = [raw]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(raw->mu) {
         return !raw->chunks.empty() || raw->done || (raw->stop_seen && !raw->cancel);
       };
-      // The StopPoller wakes us when `stop` fires; the timeout is only a safety net.
-      st->mu.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(5));
+      st->mu.Await(absl::Condition(&ready));
       batch.swap(st->chunks);
       done = st->done;
     }
@@ -665,7 +616,7 @@ absl::Status Transport::Stream(const HttpRequest& request,
     }
     batch.clear();
     if (done) break;
-    if (handler_stopped || (stop != nullptr && stop->HasBeenNotified())) {
+    if (handler_stopped || (stop != nullptr && stop->IsCancelled())) {
       if (!cancelled_by_us) {
         cancelled_by_us = true;
         absl::MutexLock lock(&st->mu);
@@ -674,7 +625,6 @@ absl::Status Transport::Stream(const HttpRequest& request,
       curl_multi_wakeup(impl_->multi);
     }
   }
-  if (poller_id != 0) StopPoller::Get().Remove(poller_id);
   CURLcode rc;
   {
     absl::MutexLock lock(&st->mu);

@@ -9,7 +9,8 @@
 //
 // Every request passes a client-side token bucket (RestConfig::qps/burst). Do() retries
 // 429 (honouring Retry-After) on every verb, and 5xx / connection failures on idempotent
-// verbs (GET, HEAD, PUT, DELETE), with exponential backoff on the injected clock.
+// verbs (GET, HEAD, PUT, DELETE), with exponential backoff (200ms..10s, up to 10% random
+// jitter on top) on the injected clock; Retry-After is honoured as given.
 #ifndef KFED_KUBE_TRANSPORT_H_
 #define KFED_KUBE_TRANSPORT_H_
 
@@ -24,8 +25,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/cancellation.h"
 #include "base/clock.h"
 #include "kube/config.h"
 #include "kube/rate_limiter.h"
@@ -68,7 +69,7 @@ class Transport {
   absl::StatusOr<HttpResponse> Do(const HttpRequest& request);
 
   // Sends a long-running request and hands the body to `on_data` as it arrives, until the
-  // server ends the response (OK), `on_data` returns false (OK), `stop` is notified
+  // server ends the response (OK), `on_data` returns false (OK), `stop` is cancelled
   // (kCancelled) or the connection fails (kUnavailable / kDeadlineExceeded). A non-2xx
   // response is returned as its mapped error and `on_data` is not called. Not retried.
   // Thread-safe. The bytes are received on the transport's multi thread (multiplexed over
@@ -76,7 +77,7 @@ class Transport {
   // must have returned before the Transport is destroyed.
   absl::Status Stream(const HttpRequest& request,
                       const std::function<bool(absl::string_view)>& on_data,
-                      const absl::Notification* stop);
+                      const CancellationToken* stop);
 
   // `status` with the bearer token (static or from the token file) blanked out of its
   // message; for errors that quote response bodies.

@@ -9,6 +9,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
+#include "absl/synchronization/notification.h"
+#include "base/cancellation.h"
 #include "gtest/gtest.h"
 #include "kube/errors.h"
 #include "kube/fake_apiserver.h"
@@ -247,25 +249,31 @@ TEST_F(TransportTest, StreamDeliversChunksAndMapsErrors) {
   EXPECT_EQ(Reason(s), "Expired");
 }
 
-TEST_F(TransportTest, StreamStopsWhenNotified) {
+// The server sends one chunk and then nothing: only the cancel (from another thread, while
+// Stream waits for data) can end the stream.
+TEST_F(TransportTest, StreamStopsWhenCancelled) {
+  absl::Notification server_done;  // outlives the server, whose handler waits on it
   FakeApiServer server;
-  absl::Notification server_done;
   server.http().Get("/forever", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_chunked_content_provider("application/json", [&](size_t, httplib::DataSink& sink) {
-      sink.write("{}\n", 3);
-      return !server_done.WaitForNotificationWithTimeout(absl::Milliseconds(50));
+    res.set_chunked_content_provider("application/json", [&](size_t offset, httplib::DataSink& sink) {
+      if (offset == 0) {
+        sink.write("{}\n", 3);
+        return true;
+      }
+      server_done.WaitForNotificationWithTimeout(absl::Seconds(60));
+      return false;
     });
   });
   server.Start();
   auto t = Transport::Create(server.Config());
-  absl::Notification stop;
-  std::atomic<int> chunks{0};
+  CancellationToken stop;
+  absl::Notification first_chunk;
   std::thread stopper([&] {
-    while (chunks.load() < 2) absl::SleepFor(absl::Milliseconds(1));
-    stop.Notify();
+    first_chunk.WaitForNotification();
+    stop.Cancel();
   });
   absl::Status s = (*t)->Stream(Get("/forever"), [&](absl::string_view) {
-    ++chunks;
+    if (!first_chunk.HasBeenNotified()) first_chunk.Notify();
     return true;
   }, &stop);
   stopper.join();

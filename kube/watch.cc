@@ -8,34 +8,6 @@
 
 namespace kfed::kube {
 
-absl::Duration Backoff::Next() {
-  absl::Duration d = next_;
-  next_ = std::min(next_ * 2, max_);
-  seed_ = seed_ * 6364136223846793005ull + 1442695040888963407ull;
-  double jitter = (static_cast<double>(seed_ >> 11) / static_cast<double>(1ull << 53)) * 0.2 - 0.1;
-  return d + d * jitter;
-}
-
-bool SleepOrStop(Clock& clock, absl::Duration d, const absl::Notification* stop) {
-  if (d <= absl::ZeroDuration()) return stop == nullptr || !stop->HasBeenNotified();
-  if (&clock == &Clock::Real()) {
-    if (stop == nullptr) {
-      clock.SleepFor(d);
-      return true;
-    }
-    return !stop->WaitForNotificationWithTimeout(d);
-  }
-  absl::Time deadline = clock.Now() + d;
-  while (clock.Now() < deadline) {
-    if (stop != nullptr) {
-      if (stop->WaitForNotificationWithTimeout(absl::Milliseconds(1))) return false;
-    } else {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-  }
-  return stop == nullptr || !stop->HasBeenNotified();
-}
-
 ResumingWatch::ResumingWatch(Client& client, GroupVersionResource gvr, std::string ns,
                              ResumingWatchOptions options, Clock& clock)
     : client_(client),
@@ -55,10 +27,10 @@ int ResumingWatch::connections() const {
   return connections_;
 }
 
-absl::Status ResumingWatch::Run(const WatchHandler& handler, const absl::Notification* stop) {
+absl::Status ResumingWatch::Run(const WatchHandler& handler, const CancellationToken* stop) {
   Backoff backoff(options_.initial_backoff, options_.max_backoff);
   for (;;) {
-    if (stop != nullptr && stop->HasBeenNotified()) return absl::CancelledError("watch stopped");
+    if (stop != nullptr && stop->IsCancelled()) return absl::CancelledError("watch stopped");
     WatchOptions o = options_.watch;
     {
       absl::MutexLock lock(&mu_);
@@ -102,7 +74,7 @@ absl::Status ResumingWatch::Run(const WatchHandler& handler, const absl::Notific
     absl::Duration delay = backoff.Next();
     VLOG(1) << "watch " << gvr_.String() << " ns=" << ns_ << " ended ("
             << (s.ok() ? "closed early" : s.ToString()) << "); reconnecting in " << delay;
-    if (!SleepOrStop(clock_, delay, stop)) return absl::CancelledError("watch stopped");
+    if (!SleepUnlessCancelled(clock_, delay, stop)) return absl::CancelledError("watch stopped");
   }
 }
 

@@ -10,29 +10,13 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/cancellation.h"
 #include "base/clock.h"
+#include "kube/backoff.h"
 #include "kube/client.h"
 
 namespace kfed::kube {
-
-// Exponential backoff with +-10% jitter. Not thread-safe.
-class Backoff {
- public:
-  Backoff(absl::Duration initial, absl::Duration max) : initial_(initial), max_(max), next_(initial) {}
-  absl::Duration Next();
-  void Reset() { next_ = initial_; }
-
- private:
-  absl::Duration initial_, max_, next_;
-  uint64_t seed_ = 0x9e3779b97f4a7c15ull;
-};
-
-// Sleeps `d` on `clock`, waking early when `stop` is notified. Returns false if stopped.
-// Works with a FakeClock: it polls the clock and `stop` every millisecond of real time
-// instead of blocking in SleepUntil, so stopping never waits for a test to advance time.
-bool SleepOrStop(Clock& clock, absl::Duration d, const absl::Notification* stop);
 
 struct ResumingWatchOptions {
   WatchOptions watch;  // watch.resource_version: where to start
@@ -51,13 +35,13 @@ class ResumingWatch {
   // Delivers ADDED / MODIFIED / DELETED events (never BOOKMARK or ERROR) to `handler`, on
   // the calling thread, until:
   //   - the handler returns false: OK;
-  //   - `stop` is notified: kCancelled;
+  //   - `stop` is cancelled: kCancelled;
   //   - the start version is too old: kOutOfRange (kube::IsGone) -- relist, then start a new
   //     ResumingWatch from the list's resourceVersion;
   //   - a non-transient error (forbidden, not found, invalid, ...): that error.
   // Transient errors (connection loss, stream cut mid-event, 5xx, 429, timeouts, malformed
   // events) reconnect from the last resourceVersion after a backoff.
-  absl::Status Run(const WatchHandler& handler, const absl::Notification* stop);
+  absl::Status Run(const WatchHandler& handler, const CancellationToken* stop);
 
   // The last resourceVersion seen. Thread-safe.
   std::string resource_version() const ABSL_LOCKS_EXCLUDED(mu_);

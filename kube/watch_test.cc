@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/cancellation.h"
 #include "base/json.h"
 #include "base/logging.h"
 #include "gtest/gtest.h"
@@ -115,7 +116,7 @@ TEST(ResumingWatchTest, FakeClientCloseAndStop) {
   FakeClient c;
   GroupVersionResource cms = ConfigMapsResource();
   ResumingWatch watch(c, cms, "ns", FastOptions(absl::StrCat(c.CurrentResourceVersion())));
-  absl::Notification stop;
+  CancellationToken stop;
   std::vector<std::string> got;
   absl::Mutex mu;
   std::thread runner([&] {
@@ -141,28 +142,56 @@ TEST(ResumingWatchTest, FakeClientCloseAndStop) {
   auto obj2 = json::Parse(R"({"metadata":{"name":"y","namespace":"ns"}})");
   ASSERT_TRUE(c.Create(cms, "", *obj2, WriteOptions()).ok());
   ASSERT_TRUE(wait_for(2));
-  stop.Notify();
+  stop.Cancel();
   runner.join();
   EXPECT_EQ(got, (std::vector<std::string>{"x", "y"}));  // nothing lost or repeated across the close
   EXPECT_GE(watch.connections(), 2);
 }
 
-TEST(SleepOrStopTest, FakeClockAndStop) {
+// A watch backing off on a fake clock that never moves: only the cancel can wake it.
+TEST(ResumingWatchTest, CancelWakesBackoffOnFakeClock) {
   FakeClock clock;
-  absl::Notification stop;
-  // Time advances until the sleeper returns: a single Advance could run before SleepOrStop
-  // reads the clock and leave it waiting forever (it did under TSan's scheduling).
-  absl::Notification slept;
-  std::thread t([&] {
-    while (!slept.WaitForNotificationWithTimeout(absl::Milliseconds(1))) {
-      clock.Advance(absl::Seconds(1));
-    }
+  FakeClient c(clock);
+  c.InjectError("watch", "configmaps", absl::UnavailableError("connection refused"));
+  ResumingWatchOptions o = FastOptions("1");
+  o.initial_backoff = absl::Hours(1);
+  o.max_backoff = absl::Hours(1);
+  ResumingWatch watch(c, ConfigMapsResource(), "ns", o, clock);
+  CancellationToken stop;
+  absl::Status s;
+  std::thread runner([&] { s = watch.Run([](const WatchEvent&) { return true; }, &stop); });
+  clock.AwaitSleepers(1);  // in its backoff
+  EXPECT_EQ(watch.connections(), 1);
+  stop.Cancel();
+  runner.join();
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled) << s;
+  EXPECT_EQ(watch.connections(), 1);
+}
+
+// The same backoff ends when the fake clock reaches it: the watch reconnects.
+TEST(ResumingWatchTest, AdvanceEndsBackoffOnFakeClock) {
+  FakeClock clock;
+  FakeClient c(clock);
+  c.InjectError("watch", "configmaps", absl::UnavailableError("connection refused"));
+  ResumingWatchOptions o = FastOptions(absl::StrCat(c.CurrentResourceVersion()));
+  o.initial_backoff = absl::Seconds(10);
+  o.max_backoff = absl::Seconds(10);
+  ResumingWatch watch(c, ConfigMapsResource(), "ns", o, clock);
+  CancellationToken stop;
+  std::string got;
+  std::thread runner([&] {
+    EXPECT_TRUE(watch.Run([&](const WatchEvent& e) {
+      got = Name(*e.object);
+      return false;  // the first event ends the run
+    }, &stop).ok());
   });
-  EXPECT_TRUE(SleepOrStop(clock, absl::Seconds(5), &stop));
-  slept.Notify();
-  t.join();
-  stop.Notify();
-  EXPECT_FALSE(SleepOrStop(clock, absl::Hours(1), &stop));
+  clock.AwaitSleepers(1);
+  clock.Advance(absl::Seconds(12));  // past the backoff with +-10% jitter
+  auto obj = json::Parse(R"({"metadata":{"name":"after","namespace":"ns"}})");
+  ASSERT_TRUE(c.Create(ConfigMapsResource(), "", *obj, WriteOptions()).ok());
+  runner.join();
+  EXPECT_EQ(got, "after");
+  EXPECT_EQ(watch.connections(), 2);
 }
 
 }  // namespace

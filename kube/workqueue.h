@@ -161,21 +161,14 @@ class WorkQueue {
         return key;
       }
       if (shutting_down_) return std::nullopt;
-      absl::Duration wait = absl::InfiniteDuration();
-      if (!waiting_.empty()) {
-        if (&clock_ == &Clock::Real()) {
-          absl::Time earliest = absl::InfiniteFuture();
-          for (const auto& [k, t] : waiting_) earliest = std::min(earliest, t);
-          wait = std::max(earliest - clock_.Now(), absl::ZeroDuration());
-        } else {
-          wait = absl::Milliseconds(1);  // a fake clock moves without telling us: poll it
-        }
-      }
+      // Until a key is added, an earlier delay is set, shutdown, or the earliest delay ends.
+      absl::Time earliest = absl::InfiniteFuture();
+      for (const auto& [k, t] : waiting_) earliest = std::min(earliest, t);
       int64_t seen = waiting_version_;
       auto wake = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return !queue_.empty() || shutting_down_ || waiting_version_ != seen;
       };
-      mu_.AwaitWithTimeout(absl::Condition(&wake), wait);
+      clock_.AwaitWithDeadline(mu_, absl::Condition(&wake), earliest);
     }
   }
 

@@ -19,14 +19,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "base/json.h"
-#include "overrides/json_patch.h"
-#include "overrides/json_pointer.h"
+#include "base/json_patch.h"
+#include "base/json_pointer.h"
 #include "overrides/overrides.h"
 #include "rapidjson/document.h"
 
 namespace {
 
-using kfed::overrides::JsonPointer;
+using kfed::json::JsonPointer;
 
 void Require(bool condition, const char* property) {
   if (condition) return;
@@ -41,7 +41,7 @@ void FuzzPointer(absl::string_view text, const rapidjson::Value* doc) {
   absl::StatusOr<JsonPointer> again = JsonPointer::Parse(pointer->ToString());
   Require(again.ok() && *again == *pointer, "printed pointer parses to itself");
   for (const std::string& token : pointer->tokens()) {
-    absl::StatusOr<std::size_t> index = kfed::overrides::ParseArrayIndex(token);
+    absl::StatusOr<std::size_t> index = kfed::json::ParseArrayIndex(token);
     if (index.ok()) Require(absl::StrCat(*index) == token, "array index round-trips");
   }
   if (doc != nullptr) (void)pointer->Resolve(*doc);
@@ -75,15 +75,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   {
     rapidjson::Document target = kfed::json::Clone(*doc);
-    if (!kfed::overrides::ApplyJsonPatch(*patch, &target).ok()) {
+    if (!kfed::json::ApplyJsonPatch(*patch, &target).ok()) {
       Require(kfed::json::Serialize(target) == original, "failed JSON patch leaves doc unchanged");
     }
   }
   {
     rapidjson::Document once = kfed::json::Clone(*doc);
-    Require(kfed::overrides::ApplyMergePatch(*patch, &once).ok(), "merge patch succeeds");
+    Require(kfed::json::ApplyMergePatch(*patch, &once).ok(), "merge patch succeeds");
     rapidjson::Document twice = kfed::json::Clone(once);
-    Require(kfed::overrides::ApplyMergePatch(*patch, &twice).ok(), "merge patch succeeds");
+    Require(kfed::json::ApplyMergePatch(*patch, &twice).ok(), "merge patch succeeds");
     Require(kfed::json::Serialize(once) == kfed::json::Serialize(twice),
             "merge patch is idempotent");
   }

@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
-#include "overrides/json_patch.h"
+#include "base/json_patch.h"
 #include "overrides/overrides.h"
 #include "rapidjson/document.h"
 
@@ -130,9 +130,9 @@ int main(int argc, char** argv) {
     }
     status = kfed::overrides::ApplyClusterOverrides(*overrides, cluster, &*document);
   } else if (merge) {
-    status = kfed::overrides::ApplyMergePatch(*input, &*document);
+    status = kfed::json::ApplyMergePatch(*input, &*document);
   } else {
-    status = kfed::overrides::ApplyJsonPatch(*input, &*document);
+    status = kfed::json::ApplyJsonPatch(*input, &*document);
   }
   if (!status.ok()) return Fail(status);
 

@@ -7,11 +7,17 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
+#include "base/json_patch.h"
+#include "base/json_pointer.h"
 #include "base/status_macros.h"
-#include "overrides/json_patch.h"
-#include "overrides/json_pointer.h"
 
 namespace kfed::overrides {
+
+using json::ApplyPatchOperations;
+using json::JsonPointer;
+using json::PatchOp;
+using json::PatchOperation;
+using json::PatchOptions;
 namespace {
 
 constexpr absl::string_view kForbiddenPaths[] = {

@@ -6,15 +6,12 @@
 #include <vector>
 
 #include "base/json.h"
+#include "base/testing.h"
 
 namespace kfed::overrides {
 namespace {
 
-rapidjson::Document MustParse(const std::string& text) {
-  absl::StatusOr<rapidjson::Document> doc = json::Parse(text);
-  EXPECT_TRUE(doc.ok()) << doc.status() << " in " << text;
-  return doc.ok() ? *std::move(doc) : rapidjson::Document();
-}
+using ::kfed::testing::Json;
 
 constexpr char kDeployment[] = R"({
   "apiVersion": "apps/v1", "kind": "Deployment",
@@ -90,7 +87,7 @@ TEST(ValidateOverridesTest, Table) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    absl::Status status = ValidateOverrides(MustParse(c.overrides));
+    absl::Status status = ValidateOverrides(Json(c.overrides));
     if (c.error.empty()) {
       EXPECT_TRUE(status.ok()) << status;
     } else {
@@ -188,9 +185,9 @@ TEST(ApplyClusterOverridesTest, Table) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    rapidjson::Document object = MustParse(kDeployment);
+    rapidjson::Document object = Json(kDeployment);
     const std::string before = json::Serialize(object);
-    absl::Status status = ApplyClusterOverrides(MustParse(c.overrides), c.cluster, &object);
+    absl::Status status = ApplyClusterOverrides(Json(c.overrides), c.cluster, &object);
     if (!c.error.empty()) {
       EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
       EXPECT_EQ(status.message(), c.error);
@@ -198,15 +195,15 @@ TEST(ApplyClusterOverridesTest, Table) {
       continue;
     }
     ASSERT_TRUE(status.ok()) << status;
-    EXPECT_TRUE(json::Equal(object, MustParse(c.want)))
+    EXPECT_TRUE(json::Equal(object, Json(c.want)))
         << "got " << json::Serialize(object) << " want " << c.want;
   }
 }
 
 TEST(ApplyClusterOverridesTest, AtomicWhenALaterOverrideFails) {
-  rapidjson::Document object = MustParse(kDeployment);
+  rapidjson::Document object = Json(kDeployment);
   const std::string before = json::Serialize(object);
-  absl::Status status = ApplyClusterOverrides(MustParse(R"([{"clusterName":"m","clusterOverrides":[
+  absl::Status status = ApplyClusterOverrides(Json(R"([{"clusterName":"m","clusterOverrides":[
           {"path":"/spec/replicas","value":7},
           {"op":"add","path":"/metadata/labels/x","value":"y"},
           {"op":"remove","path":"/spec/template/spec/containers/0/command"}]}])"),
@@ -218,14 +215,14 @@ TEST(ApplyClusterOverridesTest, AtomicWhenALaterOverrideFails) {
 }
 
 TEST(OverridePathsForClusterTest, ListsPathsInOrder) {
-  rapidjson::Document overrides = MustParse(R"([
+  rapidjson::Document overrides = Json(R"([
       {"clusterName":"a","clusterOverrides":[{"path":"/spec/replicas","value":1},{"op":"remove","path":"/metadata/labels/x~1y"}]},
       {"clusterName":"b"}])");
   EXPECT_EQ(OverridePathsForCluster(overrides, "a"),
             (std::vector<std::string>{"/spec/replicas", "/metadata/labels/x~1y"}));
   EXPECT_TRUE(OverridePathsForCluster(overrides, "b").empty());
   EXPECT_TRUE(OverridePathsForCluster(overrides, "c").empty());
-  EXPECT_TRUE(OverridePathsForCluster(MustParse("[1]"), "a").empty());
+  EXPECT_TRUE(OverridePathsForCluster(Json("[1]"), "a").empty());
 }
 
 }  // namespace

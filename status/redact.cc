@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
-#include "overrides/json_pointer.h"
+#include "base/json_pointer.h"
 
 namespace kfed::status {
 namespace {
@@ -110,9 +110,9 @@ std::string RedactOverridesJson(Sensitivity sensitivity, absl::string_view overr
     rapidjson::Value* value = json::FindMutable(op, "value");
     if (value == nullptr) continue;
     const rapidjson::Value* path_text = json::Find(op, "path");
-    absl::StatusOr<overrides::JsonPointer> pointer =
+    absl::StatusOr<json::JsonPointer> pointer =
         path_text != nullptr && path_text->IsString()
-            ? overrides::JsonPointer::Parse(path_text->GetString())
+            ? json::JsonPointer::Parse(path_text->GetString())
             : absl::InvalidArgumentError("no path");
     if (!pointer.ok()) {
       value->SetString(std::string(kRedactedPrefix) + "]", allocator);

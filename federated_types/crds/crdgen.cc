@@ -12,6 +12,7 @@
 #include "absl/strings/str_replace.h"
 #include "base/json.h"
 #include "base/yaml_json.h"
+#include "federated_types/keys.h"
 
 namespace kfed::federated_types {
 namespace {
@@ -19,8 +20,8 @@ namespace {
 using rapidjson::Value;
 using Alloc = rapidjson::Document::AllocatorType;
 
-constexpr absl::string_view kFederatedGroup = "types.kubefed.io";
-constexpr absl::string_view kFederatedVersion = "v1beta1";
+constexpr absl::string_view kFederatedGroup = kTypesGroup;
+constexpr absl::string_view kFederatedVersion = kV1Beta1;
 constexpr absl::string_view kObjectMetaRef = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 // Bounds that keep the CEL rules below cheap enough for the apiserver's cost estimator.
@@ -904,8 +905,8 @@ rapidjson::Document FederatedTypeConfig(const TargetType& target) {
   Alloc& a = ftc.GetAllocator();
   const std::string kind = FederatedKind(target);
   const bool federated_namespaced = target.namespaced || target.QualifiedName() == "namespaces";
-  AddStr(ftc, "apiVersion", "core.kubefed.io/v1beta1", a);
-  AddStr(ftc, "kind", "FederatedTypeConfig", a);
+  AddStr(ftc, "apiVersion", kCoreV1Beta1, a);
+  AddStr(ftc, "kind", kFederatedTypeConfigKind, a);
   Value metadata(rapidjson::kObjectType);
   AddStr(metadata, "name", target.QualifiedName(), a);
   Add(ftc, "metadata", std::move(metadata), a);

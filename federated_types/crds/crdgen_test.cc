@@ -9,18 +9,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "base/yaml_json.h"
 
 namespace kfed::federated_types {
 namespace {
 
-using rapidjson::Value;
+using ::kfed::testing::Json;
 
-rapidjson::Document Json(absl::string_view text) {
-  auto doc = json::Parse(text);
-  EXPECT_TRUE(doc.ok()) << doc.status();
-  return doc.ok() ? std::move(*doc) : rapidjson::Document();
-}
+using rapidjson::Value;
 
 rapidjson::Document ReadOpenApi(absl::string_view file) {
   std::ifstream in(absl::StrCat("federated_types/crds/testdata/openapi/", file));

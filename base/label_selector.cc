@@ -1,4 +1,4 @@
-#include "federated_types/label_selector.h"
+#include "base/label_selector.h"
 
 #include <algorithm>
 #include <utility>
@@ -7,10 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/json.h"
+#include "base/k8s_names.h"
 #include "base/status_macros.h"
-#include "federated_types/validation.h"
 
-namespace kfed::federated_types {
+namespace kfed::k8s {
 namespace {
 
 using rapidjson::Value;
@@ -394,4 +394,4 @@ absl::StatusOr<Labels> LabelsFromJson(const Value* labels) {
   return out;
 }
 
-}  // namespace kfed::federated_types
+}  // namespace kfed::k8s

@@ -1,4 +1,4 @@
-#include "overrides/json_pointer.h"
+#include "base/json_pointer.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "base/json.h"
 
-namespace kfed::overrides {
+namespace kfed::json {
 namespace {
 
 struct ParseCase {
@@ -157,4 +157,4 @@ TEST(JsonPointerTest, ParseArrayIndex) {
 }
 
 }  // namespace
-}  // namespace kfed::overrides
+}  // namespace kfed::json

@@ -1,4 +1,4 @@
-// libFuzzer target for label selectors (federated_types/label_selector.h): the string form
+// libFuzzer target for label selectors (base/label_selector.h): the string form
 // (ParseSelectorString, as in `--selector` flags) and metav1.LabelSelector JSON
 // (ParseLabelSelector, as in placement.clusterSelector).
 // Input (see testdata/label_selector_fuzzer_corpus/): line 1 a selector string, line 2 a
@@ -20,13 +20,13 @@
 
 #include "absl/strings/string_view.h"
 #include "base/json.h"
-#include "federated_types/label_selector.h"
+#include "base/label_selector.h"
 #include "rapidjson/document.h"
 
 namespace {
 
-using kfed::federated_types::Labels;
-using kfed::federated_types::LabelSelector;
+using kfed::k8s::Labels;
+using kfed::k8s::LabelSelector;
 
 void Require(bool condition, const char* property) {
   if (condition) return;
@@ -43,7 +43,7 @@ void CheckRoundTrip(const LabelSelector& selector, const Labels& labels) {
   }
   if (selector.SelectsEverything()) Require(selector.Matches(labels), "Everything matches all");
   const std::string text = selector.ToString();
-  absl::StatusOr<LabelSelector> reparsed = kfed::federated_types::ParseSelectorString(text);
+  absl::StatusOr<LabelSelector> reparsed = kfed::k8s::ParseSelectorString(text);
   if (!reparsed.ok()) {
     std::fprintf(stderr, "printed selector \"%s\" does not parse: %s\n", text.c_str(),
                  reparsed.status().ToString().c_str());
@@ -70,13 +70,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   Labels labels;
   if (absl::StatusOr<rapidjson::Document> doc = kfed::json::Parse(labels_text); doc.ok()) {
-    absl::StatusOr<Labels> parsed = kfed::federated_types::LabelsFromJson(&*doc);
+    absl::StatusOr<Labels> parsed = kfed::k8s::LabelsFromJson(&*doc);
     if (parsed.ok()) labels = std::move(*parsed);
   }
   Require(LabelSelector::Everything().Matches(labels), "Everything matches every label set");
   Require(!LabelSelector::Nothing().Matches(labels), "Nothing matches no label set");
 
-  absl::StatusOr<LabelSelector> from_string = kfed::federated_types::ParseSelectorString(text);
+  absl::StatusOr<LabelSelector> from_string = kfed::k8s::ParseSelectorString(text);
   if (from_string.ok()) {
     CheckRoundTrip(*from_string, labels);
   } else {
@@ -84,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   if (absl::StatusOr<rapidjson::Document> doc = kfed::json::Parse(selector_text); doc.ok()) {
-    absl::StatusOr<LabelSelector> from_json = kfed::federated_types::ParseLabelSelector(&*doc);
+    absl::StatusOr<LabelSelector> from_json = kfed::k8s::ParseLabelSelector(&*doc);
     if (from_json.ok()) CheckRoundTrip(*from_json, labels);
   }
   return 0;

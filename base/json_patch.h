@@ -4,8 +4,8 @@
 // as it was (same values, same member order). Error codes: kInvalidArgument when the
 // patch is malformed or does not apply to the document, kFailedPrecondition when a
 // "test" operation fails.
-#ifndef KFED_OVERRIDES_JSON_PATCH_H_
-#define KFED_OVERRIDES_JSON_PATCH_H_
+#ifndef KFED_BASE_JSON_PATCH_H_
+#define KFED_BASE_JSON_PATCH_H_
 
 #include <cstddef>
 #include <string>
@@ -15,10 +15,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "overrides/json_pointer.h"
+#include "base/json_pointer.h"
 #include "rapidjson/document.h"
 
-namespace kfed::overrides {
+namespace kfed::json {
 
 enum class PatchOp { kAdd, kRemove, kReplace, kMove, kCopy, kTest };
 
@@ -71,6 +71,6 @@ absl::Status ApplyMergePatch(const rapidjson::Value& patch, rapidjson::Document*
 rapidjson::Value DeepCopyValue(const rapidjson::Value& value,
                                rapidjson::Document::AllocatorType& allocator);
 
-}  // namespace kfed::overrides
+}  // namespace kfed::json
 
-#endif  // KFED_OVERRIDES_JSON_PATCH_H_
+#endif  // KFED_BASE_JSON_PATCH_H_

@@ -1,4 +1,4 @@
-#include "overrides/json_patch.h"
+#include "base/json_patch.h"
 
 #include <cstdlib>
 #include <utility>
@@ -8,7 +8,7 @@
 #include "base/json.h"
 #include "base/status_macros.h"
 
-namespace kfed::overrides {
+namespace kfed::json {
 namespace {
 
 using Allocator = rapidjson::Document::AllocatorType;
@@ -478,4 +478,4 @@ rapidjson::Value DeepCopyValue(const rapidjson::Value& value, Allocator& allocat
   }
 }
 
-}  // namespace kfed::overrides
+}  // namespace kfed::json

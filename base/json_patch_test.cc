@@ -1,4 +1,4 @@
-#include "overrides/json_patch.h"
+#include "base/json_patch.h"
 
 #include <gtest/gtest.h>
 
@@ -6,9 +6,12 @@
 #include <vector>
 
 #include "base/json.h"
+#include "base/testing.h"
 
-namespace kfed::overrides {
+namespace kfed::json {
 namespace {
+
+using ::kfed::testing::Json;
 
 struct PatchCase {
   std::string name;
@@ -18,17 +21,11 @@ struct PatchCase {
   std::string error;  // non-empty: expected error message
 };
 
-rapidjson::Document MustParse(const std::string& text) {
-  absl::StatusOr<rapidjson::Document> doc = json::Parse(text);
-  EXPECT_TRUE(doc.ok()) << doc.status() << " in " << text;
-  return doc.ok() ? *std::move(doc) : rapidjson::Document();
-}
-
 void RunPatchCases(const std::vector<PatchCase>& cases) {
   for (const PatchCase& c : cases) {
     SCOPED_TRACE(c.name);
-    rapidjson::Document doc = MustParse(c.doc);
-    rapidjson::Document patch = MustParse(c.patch);
+    rapidjson::Document doc = Json(c.doc);
+    rapidjson::Document patch = Json(c.patch);
     const std::string before = json::Serialize(doc);
     absl::Status status = ApplyJsonPatch(patch, &doc);
     if (!c.error.empty()) {
@@ -39,7 +36,7 @@ void RunPatchCases(const std::vector<PatchCase>& cases) {
       continue;
     }
     ASSERT_TRUE(status.ok()) << status;
-    EXPECT_TRUE(json::Equal(doc, MustParse(c.want)))
+    EXPECT_TRUE(json::Equal(doc, Json(c.want)))
         << "got " << json::Serialize(doc) << " want " << c.want;
   }
 }
@@ -209,8 +206,8 @@ TEST(JsonPatchTest, MalformedPatches) {
 }
 
 TEST(JsonPatchTest, ErrorNamesTheOperation) {
-  rapidjson::Document doc = MustParse(R"({"spec":{"template":{}}})");
-  absl::Status status = ApplyJsonPatch(MustParse(R"([
+  rapidjson::Document doc = Json(R"({"spec":{"template":{}}})");
+  absl::Status status = ApplyJsonPatch(Json(R"([
       {"op": "add", "path": "/spec/paused", "value": true},
       {"op": "test", "path": "/spec/paused", "value": true},
       {"op": "replace", "path": "/spec/replicas", "value": 3}])"),
@@ -220,8 +217,8 @@ TEST(JsonPatchTest, ErrorNamesTheOperation) {
 }
 
 TEST(JsonPatchTest, FailedTestIsFailedPrecondition) {
-  rapidjson::Document doc = MustParse(R"({"a":1})");
-  absl::Status status = ApplyJsonPatch(MustParse(R"([{"op":"test","path":"/a","value":2}])"), &doc);
+  rapidjson::Document doc = Json(R"({"a":1})");
+  absl::Status status = ApplyJsonPatch(Json(R"([{"op":"test","path":"/a","value":2}])"), &doc);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
 }
 
@@ -246,17 +243,17 @@ TEST(JsonPatchTest, AtomicOnLateFailure) {
   };
   for (const std::string& patch : patches) {
     SCOPED_TRACE(patch);
-    rapidjson::Document doc = MustParse(original);
-    EXPECT_FALSE(ApplyJsonPatch(MustParse(patch), &doc).ok());
+    rapidjson::Document doc = Json(original);
+    EXPECT_FALSE(ApplyJsonPatch(Json(patch), &doc).ok());
     EXPECT_EQ(json::Serialize(doc), original);
   }
 }
 
 TEST(JsonPatchTest, KeepsMemberOrder) {
-  rapidjson::Document doc = MustParse(R"({"a":1,"b":2,"c":3})");
+  rapidjson::Document doc = Json(R"({"a":1,"b":2,"c":3})");
   ASSERT_TRUE(
       ApplyJsonPatch(
-          MustParse(
+          Json(
               R"([{"op":"remove","path":"/a"},{"op":"replace","path":"/c","value":4},{"op":"add","path":"/d","value":5}])"),
           &doc)
           .ok());
@@ -266,27 +263,27 @@ TEST(JsonPatchTest, KeepsMemberOrder) {
 TEST(JsonPatchTest, ReplaceSetsMissingMemberOption) {
   PatchOptions options;
   options.replace_sets_missing_member = true;
-  rapidjson::Document patch = MustParse(R"([{"op":"replace","path":"/spec/replicas","value":3}])");
+  rapidjson::Document patch = Json(R"([{"op":"replace","path":"/spec/replicas","value":3}])");
   absl::StatusOr<std::vector<PatchOperation>> operations = ParseJsonPatch(patch);
   ASSERT_TRUE(operations.ok());
 
-  rapidjson::Document doc = MustParse(R"({"spec":{}})");
+  rapidjson::Document doc = Json(R"({"spec":{}})");
   ASSERT_TRUE(ApplyPatchOperations(*operations, options, &doc).ok());
   EXPECT_EQ(json::Serialize(doc), R"({"spec":{"replicas":3}})");
 
   // The parent must still exist, and arrays are not extended.
-  rapidjson::Document no_parent = MustParse(R"({})");
+  rapidjson::Document no_parent = Json(R"({})");
   std::size_t failed = 99;
   absl::Status status = ApplyPatchOperations(*operations, options, &no_parent, &failed);
   EXPECT_EQ(status.message(), "path not found: /spec does not exist");
   EXPECT_EQ(failed, 0u);
-  rapidjson::Document array_patch = MustParse(R"([{"op":"replace","path":"/a/1","value":3}])");
-  rapidjson::Document array_doc = MustParse(R"({"a":[0]})");
+  rapidjson::Document array_patch = Json(R"([{"op":"replace","path":"/a/1","value":3}])");
+  rapidjson::Document array_doc = Json(R"({"a":[0]})");
   EXPECT_FALSE(ApplyPatchOperations(*ParseJsonPatch(array_patch), options, &array_doc).ok());
 }
 
 TEST(JsonPatchTest, DescribeOperations) {
-  rapidjson::Document patch = MustParse(
+  rapidjson::Document patch = Json(
       R"([{"op":"move","from":"/a","path":"/b"},{"op":"add","path":"","value":1},{"op":"copy","from":"","path":"/c"}])");
   absl::StatusOr<std::vector<PatchOperation>> operations = ParseJsonPatch(patch);
   ASSERT_TRUE(operations.ok()) << operations.status();
@@ -296,9 +293,9 @@ TEST(JsonPatchTest, DescribeOperations) {
 }
 
 TEST(JsonPatchTest, ValuesOutliveThePatch) {
-  rapidjson::Document doc = MustParse(R"({"a":[]})");
+  rapidjson::Document doc = Json(R"({"a":[]})");
   {
-    rapidjson::Document patch = MustParse(
+    rapidjson::Document patch = Json(
         R"([{"op":"add","path":"/a/-","value":{"k":"a long string value, not inlined"}}])");
     ASSERT_TRUE(ApplyJsonPatch(patch, &doc).ok());
   }
@@ -338,18 +335,18 @@ TEST(MergePatchTest, Rfc7386Examples) {
   };
   for (const MergeCase& c : cases) {
     SCOPED_TRACE(c.original + " + " + c.patch);
-    rapidjson::Document doc = MustParse(c.original);
-    ASSERT_TRUE(ApplyMergePatch(MustParse(c.patch), &doc).ok());
-    EXPECT_TRUE(json::Equal(doc, MustParse(c.want)))
+    rapidjson::Document doc = Json(c.original);
+    ASSERT_TRUE(ApplyMergePatch(Json(c.patch), &doc).ok());
+    EXPECT_TRUE(json::Equal(doc, Json(c.want)))
         << "got " << json::Serialize(doc) << " want " << c.want;
   }
 }
 
 TEST(MergePatchTest, KeepsOrderAndCopiesValues) {
-  rapidjson::Document doc = MustParse(R"({"a":1,"b":{"x":1},"c":3})");
+  rapidjson::Document doc = Json(R"({"a":1,"b":{"x":1},"c":3})");
   {
     rapidjson::Document patch =
-        MustParse(R"({"b":{"y":"a string long enough to be heap allocated"},"a":null,"d":4})");
+        Json(R"({"b":{"y":"a string long enough to be heap allocated"},"a":null,"d":4})");
     ASSERT_TRUE(ApplyMergePatch(patch, &doc).ok());
   }
   EXPECT_EQ(json::Serialize(doc),
@@ -357,4 +354,4 @@ TEST(MergePatchTest, KeepsOrderAndCopiesValues) {
 }
 
 }  // namespace
-}  // namespace kfed::overrides
+}  // namespace kfed::json

@@ -1,4 +1,4 @@
-// libFuzzer target for RFC 6901 JSON pointers (overrides/json_pointer.h).
+// libFuzzer target for RFC 6901 JSON pointers (base/json_pointer.h).
 // Input (see testdata/json_pointer_fuzzer_corpus/): line 1 a pointer, the rest a JSON
 // document to resolve it against. Besides "never crashes" (ASan/UBSan), it checks:
 // - a parsed pointer prints back to exactly its input and parses again to itself;
@@ -19,12 +19,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "base/json.h"
-#include "overrides/json_pointer.h"
+#include "base/json_pointer.h"
 #include "rapidjson/document.h"
 
 namespace {
 
-using kfed::overrides::JsonPointer;
+using kfed::json::JsonPointer;
 
 void Require(bool condition, const char* property) {
   if (condition) return;
@@ -74,8 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Require(again.ok() && *again == *pointer, "printed pointer parses to itself");
   std::string joined;
   for (const std::string& token : pointer->tokens()) {
-    absl::StrAppend(&joined, "/", kfed::overrides::EscapeJsonPointerToken(token));
-    absl::StatusOr<std::size_t> index = kfed::overrides::ParseArrayIndex(token);
+    absl::StrAppend(&joined, "/", kfed::json::EscapeJsonPointerToken(token));
+    absl::StatusOr<std::size_t> index = kfed::json::ParseArrayIndex(token);
     if (index.ok()) Require(absl::StrCat(*index) == token, "array index round-trips");
   }
   Require(joined == text, "escaped tokens join to the text");

@@ -6,8 +6,8 @@
 // match when the label is absent; Exists/DoesNotExist test presence. Keys must be qualified
 // names and values valid label values; In/NotIn need at least one value, Exists/DoesNotExist
 // must have none.
-#ifndef KFED_FEDERATED_TYPES_LABEL_SELECTOR_H_
-#define KFED_FEDERATED_TYPES_LABEL_SELECTOR_H_
+#ifndef KFED_BASE_LABEL_SELECTOR_H_
+#define KFED_BASE_LABEL_SELECTOR_H_
 
 #include <map>
 #include <string>
@@ -17,7 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "rapidjson/document.h"
 
-namespace kfed::federated_types {
+namespace kfed::k8s {
 
 using Labels = std::map<std::string, std::string>;
 
@@ -73,6 +73,6 @@ absl::StatusOr<LabelSelector> ParseSelectorString(absl::string_view text);
 // A label map from JSON ({"k": "v"}); nullptr or null is empty. Values must be strings.
 absl::StatusOr<Labels> LabelsFromJson(const rapidjson::Value* labels);
 
-}  // namespace kfed::federated_types
+}  // namespace kfed::k8s
 
-#endif  // KFED_FEDERATED_TYPES_LABEL_SELECTOR_H_
+#endif  // KFED_BASE_LABEL_SELECTOR_H_

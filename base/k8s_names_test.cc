@@ -1,10 +1,10 @@
-#include "federated_types/validation.h"
+#include "base/k8s_names.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
 
-namespace kfed::federated_types {
+namespace kfed::k8s {
 namespace {
 
 TEST(ValidationTest, Dns1123Subdomain) {
@@ -49,4 +49,4 @@ TEST(ValidationTest, LabelValue) {
 }
 
 }  // namespace
-}  // namespace kfed::federated_types
+}  // namespace kfed::k8s

@@ -1,17 +1,14 @@
-#include "federated_types/label_selector.h"
+#include "base/label_selector.h"
 
 #include "absl/strings/match.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 
-namespace kfed::federated_types {
+namespace kfed::k8s {
 namespace {
 
-rapidjson::Document Json(absl::string_view text) {
-  auto doc = kfed::json::Parse(text);
-  EXPECT_TRUE(doc.ok()) << doc.status() << " in " << text;
-  return std::move(doc).value();
-}
+using ::kfed::testing::Json;
 
 LabelSelector MustParse(absl::string_view json) {
   auto doc = Json(json);
@@ -169,4 +166,4 @@ TEST(LabelsFromJsonTest, ReadsStringMap) {
 }
 
 }  // namespace
-}  // namespace kfed::federated_types
+}  // namespace kfed::k8s

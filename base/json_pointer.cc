@@ -1,4 +1,4 @@
-#include "overrides/json_pointer.h"
+#include "base/json_pointer.h"
 
 #include <limits>
 #include <utility>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
 
-namespace kfed::overrides {
+namespace kfed::json {
 namespace {
 
 // The text form of the first `count` tokens, for error messages (the root, whose text is
@@ -182,4 +182,4 @@ absl::StatusOr<std::size_t> ParseArrayIndex(absl::string_view token) {
   return value;
 }
 
-}  // namespace kfed::overrides
+}  // namespace kfed::json

@@ -4,8 +4,8 @@
 // tokens, where "~1" stands for "/" and "~0" for "~". Parsing rejects any other "~" escape
 // and text that neither is empty nor starts with "/". Nothing here asserts on user input:
 // problems come back as absl::Status with a message a user can act on.
-#ifndef KFED_OVERRIDES_JSON_POINTER_H_
-#define KFED_OVERRIDES_JSON_POINTER_H_
+#ifndef KFED_BASE_JSON_POINTER_H_
+#define KFED_BASE_JSON_POINTER_H_
 
 #include <cstddef>
 #include <string>
@@ -16,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "rapidjson/document.h"
 
-namespace kfed::overrides {
+namespace kfed::json {
 
 class JsonPointer {
  public:
@@ -78,6 +78,6 @@ std::string EscapeJsonPointerToken(absl::string_view token);
 // kInvalidArgument otherwise, e.g. `invalid array index "01": leading zeros are not allowed`.
 absl::StatusOr<std::size_t> ParseArrayIndex(absl::string_view token);
 
-}  // namespace kfed::overrides
+}  // namespace kfed::json
 
-#endif  // KFED_OVERRIDES_JSON_POINTER_H_
+#endif  // KFED_BASE_JSON_POINTER_H_

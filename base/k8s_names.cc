@@ -1,10 +1,10 @@
-#include "federated_types/validation.h"
+#include "base/k8s_names.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace kfed::federated_types {
+namespace kfed::k8s {
 namespace {
 
 bool IsLowerAlnum(char c) { return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'z'); }
@@ -86,4 +86,4 @@ std::string CheckLabelValue(absl::string_view value) {
   return "";
 }
 
-}  // namespace kfed::federated_types
+}  // namespace kfed::k8s

@@ -1,13 +1,14 @@
 // Kubernetes name syntax checks (k8s.io/apimachinery/pkg/util/validation), shared by the
-// federated_types parsers. Each returns "" when valid, else Kubernetes' message.
-#ifndef KFED_FEDERATED_TYPES_VALIDATION_H_
-#define KFED_FEDERATED_TYPES_VALIDATION_H_
+// label-selector and federated-type parsers. Each returns "" when valid, else Kubernetes'
+// message.
+#ifndef KFED_BASE_K8S_NAMES_H_
+#define KFED_BASE_K8S_NAMES_H_
 
 #include <string>
 
 #include "absl/strings/string_view.h"
 
-namespace kfed::federated_types {
+namespace kfed::k8s {
 
 // RFC 1123 subdomain: lowercase alphanumerics, '-' and '.', at most 253 characters, each
 // dot-separated part starting and ending with an alphanumeric.
@@ -21,6 +22,6 @@ std::string CheckQualifiedName(absl::string_view value);
 // Label value: empty, or at most 63 characters with the same rule as a name part.
 std::string CheckLabelValue(absl::string_view value);
 
-}  // namespace kfed::federated_types
+}  // namespace kfed::k8s
 
-#endif  // KFED_FEDERATED_TYPES_VALIDATION_H_
+#endif  // KFED_BASE_K8S_NAMES_H_

@@ -1,0 +1,52 @@
+#include "controller/kubefed_resources.h"
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "federated_types/keys.h"
+
+namespace kfed::controller {
+namespace {
+
+namespace ft = ::kfed::federated_types;
+
+kube::GroupVersionResource Make(absl::string_view group, absl::string_view version,
+                                absl::string_view resource, bool namespaced,
+                                absl::string_view kind) {
+  return {std::string(group), std::string(version), std::string(resource), namespaced,
+          std::string(kind)};
+}
+
+}  // namespace
+
+kube::GroupVersionResource KubeFedClustersResource() {
+  return Make(ft::kCoreGroup, ft::kV1Beta1, ft::kKubeFedClustersResource, true,
+              ft::kKubeFedClusterKind);
+}
+
+kube::GroupVersionResource KubeFedConfigsResource() {
+  return Make(ft::kCoreGroup, ft::kV1Beta1, ft::kKubeFedConfigsResource, true,
+              ft::kKubeFedConfigKind);
+}
+
+kube::GroupVersionResource FederatedTypeConfigsResource() {
+  return Make(ft::kCoreGroup, ft::kV1Beta1, ft::kFederatedTypeConfigsResource, true,
+              ft::kFederatedTypeConfigKind);
+}
+
+kube::GroupVersionResource FederatedNamespacesResource() {
+  return Make(ft::kTypesGroup, ft::kV1Beta1, ft::kFederatedNamespacesResource, true,
+              ft::kFederatedNamespaceKind);
+}
+
+kube::GroupVersionResource PropagatedVersionsResource() {
+  return Make(ft::kCoreGroup, ft::kV1Alpha1, ft::kPropagatedVersionsResource, true,
+              ft::kPropagatedVersionKind);
+}
+
+kube::GroupVersionResource ClusterPropagatedVersionsResource() {
+  return Make(ft::kCoreGroup, ft::kV1Alpha1, ft::kClusterPropagatedVersionsResource, false,
+              ft::kClusterPropagatedVersionKind);
+}
+
+}  // namespace kfed::controller

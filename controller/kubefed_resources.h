@@ -1,0 +1,20 @@
+// The GroupVersionResources of KubeFed's own kinds, built from federated_types/keys.h: one
+// definition for every controller.
+#ifndef KFED_CONTROLLER_KUBEFED_RESOURCES_H_
+#define KFED_CONTROLLER_KUBEFED_RESOURCES_H_
+
+#include "kube/resource.h"
+
+namespace kfed::controller {
+
+kube::GroupVersionResource KubeFedClustersResource();
+kube::GroupVersionResource KubeFedConfigsResource();
+kube::GroupVersionResource FederatedTypeConfigsResource();
+kube::GroupVersionResource FederatedNamespacesResource();
+// The PropagatedVersion of a namespaced federated type, and of a cluster-scoped one.
+kube::GroupVersionResource PropagatedVersionsResource();
+kube::GroupVersionResource ClusterPropagatedVersionsResource();
+
+}  // namespace kfed::controller
+
+#endif  // KFED_CONTROLLER_KUBEFED_RESOURCES_H_

@@ -1,0 +1,39 @@
+#include "controller/object_meta.h"
+
+#include "base/json.h"
+#include "gtest/gtest.h"
+
+namespace kfed::controller {
+namespace {
+
+std::string Finalizers(const rapidjson::Value& object) {
+  const rapidjson::Value* f = json::FindPath(object, {"metadata", "finalizers"});
+  return f == nullptr ? "<none>" : json::Serialize(*f);
+}
+
+TEST(SetFinalizerTest, Table) {
+  struct Case {
+    const char* object;
+    bool present;
+    bool changed;
+    const char* finalizers;
+  } cases[] = {
+      {R"({})", true, true, R"(["kfed"])"},
+      {R"({"metadata":{"finalizers":null}})", true, true, R"(["kfed"])"},
+      {R"({"metadata":{"finalizers":["a"]}})", true, true, R"(["a","kfed"])"},
+      {R"({"metadata":{"finalizers":["kfed","a"]}})", true, false, R"(["kfed","a"])"},
+      {R"({"metadata":{"finalizers":["a","kfed","b","kfed"]}})", false, true, R"(["a","b"])"},
+      {R"({"metadata":{"finalizers":["a",1]}})", false, false, R"(["a",1])"},
+      {R"({"metadata":{}})", false, false, "<none>"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<rapidjson::Document> doc = json::Parse(c.object);
+    ASSERT_TRUE(doc.ok()) << c.object;
+    EXPECT_EQ(SetFinalizer(*doc, "kfed", c.present), c.changed) << c.object;
+    EXPECT_EQ(Finalizers(*doc), c.finalizers) << c.object;
+    EXPECT_EQ(HasFinalizer(*doc, "kfed"), c.present) << c.object;
+  }
+}
+
+}  // namespace
+}  // namespace kfed::controller
