@@ -12,7 +12,7 @@ PACKAGES=(
   libabsl-dev rapidjson-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev libgoogle-glog-dev libcli11-dev
   libcpp-httplib-dev libbenchmark-dev clang-format dpkg-dev
-  curl openssl iproute2 ca-certificates git
+  curl openssl iproute2 ca-certificates git python3-yaml
   umoci runc
   chromium
 )

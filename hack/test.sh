@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every kfed test on a fresh Debian 12 machine: installs what is missing, builds the
 # Kubernetes test binaries (cached), builds everything with Bazel, runs the unit tests (plain,
-# then under ASan + UBSan), the concurrency tests under TSan (hack/tsan.sh), starts real local
-# clusters and runs the e2e tests against them under ASan + UBSan (the controller manager and
-# kfedctl they start are sanitized too), then prints "N passed, N failed".
+# then under ASan + UBSan), the concurrency tests under TSan (hack/tsan.sh), checks the
+# container image (hack/image.sh --check) and the Helm chart (hack/chart-check.sh), starts
+# real local clusters and runs the e2e tests against them under ASan + UBSan (the controller
+# manager and kfedctl they start are sanitized too), then prints "N passed, N failed".
 #
 # Usage: hack/test.sh [--unit-only] [--e2e-only] [--no-sanitizers] [-- BAZEL_TEST_ARGS...]
 #   --no-sanitizers  plain builds only (faster; CI runs the sanitizers)
@@ -112,6 +113,20 @@ if (( RUN_UNIT )); then
     overall=1
   fi
   grep -E '^\[image\] (image|ok)' "${RESULTS}/image.out" || true
+fi
+
+if (( RUN_UNIT )); then
+  # The Helm chart: helm (built from the Go module proxy, cached) lints and renders it with
+  # several values; the renderings are checked; its CRDs and config/deploy/ are in sync.
+  step "Helm chart (hack/chart-check.sh)"
+  if hack/chart-check.sh > "${RESULTS}/chart.out" 2>&1; then
+    echo "//hack:chart_check PASSED" >> "${RESULTS}/chart.log"
+  else
+    grep -v '^\[chart\] ok:' "${RESULTS}/chart.out" | tail -30
+    echo "//hack:chart_check FAILED" >> "${RESULTS}/chart.log"
+    overall=1
+  fi
+  grep -E '^\[chart\] (ok: helm v|all checks)' "${RESULTS}/chart.out" || true
 fi
 
 if (( RUN_E2E )); then
