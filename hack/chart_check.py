@@ -45,6 +45,14 @@ def load(stream):
     return docs
 
 
+def kfed_version():
+    with open(os.path.join(REPO, "kube/transport.h")) as f:
+        for line in f:
+            if "kKfedVersion[] = " in line:
+                return line.split('"')[1]
+    return "?"
+
+
 def rules_of(docs, kind, name):
     for d in docs:
         if d.get("kind") == kind and d["metadata"]["name"] == name:
@@ -117,7 +125,8 @@ def main():
                   "--status-addr=:9091", "--leader-elect", "--v=0"):
             expect(a in args, f"controller args lack {a}: {args}")
         expect(not any("insecure-local" in a for a in args), f"controller args have --insecure-local: {args}")
-        expect(c["image"] == "kfed:0.1.0", f"image {c['image']}, want kfed:0.1.0")
+        want_image = f"kfed:{kfed_version()}"
+        expect(c["image"] == want_image, f"image {c['image']}, want {want_image} (kfed's version)")
         psc, sc = pod.get("securityContext", {}), c.get("securityContext", {})
         expect(psc.get("runAsNonRoot") is True and psc.get("runAsUser") == 65532,
                f"pod securityContext {psc}: want runAsNonRoot and runAsUser 65532")
