@@ -45,6 +45,53 @@ def load(stream):
     return docs
 
 
+def schema_problems(value, schema, path):
+    """What in `value` the CRD's OpenAPI `schema` refuses: types, enums, required fields,
+    unknown fields (pruned by the apiserver, so a misspelt value would be lost). CEL rules
+    (x-kubernetes-validations) need an apiserver and are not evaluated here."""
+    out = []
+    if schema.get("x-kubernetes-preserve-unknown-fields") or schema.get("x-kubernetes-int-or-string"):
+        return out
+    t = schema.get("type")
+    types = {"object": dict, "array": list, "string": str, "boolean": bool, "integer": int,
+             "number": (int, float)}
+    if t in types and (not isinstance(value, types[t]) or (t == "integer" and isinstance(value, bool))):
+        return [f"{path}: {value!r} is not of type {t}"]
+    if "enum" in schema and value not in schema["enum"]:
+        out.append(f"{path}: {value!r} is not one of {schema['enum']}")
+    if t == "object":
+        props = schema.get("properties", {})
+        for k in schema.get("required", []):
+            if k not in value:
+                out.append(f"{path}.{k}: required")
+        for k, v in value.items():
+            if k in props:
+                out += schema_problems(v, props[k], f"{path}.{k}")
+            elif "additionalProperties" in schema and isinstance(schema["additionalProperties"], dict):
+                out += schema_problems(v, schema["additionalProperties"], f"{path}.{k}")
+            elif props and not (path == "" and k in ("apiVersion", "kind", "metadata")):
+                out.append(f"{path}.{k}: unknown field")
+    if t == "array":
+        for i, item in enumerate(value):
+            out += schema_problems(item, schema.get("items", {}), f"{path}[{i}]")
+    return out
+
+
+def check_custom_resources(docs):
+    """Each object whose kind a CRD in `docs` defines holds to that CRD's schema."""
+    crds = {}
+    for d in docs:
+        if d.get("kind") == "CustomResourceDefinition":
+            spec = d["spec"]
+            for v in spec["versions"]:
+                crds[(f"{spec['group']}/{v['name']}", spec["names"]["kind"])] = v["schema"]["openAPIV3Schema"]
+    for d in docs:
+        schema = crds.get((d.get("apiVersion"), d.get("kind")))
+        if schema is not None:
+            for p in schema_problems(d, schema, ""):
+                problems.append(f"{d['kind']} {d['metadata']['name']}: {p}")
+
+
 def kfed_version():
     with open(os.path.join(REPO, "kube/transport.h")) as f:
         for line in f:
@@ -237,6 +284,8 @@ def main():
     ftcs = {d["metadata"]["name"]: d for d in by_kind.get("FederatedTypeConfig", [])}
     expect(set(ftcs) == FTC_NAMES, f"FederatedTypeConfigs {sorted(ftcs)}, want KubeFed's ten")
     if with_crds:
+        # The KubeFedConfig and the FederatedTypeConfigs against their CRDs' schemas.
+        check_custom_resources(docs)
         crds = {d["metadata"]["name"] for d in by_kind.get("CustomResourceDefinition", [])}
         expect(STATIC_CRDS <= crds, f"static CRDs missing: {sorted(STATIC_CRDS - crds)}")
         for name, ftc in ftcs.items():
