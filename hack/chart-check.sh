@@ -8,10 +8,26 @@
 #
 # Prints one line per check ("[chart] ok: ..." or "[chart] FAIL: ...") and exits non-zero when
 # any fails. hack/test.sh runs it (//hack:chart_check). Helm comes from hack/helm.sh.
+#
+# --install also installs the chart into a real kube-apiserver (a host of its own from
+# hack/local-clusters.sh, on loopback; there is no kubelet, so no pod runs): the CRDs, the
+# FederatedTypeConfigs and the KubeFedConfig must pass the apiserver's schemas and CEL rules;
+# the controller binary (KFED_CONTROLLER_BIN, default bazel-bin/controller/kfed-controller-manager)
+# then runs outside the cluster as the chart's ServiceAccount with the Deployment's flags, and
+# must become ready, take the Lease and answer /metrics to a kfed-status-viewer token only;
+# helm upgrade changes the flags; helm uninstall keeps the FederatedTypeConfigs and CRDs; a
+# second install adopts them.
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${REPO}"
 NS=kube-federation-system
+INSTALL=0
+case "${1:-}" in
+  --install) INSTALL=1 ;;
+  "") ;;
+  -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "unknown flag $1 (see --help)" >&2; exit 2 ;;
+esac
 CHART=charts/kfed
 failed=0
 ok() { echo "[chart] ok: $*"; }
@@ -111,6 +127,106 @@ else
     fi
   done
 fi
+
+# --- --install: into a real kube-apiserver ------------------------------------------------
+CONTROLLER_PID=""
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+install_check() {
+  local kube_bin run kc controller ports args token viewer nobody code i
+  kube_bin="${KFED_KUBE_BIN:-$(hack/kube-binaries.sh --print)}"
+  [[ -x "${kube_bin}/kube-apiserver" ]] || { fail "--install: no kube-apiserver in ${kube_bin} (run hack/kube-binaries.sh)"; return; }
+  run="${WORK}/cluster"
+  export KFED_RUN_DIR="${run}" KFED_KUBE_BIN="${kube_bin}"
+  # shellcheck disable=SC2064  # run and WORK are fixed now; the pid is read at exit
+  trap "[[ -n \"\${CONTROLLER_PID}\" ]] && kill \"\${CONTROLLER_PID}\" 2>/dev/null; KFED_RUN_DIR='${run}' hack/local-clusters.sh down >/dev/null 2>&1; rm -rf '${WORK}'" EXIT
+  if ! hack/local-clusters.sh up --members 0 > "${WORK}/cluster.out" 2>&1; then
+    fail "--install: could not start a host (hack/local-clusters.sh up --members 0):"; tail -5 "${WORK}/cluster.out" | sed 's/^/    /'; return
+  fi
+  kc="${run}/kubeconfig"
+  k() { "${kube_bin}/kubectl" --kubeconfig "${kc}" --context host "$@"; }
+  h() { "${HELM}" --kubeconfig "${kc}" --kube-context host --namespace "${NS}" "$@"; }
+  if ! h install kfed "${CHART}" --create-namespace > "${WORK}/install.out" 2>&1; then
+    fail "--install: helm install:"; tail -5 "${WORK}/install.out" | sed 's/^/    /'; return
+  fi
+  local n_crds n_ftcs
+  n_crds="$(k get crd -o name | grep -c 'kubefed.io$')"
+  n_ftcs="$(k -n "${NS}" get federatedtypeconfigs -o name | wc -l)"
+  if [[ "${n_crds}" == 16 && "${n_ftcs}" == 10 ]] && k -n "${NS}" get kubefedconfig kubefed >/dev/null 2>&1; then
+    ok "--install: helm install into kube-apiserver $(k version -o json | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' | tail -1): ${n_crds} CRDs, ${n_ftcs} FederatedTypeConfigs and the KubeFedConfig accepted"
+  else
+    fail "--install: after helm install: ${n_crds} kfed CRDs (want 16), ${n_ftcs} FederatedTypeConfigs (want 10), KubeFedConfig: $(k -n "${NS}" get kubefedconfig kubefed -o name 2>&1)"
+  fi
+
+  # The controller as the chart's ServiceAccount, with the Deployment's flags (addresses moved
+  # to free loopback ports, --cert-dir to a temporary directory).
+  controller="${KFED_CONTROLLER_BIN:-${REPO}/bazel-bin/controller/kfed-controller-manager}"
+  if [[ ! -x "${controller}" ]]; then
+    fail "--install: no controller binary at ${controller} (bazel build //controller:kfed-controller-manager, or set KFED_CONTROLLER_BIN)"
+  else
+    ports=("$(free_port)" "$(free_port)" "$(free_port)")
+    mapfile -t args < <(k -n "${NS}" get deploy kfed-controller-manager -o jsonpath='{range .spec.template.spec.containers[0].args[*]}{@}{"\n"}{end}' \
+      | sed "s#^--healthz-addr=.*#--healthz-addr=127.0.0.1:${ports[0]}#; s#^--metrics-addr=.*#--metrics-addr=127.0.0.1:${ports[1]}#; s#^--status-addr=.*#--status-addr=127.0.0.1:${ports[2]}#; s#^--cert-dir=.*#--cert-dir=${WORK}/certs#")
+    token="$(k -n "${NS}" create token kfed-controller-manager --duration 10m)"
+    k config view --raw --minify -o json | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+c["users"] = [{"name": "sa", "user": {"token": sys.argv[1]}}]
+c["contexts"][0]["context"]["user"] = "sa"
+json.dump(c, open(sys.argv[2], "w"))' "${token}" "${WORK}/sa-kubeconfig"
+    "${controller}" --kubeconfig "${WORK}/sa-kubeconfig" "${args[@]}" > "${WORK}/controller.log" 2>&1 &
+    CONTROLLER_PID=$!
+    code=""
+    for i in $(seq 1 120); do
+      code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ports[0]}/readyz" 2>/dev/null)"
+      [[ "${code}" == 200 ]] && k -n "${NS}" get lease kubefed-controller-manager >/dev/null 2>&1 && break
+      kill -0 "${CONTROLLER_PID}" 2>/dev/null || break
+      sleep 0.5
+    done
+    if [[ "${code}" == 200 ]] && ! grep -qi forbidden "${WORK}/controller.log"; then
+      ok "--install: the controller as ServiceAccount kfed-controller-manager with the chart's flags (${args[*]}) is ready, holds the Lease, nothing forbidden"
+    else
+      fail "--install: the controller with the chart's RBAC and flags (${args[*]}) is not ready (/readyz ${code}):"
+      grep -E '^[EWF]|forbidden' "${WORK}/controller.log" | head -5 | sed 's/^/    /'
+    fi
+    k -n "${NS}" create serviceaccount kfed-viewer >/dev/null && k -n "${NS}" create serviceaccount nobody >/dev/null
+    k create clusterrolebinding kfed-viewer --clusterrole kfed-status-viewer --serviceaccount "${NS}:kfed-viewer" >/dev/null
+    viewer="$(k -n "${NS}" create token kfed-viewer)" nobody="$(k -n "${NS}" create token nobody)"
+    # The CA as docs/user-guide.md fetches it: the second certificate the server sends.
+    openssl s_client -connect "127.0.0.1:${ports[1]}" -showcerts </dev/null 2>/dev/null \
+      | awk '/-----BEGIN CERTIFICATE-----/ {n++} n == 2' | sed '/-----END CERTIFICATE-----/q' > "${WORK}/ca.crt"
+    code=""
+    for token in "${viewer}" "${nobody}" ""; do
+      code+="$(curl -s --cacert "${WORK}/ca.crt" -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${token}" "https://127.0.0.1:${ports[1]}/metrics") "
+    done
+    if [[ "${code}" == "200 403 401 " ]]; then
+      ok "--install: /metrics over verified TLS: kfed-status-viewer 200, another token 403, none 401"
+    else
+      fail "--install: /metrics answered ${code}(want 200 403 401 for kfed-status-viewer, another token, none)"
+    fi
+    kill "${CONTROLLER_PID}" 2>/dev/null; wait "${CONTROLLER_PID}" 2>/dev/null; CONTROLLER_PID=""
+  fi
+
+  if h upgrade kfed "${CHART}" --reuse-values --set controllermanager.controller.logLevel=2 > "${WORK}/upgrade.out" 2>&1 \
+     && k -n "${NS}" get deploy kfed-controller-manager -o jsonpath='{.spec.template.spec.containers[0].args}' | grep -q -- '--v=2'; then
+    ok "--install: helm upgrade --set controllermanager.controller.logLevel=2 changes the Deployment's -v"
+  else
+    fail "--install: helm upgrade:"; tail -5 "${WORK}/upgrade.out" | sed 's/^/    /'
+  fi
+  h uninstall kfed > "${WORK}/uninstall.out" 2>&1
+  n_ftcs="$(k -n "${NS}" get federatedtypeconfigs -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{"\n"}{end}' | awk 'NF == 1' | wc -l)"
+  n_crds="$(k get crd -o name | grep -c 'kubefed.io$')"
+  if [[ "${n_ftcs}" == 10 && "${n_crds}" == 16 ]] && ! k -n "${NS}" get deploy kfed-controller-manager >/dev/null 2>&1; then
+    ok "--install: helm uninstall removes the controller, keeps the 10 FederatedTypeConfigs (not deleting) and the 16 CRDs"
+  else
+    fail "--install: after helm uninstall: ${n_ftcs} FederatedTypeConfigs not being deleted (want 10), ${n_crds} CRDs (want 16)"
+  fi
+  if h install kfed "${CHART}" > "${WORK}/reinstall.out" 2>&1; then
+    ok "--install: a second helm install adopts the kept FederatedTypeConfigs"
+  else
+    fail "--install: a second helm install:"; tail -3 "${WORK}/reinstall.out" | sed 's/^/    /'
+  fi
+}
+(( INSTALL )) && install_check
 
 if (( failed )); then echo "[chart] FAILED"; exit 1; fi
 echo "[chart] all checks passed"
