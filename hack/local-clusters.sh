@@ -312,12 +312,24 @@ start_scheduler() {
     --secure-port 0 --bind-address 127.0.0.1 --v 1
 }
 
+# Started once the apiserver is ready: a kwok process takes a Node only through its Lease in
+# kube-node-lease, and each process has a new random identity, so after a restart the Leases
+# the previous kwok held would keep the Nodes unmanaged (Pods unscheduled-for-good Pending)
+# for up to --node-lease-duration-seconds. It deletes them first; the new kwok creates them
+# again at once. A kwok that is running (pid alive) holds them and is left alone.
 start_kwok() {
   local bin=$1 name=$2 dir="${RUN_DIR}/${2}"
   has_nodes "${name}" || return 0
   pid_alive "${dir}/kwok.pid" && return
   [[ -x "${bin}/kwok" && -f "${bin}/kwok-stages.yaml" ]] \
     || die "${bin} has no kwok; rebuild the binaries with hack/kube-binaries.sh (or unset KFED_KUBE_BIN)"
+  if [[ -f "${dir}/nodes.created" ]]; then
+    local leases
+    leases=$(sed -n 's/^  name: //p' "${dir}/nodes.yaml" | tr '\n' ' ')
+    # shellcheck disable=SC2086  # one Lease name per word
+    "${bin}/kubectl" --kubeconfig "${dir}/kubeconfig" -n kube-node-lease delete lease ${leases} \
+      --ignore-not-found --wait=false >/dev/null || die "releasing the Node Leases of ${name} failed"
+  fi
   log "starting kwok for ${name}"
   # The stages are kwokctl's defaults (node-fast, node-heartbeat-with-lease, pod-fast): Nodes
   # become Ready and renew their Lease every 40 s; Pods become Running and Ready at once and
@@ -358,13 +370,19 @@ ensure_nodes() {
   has_nodes "${name}" || return 0
   "${bin}/kubectl" --kubeconfig "${dir}/kubeconfig" apply -f "${dir}/nodes.yaml" >/dev/null \
     || die "creating the Nodes of ${name} failed"
-  local want ready
+  touch "${dir}/nodes.created"
+  local want ready leases names
   want=$(grep -c '^kind: Node$' "${dir}/nodes.yaml")
+  names=$(sed -n 's/^  name: //p' "${dir}/nodes.yaml" | tr '\n' ' ')
   while true; do
     ready=$("${bin}/kubectl" --kubeconfig "${dir}/kubeconfig" get nodes -l kfed.io/local-node=true \
       -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' 2>/dev/null \
       | grep -c '^True$' || true)
-    (( ready >= want )) && break
+    # A Lease per Node: this kwok holds them (after a restart, the old ones were deleted).
+    # shellcheck disable=SC2086  # one Lease name per word
+    leases=$("${bin}/kubectl" --kubeconfig "${dir}/kubeconfig" -n kube-node-lease get lease ${names} \
+      --ignore-not-found -o name 2>/dev/null | grep -c . || true)
+    (( ready >= want && leases >= want )) && break
     if ! pid_alive "${dir}/kwok.pid"; then
       tail -n 20 "${dir}/kwok.log" >&2 || true
       die "kwok of ${name} exited; see ${dir}/kwok.log"
@@ -396,7 +414,7 @@ wait_ready() {
     sleep 0.5
   done
   local component log
-  for component in controller-manager scheduler kwok; do
+  for component in controller-manager scheduler; do
     [[ "${component}" == controller-manager ]] || has_nodes "${name}" || continue
     if ! pid_alive "${dir}/${component}.pid"; then
       log="$(component_log "${component}")"
@@ -418,12 +436,19 @@ component_log() {
 # A cluster's processes, in the order they stop: the ones that need the apiserver first.
 COMPONENTS_STOP_ORDER=(kwok scheduler controller-manager apiserver)
 
+# Starts what needs no ready apiserver; kwok follows in start_nodes, after wait_ready.
 start_cluster() {
   local bin=$1 name=$2
   start_apiserver "${bin}" "${name}"
   start_controller_manager "${bin}" "${name}"
   start_scheduler "${bin}" "${name}"
-  start_kwok "${bin}" "${name}"
+}
+
+# After wait_ready: kwok, then the Nodes exist and are Ready.
+start_nodes() {
+  has_nodes "$2" || return 0
+  start_kwok "$1" "$2"
+  ensure_nodes "$1" "$2"
 }
 
 # --- commands -----------------------------------------------------------------------------
@@ -492,7 +517,7 @@ cmd_up() {
   for name in $(cluster_names); do wait_ready "${name}"; log "${name} is ready"; done
   for name in $(cluster_names); do
     has_nodes "${name}" || continue
-    ensure_nodes "${bin}" "${name}"
+    start_nodes "${bin}" "${name}"
     log "${name}: $(grep -c '^kind: Node$' "${RUN_DIR}/${name}/nodes.yaml") Nodes Ready (cpu ${node_cpu}, memory ${node_memory}, pods ${node_pods} each)"
   done
   log "clusters up in $((SECONDS - start))s: $(cluster_names | tr '\n' ' ')"
@@ -564,6 +589,7 @@ cmd_start() {
   start_etcd "${bin}"
   start_cluster "${bin}" "$1"
   wait_ready "$1"
+  start_nodes "${bin}" "$1"
   log "$1 is ready"
 }
 
