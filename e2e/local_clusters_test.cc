@@ -43,7 +43,7 @@ TEST_F(LocalClustersTest, ServerReportsPinnedVersion) {
     std::string client = json::GetString(*json::Find(*version, "clientVersion"), "gitVersion");
     EXPECT_TRUE(absl::StartsWith(server, "v1.")) << server;
     EXPECT_EQ(server, client);
-    // The binaries are cached by version: .../kube/<version>-etcd-<etcd version>/bin.
+    // The binaries are cached by version: .../kube/<version>-etcd-<etcd>-kwok-<kwok>-r<n>/bin.
     EXPECT_TRUE(absl::StrContains(Clusters().kube_bin, "/" + server + "-etcd-"))
         << "server " << server << " built from " << Clusters().kube_bin;
   });

@@ -14,7 +14,7 @@
 #     --node-cpu Q       each Node's cpu capacity and allocatable (default 4)
 #     --node-memory Q    each Node's memory (default 8Gi)
 #     --node-pods N      Pods each Node accepts (default 110)
-#     --host-nodes       give the host cluster Nodes, a scheduler and kwok as well (default: none)
+#     --host-nodes       give the host Nodes (same count and size), a scheduler and kwok too
 #   down               stop exactly the processes `up` started (by pid) and remove the state
 #   status             show each component, its pid and whether /readyz answers
 #   stop NAME          stop one cluster's processes (apiserver, controller manager and, with
@@ -37,7 +37,7 @@
 # KFED_KUBE_BIN (directory with the binaries; default: built and cached by version).
 #
 # Everything listens on 127.0.0.1 only. The scheduler serves nothing (--secure-port 0) and kwok
-# runs without its server. kwok gives Pods fake IPs from POD_CIDR and Nodes the address
+# runs without its server. kwok gives Pods fake IPs from 10.244.0.0/16 and Nodes the address
 # 127.0.0.1; nothing ever connects to a Pod IP (there is no kube-proxy or network).
 set -euo pipefail
 
