@@ -99,7 +99,9 @@ CONTROLLER="${OPT_BIN}/controller/kfed-controller-manager"
 WRITER="${OPT_BIN}/bench/propagation_bench"
 
 log "start host + 3 members in ${KFED_RUN_DIR}"
-hack/local-clusters.sh up --members 3 >/dev/null
+# --nodes 0: members without scheduler, kwok and workload controllers, as when the recorded
+# figures were taken; with them, N Deployments would also mean N ReplicaSets and Pods per member.
+hack/local-clusters.sh up --members 3 --nodes 0 >/dev/null
 KCFG="$(hack/local-clusters.sh kubeconfig)"
 k() { "${KFED_KUBE_BIN}/kubectl" --kubeconfig "${KCFG}" "$@"; }
 MEMBERS=(member1 member2 member3)

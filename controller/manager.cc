@@ -367,6 +367,13 @@ absl::Status Manager::Run(const absl::Notification& stop) {
   le.renew_deadline = config->renew_deadline;
   le.retry_period = config->retry_period;
   le.release_on_cancel = true;
+  // KubeFed v0.10's lock too (its KubeFedConfig resourceLock), so that a KubeFed still
+  // running against this host and kfed exclude each other (docs/user-guide.md, migrating).
+  le.also_hold = kube::AnnotationLock{
+      config->resource_lock == "endpoints"
+          ? kube::GroupVersionResource{"", "v1", "endpoints", true, "Endpoints"}
+          : kube::ConfigMapsResource(),
+      options_.kubefed_namespace, "kubefed-controller-manager"};
   le.on_started_leading = [&] {
     LOG(INFO) << "became leader (" << le.identity << "); starting controllers";
     leading_ = true;

@@ -254,6 +254,103 @@ spec:
   EXPECT_EQ(*after, *before) << "member writes happened with nothing changing";
 }
 
+// Members run workloads (kube-scheduler and kwok's simulated Nodes, hack/local-clusters.sh):
+// a propagated Deployment gets its ReplicaSet and Pods in each member and becomes Available
+// with the replicas its override asks for; the federated Service's EndpointSlices fill. The
+// status the members' controllers keep writing never makes kfed write back.
+TEST_F(ControllerE2eTest, PropagatedDeploymentBecomesAvailableInEveryMember) {
+  const std::string ns = fed_->NewNamespace("avail");
+  ASSERT_TRUE(Apply(Host(), StrCat(R"(apiVersion: types.kubefed.io/v1beta1
+kind: FederatedDeployment
+metadata: {name: web, namespace: )",
+                                   ns, R"(}
+spec:
+  template:
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec:
+          containers: [{name: web, image: "nginx:1.27", ports: [{containerPort: 8080}]}]
+  placement: {clusterSelector: {}}
+  overrides:
+  - clusterName: )",
+                                   Member(1), R"(
+    clusterOverrides: [{path: /spec/replicas, value: 3}]
+---
+apiVersion: types.kubefed.io/v1beta1
+kind: FederatedService
+metadata: {name: web, namespace: )",
+                                   ns, R"(}
+spec:
+  template:
+    spec:
+      selector: {app: web}
+      ports: [{name: http, port: 80, targetPort: 8080}]
+  placement: {clusterSelector: {}}
+)"))
+                  .ok());
+  {
+    absl::Status propagated = WaitForPropagation("federateddeployment", ns, "web", "True");
+    ASSERT_TRUE(propagated.ok()) << propagated;
+  }
+  for (const std::string& m : Clusters().members) {
+    const int want = m == Member(1) ? 3 : 2;
+    absl::Status available = fed_->WaitForObject(
+        m, {"deployment", "web", "-n", ns},
+        [&](const rapidjson::Value& dep) -> absl::Status {
+          const rapidjson::Value* n = json::FindPath(dep, {"status", "availableReplicas"});
+          int got = n != nullptr && n->IsInt() ? n->GetInt() : 0;
+          std::string condition;
+          const rapidjson::Value* conditions = json::FindPath(dep, {"status", "conditions"});
+          if (conditions != nullptr && conditions->IsArray()) {
+            for (const rapidjson::Value& c : conditions->GetArray()) {
+              if (json::GetString(c, "type") == "Available")
+                condition = json::GetString(c, "status");
+            }
+          }
+          if (got != want || condition != "True") {
+            return absl::UnavailableError(
+                StrCat(got, "/", want, " available, Available=", condition));
+          }
+          return absl::OkStatus();
+        },
+        absl::Seconds(120));
+    EXPECT_TRUE(available.ok()) << m << ": " << available;
+    absl::Status endpoints =
+        WaitFor(StrCat(m, " endpoints of web"), absl::Seconds(60), [&]() -> absl::Status {
+          auto slices = KubectlJson(
+              m, {"get", "endpointslices", "-n", ns, "-l", "kubernetes.io/service-name=web"});
+          if (!slices.ok()) return slices.status();
+          int ready = 0;
+          for (const rapidjson::Value& slice : (*slices)["items"].GetArray()) {
+            const rapidjson::Value* list = json::Find(slice, "endpoints");
+            if (list == nullptr || !list->IsArray()) continue;
+            for (const rapidjson::Value& e : list->GetArray()) {
+              const rapidjson::Value* r = json::FindPath(e, {"conditions", "ready"});
+              if (r != nullptr && r->IsBool() && r->GetBool()) ++ready;
+            }
+          }
+          return ready == want ? absl::OkStatus()
+                               : absl::UnavailableError(StrCat(ready, " ready endpoints"));
+        });
+    EXPECT_TRUE(endpoints.ok()) << endpoints;
+  }
+  {
+    absl::Status propagated = WaitForPropagation("federateddeployment", ns, "web", "True");
+    EXPECT_TRUE(propagated.ok()) << propagated;
+  }
+  // The members' deployment and ReplicaSet controllers write status; kfed writes nothing back.
+  // The quiet period is a window for a loop to show, not a performance assertion.
+  auto before = fed_->MemberWrites(fed_->primary());
+  ASSERT_TRUE(before.ok());
+  absl::SleepFor(absl::Seconds(5));
+  auto after = fed_->MemberWrites(fed_->primary());
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, *before) << "member writes happened with only member status changing";
+}
+
 TEST_F(ControllerE2eTest, InvalidOverrideIsReportedAndFixingItHeals) {
   const std::string ns = fed_->NewNamespace("override");
   const std::string bad =

@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager, kubectl and etcd from the official Go
-# modules and caches them by version outside the repository, so a second run is instant.
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd and kwok from
+# the official Go modules and caches them by version outside the repository, so a second run
+# is instant.
 #
 #   hack/kube-binaries.sh            build if missing, print the bin directory
 #   hack/kube-binaries.sh --print    print the bin directory without building
 #
-# Environment: KUBE_VERSION, ETCD_VERSION (pinned below), KFED_CACHE (~/.cache/kfed),
+# Environment: KUBE_VERSION, ETCD_VERSION, KWOK_VERSION (pinned below), KFED_CACHE (~/.cache/kfed),
 # KFED_GO_PARALLEL (2; the machine has 2 cores and the Kubernetes build is heavy).
 set -euo pipefail
 
 KUBE_VERSION="${KUBE_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 KFED_CACHE="${KFED_CACHE:-${HOME}/.cache/kfed}"
 PARALLEL="${KFED_GO_PARALLEL:-2}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-BIN_DIR="${KFED_CACHE}/kube/${KUBE_VERSION}-etcd-${ETCD_VERSION}/bin"
-BINARIES=(kube-apiserver kube-controller-manager kubectl etcd)
+# The directory names every version and the set's revision (-r2: kube-scheduler and kwok
+# added), so a change of either starts a clean directory instead of mixing old binaries in.
+BIN_DIR="${KFED_CACHE}/kube/${KUBE_VERSION}-etcd-${ETCD_VERSION}-kwok-${KWOK_VERSION}-r2/bin"
+KUBE_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+BINARIES=("${KUBE_CMDS[@]}" etcd kwok)
 
 log() { echo "[kube-binaries] $*" >&2; }
 die() { echo "[kube-binaries] ERROR: $*" >&2; exit 1; }
@@ -24,6 +29,7 @@ die() { echo "[kube-binaries] ERROR: $*" >&2; exit 1; }
 have_all() {
   local b
   for b in "${BINARIES[@]}"; do [[ -x "${BIN_DIR}/${b}" ]] || return 1; done
+  [[ -f "${BIN_DIR}/kwok-stages.yaml" ]]
 }
 
 if [[ "${1:-}" == "--print" ]]; then echo "${BIN_DIR}"; exit 0; fi
@@ -48,7 +54,9 @@ start=$(date +%s)
 # k8s.io/kubernetes requires its staging modules at v0.0.0 (served nowhere) and replaces
 # them with ./staging paths. A wrapper module replaces each with its published version
 # v0.<minor>.<patch>, read from the pinned release's own go.mod.
-if [[ ! -x "${BIN_DIR}/kube-apiserver" || ! -x "${BIN_DIR}/kube-controller-manager" || ! -x "${BIN_DIR}/kubectl" ]]; then
+missing_kube=0
+for cmd in "${KUBE_CMDS[@]}"; do [[ -x "${BIN_DIR}/${cmd}" ]] || missing_kube=1; done
+if (( missing_kube )); then
   log "downloading k8s.io/kubernetes@${KUBE_VERSION} (module proxy)"
   gomod="$(cd "${WORK}" && GOFLAGS= go mod download -json "k8s.io/kubernetes@${KUBE_VERSION}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
   [[ -f "${gomod}" ]] || die "could not download k8s.io/kubernetes@${KUBE_VERSION}"
@@ -66,9 +74,9 @@ if [[ ! -x "${BIN_DIR}/kube-apiserver" || ! -x "${BIN_DIR}/kube-controller-manag
     echo ")"
   } > "${WORK}/go.mod"
   log "resolving dependencies ($(grep -c '=>' "${WORK}/go.mod") staging modules at ${staging_version})"
-  (cd "${WORK}" && go get "k8s.io/kubernetes/cmd/kube-apiserver@${KUBE_VERSION}" \
-      "k8s.io/kubernetes/cmd/kube-controller-manager@${KUBE_VERSION}" \
-      "k8s.io/kubernetes/cmd/kubectl@${KUBE_VERSION}") >&2 || die "go get of Kubernetes ${KUBE_VERSION} failed"
+  pkgs=()
+  for cmd in "${KUBE_CMDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/${cmd}@${KUBE_VERSION}"); done
+  (cd "${WORK}" && go get "${pkgs[@]}") >&2 || die "go get of Kubernetes ${KUBE_VERSION} failed"
   minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
   build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   ldflags=""
@@ -76,7 +84,7 @@ if [[ ! -x "${BIN_DIR}/kube-apiserver" || ! -x "${BIN_DIR}/kube-controller-manag
     ldflags+=" -X ${pkg}.gitVersion=${KUBE_VERSION} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${minor}"
     ldflags+=" -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=${build_date}"
   done
-  for cmd in kube-apiserver kube-controller-manager kubectl; do
+  for cmd in "${KUBE_CMDS[@]}"; do
     [[ -x "${BIN_DIR}/${cmd}" ]] && continue
     log "building ${cmd} ${KUBE_VERSION} (go build -p ${PARALLEL}; first build takes 10-20 minutes on 2 cores)"
     (cd "${WORK}" && go build -p "${PARALLEL}" -tags "selinux,notest,grpcnotrace" \
@@ -99,6 +107,32 @@ if [[ ! -x "${BIN_DIR}/etcd" ]]; then
      && go build -p "${PARALLEL}" -trimpath -ldflags "-s -w" -o "${BIN_DIR}/etcd.tmp" .) >&2 \
     || die "building etcd ${ETCD_VERSION} failed"
   mv "${BIN_DIR}/etcd.tmp" "${BIN_DIR}/etcd"
+fi
+
+# --- kwok -----------------------------------------------------------------------------
+# sigs.k8s.io/kwok has no replace directives, so a wrapper module requiring it builds its
+# cmd/kwok with exactly the dependency versions of kwok's own go.mod.
+if [[ ! -x "${BIN_DIR}/kwok" || ! -f "${BIN_DIR}/kwok-stages.yaml" ]]; then
+  kwrk="${KFED_CACHE}/kube/build-kwok-${KWOK_VERSION}"
+  mkdir -p "${kwrk}"
+  printf 'module kfed.local/kwokbin\n\ngo 1.26\n' > "${kwrk}/go.mod"
+  rm -f "${kwrk}/go.sum"
+  log "building kwok ${KWOK_VERSION}"
+  (cd "${kwrk}" && go get "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}" \
+     && go build -p "${PARALLEL}" -trimpath -ldflags "-s -w" -o "${BIN_DIR}/kwok.tmp" sigs.k8s.io/kwok/cmd/kwok) >&2 \
+    || die "building kwok ${KWOK_VERSION} failed"
+  # kwok ships no default stages in its binary: the ones kwokctl uses (Nodes initialized and
+  # heartbeating with Leases; Pods made Ready, Job Pods completed, deleted Pods removed) come
+  # from the module's kustomize/stage directory, for hack/local-clusters.sh's --config.
+  kdir="$(cd "${kwrk}" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+      pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    [[ -f "${kdir}/kustomize/stage/${f}" ]] || die "kwok ${KWOK_VERSION} has no stage ${f}"
+    echo "---"
+    cat "${kdir}/kustomize/stage/${f}"
+  done > "${BIN_DIR}/kwok-stages.yaml.tmp"
+  mv "${BIN_DIR}/kwok-stages.yaml.tmp" "${BIN_DIR}/kwok-stages.yaml"
+  mv "${BIN_DIR}/kwok.tmp" "${BIN_DIR}/kwok"
 fi
 
 log "binaries ready in ${BIN_DIR} after $(( $(date +%s) - start ))s"

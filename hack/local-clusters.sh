@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # Real Kubernetes clusters on loopback: one shared etcd and, per cluster, a kube-apiserver and
-# a kube-controller-manager built from the official Go modules (hack/kube-binaries.sh).
+# a kube-controller-manager; each member also runs a kube-scheduler and kwok, which simulates
+# Nodes and the lifecycle of their Pods without a kubelet. All built from the official Go
+# modules (hack/kube-binaries.sh).
 #
 # Usage: hack/local-clusters.sh COMMAND [ARGS]
-#   up [--members N]   start a host and N members (default 2: host, member1, member2) and wait
-#                      until every /readyz is ok; safe to run twice
+#   up [FLAGS]         start a host and N members (default 2: host, member1, member2) and wait
+#                      until every /readyz is ok and every simulated Node is Ready; safe to run
+#                      twice (different flags recreate the clusters). Flags:
+#     --members N        member clusters (default 2)
+#     --nodes N          simulated Nodes per member (default 2); 0: no scheduler, no kwok and
+#                        only the few controllers federation needs (the clusters before issue 18)
+#     --node-cpu Q       each Node's cpu capacity and allocatable (default 4)
+#     --node-memory Q    each Node's memory (default 8Gi)
+#     --node-pods N      Pods each Node accepts (default 110)
+#     --host-nodes       give the host Nodes (same count and size), a scheduler and kwok too
 #   down               stop exactly the processes `up` started (by pid) and remove the state
 #   status             show each component, its pid and whether /readyz answers
-#   stop NAME          stop one cluster's apiserver and controller manager, keeping its data
+#   stop NAME          stop one cluster's processes (apiserver, controller manager and, with
+#                      Nodes, scheduler and kwok), keeping its data
 #   kill NAME          SIGKILL them instead (a crash: no graceful shutdown), keeping its data
-#   start NAME         start a stopped cluster again (same port, certificates and data)
+#   start NAME         start a stopped cluster again (same port, certificates, data and Nodes)
 #   pause NAME         SIGSTOP the cluster's apiserver (requests to it hang)
 #   resume NAME        SIGCONT it
 #   kubeconfig [NAME]  print the merged kubeconfig path (contexts named after the clusters),
@@ -22,18 +33,26 @@
 # runs, `start` hands the request to it, and the restarted processes belong to it instead.
 #
 # Environment: KFED_RUN_DIR (default <repo>/.run/clusters), KFED_MEMBERS (default 2),
+# KFED_NODES, KFED_NODE_CPU, KFED_NODE_MEMORY, KFED_NODE_PODS (defaults of the flags above),
 # KFED_KUBE_BIN (directory with the binaries; default: built and cached by version).
+#
+# Everything listens on 127.0.0.1 only. The scheduler serves nothing (--secure-port 0) and kwok
+# runs without its server. kwok gives Pods fake IPs from 10.244.0.0/16 and Nodes the address
+# 127.0.0.1; nothing ever connects to a Pod IP (there is no kube-proxy or network).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN_DIR="${KFED_RUN_DIR:-${REPO}/.run/clusters}"
 SERVICE_CIDR="10.96.0.0/16"
 SERVICE_IP="10.96.0.1"
+POD_CIDR="10.244.0.0/16"
+# kwok manages only Nodes with this annotation (the ones `up` creates).
+KWOK_NODE_ANNOTATION="kwok.x-k8s.io/node=fake"
 
 log() { echo "[local-clusters] $*" >&2; }
 die() { echo "[local-clusters] ERROR: $*" >&2; exit 1; }
 
-usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,41p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 kube_bin() {
   if [[ -n "${KFED_KUBE_BIN:-}" ]]; then echo "${KFED_KUBE_BIN}"; return; fi
@@ -111,6 +130,18 @@ make_certs() {
     "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n"
   gen_key "${dir}/sa.key"
   openssl ec -in "${dir}/sa.key" -pubout -out "${dir}/sa.pub" 2>/dev/null
+}
+
+# Client certificates of a cluster with Nodes; made when missing, so a run directory from
+# before they existed gains them on the next `up`.
+make_node_certs() {
+  local name=$1 dir="${RUN_DIR}/${1}/pki"
+  [[ -f "${dir}/scheduler.crt" ]] || sign_cert "${dir}" scheduler "/CN=system:kube-scheduler" \
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n"
+  # kwok acts for every kubelet at once (Node and Pod status, leases, Pod deletion): it gets
+  # system:masters, as kwokctl gives it, rather than a role kept in step with kwok's needs.
+  [[ -f "${dir}/kwok.crt" ]] || sign_cert "${dir}" kwok "/O=system:masters/CN=kwok-controller" \
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n"
 }
 
 b64() { base64 -w0 < "$1"; }
@@ -240,16 +271,125 @@ start_apiserver() {
     --v 1
 }
 
+# A cluster has Nodes (scheduler, kwok, KCM's default controllers) when `up` wrote its Nodes.
+has_nodes() { [[ -f "${RUN_DIR}/$1/nodes.yaml" ]]; }
+
+# Without Nodes: only what federation needs of a cluster (namespaces finish deleting, owner
+# references cascade, service accounts and their tokens exist).
+MINIMAL_CONTROLLERS="namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller,root-ca-certificate-publisher-controller"
+# With Nodes: KCM's defaults ('*'), minus the controllers the local clusters cannot serve:
+#   cloud-node-lifecycle, node-route, service-lb: need a cloud provider (there is none);
+#   node-ipam: allocates Pod CIDRs to Nodes for a network plugin; kwok assigns Pod IPs itself.
+# KCM's disabled-by-default controllers stay off too: bootstrap-signer and token-cleaner
+# (bootstrap tokens for joining real kubelets) and selinux-warning (needs real volumes).
+NODE_CONTROLLERS="*,-cloud-node-lifecycle-controller,-node-route-controller,-service-lb-controller,-node-ipam-controller"
+
 start_controller_manager() {
   local bin=$1 name=$2 dir="${RUN_DIR}/${2}"
   pid_alive "${dir}/controller-manager.pid" && return
+  local controllers=("--controllers" "${MINIMAL_CONTROLLERS}")
+  if has_nodes "${name}"; then
+    # The cluster's CA signs approved CertificateSigningRequests, as in a kubeadm cluster.
+    controllers=("--controllers" "${NODE_CONTROLLERS}"
+      --cluster-signing-cert-file "${dir}/pki/ca.crt" --cluster-signing-key-file "${dir}/pki/ca.key")
+  fi
   log "starting kube-controller-manager for ${name}"
   start_bg "${dir}/controller-manager.pid" "${dir}/kube-controller-manager.log" "${bin}/kube-controller-manager" \
-    --kubeconfig "${dir}/controller-manager.kubeconfig" \
-    --controllers "namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller,root-ca-certificate-publisher-controller" \
+    --kubeconfig "${dir}/controller-manager.kubeconfig" "${controllers[@]}" \
     --service-account-private-key-file "${dir}/pki/sa.key" --root-ca-file "${dir}/pki/ca.crt" \
     --use-service-account-credentials=true --leader-elect=false --secure-port 0 \
     --concurrent-namespace-syncs 5 --concurrent-gc-syncs 10 --v 1
+}
+
+start_scheduler() {
+  local bin=$1 name=$2 dir="${RUN_DIR}/${2}"
+  has_nodes "${name}" || return 0
+  pid_alive "${dir}/scheduler.pid" && return
+  log "starting kube-scheduler for ${name}"
+  # --secure-port 0: no healthz/metrics server, so no port to bind at all.
+  start_bg "${dir}/scheduler.pid" "${dir}/kube-scheduler.log" "${bin}/kube-scheduler" \
+    --kubeconfig "${dir}/scheduler.kubeconfig" --leader-elect=false \
+    --secure-port 0 --bind-address 127.0.0.1 --v 1
+}
+
+# Started once the apiserver is ready: a kwok process takes a Node only through its Lease in
+# kube-node-lease, and each process has a new random identity, so after a restart the Leases
+# the previous kwok held would keep the Nodes unmanaged (Pods unscheduled-for-good Pending)
+# for up to --node-lease-duration-seconds. It deletes them first; the new kwok creates them
+# again at once. A kwok that is running (pid alive) holds them and is left alone.
+start_kwok() {
+  local bin=$1 name=$2 dir="${RUN_DIR}/${2}"
+  has_nodes "${name}" || return 0
+  pid_alive "${dir}/kwok.pid" && return
+  [[ -x "${bin}/kwok" && -f "${bin}/kwok-stages.yaml" ]] \
+    || die "${bin} has no kwok; rebuild the binaries with hack/kube-binaries.sh (or unset KFED_KUBE_BIN)"
+  if [[ -f "${dir}/nodes.created" ]]; then
+    local leases
+    leases=$(sed -n 's/^  name: //p' "${dir}/nodes.yaml" | tr '\n' ' ')
+    # shellcheck disable=SC2086  # one Lease name per word
+    "${bin}/kubectl" --kubeconfig "${dir}/kubeconfig" -n kube-node-lease delete lease ${leases} \
+      --ignore-not-found --wait=false >/dev/null || die "releasing the Node Leases of ${name} failed"
+  fi
+  log "starting kwok for ${name}"
+  # The stages are kwokctl's defaults (node-fast, node-heartbeat-with-lease, pod-fast): Nodes
+  # become Ready and renew their Lease every 40 s; Pods become Running and Ready at once and
+  # get an IP; Job Pods complete; deleted Pods go away. No --server-address: kwok listens
+  # on nothing.
+  start_bg "${dir}/kwok.pid" "${dir}/kwok.log" "${bin}/kwok" \
+    --kubeconfig "${dir}/kwok.kubeconfig" --config "${bin}/kwok-stages.yaml" \
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector "${KWOK_NODE_ANNOTATION}" \
+    --cidr "${POD_CIDR}" --node-ip 127.0.0.1 --node-lease-duration-seconds 40
+}
+
+# write_nodes NAME COUNT CPU MEMORY PODS: the cluster's simulated Nodes. A Node's status may be
+# set on create; kwok's node-initialize stage keeps the capacity it finds there.
+write_nodes() {
+  local name=$1 count=$2 cpu=$3 memory=$4 pods=$5 i node
+  for i in $(seq 1 "${count}"); do
+    node="${name}-node-${i}"
+    cat <<EOF
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: ${node}
+  annotations: {${KWOK_NODE_ANNOTATION%%=*}: ${KWOK_NODE_ANNOTATION#*=}}
+  labels: {kubernetes.io/hostname: ${node}, kubernetes.io/os: linux, kubernetes.io/arch: amd64, type: kwok, kfed.io/local-node: "true"}
+status:
+  capacity: {cpu: "${cpu}", memory: "${memory}", pods: "${pods}"}
+  allocatable: {cpu: "${cpu}", memory: "${memory}", pods: "${pods}"}
+EOF
+  done > "${RUN_DIR}/${name}/nodes.yaml.tmp"
+  mv "${RUN_DIR}/${name}/nodes.yaml.tmp" "${RUN_DIR}/${name}/nodes.yaml"
+}
+
+# Creates the cluster's Nodes (once; they live in etcd across restarts) and waits until kwok
+# has made every one Ready.
+ensure_nodes() {
+  local bin=$1 name=$2 dir="${RUN_DIR}/${2}" deadline=$((SECONDS + ${KFED_START_TIMEOUT:-180}))
+  has_nodes "${name}" || return 0
+  "${bin}/kubectl" --kubeconfig "${dir}/kubeconfig" apply -f "${dir}/nodes.yaml" >/dev/null \
+    || die "creating the Nodes of ${name} failed"
+  touch "${dir}/nodes.created"
+  local want ready leases names
+  want=$(grep -c '^kind: Node$' "${dir}/nodes.yaml")
+  names=$(sed -n 's/^  name: //p' "${dir}/nodes.yaml" | tr '\n' ' ')
+  while true; do
+    ready=$("${bin}/kubectl" --kubeconfig "${dir}/kubeconfig" get nodes -l kfed.io/local-node=true \
+      -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' 2>/dev/null \
+      | grep -c '^True$' || true)
+    # A Lease per Node: this kwok holds them (after a restart, the old ones were deleted).
+    # shellcheck disable=SC2086  # one Lease name per word
+    leases=$("${bin}/kubectl" --kubeconfig "${dir}/kubeconfig" -n kube-node-lease get lease ${names} \
+      --ignore-not-found -o name 2>/dev/null | grep -c . || true)
+    (( ready >= want && leases >= want )) && break
+    if ! pid_alive "${dir}/kwok.pid"; then
+      tail -n 20 "${dir}/kwok.log" >&2 || true
+      die "kwok of ${name} exited; see ${dir}/kwok.log"
+    fi
+    (( SECONDS < deadline )) || die "${ready}/${want} Nodes of ${name} Ready after ${KFED_START_TIMEOUT:-180}s; see ${dir}/kwok.log"
+    sleep 0.3
+  done
 }
 
 readyz() {
@@ -273,29 +413,68 @@ wait_ready() {
     (( SECONDS < deadline )) || die "kube-apiserver of ${name} not ready after ${KFED_START_TIMEOUT:-180}s; see ${dir}/kube-apiserver.log"
     sleep 0.5
   done
-  if ! pid_alive "${dir}/controller-manager.pid"; then
-    tail -n 20 "${dir}/kube-controller-manager.log" >&2 || true
-    die "kube-controller-manager of ${name} exited; see ${dir}/kube-controller-manager.log"
-  fi
+  local component log
+  for component in controller-manager scheduler; do
+    [[ "${component}" == controller-manager ]] || has_nodes "${name}" || continue
+    if ! pid_alive "${dir}/${component}.pid"; then
+      log="$(component_log "${component}")"
+      tail -n 20 "${dir}/${log}" >&2 || true
+      die "${component} of ${name} exited; see ${dir}/${log}"
+    fi
+  done
 }
 
+component_log() {
+  case "$1" in
+    apiserver) echo kube-apiserver.log ;;
+    controller-manager) echo kube-controller-manager.log ;;
+    scheduler) echo kube-scheduler.log ;;
+    kwok) echo kwok.log ;;
+  esac
+}
+
+# A cluster's processes, in the order they stop: the ones that need the apiserver first.
+COMPONENTS_STOP_ORDER=(kwok scheduler controller-manager apiserver)
+
+# Starts what needs no ready apiserver; kwok follows in start_nodes, after wait_ready.
 start_cluster() {
   local bin=$1 name=$2
   start_apiserver "${bin}" "${name}"
   start_controller_manager "${bin}" "${name}"
+  start_scheduler "${bin}" "${name}"
+}
+
+# After wait_ready: kwok, then the Nodes exist and are Ready.
+start_nodes() {
+  has_nodes "$2" || return 0
+  start_kwok "$1" "$2"
+  ensure_nodes "$1" "$2"
 }
 
 # --- commands -----------------------------------------------------------------------------
 cmd_up() {
-  local members="${KFED_MEMBERS:-2}"
+  local members="${KFED_MEMBERS:-2}" nodes="${KFED_NODES:-2}" node_cpu="${KFED_NODE_CPU:-4}"
+  local node_memory="${KFED_NODE_MEMORY:-8Gi}" node_pods="${KFED_NODE_PODS:-110}" host_nodes=0
   while [[ $# -gt 0 ]]; do
     case "$1" in
-      --members) members="$2"; shift 2 ;;
-      --members=*) members="${1#*=}"; shift ;;
+      --members|--nodes|--node-cpu|--node-memory|--node-pods)
+        [[ $# -ge 2 ]] || die "$1 needs a value (see --help)"
+        local var="${1#--}"; var="${var//-/_}"
+        printf -v "${var}" '%s' "$2"; shift 2 ;;
+      --members=*|--nodes=*|--node-cpu=*|--node-memory=*|--node-pods=*)
+        local var="${1%%=*}"; var="${var#--}"; var="${var//-/_}"
+        printf -v "${var}" '%s' "${1#*=}"; shift ;;
+      --host-nodes) host_nodes=1; shift ;;
       *) die "unknown flag for up: $1 (see --help)" ;;
     esac
   done
   [[ "${members}" =~ ^[0-9]+$ ]] || die "--members takes a number, got '${members}'"
+  [[ "${nodes}" =~ ^[0-9]+$ ]] || die "--nodes takes a number, got '${nodes}'"
+  [[ "${node_pods}" =~ ^[1-9][0-9]*$ ]] || die "--node-pods takes a positive number, got '${node_pods}'"
+  [[ "${node_cpu}" =~ ^[0-9]+(\.[0-9]+|m)?$ ]] || die "--node-cpu takes a quantity (4, 2.5, 500m), got '${node_cpu}'"
+  [[ "${node_memory}" =~ ^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$ ]] || die "--node-memory takes a quantity (8Gi, 512Mi), got '${node_memory}'"
+  # Everything that shapes the clusters; a different answer on a second `up` recreates them.
+  local config="members=${members} nodes=${nodes} node-cpu=${node_cpu} node-memory=${node_memory} node-pods=${node_pods} host-nodes=${host_nodes}"
   command -v openssl >/dev/null || die "openssl is not installed (run hack/install-deps.sh)"
   command -v curl >/dev/null || die "curl is not installed (run hack/install-deps.sh)"
   local bin start=${SECONDS}
@@ -304,9 +483,9 @@ cmd_up() {
   echo "${bin}" > "${RUN_DIR}/bin"
   if [[ -f "${RUN_DIR}/clusters" ]]; then
     local have
-    have=$(( $(wc -l < "${RUN_DIR}/clusters") - 1 ))
-    if (( have != members )); then
-      log "the running set has ${have} members, ${members} asked: recreating"
+    have="$(cat "${RUN_DIR}/config" 2>/dev/null || echo "members=$(( $(wc -l < "${RUN_DIR}/clusters") - 1 )) (no nodes)")"
+    if [[ "${have}" != "${config}" ]]; then
+      log "the running set has ${have}; asked: ${config}: recreating"
       cmd_down
       mkdir -p "${RUN_DIR}"
       echo "${bin}" > "${RUN_DIR}/bin"
@@ -314,6 +493,7 @@ cmd_up() {
   fi
   if [[ ! -f "${RUN_DIR}/clusters" ]]; then
     { echo host; for i in $(seq 1 "${members}"); do echo "member${i}"; done; } > "${RUN_DIR}/clusters"
+    echo "${config}" > "${RUN_DIR}/config"
   fi
   start_etcd "${bin}"
   local name dir port=26443
@@ -324,11 +504,22 @@ cmd_up() {
     [[ -f "${dir}/port" ]] || free_port "${port}" > "${dir}/port"
     write_kubeconfig "${dir}/kubeconfig" "${name}" "$(cat "${dir}/port")" admin "${name}-admin"
     write_kubeconfig "${dir}/controller-manager.kubeconfig" "${name}" "$(cat "${dir}/port")" controller-manager controller-manager
+    if (( nodes > 0 )) && [[ "${name}" != host || ${host_nodes} == 1 ]]; then
+      make_node_certs "${name}"
+      write_kubeconfig "${dir}/scheduler.kubeconfig" "${name}" "$(cat "${dir}/port")" scheduler kube-scheduler
+      write_kubeconfig "${dir}/kwok.kubeconfig" "${name}" "$(cat "${dir}/port")" kwok kwok-controller
+      [[ -f "${dir}/nodes.yaml" ]] || write_nodes "${name}" "${nodes}" "${node_cpu}" "${node_memory}" "${node_pods}"
+    fi
     start_cluster "${bin}" "${name}"
     port=$(( $(cat "${dir}/port") + 1 ))
   done
   write_merged_kubeconfig
   for name in $(cluster_names); do wait_ready "${name}"; log "${name} is ready"; done
+  for name in $(cluster_names); do
+    has_nodes "${name}" || continue
+    start_nodes "${bin}" "${name}"
+    log "${name}: $(grep -c '^kind: Node$' "${RUN_DIR}/${name}/nodes.yaml") Nodes Ready (cpu ${node_cpu}, memory ${node_memory}, pods ${node_pods} each)"
+  done
   log "clusters up in $((SECONDS - start))s: $(cluster_names | tr '\n' ' ')"
   log "kubeconfig: ${RUN_DIR}/kubeconfig (contexts: $(cluster_names | tr '\n' ' '))"
   log "try: ${bin}/kubectl --kubeconfig ${RUN_DIR}/kubeconfig --context member1 get ns"
@@ -337,10 +528,7 @@ cmd_up() {
 cmd_down() {
   [[ -d "${RUN_DIR}" ]] || { log "nothing to stop (${RUN_DIR} does not exist)"; return; }
   local name
-  for name in $(cluster_names); do
-    stop_pid "${RUN_DIR}/${name}/controller-manager.pid" "${name} kube-controller-manager"
-    stop_pid "${RUN_DIR}/${name}/apiserver.pid" "${name} kube-apiserver"
-  done
+  for name in $(cluster_names); do stop_cluster "${name}"; done
   stop_pid "${RUN_DIR}/etcd/pid" etcd
   stop_pid "${RUN_DIR}/serve.pid" "launcher server"
   rm -rf "${RUN_DIR}"
@@ -352,21 +540,28 @@ require_cluster() {
   cluster_names | grep -qx "$1" || die "no cluster named '$1' (have: $(cluster_names | tr '\n' ' '))"
 }
 
+stop_cluster() {
+  local component
+  for component in "${COMPONENTS_STOP_ORDER[@]}"; do
+    stop_pid "${RUN_DIR}/$1/${component}.pid" "$1 ${component}"
+  done
+}
+
 cmd_stop() {
   require_cluster "${1:-}"
-  stop_pid "${RUN_DIR}/$1/controller-manager.pid" "$1 kube-controller-manager"
-  stop_pid "${RUN_DIR}/$1/apiserver.pid" "$1 kube-apiserver"
+  stop_cluster "$1"
 }
 
 cmd_kill() {
   require_cluster "${1:-}"
-  local f pid
-  for f in "${RUN_DIR}/$1/controller-manager.pid" "${RUN_DIR}/$1/apiserver.pid"; do
+  local component f pid
+  for component in "${COMPONENTS_STOP_ORDER[@]}"; do
+    f="${RUN_DIR}/$1/${component}.pid"
     pid_alive "$f" || continue
     pid=$(cat "$f")
     kill -KILL "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do pid_alive "$f" || break; sleep 0.1; done
-    log "killed $(basename "$f" .pid) of $1 (pid ${pid})"
+    log "killed ${component} of $1 (pid ${pid})"
     rm -f "$f"
   done
 }
@@ -394,6 +589,7 @@ cmd_start() {
   start_etcd "${bin}"
   start_cluster "${bin}" "$1"
   wait_ready "$1"
+  start_nodes "${bin}" "$1"
   log "$1 is ready"
 }
 
@@ -420,6 +616,14 @@ cmd_status() {
     if pid_alive "${dir}/apiserver.pid"; then pid=$(cat "${dir}/apiserver.pid"); ready=$(readyz "${name}" || true); fi
     [[ "${ready}" == ok ]] || rc=1
     printf '%-10s %-24s %-8s %s\n' "${name}" "https://127.0.0.1:$(cat "${dir}/port")" "${pid}" "${ready:-no answer}"
+    local component
+    for component in controller-manager scheduler kwok; do
+      [[ "${component}" == controller-manager ]] || has_nodes "${name}" || continue
+      pid=stopped
+      pid_alive "${dir}/${component}.pid" && pid=$(cat "${dir}/${component}.pid")
+      [[ "${pid}" != stopped ]] || rc=1
+      printf '%-10s %-24s %-8s %s\n' "" "${component}" "${pid}" -
+    done
   done
   return ${rc}
 }

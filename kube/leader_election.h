@@ -5,11 +5,19 @@
 // it every retry_period, and gives up leadership when it could not renew for
 // renew_deadline. On shutdown the leader releases the lease (holderIdentity cleared) so a
 // successor need not wait for it to expire.
+//
+// With `also_hold`, the elector holds a second lock of client-go's annotation kind as well
+// (a ConfigMap or Endpoints whose annotation control-plane.alpha.kubernetes.io/leader holds
+// the LeaderElectionRecord: what KubeFed v0.10's "configmaps"/"endpoints" resource locks
+// use), as client-go's MultiLock does: both are written on every acquire and renewal, and a
+// holder of either that is not this candidate keeps it from leading. So kfed and a KubeFed
+// still running against the same host exclude each other during a cut-over.
 #ifndef KFED_KUBE_LEADER_ELECTION_H_
 #define KFED_KUBE_LEADER_ELECTION_H_
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -22,6 +30,16 @@
 
 namespace kfed::kube {
 
+// A lock kept in an annotation of a ConfigMap or Endpoints object (client-go's
+// ConfigMapLock / EndpointsLock).
+struct AnnotationLock {
+  GroupVersionResource gvr;  // ConfigMapsResource() or EndpointsResource()
+  std::string ns;
+  std::string name;
+};
+
+inline constexpr char kLeaderAnnotation[] = "control-plane.alpha.kubernetes.io/leader";
+
 struct LeaderElectionConfig {
   std::string lease_namespace;
   std::string lease_name;
@@ -30,6 +48,8 @@ struct LeaderElectionConfig {
   absl::Duration renew_deadline = absl::Seconds(10);
   absl::Duration retry_period = absl::Seconds(2);
   bool release_on_cancel = true;
+  // A second lock held with the Lease (see the file comment); none when unset.
+  std::optional<AnnotationLock> also_hold;
   // Called on Run()'s thread; must not block (start your own workers).
   std::function<void()> on_started_leading;
   std::function<void()> on_stopped_leading;
@@ -56,6 +76,18 @@ class LeaderElector {
   // One attempt to acquire or renew. OK when we hold the lease afterwards.
   absl::Status TryAcquireOrRenew();
   void Release();
+  // The second lock's record: its holder and the record's text ("" when absent).
+  struct Secondary {
+    bool exists = false;
+    ObjectPtr object;
+    std::string holder;
+    std::string raw;
+    int64_t transitions = 0;
+  };
+  absl::StatusOr<Secondary> GetSecondary();
+  // Writes our record (or, releasing, an empty holder) into the second lock.
+  absl::Status WriteSecondary(const Secondary& current, const std::string& holder,
+                              absl::Time now, bool acquired);
   void Observe(const std::string& holder, const std::string& renew_time)
       ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -117,5 +117,87 @@ TEST(LeaderElectionTest, ValidatesConfig) {
             "leader election: lease_duration must be greater than renew_deadline");
 }
 
+// With also_hold (KubeFed's ConfigMap lock): the leader writes client-go's record into the
+// ConfigMap's annotation too, and a KubeFed that holds the ConfigMap (renewing it) keeps kfed
+// from leading until KubeFed stops renewing.
+LeaderElectionConfig WithKubeFedLock(const std::string& id) {
+  LeaderElectionConfig c = Config(id);
+  c.also_hold = AnnotationLock{ConfigMapsResource(), "kube-federation-system",
+                               "kubefed-controller-manager"};
+  return c;
+}
+
+std::string KubeFedHolder(FakeClient& client) {
+  auto cm = client.Get(ConfigMapsResource(), "kube-federation-system",
+                       "kubefed-controller-manager");
+  if (!cm.ok()) return "<none>";
+  const rapidjson::Value* a = json::FindPath(**cm, {"metadata", "annotations"});
+  if (a == nullptr) return "<no annotations>";
+  auto record = json::Parse(json::GetString(*a, kLeaderAnnotation));
+  return record.ok() ? json::GetString(*record, "holderIdentity") : "<unparseable>";
+}
+
+// What KubeFed's client-go ConfigMapLock writes.
+void KubeFedRenews(FakeClient& client, absl::Time now) {
+  const std::string record = absl::StrCat(
+      R"({"holderIdentity":"kubefed-host_1234","leaseDurationSeconds":15,)",
+      R"("acquireTime":"2026-01-01T00:00:00Z","renewTime":")",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone()),
+      R"(","leaderTransitions":0})");
+  rapidjson::Document cm(rapidjson::kObjectType);
+  auto& a = cm.GetAllocator();
+  json::SetString(cm, "apiVersion", "v1", a);
+  json::SetString(cm, "kind", "ConfigMap", a);
+  rapidjson::Value& meta = json::EnsureObject(cm, "metadata", a);
+  json::SetString(meta, "name", "kubefed-controller-manager", a);
+  json::SetString(meta, "namespace", "kube-federation-system", a);
+  json::SetString(json::EnsureObject(meta, "annotations", a), kLeaderAnnotation, record, a);
+  auto existing = client.Get(ConfigMapsResource(), "kube-federation-system",
+                             "kubefed-controller-manager");
+  if (existing.ok()) {
+    json::SetString(meta, "resourceVersion",
+                    json::GetString(*json::Find(**existing, "metadata"), "resourceVersion"), a);
+    ASSERT_TRUE(client.Update(ConfigMapsResource(), "kube-federation-system", cm, {}).ok());
+  } else {
+    ASSERT_TRUE(client.Create(ConfigMapsResource(), "kube-federation-system", cm, {}).ok());
+  }
+}
+
+TEST(LeaderElectionTest, HoldsKubeFedsConfigMapLockBesideTheLease) {
+  FakeClient client;
+  FakeClock clock;
+  Candidate a(client, WithKubeFedLock("a"), clock);
+  ASSERT_TRUE(Eventually([&] { return a.elector().IsLeader(); }));
+  EXPECT_EQ(KubeFedHolder(client), "a");
+  // Renewals keep it (10 s of renewals: the condition never holds), shutdown releases both.
+  (void)AdvanceUntil(clock, [] { return false; }, absl::Seconds(10));
+  EXPECT_TRUE(a.elector().IsLeader());
+  EXPECT_EQ(KubeFedHolder(client), "a");
+  a.Stop();
+  EXPECT_EQ(KubeFedHolder(client), "");
+}
+
+TEST(LeaderElectionTest, AKubeFedHoldingItsLockKeepsKfedWaiting) {
+  FakeClient client;
+  FakeClock clock;
+  KubeFedRenews(client, clock.Now());
+  Candidate b(client, WithKubeFedLock("b"), clock);
+  // While KubeFed keeps renewing (every 2 s here), kfed never leads, for far longer than a
+  // lease duration.
+  for (int i = 0; i < 30; ++i) {
+    clock.Advance(absl::Seconds(2));
+    KubeFedRenews(client, clock.Now());
+    absl::SleepFor(absl::Milliseconds(5));
+    EXPECT_FALSE(b.elector().IsLeader()) << "at step " << i;
+  }
+  EXPECT_EQ(KubeFedHolder(client), "kubefed-host_1234");
+  // KubeFed stopped: after its lease duration kfed takes both locks.
+  ASSERT_TRUE(AdvanceUntil(clock, [&] { return b.elector().IsLeader(); }));
+  EXPECT_EQ(KubeFedHolder(client), "b");
+  auto lease = client.Get(LeasesResource(), "kube-federation-system", "kfed-controller");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(json::GetString(*json::Find(**lease, "spec"), "holderIdentity"), "b");
+}
+
 }  // namespace
 }  // namespace kfed::kube
