@@ -14,9 +14,9 @@
 # FederatedTypeConfigs and the KubeFedConfig must pass the apiserver's schemas and CEL rules;
 # the controller binary (KFED_CONTROLLER_BIN, default bazel-bin/controller/kfed-controller-manager)
 # then runs outside the cluster as the chart's ServiceAccount with the Deployment's flags, and
-# must become ready, take the Lease and answer /metrics to a kfed-status-viewer token only;
-# helm upgrade changes the flags; helm uninstall keeps the FederatedTypeConfigs and CRDs; a
-# second install adopts them.
+# must take the leader locks, become ready and answer /metrics to a kfed-status-viewer token
+# only; helm upgrade changes the flags; helm uninstall keeps the FederatedTypeConfigs and
+# CRDs; a second install adopts them.
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${REPO}"
@@ -177,15 +177,18 @@ json.dump(c, open(sys.argv[2], "w"))' "${token}" "${WORK}/sa-kubeconfig"
     CONTROLLER_PID=$!
     code=""
     for i in $(seq 1 120); do
+      # Ready as the leader (a standby is ready too): it logged that it leads, then /readyz
+      # says its caches synced. Leading needs every leader-election rule of the Role.
       code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ports[0]}/readyz" 2>/dev/null)"
-      [[ "${code}" == 200 ]] && k -n "${NS}" get lease kubefed-controller-manager >/dev/null 2>&1 && break
+      [[ "${code}" == 200 ]] && grep -q ': became leader' "${WORK}/controller.log" && break
       kill -0 "${CONTROLLER_PID}" 2>/dev/null || break
       sleep 0.5
     done
-    if [[ "${code}" == 200 ]] && ! grep -qi forbidden "${WORK}/controller.log"; then
-      ok "--install: the controller as ServiceAccount kfed-controller-manager with the chart's flags (${args[*]}) is ready, holds the Lease, nothing forbidden"
+    if [[ "${code}" == 200 ]] && grep -q ': became leader' "${WORK}/controller.log" \
+       && ! grep -qi forbidden "${WORK}/controller.log"; then
+      ok "--install: the controller as ServiceAccount kfed-controller-manager with the chart's flags (${args[*]}) leads and is ready, nothing forbidden"
     else
-      fail "--install: the controller with the chart's RBAC and flags (${args[*]}) is not ready (/readyz ${code}):"
+      fail "--install: the controller with the chart's RBAC and flags (${args[*]}) did not lead and get ready in 60 s (/readyz ${code}):"
       grep -E '^[EWF]|forbidden' "${WORK}/controller.log" | head -5 | sed 's/^/    /'
     fi
     k -n "${NS}" create serviceaccount kfed-viewer >/dev/null && k -n "${NS}" create serviceaccount nobody >/dev/null
