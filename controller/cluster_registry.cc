@@ -43,6 +43,17 @@ void ClusterRegistry::MarkSynced() {
   synced_ = true;
 }
 
+bool ClusterRegistry::WaitForSync(Clock& clock, absl::Time deadline,
+                                  const CancellationToken& cancel) const {
+  ScopedCancellationCallback wake(&cancel, [this] { absl::MutexLock lock(&mu_); });
+  absl::MutexLock lock(&mu_);
+  auto done = [this, &cancel]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return synced_ || cancel.IsCancelled();
+  };
+  clock.AwaitWithDeadline(mu_, absl::Condition(&done), deadline);
+  return synced_;
+}
+
 int ClusterRegistry::AddListener(Listener listener) {
   absl::MutexLock lock(&mu_);
   int id = next_listener_++;

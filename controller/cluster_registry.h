@@ -12,6 +12,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "base/cancellation.h"
+#include "base/clock.h"
 #include "base/label_selector.h"
 #include "kube/client.h"
 
@@ -45,6 +47,9 @@ class ClusterRegistry {
   // unknown and nothing may be deleted on its account.
   bool Synced() const ABSL_LOCKS_EXCLUDED(mu_);
   void MarkSynced() ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits on `clock` until synced (true), `deadline` or `cancel` (false); no polling.
+  bool WaitForSync(Clock& clock, absl::Time deadline, const CancellationToken& cancel) const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Listeners are called on every change with the cluster's name. Returns an id for
   // RemoveListener. Listeners must not block.

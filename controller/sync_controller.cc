@@ -72,8 +72,13 @@ SyncController::SyncController(kube::Client& host, ClusterRegistry& clusters, Ho
       events_(events),
       options_(std::move(options)),
       clock_(clock),
-      host_queue_(clock),
-      finalizer_queue_(clock) {
+      host_reconciler_([this](const std::string& key) -> absl::StatusOr<ReconcileResult> {
+        const absl::Time start = clock_.Now();
+        const bool retry = ReconcileHost(key);
+        reconcile_duration_->Observe({}, absl::ToDoubleSeconds(clock_.Now() - start));
+        return retry ? ReconcileResult::Requeue() : ReconcileResult::Done();
+      }),
+      finalizer_reconciler_([this](const std::string& key) { return ReconcileFinalizer(key); }) {
   dispatch_duration_ = metrics_.Histogram(
       "dispatch_operation_duration_seconds",
       "Time taken by a create, update or delete in a member cluster.", {"action"});
@@ -126,9 +131,25 @@ void SyncController::Start() {
   io.gvr = FederatedResource();
   if (options_.limited_scope && io.gvr.namespaced) io.ns = options_.kubefed_namespace;
   federated_informer_ = std::make_unique<kube::Informer>(host_, io, clock_);
+  {
+    WorkerPoolOptions host;
+    host.name = "sync-" + options_.type_config.name;
+    host.workers = std::max(1, options_.host_workers);
+    host.caches = DecisionCaches();
+    host_pool_ = std::make_unique<WorkerPool>(host_reconciler_, metrics_, std::move(host), clock_);
+    // Up to four: one of them is nearly always waiting for the host limiter in a burst, so
+    // the next token goes to a finalizer rather than to a status write.
+    WorkerPoolOptions fin;
+    fin.name = "finalizer-" + options_.type_config.name;
+    fin.workers = std::min(4, std::max(1, options_.host_workers));
+    fin.caches.push_back(InformerSyncSource(
+        options_.type_config.federated_type.kind + " informer", *federated_informer_));
+    finalizer_pool_ =
+        std::make_unique<WorkerPool>(finalizer_reconciler_, metrics_, std::move(fin), clock_);
+  }
   auto on_change = [this](const kube::ObjectPtr& object) {
     const std::string key = ObjectKey(Meta(*object, "namespace"), Meta(*object, "name"));
-    if (NeedsFinalizer(*object)) finalizer_queue_.Add(key);
+    if (NeedsFinalizer(*object)) finalizer_pool_->Add(key);
     EnqueueHost(key, /*observed_change=*/true);
     // Member writes start at once, not after the host pass: that pass may wait for the host
     // client's budget (status writes), and a backlog there must not hold up every member (a
@@ -159,14 +180,8 @@ void SyncController::Start() {
         });
   }
   for (const auto& member : clusters_.Snapshot()) EnsureClusterWorkers(member->name);
-  for (int i = 0; i < std::max(1, options_.host_workers); ++i) {
-    host_threads_.emplace_back([this] { HostWorker(); });
-  }
-  // Up to four: one of them is nearly always waiting for the host limiter in a burst, so the
-  // next token goes to a finalizer rather than to a status write.
-  for (int i = 0; i < std::min(4, std::max(1, options_.host_workers)); ++i) {
-    finalizer_threads_.emplace_back([this] { FinalizerWorker(); });
-  }
+  host_pool_->Start();
+  finalizer_pool_->Start();
   LOG(INFO) << "sync controller for " << options_.type_config.name << " started";
 }
 
@@ -182,19 +197,15 @@ void SyncController::Stop() {
   if (options_.status_store != nullptr)
     options_.status_store->RemoveRenderer(options_.type_config.name);
   if (registry_listener_ >= 0) clusters_.RemoveListener(registry_listener_);
-  host_queue_.ShutDown();
-  finalizer_queue_.ShutDown();
   std::vector<std::thread> stopping;
+  if (host_pool_) stopping.emplace_back([this] { host_pool_->Stop(); });
+  if (finalizer_pool_) stopping.emplace_back([this] { finalizer_pool_->Stop(); });
   if (federated_informer_) stopping.emplace_back([this] { federated_informer_->Stop(); });
   for (auto& [name, w] : workers) {
     ClusterWorkers* raw = w.release();
     stopping.emplace_back(
         [this, raw] { StopClusterWorkers(std::unique_ptr<ClusterWorkers>(raw)); });
   }
-  for (std::thread& t : host_threads_) t.join();
-  host_threads_.clear();
-  for (std::thread& t : finalizer_threads_) t.join();
-  finalizer_threads_.clear();
   for (std::thread& t : stopping) t.join();
   // The type's objects leave the status API with it (no worker publishes any more).
   if (options_.status_store != nullptr)
@@ -251,7 +262,23 @@ void SyncController::EnsureClusterWorkers(const std::string& cluster) {
       w->name = cluster;
       w->client_generation = member->client_generation;
       w->client = member->client;
-      w->queue = std::make_unique<kube::WorkQueue<std::string>>(clock_);
+      const std::string type_name = options_.type_config.name;
+      w->reconciler = std::make_unique<FuncReconciler>(
+          [this, cluster, client = w->client.get()](const std::string& key)
+              -> absl::StatusOr<ReconcileResult> {
+            return ReconcileCluster(cluster, *client, key) ? ReconcileResult::Requeue()
+                                                           : ReconcileResult::Done();
+          });
+      WorkerPoolOptions po;
+      po.name = absl::StrCat("sync-", type_name, "@", cluster);
+      po.workers = std::max(1, options_.cluster_workers);
+      // The host caches only: a member whose own cache has not synced is the plan's business
+      // (it skips the cluster and says so in the status).
+      po.caches = DecisionCaches();
+      po.on_take = [this, cluster, type_name](int length) {
+        queue_depth_->Set({cluster, type_name}, static_cast<double>(length));
+      };
+      w->pool = std::make_unique<WorkerPool>(*w->reconciler, metrics_, std::move(po), clock_);
       kube::InformerOptions io;
       io.gvr = TargetResource();
       if (options_.limited_scope && io.gvr.namespaced) io.ns = options_.kubefed_namespace;
@@ -259,8 +286,8 @@ void SyncController::EnsureClusterWorkers(const std::string& cluster) {
       // unmanaged objects to report ManagedLabelFalse; unlabelled objects stay invisible.
       io.label_selector = std::string(ft::kManagedLabel);
       w->informer = std::make_unique<kube::Informer>(*w->client, io, clock_);
-      kube::WorkQueue<std::string>* queue = w->queue.get();
-      auto enqueue = [this, queue](const kube::ObjectPtr& object) {
+      WorkerPool* pool = w->pool.get();
+      auto enqueue = [this, pool](const kube::ObjectPtr& object) {
         const std::string key = KeyForMember(*object);
         {
           // A member change (drift, or the echo of kfed's own write) starts the latency clock
@@ -269,16 +296,13 @@ void SyncController::EnsureClusterWorkers(const std::string& cluster) {
           auto it = objects_.find(key);
           if (it != objects_.end()) it->second.observed = clock_.Now();
         }
-        queue->Add(key);
+        pool->Add(key);
       };
       w->informer->AddEventHandler(
           {enqueue, [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& now) { enqueue(now); },
            enqueue});
       w->informer->Start();
-      ClusterWorkers* raw = w.get();
-      for (int i = 0; i < std::max(1, options_.cluster_workers); ++i) {
-        w->threads.emplace_back([this, raw] { ClusterWorker(raw); });
-      }
+      w->pool->Start();
       workers_[cluster] = std::move(w);
       LOG(INFO) << options_.type_config.name << ": watching cluster " << cluster;
     }
@@ -287,9 +311,8 @@ void SyncController::EnsureClusterWorkers(const std::string& cluster) {
 }
 
 void SyncController::StopClusterWorkers(std::unique_ptr<ClusterWorkers> workers) {
-  workers->queue->ShutDown();
+  workers->pool->Stop();
   workers->informer->Stop();
-  for (std::thread& t : workers->threads) t.join();
   queue_depth_->Remove({workers->name, options_.type_config.name});
 }
 
@@ -301,7 +324,7 @@ std::string SyncController::KeyForMember(const rapidjson::Value& member) const {
 
 void SyncController::EnqueueAllClusters(const std::string& key) {
   absl::MutexLock lock(&mu_);
-  for (auto& [name, w] : workers_) w->queue->Add(key);
+  for (auto& [name, w] : workers_) w->pool->Add(key);
 }
 
 void SyncController::EnqueueHost(const std::string& key, bool observed_change) {
@@ -309,67 +332,43 @@ void SyncController::EnqueueHost(const std::string& key, bool observed_change) {
     absl::MutexLock lock(&mu_);
     objects_[key].observed = clock_.Now();
   }
-  host_queue_.Add(key);
+  host_pool_->Add(key);
 }
 
 void SyncController::EnqueueAllHost() {
   if (federated_informer_ == nullptr) return;
   for (const kube::ObjectPtr& o : federated_informer_->List()) {
-    host_queue_.Add(ObjectKey(Meta(*o, "namespace"), Meta(*o, "name")));
+    host_pool_->Add(ObjectKey(Meta(*o, "namespace"), Meta(*o, "name")));
   }
 }
 
 // --- workers ----------------------------------------------------------------------------
 
-void SyncController::HostWorker() {
+std::vector<CacheSyncSource> SyncController::DecisionCaches() const {
   // Nothing is decided before the host caches and the cluster list are known.
-  while (!host_queue_.ShuttingDown() &&
-         !(HostSynced() && clusters_.Synced() && caches_.federated_namespaces->HasSynced() &&
-           caches_.propagated_versions->HasSynced() &&
-           caches_.cluster_propagated_versions->HasSynced() && caches_.namespaces->HasSynced())) {
-    clock_.SleepFor(absl::Milliseconds(50));
-  }
-  while (std::optional<std::string> key = host_queue_.Get()) {
-    absl::Time start = clock_.Now();
-    bool retry = ReconcileHost(*key);
-    reconcile_duration_->Observe({}, absl::ToDoubleSeconds(clock_.Now() - start));
-    reconcile_total_->Add({"sync-" + options_.type_config.name, retry ? "requeue" : "success"});
-    if (retry) {
-      host_queue_.AddRateLimited(*key);
-    } else {
-      host_queue_.Forget(*key);
-    }
-    host_queue_.Done(*key);
-  }
+  return {InformerSyncSource(options_.type_config.federated_type.kind + " informer",
+                             *federated_informer_),
+          RegistrySyncSource(clusters_),
+          InformerSyncSource("FederatedNamespace informer", *caches_.federated_namespaces),
+          InformerSyncSource("PropagatedVersion informer", *caches_.propagated_versions),
+          InformerSyncSource("ClusterPropagatedVersion informer",
+                             *caches_.cluster_propagated_versions),
+          InformerSyncSource("Namespace informer", *caches_.namespaces)};
 }
 
-void SyncController::FinalizerWorker() {
-  while (!finalizer_queue_.ShuttingDown() && !HostSynced()) {
-    clock_.SleepFor(absl::Milliseconds(50));
-  }
-  while (std::optional<std::string> key = finalizer_queue_.Get()) {
-    auto [fed_ns, fed_name] = SplitObjectKey(*key);
-    kube::ObjectPtr fed = federated_informer_->Get(
-        options_.type_config.FederatedNamespaced() ? fed_ns : "", fed_name);
-    bool retry = false;
-    if (fed != nullptr && NeedsFinalizer(*fed)) {
-      absl::Status added = EnsureFinalizer(fed, /*present=*/true, kube::RequestPriority::kHigh);
-      if (!added.ok()) {
-        // A conflict means the cache is behind: the newer object's event re-queues the key.
-        LOG(WARNING) << "adding finalizer to " << Describe(options_.type_config, *key) << ": "
-                     << added;
-        events_.Record(*fed, true, std::string(ft::kEventEnsureFinalizerError),
-                       std::string(added.message()));
-        retry = !kube::IsNotFound(added);
-      }
-    }
-    if (retry) {
-      finalizer_queue_.AddRateLimited(*key);
-    } else {
-      finalizer_queue_.Forget(*key);
-    }
-    finalizer_queue_.Done(*key);
-  }
+absl::StatusOr<ReconcileResult> SyncController::ReconcileFinalizer(const std::string& key) {
+  auto [fed_ns, fed_name] = SplitObjectKey(key);
+  kube::ObjectPtr fed = federated_informer_->Get(
+      options_.type_config.FederatedNamespaced() ? fed_ns : "", fed_name);
+  if (fed == nullptr || !NeedsFinalizer(*fed)) return ReconcileResult::Done();
+  absl::Status added = EnsureFinalizer(fed, /*present=*/true, kube::RequestPriority::kHigh);
+  if (added.ok() || kube::IsNotFound(added)) return ReconcileResult::Done();
+  // A conflict means the cache is behind: the newer object's event re-queues the key.
+  events_.Record(*fed, true, std::string(ft::kEventEnsureFinalizerError),
+                 std::string(added.message()));
+  return absl::Status(added.code(), absl::StrCat("adding finalizer to ",
+                                                 Describe(options_.type_config, key), ": ",
+                                                 added.message()));
 }
 
 bool SyncController::NeedsFinalizer(const rapidjson::Value& fed) const {
@@ -379,25 +378,6 @@ bool SyncController::NeedsFinalizer(const rapidjson::Value& fed) const {
     return false;
   }
   return true;
-}
-
-void SyncController::ClusterWorker(ClusterWorkers* w) {
-  while (!w->queue->ShuttingDown() &&
-         !(HostSynced() && clusters_.Synced() && caches_.federated_namespaces->HasSynced() &&
-           caches_.propagated_versions->HasSynced() &&
-           caches_.cluster_propagated_versions->HasSynced() && caches_.namespaces->HasSynced())) {
-    clock_.SleepFor(absl::Milliseconds(50));
-  }
-  while (std::optional<std::string> key = w->queue->Get()) {
-    queue_depth_->Set({w->name, options_.type_config.name}, static_cast<double>(w->queue->Len()));
-    bool retry = ReconcileCluster(w->name, *w->client, *key);
-    if (retry) {
-      w->queue->AddRateLimited(*key);
-    } else {
-      w->queue->Forget(*key);
-    }
-    w->queue->Done(*key);
-  }
 }
 
 std::unique_ptr<SyncController::RequestParts> SyncController::BuildRequest(
@@ -690,7 +670,7 @@ bool SyncController::ReconcileHost(const std::string& key) {
   }
   if (!HasFinalizer(*fed, ft::kSyncControllerFinalizer)) {
     // The finalizer workers add it; the update's own event brings the key back.
-    finalizer_queue_.Add(key);
+    finalizer_pool_->Add(key);
     return false;
   }
   EnqueueAllClusters(key);
@@ -783,7 +763,7 @@ bool SyncController::WriteStatus(const kube::ObjectPtr& fed, const std::string& 
     // suite once left 176 of 1,000 statuses at a member's earlier ClusterNotReady after the
     // member came back, when that wake-up was lost): look again after a while. A key already
     // waiting keeps its earlier time, and nothing is pending at rest.
-    host_queue_.AddAfter(key, kPendingStatusRecheck);
+    host_pool_->AddAfter(key, kPendingStatusRecheck);
     return plan.requeue;
   }
 

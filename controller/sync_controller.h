@@ -2,6 +2,8 @@
 // member cluster holding what the type's Federated<Kind> objects say.
 //
 // Threads (all owned here, joined by Stop()):
+// Every queue is drained by a WorkerPool (controller/worker_pool.h), which waits for the
+// host caches before the first reconcile:
 //   - finalizer workers take the keys of objects that lack kfed's finalizer from their own
 //     queue and add it, with priority on the host client's limiter: nothing propagates before
 //     the finalizer is in place, so these writes must not queue behind status writes;
@@ -32,10 +34,11 @@
 #include "controller/dispatcher.h"
 #include "controller/events.h"
 #include "controller/metrics.h"
+#include "controller/reconciler.h"
+#include "controller/worker_pool.h"
 #include "federated_types/type_config.h"
 #include "kube/client.h"
 #include "kube/informer.h"
-#include "kube/workqueue.h"
 #include "status/store.h"
 
 namespace kfed::controller {
@@ -89,8 +92,8 @@ class SyncController {
     uint64_t client_generation = 0;
     std::shared_ptr<kube::Client> client;
     std::unique_ptr<kube::Informer> informer;
-    std::unique_ptr<kube::WorkQueue<std::string>> queue;
-    std::vector<std::thread> threads;
+    std::unique_ptr<FuncReconciler> reconciler;
+    std::unique_ptr<WorkerPool> pool;
   };
   // What kfed knows about one federated object's propagation, per cluster.
   struct ClusterRecord {
@@ -116,11 +119,12 @@ class SyncController {
     std::string last_waiting;  // clusters a deletion waited for, last reported
   };
 
-  void HostWorker();
-  void FinalizerWorker();
+  // The caches every host and member pass reads before it may decide anything.
+  std::vector<CacheSyncSource> DecisionCaches() const;
+  // Adds kfed's finalizer where NeedsFinalizer says so.
+  absl::StatusOr<ReconcileResult> ReconcileFinalizer(const std::string& key);
   // Whether kfed's finalizer is still to be added (live, not a system namespace, no finalizer).
   bool NeedsFinalizer(const rapidjson::Value& fed) const;
-  void ClusterWorker(ClusterWorkers* workers);
   // Returns whether to retry the key with backoff.
   bool ReconcileHost(const std::string& key);
   bool ReconcileCluster(const std::string& cluster, kube::Client& client, const std::string& key);
@@ -166,10 +170,10 @@ class SyncController {
   Clock& clock_;
 
   std::unique_ptr<kube::Informer> federated_informer_;
-  kube::WorkQueue<std::string> host_queue_;
-  std::vector<std::thread> host_threads_;
-  kube::WorkQueue<std::string> finalizer_queue_;
-  std::vector<std::thread> finalizer_threads_;
+  FuncReconciler host_reconciler_;
+  std::unique_ptr<WorkerPool> host_pool_;
+  FuncReconciler finalizer_reconciler_;
+  std::unique_ptr<WorkerPool> finalizer_pool_;
   int registry_listener_ = -1;
 
   mutable absl::Mutex mu_;

@@ -23,7 +23,7 @@ TypeConfigController::TypeConfigController(kube::Client& host, ClusterRegistry& 
       events_(events),
       base_(std::move(base)),
       clock_(clock),
-      queue_(clock) {}
+      reconciler_([this](const std::string& name) { return Reconcile(name); }) {}
 
 TypeConfigController::~TypeConfigController() { Stop(); }
 
@@ -32,33 +32,26 @@ void TypeConfigController::Start() {
   io.gvr = FederatedTypeConfigsResource();
   io.ns = base_.kubefed_namespace;
   informer_ = std::make_unique<kube::Informer>(host_, io, clock_);
+  WorkerPoolOptions po;
+  po.name = "federatedtypeconfig";
+  po.caches.push_back(InformerSyncSource("FederatedTypeConfig informer", *informer_));
+  pool_ = std::make_unique<WorkerPool>(reconciler_, metrics_, std::move(po), clock_);
   auto enqueue = [this](const kube::ObjectPtr& o) {
-    queue_.Add(Meta(*o, "name"));
+    pool_->Add(Meta(*o, "name"));
     // A change of the namespaces type may unblock namespaced types.
     if (Meta(*o, "name") == ft::kNamespacesTypeConfigName) {
-      for (const kube::ObjectPtr& other : informer_->List()) queue_.Add(Meta(*other, "name"));
+      for (const kube::ObjectPtr& other : informer_->List()) pool_->Add(Meta(*other, "name"));
     }
   };
   informer_->AddEventHandler(
       {enqueue, [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& now) { enqueue(now); },
        enqueue});
   informer_->Start();
-  worker_ = std::thread([this] {
-    while (std::optional<std::string> name = queue_.Get()) {
-      bool retry = Reconcile(*name);
-      if (retry) {
-        queue_.AddRateLimited(*name);
-      } else {
-        queue_.Forget(*name);
-      }
-      queue_.Done(*name);
-    }
-  });
+  pool_->Start();
 }
 
 void TypeConfigController::Stop() {
-  queue_.ShutDown();
-  if (worker_.joinable()) worker_.join();
+  if (pool_) pool_->Stop();
   if (informer_) informer_->Stop();
   std::map<std::string, RunningType> running;
   {
@@ -95,7 +88,7 @@ bool TypeConfigController::Synced() const {
   return true;
 }
 
-bool TypeConfigController::Reconcile(const std::string& name) {
+absl::StatusOr<ReconcileResult> TypeConfigController::Reconcile(const std::string& name) {
   kube::ObjectPtr ftc = informer_->Get(base_.kubefed_namespace, name);
   const rapidjson::Value* deletion =
       ftc ? json::FindPath(*ftc, {"metadata", "deletionTimestamp"}) : nullptr;
@@ -156,25 +149,32 @@ bool TypeConfigController::Reconcile(const std::string& name) {
                 << " -> " << config->target_type.kind << ")";
       // Types waiting for the namespaces type can start now.
       if (name == ft::kNamespacesTypeConfigName) {
-        for (const kube::ObjectPtr& other : informer_->List()) queue_.Add(Meta(*other, "name"));
+        for (const kube::ObjectPtr& other : informer_->List()) pool_->Add(Meta(*other, "name"));
       }
     }
     running = true;
   }
 
-  if (ftc == nullptr) return false;
+  // A write that finds the object gone is done: its deletion event brings us back.
+  auto write_result = [](const absl::Status& s,
+                         absl::string_view what) -> absl::StatusOr<ReconcileResult> {
+    if (s.ok() || kube::IsNotFound(s)) return ReconcileResult::Done();
+    return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
+  };
+  if (ftc == nullptr) return ReconcileResult::Done();
   if (deleting) {
-    if (!HasFinalizer(*ftc, ft::kFederatedTypeConfigFinalizer)) return false;
-    absl::Status removed = SetFinalizer(ftc, false);
-    return !removed.ok() && !kube::IsNotFound(removed);
+    if (!HasFinalizer(*ftc, ft::kFederatedTypeConfigFinalizer)) return ReconcileResult::Done();
+    return write_result(SetFinalizer(ftc, false), "removing the finalizer");
   }
   if (!HasFinalizer(*ftc, ft::kFederatedTypeConfigFinalizer)) {
-    absl::Status added = SetFinalizer(ftc, true);
-    return !added.ok() && !kube::IsNotFound(added);  // the update's event brings us back
+    // The update's event brings us back for the status.
+    return write_result(SetFinalizer(ftc, true), "adding the finalizer");
   }
-  absl::Status status = WriteStatus(ftc, running);
-  if (!status.ok()) return !kube::IsNotFound(status);
-  return blocked;  // check again later
+  absl::StatusOr<ReconcileResult> status = write_result(WriteStatus(ftc, running), "status");
+  if (!status.ok()) return status;
+  // A type waiting for the namespaces type is checked again later (and at once when the
+  // namespaces type starts).
+  return blocked ? ReconcileResult::Requeue() : ReconcileResult::Done();
 }
 
 absl::Status TypeConfigController::SetFinalizer(const kube::ObjectPtr& ftc, bool present) {

@@ -3,21 +3,22 @@
 // core.kubefed.io/federated-type-config finalizer, and writes status.propagationController.
 // Namespaced types wait until the `namespaces` type runs (they need FederatedNamespaces).
 //
-// Thread: one worker taking FTC names from a queue; the FTC informer's handlers only enqueue.
+// Thread: one worker of a WorkerPool (controller/worker_pool.h) taking FTC names; the FTC
+// informer's handlers only enqueue.
 #ifndef KFED_CONTROLLER_TYPE_CONFIG_CONTROLLER_H_
 #define KFED_CONTROLLER_TYPE_CONFIG_CONTROLLER_H_
 
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "controller/kubefed_resources.h"
+#include "controller/reconciler.h"
 #include "controller/sync_controller.h"
+#include "controller/worker_pool.h"
 #include "kube/informer.h"
-#include "kube/workqueue.h"
 
 namespace kfed::controller {
 
@@ -40,7 +41,7 @@ class TypeConfigController {
   bool Synced() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  bool Reconcile(const std::string& name);
+  absl::StatusOr<ReconcileResult> Reconcile(const std::string& name);
   absl::Status WriteStatus(const kube::ObjectPtr& ftc, bool running);
   absl::Status SetFinalizer(const kube::ObjectPtr& ftc, bool present);
 
@@ -52,8 +53,8 @@ class TypeConfigController {
   const SyncControllerOptions base_;
   Clock& clock_;
   std::unique_ptr<kube::Informer> informer_;
-  kube::WorkQueue<std::string> queue_;
-  std::thread worker_;
+  FuncReconciler reconciler_;
+  std::unique_ptr<WorkerPool> pool_;
 
   mutable absl::Mutex mu_;
   // FTC name -> running controller, and the spec it was started from.

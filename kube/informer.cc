@@ -69,6 +69,18 @@ bool Informer::WaitForSync(absl::Duration timeout) const {
   return synced_;
 }
 
+bool Informer::WaitForSync(Clock& clock, absl::Time deadline,
+                           const CancellationToken& cancel) const {
+  // Releasing mu_ makes the waiter re-evaluate its condition, which reads the token.
+  ScopedCancellationCallback wake(&cancel, [this] { absl::MutexLock lock(&mu_); });
+  absl::MutexLock lock(&mu_);
+  auto done = [this, &cancel]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return synced_ || stopped_ || cancel.IsCancelled();
+  };
+  clock.AwaitWithDeadline(mu_, absl::Condition(&done), deadline);
+  return synced_;
+}
+
 ObjectPtr Informer::Get(absl::string_view ns, absl::string_view name) const {
   std::string key = ns.empty() ? std::string(name) : absl::StrCat(ns, "/", name);
   absl::MutexLock lock(&mu_);

@@ -86,6 +86,9 @@ class Informer {
   bool HasSynced() const ABSL_LOCKS_EXCLUDED(mu_);
   // Waits (real time) until synced; false on timeout or Stop().
   bool WaitForSync(absl::Duration timeout) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits on `clock` until synced (true), `deadline`, Stop() or `cancel` (false); no polling.
+  bool WaitForSync(Clock& clock, absl::Time deadline, const CancellationToken& cancel) const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Cache reads. Thread-safe; return snapshots (nullptr when absent).
   ObjectPtr Get(absl::string_view ns, absl::string_view name) const ABSL_LOCKS_EXCLUDED(mu_);
