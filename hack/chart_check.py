@@ -15,7 +15,8 @@ import sys
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLUSTER_KINDS = {"ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Namespace"}
+CLUSTER_KINDS = {"ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Namespace",
+                 "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"}
 FTC_NAMES = {
     "clusterroles.rbac.authorization.k8s.io", "configmaps", "deployments.apps",
     "ingresses.networking.k8s.io", "jobs.batch", "namespaces", "replicasets.apps", "secrets",
@@ -149,13 +150,20 @@ def main():
         return report()
 
     if case == "crds":
-        # config/deploy/crds.yaml: the six static CRDs and the ten Federated ones, nothing else.
-        names = {d["metadata"]["name"] for d in docs}
-        expect(set(by_kind) == {"CustomResourceDefinition"}, f"kinds {sorted(by_kind)}, want only CRDs")
+        # config/deploy/crds.yaml: the six static CRDs and the ten Federated ones, and the
+        # KubeFedConfig defaulting policy (kubefedconfigs-defaults.yaml), nothing else.
+        crd_docs = by_kind.get("CustomResourceDefinition", [])
+        names = {d["metadata"]["name"] for d in crd_docs}
+        expect(set(by_kind) == {"CustomResourceDefinition", "MutatingAdmissionPolicy",
+                                "MutatingAdmissionPolicyBinding"},
+               f"kinds {sorted(by_kind)}, want CRDs and the KubeFedConfig defaulting policy")
+        for kind in ("MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"):
+            got = [d["metadata"]["name"] for d in by_kind.get(kind, [])]
+            expect(got == ["kubefedconfigs.core.kubefed.io"], f"{kind}: {got}")
         expect(STATIC_CRDS <= names, f"static CRDs missing: {sorted(STATIC_CRDS - names)}")
         federated = {n for n in names if n.endswith(".types.kubefed.io")}
-        expect(len(docs) == 16 and len(federated) == 10,
-               f"{len(docs)} CRDs ({len(federated)} federated), want 16 (10 federated)")
+        expect(len(crd_docs) == 16 and len(federated) == 10,
+               f"{len(crd_docs)} CRDs ({len(federated)} federated), want 16 (10 federated)")
         return report()
 
     # The controller Deployment: flags, secure serving, probes.

@@ -4,6 +4,7 @@
 //
 // Runs against the host cluster of hack/local-clusters.sh (KFED_E2E_KUBECONFIG, context
 // `host`), as hack/test.sh provides.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -34,6 +35,7 @@ const std::vector<std::string>& StaticCrdFiles() {
       "kubefedclusters.yaml",
       "federatedtypeconfigs.yaml",
       "kubefedconfigs.yaml",
+      "kubefedconfigs-defaults.yaml",
       "propagatedversions.yaml",
       "clusterpropagatedversions.yaml",
       "replicaschedulingpreferences.yaml",
@@ -513,6 +515,80 @@ spec: {scope: Cluster, featureGates: [{name: PushReconciler, configuration: Enab
            R"(.spec.featureGates: duplicate entries for key [name="PushReconciler"])"},
       },
       &ApplyManifest);
+}
+
+// KubeFed's defaulting webhook adds every feature gate a list leaves out and sorts the list;
+// kfed's MutatingAdmissionPolicy (kubefedconfigs-defaults.yaml) does the same in the apiserver.
+TEST_F(CrdsE2eTest, KubeFedConfigFeatureGatesCompletedAndSortedLikeKubeFed) {
+  auto create = [](absl::string_view manifest) -> std::string {
+    auto out = Kubectl(kHost, {"create", "-f", "-"}, absl::StrReplaceAll(manifest, {{"NS", ns_}}));
+    return out.ok() ? "" : std::string(out.status().message());
+  };
+  auto gates = [](const std::string& name) {
+    auto out = Kubectl(kHost, {"get", "kubefedconfig", name, "-n", ns_, "-o",
+                               "jsonpath={range .spec.featureGates[*]}{.name}={.configuration} "
+                               "{end}"});
+    return out.ok() ? *out : std::string(out.status().message());
+  };
+  // The defaulting spec of KubeFed's e2e suite: two gates given, the third added, sorted.
+  ASSERT_EQ(create(R"(apiVersion: core.kubefed.io/v1beta1
+kind: KubeFedConfig
+metadata: {name: gates-partial, namespace: NS}
+spec:
+  scope: Cluster
+  controllerDuration: {availableDelay: 31s}
+  featureGates:
+  - {name: SchedulerPreferences, configuration: Disabled}
+  - {name: PushReconciler, configuration: Disabled}
+)"),
+            "");
+  EXPECT_EQ(gates("gates-partial"),
+            "PushReconciler=Disabled RawResourceStatusCollection=Disabled "
+            "SchedulerPreferences=Disabled ");
+  auto delay = Kubectl(kHost, {"get", "kubefedconfig", "gates-partial", "-n", ns_, "-o",
+                               "jsonpath={.spec.controllerDuration.availableDelay}"});
+  ASSERT_TRUE(delay.ok()) << delay.status();
+  EXPECT_EQ(*delay, "31s");  // the user's values are kept
+
+  ASSERT_EQ(create(R"(apiVersion: core.kubefed.io/v1beta1
+kind: KubeFedConfig
+metadata: {name: gates-empty, namespace: NS}
+spec: {scope: Cluster, featureGates: []}
+)"),
+            "");
+  EXPECT_EQ(gates("gates-empty"),
+            "PushReconciler=Enabled RawResourceStatusCollection=Disabled "
+            "SchedulerPreferences=Enabled ");
+
+  // On update too: a list cut down to one gate gets the others back.
+  auto patched = Kubectl(
+      kHost, {"patch", "kubefedconfig", "gates-empty", "-n", ns_, "--type=json", "-p",
+              R"([{"op":"replace","path":"/spec/featureGates","value":)"
+              R"([{"name":"RawResourceStatusCollection","configuration":"Enabled"}]}])"});
+  ASSERT_TRUE(patched.ok()) << patched.status();
+  EXPECT_EQ(gates("gates-empty"),
+            "PushReconciler=Enabled RawResourceStatusCollection=Enabled "
+            "SchedulerPreferences=Enabled ");
+
+  // Lists the CRD refuses are left to its validation (not silently repaired).
+  EXPECT_THAT(create(R"(apiVersion: core.kubefed.io/v1beta1
+kind: KubeFedConfig
+metadata: {name: gates-unknown, namespace: NS}
+spec: {scope: Cluster, featureGates: [{name: Foo, configuration: Enabled}]}
+)"),
+              ::testing::HasSubstr(R"(Unsupported value: "Foo")"));
+  EXPECT_THAT(create(R"(apiVersion: core.kubefed.io/v1beta1
+kind: KubeFedConfig
+metadata: {name: gates-twice, namespace: NS}
+spec: {scope: Cluster, featureGates: [{name: PushReconciler, configuration: Enabled}, {name: PushReconciler, configuration: Disabled}]}
+)"),
+              ::testing::HasSubstr("Duplicate value"));
+  EXPECT_THAT(create(R"(apiVersion: core.kubefed.io/v1beta1
+kind: KubeFedConfig
+metadata: {name: gates-incomplete, namespace: NS}
+spec: {scope: Cluster, featureGates: [{name: PushReconciler}]}
+)"),
+              ::testing::HasSubstr("configuration: Required value"));
 }
 
 TEST_F(CrdsE2eTest, ReplicaSchedulingPreferenceAndPropagatedVersion) {
