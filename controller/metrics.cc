@@ -1,23 +1,25 @@
 #include "controller/metrics.h"
 
-#include <algorithm>
-#include <cmath>
+#include <prometheus/check_names.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include <algorithm>
+#include <set>
+#include <utility>
+
 #include "glog/logging.h"
 
 namespace kfed::controller {
 namespace {
 
-std::string EscapeLabelValue(const std::string& v) {
+// prometheus-cpp 1.0.1 writes HELP verbatim; the text format wants `\` and newlines escaped.
+std::string EscapeHelp(const std::string& help) {
   std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
+  out.reserve(help.size());
+  for (char c : help) {
     if (c == '\\') {
       out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
     } else if (c == '\n') {
       out += "\\n";
     } else {
@@ -27,106 +29,146 @@ std::string EscapeLabelValue(const std::string& v) {
   return out;
 }
 
-std::string FormatValue(double v) {
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (std::isnan(v)) return "NaN";
-  if (v == std::floor(v) && std::fabs(v) < 1e15) return absl::StrFormat("%.0f", v);
-  return absl::StrFormat("%.9g", v);
+// prometheus-cpp keeps families in registration order per type and series in a hash map;
+// sorting makes /metrics stable from one scrape to the next and readable.
+void SortForExposition(std::vector<prometheus::MetricFamily>* families) {
+  for (prometheus::MetricFamily& f : *families) {
+    std::sort(f.metric.begin(), f.metric.end(),
+              [](const prometheus::ClientMetric& a, const prometheus::ClientMetric& b) {
+                return a.label < b.label;  // each sorted by label name; compares the values
+              });
+  }
+  std::sort(families->begin(), families->end(),
+            [](const prometheus::MetricFamily& a, const prometheus::MetricFamily& b) {
+              return a.name < b.name;
+            });
 }
 
-const char* TypeName(MetricFamily::Type t) {
-  switch (t) {
-    case MetricFamily::Type::kCounter:
-      return "counter";
-    case MetricFamily::Type::kGauge:
-      return "gauge";
-    case MetricFamily::Type::kHistogram:
-      return "histogram";
-  }
-  return "untyped";
+// The series of `family` with `labels`, or nullptr. prometheus-cpp has no lookup: Add returns
+// the existing series (and drops the one it built from `args`). The caller holds the facade's
+// mutex, so no Remove runs between Has and Add.
+template <typename T, typename... Args>
+T* Existing(prometheus::Family<T>& family, const prometheus::Labels& labels, const Args&... args) {
+  if (!family.Has(labels)) return nullptr;
+  return &family.Add(labels, args...);
 }
 
 }  // namespace
 
-MetricFamily::MetricFamily(std::string name, std::string help, Type type,
-                           std::vector<std::string> label_names, std::vector<double> buckets)
+MetricFamily::MetricFamily(prometheus::Registry& registry, std::string name,
+                           const std::string& help, Type type, std::vector<std::string> label_names,
+                           std::vector<double> buckets)
     : name_(std::move(name)),
-      help_(std::move(help)),
       type_(type),
       label_names_(std::move(label_names)),
-      buckets_(std::move(buckets)) {}
+      buckets_(std::move(buckets)) {
+  // prometheus-cpp throws std::invalid_argument on these; a bad name is a programming error.
+  CHECK(prometheus::CheckMetricName(name_)) << "invalid metric name " << name_;
+  CHECK_EQ(std::set<std::string>(label_names_.begin(), label_names_.end()).size(),
+           label_names_.size())
+      << "metric " << name_ << ": duplicate label names";
+  for (const std::string& label : label_names_) {
+    CHECK(prometheus::CheckLabelName(label)) << "metric " << name_ << ": invalid label " << label;
+    CHECK(type_ != Type::kHistogram || label != "le") << "histogram " << name_ << ": label le";
+  }
+  CHECK(std::is_sorted(buckets_.begin(), buckets_.end())) << name_;
+  switch (type_) {
+    case Type::kCounter:
+      counters_ = &prometheus::BuildCounter().Name(name_).Help(EscapeHelp(help)).Register(registry);
+      break;
+    case Type::kGauge:
+      gauges_ = &prometheus::BuildGauge().Name(name_).Help(EscapeHelp(help)).Register(registry);
+      break;
+    case Type::kHistogram:
+      histograms_ =
+          &prometheus::BuildHistogram().Name(name_).Help(EscapeHelp(help)).Register(registry);
+      break;
+  }
+}
 
-MetricFamily::Series& MetricFamily::SeriesLocked(const LabelValues& labels) {
-  CHECK_EQ(labels.size(), label_names_.size()) << "metric " << name_ << ": wrong number of labels";
-  Series& s = series_[labels];
-  if (type_ == Type::kHistogram && s.bucket_counts.empty()) s.bucket_counts.resize(buckets_.size());
-  return s;
+prometheus::Labels MetricFamily::LabelMap(const LabelValues& values) const {
+  CHECK_EQ(values.size(), label_names_.size()) << "metric " << name_ << ": wrong number of labels";
+  prometheus::Labels labels;
+  for (size_t i = 0; i < values.size(); ++i) labels.emplace(label_names_[i], values[i]);
+  return labels;
 }
 
 void MetricFamily::Add(const LabelValues& labels, double v) {
   CHECK(type_ != Type::kHistogram) << name_;
-  absl::MutexLock lock(&mu_);
-  SeriesLocked(labels).value += v;
+  const prometheus::Labels l = LabelMap(labels);
+  absl::ReaderMutexLock lock(&mu_);
+  if (type_ == Type::kCounter) {
+    counters_->Add(l).Increment(v);
+  } else {
+    gauges_->Add(l).Increment(v);
+  }
 }
 
 void MetricFamily::Set(const LabelValues& labels, double v) {
   CHECK(type_ == Type::kGauge) << name_;
-  absl::MutexLock lock(&mu_);
-  SeriesLocked(labels).value = v;
+  const prometheus::Labels l = LabelMap(labels);
+  absl::ReaderMutexLock lock(&mu_);
+  gauges_->Add(l).Set(v);
 }
 
 void MetricFamily::Observe(const LabelValues& labels, double v) {
   CHECK(type_ == Type::kHistogram) << name_;
-  absl::MutexLock lock(&mu_);
-  Series& s = SeriesLocked(labels);
-  s.value += v;
-  ++s.count;
-  auto it = std::lower_bound(buckets_.begin(), buckets_.end(), v);
-  if (it != buckets_.end()) ++s.bucket_counts[it - buckets_.begin()];
+  const prometheus::Labels l = LabelMap(labels);
+  absl::ReaderMutexLock lock(&mu_);
+  histograms_->Add(l, buckets_).Observe(v);
 }
 
 void MetricFamily::Remove(const LabelValues& labels) {
+  const prometheus::Labels l = LabelMap(labels);
   absl::MutexLock lock(&mu_);
-  series_.erase(labels);
+  switch (type_) {
+    case Type::kCounter:
+      if (prometheus::Counter* c = Existing(*counters_, l)) counters_->Remove(c);
+      break;
+    case Type::kGauge:
+      if (prometheus::Gauge* g = Existing(*gauges_, l)) gauges_->Remove(g);
+      break;
+    case Type::kHistogram:
+      if (prometheus::Histogram* h = Existing(*histograms_, l, buckets_)) histograms_->Remove(h);
+      break;
+  }
 }
 
 double MetricFamily::Value(const LabelValues& labels) const {
-  absl::MutexLock lock(&mu_);
-  auto it = series_.find(labels);
-  if (it == series_.end()) return 0;
-  return type_ == Type::kHistogram ? static_cast<double>(it->second.count) : it->second.value;
-}
-
-std::string MetricFamily::LabelString(const LabelValues& labels, const std::string& extra) const {
-  std::string out;
-  for (size_t i = 0; i < labels.size(); ++i) {
-    absl::StrAppend(&out, out.empty() ? "" : ",", label_names_[i], "=\"",
-                    EscapeLabelValue(labels[i]), "\"");
+  const prometheus::Labels l = LabelMap(labels);
+  absl::ReaderMutexLock lock(&mu_);
+  switch (type_) {
+    case Type::kCounter: {
+      const prometheus::Counter* c = Existing(*counters_, l);
+      return c == nullptr ? 0 : c->Value();
+    }
+    case Type::kGauge: {
+      const prometheus::Gauge* g = Existing(*gauges_, l);
+      return g == nullptr ? 0 : g->Value();
+    }
+    case Type::kHistogram: {
+      const prometheus::Histogram* h = Existing(*histograms_, l, buckets_);
+      return h == nullptr ? 0 : static_cast<double>(h->Collect().histogram.sample_count);
+    }
   }
-  if (!extra.empty()) absl::StrAppend(&out, out.empty() ? "" : ",", extra);
-  return out.empty() ? "" : absl::StrCat("{", out, "}");
+  return 0;
 }
 
 void MetricFamily::Render(std::string* out) const {
-  absl::StrAppend(out, "# HELP ", name_, " ", help_, "\n# TYPE ", name_, " ", TypeName(type_),
-                  "\n");
-  absl::MutexLock lock(&mu_);
-  for (const auto& [labels, s] : series_) {
-    if (type_ != Type::kHistogram) {
-      absl::StrAppend(out, name_, LabelString(labels), " ", FormatValue(s.value), "\n");
-      continue;
-    }
-    uint64_t cumulative = 0;
-    for (size_t i = 0; i < buckets_.size(); ++i) {
-      cumulative += s.bucket_counts[i];
-      absl::StrAppend(out, name_, "_bucket",
-                      LabelString(labels, absl::StrCat("le=\"", FormatValue(buckets_[i]), "\"")),
-                      " ", cumulative, "\n");
-    }
-    absl::StrAppend(out, name_, "_bucket", LabelString(labels, "le=\"+Inf\""), " ", s.count, "\n");
-    absl::StrAppend(out, name_, "_sum", LabelString(labels), " ", FormatValue(s.value), "\n");
-    absl::StrAppend(out, name_, "_count", LabelString(labels), " ", s.count, "\n");
+  std::vector<prometheus::MetricFamily> collected;
+  switch (type_) {
+    case Type::kCounter:
+      collected = counters_->Collect();
+      break;
+    case Type::kGauge:
+      collected = gauges_->Collect();
+      break;
+    case Type::kHistogram:
+      collected = histograms_->Collect();
+      break;
   }
+  SortForExposition(&collected);
+  out->append(prometheus::TextSerializer().Serialize(collected));
 }
 
 MetricFamily* MetricsRegistry::GetOrAdd(const std::string& name, const std::string& help,
@@ -137,7 +179,7 @@ MetricFamily* MetricsRegistry::GetOrAdd(const std::string& name, const std::stri
   auto& slot = families_[name];
   if (slot == nullptr) {
     std::sort(buckets.begin(), buckets.end());
-    slot = std::make_unique<MetricFamily>(name, help, type, std::move(label_names),
+    slot = std::make_unique<MetricFamily>(registry_, name, help, type, std::move(label_names),
                                           std::move(buckets));
   }
   return slot.get();
@@ -161,14 +203,9 @@ MetricFamily* MetricsRegistry::Histogram(const std::string& name, const std::str
 }
 
 std::string MetricsRegistry::Render() const {
-  std::vector<const MetricFamily*> families;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [name, f] : families_) families.push_back(f.get());
-  }
-  std::string out;
-  for (const MetricFamily* f : families) f->Render(&out);
-  return out;
+  std::vector<prometheus::MetricFamily> collected = registry_.Collect();
+  SortForExposition(&collected);
+  return prometheus::TextSerializer().Serialize(collected);
 }
 
 std::vector<double> MetricsRegistry::DefaultBuckets() {

@@ -1,8 +1,16 @@
-// A small Prometheus registry: counter, gauge and histogram families with labels, rendered in
-// the text exposition format (version 0.0.4) for /metrics. Thread-safe; recording takes one
-// short mutex hold and never does I/O.
+// Prometheus metrics for /metrics: a thin typed facade over prometheus-cpp (Debian's
+// libprometheus-cpp-core 1.0.1). Callers pass label values positionally, in the order of the
+// family's label names; prometheus-cpp holds the families and series and renders the text
+// exposition format (version 0.0.4). Thread-safe; recording never does I/O.
 #ifndef KFED_CONTROLLER_METRICS_H_
 #define KFED_CONTROLLER_METRICS_H_
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/labels.h>
+#include <prometheus/registry.h>
 
 #include <map>
 #include <memory>
@@ -19,45 +27,52 @@ using LabelValues = std::vector<std::string>;
 class MetricFamily {
  public:
   enum class Type { kCounter, kGauge, kHistogram };
-  MetricFamily(std::string name, std::string help, Type type, std::vector<std::string> label_names,
-               std::vector<double> buckets = {});
+  // Registers the family in `registry`, which must outlive it (MetricsRegistry makes families).
+  // The name and label names must be valid Prometheus names, distinct, and no histogram label
+  // may be called "le" (CHECKed: prometheus-cpp would throw); `buckets` sorted ascending.
+  MetricFamily(prometheus::Registry& registry, std::string name, const std::string& help, Type type,
+               std::vector<std::string> label_names, std::vector<double> buckets = {});
 
-  // Counter: adds `v` (>= 0). Gauge: adds `v`. Label values must match the label names.
+  // Counter: adds `v` (>= 0; prometheus-cpp ignores a negative one). Gauge: adds `v`.
+  // Label values must match the label names, in order.
   void Add(const LabelValues& labels, double v = 1) ABSL_LOCKS_EXCLUDED(mu_);
   // Gauge only.
   void Set(const LabelValues& labels, double v) ABSL_LOCKS_EXCLUDED(mu_);
   // Histogram only.
   void Observe(const LabelValues& labels, double v) ABSL_LOCKS_EXCLUDED(mu_);
-  // Drops one series (e.g. a cluster that left).
+  // Drops one series (e.g. a cluster that left); nothing when absent.
   void Remove(const LabelValues& labels) ABSL_LOCKS_EXCLUDED(mu_);
   // The value of a counter/gauge series, or a histogram's count; 0 when absent.
   double Value(const LabelValues& labels) const ABSL_LOCKS_EXCLUDED(mu_);
 
-  void Render(std::string* out) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Appends this family in the text format, series sorted by label values; nothing while the
+  // family has no series.
+  void Render(std::string* out) const;
   const std::string& name() const { return name_; }
 
  private:
-  struct Series {
-    double value = 0;                     // counter/gauge value, or histogram sum
-    uint64_t count = 0;                   // histogram observations
-    std::vector<uint64_t> bucket_counts;  // histogram, per upper bound (not cumulative)
-  };
-  Series& SeriesLocked(const LabelValues& labels) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::string LabelString(const LabelValues& labels, const std::string& extra = "") const;
+  prometheus::Labels LabelMap(const LabelValues& values) const;
 
   const std::string name_;
-  const std::string help_;
   const Type type_;
   const std::vector<std::string> label_names_;
-  const std::vector<double> buckets_;
+  const prometheus::Histogram::BucketBoundaries buckets_;
+  // Only the one matching type_ is set. Owned by the prometheus::Registry; thread-safe.
+  prometheus::Family<prometheus::Counter>* counters_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* gauges_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* histograms_ = nullptr;
+  // Guards the lifetime of the series, not a field: prometheus-cpp's Family::Add returns a
+  // reference to a series that Family::Remove frees. Add/Set/Observe/Value hold mu_ shared while
+  // they look a series up and use it; Remove holds it exclusively, so it never frees a series
+  // another thread is still using. Recording threads never wait on each other here.
   mutable absl::Mutex mu_;
-  std::map<LabelValues, Series> series_ ABSL_GUARDED_BY(mu_);
 };
 
 class MetricsRegistry {
  public:
   // Each returns the family, creating it on first call; later calls with the same name return
-  // the same family. The registry owns the families for its lifetime.
+  // the same family (whatever the help, labels or type they pass). The registry owns the
+  // families for its lifetime.
   MetricFamily* Counter(const std::string& name, const std::string& help,
                         std::vector<std::string> label_names = {}) ABSL_LOCKS_EXCLUDED(mu_);
   MetricFamily* Gauge(const std::string& name, const std::string& help,
@@ -66,8 +81,9 @@ class MetricsRegistry {
                           std::vector<std::string> label_names,
                           std::vector<double> buckets = DefaultBuckets()) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // All families, sorted by name, in the Prometheus text format.
-  std::string Render() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Every family with at least one series, sorted by name (series by label values), in the
+  // Prometheus text format 0.0.4, as prometheus-cpp's TextSerializer writes it.
+  std::string Render() const;
 
   // Latency buckets in seconds, 1 ms to 60 s.
   static std::vector<double> DefaultBuckets();
@@ -76,6 +92,9 @@ class MetricsRegistry {
   MetricFamily* GetOrAdd(const std::string& name, const std::string& help, MetricFamily::Type type,
                          std::vector<std::string> label_names, std::vector<double> buckets)
       ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Thread-safe itself; declared first so that it outlives the facades below.
+  prometheus::Registry registry_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<MetricFamily>> families_ ABSL_GUARDED_BY(mu_);
 };

@@ -11,7 +11,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev rapidjson-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev libgoogle-glog-dev libcli11-dev
-  libcpp-httplib-dev libbenchmark-dev clang-format dpkg-dev
+  libcpp-httplib-dev libbenchmark-dev prometheus-cpp-dev clang-format dpkg-dev
   curl openssl iproute2 ca-certificates git python3-yaml
   umoci runc
   chromium
