@@ -49,4 +49,9 @@ kube::GroupVersionResource ClusterPropagatedVersionsResource() {
               ft::kClusterPropagatedVersionKind);
 }
 
+kube::GroupVersionResource ClusterPropertiesResource() {
+  return Make(ft::kAboutGroup, ft::kV1Alpha1, ft::kClusterPropertiesResource, false,
+              ft::kClusterPropertyKind);
+}
+
 }  // namespace kfed::controller

@@ -14,6 +14,8 @@ kube::GroupVersionResource FederatedNamespacesResource();
 // The PropagatedVersion of a namespaced federated type, and of a cluster-scoped one.
 kube::GroupVersionResource PropagatedVersionsResource();
 kube::GroupVersionResource ClusterPropagatedVersionsResource();
+// KEP-2149's ClusterProperty (about.k8s.io/v1alpha1, cluster-scoped), in members.
+kube::GroupVersionResource ClusterPropertiesResource();
 
 }  // namespace kfed::controller
 

@@ -29,6 +29,17 @@ inline constexpr absl::string_view kClusterPropagatedVersionsResource = "cluster
 inline constexpr absl::string_view kFederatedNamespacesResource = "federatednamespaces";
 
 // ---- Kinds -------------------------------------------------------------------------------
+// KEP-2149 (ClusterId for ClusterSet identification): the about.k8s.io ClusterProperty
+// objects kfed keeps in every member, and the label on the ones kfed wrote.
+inline constexpr absl::string_view kAboutGroup = "about.k8s.io";
+inline constexpr absl::string_view kClusterPropertiesResource = "clusterproperties";
+inline constexpr absl::string_view kClusterPropertyKind = "ClusterProperty";
+inline constexpr absl::string_view kClusterPropertiesCrdName = "clusterproperties.about.k8s.io";
+inline constexpr absl::string_view kClusterIdProperty = "cluster.clusterset.k8s.io";
+inline constexpr absl::string_view kClusterSetProperty = "clusterset.k8s.io";
+inline constexpr absl::string_view kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr absl::string_view kManagedByKfed = "kfed";
+
 inline constexpr absl::string_view kKubeFedClusterKind = "KubeFedCluster";
 inline constexpr absl::string_view kFederatedTypeConfigKind = "FederatedTypeConfig";
 inline constexpr absl::string_view kKubeFedConfigKind = "KubeFedConfig";
