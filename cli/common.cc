@@ -33,19 +33,6 @@ kube::GroupVersionResource RolesResource() {
 kube::GroupVersionResource RoleBindingsResource() {
   return {"rbac.authorization.k8s.io", "v1", "rolebindings", true, "RoleBinding"};
 }
-kube::GroupVersionResource KubeFedConfigsResource() {
-  return {std::string(ft::kCoreGroup), "v1beta1", "kubefedconfigs", true,
-          std::string(ft::kKubeFedConfigKind)};
-}
-kube::GroupVersionResource KubeFedClustersResource() {
-  return {std::string(ft::kCoreGroup), "v1beta1", "kubefedclusters", true,
-          std::string(ft::kKubeFedClusterKind)};
-}
-kube::GroupVersionResource FederatedTypeConfigsResource() {
-  return {std::string(ft::kCoreGroup), "v1beta1", "federatedtypeconfigs", true,
-          std::string(ft::kFederatedTypeConfigKind)};
-}
-
 namespace {
 
 std::vector<std::string> Paths(const GlobalOptions& global) {

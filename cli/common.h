@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "controller/kubefed_resources.h"
 #include "kube/client.h"
 #include "kube/config.h"
 #include "kube/resource.h"
@@ -44,9 +45,12 @@ kube::GroupVersionResource ClusterRolesResource();
 kube::GroupVersionResource ClusterRoleBindingsResource();
 kube::GroupVersionResource RolesResource();
 kube::GroupVersionResource RoleBindingsResource();
-kube::GroupVersionResource KubeFedClustersResource();
-kube::GroupVersionResource KubeFedConfigsResource();
-kube::GroupVersionResource FederatedTypeConfigsResource();
+// KubeFed's own kinds and KEP-2149's ClusterProperty: one definition, shared with the
+// controllers (controller/kubefed_resources.h, built from federated_types/keys.h).
+using controller::ClusterPropertiesResource;
+using controller::FederatedTypeConfigsResource;
+using controller::KubeFedClustersResource;
+using controller::KubeFedConfigsResource;
 
 // The kubeconfig context actually used for `context` ("" = current-context).
 absl::StatusOr<std::string> ResolveContext(const GlobalOptions& global, absl::string_view context);

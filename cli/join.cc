@@ -10,7 +10,9 @@
 #include "base/json.h"
 #include "base/logging.h"
 #include "base/status_macros.h"
+#include "base/yaml_json.h"
 #include "cli/common.h"
+#include "cli/member_crds.h"
 #include "federated_types/keys.h"
 #include "kube/errors.h"
 
@@ -219,6 +221,16 @@ absl::Status JoinSteps(kube::Client& host, kube::Client& member, const MemberEnd
   }
 
   // Member side.
+  // KEP-2149's ClusterProperty CRD, for the ClusterSet's properties that the controller keeps
+  // (a newer one installed by another tool is kept; never rolled back: other tools' properties
+  // would go with it).
+  {
+    absl::StatusOr<rapidjson::Document> crd = yaml::ParseYaml(kClusterPropertyCrdYaml);
+    if (!crd.ok()) return crd.status();  // a build defect; the test parses it
+    RETURN_IF_ERROR(EnsureObject(member, member_label, kube::CustomResourceDefinitionsResource(),
+                                 "", *crd, ExistingPolicy::kKeep, options.dry_run, out)
+                        .status());
+  }
   RETURN_IF_ERROR(EnsureObject(member, member_label, kube::NamespacesResource(), "",
                                MustParse(absl::StrCat(
                                    R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":)",
@@ -235,8 +247,15 @@ absl::Status JoinSteps(kube::Client& host, kube::Client& member, const MemberEnd
   // Cluster scope: the rules cluster-wide. Namespaced scope: the rules in the federation
   // namespace (Role) and only the health endpoints cluster-wide. The rules are the target
   // types' (default) or everything (--member-rbac=all, KubeFed's behaviour).
-  const std::string health_rule =
-      R"({"nonResourceURLs":["/healthz","/readyz","/version"],"verbs":["get"]})";
+  // Always, cluster-wide: the health endpoints, and what the ClusterSet needs (the cluster
+  // ID is kube-system's UID; the two ClusterProperties, controller/clusterset_controller.h).
+  const std::string health_rule = absl::StrCat(
+      R"({"nonResourceURLs":["/healthz","/readyz","/version"],"verbs":["get"]},)",
+      R"({"apiGroups":[""],"resources":["namespaces"],"resourceNames":["kube-system"],)",
+      R"("verbs":["get"]},)",
+      R"({"apiGroups":[)", Quote(ft::kAboutGroup), R"(],"resources":[)",
+      Quote(ft::kClusterPropertiesResource),
+      R"(],"verbs":["get","list","watch","create","update","patch","delete"]})");
   const std::string all_rule = R"({"apiGroups":["*"],"resources":["*"],"verbs":["*"]})";
   // Without its brackets, so it can be joined with the health rule.
   const std::string granted = options.member_rbac == MemberRbac::kAll

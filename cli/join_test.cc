@@ -58,6 +58,14 @@ class JoinTest : public ::testing::Test {
   std::ostringstream out_;
 };
 
+// What every member role holds besides the types: health endpoints and the ClusterSet's needs.
+constexpr char kAlwaysRules[] =
+    R"({"nonResourceURLs":["/healthz","/readyz","/version"],"verbs":["get"]},)"
+    R"({"apiGroups":[""],"resources":["namespaces"],"resourceNames":["kube-system"],)"
+    R"("verbs":["get"]},)"
+    R"({"apiGroups":["about.k8s.io"],"resources":["clusterproperties"],)"
+    R"("verbs":["get","list","watch","create","update","patch","delete"]})";
+
 TEST_F(JoinTest, CreatesMemberRbacAndHostCluster) {
   PrefillToken();
   ASSERT_TRUE(Join(host_, member_, endpoint_, options_, out_).ok()) << out_.str();
@@ -121,8 +129,7 @@ TEST_F(JoinTest, MemberRoleGrantsOnlyTheFederatedTypes) {
                          R"("resources":["clusterroles"],)", verbs,
                          R"(},{"apiGroups":["rbac.authorization.k8s.io"],)",
                          R"("resources":["clusterroles"],"verbs":["escalate"]},)",
-                         R"({"nonResourceURLs":["/healthz","/readyz","/version"],)",
-                         R"("verbs":["get"]}])"));
+                         kAlwaysRules, "]"));
   EXPECT_THAT(out_.str(), HasSubstr("target types of 4 FederatedTypeConfigs"));
 
   // A type enabled later: join again widens the role in place.
@@ -142,8 +149,8 @@ TEST_F(JoinTest, MemberRbacAllGrantsEverythingAsKubeFed) {
   auto role = member_.Get(ClusterRolesResource(), "", "kubefed-controller-manager:m1-host");
   ASSERT_TRUE(role.ok());
   EXPECT_EQ(json::Serialize((**role)["rules"]),
-            R"([{"apiGroups":["*"],"resources":["*"],"verbs":["*"]},)"
-            R"({"nonResourceURLs":["/healthz","/readyz","/version"],"verbs":["get"]}])");
+            absl::StrCat(R"([{"apiGroups":["*"],"resources":["*"],"verbs":["*"]},)", kAlwaysRules,
+                         "]"));
 }
 
 TEST(MemberTypeRulesTest, BindingsNeedBindAndRoleOnlyKeepsNamespacedTypes) {
@@ -166,6 +173,30 @@ TEST(MemberTypeRulesTest, BindingsNeedBindAndRoleOnlyKeepsNamespacedTypes) {
   EXPECT_EQ(MemberTypeRules({}, false), "[]");
 }
 
+TEST_F(JoinTest, InstallsTheClusterPropertyCrdAndUnjoinRemovesOnlyKfedsProperties) {
+  PrefillToken();
+  ASSERT_TRUE(Join(host_, member_, endpoint_, options_, out_).ok()) << out_.str();
+  auto crd = member_.Get(kube::CustomResourceDefinitionsResource(), "",
+                         "clusterproperties.about.k8s.io");
+  ASSERT_TRUE(crd.ok()) << out_.str();
+  EXPECT_EQ(json::GetString((**crd)["spec"], "group"), "about.k8s.io");
+  EXPECT_EQ(json::GetString((**crd)["spec"], "scope"), "Cluster");
+  EXPECT_THAT(out_.str(), HasSubstr("CustomResourceDefinition clusterproperties.about.k8s.io"));
+
+  // What the controller writes, and a property of another tool.
+  Put(member_, ClusterPropertiesResource(),
+      R"({"metadata":{"name":"clusterset.k8s.io",)"
+      R"("labels":{"app.kubernetes.io/managed-by":"kfed"}},"spec":{"value":"kfed"}})");
+  Put(member_, ClusterPropertiesResource(),
+      R"({"metadata":{"name":"region.example.com"},"spec":{"value":"eu"}})");
+  ASSERT_TRUE(Unjoin(host_, &member_, UnjoinOptions{"m1", "host"}, out_).ok()) << out_.str();
+  EXPECT_FALSE(Exists(member_, ClusterPropertiesResource(), "", "clusterset.k8s.io"));
+  EXPECT_TRUE(Exists(member_, ClusterPropertiesResource(), "", "region.example.com"));
+  // The CRD stays: other tools may use it.
+  EXPECT_TRUE(Exists(member_, kube::CustomResourceDefinitionsResource(), "",
+                     "clusterproperties.about.k8s.io"));
+}
+
 TEST_F(JoinTest, NamespacedScopeGetsRoleInTheNamespaceAndOnlyHealthClusterWide) {
   PrefillToken();
   PutType(host_, "configmaps", "", "ConfigMap", "configmaps", true);
@@ -176,8 +207,7 @@ TEST_F(JoinTest, NamespacedScopeGetsRoleInTheNamespaceAndOnlyHealthClusterWide) 
   ASSERT_TRUE(Join(host_, member_, endpoint_, options_, out_).ok()) << out_.str();
   auto cluster_role = member_.Get(ClusterRolesResource(), "", "kubefed-controller-manager:m1-host");
   ASSERT_TRUE(cluster_role.ok());
-  EXPECT_EQ(json::Serialize((**cluster_role)["rules"]),
-            R"([{"nonResourceURLs":["/healthz","/readyz","/version"],"verbs":["get"]}])");
+  EXPECT_EQ(json::Serialize((**cluster_role)["rules"]), absl::StrCat("[", kAlwaysRules, "]"));
   auto role = member_.Get(RolesResource(), kNs, "kubefed-controller-manager:m1-host");
   ASSERT_TRUE(role.ok());
   EXPECT_EQ(json::Serialize((**role)["rules"]),

@@ -8,9 +8,12 @@
 #include "base/status_macros.h"
 #include "cli/common.h"
 #include "cli/join.h"
+#include "federated_types/keys.h"
 #include "kube/errors.h"
 
 namespace kfed::cli {
+
+namespace ft = ::kfed::federated_types;
 
 absl::Status Unjoin(kube::Client& host, kube::Client* member, const UnjoinOptions& options,
                     std::ostream& out) {
@@ -56,6 +59,23 @@ absl::Status Unjoin(kube::Client& host, kube::Client* member, const UnjoinOption
     }
     out << "warning: " << explained.message() << "; --force: leaving its objects in place\n";
   } else {
+    // The ClusterSet's properties kfed wrote (controller/clusterset_controller.h); another
+    // tool's are left, and so is the CRD (other tools may use it).
+    kube::ListOptions managed;
+    managed.label_selector =
+        absl::StrCat(ft::kManagedByLabel, "=", ft::kManagedByKfed);
+    absl::StatusOr<kube::ObjectList> properties =
+        member->List(ClusterPropertiesResource(), "", managed);
+    if (properties.ok()) {
+      for (const kube::ObjectPtr& p : properties->items) {
+        ASSIGN_OR_RETURN(bool was,
+                         DeleteIfPresent(*member, member_label, ClusterPropertiesResource(), "",
+                                         kube::Name(*p), options.dry_run, out));
+        found = found || was;
+      }
+    } else if (!kube::IsNotFound(properties.status())) {
+      return Explain(properties.status(), member_label);
+    }
     const std::string role = ClusterRoleName(sa);
     struct Target {
       kube::GroupVersionResource gvr;
