@@ -27,4 +27,13 @@ absl::Status ReadInt(const rapidjson::Value& object, absl::string_view name,
   return absl::OkStatus();
 }
 
+absl::Status ReadBool(const rapidjson::Value& object, absl::string_view name,
+                      absl::string_view path, bool* out) {
+  const rapidjson::Value* v = json::Find(object, name);
+  if (v == nullptr || v->IsNull()) return absl::OkStatus();
+  if (!v->IsBool()) return FieldError(absl::StrCat(path, ".", name), "must be a boolean");
+  *out = v->GetBool();
+  return absl::OkStatus();
+}
+
 }  // namespace kfed::federated_types

@@ -1,6 +1,7 @@
 // Readers of optional fields for the KubeFed API parsers (FederatedTypeConfig,
-// KubeFedConfig): Kubernetes-style errors that name the field ("spec.scope: must be a
-// string"), absent or null leaving the output untouched (so defaults stay).
+// KubeFedConfig, ReplicaSchedulingPreference): Kubernetes-style errors that name the field
+// ("spec.scope: must be a string"), absent or null leaving the output untouched (so defaults
+// stay).
 #ifndef KFED_FEDERATED_TYPES_FIELD_READERS_H_
 #define KFED_FEDERATED_TYPES_FIELD_READERS_H_
 
@@ -22,6 +23,8 @@ absl::Status ReadString(const rapidjson::Value& object, absl::string_view name,
                         absl::string_view path, std::string* out);
 absl::Status ReadInt(const rapidjson::Value& object, absl::string_view name,
                      absl::string_view path, int64_t* out);
+absl::Status ReadBool(const rapidjson::Value& object, absl::string_view name,
+                      absl::string_view path, bool* out);
 
 }  // namespace kfed::federated_types
 

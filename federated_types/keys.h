@@ -46,6 +46,9 @@ inline constexpr absl::string_view kKubeFedConfigKind = "KubeFedConfig";
 inline constexpr absl::string_view kPropagatedVersionKind = "PropagatedVersion";
 inline constexpr absl::string_view kClusterPropagatedVersionKind = "ClusterPropagatedVersion";
 inline constexpr absl::string_view kReplicaSchedulingPreferenceKind = "ReplicaSchedulingPreference";
+// The kinds a ReplicaSchedulingPreference may target (spec.targetKind).
+inline constexpr absl::string_view kFederatedDeploymentKind = "FederatedDeployment";
+inline constexpr absl::string_view kFederatedReplicaSetKind = "FederatedReplicaSet";
 inline constexpr absl::string_view kFederatedNamespaceKind = "FederatedNamespace";
 inline constexpr absl::string_view kNamespaceKind = "Namespace";
 inline constexpr absl::string_view kServiceKind = "Service";
