@@ -54,4 +54,19 @@ kube::GroupVersionResource ClusterPropertiesResource() {
               ft::kClusterPropertyKind);
 }
 
+kube::GroupVersionResource ReplicaSchedulingPreferencesResource() {
+  return Make(ft::kSchedulingGroup, ft::kV1Alpha1, ft::kReplicaSchedulingPreferencesResource, true,
+              ft::kReplicaSchedulingPreferenceKind);
+}
+
+kube::GroupVersionResource FederatedDeploymentsResource() {
+  return Make(ft::kTypesGroup, ft::kV1Beta1, ft::kFederatedDeploymentsResource, true,
+              ft::kFederatedDeploymentKind);
+}
+
+kube::GroupVersionResource FederatedReplicaSetsResource() {
+  return Make(ft::kTypesGroup, ft::kV1Beta1, ft::kFederatedReplicaSetsResource, true,
+              ft::kFederatedReplicaSetKind);
+}
+
 }  // namespace kfed::controller

@@ -16,6 +16,11 @@ kube::GroupVersionResource PropagatedVersionsResource();
 kube::GroupVersionResource ClusterPropagatedVersionsResource();
 // KEP-2149's ClusterProperty (about.k8s.io/v1alpha1, cluster-scoped), in members.
 kube::GroupVersionResource ClusterPropertiesResource();
+// ReplicaSchedulingPreference (scheduling.kubefed.io/v1alpha1) and the kinds it targets
+// (types.kubefed.io/v1beta1), in the host.
+kube::GroupVersionResource ReplicaSchedulingPreferencesResource();
+kube::GroupVersionResource FederatedDeploymentsResource();
+kube::GroupVersionResource FederatedReplicaSetsResource();
 
 }  // namespace kfed::controller
 

@@ -27,6 +27,10 @@ inline constexpr absl::string_view kFederatedTypeConfigsResource = "federatedtyp
 inline constexpr absl::string_view kPropagatedVersionsResource = "propagatedversions";
 inline constexpr absl::string_view kClusterPropagatedVersionsResource = "clusterpropagatedversions";
 inline constexpr absl::string_view kFederatedNamespacesResource = "federatednamespaces";
+inline constexpr absl::string_view kReplicaSchedulingPreferencesResource =
+    "replicaschedulingpreferences";
+inline constexpr absl::string_view kFederatedDeploymentsResource = "federateddeployments";
+inline constexpr absl::string_view kFederatedReplicaSetsResource = "federatedreplicasets";
 
 // ---- Kinds -------------------------------------------------------------------------------
 // KEP-2149 (ClusterId for ClusterSet identification): the about.k8s.io ClusterProperty

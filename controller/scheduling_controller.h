@@ -1,0 +1,138 @@
+// The ReplicaSchedulingPreference controller: KubeFed v0.10's schedulingpreference controller
+// and replica scheduler (pkg/controller/schedulingpreference, pkg/schedulingtypes) on the
+// reconciler runtime. An RSP <ns>/<name> spreads the replicas of the FederatedDeployment or
+// FederatedReplicaSet <ns>/<name> (spec.targetKind) over the Ready member clusters: the pure
+// plan (controller/replica_scheduling_plan.h) decides spec.placement.clusters and a
+// /spec/replicas override per cluster, and this controller writes them to the target with a
+// merge patch carrying the resourceVersion it planned from (only when they change).
+//
+// Inputs, all read from caches except pods:
+//   - host informers: RSPs, FederatedDeployments, FederatedReplicaSets, FederatedNamespaces
+//     (for intersectWithClusterSelector), all namespaces or the KubeFed namespace when the
+//     federation is namespace-scoped;
+//   - per Ready member (ClusterRegistry): informers on its Deployments and ReplicaSets with
+//     label kubefed.io/managed=true (what the sync controller propagated);
+//   - pods: listed on demand, in the workload's namespace by its spec.selector.matchLabels,
+//     only for a member whose workload has spec.replicas != status.readyReplicas. This is
+//     what KubeFed does (its pod informer is started but only its client is used): a
+//     steady-state workload costs no pod traffic, and watching every member's pods would
+//     cache the largest kind of every cluster for a few rollouts. While some pods are
+//     unschedulable but not yet for the 60 s threshold the RSP is planned again 10 s later
+//     (KubeFed's StatusNeedsRecheck), so capacity changes are seen within the threshold + 10 s.
+//
+// Triggers, as in KubeFed: an RSP event enqueues it; an event of a target or of a member
+// Deployment/ReplicaSet enqueues the RSP with its namespace and name; a member becoming Ready
+// or not Ready (or changing labels or credentials) re-plans every RSP after 1 s.
+//
+// Deliberate differences from KubeFed, each reported as an Event on the RSP (and a log line)
+// instead of silence: an RSP that does not parse (unknown targetKind, negative totalReplicas,
+// maxReplicas below minReplicas, ...) -> InvalidPreference; a missing target ->
+// TargetNotFound; replicas that no cluster may take (every maxReplicas reached) ->
+// ReplicasUnplaced. Nothing is ever deleted, and a deleted RSP leaves the target's last
+// placement and overrides as they are (KubeFed: the same; RSPs have no finalizer). A member
+// whose capacity estimate is negative (more unschedulable pods than spec.replicas, e.g.
+// during a rollout) is treated as capacity 0: KubeFed used the negative number and could
+// write a negative /spec/replicas override.
+//
+// Threads: a WorkerPool (controller/worker_pool.h) keyed "ns/name" of RSPs; informer handlers
+// and the registry listener only enqueue. Member informers are created and stopped by the
+// registry listener's reconcile path (under mu_, started and stopped outside it).
+#ifndef KFED_CONTROLLER_SCHEDULING_CONTROLLER_H_
+#define KFED_CONTROLLER_SCHEDULING_CONTROLLER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "base/clock.h"
+#include "controller/cluster_registry.h"
+#include "controller/events.h"
+#include "controller/metrics.h"
+#include "controller/reconciler.h"
+#include "controller/worker_pool.h"
+#include "kube/client.h"
+#include "kube/informer.h"
+
+namespace kfed::controller {
+
+struct SchedulingControllerOptions {
+  // "" : all namespaces; else only this one (KubeFedConfig scope Namespaced).
+  std::string ns;
+  std::string field_manager = "kfed";
+  int workers = 2;
+  // How long after a member changed readiness every RSP is planned again (KubeFed's
+  // clusterAvailableDelay / clusterUnavailableDelay with minimizeLatency).
+  absl::Duration cluster_change_delay = absl::Seconds(1);
+  // How soon an RSP whose members have pods unschedulable for less than the threshold is
+  // planned again.
+  absl::Duration recheck_delay = absl::Seconds(10);
+};
+
+// One RSP's last distribution, for tests and the status view.
+struct RspDistribution {
+  std::map<std::string, int64_t> replicas;  // by cluster, what the overrides say
+  std::string problem;                      // the last warning, "" when none
+};
+
+class SchedulingController {
+ public:
+  // `host`, `registry`, `metrics` and `events` are borrowed and must outlive the controller.
+  SchedulingController(kube::Client& host, ClusterRegistry& registry, MetricsRegistry& metrics,
+                       EventRecorder& events, SchedulingControllerOptions options,
+                       Clock& clock = Clock::Real());
+  ~SchedulingController();  // Stop()s
+  SchedulingController(const SchedulingController&) = delete;
+  SchedulingController& operator=(const SchedulingController&) = delete;
+
+  void Start();
+  void Stop();
+
+  // "ns/name" of each RSP planned -> its distribution.
+  std::map<std::string, RspDistribution> Distributions() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  // A member cluster's workload caches.
+  struct Member {
+    uint64_t client_generation = 0;
+    bool ready = false;
+    k8s::Labels labels;
+    std::shared_ptr<kube::Client> client;
+    // Shared: a reconcile planning from a member's cache keeps it while the member leaves.
+    std::shared_ptr<kube::Informer> deployments;
+    std::shared_ptr<kube::Informer> replica_sets;
+  };
+
+  absl::StatusOr<ReconcileResult> Reconcile(const std::string& key);
+  // Keeps members_ in step with the registry; true when a change needs every RSP re-planned.
+  bool SyncMember(const std::string& cluster) ABSL_LOCKS_EXCLUDED(mu_);
+  void EnqueueAll(absl::Duration delay);
+  // Records a warning Event and log line about `rsp` once per distinct message.
+  void Report(const std::string& key, const rapidjson::Value& rsp, const std::string& reason,
+              const std::string& message) ABSL_LOCKS_EXCLUDED(mu_);
+  void ClearProblem(const std::string& key) ABSL_LOCKS_EXCLUDED(mu_);
+
+  kube::Client& host_;
+  ClusterRegistry& registry_;
+  EventRecorder& events_;
+  const SchedulingControllerOptions options_;
+  Clock& clock_;
+  std::unique_ptr<kube::Informer> rsps_;
+  std::unique_ptr<kube::Informer> deployments_;
+  std::unique_ptr<kube::Informer> replica_sets_;
+  std::unique_ptr<kube::Informer> federated_namespaces_;
+  FuncReconciler reconciler_;
+  WorkerPool pool_;
+  int listener_ = -1;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, RspDistribution> distributions_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace kfed::controller
+
+#endif  // KFED_CONTROLLER_SCHEDULING_CONTROLLER_H_
