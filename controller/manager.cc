@@ -222,6 +222,8 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
       std::make_unique<ClusterController>(*host_, registry_, metrics_, cluster_options);
   cluster_controller_->Start();
   type_config_controller_->Start();
+  scheduling_controller_ = StartSchedulingControllerIfEnabled(config, *host_, registry_, metrics_,
+                                                              *events_, scope_ns);
 }
 
 void Manager::StopControllers() {
@@ -230,6 +232,7 @@ void Manager::StopControllers() {
   // long polls return; later publishes are ignored.
   if (status_server_) status_server_->Stop();
   status_store_->Close();
+  if (scheduling_controller_) scheduling_controller_->Stop();
   if (type_config_controller_) type_config_controller_->Stop();
   if (cluster_controller_) cluster_controller_->Stop();
   for (auto* i : {federated_namespaces_.get(), propagated_versions_.get(),

@@ -17,6 +17,7 @@
 #include "controller/kubefed_resources.h"
 #include "controller/memory_trimmer.h"
 #include "controller/metrics.h"
+#include "controller/scheduling_controller.h"
 #include "controller/type_config_controller.h"
 #include "federated_types/kubefed_config.h"
 #include "kube/client.h"
@@ -111,6 +112,7 @@ class Manager {
   std::unique_ptr<kube::Informer> namespaces_;
   std::unique_ptr<ClusterController> cluster_controller_;
   std::unique_ptr<TypeConfigController> type_config_controller_;
+  std::unique_ptr<SchedulingController> scheduling_controller_;  // null: gate Disabled
   std::atomic<bool> leading_{false};
 };
 

@@ -397,4 +397,20 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
   return ReconcileResult::Done();
 }
 
+std::unique_ptr<SchedulingController> StartSchedulingControllerIfEnabled(
+    const ft::KubeFedConfig& config, kube::Client& host, ClusterRegistry& registry,
+    MetricsRegistry& metrics, EventRecorder& events, const std::string& ns) {
+  if (!config.FeatureEnabled(ft::kFeatureSchedulerPreferences)) {
+    LOG(INFO) << "feature gate " << ft::kFeatureSchedulerPreferences
+              << " is Disabled: ReplicaSchedulingPreferences are ignored";
+    return nullptr;
+  }
+  SchedulingControllerOptions options;
+  options.ns = ns;
+  auto controller =
+      std::make_unique<SchedulingController>(host, registry, metrics, events, options);
+  controller->Start();
+  return controller;
+}
+
 }  // namespace kfed::controller

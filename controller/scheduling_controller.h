@@ -53,6 +53,7 @@
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
 #include "controller/worker_pool.h"
+#include "federated_types/kubefed_config.h"
 #include "kube/client.h"
 #include "kube/informer.h"
 
@@ -132,6 +133,13 @@ class SchedulingController {
   std::map<std::string, RspDistribution> distributions_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
+
+// The controller, started, when KubeFedConfig's featureGates enable SchedulerPreferences
+// (KubeFed's default); null and a log line when the gate is Disabled: RSPs are then ignored
+// (not even watched), as in KubeFed. `ns`: SchedulingControllerOptions::ns.
+std::unique_ptr<SchedulingController> StartSchedulingControllerIfEnabled(
+    const federated_types::KubeFedConfig& config, kube::Client& host, ClusterRegistry& registry,
+    MetricsRegistry& metrics, EventRecorder& events, const std::string& ns);
 
 }  // namespace kfed::controller
 

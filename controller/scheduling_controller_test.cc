@@ -9,6 +9,7 @@
 #include "base/json.h"
 #include "base/testing.h"
 #include "controller/kubefed_resources.h"
+#include "federated_types/kubefed_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"
@@ -267,6 +268,60 @@ TEST_F(SchedulingControllerTest, RebalanceMovesReplicasAClusterCannotRun) {
   Start();
   // m2 is asked for its capacity plus its overflow (KubeFed), m1 takes the rest.
   EXPECT_TRUE(Eventually([&] { return Scheduled() == "m1,m2 | m1=7 m2=6"; })) << Scheduled();
+}
+
+TEST_F(SchedulingControllerTest, NegativeCapacityIsClampedToZero) {
+  auto m1 = Join("m1");
+  Join("m2");
+  // m1 asks for 2 replicas and has 3 pods unschedulable for long (a rollout's old and new
+  // pods): KubeFed estimated capacity -1 and wrote a negative override.
+  ASSERT_TRUE(m1->Create(kDeployments, "ns",
+                         Json(R"({"apiVersion":"apps/v1","kind":"Deployment",
+                                  "metadata":{"name":"web","namespace":"ns",
+                                              "labels":{"kubefed.io/managed":"true"}},
+                                  "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}}},
+                                  "status":{"readyReplicas":0}})"),
+                         {})
+                  .ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(m1->Create(kPods, "ns",
+                           Json(absl::StrCat(
+                               R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-)", i,
+                               R"(","namespace":"ns","labels":{"app":"web"}},"status":{
+                               "phase":"Pending","conditions":[{"type":"PodScheduled",
+                               "status":"False","reason":"Unschedulable",
+                               "lastTransitionTime":"2020-01-01T00:00:00Z"}]}})")),
+                           {})
+                    .ok());
+  }
+  CreateTarget();
+  CreateRsp(R"({"targetKind":"FederatedDeployment","totalReplicas":4,"rebalance":true,
+                "clusters":{"m1":{"weight":1},"m2":{"weight":1}}})");
+  Start();
+  EXPECT_TRUE(Eventually([&] {
+    auto d = controller_->Distributions()["ns/web"].replicas;
+    return d.count("m1") == 1 && d["m1"] >= 0 && d["m2"] == 4;
+  })) << Scheduled();
+  EXPECT_FALSE(absl::StrContains(Scheduled(), "=-")) << Scheduled();
+}
+
+TEST(SchedulingGateTest, DisabledGateStartsNothing) {
+  kube::FakeClient host;
+  ClusterRegistry registry;
+  MetricsRegistry metrics;
+  EventRecorder events(host, "test");
+  federated_types::KubeFedConfig config = federated_types::DefaultKubeFedConfig();
+  for (auto& gate : config.feature_gates) {
+    if (gate.name == "SchedulerPreferences") gate.enabled = false;
+  }
+  EXPECT_EQ(StartSchedulingControllerIfEnabled(config, host, registry, metrics, events, ""),
+            nullptr);
+  config = federated_types::DefaultKubeFedConfig();  // KubeFed's default: Enabled
+  auto controller =
+      StartSchedulingControllerIfEnabled(config, host, registry, metrics, events, "");
+  EXPECT_NE(controller, nullptr);
+  controller->Stop();
+  events.Stop();
 }
 
 }  // namespace
