@@ -85,6 +85,12 @@ std::string MemberTypeRules(const std::vector<ft::TypeConfig>& types, bool names
     rules.push_back(absl::StrCat(R"({"apiGroups":[)", Quote(kRbacGroup),
                                  R"(],"resources":["clusterroles","roles"],"verbs":["bind"]})"));
   }
+  // The ReplicaSchedulingPreference scheduler lists the pods of a Deployment or ReplicaSet
+  // that is not fully ready, to estimate the member's capacity (controller/pod_analysis.h).
+  const std::set<std::string>& apps = by_group["apps"];
+  if (apps.count("deployments") > 0 || apps.count("replicasets") > 0) {
+    rules.push_back(R"({"apiGroups":[""],"resources":["pods"],"verbs":["list"]})");
+  }
   return absl::StrCat("[", absl::StrJoin(rules, ","), "]");
 }
 

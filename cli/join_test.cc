@@ -129,6 +129,7 @@ TEST_F(JoinTest, MemberRoleGrantsOnlyTheFederatedTypes) {
                          R"("resources":["clusterroles"],)", verbs,
                          R"(},{"apiGroups":["rbac.authorization.k8s.io"],)",
                          R"("resources":["clusterroles"],"verbs":["escalate"]},)",
+                         R"({"apiGroups":[""],"resources":["pods"],"verbs":["list"]},)",
                          kAlwaysRules, "]"));
   EXPECT_THAT(out_.str(), HasSubstr("target types of 4 FederatedTypeConfigs"));
 

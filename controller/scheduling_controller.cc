@@ -23,6 +23,8 @@ namespace ft = ::kfed::federated_types;
 
 // How long to wait for a member's workload cache to fill before planning again.
 constexpr absl::Duration kCacheRecheck = absl::Seconds(1);
+// How often an RSP whose member cannot be read (no rights, no such kind) is planned again.
+constexpr absl::Duration kProblemRecheck = absl::Seconds(30);
 
 kube::GroupVersionResource DeploymentsResource() {
   return {"apps", "v1", "deployments", true, "Deployment"};
@@ -142,8 +144,7 @@ void SchedulingController::Stop() {
     members.swap(members_);
   }
   for (auto& [name, m] : members) {
-    if (m->deployments) m->deployments->Stop();
-    if (m->replica_sets) m->replica_sets->Stop();
+    for (auto& [kind, informer] : m->workloads) informer->Stop();
   }
   for (kube::Informer* i :
        {rsps_.get(), deployments_.get(), replica_sets_.get(), federated_namespaces_.get()}) {
@@ -164,7 +165,6 @@ bool SchedulingController::SyncMember(const std::string& cluster) {
   std::shared_ptr<const MemberCluster> member = registry_.Get(cluster);
   const bool usable = member != nullptr && member->client != nullptr && member->ready;
   std::unique_ptr<Member> old;
-  Member* started = nullptr;
   bool changed = false;
   {
     absl::MutexLock lock(&mu_);
@@ -182,25 +182,8 @@ bool SchedulingController::SyncMember(const std::string& cluster) {
       auto fresh = std::make_unique<Member>();
       fresh->client = member->client;
       fresh->client_generation = member->client_generation;
-      fresh->ready = true;
       fresh->labels = member->labels;
-      // A member workload's event re-plans the RSP of the same namespace and name.
-      auto enqueue = [this](const kube::ObjectPtr& o) { pool_.Add(KeyOf(*o)); };
-      kube::EventHandlers handlers{
-          enqueue, [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& o) { enqueue(o); },
-          enqueue};
-      for (auto [gvr, slot] : {std::make_pair(DeploymentsResource(), &fresh->deployments),
-                               std::make_pair(ReplicaSetsResource(), &fresh->replica_sets)}) {
-        kube::InformerOptions io;
-        io.gvr = gvr;
-        io.ns = options_.ns;
-        io.label_selector =
-            absl::StrCat(ft::kManagedLabel, "=", ft::kManagedLabelValueTrue);
-        *slot = std::make_shared<kube::Informer>(*fresh->client, io, clock_);
-        (*slot)->AddEventHandler(handlers);
-      }
       if (it != members_.end()) old = std::move(it->second);
-      started = fresh.get();
       members_[cluster] = std::move(fresh);
       changed = true;
     } else if (it->second->labels != member->labels) {
@@ -209,16 +192,39 @@ bool SchedulingController::SyncMember(const std::string& cluster) {
     }
   }
   if (old != nullptr) {
-    if (old->deployments) old->deployments->Stop();
-    if (old->replica_sets) old->replica_sets->Stop();
-  }
-  if (started != nullptr) {
-    // Safe outside the lock: only this reconcile (the cluster's key, never concurrent with
-    // itself) replaces or erases the entry.
-    started->deployments->Start();
-    started->replica_sets->Start();
+    for (auto& [kind, informer] : old->workloads) informer->Stop();
   }
   return changed;
+}
+
+std::shared_ptr<kube::Informer> SchedulingController::WorkloadInformer(
+    const std::string& cluster, const std::string& target_kind,
+    std::shared_ptr<kube::Client>* client) {
+  std::shared_ptr<kube::Informer> informer;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = members_.find(cluster);
+    if (stopped_ || it == members_.end()) return nullptr;
+    *client = it->second->client;
+    std::shared_ptr<kube::Informer>& slot = it->second->workloads[target_kind];
+    if (slot != nullptr) return slot;
+    kube::InformerOptions io;
+    io.gvr = target_kind == ft::kFederatedDeploymentKind ? DeploymentsResource()
+                                                         : ReplicaSetsResource();
+    io.ns = options_.ns;
+    io.label_selector = absl::StrCat(ft::kManagedLabel, "=", ft::kManagedLabelValueTrue);
+    slot = std::make_shared<kube::Informer>(*it->second->client, io, clock_);
+    // A member workload's event re-plans the RSP of the same namespace and name.
+    auto enqueue = [this](const kube::ObjectPtr& o) { pool_.Add(KeyOf(*o)); };
+    slot->AddEventHandler(
+        {enqueue, [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& o) { enqueue(o); },
+         enqueue});
+    informer = slot;
+  }
+  // Outside the lock; if the member left meanwhile, this informer dies with the caller's
+  // reference (its destructor stops it), and the leave re-plans the RSP.
+  informer->Start();
+  return informer;
 }
 
 void SchedulingController::Report(const std::string& key, const rapidjson::Value& rsp,
@@ -281,23 +287,10 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
   kube::ObjectPtr fns = federated_namespaces_->Get(ns, ns);
   request.federated_namespace = fns.get();
   request.key = key;
-  struct Cache {
-    std::shared_ptr<kube::Client> client;
-    std::shared_ptr<kube::Informer> informer;
-  };
-  std::map<std::string, Cache> caches;
   {
     absl::MutexLock lock(&mu_);
-    for (const auto& [cluster, m] : members_) {
-      if (!m->ready) continue;
-      request.ready_clusters.push_back({cluster, m->labels});
-      caches[cluster] = {m->client, rsp->target_kind == ft::kFederatedDeploymentKind
-                                        ? m->deployments
-                                        : m->replica_sets};
-    }
+    for (const auto& [cluster, m] : members_) request.ready_clusters.push_back({cluster, m->labels});
   }
-  // A member that leaves meanwhile stops its informers; a stopped informer still answers
-  // from its cache, and the leave re-plans this RSP.
   absl::StatusOr<std::vector<std::string>> clusters = SchedulingClusters(request);
   if (!clusters.ok()) {
     if (kube::IsNotFound(clusters.status())) return clusters.status();  // FederatedNamespace
@@ -311,9 +304,24 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
 
   const absl::Time now = clock_.Now();
   for (const std::string& cluster : *clusters) {
-    const Cache& cache = caches[cluster];
-    if (!cache.informer->HasSynced()) return ReconcileResult::RequeueAfter(kCacheRecheck);
-    kube::ObjectPtr workload = cache.informer->Get(ns, name);
+    // A member that leaves meanwhile stops its informer; a stopped informer still answers
+    // from its cache, and the leave re-plans this RSP.
+    std::shared_ptr<kube::Client> client;
+    std::shared_ptr<kube::Informer> informer = WorkloadInformer(cluster, rsp->target_kind, &client);
+    if (informer == nullptr) return ReconcileResult::RequeueAfter(kCacheRecheck);  // it left
+    if (!informer->HasSynced()) {
+      absl::Status list_error = informer->LastListError();
+      if (kube::IsForbidden(list_error) || kube::IsNotFound(list_error)) {
+        Report(key, *rsp_object, "MemberNotReadable",
+               absl::StrCat("cluster ", cluster, ": cannot list the member's workloads: ",
+                            list_error.message(),
+                            " (kfed's member role comes from `kfedctl join`: enable the "
+                            "federated type and join the cluster again)"));
+        return ReconcileResult::RequeueAfter(kProblemRecheck);
+      }
+      return ReconcileResult::RequeueAfter(kCacheRecheck);
+    }
+    kube::ObjectPtr workload = informer->Get(ns, name);
     if (workload == nullptr) continue;  // no replicas there, no capacity limit known
     absl::StatusOr<WorkloadReplicas> replicas = ReadWorkloadReplicas(*workload);
     if (!replicas.ok()) {
@@ -329,7 +337,7 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
       }
       kube::ListOptions lo;
       lo.label_selector = absl::StrJoin(*selector, ",", absl::PairFormatter("="));
-      absl::StatusOr<kube::ObjectList> list = cache.client->List(PodsResource(), ns, lo);
+      absl::StatusOr<kube::ObjectList> list = client->List(PodsResource(), ns, lo);
       if (!list.ok()) {
         return absl::Status(list.status().code(),
                             absl::StrCat("cluster ", cluster, ": listing pods: ",

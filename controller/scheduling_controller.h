@@ -10,8 +10,9 @@
 //   - host informers: RSPs, FederatedDeployments, FederatedReplicaSets, FederatedNamespaces
 //     (for intersectWithClusterSelector), all namespaces or the KubeFed namespace when the
 //     federation is namespace-scoped;
-//   - per Ready member (ClusterRegistry): informers on its Deployments and ReplicaSets with
-//     label kubefed.io/managed=true (what the sync controller propagated);
+//   - per Ready member (ClusterRegistry): informers on its Deployments or ReplicaSets (those
+//     of a kind some RSP targets) with label kubefed.io/managed=true (what the sync
+//     controller propagated);
 //   - pods: listed on demand, in the workload's namespace by its spec.selector.matchLabels,
 //     only for a member whose workload has spec.replicas != status.readyReplicas. This is
 //     what KubeFed does (its pod informer is started but only its client is used): a
@@ -36,7 +37,8 @@
 //
 // Threads: a WorkerPool (controller/worker_pool.h) keyed "ns/name" of RSPs; informer handlers
 // and the registry listener only enqueue. Member informers are created and stopped by the
-// registry listener's reconcile path (under mu_, started and stopped outside it).
+// pool (cluster keys, and RSP keys on first use of a kind), under mu_, and started and
+// stopped outside it.
 #ifndef KFED_CONTROLLER_SCHEDULING_CONTROLLER_H_
 #define KFED_CONTROLLER_SCHEDULING_CONTROLLER_H_
 
@@ -98,18 +100,24 @@ class SchedulingController {
   // A member cluster's workload caches.
   struct Member {
     uint64_t client_generation = 0;
-    bool ready = false;
     k8s::Labels labels;
     std::shared_ptr<kube::Client> client;
+    // By RSP target kind: the member's Deployments or ReplicaSets, made when an RSP first
+    // targets that kind (a member role may grant only the kinds that are federated).
     // Shared: a reconcile planning from a member's cache keeps it while the member leaves.
-    std::shared_ptr<kube::Informer> deployments;
-    std::shared_ptr<kube::Informer> replica_sets;
+    std::map<std::string, std::shared_ptr<kube::Informer>> workloads;
   };
 
   absl::StatusOr<ReconcileResult> Reconcile(const std::string& key);
   // Keeps members_ in step with the registry; true when a change needs every RSP re-planned.
   bool SyncMember(const std::string& cluster) ABSL_LOCKS_EXCLUDED(mu_);
   void EnqueueAll(absl::Duration delay);
+  // The member's workload informer for `target_kind`, made and started on first use; null
+  // when the member is not Ready. `client` gets the member's client.
+  std::shared_ptr<kube::Informer> WorkloadInformer(const std::string& cluster,
+                                                   const std::string& target_kind,
+                                                   std::shared_ptr<kube::Client>* client)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Records a warning Event and log line about `rsp` once per distinct message.
   void Report(const std::string& key, const rapidjson::Value& rsp, const std::string& reason,
               const std::string& message) ABSL_LOCKS_EXCLUDED(mu_);
