@@ -1,0 +1,297 @@
+// ReplicaSchedulingPreference (KubeFed v0.10 semantics) on the local clusters, whose members
+// run workloads (kube-scheduler and kwok's simulated Nodes): an RSP spreads a
+// FederatedDeployment's replicas over the Ready members, and the Deployments become Available
+// with those replicas. Covers weights, min/max, KubeFed's user-guide example unchanged, a
+// member stopped and started again, and a deleted RSP. Every assertion reads the members'
+// Deployments or the host's FederatedDeployment.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/json.h"
+#include "e2e/cluster_env.h"
+#include "e2e/federation_env.h"
+
+namespace kfed::e2e {
+namespace {
+
+using ::absl::StrCat;
+
+const std::string& Host() { return Clusters().host; }
+const std::string& Member(int i) { return Clusters().members.at(i); }
+
+constexpr char kTemplateOnly[] = R"(apiVersion: types.kubefed.io/v1beta1
+kind: FederatedDeployment
+metadata: {name: %NAME%, namespace: %NS%}
+spec:
+  template:
+    metadata: {labels: {app: %NAME%}}
+    spec:
+      replicas: 1
+      selector: {matchLabels: {app: %NAME%}}
+      template:
+        metadata: {labels: {app: %NAME%}}
+        spec:
+          containers: [{name: web, image: "nginx:1.27"}]
+)";
+
+std::string Subst(std::string text, const std::map<std::string, std::string>& vars) {
+  for (const auto& [k, v] : vars) {
+    for (size_t at; (at = text.find(k)) != std::string::npos;) text.replace(at, k.size(), v);
+  }
+  return text;
+}
+
+class SchedulingE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(Clusters().kubeconfig.empty());
+    ASSERT_GE(Clusters().members.size(), 2u);
+    fed_ = &Federation::Get();
+    ASSERT_GT(fed_->primary().pid, 0) << "the controller is not running";
+  }
+
+  void CreateDeployment(const std::string& ns, const std::string& name) {
+    ASSERT_TRUE(Apply(Host(), Subst(kTemplateOnly, {{"%NAME%", name}, {"%NS%", ns}})).ok());
+  }
+
+  void ApplyRsp(const std::string& ns, const std::string& name, const std::string& spec) {
+    ASSERT_TRUE(Apply(Host(), StrCat("apiVersion: scheduling.kubefed.io/v1alpha1\n"
+                                     "kind: ReplicaSchedulingPreference\n"
+                                     "metadata: {name: ",
+                                     name, ", namespace: ", ns, "}\nspec:\n", spec))
+                    .ok());
+  }
+
+  // "member1=3 member2=6": the FederatedDeployment's /spec/replicas overrides of the clusters
+  // in its placement.
+  static std::string Scheduled(const rapidjson::Value& fd) {
+    std::map<std::string, std::string> replicas;
+    const rapidjson::Value* clusters = json::FindPath(fd, {"spec", "placement", "clusters"});
+    if (clusters != nullptr && clusters->IsArray()) {
+      for (const auto& c : clusters->GetArray()) replicas[json::GetString(c, "name")] = "?";
+    }
+    const rapidjson::Value* overrides = json::FindPath(fd, {"spec", "overrides"});
+    if (overrides != nullptr && overrides->IsArray()) {
+      for (const auto& o : overrides->GetArray()) {
+        const std::string cluster = json::GetString(o, "clusterName");
+        const rapidjson::Value* list = json::Find(o, "clusterOverrides");
+        if (list == nullptr || !list->IsArray() || replicas.count(cluster) == 0) continue;
+        for (const auto& p : list->GetArray()) {
+          if (json::GetString(p, "path") == "/spec/replicas" && p.HasMember("value")) {
+            replicas[cluster] = json::Serialize(p["value"]);
+          }
+        }
+      }
+    }
+    return absl::StrJoin(replicas, " ", absl::PairFormatter("="));
+  }
+
+  absl::Status WaitForScheduled(const std::string& ns, const std::string& name,
+                                const std::string& want,
+                                absl::Duration timeout = absl::Seconds(60)) {
+    return fed_->WaitForObject(
+        Host(), {"federateddeployment", name, "-n", ns},
+        [&](const rapidjson::Value& fd) -> absl::Status {
+          std::string got = Scheduled(fd);
+          if (got != want) return absl::UnavailableError(StrCat("scheduled: ", got));
+          return absl::OkStatus();
+        },
+        timeout);
+  }
+
+  // Waits until the member's Deployment has `want` replicas, all available, and the
+  // Available condition True.
+  absl::Status WaitForAvailable(const std::string& member, const std::string& ns,
+                                const std::string& name, int want,
+                                absl::Duration timeout = absl::Seconds(120)) {
+    return fed_->WaitForObject(
+        member, {"deployment", name, "-n", ns},
+        [&](const rapidjson::Value& dep) -> absl::Status {
+          const rapidjson::Value* spec = json::FindPath(dep, {"spec", "replicas"});
+          const rapidjson::Value* n = json::FindPath(dep, {"status", "availableReplicas"});
+          const int asked = spec != nullptr && spec->IsInt() ? spec->GetInt() : -1;
+          const int got = n != nullptr && n->IsInt() ? n->GetInt() : 0;
+          std::string condition;
+          const rapidjson::Value* conditions = json::FindPath(dep, {"status", "conditions"});
+          if (conditions != nullptr && conditions->IsArray()) {
+            for (const rapidjson::Value& c : conditions->GetArray()) {
+              if (json::GetString(c, "type") == "Available")
+                condition = json::GetString(c, "status");
+            }
+          }
+          if (asked != want || got != want || condition != "True") {
+            return absl::UnavailableError(StrCat("spec.replicas ", asked, ", ", got, "/", want,
+                                                 " available, Available=", condition));
+          }
+          return absl::OkStatus();
+        },
+        timeout);
+  }
+
+  void ExpectAvailable(const std::string& ns, const std::string& name, int in_member1,
+                       int in_member2, const std::string& what) {
+    absl::Status a = WaitForAvailable(Member(0), ns, name, in_member1);
+    EXPECT_TRUE(a.ok()) << what << ": " << Member(0) << ": " << a;
+    absl::Status b = WaitForAvailable(Member(1), ns, name, in_member2);
+    EXPECT_TRUE(b.ok()) << what << ": " << Member(1) << ": " << b;
+  }
+
+  Federation* fed_ = nullptr;
+};
+
+TEST_F(SchedulingE2eTest, WeightsOneToTwoOfNineAreThreeAndSixAvailable) {
+  const std::string ns = fed_->NewNamespace("rsp-weights");
+  CreateDeployment(ns, "web");
+  ApplyRsp(ns, "web",
+           StrCat("  targetKind: FederatedDeployment\n  totalReplicas: 9\n  clusters:\n    ",
+                  Member(0), ": {weight: 1}\n    ", Member(1), ": {weight: 2}\n"));
+  absl::Status scheduled =
+      WaitForScheduled(ns, "web", StrCat(Member(0), "=3 ", Member(1), "=6"));
+  ASSERT_TRUE(scheduled.ok()) << scheduled;
+  ExpectAvailable(ns, "web", 3, 6, "weights 1:2 of 9");
+
+  // An RSP change reaches the members: the time from the write to all replicas Available.
+  const absl::Time changed = absl::Now();
+  ApplyRsp(ns, "web",
+           StrCat("  targetKind: FederatedDeployment\n  totalReplicas: 12\n  clusters:\n    ",
+                  Member(0), ": {weight: 1}\n    ", Member(1), ": {weight: 2}\n"));
+  ExpectAvailable(ns, "web", 4, 8, "weights 1:2 of 12");
+  std::cout << "rsp: totalReplicas 9 -> 12 to 4/8 Available in the members: "
+            << absl::FormatDuration(absl::Now() - changed) << std::endl;
+}
+
+TEST_F(SchedulingE2eTest, MinAndMaxAreHonoured) {
+  // KubeFed's user-guide example "weighted proportions, also enforcing replica limits per
+  // cluster", with A and B the two members: A gets 4 and B gets 5.
+  const std::string ns = fed_->NewNamespace("rsp-minmax");
+  CreateDeployment(ns, "web");
+  ApplyRsp(ns, "web",
+           StrCat("  targetKind: FederatedDeployment\n  totalReplicas: 9\n  clusters:\n    ",
+                  Member(0), ": {minReplicas: 4, maxReplicas: 6, weight: 1}\n    ", Member(1),
+                  ": {minReplicas: 4, maxReplicas: 8, weight: 2}\n"));
+  absl::Status scheduled =
+      WaitForScheduled(ns, "web", StrCat(Member(0), "=4 ", Member(1), "=5"));
+  ASSERT_TRUE(scheduled.ok()) << scheduled;
+  ExpectAvailable(ns, "web", 4, 5, "min/max");
+
+  // maxReplicas caps a cluster's share: 2 at most in member2, the rest in member1.
+  ApplyRsp(ns, "web",
+           StrCat("  targetKind: FederatedDeployment\n  totalReplicas: 7\n  clusters:\n    ",
+                  Member(0), ": {weight: 1}\n    ", Member(1), ": {weight: 5, maxReplicas: 2}\n"));
+  scheduled = WaitForScheduled(ns, "web", StrCat(Member(0), "=5 ", Member(1), "=2"));
+  ASSERT_TRUE(scheduled.ok()) << scheduled;
+  ExpectAvailable(ns, "web", 5, 2, "maxReplicas");
+}
+
+// KubeFed's user guide, "Distribute total replicas evenly in all available clusters", as
+// written there (namespace test-ns, names test-deployment), with a FederatedDeployment that
+// has only spec.template: the 9 replicas are spread 5/4 (the order of equal weights is
+// KubeFed's hash of cluster name and key).
+TEST_F(SchedulingE2eTest, KubeFedUserGuideExampleWorksUnchanged) {
+  (void)Kubectl(Host(), {"delete", "namespace", "test-ns", "--ignore-not-found", "--wait"});
+  ASSERT_TRUE(Kubectl(Host(), {"create", "namespace", "test-ns"}).ok());
+  ASSERT_TRUE(Apply(Host(), "apiVersion: types.kubefed.io/v1beta1\nkind: FederatedNamespace\n"
+                            "metadata: {name: test-ns, namespace: test-ns}\n"
+                            "spec:\n  placement:\n    clusterSelector: {}\n")
+                  .ok());
+  CreateDeployment("test-ns", "test-deployment");
+  ASSERT_TRUE(Apply(Host(), R"(apiVersion: scheduling.kubefed.io/v1alpha1
+kind: ReplicaSchedulingPreference
+metadata:
+  name: test-deployment
+  namespace: test-ns
+spec:
+  targetKind: FederatedDeployment
+  totalReplicas: 9
+)")
+                  .ok());
+  std::string got;
+  absl::Status scheduled = fed_->WaitForObject(
+      Host(), {"federateddeployment", "test-deployment", "-n", "test-ns"},
+      [&](const rapidjson::Value& fd) -> absl::Status {
+        got = Scheduled(fd);
+        if (got == StrCat(Member(0), "=5 ", Member(1), "=4") ||
+            got == StrCat(Member(0), "=4 ", Member(1), "=5")) {
+          return absl::OkStatus();
+        }
+        return absl::UnavailableError(StrCat("scheduled: ", got));
+      });
+  ASSERT_TRUE(scheduled.ok()) << scheduled;
+  const bool first_gets_five = got == StrCat(Member(0), "=5 ", Member(1), "=4");
+  ExpectAvailable("test-ns", "test-deployment", first_gets_five ? 5 : 4, first_gets_five ? 4 : 5,
+                  "user guide example");
+  (void)Kubectl(Host(), {"delete", "namespace", "test-ns", "--wait=false"});
+}
+
+// A member that stops loses its replicas to the other (once the cluster controller marks it
+// not Ready: 3 failed health checks) and gets them back when it returns.
+TEST_F(SchedulingE2eTest, StoppedMemberLosesItsReplicasAndGetsThemBack) {
+  const std::string ns = fed_->NewNamespace("rsp-outage");
+  CreateDeployment(ns, "web");
+  ApplyRsp(ns, "web",
+           StrCat("  targetKind: FederatedDeployment\n  totalReplicas: 9\n  clusters:\n    ",
+                  Member(0), ": {weight: 1}\n    ", Member(1), ": {weight: 2}\n"));
+  absl::Status scheduled =
+      WaitForScheduled(ns, "web", StrCat(Member(0), "=3 ", Member(1), "=6"));
+  ASSERT_TRUE(scheduled.ok()) << scheduled;
+  ExpectAvailable(ns, "web", 3, 6, "before the outage");
+
+  absl::Cleanup restart = [&] { (void)Launcher({"start", Member(1)}); };
+  ASSERT_TRUE(Launcher({"stop", Member(1)}).ok());
+  const absl::Time stopped = absl::Now();
+  scheduled = WaitForScheduled(ns, "web", StrCat(Member(0), "=9"), absl::Seconds(120));
+  ASSERT_TRUE(scheduled.ok()) << scheduled;
+  std::cout << "rsp: " << Member(1) << " stopped -> its replicas moved after "
+            << absl::FormatDuration(absl::Now() - stopped) << std::endl;
+  absl::Status moved = WaitForAvailable(Member(0), ns, "web", 9);
+  EXPECT_TRUE(moved.ok()) << moved;
+
+  ASSERT_TRUE(Launcher({"start", Member(1)}).ok());
+  std::move(restart).Cancel();
+  const absl::Time started = absl::Now();
+  scheduled = WaitForScheduled(ns, "web", StrCat(Member(0), "=3 ", Member(1), "=6"),
+                               absl::Seconds(120));
+  ASSERT_TRUE(scheduled.ok()) << scheduled;
+  ExpectAvailable(ns, "web", 3, 6, "after the member returned");
+  std::cout << "rsp: " << Member(1) << " started -> 3/6 Available after "
+            << absl::FormatDuration(absl::Now() - started) << std::endl;
+}
+
+// KubeFed: an RSP has no finalizer and its deletion is not acted on, so the target keeps the
+// last placement and overrides, and the members keep their replicas.
+TEST_F(SchedulingE2eTest, DeletedRspLeavesTheLastPlacement) {
+  const std::string ns = fed_->NewNamespace("rsp-delete");
+  CreateDeployment(ns, "web");
+  ApplyRsp(ns, "web",
+           StrCat("  targetKind: FederatedDeployment\n  totalReplicas: 9\n  clusters:\n    ",
+                  Member(0), ": {weight: 1}\n    ", Member(1), ": {weight: 2}\n"));
+  const std::string want = StrCat(Member(0), "=3 ", Member(1), "=6");
+  absl::Status scheduled = WaitForScheduled(ns, "web", want);
+  ASSERT_TRUE(scheduled.ok()) << scheduled;
+  ASSERT_TRUE(
+      Kubectl(Host(), {"delete", "replicaschedulingpreference", "web", "-n", ns, "--wait"}).ok());
+  // A change of the target (which re-plans it while an RSP exists) leaves the replicas alone.
+  ASSERT_TRUE(Kubectl(Host(), {"patch", "federateddeployment", "web", "-n", ns, "--type=merge",
+                               "-p", R"({"spec":{"template":{"metadata":{"labels":{"v":"2"}}}}})"})
+                  .ok());
+  absl::Status propagated = fed_->WaitForObject(
+      Member(0), {"deployment", "web", "-n", ns}, [&](const rapidjson::Value& d) -> absl::Status {
+        if (json::FindPath(d, {"metadata", "labels", "v"}) == nullptr) {
+          return absl::UnavailableError("template change not propagated yet");
+        }
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(propagated.ok()) << propagated;
+  auto fd = KubectlJson(Host(), {"get", "federateddeployment", "web", "-n", ns});
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  EXPECT_EQ(Scheduled(*fd), want);
+  ExpectAvailable(ns, "web", 3, 6, "after the RSP was deleted");
+}
+
+}  // namespace
+}  // namespace kfed::e2e
