@@ -429,6 +429,10 @@ TEST_F(SecurityE2eTest, ControllerAndMembersHaveLeastPrivilege) {
        true},
       {{"watch", "secrets", "-n", kFedNamespace}, true},
       {{"create", "events", "-n", "any"}, true},
+      {{"watch", "replicaschedulingpreferences.scheduling.kubefed.io", "-A"}, true},
+      {{"patch", "federateddeployments.types.kubefed.io", "-n", "any"}, true},
+      {{"patch", "federatedconfigmaps.types.kubefed.io", "-n", "any"}, false},
+      {{"update", "replicaschedulingpreferences.scheduling.kubefed.io", "-n", "any"}, false},
       {{"update", "leases.coordination.k8s.io/kubefed-controller-manager", "-n", kFedNamespace},
        true},
       {{"get", "secrets", "-n", "default"}, false},
@@ -452,7 +456,10 @@ TEST_F(SecurityE2eTest, ControllerAndMembersHaveLeastPrivilege) {
         {{"delete", "deployments.apps", "-n", "any"}, true},
         {{"patch", "namespaces"}, true},
         {{"escalate", "clusterroles"}, true},  // ClusterRoles are a federated type
-        {{"list", "pods", "-A"}, false},
+        // The RSP scheduler's pod analysis lists pods (deployments are federated); no more.
+        {{"list", "pods", "-A"}, true},
+        {{"get", "pods", "-n", "any"}, false},
+        {{"watch", "pods", "-A"}, false},
         {{"create", "pods", "-n", "any"}, false},
         {{"create", "serviceaccounts", "--subresource=token", "-n", "any"}, false},
         {{"create", "clusterrolebindings"}, false},
