@@ -303,5 +303,48 @@ TEST_F(SchedulingE2eTest, DeletedRspLeavesTheLastPlacement) {
   ExpectAvailable(ns, "web", 3, 6, "after the RSP was deleted");
 }
 
+
+// Capacity (rebalance): member2's pods ask for 3 cpu, so its two 4-cpu Nodes hold only 2 of
+// them. The RSP first asks member2 for 3; once its third pod has been Unschedulable for 60 s
+// (KubeFed's threshold) member2's capacity is estimated at 2 and the surplus moves to member1:
+// member1 runs 4, member2 keeps being asked for 3 (its planned 2 plus the overflow, as in
+// KubeFed) and runs 2, so all 6 replicas of totalReplicas are Available.
+TEST_F(SchedulingE2eTest, SurplusOfAFullMemberMovesAfterTheThreshold) {
+  const std::string ns = fed_->NewNamespace("rsp-capacity");
+  ASSERT_TRUE(Apply(Host(), StrCat(Subst(kTemplateOnly, {{"%NAME%", "web"}, {"%NS%", ns}}),
+                                   "  overrides:\n  - clusterName: ", Member(1),
+                                   "\n    clusterOverrides:\n"
+                                   "    - path: /spec/template/spec/containers/0/resources\n"
+                                   "      value: {requests: {cpu: \"3\"}}\n"))
+                  .ok());
+  ApplyRsp(ns, "web",
+           StrCat("  targetKind: FederatedDeployment\n  totalReplicas: 6\n  rebalance: true\n"
+                  "  clusters:\n    ",
+                  Member(0), ": {weight: 1}\n    ", Member(1), ": {weight: 1}\n"));
+  absl::Status scheduled =
+      WaitForScheduled(ns, "web", StrCat(Member(0), "=3 ", Member(1), "=3"));
+  ASSERT_TRUE(scheduled.ok()) << scheduled;
+  const absl::Time first = absl::Now();
+  scheduled = WaitForScheduled(ns, "web", StrCat(Member(0), "=4 ", Member(1), "=3"),
+                               absl::Seconds(240));
+  ASSERT_TRUE(scheduled.ok()) << scheduled;
+  std::cout << "rsp: surplus of the full member moved after "
+            << absl::FormatDuration(absl::Now() - first) << std::endl;
+  absl::Status m1 = WaitForAvailable(Member(0), ns, "web", 4);
+  EXPECT_TRUE(m1.ok()) << m1;
+  absl::Status m2 = fed_->WaitForObject(
+      Member(1), {"deployment", "web", "-n", ns}, [&](const rapidjson::Value& dep) {
+        const rapidjson::Value* n = json::FindPath(dep, {"status", "availableReplicas"});
+        const int got = n != nullptr && n->IsInt() ? n->GetInt() : 0;
+        return got == 2 ? absl::OkStatus()
+                        : absl::UnavailableError(StrCat(got, "/2 available"));
+      });
+  EXPECT_TRUE(m2.ok()) << m2;
+  // The user's override for member2 is still there beside the RSP's.
+  auto fd = KubectlJson(Host(), {"get", "federateddeployment", "web", "-n", ns});
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  EXPECT_NE(json::Serialize(*fd).find("\"cpu\":\"3\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kfed::e2e
