@@ -6,8 +6,10 @@
 // Deployments or the host's FederatedDeployment.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -344,6 +346,36 @@ TEST_F(SchedulingE2eTest, SurplusOfAFullMemberMovesAfterTheThreshold) {
   auto fd = KubectlJson(Host(), {"get", "federateddeployment", "web", "-n", ns});
   ASSERT_TRUE(fd.ok()) << fd.status();
   EXPECT_NE(json::Serialize(*fd).find("\"cpu\":\"3\""), std::string::npos);
+}
+
+
+// Not an assertion on time (STYLE.md): the latency from an RSP change to every replica
+// Available in the members, over 20 changes, printed for docs/benchmarks.md.
+TEST_F(SchedulingE2eTest, LatencyFromRspChangeToAvailable) {
+  const std::string ns = fed_->NewNamespace("rsp-latency");
+  CreateDeployment(ns, "web");
+  auto rsp = [&](int total) {
+    ApplyRsp(ns, "web",
+             StrCat("  targetKind: FederatedDeployment\n  totalReplicas: ", total,
+                    "\n  rebalance: true\n  clusters:\n    ", Member(0), ": {weight: 1}\n    ",
+                    Member(1), ": {weight: 2}\n"));
+  };
+  rsp(3);
+  ExpectAvailable(ns, "web", 1, 2, "start");
+  std::vector<double> seconds;
+  for (int i = 0; i < 20; ++i) {
+    const int total = i % 2 == 0 ? 6 : 3;
+    const absl::Time changed = absl::Now();
+    rsp(total);
+    absl::Status a = WaitForAvailable(Member(0), ns, "web", total / 3);
+    absl::Status b = WaitForAvailable(Member(1), ns, "web", 2 * total / 3);
+    ASSERT_TRUE(a.ok() && b.ok()) << a << " " << b;
+    seconds.push_back(absl::ToDoubleSeconds(absl::Now() - changed));
+  }
+  std::sort(seconds.begin(), seconds.end());
+  std::cout << "rsp latency (RSP change -> all replicas Available, n=" << seconds.size()
+            << "): p50 " << seconds[seconds.size() / 2] << " s, p99 " << seconds.back()
+            << " s, min " << seconds.front() << " s" << std::endl;
 }
 
 }  // namespace
