@@ -222,6 +222,10 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
       std::make_unique<ClusterController>(*host_, registry_, metrics_, cluster_options);
   cluster_controller_->Start();
   type_config_controller_->Start();
+  ClusterSetOptions clusterset;
+  clusterset.name = options_.clusterset_name;
+  clusterset_controller_ = std::make_unique<ClusterSetController>(registry_, metrics_, clusterset);
+  clusterset_controller_->Start();
 }
 
 void Manager::StopControllers() {
@@ -230,6 +234,7 @@ void Manager::StopControllers() {
   // long polls return; later publishes are ignored.
   if (status_server_) status_server_->Stop();
   status_store_->Close();
+  if (clusterset_controller_) clusterset_controller_->Stop();
   if (type_config_controller_) type_config_controller_->Stop();
   if (cluster_controller_) cluster_controller_->Stop();
   for (auto* i : {federated_namespaces_.get(), propagated_versions_.get(),
