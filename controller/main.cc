@@ -94,6 +94,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--event-burst", options.event_burst, "Burst of Event writes to the host")
       ->capture_default_str();
+  app.add_option("--kubefed-config", options.kubefed_config_file,
+                 "Path to a KubeFedConfig YAML file to use instead of KubeFedConfig `kubefed` in "
+                 "the host (KubeFed's flag, for tests)")
+      ->check(CLI::ExistingFile);
   app.add_option("--clusterset-name", options.clusterset_name,
                  "The ClusterSet (KEP-2149) this federation forms: the value of the "
                  "clusterset.k8s.io ClusterProperty kept in every member")

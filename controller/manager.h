@@ -54,6 +54,9 @@ struct ManagerOptions {
   int event_burst = 100;
   // The ClusterSet the federation forms (controller/clusterset_controller.h).
   std::string clusterset_name = "kfed";
+  // KubeFed's --kubefed-config: read the KubeFedConfig from this YAML file instead of the
+  // host (nothing is written to the host).
+  std::string kubefed_config_file;
 };
 
 class Manager {
