@@ -44,7 +44,7 @@ void OnRun(CLI::App& command, CommandEnv& env, std::function<absl::Status()> run
     InitLogging(env.program.c_str(), env.global.verbosity);
     const absl::Status status = run();
     if (!status.ok()) std::cerr << "error: " << status.message() << std::endl;
-    env.exit_code = status.ok() ? kExitOk : ExitCodeFor(status);
+    env.exit_code = ExitCodeFor(status);
   });
 }
 
