@@ -4,13 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/testing.h"
 #include "cli/completion.h"
 #include "cli/federate.h"
 #include "cli/join.h"
@@ -20,6 +19,7 @@
 namespace kfed::cli {
 namespace {
 
+using ::kfed::testing::WriteTempFile;
 using ::testing::HasSubstr;
 
 // Parses `args` (after the program name) as kfedctl would; false on a usage error.
@@ -133,13 +133,12 @@ class CommandInputTest : public CommandTest {
  protected:
   void SetUp() override {
     CommandTest::SetUp();
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    kubeconfig_ = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/command_test.kubeconfig");
-    std::ofstream(kubeconfig_)
-        << "apiVersion: v1\nkind: Config\nclusters:\n- name: nowhere\n  cluster:\n"
-           "    server: https://127.0.0.1:1\nusers:\n- name: u\n  user:\n    token: t\n"
-           "contexts:\n- name: host\n  context: {cluster: nowhere, user: u}\n"
-           "current-context: host\n";
+    kubeconfig_ =
+        WriteTempFile("command_test.kubeconfig",
+                      "apiVersion: v1\nkind: Config\nclusters:\n- name: nowhere\n  cluster:\n"
+                      "    server: https://127.0.0.1:1\nusers:\n- name: u\n  user:\n    token: t\n"
+                      "contexts:\n- name: host\n  context: {cluster: nowhere, user: u}\n"
+                      "current-context: host\n");
   }
   std::string kubeconfig_;
 };
@@ -164,10 +163,8 @@ TEST_F(CommandInputTest, FederateNamesAFileItCannotRead) {
 }
 
 TEST(ReadFileOrStdinTest, ReadsAFile) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string path = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/objects.yaml");
-  std::ofstream(path) << "kind: ConfigMap\n";
-  absl::StatusOr<std::string> text = ReadFileOrStdin(path);
+  absl::StatusOr<std::string> text =
+      ReadFileOrStdin(WriteTempFile("objects.yaml", "kind: ConfigMap\n"));
   ASSERT_TRUE(text.ok()) << text.status();
   EXPECT_EQ(*text, "kind: ConfigMap\n");
   EXPECT_EQ(ReadFileOrStdin("/nonexistent").status().code(), absl::StatusCode::kInvalidArgument);

@@ -36,21 +36,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string KfedctlPath() {
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    const char* dir = std::getenv(var);
-    if (dir == nullptr) continue;
-    std::string p = absl::StrCat(dir, "/kfed/cli/kfedctl");
-    if (access(p.c_str(), X_OK) == 0) return p;
-  }
-  return "bazel-bin/cli/kfedctl";
-}
-
-absl::StatusOr<std::string> Kfedctl(std::vector<std::string> args) {
-  std::vector<std::string> argv = {KfedctlPath(), "--kubeconfig", Clusters().kubeconfig,
-                                   "--host-cluster-context", Clusters().host};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return Run(argv);
+// kfedctl --kubeconfig <the clusters'> --host-cluster-context host <args>.
+absl::StatusOr<std::string> Kfedctl(const std::vector<std::string>& args) {
+  return Federation::GetWithoutJoin().Kfedctl(args);
 }
 
 // kfedctl status flags that reach the running controller manager's status API: its address,

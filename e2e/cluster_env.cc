@@ -21,6 +21,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "base/testing.h"
 
 namespace kfed::e2e {
 namespace {
@@ -122,21 +123,17 @@ const LocalClusters& Clusters() {
   return *clusters;
 }
 
-absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream data;
-  data << in.rdbuf();
-  return data.str();
+const std::string& Host() { return Clusters().host; }
+
+const std::string& Member(int i) { return Clusters().members.at(i); }
+
+std::string KfedctlPath() {
+  const std::string runfile = testing::Runfile("cli/kfedctl");
+  return access(runfile.c_str(), X_OK) == 0 ? runfile : "bazel-bin/cli/kfedctl";
 }
 
 std::string WriteTokenFile(const std::string& name, const std::string& token) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  const std::string path = absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name, ".token");
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << token << "\n";
-  }
+  const std::string path = testing::WriteTempFile(absl::StrCat(name, ".token"), token + "\n");
   chmod(path.c_str(), 0600);
   return path;
 }

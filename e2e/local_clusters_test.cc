@@ -14,10 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "e2e/cluster_env.h"
 
 namespace kfed::e2e {
 namespace {
+
+using ::kfed::testing::ReadTextFile;
 
 // Each test runs against every cluster (host first), in a fresh namespace per cluster.
 class LocalClustersTest : public ::testing::Test {
