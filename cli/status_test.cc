@@ -23,6 +23,7 @@
 namespace kfed::cli {
 namespace {
 
+using ::kfed::testing::Eventually;
 using ::kfed::testing::WriteTempFile;
 using ::testing::HasSubstr;
 namespace v1 = ::kfed::status::v1;
@@ -198,7 +199,7 @@ TEST_F(StatusCommandTest, WatchPrintsAgainWhenTheTableChanges) {
   std::ostringstream out;
   std::thread watcher([&] { EXPECT_TRUE(RunStatus(o, out, err_).ok()); });
   // Once the watch is open, change a configmap (the secret change is filtered out).
-  while (store_->WatcherCount() == 0) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_TRUE(Eventually([&] { return store_->WatcherCount() > 0; }));
   store_->UpsertObject(
       Object("secrets", "FederatedSecret", "ns2", "s1", "True", {{"m1", "Propagated", "", ""}}));
   store_->UpsertObject(Object(

@@ -41,6 +41,7 @@ namespace {
 
 using ::absl::StrCat;
 using ::kfed::testing::ReadTextFileOrFail;
+using ::kfed::testing::TempPath;
 
 // A credential to look for: its label (never the value) and its value.
 struct Needle {
@@ -263,9 +264,7 @@ TEST_F(SecurityE2eTest, ScanFindsAPlantedToken) {
                                    "}\nreason: Planted\nmessage: \"Authorization: Bearer ", planted,
                                    "\"\ntype: Warning\n"))
                   .ok());
-  const std::string log_copy =
-      StrCat(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp", "/planted-",
-             getpid(), ".log");
+  const std::string log_copy = TempPath(StrCat("planted-", getpid(), ".log"));
   {
     std::ofstream out(log_copy);
     out << ReadTextFileOrFail(fed_->primary().log) << "W0000 transport.cc] request with token "
