@@ -64,9 +64,14 @@ std::string ReadTextFileOrFail(const std::string& path) {
   return *std::move(text);
 }
 
+std::string GetEnv(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
+}
+
 std::string TempPath(absl::string_view name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
+  const std::string dir = GetEnv("TEST_TMPDIR");
+  return absl::StrCat(dir.empty() ? "/tmp" : dir, "/", name);
 }
 
 std::string WriteTempFile(absl::string_view name, absl::string_view text) {

@@ -35,6 +35,9 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path);
 // naming it, and "".
 std::string ReadTextFileOrFail(const std::string& path);
 
+// The environment variable `name`; "" when it is not set.
+std::string GetEnv(const char* name);
+
 // `name` in the test's temporary directory ($TEST_TMPDIR, else /tmp).
 std::string TempPath(absl::string_view name);
 

@@ -58,28 +58,6 @@ absl::StatusOr<std::string> KfedctlStatus(std::vector<std::string> args) {
   return Kfedctl(argv);
 }
 
-constexpr char kWidgetCrd[] = R"(apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: cliwidgets.e2e.kfed.io
-spec:
-  group: e2e.kfed.io
-  scope: Namespaced
-  names: {kind: CliWidget, plural: cliwidgets, singular: cliwidget, listKind: CliWidgetList}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer}
-)";
-
 absl::Status Exists(const std::string& context, const std::vector<std::string>& get_args) {
   std::vector<std::string> args = {"get"};
   args.insert(args.end(), get_args.begin(), get_args.end());
@@ -191,7 +169,9 @@ TEST_F(KfedctlE2eTest, JoinEnableFederateStatusOrphanDisableUnjoin) {
 
   // --- enable a built-in type and a CRD (the CRD exists in every cluster)
   for (const std::string& ctx : c.All()) {
-    ASSERT_TRUE(Kubectl(ctx, {"apply", "-f", "-"}, kWidgetCrd).ok());
+    ASSERT_TRUE(
+        Kubectl(ctx, {"apply", "-f", "-"}, TestCrdYaml("e2e.kfed.io", "CliWidget", "cliwidgets"))
+            .ok());
     ASSERT_TRUE(Kubectl(ctx, {"wait", "--for=condition=Established", "--timeout=60s",
                               "crd/cliwidgets.e2e.kfed.io"})
                     .ok());

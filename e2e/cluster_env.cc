@@ -15,6 +15,7 @@
 #include <memory>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -26,10 +27,9 @@
 namespace kfed::e2e {
 namespace {
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
+using ::kfed::testing::GetEnv;
+using ::kfed::testing::Runfile;
+using ::kfed::testing::WriteTempFile;
 
 bool FileExists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
@@ -38,10 +38,11 @@ bool FileExists(const std::string& path) { return access(path.c_str(), F_OK) == 
 std::string FindLauncher() {
   std::vector<std::string> candidates;
   for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    std::string dir = Env(var);
+    std::string dir = GetEnv(var);
     if (!dir.empty()) candidates.push_back(dir + "/kfed/hack/local-clusters.sh");
   }
-  if (!Env("KFED_REPO").empty()) candidates.push_back(Env("KFED_REPO") + "/hack/local-clusters.sh");
+  if (!GetEnv("KFED_REPO").empty())
+    candidates.push_back(GetEnv("KFED_REPO") + "/hack/local-clusters.sh");
   candidates.push_back("hack/local-clusters.sh");
   for (const std::string& c : candidates) {
     if (FileExists(c)) return c;
@@ -76,17 +77,17 @@ class SelfStartedClusters : public ::testing::Environment {
 LocalClusters* Discover() {
   auto* c = new LocalClusters();
   c->launcher = FindLauncher();
-  c->kubeconfig = Env("KFED_E2E_KUBECONFIG");
-  c->run_dir = Env("KFED_E2E_RUN_DIR");
-  c->kube_bin = Env("KFED_KUBE_BIN");
+  c->kubeconfig = GetEnv("KFED_E2E_KUBECONFIG");
+  c->run_dir = GetEnv("KFED_E2E_RUN_DIR");
+  c->kube_bin = GetEnv("KFED_KUBE_BIN");
   if (c->kubeconfig.empty()) {
-    if (Env("KFED_E2E_SELF_START") == "0" || c->launcher.empty()) {
+    if (GetEnv("KFED_E2E_SELF_START") == "0" || c->launcher.empty()) {
       ADD_FAILURE() << "KFED_E2E_KUBECONFIG is not set: run e2e tests through hack/test.sh, or "
                        "start clusters with 'hack/local-clusters.sh up' and export the output of "
                        "'hack/local-clusters.sh env'";
       return c;
     }
-    std::string tmp = Env("TEST_TMPDIR");
+    std::string tmp = GetEnv("TEST_TMPDIR");
     if (tmp.empty()) tmp = "/tmp";
     c->run_dir = absl::StrCat(tmp, "/kfed-e2e-clusters-", getpid());
     setenv("KFED_RUN_DIR", c->run_dir.c_str(), 1);
@@ -128,12 +129,23 @@ const std::string& Host() { return Clusters().host; }
 const std::string& Member(int i) { return Clusters().members.at(i); }
 
 std::string KfedctlPath() {
-  const std::string runfile = testing::Runfile("cli/kfedctl");
+  const std::string runfile = Runfile("cli/kfedctl");
   return access(runfile.c_str(), X_OK) == 0 ? runfile : "bazel-bin/cli/kfedctl";
 }
 
+std::string TestCrdYaml(absl::string_view group, absl::string_view kind, absl::string_view plural) {
+  return absl::StrCat(
+      "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: ",
+      plural, ".", group, "\nspec:\n  group: ", group,
+      "\n  scope: Namespaced\n  names: {kind: ", kind, ", plural: ", plural,
+      ", singular: ", absl::AsciiStrToLower(kind), ", listKind: ", kind,
+      "List}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n"
+      "      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n"
+      "            type: object\n            properties:\n              size: {type: integer}\n");
+}
+
 std::string WriteTokenFile(const std::string& name, const std::string& token) {
-  const std::string path = testing::WriteTempFile(absl::StrCat(name, ".token"), token + "\n");
+  const std::string path = WriteTempFile(absl::StrCat(name, ".token"), token + "\n");
   chmod(path.c_str(), 0600);
   return path;
 }

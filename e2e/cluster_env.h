@@ -66,6 +66,10 @@ absl::Status WaitFor(absl::string_view what, absl::Duration timeout,
 // listings show. Returns its path.
 std::string WriteTokenFile(const std::string& name, const std::string& token);
 
+// The YAML of a namespaced CustomResourceDefinition `<plural>.<group>` of kind `kind`, served
+// and stored at v1, whose objects have an integer spec.size: the CRD type the suites create.
+std::string TestCrdYaml(absl::string_view group, absl::string_view kind, absl::string_view plural);
+
 // A name unique to this process, for namespaces and objects: "<prefix>-<pid>-<counter>".
 std::string UniqueName(absl::string_view prefix);
 

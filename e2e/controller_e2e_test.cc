@@ -715,27 +715,7 @@ namespace {
 // A CRD as the target type, enabled while the controller runs: kfed-crdgen makes the
 // Federated CRD and FederatedTypeConfig, and the new type propagates with no restart.
 TEST_F(ControllerE2eTest, CrdTargetTypeIsPickedUpAtRuntime) {
-  const std::string crd = R"(apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: gadgets.e2e.kfed.io
-spec:
-  group: e2e.kfed.io
-  scope: Namespaced
-  names: {plural: gadgets, singular: gadget, kind: Gadget}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer}
-)";
+  const std::string crd = TestCrdYaml("e2e.kfed.io", "Gadget", "gadgets");
   for (const std::string& c : Clusters().All()) {
     ASSERT_TRUE(Apply(c, crd).ok()) << c;
     ASSERT_TRUE(Kubectl(c, {"wait", "--for=condition=Established", "--timeout=60s",

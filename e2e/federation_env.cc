@@ -30,13 +30,9 @@
 namespace kfed::e2e {
 namespace {
 
+using ::kfed::testing::GetEnv;
 using ::kfed::testing::ReadTextFile;
 using ::kfed::testing::Runfile;
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
 
 // A free loopback port: bind to 0 and read it back.
 int FreePort() {
@@ -80,7 +76,7 @@ void StopPrimaryAtExit(Federation* f) {
 }  // namespace
 
 Privileges FixturePrivileges() {
-  return Env("KFED_E2E_PRIVILEGES") == "admin" ? Privileges::kAdmin : Privileges::kLeast;
+  return GetEnv("KFED_E2E_PRIVILEGES") == "admin" ? Privileges::kAdmin : Privileges::kLeast;
 }
 
 std::vector<std::string> ControllerLogs() {
@@ -351,8 +347,9 @@ absl::StatusOr<ControllerProcess> Federation::StartController(
       if (!granted.ok()) return granted;
     }
   }
-  const std::string verbosity =
-      Env("KFED_E2E_CONTROLLER_VERBOSITY").empty() ? "2" : Env("KFED_E2E_CONTROLLER_VERBOSITY");
+  const std::string verbosity = GetEnv("KFED_E2E_CONTROLLER_VERBOSITY").empty()
+                                    ? "2"
+                                    : GetEnv("KFED_E2E_CONTROLLER_VERBOSITY");
   ControllerProcess p;
   p.metrics_port = FreePort();
   int healthz_port = FreePort();

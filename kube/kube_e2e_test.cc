@@ -32,12 +32,8 @@ namespace kfed::kube {
 namespace {
 
 using ::kfed::testing::Eventually;
+using ::kfed::testing::GetEnv;
 using ::kfed::testing::Json;
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
 
 std::string RandomSuffix() {
   static std::mt19937_64 rng(std::random_device{}());
@@ -132,7 +128,7 @@ class OutageProxy {
 class KubeE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
-    kubeconfig_ = Env("KFED_E2E_KUBECONFIG");
+    kubeconfig_ = GetEnv("KFED_E2E_KUBECONFIG");
     ASSERT_FALSE(kubeconfig_.empty())
         << "KFED_E2E_KUBECONFIG is not set: these tests need the local clusters. Run them via "
            "hack/test.sh (or: hack/local-clusters.sh up && eval \"$(hack/local-clusters.sh env)\" "
@@ -348,7 +344,7 @@ TEST_F(KubeE2ETest, InformerResumesAfterConnectionOutage) {
 // when the test exits, so the restarted apiserver dies with the test and member1 must be
 // started again from outside (`hack/local-clusters.sh start member1`).
 TEST_F(KubeE2ETest, RealRestartInformerResumesAfterApiserverRestart) {
-  std::string run_dir = Env("KFED_E2E_RUN_DIR");
+  std::string run_dir = GetEnv("KFED_E2E_RUN_DIR");
   ASSERT_FALSE(run_dir.empty()) << "KFED_E2E_RUN_DIR is not set (run via hack/test.sh)";
   std::unique_ptr<RestClient> member = Client("member1");
   ASSERT_NE(member, nullptr);
