@@ -15,8 +15,6 @@ namespace {
 
 using ::absl::StrCat;
 
-const std::string& Host() { return Clusters().host; }
-
 // "<value>/<managed-by label>" of a member's ClusterProperty, or the error.
 std::string Property(const std::string& member, const std::string& name) {
   auto out = Kubectl(member, {"get", "clusterproperty.about.k8s.io", name, "-o",
