@@ -22,10 +22,11 @@ def kfed_cc_test(name, copts = [], deps = [], **kwargs):
     """A GoogleTest test; links gtest_main unless deps already name a main."""
     native.cc_test(name = name, copts = KFED_COPTS + copts, deps = deps + SANITIZER_OPTIONS, **kwargs)
 
-def kfed_proto_library(name, src, grpc = False, deps = [], visibility = None):
+def kfed_proto_library(name, src, grpc = False, deps = [], visibility = None, testonly = False):
     """Generates C++ (and optionally gRPC) code for one .proto with the system protoc.
 
-    Produces a cc_library `name` exposing `<base>.pb.h` (and `<base>.grpc.pb.h`).
+    Produces a cc_library `name` exposing `<base>.pb.h` (and `<base>.grpc.pb.h`); `testonly`
+    for a proto that only tests use.
     """
     base = src[:-len(".proto")]
     outs = [base + ".pb.h", base + ".pb.cc"]
@@ -39,6 +40,7 @@ def kfed_proto_library(name, src, grpc = False, deps = [], visibility = None):
         outs = outs,
         cmd = "protoc --proto_path=. --cpp_out=$(GENDIR)" + plugin + " $(SRCS)",
         message = "protoc " + src,
+        testonly = testonly,
     )
     native.cc_library(
         name = name,
@@ -48,4 +50,5 @@ def kfed_proto_library(name, src, grpc = False, deps = [], visibility = None):
         copts = ["-std=c++17", "-w"],
         deps = deps + ["//third_party:protobuf"] + (["//third_party:grpc"] if grpc else []),
         visibility = visibility,
+        testonly = testonly,
     )

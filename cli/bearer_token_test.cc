@@ -5,40 +5,30 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <cstdlib>
-#include <fstream>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "base/testing.h"
 #include "gmock/gmock.h"
 #include "kube/test_pki.h"
 
 namespace kfed::cli {
 namespace {
 
+using ::kfed::testing::TempPath;
+using ::kfed::testing::WriteTempFile;
 using ::testing::HasSubstr;
-
-std::string Dir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir ? dir : "/tmp";
-}
-
-std::string Write(const std::string& name, const std::string& text) {
-  std::string path = absl::StrCat(Dir(), "/", name);
-  std::ofstream(path) << text;
-  return path;
-}
 
 class BearerTokenTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    token_file_ = Write("sa-token", "file-token-1\n");
+    token_file_ = WriteTempFile("sa-token", "file-token-1\n");
     // The plugin counts its runs and returns a token that expires within the renewal margin,
     // so every Get() renews it.
-    plugin_ = Write(
+    plugin_ = WriteTempFile(
         "plugin.sh",
         absl::StrCat(
-            "#!/bin/sh\nf=", Dir(), "/plugin-count\nn=$(( $(cat $f 2>/dev/null || echo 0) + 1 ))\n",
+            "#!/bin/sh\nf=", TempPath("plugin-count"),
+            "\nn=$(( $(cat $f 2>/dev/null || echo 0) + 1 ))\n",
             "echo $n > $f\nexp=$(date -u -d '+5 seconds' +%Y-%m-%dT%H:%M:%SZ)\n",
             "echo "
             "'{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",",
@@ -63,7 +53,7 @@ class BearerTokenTest : public ::testing::Test {
         "- name: exec\n  user:\n    exec: {apiVersion: "
         "client.authentication.k8s.io/v1, command: ",
         plugin_, "}\n", "- name: none\n  user: {}\n");
-    global_.kubeconfig = Write("kubeconfig", yaml);
+    global_.kubeconfig = WriteTempFile("kubeconfig", yaml);
   }
 
   absl::StatusOr<std::string> TokenOf(const std::string& context, TokenFlags flags = {}) {
@@ -93,7 +83,7 @@ TEST_F(BearerTokenTest, TokenFilesAreReadAgainAndExecTokensRenewed) {
   g.host_context = "file";
   auto file = TokenSource::FromFlags(g, {});
   ASSERT_TRUE(file.ok());
-  Write("sa-token", "file-token-2");
+  WriteTempFile("sa-token", "file-token-2");
   EXPECT_EQ(*(*file)->Get(), "file-token-2");
 
   g.host_context = "exec";
@@ -110,11 +100,11 @@ TEST_F(BearerTokenTest, FlagsWin) {
   EXPECT_EQ(origin_, "--token");
   EXPECT_EQ(*TokenOf("cert", {"", token_file_}), "file-token-1");
   EXPECT_EQ(TokenOf("", {"a", token_file_}).status().code(), absl::StatusCode::kInvalidArgument);
-  absl::Status missing = TokenOf("", {"", Dir() + "/no-such-file"}).status();
+  absl::Status missing = TokenOf("", {"", TempPath("no-such-file")}).status();
   EXPECT_EQ(missing.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(missing.message(), HasSubstr("cannot read the token file"));
-  Write("empty", "\n");
-  EXPECT_THAT(TokenOf("", {"", Dir() + "/empty"}).status().message(), HasSubstr("is empty"));
+  WriteTempFile("empty", "\n");
+  EXPECT_THAT(TokenOf("", {"", TempPath("empty")}).status().message(), HasSubstr("is empty"));
 }
 
 TEST_F(BearerTokenTest, ClientCertificateContextsSayToPassAToken) {

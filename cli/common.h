@@ -2,7 +2,8 @@
 // built from kubeconfig contexts, and errors rewritten to say what to do.
 //
 // Commands are library functions taking `kube::Client&` for the host (and member) so unit
-// tests drive them with kube::FakeClient; main.cc only parses flags and builds clients.
+// tests drive them with kube::FakeClient; each command's AddXxxCommand (command.h) binds its
+// flags and builds the clients.
 #ifndef KFED_CLI_COMMON_H_
 #define KFED_CLI_COMMON_H_
 

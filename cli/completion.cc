@@ -1,7 +1,10 @@
 #include "cli/completion.h"
 
+#include <iostream>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 
 namespace kfed::cli {
 
@@ -34,6 +37,28 @@ absl::StatusOr<std::string> CompletionScript(absl::string_view shell,
   }
   absl::StrAppend(&script, "  esac\n}\ncomplete -F _kfedctl kfedctl\n");
   return script;
+}
+
+void AddCompletionCommand(CLI::App& app, CommandEnv& env) {
+  auto shell = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "completion",
+      "Print a shell completion script.\n\nExample:\n  source <(kfedctl completion bash)");
+  const std::vector<std::string> shells = {"bash", "zsh"};
+  cmd->add_option("SHELL", *shell, "bash or zsh")->required()->check(CLI::IsMember(shells));
+  env.completion_words[cmd->get_name()] = shells;
+  OnRun(*cmd, env, [&app, &env, shell]() -> absl::Status {
+    std::vector<CompletionCommand> commands;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      CompletionCommand c{sub->get_name(), FlagNames(*sub), {}};
+      auto words = env.completion_words.find(c.name);
+      if (words != env.completion_words.end()) c.words = words->second;
+      commands.push_back(std::move(c));
+    }
+    ASSIGN_OR_RETURN(std::string script, CompletionScript(*shell, FlagNames(app), commands));
+    std::cout << script;
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace kfed::cli

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "cli/command.h"
 
 namespace kfed::cli {
 
@@ -20,6 +21,10 @@ struct CompletionCommand {
 absl::StatusOr<std::string> CompletionScript(absl::string_view shell,
                                              const std::vector<std::string>& global_flags,
                                              const std::vector<CompletionCommand>& commands);
+
+// `kfedctl completion SHELL`: the subcommand and a callback printing the script for every
+// subcommand of `app`: its flags and its words in env.completion_words.
+void AddCompletionCommand(CLI::App& app, CommandEnv& env);
 
 }  // namespace kfed::cli
 

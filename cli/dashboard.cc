@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "absl/types/span.h"
 #include "base/json.h"
 #include "base/status_macros.h"
+#include "cli/bearer_token.h"
 
 extern char** environ;
 
@@ -369,6 +371,56 @@ absl::Status RunDashboard(const DashboardOptions& options, TokenFunction token,
   err << std::flush;
   proxy->Wait();
   return absl::UnavailableError("kfedctl dashboard: the local server stopped");
+}
+
+void AddDashboardCommand(CLI::App& app, CommandEnv& env) {
+  struct Flags {
+    DashboardOptions dashboard;
+    TokenFlags token;
+  };
+  auto flags = std::make_shared<Flags>();
+  DashboardOptions& dashboard = flags->dashboard;
+  CLI::App* cmd = app.add_subcommand(
+      "dashboard",
+      "Open kfed's dashboard signed in as you: a local proxy, like kubectl proxy, that listens on "
+      "127.0.0.1 and forwards to kfed-controller-manager's dashboard (TLS verified) with the "
+      "bearer token of the host context (token, tokenFile or exec plugin), or --token / "
+      "--token-file. The dashboard shows what the host's RBAC lets that user read.\n\n"
+      "Examples:\n"
+      "  # kfed in a cluster: forward its dashboard port, then open it through the proxy\n"
+      "  kubectl -n kube-federation-system port-forward deploy/kfed-controller-manager 9090 &\n"
+      "  kfedctl dashboard --insecure-skip-tls-verify --open\n"
+      "  # a local controller manager started with --cert-dir /tmp/kfed-certs\n"
+      "  kfedctl dashboard --dashboard-ca-file /tmp/kfed-certs/ca.crt\n"
+      "  # one started with --insecure-local\n"
+      "  kfedctl dashboard --dashboard-addr http://127.0.0.1:9090");
+  cmd->add_option("--address", dashboard.address,
+                  "Local address to listen on (loopback only: 127.0.0.1, ::1, localhost)")
+      ->capture_default_str();
+  cmd->add_option("--port", dashboard.port, "Local port to listen on (0: any free one)")
+      ->capture_default_str();
+  cmd->add_option("--dashboard-addr", dashboard.dashboard_addr,
+                  "The controller manager's dashboard (its --metrics-addr): https://HOST:PORT, or "
+                  "http://127.0.0.1:PORT for one started with --insecure-local")
+      ->capture_default_str();
+  cmd->add_option("--dashboard-ca-file", dashboard.dashboard_ca_file,
+                  "PEM CA bundle to verify the dashboard's certificate with (ca.crt in "
+                  "the controller manager's --cert-dir; default: the system's roots)");
+  cmd->add_flag("--insecure-skip-tls-verify", dashboard.insecure_skip_tls_verify,
+                "Do not verify the dashboard's certificate (warns: the token could be "
+                "intercepted)");
+  cmd->add_option("--token", flags->token.token,
+                  "Bearer token to sign in with (default: the host context's token)");
+  cmd->add_option("--token-file", flags->token.token_file,
+                  "File holding the bearer token, read for each request");
+  cmd->add_flag("--open", dashboard.open, "Open the page with xdg-open");
+  OnRun(*cmd, env, [&env, flags]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::unique_ptr<TokenSource> source,
+                     TokenSource::FromFlags(env.global, flags->token));
+    return RunDashboard(
+        flags->dashboard, [source = source.get()] { return source->Get(); }, source->origin(),
+        std::cout, std::cerr);
+  });
 }
 
 }  // namespace kfed::cli

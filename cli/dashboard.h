@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cli/command.h"
 
 namespace httplib {
 class Server;
@@ -81,6 +82,10 @@ absl::StatusOr<std::string> DashboardWhoami(const DashboardOptions& options,
 // Warnings go to `err`.
 absl::Status RunDashboard(const DashboardOptions& options, TokenFunction token,
                           const std::string& token_origin, std::ostream& out, std::ostream& err);
+
+// `kfedctl dashboard`: the subcommand, its flags, and a callback running RunDashboard with the
+// bearer token of --token / --token-file or the host context (bearer_token.h).
+void AddDashboardCommand(CLI::App& app, CommandEnv& env);
 
 }  // namespace kfed::cli
 

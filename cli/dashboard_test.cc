@@ -6,12 +6,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "base/testing.h"
 #include "gmock/gmock.h"
 #include "kube/fake_apiserver.h"
 #include "kube/test_pki.h"
@@ -19,14 +18,8 @@
 namespace kfed::cli {
 namespace {
 
+using ::kfed::testing::WriteTempFile;
 using ::testing::HasSubstr;
-
-std::string WriteTemp(const std::string& name, const std::string& text) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  std::string path = absl::StrCat(dir ? dir : "/tmp", "/", name);
-  std::ofstream(path) << text;
-  return path;
-}
 
 TokenFunction Token(const std::string& token) {
   return [token]() -> absl::StatusOr<std::string> { return token; };
@@ -65,7 +58,7 @@ class DashboardProxyTest : public ::testing::Test {
     backend_->Start();
     options_.port = 0;
     options_.dashboard_addr = backend_->url();
-    options_.dashboard_ca_file = WriteTemp("dashboard-ca.crt", ca_.cert_pem);
+    options_.dashboard_ca_file = WriteTempFile("dashboard-ca.crt", ca_.cert_pem);
   }
 
   std::unique_ptr<DashboardProxy> StartProxy(const DashboardOptions& options,
@@ -194,7 +187,7 @@ TEST_F(DashboardProxyTest, ListensOnLoopbackOnlyAndSendsTokensOverTlsOnly) {
         << bad;
   }
   o = options_;
-  o.dashboard_ca_file = WriteTemp("not-a-cert", "hello");
+  o.dashboard_ca_file = WriteTempFile("not-a-cert", "hello");
   EXPECT_EQ(DashboardProxy::Start(o, Token("t")).status().code(),
             absl::StatusCode::kInvalidArgument);
 

@@ -1,5 +1,7 @@
 #include "cli/enable.h"
 
+#include <iostream>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +9,7 @@
 #include "base/json.h"
 #include "base/status_macros.h"
 #include "base/yaml_json.h"
+#include "cli/command.h"
 #include "cli/common.h"
 #include "cli/types.h"
 #include "federated_types/crds/crdgen.h"
@@ -240,6 +243,73 @@ absl::Status Disable(kube::Client& host, kube::Discovery* discovery, const Disab
   }
   out << (options.dry_run ? "would disable " : "disabled ") << config.name << "\n";
   return absl::OkStatus();
+}
+
+void AddEnableCommand(CLI::App& app, CommandEnv& env) {
+  struct Flags {
+    EnableOptions enable;
+    std::string file;  // -f
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand(
+      "enable",
+      "Enable federation of an API type: generates the Federated<Kind> CRD from the host's "
+      "OpenAPI schema (or the type's CRD) and applies it with a FederatedTypeConfig.\n\n"
+      "Examples:\n  kfedctl enable statefulsets.apps\n  kfedctl enable widgets.example.com\n"
+      "  kfedctl enable -f widget-crd.yaml -o yaml");
+  EnableOptions& enable = flags->enable;
+  cmd->add_option("TYPE", enable.type,
+                  "The type: plural[.group], kind or short name (deployments.apps)");
+  cmd->add_option("-f,--filename", flags->file,
+                  "A file holding the CustomResourceDefinition of the type; - for "
+                  "standard input");
+  cmd->add_option("--federated-group", enable.federated_group, "The federated API group")
+      ->capture_default_str();
+  cmd->add_option("--federated-version", enable.federated_version, "The federated API version")
+      ->capture_default_str();
+  cmd->add_option("--version", enable.target_version,
+                  "The API version of the type to federate (default: the host's preferred "
+                  "one)");
+  cmd->add_option("-o,--output", enable.output,
+                  "yaml: print the CRD and FederatedTypeConfig instead of applying them")
+      ->check(CLI::IsMember({"yaml"}));
+  OnRun(*cmd, env, [&env, flags]() -> absl::Status {
+    ASSIGN_OR_RETURN(HostClient host, ConnectHost(env.global));
+    kube::Discovery discovery(*host.client);
+    EnableOptions& enable = flags->enable;
+    if (enable.type.empty() == flags->file.empty()) {
+      return absl::InvalidArgumentError("enable needs a TYPE or -f FILE (one of them)");
+    }
+    if (!flags->file.empty()) {
+      ASSIGN_OR_RETURN(enable.crd_yaml, ReadFileOrStdin(flags->file));
+    }
+    enable.kubefed_namespace = env.global.kubefed_namespace;
+    enable.dry_run = env.global.dry_run;
+    return Enable(*host.client, discovery, enable, std::cout);
+  });
+}
+
+void AddDisableCommand(CLI::App& app, CommandEnv& env) {
+  auto disable = std::make_shared<DisableOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "disable",
+      "Disable federation of an API type: deletes its FederatedTypeConfig (refused while "
+      "federated objects of the type exist).\n\nExample:\n  kfedctl disable statefulsets.apps "
+      "--delete-crd");
+  cmd->add_option("TYPE", disable->type, "The type or FederatedTypeConfig name")->required();
+  cmd->add_flag("--delete-crd", disable->delete_crd, "Also delete the Federated<Kind> CRD");
+  cmd->add_option("--federated-group", disable->federated_group,
+                  "The federated API group the type must be federated into (kubefedctl's "
+                  "flag: checked against the FederatedTypeConfig)");
+  cmd->add_option("--version", disable->target_version,
+                  "The API version the type must be federated at (checked likewise)");
+  OnRun(*cmd, env, [&env, disable]() -> absl::Status {
+    ASSIGN_OR_RETURN(HostClient host, ConnectHost(env.global));
+    kube::Discovery discovery(*host.client);
+    disable->kubefed_namespace = env.global.kubefed_namespace;
+    disable->dry_run = env.global.dry_run;
+    return Disable(*host.client, &discovery, *disable, std::cout);
+  });
 }
 
 }  // namespace kfed::cli

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "cli/command.h"
 #include "kube/client.h"
 #include "kube/discovery.h"
 
@@ -48,6 +49,11 @@ struct DisableOptions {
 
 absl::Status Disable(kube::Client& host, kube::Discovery* discovery, const DisableOptions& options,
                      std::ostream& out);
+
+// `kfedctl enable TYPE | -f FILE` and `kfedctl disable TYPE`: the subcommands, their flags,
+// and callbacks running Enable / Disable against the host context.
+void AddEnableCommand(CLI::App& app, CommandEnv& env);
+void AddDisableCommand(CLI::App& app, CommandEnv& env);
 
 }  // namespace kfed::cli
 

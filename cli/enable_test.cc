@@ -3,7 +3,7 @@
 #include <sstream>
 
 #include "base/json.h"
-#include "base/logging.h"
+#include "base/testing.h"
 #include "cli/common.h"
 #include "cli/types.h"
 #include "gmock/gmock.h"
@@ -15,6 +15,7 @@
 namespace kfed::cli {
 namespace {
 
+using ::kfed::testing::Json;
 using ::testing::HasSubstr;
 
 constexpr char kNs[] = "kube-federation-system";
@@ -43,12 +44,6 @@ constexpr char kWidgetCrd[] =
     "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":
       {"type":"object","properties":{"spec":{"type":"object","properties":{"size":{"type":"integer"}}}}}}}]}})";
 
-rapidjson::Document ParseOrDie(const std::string& js) {
-  absl::StatusOr<rapidjson::Document> d = json::Parse(js);
-  CHECK(d.ok()) << d.status();
-  return std::move(*d);
-}
-
 class EnableTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -59,8 +54,7 @@ class EnableTest : public ::testing::Test {
     host_.SetRaw("/apis/example.com/v1", kExampleV1);
     host_.SetRaw("/apis/other.io/v1", kOtherV1);
     ASSERT_TRUE(
-        host_.Create(kube::CustomResourceDefinitionsResource(), "", ParseOrDie(kWidgetCrd), {})
-            .ok());
+        host_.Create(kube::CustomResourceDefinitionsResource(), "", Json(kWidgetCrd), {}).ok());
     options_.type = "widgets.example.com";
     options_.timeout = absl::ZeroDuration();
   }
@@ -68,10 +62,10 @@ class EnableTest : public ::testing::Test {
   void EstablishFederatedWidgetCrd() {
     auto crd = host_.Create(
         kube::CustomResourceDefinitionsResource(), "",
-        ParseOrDie(R"({"metadata":{"name":"federatedwidgets.types.kubefed.io"},"spec":{}})"), {});
+        Json(R"({"metadata":{"name":"federatedwidgets.types.kubefed.io"},"spec":{}})"), {});
     ASSERT_TRUE(crd.ok());
     rapidjson::Document d = json::Clone(**crd);
-    json::Set(d, "status", ParseOrDie(R"({"conditions":[{"type":"Established","status":"True"}]})"),
+    json::Set(d, "status", Json(R"({"conditions":[{"type":"Established","status":"True"}]})"),
               d.GetAllocator());
     ASSERT_TRUE(host_.UpdateStatus(kube::CustomResourceDefinitionsResource(), "", d, {}).ok());
   }
@@ -158,11 +152,9 @@ TEST_F(EnableTest, DisableIsRefusedWhileInstancesExistThenDeletesCrd) {
   ASSERT_TRUE(Enable(host_, discovery_, options_, out_).ok());
   kube::GroupVersionResource fed{"types.kubefed.io", "v1beta1", "federatedwidgets", true,
                                  "FederatedWidget"};
-  ASSERT_TRUE(host_
-                  .Create(fed, "",
-                          ParseOrDie(R"({"metadata":{"name":"w1","namespace":"ns1"},"spec":{}})"),
-                          {})
-                  .ok());
+  ASSERT_TRUE(
+      host_.Create(fed, "", Json(R"({"metadata":{"name":"w1","namespace":"ns1"},"spec":{}})"), {})
+          .ok());
   DisableOptions disable;
   disable.type = "Widget.example.com";
   disable.delete_crd = true;

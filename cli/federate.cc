@@ -1,10 +1,14 @@
 #include "cli/federate.h"
 
+#include <iostream>
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/json.h"
 #include "base/status_macros.h"
 #include "base/yaml_json.h"
+#include "cli/command.h"
 #include "cli/common.h"
 #include "cli/enable.h"
 #include "kube/errors.h"
@@ -203,6 +207,51 @@ absl::Status Federate(kube::Client& host, kube::Discovery& discovery,
   out << (options.dry_run ? "would federate " : "federated ") << work.size()
       << (work.size() == 1 ? " object\n" : " objects\n");
   return absl::OkStatus();
+}
+
+void AddFederateCommand(CLI::App& app, CommandEnv& env) {
+  struct Flags {
+    FederateOptions federate;
+    std::string file;  // -f
+  };
+  auto flags = std::make_shared<Flags>();
+  FederateOptions& federate = flags->federate;
+  CLI::App* cmd = app.add_subcommand(
+      "federate",
+      "Turn existing resources into federated ones placed on all clusters (server-owned "
+      "fields stripped).\n\nExamples:\n  kfedctl federate namespaces my-ns --contents\n"
+      "  kfedctl federate configmaps my-config -n my-ns\n  kfedctl federate -f objects.yaml "
+      "-o yaml");
+  cmd->add_option("TYPE", federate.type, "The type (configmaps, deployments.apps, ...)");
+  cmd->add_option("NAME", federate.name, "The object's name");
+  cmd->add_option("-n,--namespace", federate.ns,
+                  "The object's namespace (default: the host context's namespace)");
+  cmd->add_flag("-c,--contents", federate.contents,
+                "For a namespace: also federate every object of an enabled type in it");
+  cmd->add_option("-f,--filename", flags->file,
+                  "A YAML file of objects to federate (they need not exist); - for "
+                  "standard input");
+  cmd->add_option("-o,--output", federate.output,
+                  "yaml: print the federated objects instead of creating them")
+      ->check(CLI::IsMember({"yaml"}));
+  cmd->add_flag("-t,--enable-type", federate.enable_type,
+                "Enable TYPE first when it is not enabled");
+  cmd->add_option("-s,--skip-api-resources", federate.skip_api_resources,
+                  "With --contents: types to leave out (configmaps,secrets)")
+      ->delimiter(',');
+  OnRun(*cmd, env, [&env, flags]() -> absl::Status {
+    ASSIGN_OR_RETURN(HostClient host, ConnectHost(env.global));
+    kube::Discovery discovery(*host.client);
+    FederateOptions& federate = flags->federate;
+    if (!flags->file.empty()) {
+      ASSIGN_OR_RETURN(federate.file_yaml, ReadFileOrStdin(flags->file));
+    }
+    // As kubefedctl: without -n, the host context's namespace.
+    if (federate.ns.empty()) federate.ns = host.default_namespace;
+    federate.kubefed_namespace = env.global.kubefed_namespace;
+    federate.dry_run = env.global.dry_run;
+    return Federate(*host.client, discovery, federate, std::cout);
+  });
 }
 
 }  // namespace kfed::cli

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "cli/command.h"
 #include "cli/types.h"
 #include "kube/client.h"
 #include "kube/discovery.h"
@@ -44,6 +45,10 @@ rapidjson::Document FederatedObjectFor(const TypeInfo& type, const rapidjson::Va
 
 absl::Status Federate(kube::Client& host, kube::Discovery& discovery,
                       const FederateOptions& options, std::ostream& out);
+
+// `kfedctl federate TYPE NAME | -f FILE`: the subcommand, its flags, and a callback running
+// Federate against the host context (-n defaults to the context's namespace).
+void AddFederateCommand(CLI::App& app, CommandEnv& env);
 
 }  // namespace kfed::cli
 

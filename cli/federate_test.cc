@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
-#include "base/logging.h"
+#include "base/testing.h"
 #include "cli/common.h"
 #include "cli/completion.h"
 #include "cli/orphaning.h"
@@ -17,16 +17,11 @@
 namespace kfed::cli {
 namespace {
 
+using ::kfed::testing::Json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kNs[] = "kube-federation-system";
-
-rapidjson::Document ParseOrDie(const std::string& js) {
-  absl::StatusOr<rapidjson::Document> d = json::Parse(js);
-  CHECK(d.ok()) << d.status() << " in " << js;
-  return std::move(*d);
-}
 
 kube::GroupVersionResource Fed(const std::string& plural, const std::string& kind) {
   return {"types.kubefed.io", "v1beta1", plural, true, kind};
@@ -72,7 +67,7 @@ class FederateTest : public ::testing::Test {
                      R"(","scope":")", fed_scope, R"("}}})"));
   }
   void Put(const kube::GroupVersionResource& gvr, const std::string& js) {
-    ASSERT_TRUE(host_.Create(gvr, "", ParseOrDie(js), {}).ok()) << js;
+    ASSERT_TRUE(host_.Create(gvr, "", Json(js), {}).ok()) << js;
   }
   absl::StatusOr<kube::ObjectPtr> GetFed(const std::string& plural, const std::string& kind,
                                          const std::string& name) {
@@ -98,9 +93,8 @@ TEST_F(FederateTest, NamespaceWithContentsStripsServerFields) {
       R"({"template":{"metadata":{"labels":{"team":"a"}}},"placement":{"clusterSelector":{}}})");
   auto cm = GetFed("federatedconfigmaps", "FederatedConfigMap", "c1");
   ASSERT_TRUE(cm.ok());
-  EXPECT_TRUE(
-      json::Equal((**cm)["spec"]["template"],
-                  ParseOrDie(R"({"metadata":{"annotations":{"keep":"me"}},"data":{"k":"v"}})")))
+  EXPECT_TRUE(json::Equal((**cm)["spec"]["template"],
+                          Json(R"({"metadata":{"annotations":{"keep":"me"}},"data":{"k":"v"}})")))
       << json::Serialize((**cm)["spec"]["template"]);
   auto svc = GetFed("federatedservices", "FederatedService", "svc1");
   ASSERT_TRUE(svc.ok());

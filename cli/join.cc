@@ -1,6 +1,8 @@
 #include "cli/join.h"
 
+#include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "base/logging.h"
 #include "base/status_macros.h"
 #include "base/yaml_json.h"
+#include "cli/command.h"
 #include "cli/common.h"
 #include "cli/member_crds.h"
 #include "federated_types/keys.h"
@@ -392,6 +395,57 @@ absl::Status Join(kube::Client& host, kube::Client& member, const MemberEndpoint
   out << (options.dry_run ? "would join " : "joined ") << options.cluster_name << " ("
       << endpoint.api_endpoint << ")\n";
   return absl::OkStatus();
+}
+
+void AddJoinCommand(CLI::App& app, CommandEnv& env) {
+  struct Flags {
+    JoinOptions join;
+    std::string context;  // --cluster-context
+    double token_timeout_seconds = 60;
+    std::string member_rbac = "types";
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand(
+      "join",
+      "Register a member cluster with the federation: a ServiceAccount with a token and RBAC "
+      "in the member, a Secret and a KubeFedCluster in the host. Safe to run twice.\n\n"
+      "Example:\n  kfedctl --host-cluster-context host join member1 --cluster-context member1");
+  cmd->add_option("NAME", flags->join.cluster_name, "The name of the KubeFedCluster")->required();
+  cmd->add_option("--cluster-context", flags->context,
+                  "The kubeconfig context of the member (default: NAME)");
+  cmd->add_option("--host-cluster-name", flags->join.host_cluster_name,
+                  "The host's name, used to name the member's ServiceAccount "
+                  "(default: the host context)");
+  cmd->add_option("--secret-name", flags->join.secret_name,
+                  "The host Secret holding the member's token (default: NAME-secret)");
+  cmd->add_flag("--error-on-existing", flags->join.error_on_existing,
+                "Fail if the KubeFedCluster already exists instead of updating it");
+  cmd->add_option("--member-rbac", flags->member_rbac,
+                  "What the member grants the controller: \"types\" (the target types of the "
+                  "host's FederatedTypeConfigs: run join again after enabling another type) or "
+                  "\"all\" (every verb on every resource, as KubeFed did)")
+      ->check(CLI::IsMember({"types", "all"}))
+      ->capture_default_str();
+  cmd->add_option("--token-timeout", flags->token_timeout_seconds,
+                  "Seconds to wait for the member's token controller")
+      ->capture_default_str();
+  OnRun(*cmd, env, [&env, flags]() -> absl::Status {
+    ASSIGN_OR_RETURN(HostClient host, ConnectHost(env.global));
+    JoinOptions& join = flags->join;
+    const std::string& context = flags->context.empty() ? join.cluster_name : flags->context;
+    if (join.host_cluster_name.empty()) join.host_cluster_name = host.context;
+    join.kubefed_namespace = env.global.kubefed_namespace;
+    join.dry_run = env.global.dry_run;
+    join.token_timeout = absl::Seconds(flags->token_timeout_seconds);
+    join.member_rbac = flags->member_rbac == "all" ? MemberRbac::kAll : MemberRbac::kTypes;
+    absl::StatusOr<kube::RestConfig> member_config = LoadContext(env.global, context);
+    if (!member_config.ok()) return Annotate(member_config.status(), "member cluster");
+    absl::StatusOr<std::unique_ptr<kube::Client>> member = ClientForConfig(*member_config);
+    if (!member.ok()) return Annotate(member.status(), "member cluster");
+    const MemberEndpoint endpoint{member_config->server, member_config->ca_data,
+                                  member_config->proxy_url};
+    return Join(*host.client, **member, endpoint, join, std::cout);
+  });
 }
 
 }  // namespace kfed::cli

@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "cli/command.h"
 #include "federated_types/type_config.h"
 #include "kube/client.h"
 
@@ -82,6 +83,10 @@ std::string MemberTypeRules(const std::vector<federated_types::TypeConfig>& type
 // without kfed installed, a name already used by another cluster, a token never filled.
 absl::Status Join(kube::Client& host, kube::Client& member, const MemberEndpoint& endpoint,
                   const JoinOptions& options, std::ostream& out);
+
+// `kfedctl join NAME`: the subcommand, its flags, and a callback running Join with clients for
+// the host and the member (--cluster-context, default NAME) contexts.
+void AddJoinCommand(CLI::App& app, CommandEnv& env);
 
 }  // namespace kfed::cli
 

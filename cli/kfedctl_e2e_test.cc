@@ -36,21 +36,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string KfedctlPath() {
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    const char* dir = std::getenv(var);
-    if (dir == nullptr) continue;
-    std::string p = absl::StrCat(dir, "/kfed/cli/kfedctl");
-    if (access(p.c_str(), X_OK) == 0) return p;
-  }
-  return "bazel-bin/cli/kfedctl";
-}
-
-absl::StatusOr<std::string> Kfedctl(std::vector<std::string> args) {
-  std::vector<std::string> argv = {KfedctlPath(), "--kubeconfig", Clusters().kubeconfig,
-                                   "--host-cluster-context", Clusters().host};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return Run(argv);
+// kfedctl --kubeconfig <the clusters'> --host-cluster-context host <args>.
+absl::StatusOr<std::string> Kfedctl(const std::vector<std::string>& args) {
+  return Federation::GetWithoutJoin().Kfedctl(args);
 }
 
 // kfedctl status flags that reach the running controller manager's status API: its address,
@@ -69,28 +57,6 @@ absl::StatusOr<std::string> KfedctlStatus(std::vector<std::string> args) {
   argv.insert(argv.end(), args.begin(), args.end());
   return Kfedctl(argv);
 }
-
-constexpr char kWidgetCrd[] = R"(apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: cliwidgets.e2e.kfed.io
-spec:
-  group: e2e.kfed.io
-  scope: Namespaced
-  names: {kind: CliWidget, plural: cliwidgets, singular: cliwidget, listKind: CliWidgetList}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer}
-)";
 
 absl::Status Exists(const std::string& context, const std::vector<std::string>& get_args) {
   std::vector<std::string> args = {"get"};
@@ -203,7 +169,9 @@ TEST_F(KfedctlE2eTest, JoinEnableFederateStatusOrphanDisableUnjoin) {
 
   // --- enable a built-in type and a CRD (the CRD exists in every cluster)
   for (const std::string& ctx : c.All()) {
-    ASSERT_TRUE(Kubectl(ctx, {"apply", "-f", "-"}, kWidgetCrd).ok());
+    ASSERT_TRUE(
+        Kubectl(ctx, {"apply", "-f", "-"}, TestCrdYaml("e2e.kfed.io", "CliWidget", "cliwidgets"))
+            .ok());
     ASSERT_TRUE(Kubectl(ctx, {"wait", "--for=condition=Established", "--timeout=60s",
                               "crd/cliwidgets.e2e.kfed.io"})
                     .ok());

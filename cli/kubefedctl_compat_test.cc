@@ -9,27 +9,22 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/testing.h"
 #include "e2e/cluster_env.h"
 
 namespace kfed::cli {
 namespace {
 
-std::string KfedctlPath() {
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    const char* dir = std::getenv(var);
-    if (dir == nullptr) continue;
-    std::string p = absl::StrCat(dir, "/kfed/cli/kfedctl");
-    if (access(p.c_str(), X_OK) == 0) return p;
-  }
-  return "bazel-bin/cli/kfedctl";
-}
+using ::kfed::e2e::KfedctlPath;
+using ::kfed::testing::ReadTextFile;
+using ::kfed::testing::TempPath;
+using ::kfed::testing::WriteTempFile;
 
 struct Result {
   int exit_code = -1;
@@ -37,16 +32,14 @@ struct Result {
 };
 
 Result RunKfedctl(const std::string& kubeconfig, const std::string& command_line) {
-  const std::string out = absl::StrCat(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR")
-                                                                   : "/tmp",
-                                       "/kfedctl.out");
+  const std::string out = TempPath("kfedctl.out");
   // The docs' command lines are shell words: run them through the shell as a user would.
   const std::string shell = absl::StrCat("KUBECONFIG=", kubeconfig, " ", KfedctlPath(), " ",
                                          command_line, " </dev/null >", out, " 2>&1");
   const int status = std::system(shell.c_str());
   Result r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  absl::StatusOr<std::string> text = e2e::ReadTextFile(out);
+  absl::StatusOr<std::string> text = ReadTextFile(out);
   r.output = text.ok() ? *text : "";
   return r;
 }
@@ -54,17 +47,16 @@ Result RunKfedctl(const std::string& kubeconfig, const std::string& command_line
 // A kubeconfig with the contexts KubeFed's docs use (cluster1, cluster2, mycluster, host),
 // all pointing at a loopback port that refuses connections.
 std::string Kubeconfig() {
-  const std::string path = absl::StrCat(
-      std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp", "/kubefedctl.kubeconfig");
-  std::ofstream out(path);
-  out << "apiVersion: v1\nkind: Config\nclusters:\n- name: nowhere\n  cluster:\n"
-         "    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\nusers:\n"
-         "- name: u\n  user:\n    token: t\ncontexts:\n";
+  std::string text =
+      "apiVersion: v1\nkind: Config\nclusters:\n- name: nowhere\n  cluster:\n"
+      "    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\nusers:\n"
+      "- name: u\n  user:\n    token: t\ncontexts:\n";
   for (const char* c : {"cluster1", "cluster2", "mycluster", "host"}) {
-    out << "- name: " << c << "\n  context: {cluster: nowhere, user: u, namespace: demo}\n";
+    absl::StrAppend(&text, "- name: ", c,
+                    "\n  context: {cluster: nowhere, user: u, namespace: demo}\n");
   }
-  out << "current-context: cluster1\n";
-  return path;
+  absl::StrAppend(&text, "current-context: cluster1\n");
+  return WriteTempFile("kubefedctl.kubeconfig", text);
 }
 
 TEST(KubefedctlCompatTest, EveryCommandLineOfKubeFedsDocsParses) {
@@ -129,12 +121,11 @@ TEST(KubefedctlCompatTest, EveryCommandLineOfKubeFedsDocsParses) {
 TEST(KubefedctlCompatTest, FilenameDashReadsStandardInput) {
   const std::string kubeconfig = Kubeconfig();
   // An unparseable document on stdin is reported as such: proof that `-f -` read it.
-  const std::string out = absl::StrCat(
-      std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp", "/stdin.out");
+  const std::string out = TempPath("stdin.out");
   const std::string shell = absl::StrCat("printf 'kind: [' | KUBECONFIG=", kubeconfig, " ",
                                          KfedctlPath(), " federate -f - >", out, " 2>&1");
   std::system(shell.c_str());
-  absl::StatusOr<std::string> text = e2e::ReadTextFile(out);
+  absl::StatusOr<std::string> text = ReadTextFile(out);
   ASSERT_TRUE(text.ok());
   EXPECT_FALSE(absl::StrContains(*text, "cannot read -")) << *text;
 }

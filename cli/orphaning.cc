@@ -1,8 +1,12 @@
 #include "cli/orphaning.h"
 
+#include <iostream>
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
 #include "base/status_macros.h"
+#include "cli/command.h"
 #include "cli/common.h"
 #include "cli/types.h"
 #include "federated_types/keys.h"
@@ -65,6 +69,32 @@ absl::Status OrphaningDeletion(kube::Client& host, kube::Discovery* discovery,
   out << "orphaning-deletion " << (want ? "enabled" : "disabled") << " for " << display
       << (want ? ": deleting it will leave its copies in the member clusters\n" : "\n");
   return absl::OkStatus();
+}
+
+void AddOrphaningDeletionCommand(CLI::App& app, CommandEnv& env) {
+  auto orphaning = std::make_shared<OrphaningOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "orphaning-deletion",
+      "Enable, disable or show orphaning deletion of a federated object: when enabled, "
+      "deleting it leaves its copies in the member clusters.\n\nExample:\n  kfedctl "
+      "orphaning-deletion enable configmaps my-config -n my-ns");
+  const std::vector<std::string> actions = {"enable", "disable", "status"};
+  cmd->add_option("ACTION", orphaning->action, "enable, disable or status")
+      ->required()
+      ->check(CLI::IsMember(actions));
+  cmd->add_option("TYPE", orphaning->type, "The type")->required();
+  cmd->add_option("NAME", orphaning->name, "The object's name")->required();
+  cmd->add_option("-n,--namespace", orphaning->ns,
+                  "The object's namespace (default: the host context's namespace)");
+  env.completion_words[cmd->get_name()] = actions;
+  OnRun(*cmd, env, [&env, orphaning]() -> absl::Status {
+    ASSIGN_OR_RETURN(HostClient host, ConnectHost(env.global));
+    kube::Discovery discovery(*host.client);
+    if (orphaning->ns.empty()) orphaning->ns = host.default_namespace;
+    orphaning->kubefed_namespace = env.global.kubefed_namespace;
+    orphaning->dry_run = env.global.dry_run;
+    return OrphaningDeletion(*host.client, &discovery, *orphaning, std::cout);
+  });
 }
 
 }  // namespace kfed::cli

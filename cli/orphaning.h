@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "cli/command.h"
 #include "kube/client.h"
 #include "kube/discovery.h"
 
@@ -25,6 +26,10 @@ struct OrphaningOptions {
 // Prints "orphaning-deletion for <Kind> ns/name: Enabled|Disabled" (status) or what changed.
 absl::Status OrphaningDeletion(kube::Client& host, kube::Discovery* discovery,
                                const OrphaningOptions& options, std::ostream& out);
+
+// `kfedctl orphaning-deletion ACTION TYPE NAME`: the subcommand, its flags, and a callback
+// running OrphaningDeletion against the host context (-n defaults to the context's namespace).
+void AddOrphaningDeletionCommand(CLI::App& app, CommandEnv& env);
 
 }  // namespace kfed::cli
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -19,6 +20,7 @@
 #include "base/json.h"
 #include "base/status_macros.h"
 #include "base/yaml_json.h"
+#include "cli/bearer_token.h"
 
 namespace kfed::cli {
 
@@ -398,6 +400,62 @@ absl::Status RunStatus(const StatusOptions& options, std::ostream& out, std::ost
   std::unique_ptr<v1::FederationStatus::Stub> api =
       v1::FederationStatus::NewStub(grpc::CreateChannel(options.status_addr, credentials));
   return PrintStatus(*api, options, out);
+}
+
+void AddStatusCommand(CLI::App& app, CommandEnv& env) {
+  struct Flags {
+    StatusOptions status;
+    TokenFlags token;
+  };
+  auto flags = std::make_shared<Flags>();
+  StatusOptions& status = flags->status;
+  CLI::App* cmd = app.add_subcommand(
+      "status",
+      "Show federated objects by member cluster: TYPE NAMESPACE NAME CLUSTER STATE REASON, from "
+      "kfed-controller-manager's status API. The API serves TLS and shows what the host's RBAC "
+      "lets you read: kfedctl sends the bearer token of the host context (token, tokenFile or "
+      "exec plugin), or --token / --token-file.\n\n"
+      "Examples:\n  kfedctl status --status-ca-file ca.crt\n"
+      "  kfedctl status configmaps my-config -n my-ns -o yaml --status-ca-file ca.crt\n"
+      "  kfedctl status --watch --status-addr 127.0.0.1:9091 --status-ca-file ca.crt\n"
+      "  kfedctl status --token \"$(kubectl -n demo create token viewer)\" "
+      "--insecure-skip-tls-verify\n"
+      "  kfedctl status --plaintext   # a controller manager started with --insecure-local");
+  cmd->add_option("TYPE", status.type, "Only this type");
+  cmd->add_option("NAME", status.name, "Only this object");
+  cmd->add_option("-n,--namespace", status.ns, "Only this namespace");
+  cmd->add_option("-o,--output", status.output, "json or yaml instead of a table")
+      ->check(CLI::IsMember({"json", "yaml"}));
+  cmd->add_flag("-w,--watch", status.watch,
+                "Follow the status API's Watch stream and print again whenever the "
+                "table changes");
+  cmd->add_option("--status-addr", status.status_addr,
+                  "Address of kfed-controller-manager's gRPC status API (its --status-addr)")
+      ->capture_default_str();
+  cmd->add_option("--status-ca-file", status.status_ca_file,
+                  "PEM CA bundle to verify the status API's certificate with (the "
+                  "CA of the controller manager's --tls-cert-file, or ca.crt in its --cert-dir; "
+                  "default: the system's roots)");
+  cmd->add_flag("--insecure-skip-tls-verify", status.insecure_skip_tls_verify,
+                "Do not verify the status API's certificate (warns: the token could be "
+                "intercepted)");
+  cmd->add_flag("--plaintext", status.plaintext,
+                "No TLS: for a controller manager started with --insecure-local "
+                "(loopback addresses only)");
+  cmd->add_option("--token", flags->token.token,
+                  "Bearer token to send (default: the host context's token)");
+  cmd->add_option("--token-file", flags->token.token_file,
+                  "File holding the bearer token to send, read before each call");
+  // The status API, not the host, is what this command talks to: the host context only
+  // gives the token.
+  OnRun(*cmd, env, [&env, flags]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::unique_ptr<TokenSource> source,
+                     TokenSource::FromFlags(env.global, flags->token));
+    StatusOptions& status = flags->status;
+    status.token = [source = source.get()] { return source->Get(); };
+    status.token_origin = source->origin();
+    return RunStatus(status, std::cout, std::cerr);
+  });
 }
 
 }  // namespace kfed::cli

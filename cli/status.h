@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cli/command.h"
 #include "status/status.grpc.pb.h"
 
 namespace kfed::cli {
@@ -86,6 +87,10 @@ bool IsLoopbackAddress(const std::string& address);
 // or --plaintext to an address that is not loopback; kUnauthenticated, kPermissionDenied and
 // kUnavailable say what to do.
 absl::Status RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err);
+
+// `kfedctl status [TYPE [NAME]]`: the subcommand, its flags, and a callback running RunStatus
+// with the bearer token of --token / --token-file or the host context (bearer_token.h).
+void AddStatusCommand(CLI::App& app, CommandEnv& env);
 
 }  // namespace kfed::cli
 

@@ -6,14 +6,13 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "base/clock.h"
+#include "base/testing.h"
 #include "gmock/gmock.h"
 #include "kube/test_pki.h"
 #include "status/access.h"
@@ -24,6 +23,8 @@
 namespace kfed::cli {
 namespace {
 
+using ::kfed::testing::Eventually;
+using ::kfed::testing::WriteTempFile;
 using ::testing::HasSubstr;
 namespace v1 = ::kfed::status::v1;
 
@@ -198,7 +199,7 @@ TEST_F(StatusCommandTest, WatchPrintsAgainWhenTheTableChanges) {
   std::ostringstream out;
   std::thread watcher([&] { EXPECT_TRUE(RunStatus(o, out, err_).ok()); });
   // Once the watch is open, change a configmap (the secret change is filtered out).
-  while (store_->WatcherCount() == 0) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_TRUE(Eventually([&] { return store_->WatcherCount() > 0; }));
   store_->UpsertObject(
       Object("secrets", "FederatedSecret", "ns2", "s1", "True", {{"m1", "Propagated", "", ""}}));
   store_->UpsertObject(Object(
@@ -294,20 +295,13 @@ class CheckingService final : public v1::FederationStatus::Service {
   std::vector<std::string> seen_ ABSL_GUARDED_BY(mu_);
 };
 
-std::string WriteTemp(const std::string& name, const std::string& text) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  std::string path = absl::StrCat(dir ? dir : "/tmp", "/", name);
-  std::ofstream(path) << text;
-  return path;
-}
-
 class StatusAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const kube::testing::KeyPair ca = kube::testing::MakeCa("kfed-test-ca");
     const kube::testing::KeyPair leaf = kube::testing::MakeLeaf(
         ca, "kfed-controller-manager", {"DNS:localhost", "IP:127.0.0.1"}, /*client=*/false);
-    ca_file_ = WriteTemp("status-ca.crt", ca.cert_pem);
+    ca_file_ = WriteTempFile("status-ca.crt", ca.cert_pem);
     grpc::SslServerCredentialsOptions ssl;
     ssl.pem_key_cert_pairs.push_back({leaf.key_pem, leaf.cert_pem});
     grpc::ServerBuilder builder;
@@ -367,11 +361,11 @@ TEST_F(StatusAuthTest, UnverifiedServerIsRefusedUnlessTheUserSaysSo) {
   EXPECT_THAT(err_.str(), HasSubstr("warning: --insecure-skip-tls-verify"));
 
   const std::string other_ca =
-      WriteTemp("other-ca.crt", kube::testing::MakeCa("someone-else").cert_pem);
+      WriteTempFile("other-ca.crt", kube::testing::MakeCa("someone-else").cert_pem);
   o = options_;
   o.status_ca_file = other_ca;
   EXPECT_EQ(Run(o).code(), absl::StatusCode::kUnavailable);
-  o.status_ca_file = WriteTemp("not-pem.crt", "hello");
+  o.status_ca_file = WriteTempFile("not-pem.crt", "hello");
   EXPECT_EQ(Run(o).code(), absl::StatusCode::kInvalidArgument);
 }
 

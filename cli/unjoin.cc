@@ -1,11 +1,14 @@
 #include "cli/unjoin.h"
 
+#include <iostream>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/json.h"
 #include "base/status_macros.h"
+#include "cli/command.h"
 #include "cli/common.h"
 #include "cli/join.h"
 #include "federated_types/keys.h"
@@ -112,6 +115,48 @@ absl::Status Unjoin(kube::Client& host, kube::Client* member, const UnjoinOption
   }
   out << (options.dry_run ? "would unjoin " : "unjoined ") << options.cluster_name << "\n";
   return absl::OkStatus();
+}
+
+void AddUnjoinCommand(CLI::App& app, CommandEnv& env) {
+  struct Flags {
+    UnjoinOptions unjoin;
+    std::string context;  // --cluster-context
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand(
+      "unjoin",
+      "Remove a member cluster: what join created in the member, then the KubeFedCluster and "
+      "its Secret in the host.\n\nExample:\n  kfedctl --host-cluster-context host unjoin member1 "
+      "--cluster-context member1");
+  cmd->add_option("NAME", flags->unjoin.cluster_name, "The name of the KubeFedCluster")->required();
+  cmd->add_option("--cluster-context", flags->context,
+                  "The kubeconfig context of the member (default: NAME)");
+  cmd->add_option("--host-cluster-name", flags->unjoin.host_cluster_name,
+                  "The host's name given to join (default: the host context)");
+  cmd->add_flag("--force", flags->unjoin.force,
+                "Remove the host's records even when the member cannot be reached");
+  OnRun(*cmd, env, [&env, flags]() -> absl::Status {
+    ASSIGN_OR_RETURN(HostClient host, ConnectHost(env.global));
+    UnjoinOptions& unjoin = flags->unjoin;
+    const std::string& context = flags->context.empty() ? unjoin.cluster_name : flags->context;
+    if (unjoin.host_cluster_name.empty()) unjoin.host_cluster_name = host.context;
+    unjoin.kubefed_namespace = env.global.kubefed_namespace;
+    unjoin.dry_run = env.global.dry_run;
+    // A member context that cannot be loaded is an error unless --force: then only the host's
+    // records are removed.
+    std::unique_ptr<kube::Client> member;
+    absl::StatusOr<kube::RestConfig> member_config = LoadContext(env.global, context);
+    if (member_config.ok()) {
+      absl::StatusOr<std::unique_ptr<kube::Client>> client = ClientForConfig(*member_config);
+      if (client.ok()) member = std::move(*client);
+    } else if (!unjoin.force) {
+      return Annotate(member_config.status(), "member cluster");
+    } else {
+      std::cout << "warning: member cluster: " << member_config.status().message()
+                << "; --force: removing the host's records only\n";
+    }
+    return Unjoin(*host.client, member.get(), unjoin, std::cout);
+  });
 }
 
 }  // namespace kfed::cli

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "cli/command.h"
 #include "kube/client.h"
 
 namespace kfed::cli {
@@ -29,6 +30,10 @@ struct UnjoinOptions {
 // needs `force`. kNotFound when the cluster is joined in neither cluster.
 absl::Status Unjoin(kube::Client& host, kube::Client* member, const UnjoinOptions& options,
                     std::ostream& out);
+
+// `kfedctl unjoin NAME`: the subcommand, its flags, and a callback running Unjoin with clients
+// for the host and the member (--cluster-context, default NAME) contexts.
+void AddUnjoinCommand(CLI::App& app, CommandEnv& env);
 
 }  // namespace kfed::cli
 

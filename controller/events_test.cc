@@ -2,26 +2,27 @@
 
 #include <algorithm>
 #include <atomic>
-#include <functional>
 #include <thread>
 
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"
 
 namespace kfed::controller {
 namespace {
 
+using ::kfed::testing::Eventually;
+using ::kfed::testing::Json;
+
 const kube::GroupVersionResource kEvents{"", "v1", "events", true, "Event"};
 
 rapidjson::Document Object(const std::string& name, const std::string& uid) {
-  absl::StatusOr<rapidjson::Document> d = json::Parse(
+  return Json(
       R"({"apiVersion":"types.kubefed.io/v1beta1","kind":"FederatedConfigMap","metadata":{"name":")" +
       name + R"(","namespace":"ns","uid":")" + uid + R"(","resourceVersion":"7"}})");
-  EXPECT_TRUE(d.ok());
-  return *std::move(d);
 }
 
 // Messages of the events written so far, in order of creation.
@@ -33,14 +34,8 @@ std::vector<std::string> Messages(kube::FakeClient& client) {
   return out;
 }
 
-bool WaitUntil(const std::function<bool()>& cond) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return cond();
-}
+// How long the recorder's writer thread may take to get where a test waits for it.
+constexpr absl::Duration kWait = absl::Seconds(10);
 
 TEST(MergedMessageTest, NamesEveryClusterOrDetail) {
   EXPECT_EQ(EventRecorder::MergedMessage("create ConfigMap ns/a", {"m1"}, {""}),
@@ -64,9 +59,9 @@ TEST(EventRecorderTest, MergesQueuedEventsPerObjectAndReason) {
   rapidjson::Document b = Object("b", "uid-b");
 
   recorder->RecordForCluster(a, false, "CreateInCluster", "create ConfigMap ns/a", "m1", "");
-  ASSERT_TRUE(WaitUntil([&] { return Messages(client).size() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return Messages(client).size() == 1; }, kWait));
   // The writer now waits a second (fake) for its next token.
-  ASSERT_TRUE(WaitUntil([&] { return clock.Sleepers() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return clock.Sleepers() == 1; }, kWait));
   recorder->RecordForCluster(a, false, "CreateInCluster", "create ConfigMap ns/a", "m2", "");
   recorder->RecordForCluster(b, false, "CreateInCluster", "create ConfigMap ns/b", "m1", "");
   recorder->RecordForCluster(a, false, "CreateInCluster", "create ConfigMap ns/a", "m3", "");
@@ -76,8 +71,8 @@ TEST(EventRecorderTest, MergesQueuedEventsPerObjectAndReason) {
 
   for (size_t want = 2; want <= 4; ++want) {
     clock.Advance(absl::Seconds(1));
-    ASSERT_TRUE(WaitUntil([&] { return Messages(client).size() == want; })) << want;
-    ASSERT_TRUE(WaitUntil([&] { return clock.Sleepers() == 1; }));
+    ASSERT_TRUE(Eventually([&] { return Messages(client).size() == want; }, kWait)) << want;
+    ASSERT_TRUE(Eventually([&] { return clock.Sleepers() == 1; }, kWait));
   }
   std::vector<std::string> messages = Messages(client);
   std::sort(messages.begin(), messages.end());

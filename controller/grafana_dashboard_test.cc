@@ -10,35 +10,24 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "base/json.h"
+#include "base/testing.h"
 
 namespace kfed::controller {
 namespace {
 
-std::string Runfile(const std::string& path) {
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    const char* dir = std::getenv(var);
-    if (dir != nullptr) return std::string(dir) + "/kfed/" + path;
-  }
-  return path;
-}
+using ::kfed::testing::ReadTextFileOrFail;
+using ::kfed::testing::Runfile;
 
-std::string Read(const std::string& path) {
-  std::ifstream in(Runfile(path));
-  EXPECT_TRUE(in.good()) << path;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// A file of the repository (a data dependency).
+std::string Read(const std::string& path) { return ReadTextFileOrFail(Runfile(path)); }
 
 // Metric name -> type ("Counter", "Gauge", "Histogram") as registered in the sources.
 std::map<std::string, std::string> DefinedMetrics() {

@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "base/logging.h"
+#include "controller/clusterset_controller.h"
 #include "controller/manager.h"
 #include "controller/memory_trimmer.h"
 #include "kube/client.h"
@@ -93,6 +94,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--event-burst", options.event_burst, "Burst of Event writes to the host")
       ->capture_default_str();
+  app.add_option("--kubefed-config", options.kubefed_config_file,
+                 "Path to a KubeFedConfig YAML file to use instead of KubeFedConfig `kubefed` in "
+                 "the host (KubeFed's flag, for tests)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--clusterset-name", options.clusterset_name,
+                 "The ClusterSet (KEP-2149) this federation forms: the value of the "
+                 "clusterset.k8s.io ClusterProperty kept in every member")
+      ->capture_default_str()
+      ->check([](const std::string& name) {
+        absl::Status valid = kfed::controller::ClusterSetController::ValidateName(name);
+        return valid.ok() ? std::string() : std::string(valid.message());
+      });
   app.add_option("--cluster-workers", options.cluster_workers,
                  "Workers per member cluster and federated type")
       ->capture_default_str();

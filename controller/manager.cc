@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/cancellation.h"
 #include "base/json.h"
+#include "base/yaml_json.h"
 #include "controller/access_review.h"
 #include "federated_types/keys.h"
 #include "glog/logging.h"
@@ -124,30 +125,62 @@ Manager::~Manager() {
 
 absl::StatusOr<ft::KubeFedConfig> Manager::LoadKubeFedConfig() {
   const kube::GroupVersionResource gvr = KubeFedConfigsResource();
-  absl::StatusOr<kube::ObjectPtr> existing =
-      host_->Get(gvr, options_.kubefed_namespace, ft::kKubeFedConfigName);
-  if (kube::IsNotFound(existing.status())) {
-    LOG(INFO) << "KubeFedConfig " << options_.kubefed_namespace << "/" << ft::kKubeFedConfigName
-              << " not found: creating it with KubeFed's defaults";
-    rapidjson::Document defaults =
-        ft::KubeFedConfigToJson(ft::DefaultKubeFedConfig(), options_.kubefed_namespace);
-    existing = host_->Create(gvr, options_.kubefed_namespace, defaults, {"kfed"});
-    if (kube::IsAlreadyExists(existing.status())) {
-      existing = host_->Get(gvr, options_.kubefed_namespace, ft::kKubeFedConfigName);
+  std::string qualified = absl::StrCat(options_.kubefed_namespace, "/", ft::kKubeFedConfigName);
+  absl::StatusOr<kube::ObjectPtr> existing;
+  if (!options_.kubefed_config_file.empty()) {
+    // KubeFed's --kubefed-config (a test flag there): the settings come from the file and
+    // nothing is written to the host.
+    const std::string& path = options_.kubefed_config_file;
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--kubefed-config: cannot read KubeFedConfig file \"", path, "\""));
+    }
+    absl::StatusOr<rapidjson::Document> doc = yaml::ParseYaml(text.str());
+    if (!doc.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--kubefed-config: cannot decode KubeFedConfig from file \"", path, "\": ",
+          doc.status().message()));
+    }
+    const rapidjson::Value* name = json::FindPath(*doc, {"metadata", "name"});
+    if (name != nullptr && name->IsString()) {
+      qualified = absl::StrCat(options_.kubefed_namespace, "/", name->GetString());
+    }
+    LOG(INFO) << "Setting Options with KubeFedConfig from file \"" << path << "\"";
+    existing = kube::ObjectPtr(std::make_shared<rapidjson::Document>(std::move(*doc)));
+  } else {
+    existing = host_->Get(gvr, options_.kubefed_namespace, ft::kKubeFedConfigName);
+    if (kube::IsNotFound(existing.status())) {
+      LOG(INFO) << "KubeFedConfig " << qualified
+                << " not found: creating it with KubeFed's defaults";
+      rapidjson::Document defaults =
+          ft::KubeFedConfigToJson(ft::DefaultKubeFedConfig(), options_.kubefed_namespace);
+      existing = host_->Create(gvr, options_.kubefed_namespace, defaults, {"kfed"});
+      if (kube::IsAlreadyExists(existing.status())) {
+        existing = host_->Get(gvr, options_.kubefed_namespace, ft::kKubeFedConfigName);
+      }
     }
   }
   if (!existing.ok()) {
     return absl::Status(existing.status().code(),
-                        absl::StrCat("reading KubeFedConfig ", options_.kubefed_namespace, "/",
-                                     ft::kKubeFedConfigName, ": ", existing.status().message(),
+                        absl::StrCat("reading KubeFedConfig ", qualified, ": ",
+                                     existing.status().message(),
                                      " (are kfed's CRDs installed in the host? kubectl apply -f "
                                      "federated_types/crds/)"));
   }
   absl::StatusOr<ft::KubeFedConfig> config = ft::ParseKubeFedConfig(**existing);
-  if (!config.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("KubeFedConfig ", ft::kKubeFedConfigName, ": ", config.status().message()));
+  if (config.ok()) {
+    absl::Status valid = ft::ValidateKubeFedConfig(*config);
+    if (!valid.ok()) config = valid;
   }
+  if (!config.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid KubeFedConfig \"", qualified,
+                                                   "\": ", config.status().message()));
+  }
+  // The line KubeFed logs (operators and KubeFed's e2e suite look for it).
+  LOG(INFO) << "Using valid KubeFedConfig \"" << qualified << "\"";
   return config;
 }
 
@@ -220,8 +253,13 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   cluster_options.status_store = status_store_.get();
   cluster_controller_ =
       std::make_unique<ClusterController>(*host_, registry_, metrics_, cluster_options);
+  LOG(INFO) << "Starting cluster controller";  // KubeFed's line
   cluster_controller_->Start();
   type_config_controller_->Start();
+  ClusterSetOptions clusterset;
+  clusterset.name = options_.clusterset_name;
+  clusterset_controller_ = std::make_unique<ClusterSetController>(registry_, metrics_, clusterset);
+  clusterset_controller_->Start();
   scheduling_controller_ = StartSchedulingControllerIfEnabled(config, *host_, registry_, metrics_,
                                                               *events_, scope_ns);
 }
@@ -233,6 +271,7 @@ void Manager::StopControllers() {
   if (status_server_) status_server_->Stop();
   status_store_->Close();
   if (scheduling_controller_) scheduling_controller_->Stop();
+  if (clusterset_controller_) clusterset_controller_->Stop();
   if (type_config_controller_) type_config_controller_->Stop();
   if (cluster_controller_) cluster_controller_->Stop();
   for (auto* i : {federated_namespaces_.get(), propagated_versions_.get(),
@@ -378,7 +417,7 @@ absl::Status Manager::Run(const absl::Notification& stop) {
           : kube::ConfigMapsResource(),
       options_.kubefed_namespace, "kubefed-controller-manager"};
   le.on_started_leading = [&] {
-    LOG(INFO) << "became leader (" << le.identity << "); starting controllers";
+    LOG(INFO) << "promoted as leader (" << le.identity << "); starting controllers";
     leading_ = true;
     StartControllers(*config);
   };

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "controller/cluster_controller.h"
+#include "controller/clusterset_controller.h"
 #include "controller/cluster_registry.h"
 #include "controller/events.h"
 #include "controller/http_server.h"
@@ -52,6 +53,11 @@ struct ManagerOptions {
   // Events are written by a background recorder at most this fast (merged while waiting).
   double event_qps = 20;
   int event_burst = 100;
+  // The ClusterSet the federation forms (controller/clusterset_controller.h).
+  std::string clusterset_name = "kfed";
+  // KubeFed's --kubefed-config: read the KubeFedConfig from this YAML file instead of the
+  // host (nothing is written to the host).
+  std::string kubefed_config_file;
 };
 
 class Manager {
@@ -111,6 +117,7 @@ class Manager {
   std::unique_ptr<kube::Informer> cluster_propagated_versions_;
   std::unique_ptr<kube::Informer> namespaces_;
   std::unique_ptr<ClusterController> cluster_controller_;
+  std::unique_ptr<ClusterSetController> clusterset_controller_;
   std::unique_ptr<TypeConfigController> type_config_controller_;
   std::unique_ptr<SchedulingController> scheduling_controller_;  // null: gate Disabled
   std::atomic<bool> leading_{false};

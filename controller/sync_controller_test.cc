@@ -39,12 +39,6 @@ const std::vector<std::string> kMembers = {"member1", "member2", "member3"};
 constexpr int kObjects = 24;
 constexpr int kWriters = 4;
 
-rapidjson::Document Json(const std::string& text) {
-  absl::StatusOr<rapidjson::Document> doc = json::Parse(text);
-  EXPECT_TRUE(doc.ok()) << doc.status() << "\n" << text;
-  return doc.ok() ? std::move(*doc) : rapidjson::Document();
-}
-
 std::string Name(int i) { return absl::StrCat("cfg-", i); }
 
 // Object i: placed on every member when i % 3 == 0, else on member1 and member(2 + i % 2);
@@ -69,6 +63,7 @@ std::string FederatedConfigMap(int i, const std::string& value) {
 }
 
 using ::kfed::testing::Eventually;
+using ::kfed::testing::Json;
 
 class SyncControllerConcurrencyTest : public ::testing::Test {
  protected:

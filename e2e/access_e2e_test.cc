@@ -28,9 +28,6 @@ namespace {
 namespace v1 = ::kfed::status::v1;
 using ::absl::StrCat;
 
-const std::string& Host() { return Clusters().host; }
-const std::string& Member(int i) { return Clusters().members.at(i); }
-
 class AccessE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -15,9 +15,7 @@
 #include <openssl/x509.h>
 #include <sys/wait.h>
 
-#include <fstream>
 #include <functional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,6 +24,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "e2e/cluster_env.h"
 #include "e2e/federation_env.h"
 
@@ -33,16 +32,7 @@ namespace kfed::e2e {
 namespace {
 
 using ::absl::StrCat;
-
-const std::string& Host() { return Clusters().host; }
-const std::string& Member(int i) { return Clusters().members.at(i); }
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ::kfed::testing::ReadTextFileOrFail;
 
 // The condition `type` of a KubeFedCluster, or null.
 const rapidjson::Value* KfcCondition(const rapidjson::Value& kfc, const std::string& type) {
@@ -58,8 +48,8 @@ const rapidjson::Value* KfcCondition(const rapidjson::Value& kfc, const std::str
 // signed again with its own key: the member's serving certificate still chains to it, but
 // the chain fails verification as expired.
 absl::StatusOr<std::string> ExpiredCopyOfCa(const std::string& crt, const std::string& key) {
-  const std::string crt_pem = ReadFile(crt);
-  const std::string key_pem = ReadFile(key);
+  const std::string crt_pem = ReadTextFileOrFail(crt);
+  const std::string key_pem = ReadTextFileOrFail(key);
   BIO* cb = BIO_new_mem_buf(crt_pem.data(), static_cast<int>(crt_pem.size()));
   X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
   BIO_free(cb);
@@ -292,7 +282,7 @@ class BadInputE2eTest : public ::testing::Test {
   absl::Status WaitForLog(const std::string& text) {
     return WaitFor(StrCat("\"", text, "\" in ", fed_->primary().log), absl::Seconds(30),
                    [&]() -> absl::Status {
-                     return absl::StrContains(ReadFile(fed_->primary().log), text)
+                     return absl::StrContains(ReadTextFileOrFail(fed_->primary().log), text)
                                 ? absl::OkStatus()
                                 : absl::NotFoundError("not logged yet");
                    });

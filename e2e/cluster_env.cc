@@ -15,20 +15,21 @@
 #include <memory>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "base/testing.h"
 
 namespace kfed::e2e {
 namespace {
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
+using ::kfed::testing::GetEnv;
+using ::kfed::testing::Runfile;
+using ::kfed::testing::WriteTempFile;
 
 bool FileExists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
@@ -37,10 +38,11 @@ bool FileExists(const std::string& path) { return access(path.c_str(), F_OK) == 
 std::string FindLauncher() {
   std::vector<std::string> candidates;
   for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    std::string dir = Env(var);
+    std::string dir = GetEnv(var);
     if (!dir.empty()) candidates.push_back(dir + "/kfed/hack/local-clusters.sh");
   }
-  if (!Env("KFED_REPO").empty()) candidates.push_back(Env("KFED_REPO") + "/hack/local-clusters.sh");
+  if (!GetEnv("KFED_REPO").empty())
+    candidates.push_back(GetEnv("KFED_REPO") + "/hack/local-clusters.sh");
   candidates.push_back("hack/local-clusters.sh");
   for (const std::string& c : candidates) {
     if (FileExists(c)) return c;
@@ -75,17 +77,17 @@ class SelfStartedClusters : public ::testing::Environment {
 LocalClusters* Discover() {
   auto* c = new LocalClusters();
   c->launcher = FindLauncher();
-  c->kubeconfig = Env("KFED_E2E_KUBECONFIG");
-  c->run_dir = Env("KFED_E2E_RUN_DIR");
-  c->kube_bin = Env("KFED_KUBE_BIN");
+  c->kubeconfig = GetEnv("KFED_E2E_KUBECONFIG");
+  c->run_dir = GetEnv("KFED_E2E_RUN_DIR");
+  c->kube_bin = GetEnv("KFED_KUBE_BIN");
   if (c->kubeconfig.empty()) {
-    if (Env("KFED_E2E_SELF_START") == "0" || c->launcher.empty()) {
+    if (GetEnv("KFED_E2E_SELF_START") == "0" || c->launcher.empty()) {
       ADD_FAILURE() << "KFED_E2E_KUBECONFIG is not set: run e2e tests through hack/test.sh, or "
                        "start clusters with 'hack/local-clusters.sh up' and export the output of "
                        "'hack/local-clusters.sh env'";
       return c;
     }
-    std::string tmp = Env("TEST_TMPDIR");
+    std::string tmp = GetEnv("TEST_TMPDIR");
     if (tmp.empty()) tmp = "/tmp";
     c->run_dir = absl::StrCat(tmp, "/kfed-e2e-clusters-", getpid());
     setenv("KFED_RUN_DIR", c->run_dir.c_str(), 1);
@@ -122,21 +124,28 @@ const LocalClusters& Clusters() {
   return *clusters;
 }
 
-absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream data;
-  data << in.rdbuf();
-  return data.str();
+const std::string& Host() { return Clusters().host; }
+
+const std::string& Member(int i) { return Clusters().members.at(i); }
+
+std::string KfedctlPath() {
+  const std::string runfile = Runfile("cli/kfedctl");
+  return access(runfile.c_str(), X_OK) == 0 ? runfile : "bazel-bin/cli/kfedctl";
+}
+
+std::string TestCrdYaml(absl::string_view group, absl::string_view kind, absl::string_view plural) {
+  return absl::StrCat(
+      "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: ",
+      plural, ".", group, "\nspec:\n  group: ", group,
+      "\n  scope: Namespaced\n  names: {kind: ", kind, ", plural: ", plural,
+      ", singular: ", absl::AsciiStrToLower(kind), ", listKind: ", kind,
+      "List}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n"
+      "      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n"
+      "            type: object\n            properties:\n              size: {type: integer}\n");
 }
 
 std::string WriteTokenFile(const std::string& name, const std::string& token) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  const std::string path = absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name, ".token");
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << token << "\n";
-  }
+  const std::string path = WriteTempFile(absl::StrCat(name, ".token"), token + "\n");
   chmod(path.c_str(), 0600);
   return path;
 }

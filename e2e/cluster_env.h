@@ -32,6 +32,14 @@ struct LocalClusters {
 // to find or start them is a fatal test failure naming what to run.
 const LocalClusters& Clusters();
 
+// The host's context (Clusters().host) and member i's (0-based: Clusters().members.at(i)).
+const std::string& Host();
+const std::string& Member(int i);
+
+// The kfedctl binary: //cli:kfedctl in the test's runfiles (make it a data dependency), else
+// bazel-bin/cli/kfedctl for a test binary run by hand from the workspace root.
+std::string KfedctlPath();
+
 // Runs `kubectl --kubeconfig <merged> --context <context> <args...>`, feeding `stdin_data`.
 // Returns stdout; a non-zero exit becomes an error carrying stderr.
 absl::StatusOr<std::string> Kubectl(absl::string_view context, const std::vector<std::string>& args,
@@ -53,13 +61,14 @@ absl::StatusOr<std::string> Run(const std::vector<std::string>& argv,
 absl::Status WaitFor(absl::string_view what, absl::Duration timeout,
                      const std::function<absl::Status()>& condition);
 
-// The whole content of a file; NOT_FOUND naming it when it cannot be read.
-absl::StatusOr<std::string> ReadTextFile(const std::string& path);
-
 // Writes `token` to a file of its own (mode 0600, in the test's temporary directory) for
 // --token-file: a token never goes on a command line, which error messages and process
 // listings show. Returns its path.
 std::string WriteTokenFile(const std::string& name, const std::string& token);
+
+// The YAML of a namespaced CustomResourceDefinition `<plural>.<group>` of kind `kind`, served
+// and stored at v1, whose objects have an integer spec.size: the CRD type the suites create.
+std::string TestCrdYaml(absl::string_view group, absl::string_view kind, absl::string_view plural);
 
 // A name unique to this process, for namespaces and objects: "<prefix>-<pid>-<counter>".
 std::string UniqueName(absl::string_view prefix);

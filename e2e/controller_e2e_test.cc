@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "e2e/cluster_env.h"
 #include "e2e/federation_env.h"
 
@@ -20,9 +21,7 @@ namespace kfed::e2e {
 namespace {
 
 using ::absl::StrCat;
-
-const std::string& Host() { return Clusters().host; }
-const std::string& Member(int i) { return Clusters().members.at(i); }
+using ::kfed::testing::Runfile;
 
 class ControllerE2eTest : public ::testing::Test {
  protected:
@@ -682,11 +681,7 @@ TEST_F(ControllerE2eTest, ExamplesApplyToMembers) {
   for (const char* file :
        {"examples/00-namespace-host.yaml", "examples/01-namespace.yaml",
         "examples/02-configmap.yaml", "examples/03-deployment.yaml", "examples/04-service.yaml"}) {
-    std::string path = file;
-    for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-      if (std::getenv(var) != nullptr) path = StrCat(std::getenv(var), "/kfed/", file);
-    }
-    auto applied = Kubectl(Host(), {"apply", "-f", path});
+    auto applied = Kubectl(Host(), {"apply", "-f", Runfile(file)});
     ASSERT_TRUE(applied.ok()) << applied.status();
   }
   EXPECT_TRUE(WaitForData(Member(0), "demo", "web-config", "color", "blue").ok());
@@ -720,27 +715,7 @@ namespace {
 // A CRD as the target type, enabled while the controller runs: kfed-crdgen makes the
 // Federated CRD and FederatedTypeConfig, and the new type propagates with no restart.
 TEST_F(ControllerE2eTest, CrdTargetTypeIsPickedUpAtRuntime) {
-  const std::string crd = R"(apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: gadgets.e2e.kfed.io
-spec:
-  group: e2e.kfed.io
-  scope: Namespaced
-  names: {plural: gadgets, singular: gadget, kind: Gadget}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer}
-)";
+  const std::string crd = TestCrdYaml("e2e.kfed.io", "Gadget", "gadgets");
   for (const std::string& c : Clusters().All()) {
     ASSERT_TRUE(Apply(c, crd).ok()) << c;
     ASSERT_TRUE(Kubectl(c, {"wait", "--for=condition=Established", "--timeout=60s",
@@ -752,14 +727,7 @@ spec:
     std::ofstream out(crd_file);
     out << crd;
   }
-  std::string crdgen = "federated_types/crds/kfed-crdgen";
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    if (std::getenv(var) != nullptr) {
-      crdgen = StrCat(std::getenv(var), "/kfed/federated_types/crds/kfed-crdgen");
-      break;
-    }
-  }
-  auto generated = e2e::Run({crdgen, "--crd", crd_file});
+  auto generated = e2e::Run({Runfile("federated_types/crds/kfed-crdgen"), "--crd", crd_file});
   ASSERT_TRUE(generated.ok()) << generated.status();
   auto applied =
       Kubectl(Host(), {"apply", "--server-side", "-n", kFedNamespace, "-f", "-"}, *generated);
@@ -935,15 +903,8 @@ TEST_F(ControllerE2eTest, ZyNamespacedScopeManagesOnlyItsNamespace) {
               "}\nspec:\n  scope: Namespaced\n  clusterHealthCheck: {period: 1s, "
               "failureThreshold: 2, timeout: 2s}\n"))
           .ok());
-  std::string generated = "federated_types/crds/generated/configmaps.yaml";
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    if (std::getenv(var) != nullptr) {
-      generated = StrCat(std::getenv(var), "/kfed/", generated);
-      break;
-    }
-  }
   ASSERT_TRUE(Kubectl(Host(), {"apply", "--server-side", "--force-conflicts", "-n", scoped, "-f",
-                               generated})
+                               Runfile("federated_types/crds/generated/configmaps.yaml")})
                   .ok());
   for (const std::string& m : Clusters().members) {
     auto secret = KubectlJson(Host(), {"get", "secret", StrCat(m, "-secret"), "-n", kFedNamespace});

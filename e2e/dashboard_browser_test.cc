@@ -20,6 +20,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "e2e/cluster_env.h"
 #include "e2e/federation_env.h"
 
@@ -27,18 +28,9 @@ namespace kfed::e2e {
 namespace {
 
 using absl::StrCat;
+using ::kfed::testing::Runfile;
 
 constexpr char kBadPath[] = "/data/missing/deeper";
-
-std::string Runfile(const std::string& path) {
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    const char* dir = std::getenv(var);
-    if (dir != nullptr && access(StrCat(dir, "/kfed/", path).c_str(), F_OK) == 0) {
-      return StrCat(dir, "/kfed/", path);
-    }
-  }
-  return path;  // run from the workspace root
-}
 
 // A JSON array of strings (the fix command for the script).
 std::string JsonArgv(const std::vector<std::string>& argv) {

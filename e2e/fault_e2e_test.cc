@@ -54,7 +54,6 @@ using ::absl::StrCat;
 // Generous: the whole suite runs under ASan + UBSan on 2 cores.
 constexpr absl::Duration kConverge = absl::Minutes(6);
 
-const std::string& Host() { return Clusters().host; }
 const std::vector<std::string>& Members() { return Clusters().members; }
 
 // Both members, with member2's region overridden when `override_second`.

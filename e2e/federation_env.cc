@@ -24,24 +24,15 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "e2e/sanitizer_reports.h"
 
 namespace kfed::e2e {
 namespace {
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
-
-std::string Runfile(const std::string& path) {
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    std::string dir = Env(var);
-    if (!dir.empty() && access((dir + "/kfed/" + path).c_str(), F_OK) == 0)
-      return dir + "/kfed/" + path;
-  }
-  return path;  // run from the workspace root
-}
+using ::kfed::testing::GetEnv;
+using ::kfed::testing::ReadTextFile;
+using ::kfed::testing::Runfile;
 
 // A free loopback port: bind to 0 and read it back.
 int FreePort() {
@@ -85,7 +76,7 @@ void StopPrimaryAtExit(Federation* f) {
 }  // namespace
 
 Privileges FixturePrivileges() {
-  return Env("KFED_E2E_PRIVILEGES") == "admin" ? Privileges::kAdmin : Privileges::kLeast;
+  return GetEnv("KFED_E2E_PRIVILEGES") == "admin" ? Privileges::kAdmin : Privileges::kLeast;
 }
 
 std::vector<std::string> ControllerLogs() {
@@ -155,7 +146,7 @@ absl::Status Federation::SetUp() {
   if (c.kubeconfig.empty()) return absl::FailedPreconditionError("no clusters");
   privileges_ = FixturePrivileges();
   controller_binary_ = Runfile("controller/kfed-controller-manager");
-  kfedctl_binary_ = Runfile("cli/kfedctl");
+  kfedctl_binary_ = KfedctlPath();
   // The static CRDs, the namespace, then each default type's CRD and FederatedTypeConfig.
   auto crds = Kubectl(c.host, {"apply", "--server-side", "--force-conflicts", "-f",
                                Runfile("federated_types/crds")});
@@ -356,8 +347,9 @@ absl::StatusOr<ControllerProcess> Federation::StartController(
       if (!granted.ok()) return granted;
     }
   }
-  const std::string verbosity =
-      Env("KFED_E2E_CONTROLLER_VERBOSITY").empty() ? "2" : Env("KFED_E2E_CONTROLLER_VERBOSITY");
+  const std::string verbosity = GetEnv("KFED_E2E_CONTROLLER_VERBOSITY").empty()
+                                    ? "2"
+                                    : GetEnv("KFED_E2E_CONTROLLER_VERBOSITY");
   ControllerProcess p;
   p.metrics_port = FreePort();
   int healthz_port = FreePort();

@@ -14,10 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "e2e/cluster_env.h"
 
 namespace kfed::e2e {
 namespace {
+
+using ::kfed::testing::ReadTextFile;
 
 // Each test runs against every cluster (host first), in a fresh namespace per cluster.
 class LocalClustersTest : public ::testing::Test {
@@ -51,28 +54,7 @@ TEST_F(LocalClustersTest, ServerReportsPinnedVersion) {
 
 TEST_F(LocalClustersTest, CrdInstanceRoundTripsWithUnknownFieldsPruned) {
   ForEachCluster([&](const std::string& cluster) {
-    const std::string crd = R"(
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.smoke.kfed.io
-spec:
-  group: smoke.kfed.io
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer}
-)";
+    const std::string crd = TestCrdYaml("smoke.kfed.io", "Widget", "widgets");
     ASSERT_TRUE(Kubectl(cluster, {"apply", "-f", "-"}, crd).ok());
     ASSERT_TRUE(Kubectl(cluster, {"wait", "--for=condition=Established", "--timeout=60s",
                                   "crd/widgets.smoke.kfed.io"})

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "base/testing.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
@@ -26,6 +27,8 @@
 namespace kfed::e2e {
 namespace {
 
+using ::kfed::testing::GetEnv;
+
 ABSL_CONST_INIT absl::Mutex hooks_mu(absl::kConstInit);
 std::vector<std::function<void()>>& Hooks() ABSL_EXCLUSIVE_LOCKS_REQUIRED(hooks_mu) {
   static auto* hooks = new std::vector<std::function<void()>>();
@@ -35,11 +38,6 @@ std::vector<std::function<void()>>& Hooks() ABSL_EXCLUSIVE_LOCKS_REQUIRED(hooks_
 std::vector<std::string>& WatchedLogs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(hooks_mu) {
   static auto* logs = new std::vector<std::string>();
   return *logs;
-}
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
 }
 
 class SanitizerReportsEnvironment : public ::testing::Environment {
@@ -90,8 +88,8 @@ bool BuiltWithSanitizer() {
 
 std::string SanitizerReportDir() {
   if (!BuiltWithSanitizer()) return "";
-  std::string base = Env("TEST_UNDECLARED_OUTPUTS_DIR");
-  if (base.empty()) base = Env("TEST_TMPDIR");
+  std::string base = GetEnv("TEST_UNDECLARED_OUTPUTS_DIR");
+  if (base.empty()) base = GetEnv("TEST_TMPDIR");
   if (base.empty()) base = "/tmp";
   return absl::StrCat(base, "/sanitizer-reports");
 }
@@ -99,7 +97,7 @@ std::string SanitizerReportDir() {
 void DirectSanitizerReportsTo(const std::string& dir) {
   mkdir(dir.c_str(), 0755);
   for (const char* var : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
-    std::string options = Env(var);
+    std::string options = GetEnv(var);
     absl::StrAppend(&options, options.empty() ? "" : ":", "log_path=", dir, "/report");
     setenv(var, options.c_str(), 1);
   }

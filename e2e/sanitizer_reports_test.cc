@@ -4,8 +4,8 @@
 // skipped in a build without sanitizers.
 #include "e2e/sanitizer_reports.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,14 +15,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/testing.h"
 
 namespace kfed::e2e {
 namespace {
 
-std::string CanaryPath() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  return absl::StrCat(srcdir == nullptr ? "." : srcdir, "/kfed/e2e/sanitizer_canary");
-}
+using ::kfed::testing::Runfile;
+using ::kfed::testing::TempPath;
+
+std::string CanaryPath() { return Runfile("e2e/sanitizer_canary"); }
 
 // Runs the canary with `flag`, its reports directed to `dir` and its stderr to `dir`/stderr;
 // returns its exit status.
@@ -50,7 +51,7 @@ TEST(SanitizerReportsTest, FindsEveryKindOfReportFromAChild) {
   for (const Case& c : {Case{"--use-after-free", "heap-use-after-free"},
                         Case{"--leak", "LeakSanitizer: detected memory leaks"},
                         Case{"--signed-overflow", "signed integer overflow"}}) {
-    std::string dir = absl::StrCat(std::getenv("TEST_TMPDIR"), "/canary", c.flag);
+    std::string dir = TempPath(absl::StrCat("canary", c.flag));
     EXPECT_TRUE(SanitizerReports(dir).empty());
     EXPECT_NE(RunCanary(c.flag, dir), 0) << c.flag << " should fail the process";
     // ASan and LSan write to log_path; gcc's UBSan beside ASan writes to stderr (the e2e
@@ -61,7 +62,7 @@ TEST(SanitizerReportsTest, FindsEveryKindOfReportFromAChild) {
     EXPECT_NE(reports[0].find(c.want), std::string::npos) << reports[0];
   }
   // A clean run writes nothing.
-  std::string clean = absl::StrCat(std::getenv("TEST_TMPDIR"), "/canary-clean");
+  std::string clean = TempPath("canary-clean");
   EXPECT_EQ(RunCanary("--nothing", clean), 0);
   EXPECT_TRUE(SanitizerReports(clean).empty());
   EXPECT_TRUE(SanitizerReportsInLog(clean + "/stderr").empty());

@@ -19,7 +19,6 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "e2e/cluster_env.h"
 #include "e2e/federation_env.h"
 #include "google/protobuf/util/json_util.h"
@@ -40,16 +40,8 @@ namespace kfed::e2e {
 namespace {
 
 using ::absl::StrCat;
-
-const std::string& Host() { return Clusters().host; }
-const std::string& Member(int i) { return Clusters().members.at(i); }
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ::kfed::testing::ReadTextFileOrFail;
+using ::kfed::testing::TempPath;
 
 // A credential to look for: its label (never the value) and its value.
 struct Needle {
@@ -155,7 +147,8 @@ class SecurityE2eTest : public ::testing::Test {
   // the status of everything kfed writes status to, and /metrics.
   std::vector<Haystack> Exposures() {
     std::vector<Haystack> haystacks;
-    for (const std::string& log : ControllerLogs()) haystacks.push_back({log, ReadFile(log)});
+    for (const std::string& log : ControllerLogs())
+      haystacks.push_back({log, ReadTextFileOrFail(log)});
     auto events = Kubectl(Host(), {"get", "events", "-A", "-o", "json"});
     EXPECT_TRUE(events.ok()) << events.status();
     if (events.ok()) haystacks.push_back({"host Events", *events});
@@ -271,13 +264,11 @@ TEST_F(SecurityE2eTest, ScanFindsAPlantedToken) {
                                    "}\nreason: Planted\nmessage: \"Authorization: Bearer ", planted,
                                    "\"\ntype: Warning\n"))
                   .ok());
-  const std::string log_copy =
-      StrCat(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp", "/planted-",
-             getpid(), ".log");
+  const std::string log_copy = TempPath(StrCat("planted-", getpid(), ".log"));
   {
     std::ofstream out(log_copy);
-    out << ReadFile(fed_->primary().log) << "W0000 transport.cc] request with token " << planted
-        << "\n";
+    out << ReadTextFileOrFail(fed_->primary().log) << "W0000 transport.cc] request with token "
+        << planted << "\n";
   }
   const std::string api_ns = fed_->NewNamespace("planted-api");
   ASSERT_TRUE(Apply(Host(), StrCat("apiVersion: types.kubefed.io/v1beta1\n"
@@ -290,7 +281,7 @@ TEST_F(SecurityE2eTest, ScanFindsAPlantedToken) {
                                   [](const rapidjson::Value&) { return absl::OkStatus(); })
                   .ok());
   std::vector<Haystack> haystacks = Exposures();
-  haystacks.push_back({log_copy, ReadFile(log_copy)});
+  haystacks.push_back({log_copy, ReadTextFileOrFail(log_copy)});
   for (Haystack& h : ApiExposures("configmaps", api_ns, "planted")) haystacks.push_back(h);
   std::vector<std::string> found = FindCredentials(haystacks, needles);
   EXPECT_EQ(found,
@@ -402,7 +393,7 @@ TEST_F(SecurityE2eTest, NoCredentialInLogsEventsStatusOrMetrics) {
 // ServiceAccounts (from `kfedctl join`) may touch the federated types and nothing else.
 TEST_F(SecurityE2eTest, ControllerAndMembersHaveLeastPrivilege) {
   if (fed_->privileges() != Privileges::kLeast) GTEST_SKIP() << "KFED_E2E_PRIVILEGES=admin";
-  const std::string kubeconfig = ReadFile(fed_->controller_kubeconfig());
+  const std::string kubeconfig = ReadTextFileOrFail(fed_->controller_kubeconfig());
   EXPECT_NE(fed_->controller_kubeconfig(), Clusters().kubeconfig);
   EXPECT_FALSE(absl::StrContains(kubeconfig, "client-key")) << "the controller holds a key";
   EXPECT_TRUE(absl::StrContains(kubeconfig, "token: "));

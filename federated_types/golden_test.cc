@@ -14,11 +14,11 @@
 //   KFED_GOLDEN_UPDATE_DIR=federated_types/testdata/golden bazel-bin/federated_types/golden_test
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "federated_types/render.h"
 #include "federated_types/type_config.h"
 #include "federated_types/versions.h"
@@ -27,20 +27,14 @@
 namespace kfed::federated_types {
 namespace {
 
+using ::kfed::testing::Json;
+using ::kfed::testing::ReadTextFileOrFail;
+
 constexpr char kDir[] = "federated_types/testdata/golden/";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << path;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 rapidjson::Document ReadJson(const std::string& name) {
-  auto doc = kfed::json::Parse(ReadFile(absl::StrCat(kDir, name)));
-  EXPECT_TRUE(doc.ok()) << name << ": " << doc.status();
-  return doc.ok() ? std::move(doc).value() : rapidjson::Document();
+  SCOPED_TRACE(name);
+  return Json(ReadTextFileOrFail(absl::StrCat(kDir, name)));
 }
 
 // Compares `got` with the golden file, or rewrites it in update mode.
@@ -51,10 +45,10 @@ void CheckGolden(const std::string& name, const rapidjson::Value& got) {
     out << text;
     return;
   }
-  EXPECT_EQ(text, ReadFile(absl::StrCat(kDir, name))) << "golden file " << name;
+  EXPECT_EQ(text, ReadTextFileOrFail(absl::StrCat(kDir, name))) << "golden file " << name;
 }
 
-class GoldenTest : public testing::TestWithParam<TypeConfig> {};
+class GoldenTest : public ::testing::TestWithParam<TypeConfig> {};
 
 TEST_P(GoldenTest, RendersAsRecorded) {
   const TypeConfig& config = GetParam();
@@ -86,8 +80,8 @@ TEST_P(GoldenTest, RendersAsRecorded) {
   CheckGolden(config.name + ".versions.json", versions);
 }
 
-INSTANTIATE_TEST_SUITE_P(DefaultTypes, GoldenTest, testing::ValuesIn(DefaultTypeConfigs()),
-                         [](const testing::TestParamInfo<TypeConfig>& info) {
+INSTANTIATE_TEST_SUITE_P(DefaultTypes, GoldenTest, ::testing::ValuesIn(DefaultTypeConfigs()),
+                         [](const ::testing::TestParamInfo<TypeConfig>& info) {
                            std::string name;
                            for (char c : info.param.name) name.push_back(isalnum(c) ? c : '_');
                            return name;

@@ -3,13 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 #include "kube/test_pki.h"
 
@@ -25,7 +25,8 @@ class ConfigTest : public ::testing::Test {
     client_ = new KeyPair(testing::MakeLeaf(*ca_, "admin", {}, /*client=*/true));
   }
   void SetUp() override {
-    dir_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ =
+        ::kfed::testing::TempPath(::testing::UnitTest::GetInstance()->current_test_info()->name());
     mkdir(dir_.c_str(), 0755);
   }
   std::string Write(const std::string& name, const std::string& text) {

@@ -1,13 +1,14 @@
 #include "kube/informer.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"
 #include "kube/fake_apiserver.h"
-
-#include <atomic>
 
 namespace kfed::kube {
 namespace {
@@ -105,7 +106,7 @@ TEST(InformerTest, RelistAfterGoneDeliversMissedDeletes) {
   // Cut the watch and keep it down while the world changes and history is compacted.
   c.InjectError("watch", "configmaps", absl::UnavailableError("down"), 1 << 30);
   c.CloseWatches();
-  while (c.ActiveWatches() > 0) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE(::kfed::testing::Eventually([&] { return c.ActiveWatches() == 0; }));
   ASSERT_TRUE(c.Delete(cms, "ns", "b", DeleteOptions()).ok());
   ASSERT_TRUE(c.Patch(cms, "ns", "c", PatchType::kMerge, R"({"data":{"k":"v"}})", PatchOptions()).ok());
   ASSERT_TRUE(c.Create(cms, "", Cm("ns", "d"), WriteOptions()).ok());

@@ -12,13 +12,14 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/cancellation.h"
 #include "base/json.h"
 #include "base/logging.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 #include "kube/client.h"
 #include "kube/config.h"
@@ -30,31 +31,17 @@
 namespace kfed::kube {
 namespace {
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
+using ::kfed::testing::Eventually;
+using ::kfed::testing::GetEnv;
+using ::kfed::testing::Json;
 
 std::string RandomSuffix() {
   static std::mt19937_64 rng(std::random_device{}());
   return absl::StrCat(absl::Hex(rng() & 0xffffff, absl::kZeroPad6));
 }
 
-rapidjson::Document Json(absl::string_view text) {
-  auto d = json::Parse(text);
-  EXPECT_TRUE(d.ok()) << d.status() << " in " << text;
-  return d.ok() ? *std::move(d) : rapidjson::Document();
-}
-
-// Waits for `f` with a deadline, polling.
-bool Eventually(const std::function<bool()>& f, absl::Duration timeout = absl::Seconds(60)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (!f()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return true;
-}
+// How long a condition on a real cluster may take to hold.
+constexpr absl::Duration kWait = absl::Seconds(60);
 
 // A TCP proxy on a loopback port that the test can cut (every connection dropped and new
 // ones refused, as while an apiserver restarts) and restore.
@@ -141,7 +128,7 @@ class OutageProxy {
 class KubeE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
-    kubeconfig_ = Env("KFED_E2E_KUBECONFIG");
+    kubeconfig_ = GetEnv("KFED_E2E_KUBECONFIG");
     ASSERT_FALSE(kubeconfig_.empty())
         << "KFED_E2E_KUBECONFIG is not set: these tests need the local clusters. Run them via "
            "hack/test.sh (or: hack/local-clusters.sh up && eval \"$(hack/local-clusters.sh env)\" "
@@ -341,9 +328,11 @@ TEST_F(KubeE2ETest, InformerResumesAfterConnectionOutage) {
   absl::SleepFor(absl::Seconds(2));  // an outage of a few reconnect attempts
   EXPECT_NE(informer.Get(ns_, "before"), nullptr);  // nothing seen while cut off
   proxy.Restore();
-  ASSERT_TRUE(Eventually([&] {
-    return informer.Get(ns_, "during") != nullptr && informer.Get(ns_, "before") == nullptr;
-  }));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return informer.Get(ns_, "during") != nullptr && informer.Get(ns_, "before") == nullptr;
+      },
+      kWait));
   EXPECT_EQ(adds.load(), adds_before + 1);
   EXPECT_EQ(deletes.load(), 1);
   EXPECT_EQ(informer.Lists(), 1);  // resumed from the last resourceVersion, no relist
@@ -355,7 +344,7 @@ TEST_F(KubeE2ETest, InformerResumesAfterConnectionOutage) {
 // when the test exits, so the restarted apiserver dies with the test and member1 must be
 // started again from outside (`hack/local-clusters.sh start member1`).
 TEST_F(KubeE2ETest, RealRestartInformerResumesAfterApiserverRestart) {
-  std::string run_dir = Env("KFED_E2E_RUN_DIR");
+  std::string run_dir = GetEnv("KFED_E2E_RUN_DIR");
   ASSERT_FALSE(run_dir.empty()) << "KFED_E2E_RUN_DIR is not set (run via hack/test.sh)";
   std::unique_ptr<RestClient> member = Client("member1");
   ASSERT_NE(member, nullptr);
@@ -386,9 +375,14 @@ TEST_F(KubeE2ETest, RealRestartInformerResumesAfterApiserverRestart) {
 
   ASSERT_TRUE(member->Create(cms, ns_, Cm("after"), WriteOptions()).ok());
   ASSERT_TRUE(member->Delete(cms, ns_, "before", DeleteOptions()).ok());
-  ASSERT_TRUE(Eventually([&] { return informer.Get(ns_, "after") != nullptr && informer.Get(ns_, "before") == nullptr; }));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return informer.Get(ns_, "after") != nullptr && informer.Get(ns_, "before") == nullptr;
+      },
+      kWait));
   // Handlers run on the dispatcher thread after the store changes: wait for them too.
-  EXPECT_TRUE(Eventually([&] { return adds.load() == adds_before + 1 && deletes.load() == 1; }))
+  EXPECT_TRUE(
+      Eventually([&] { return adds.load() == adds_before + 1 && deletes.load() == 1; }, kWait))
       << "adds " << adds.load() - adds_before << ", deletes " << deletes.load();
   EXPECT_EQ(adds.load(), adds_before + 1);
   EXPECT_EQ(deletes.load(), 1);
@@ -420,9 +414,9 @@ TEST_F(KubeE2ETest, ManyWatchesShareOneHttp2Connection) {
       EXPECT_EQ(s.code(), absl::StatusCode::kCancelled) << s;
     });
   }
-  ASSERT_TRUE(Eventually([&] { return open.load() == kWatches; }));
+  ASSERT_TRUE(Eventually([&] { return open.load() == kWatches; }, kWait));
   ASSERT_TRUE(host_->Create(cms, ns_, Cm("ping"), WriteOptions()).ok());
-  ASSERT_TRUE(Eventually([&] { return saw.load() == kWatches; }));
+  ASSERT_TRUE(Eventually([&] { return saw.load() == kWatches; }, kWait));
   stop.Cancel();
   for (auto& t : watchers) t.join();
   // All 20 concurrent watches were multiplexed over HTTP/2 on one connection.
@@ -461,10 +455,13 @@ TEST_F(KubeE2ETest, DiscoversCrdCreatedDuringTheTest) {
   ASSERT_TRUE(host_->Create(crds, "", Json(crd), WriteOptions()).ok());
   GroupVersionKind widget{group, "v1", "Widget"};
   absl::StatusOr<ApiResource> found;
-  ASSERT_TRUE(Eventually([&] {
-    found = discovery.Describe(widget);
-    return found.ok();
-  })) << found.status();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        found = discovery.Describe(widget);
+        return found.ok();
+      },
+      kWait))
+      << found.status();
   EXPECT_EQ(found->gvr.resource, "widgets");
   EXPECT_TRUE(found->gvr.namespaced);
   EXPECT_EQ(found->subresources, std::vector<std::string>{"status"});
@@ -507,12 +504,12 @@ TEST_F(KubeE2ETest, TwoElectorsOneLeaderAndFailover) {
   };
   auto a = make(*host_, "a");
   auto b = make(*other, "b");
-  ASSERT_TRUE(Eventually([&] { return a->elector->IsLeader() || b->elector->IsLeader(); }));
+  ASSERT_TRUE(Eventually([&] { return a->elector->IsLeader() || b->elector->IsLeader(); }, kWait));
   Candidate* leader = a->elector->IsLeader() ? a.get() : b.get();
   Candidate* follower = leader == a.get() ? b.get() : a.get();
   const std::string leader_id = leader == a.get() ? "a" : "b";
   // The follower sees the leader's lease and stays a follower.
-  ASSERT_TRUE(Eventually([&] { return follower->elector->Leader() == leader_id; }));
+  ASSERT_TRUE(Eventually([&] { return follower->elector->Leader() == leader_id; }, kWait));
   EXPECT_TRUE(leader->elector->IsLeader());
   EXPECT_FALSE(follower->elector->IsLeader());
   leader->stop.Cancel();

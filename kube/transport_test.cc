@@ -3,14 +3,14 @@
 #include <sys/stat.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <fstream>
 #include <mutex>
 
 #include "absl/strings/match.h"
-#include "absl/time/clock.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "base/cancellation.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 #include "kube/errors.h"
 #include "kube/fake_apiserver.h"
@@ -290,15 +290,14 @@ TEST_F(TransportTest, RejectsBadServerUrl) {
 }
 
 TEST_F(TransportTest, ExecTokenRefreshedOnExpiryAndOn401) {
-  std::string dir = std::getenv("TEST_TMPDIR");
-  std::string plugin = absl::StrCat(dir, "/exec-plugin.sh");
-  {
-    std::ofstream out(plugin);
-    out << "#!/bin/sh\nf=" << dir << "/exec-count\nn=$(( $(cat $f 2>/dev/null || echo 0) + 1 ))\n"
-        << "echo $n > $f\nexp=2099-01-01T00:00:00Z\n[ $n -eq 1 ] && exp=2023-11-14T22:23:20Z\n"
-        << "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
-        << "\"status\":{\"token\":\"exec-token-'$n'\",\"expirationTimestamp\":\"'$exp'\"}}'\n";
-  }
+  const std::string plugin = ::kfed::testing::WriteTempFile(
+      "exec-plugin.sh",
+      absl::StrCat(
+          "#!/bin/sh\nf=", ::kfed::testing::TempPath("exec-count"),
+          "\nn=$(( $(cat $f 2>/dev/null || echo 0) + 1 ))\n",
+          "echo $n > $f\nexp=2099-01-01T00:00:00Z\n[ $n -eq 1 ] && exp=2023-11-14T22:23:20Z\n",
+          "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",",
+          "\"status\":{\"token\":\"exec-token-'$n'\",\"expirationTimestamp\":\"'$exp'\"}}'\n"));
   chmod(plugin.c_str(), 0755);
   FakeApiServer server;
   std::mutex mu;

@@ -8,6 +8,7 @@
 #include "base/cancellation.h"
 #include "base/json.h"
 #include "base/logging.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"
 #include "kube/errors.h"
@@ -133,12 +134,12 @@ TEST(ResumingWatchTest, FakeClientCloseAndStop) {
     absl::MutexLock l(&mu);
     return mu.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
   };
-  while (c.ActiveWatches() == 0) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE(::kfed::testing::Eventually([&] { return c.ActiveWatches() > 0; }));
   ASSERT_TRUE(c.Create(cms, "", *obj, WriteOptions()).ok());
   ASSERT_TRUE(wait_for(1));
   c.CloseWatches();  // like a server-side timeout: the watch must resume, not replay
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (watch.connections() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_TRUE(
+      ::kfed::testing::Eventually([&] { return watch.connections() >= 2; }, absl::Seconds(10)));
   auto obj2 = json::Parse(R"({"metadata":{"name":"y","namespace":"ns"}})");
   ASSERT_TRUE(c.Create(cms, "", *obj2, WriteOptions()).ok());
   ASSERT_TRUE(wait_for(2));

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 
 namespace kfed::kube {
@@ -114,7 +115,7 @@ TEST(WorkQueueTest, NoKeyIsProcessedByTwoWorkersAtOnce) {
     });
   }
   for (int i = 0; i < 20000; ++i) q.Add(i % kKeys);
-  while (q.Len() > 0) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_TRUE(::kfed::testing::Eventually([&] { return q.Len() == 0; }));
   q.ShutDown();
   for (auto& t : workers) t.join();
   EXPECT_EQ(violations.load(), 0);

@@ -4,23 +4,19 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "base/testing.h"
 
 namespace kfed::status {
 namespace {
 
+using ::kfed::testing::ReadTextFileOrFail;
+using ::kfed::testing::Runfile;
+
 // The dashboard directory in the test's runfiles.
-std::string DashboardDir() {
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    const char* dir = std::getenv(var);
-    if (dir != nullptr) return std::string(dir) + "/kfed/status/dashboard";
-  }
-  return "status/dashboard";
-}
+std::string DashboardDir() { return Runfile("status/dashboard"); }
 
 void ListFiles(const std::string& root, const std::string& rel, std::vector<std::string>* out) {
   DIR* dir = opendir((root + rel).c_str());
@@ -47,10 +43,7 @@ TEST(DashboardAssetsTest, EveryFileIsEmbeddedWithItsBytes) {
   for (const std::string& f : files) {
     const Asset* asset = FindDashboardAsset(f);
     ASSERT_NE(asset, nullptr) << f;
-    std::ifstream in(DashboardDir() + f, std::ios::binary);
-    std::stringstream data;
-    data << in.rdbuf();
-    EXPECT_EQ(asset->data, data.str()) << f;
+    EXPECT_EQ(asset->data, ReadTextFileOrFail(DashboardDir() + f)) << f;
     EXPECT_EQ(asset->content_type, ContentTypeFor(f));
   }
 }

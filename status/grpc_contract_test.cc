@@ -10,15 +10,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
+#include "base/testing.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "status/access_fake.h"
 #include "status/service.h"
@@ -28,6 +27,9 @@
 
 namespace kfed::status {
 namespace {
+
+using ::kfed::testing::Eventually;
+using ::kfed::testing::ReadTextFileOrFail;
 
 constexpr int64_t kStart = 5000;
 
@@ -58,17 +60,8 @@ v1::Cluster ClusterOf(const std::string& name) {
   return c;
 }
 
-// Polls `condition` until it holds; fails the test after 60 s.
-void WaitUntil(const std::string& what, const std::function<bool()>& condition) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (!condition()) {
-    if (absl::Now() > deadline) {
-      ADD_FAILURE() << "timed out waiting for " << what;
-      return;
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-}
+// How long the server may take to get to a state the test waits for.
+constexpr absl::Duration kWait = absl::Seconds(60);
 
 std::string Describe(const v1::WatchEvent& e) {
   std::string subject = e.has_cluster()  ? "cluster " + e.cluster().name()
@@ -360,7 +353,8 @@ TEST_F(GrpcContractTest, AClientThatNeverReadsIsCutOffWhilePublishingGoesOn) {
   request.set_resume_from(0);
   std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub_->Watch(&context, request);
   // Wait for the stream to be registered before publishing (WatcherCount counts it).
-  WaitUntil("the watch to start", [&] { return store_->WatcherCount() == 1; });
+  EXPECT_TRUE(Eventually([&] { return store_->WatcherCount() == 1; }, kWait))
+      << "the watch did not start";
 
   // Publish large changes without reading. The server's writes stall once the transport's
   // flow-control window is full; the watcher's queue then overflows and the store drops it.
@@ -392,7 +386,8 @@ TEST_F(GrpcContractTest, AClientThatNeverReadsIsCutOffWhilePublishingGoesOn) {
   EXPECT_LT(received, published);
   std::cerr << "the client received " << received << " events before OUT_OF_RANGE\n";
   // The service no longer holds the stream.
-  WaitUntil("the stream to be done", [&] { return server_->service().ActiveWatches() == 0; });
+  EXPECT_TRUE(Eventually([&] { return server_->service().ActiveWatches() == 0; }, kWait))
+      << "the stream is still held";
 }
 
 TEST_F(GrpcContractTest, HealthFollowsReadiness) {
@@ -415,9 +410,12 @@ TEST_F(GrpcContractTest, HealthFollowsReadiness) {
   EXPECT_EQ(check("kfed.status.v1.FederationStatus"), testing::HealthCheckResponse::NOT_SERVING);
   ready = true;
   // The server polls readiness every second.
-  WaitUntil("SERVING", [&] {
-    return check("kfed.status.v1.FederationStatus") == testing::HealthCheckResponse::SERVING;
-  });
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return check("kfed.status.v1.FederationStatus") == testing::HealthCheckResponse::SERVING;
+      },
+      kWait))
+      << "never SERVING";
   EXPECT_EQ(check(""), testing::HealthCheckResponse::SERVING);
 }
 
@@ -462,13 +460,6 @@ TEST_F(GrpcContractTest, ReflectionListsAndDescribesTheService) {
 
 // --- TLS ----------------------------------------------------------------------------------
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST_F(GrpcContractTest, ServesOverTlsWhenGivenACertificate) {
   char dir_template[] = "/tmp/kfed-status-tls-XXXXXX";
   const char* dir = mkdtemp(dir_template);
@@ -485,15 +476,15 @@ TEST_F(GrpcContractTest, ServesOverTlsWhenGivenACertificate) {
   options.address = "127.0.0.1:0";
   options.version = "0.1.0-tls";
   options.access = access_.get();
-  options.tls_cert_pem = ReadAll(cert);
-  options.tls_key_pem = ReadAll(key);
+  options.tls_cert_pem = ReadTextFileOrFail(cert);
+  options.tls_key_pem = ReadTextFileOrFail(key);
   absl::StatusOr<std::unique_ptr<StatusServer>> server = StatusServer::Start(*store_, options);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = std::move(*server);
   EXPECT_TRUE(server_->tls());
 
   grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = ReadAll(cert);
+  ssl.pem_root_certs = ReadTextFileOrFail(cert);
   auto tls_stub = v1::FederationStatus::NewStub(
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), grpc::SslCredentials(ssl)));
   AuthedContext c1;

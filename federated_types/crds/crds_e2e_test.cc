@@ -8,8 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +17,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "e2e/cluster_env.h"
 #include "federated_types/crds/crdgen.h"
 
@@ -26,6 +25,7 @@ namespace kfed::federated_types {
 namespace {
 
 using e2e::Kubectl;
+using ::kfed::testing::ReadTextFileOrFail;
 
 constexpr char kHost[] = "host";
 constexpr char kFieldManager[] = "--field-manager=kfed-crds-e2e";
@@ -650,10 +650,8 @@ status:
 TEST_F(CrdsE2eTest, FederatedTypeFromRecursiveSchemaInstalls) {
   // CustomResourceDefinition embeds the recursive JSONSchemaProps; the generator cuts the
   // recursion, and the apiserver takes the result and keeps deep fields (no pruning).
-  std::ifstream in("federated_types/crds/testdata/openapi/apis_apiextensions.k8s.io_v1.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto openapi = json::Parse(text.str());
+  auto openapi = json::Parse(ReadTextFileOrFail(
+      "federated_types/crds/testdata/openapi/apis_apiextensions.k8s.io_v1.json"));
   ASSERT_TRUE(openapi.ok()) << openapi.status();
   TargetType crd{"apiextensions.k8s.io",      "v1",  "CustomResourceDefinition",
                  "customresourcedefinitions", false, {"crd"}};

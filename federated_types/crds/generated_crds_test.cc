@@ -2,39 +2,32 @@
 // the two never drift), and the static CRDs carry the names kubectl users rely on.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "base/yaml_json.h"
 #include "federated_types/crds/crdgen.h"
 
 namespace kfed::federated_types {
 namespace {
 
-constexpr char kDir[] = "federated_types/crds/";
+using ::kfed::testing::ReadTextFileOrFail;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "missing " << path;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+constexpr char kDir[] = "federated_types/crds/";
 
 TEST(GeneratedCrdsTest, CommittedFilesEqualGeneratorOutput) {
   for (const DefaultType& d : DefaultTypes()) {
     SCOPED_TRACE(d.target.QualifiedName());
-    auto openapi = json::Parse(
-        ReadFile(absl::StrCat(kDir, "testdata/openapi/", OpenApiFileName(d.openapi_path))));
+    auto openapi = json::Parse(ReadTextFileOrFail(
+        absl::StrCat(kDir, "testdata/openapi/", OpenApiFileName(d.openapi_path))));
     ASSERT_TRUE(openapi.ok()) << openapi.status();
     auto generated = GenerateYaml(*openapi, d.target);
     ASSERT_TRUE(generated.ok()) << generated.status();
     std::string path = absl::StrCat(kDir, "generated/", d.target.QualifiedName(), ".yaml");
-    std::string committed = ReadFile(path);
+    std::string committed = ReadTextFileOrFail(path);
     // Not EXPECT_EQ on the texts: they are half a megabyte each.
     EXPECT_TRUE(committed == *generated)
         << path << " differs from the generator's output (" << committed.size() << " vs "
@@ -69,7 +62,7 @@ TEST(GeneratedCrdsTest, StaticCrds) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.file);
-    auto crd = yaml::ParseYaml(ReadFile(absl::StrCat(kDir, c.file)));
+    auto crd = yaml::ParseYaml(ReadTextFileOrFail(absl::StrCat(kDir, c.file)));
     ASSERT_TRUE(crd.ok()) << crd.status();
     EXPECT_EQ(json::GetString((*crd)["metadata"], "name"), c.name);
     const rapidjson::Value& spec = (*crd)["spec"];
