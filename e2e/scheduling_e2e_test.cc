@@ -5,6 +5,7 @@
 // member stopped and started again, and a deleted RSP. Every assertion reads the members'
 // Deployments or the host's FederatedDeployment.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <map>
@@ -313,6 +314,8 @@ TEST_F(SchedulingE2eTest, DeletedRspLeavesTheLastPlacement) {
 // KubeFed) and runs 2, so all 6 replicas of totalReplicas are Available.
 TEST_F(SchedulingE2eTest, SurplusOfAFullMemberMovesAfterTheThreshold) {
   const std::string ns = fed_->NewNamespace("rsp-capacity");
+  // Its 3-cpu pods would fill member2 for the next run: gone with the namespace.
+  absl::Cleanup cleanup = [&] { (void)Kubectl(Host(), {"delete", "namespace", ns, "--wait=false"}); };
   ASSERT_TRUE(Apply(Host(), StrCat(Subst(kTemplateOnly, {{"%NAME%", "web"}, {"%NS%", ns}}),
                                    "  overrides:\n  - clusterName: ", Member(1),
                                    "\n    clusterOverrides:\n"
@@ -376,6 +379,69 @@ TEST_F(SchedulingE2eTest, LatencyFromRspChangeToAvailable) {
   std::cout << "rsp latency (RSP change -> all replicas Available, n=" << seconds.size()
             << "): p50 " << seconds[seconds.size() / 2] << " s, p99 " << seconds.back()
             << " s, min " << seconds.front() << " s" << std::endl;
+}
+
+
+// KubeFedConfig featureGates SchedulerPreferences Disabled: the controller starts without the
+// RSP controller and an RSP is ignored (the target keeps having no placement while other
+// objects propagate); Enabled again (and restarted, the gate is read at start), the same RSP
+// is acted on. Runs last: it restarts the controller.
+TEST_F(SchedulingE2eTest, ZzGateDisabledIgnoresRsps) {
+  auto config = KubectlJson(Host(), {"get", "kubefedconfig", "kubefed", "-n", kFedNamespace});
+  ASSERT_TRUE(config.ok()) << config.status();
+  const rapidjson::Value* gates = json::FindPath(*config, {"spec", "featureGates"});
+  ASSERT_TRUE(gates != nullptr && gates->IsArray());
+  const std::string original = json::Serialize(*gates);
+  rapidjson::Document disabled = json::Clone(*gates);
+  bool found = false;
+  for (auto& g : disabled.GetArray()) {
+    if (json::GetString(g, "name") == "SchedulerPreferences") {
+      json::SetString(g, "configuration", "Disabled", disabled.GetAllocator());
+      found = true;
+    }
+  }
+  ASSERT_TRUE(found) << original;
+  auto set_gates = [&](const std::string& list) {
+    return Kubectl(Host(), {"patch", "kubefedconfig", "kubefed", "-n", kFedNamespace,
+                            "--type=merge", "-p", StrCat(R"({"spec":{"featureGates":)", list, "}}")})
+        .status();
+  };
+  auto restart = [&] {
+    fed_->StopController(fed_->primary(), SIGTERM);
+    return fed_->RestartPrimary();
+  };
+  ASSERT_TRUE(set_gates(json::Serialize(disabled)).ok());
+  absl::Cleanup restore = [&] {
+    (void)set_gates(original);
+    (void)restart();
+  };
+  ASSERT_TRUE(restart().ok());
+
+  const std::string ns = fed_->NewNamespace("rsp-gate");
+  CreateDeployment(ns, "web");
+  ApplyRsp(ns, "web", "  targetKind: FederatedDeployment\n  totalReplicas: 4\n");
+  // A positive signal that the controller is up and working: a ConfigMap propagates.
+  ASSERT_TRUE(Apply(Host(), StrCat("apiVersion: types.kubefed.io/v1beta1\n"
+                                   "kind: FederatedConfigMap\nmetadata: {name: cfg, namespace: ",
+                                   ns, "}\nspec:\n  template: {data: {k: v}}\n"
+                                   "  placement: {clusterSelector: {}}\n"))
+                  .ok());
+  for (const std::string& m : Clusters().members) {
+    absl::Status there = fed_->WaitForObject(
+        m, {"configmap", "cfg", "-n", ns}, [](const rapidjson::Value&) { return absl::OkStatus(); });
+    ASSERT_TRUE(there.ok()) << there;
+  }
+  auto fd = KubectlJson(Host(), {"get", "federateddeployment", "web", "-n", ns});
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  EXPECT_EQ(Scheduled(*fd), "") << json::Serialize(*fd);
+  EXPECT_FALSE(Kubectl(Member(0), {"get", "deployment", "web", "-n", ns}).ok());
+
+  ASSERT_TRUE(set_gates(original).ok());
+  ASSERT_TRUE(restart().ok());
+  std::move(restore).Cancel();
+  absl::Status scheduled = WaitForScheduled(ns, "web", StrCat(Member(0), "=2 ", Member(1), "=2"));
+  EXPECT_TRUE(scheduled.ok()) << scheduled;
+  ExpectAvailable(ns, "web", 2, 2, "gate Enabled again");
 }
 
 }  // namespace
