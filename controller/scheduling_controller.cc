@@ -287,9 +287,14 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
   kube::ObjectPtr fns = federated_namespaces_->Get(ns, ns);
   request.federated_namespace = fns.get();
   request.key = key;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [cluster, m] : members_) request.ready_clusters.push_back({cluster, m->labels});
+  // The ready set comes from the registry (every cluster probed once before the first
+  // reconcile), not from members_: a member whose key this pool has not handled yet must not
+  // be planned out of the placement (at a restart that would delete its replicas). Its cache
+  // is missing then, and the RSP waits for it below.
+  for (const auto& member : registry_.Snapshot()) {
+    if (member->ready && member->client != nullptr) {
+      request.ready_clusters.push_back({member->name, member->labels});
+    }
   }
   absl::StatusOr<std::vector<std::string>> clusters = SchedulingClusters(request);
   if (!clusters.ok()) {
@@ -308,7 +313,8 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
     // from its cache, and the leave re-plans this RSP.
     std::shared_ptr<kube::Client> client;
     std::shared_ptr<kube::Informer> informer = WorkloadInformer(cluster, rsp->target_kind, &client);
-    if (informer == nullptr) return ReconcileResult::RequeueAfter(kCacheRecheck);  // it left
+    // Not handled yet (its key is queued), or it left meanwhile (the leave re-plans).
+    if (informer == nullptr) return ReconcileResult::RequeueAfter(kCacheRecheck);
     if (!informer->HasSynced()) {
       absl::Status list_error = informer->LastListError();
       if (kube::IsForbidden(list_error) || kube::IsNotFound(list_error)) {
