@@ -344,6 +344,14 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
       kube::ListOptions lo;
       lo.label_selector = absl::StrJoin(*selector, ",", absl::PairFormatter("="));
       absl::StatusOr<kube::ObjectList> list = client->List(PodsResource(), ns, lo);
+      if (!list.ok() && kube::IsForbidden(list.status())) {
+        Report(key, *rsp_object, "MemberNotReadable",
+               absl::StrCat("cluster ", cluster, ": cannot list pods for the capacity estimate: ",
+                            list.status().message(),
+                            " (members joined before kfed scheduled replicas lack `list pods`: "
+                            "run `kfedctl join` for the cluster again)"));
+        return ReconcileResult::RequeueAfter(kProblemRecheck);
+      }
       if (!list.ok()) {
         return absl::Status(list.status().code(),
                             absl::StrCat("cluster ", cluster, ": listing pods: ",

@@ -305,6 +305,29 @@ TEST_F(SchedulingControllerTest, NegativeCapacityIsClampedToZero) {
   EXPECT_FALSE(absl::StrContains(Scheduled(), "=-")) << Scheduled();
 }
 
+TEST_F(SchedulingControllerTest, PodsThatCannotBeListedAreReported) {
+  Join("m1");
+  auto m2 = Join("m2");
+  ASSERT_TRUE(m2->Create(kDeployments, "ns",
+                         Json(R"({"apiVersion":"apps/v1","kind":"Deployment",
+                                  "metadata":{"name":"web","namespace":"ns",
+                                              "labels":{"kubefed.io/managed":"true"}},
+                                  "spec":{"replicas":3,"selector":{"matchLabels":{"app":"web"}}},
+                                  "status":{"readyReplicas":1}})"),
+                         {})
+                  .ok());
+  m2->InjectError("list", "pods",
+                  absl::PermissionDeniedError("pods is forbidden: cannot list resource pods"),
+                  /*count=*/1000);
+  CreateTarget();
+  CreateRsp(R"({"targetKind":"FederatedDeployment","totalReplicas":6})");
+  Start();
+  EXPECT_TRUE(Eventually([&] { return absl::StrContains(EventReasons(), "MemberNotReadable"); }))
+      << EventReasons();
+  EXPECT_THAT(EventReasons(), ::testing::HasSubstr("kfedctl join"));
+  EXPECT_EQ(Scheduled(), "m1 | ");
+}
+
 TEST(SchedulingGateTest, DisabledGateStartsNothing) {
   kube::FakeClient host;
   ClusterRegistry registry;
