@@ -120,6 +120,10 @@ Manager::~Manager() {
   if (memory_trimmer_ != nullptr) memory_trimmer_->Stop();
   metrics_server_.reset();
   healthz_server_.reset();
+  // No thread calls Readiness() any more.
+  absl::MutexLock lock(&mu_);
+  running_cluster_controller_ = nullptr;
+  running_type_config_controller_ = nullptr;
 }
 
 absl::StatusOr<ft::KubeFedConfig> Manager::LoadKubeFedConfig() {
@@ -152,18 +156,42 @@ absl::StatusOr<ft::KubeFedConfig> Manager::LoadKubeFedConfig() {
 }
 
 absl::Status Manager::Readiness() const {
-  if (!leading_) return absl::OkStatus();  // a standby is ready to take over
-  if (cluster_controller_ == nullptr || !cluster_controller_->Synced()) {
+  bool leading;
+  const ClusterController* clusters;
+  const TypeConfigController* types;
+  {
+    absl::MutexLock lock(&mu_);
+    leading = leading_;
+    clusters = running_cluster_controller_;
+    types = running_type_config_controller_;
+  }
+  // Outside mu_: Synced() takes the controllers' own locks. They outlive every caller (the
+  // destructor stops the servers before it destroys them).
+  if (!leading) return absl::OkStatus();  // a standby is ready to take over
+  if (clusters == nullptr || !clusters->Synced()) {
     return absl::UnavailableError("KubeFedCluster cache not synced");
   }
   if (!registry_.Synced()) return absl::UnavailableError("clusters not probed yet");
-  if (type_config_controller_ == nullptr || !type_config_controller_->Synced()) {
+  if (types == nullptr || !types->Synced()) {
     return absl::UnavailableError("type caches not synced");
   }
   return absl::OkStatus();
 }
 
+bool Manager::IsLeading() const {
+  absl::MutexLock lock(&mu_);
+  return leading_;
+}
+
+void Manager::SetLeading(bool leading) {
+  absl::MutexLock lock(&mu_);
+  leading_ = leading;
+}
+
 void Manager::StartControllers(const ft::KubeFedConfig& config) {
+  absl::MutexLock lifecycle(&lifecycle_mu_);
+  // Shutting down already (stop came while the elector acquired the lease), or started.
+  if (controllers_stopped_ || cluster_controller_ != nullptr) return;
   const bool limited = config.namespaced_scope;
   const std::string scope_ns = limited ? options_.kubefed_namespace : "";
   auto informer = [&](kube::GroupVersionResource gvr, const std::string& ns) {
@@ -222,9 +250,14 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
       std::make_unique<ClusterController>(*host_, registry_, metrics_, cluster_options);
   cluster_controller_->Start();
   type_config_controller_->Start();
+  absl::MutexLock lock(&mu_);
+  running_cluster_controller_ = cluster_controller_.get();
+  running_type_config_controller_ = type_config_controller_.get();
 }
 
 void Manager::StopControllers() {
+  absl::MutexLock lifecycle(&lifecycle_mu_);
+  controllers_stopped_ = true;
   // Status clients first: the controllers stopping must not look like every object vanishing
   // (a stopping sync controller removes its type from the store). Streams end UNAVAILABLE and
   // long polls return; later publishes are ignored.
@@ -307,12 +340,12 @@ absl::Status Manager::StartServing() {
     if (!hp.ok()) return hp.status();
     healthz_port_ = *hp;
   } else {
-    healthz_port_ = metrics_port_;
+    healthz_port_ = *mp;
   }
   const char* scheme = metrics_server_->tls() ? "https" : "http";
   LOG(INFO) << "serving /healthz and /readyz on " << options_.healthz_addr << " (port "
-            << healthz_port_ << "); " << scheme << "://" << metrics_addr
-            << " (port " << metrics_port_
+            << healthz_port_.load() << "); " << scheme << "://" << metrics_addr << " (port "
+            << metrics_port_.load()
             << "): /metrics, the dashboard and /api/v1, for callers with a bearer token the "
                "host's RBAC allows";
 
@@ -334,12 +367,12 @@ absl::Status Manager::StartServing() {
   status_port_ = status_server_->port();
   LOG(INFO) << "serving the gRPC status API (kfed.status.v1.FederationStatus, health, "
                "reflection) on "
-            << status_addr << " (port " << status_port_ << ") "
+            << status_addr << " (port " << status_port_.load() << ") "
             << (status_server_->tls() ? "with TLS" : "in plaintext (--insecure-local)");
   return absl::OkStatus();
 }
 
-absl::Status Manager::Run(const absl::Notification& stop) {
+absl::Status Manager::Run(const CancellationToken& stop) {
   absl::Status serving = StartServing();
   if (!serving.ok()) return serving;
 
@@ -350,9 +383,9 @@ absl::Status Manager::Run(const absl::Notification& stop) {
             << ", health check every " << absl::FormatDuration(config->health_check_period);
 
   if (!options_.leader_elect) {
-    leading_ = true;
+    SetLeading(true);
     StartControllers(*config);
-    stop.WaitForNotification();
+    stop.Wait();
     StopControllers();
     return absl::OkStatus();
   }
@@ -374,38 +407,45 @@ absl::Status Manager::Run(const absl::Notification& stop) {
           ? kube::GroupVersionResource{"", "v1", "endpoints", true, "Endpoints"}
           : kube::ConfigMapsResource(),
       options_.kubefed_namespace, "kubefed-controller-manager"};
-  le.on_started_leading = [&] {
-    LOG(INFO) << "became leader (" << le.identity << "); starting controllers";
-    leading_ = true;
+  const std::string identity = le.identity;
+  // The elector's callbacks run on this thread, inside Run() below.
+  le.on_started_leading = [this, &identity, &config] {
+    LOG(INFO) << "became leader (" << identity << "); starting controllers";
+    SetLeading(true);
     StartControllers(*config);
   };
-  le.on_stopped_leading = [&] {
-    LOG(WARNING) << "stopped leading (" << le.identity << ")";
-    leading_ = false;
+  le.on_stopped_leading = [this, &identity] {
+    LOG(WARNING) << "stopped leading (" << identity << ")";
+    SetLeading(false);
   };
-  le.on_new_leader = [&](const std::string& id) {
-    if (id != le.identity) LOG(INFO) << "the leader is " << id;
+  le.on_new_leader = [&identity](const std::string& id) {
+    if (id != identity) LOG(INFO) << "the leader is " << id;
   };
   absl::StatusOr<std::unique_ptr<kube::LeaderElector>> elector =
       kube::LeaderElector::Create(*host_, le);
   if (!elector.ok()) return elector.status();
   // On shutdown the controllers stop first and the Lease is released after: a successor
-  // never runs beside a predecessor that is still writing.
+  // never runs beside a predecessor that is still writing. The thread that cancels `stop`
+  // does both (at once here if it is cancelled already); the callback is removed (waiting
+  // for it if it runs) before Run returns, so nothing it uses is gone while it runs.
   CancellationToken elector_stop;
-  std::thread shutdown([&] {
-    stop.WaitForNotification();
-    if (leading_) LOG(INFO) << "shutting down: stopping controllers before releasing the lease";
-    StopControllers();
-    elector_stop.Cancel();
-  });
-  (*elector)->Run(&elector_stop);
-  if (!stop.HasBeenNotified()) {
+  bool lost;
+  {
+    ScopedCancellationCallback on_stop(&stop, [this, &elector_stop] {
+      if (IsLeading()) {
+        LOG(INFO) << "shutting down: stopping controllers before releasing the lease";
+      }
+      StopControllers();
+      elector_stop.Cancel();
+    });
+    (*elector)->Run(&elector_stop);
+    lost = !elector_stop.IsCancelled();
+  }
+  if (lost) {
     // Leadership lost: stop writing at once. The process exits; a fresh one campaigns.
     StopControllers();
-    shutdown.detach();
     return absl::AbortedError("leadership lost; exiting so that a fresh process campaigns again");
   }
-  shutdown.join();
   return absl::OkStatus();
 }
 
