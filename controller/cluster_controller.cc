@@ -1,15 +1,16 @@
 #include "controller/cluster_controller.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "base/json.h"
+#include "base/label_selector.h"
 #include "controller/object_meta.h"
 #include "federated_types/keys.h"
-#include "base/label_selector.h"
 #include "glog/logging.h"
 #include "kube/errors.h"
 
@@ -69,6 +70,23 @@ ClientFactory DefaultFactory() {
   };
 }
 
+// The key of the reconcile that marks the registry synced when there are no clusters: no
+// KubeFedCluster is named like this ("/" is not allowed in names). Queued once at Start();
+// the pool runs it only after both informers synced.
+constexpr char kListSyncedKey[] = "/cluster-list";
+
+constexpr const char* kStates[] = {"ready", "notready", "offline", "configmalformed"};
+
+// What the reconcile reads of a KubeFedCluster besides its status: a change enqueues it.
+std::string WatchedFields(const rapidjson::Value& cluster) {
+  const rapidjson::Value* spec = json::Find(cluster, "spec");
+  const rapidjson::Value* labels = json::FindPath(cluster, {"metadata", "labels"});
+  const rapidjson::Value* deletion = json::FindPath(cluster, {"metadata", "deletionTimestamp"});
+  return absl::StrCat(spec ? json::Serialize(*spec) : "", "|",
+                      labels ? json::Serialize(*labels) : "", "|",
+                      deletion ? json::Serialize(*deletion) : "");
+}
+
 }  // namespace
 
 ClusterController::ClusterController(kube::Client& host, ClusterRegistry& registry,
@@ -79,7 +97,8 @@ ClusterController::ClusterController(kube::Client& host, ClusterRegistry& regist
       metrics_(metrics),
       options_(std::move(options)),
       clock_(clock),
-      factory_(factory ? std::move(factory) : DefaultFactory()) {
+      factory_(factory ? std::move(factory) : DefaultFactory()),
+      reconciler_([this](const std::string& key) { return Reconcile(key); }) {
   cluster_total_ = metrics_.Gauge("kubefedcluster_total", "Number of KubeFedClusters by state.",
                                   {"state", "cluster"});
   joined_total_ = metrics_.Gauge("joined_cluster_total", "Number of joined clusters.", {});
@@ -90,61 +109,47 @@ ClusterController::ClusterController(kube::Client& host, ClusterRegistry& regist
 ClusterController::~ClusterController() { Stop(); }
 
 void ClusterController::Start() {
+  CHECK(pool_ == nullptr) << "ClusterController::Start() called twice";
   kube::InformerOptions clusters;
   clusters.gvr = KubeFedClustersResource();
   clusters.ns = options_.kubefed_namespace;
   clusters_informer_ = std::make_unique<kube::Informer>(host_, clusters, clock_);
-  auto on_cluster = [this](const kube::ObjectPtr&) { Resync(); };
-  clusters_informer_->AddEventHandler({on_cluster,
-                                       [this](const kube::ObjectPtr&, const kube::ObjectPtr& now) {
-                                         Resync();
-                                         Wake(Meta(*now, "name"));
-                                       },
-                                       on_cluster});
   kube::InformerOptions secrets;
   secrets.gvr = kube::SecretsResource();
   secrets.ns = options_.kubefed_namespace;
   secrets_informer_ = std::make_unique<kube::Informer>(host_, secrets, clock_);
-  // A rotated Secret: wake the clusters that use it.
-  auto on_secret = [this](const kube::ObjectPtr& secret) {
-    const std::string name = Meta(*secret, "name");
-    for (const kube::ObjectPtr& c : clusters_informer_->List(options_.kubefed_namespace)) {
-      const rapidjson::Value* ref = json::FindPath(*c, {"spec", "secretRef"});
-      if (ref != nullptr && json::GetString(*ref, "name") == name) Wake(Meta(*c, "name"));
-    }
-  };
+
+  WorkerPoolOptions po;
+  po.name = "kubefedcluster";
+  po.workers = options_.workers;
+  po.caches.push_back(InformerSyncSource("KubeFedCluster informer", *clusters_informer_));
+  po.caches.push_back(InformerSyncSource("Secret informer", *secrets_informer_));
+  po.cache_sync_timeout = options_.config.cache_sync_timeout;
+  pool_ = std::make_unique<WorkerPool>(reconciler_, metrics_, std::move(po), clock_);
+
+  auto enqueue = [this](const kube::ObjectPtr& cluster) { pool_->Add(Meta(*cluster, "name")); };
+  // Our own status writes come back as updates: only a change of what the reconcile reads
+  // (spec, labels, deletion) probes again before the period ends.
+  clusters_informer_->AddEventHandler(
+      {enqueue,
+       [this](const kube::ObjectPtr& old, const kube::ObjectPtr& now) {
+         if (WatchedFields(*old) != WatchedFields(*now)) pool_->Add(Meta(*now, "name"));
+       },
+       enqueue});
+  // A rotated Secret: the clusters that use it rebuild their clients.
+  auto on_secret = [this](const kube::ObjectPtr& secret) { EnqueueClustersUsing(secret); };
   secrets_informer_->AddEventHandler(
       {on_secret,
        [on_secret](const kube::ObjectPtr&, const kube::ObjectPtr& now) { on_secret(now); },
        on_secret});
   secrets_informer_->Start();
   clusters_informer_->Start();
-  resync_thread_ = std::thread([this] {
-    while (!clusters_informer_->WaitForSync(absl::Seconds(1)) ||
-           !secrets_informer_->WaitForSync(absl::Seconds(1))) {
-      if (stopping_.HasBeenNotified()) return;
-    }
-    Resync();
-  });
+  pool_->Add(kListSyncedKey);
+  pool_->Start();
 }
 
 void ClusterController::Stop() {
-  std::map<std::string, std::unique_ptr<Prober>> probers;
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopped_) return;
-    stopped_ = true;
-    probers.swap(probers_);
-  }
-  if (!stopping_.HasBeenNotified()) stopping_.Notify();
-  if (resync_thread_.joinable()) resync_thread_.join();
-  for (auto& [name, p] : probers) {
-    {
-      absl::MutexLock lock(&p->mu);
-      p->stop = true;
-    }
-    p->thread.join();
-  }
+  if (pool_) pool_->Stop();
   if (clusters_informer_) clusters_informer_->Stop();
   if (secrets_informer_) secrets_informer_->Stop();
 }
@@ -154,235 +159,222 @@ bool ClusterController::Synced() const {
          secrets_informer_->HasSynced();
 }
 
-void ClusterController::Wake(const std::string& name) {
-  absl::MutexLock lock(&mu_);
-  auto it = probers_.find(name);
-  if (it == probers_.end()) return;
-  absl::MutexLock plock(&it->second->mu);
-  it->second->wake = true;
+void ClusterController::EnqueueClustersUsing(const kube::ObjectPtr& secret) {
+  const std::string name = Meta(*secret, "name");
+  for (const kube::ObjectPtr& c : clusters_informer_->List(options_.kubefed_namespace)) {
+    const rapidjson::Value* ref = json::FindPath(*c, {"spec", "secretRef"});
+    if (ref != nullptr && json::GetString(*ref, "name") == name) pool_->Add(Meta(*c, "name"));
+  }
 }
 
-void ClusterController::Resync() {
-  if (!Synced()) return;
-  std::set<std::string> present;
-  for (const kube::ObjectPtr& c : clusters_informer_->List(options_.kubefed_namespace)) {
-    present.insert(Meta(*c, "name"));
+absl::StatusOr<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
+  if (key == kListSyncedKey) {
+    MarkSyncedIfAllProbed();
+    return ReconcileResult::Done();
   }
-  std::vector<std::unique_ptr<Prober>> removed;
+  kube::ObjectPtr cluster = clusters_informer_->Get(options_.kubefed_namespace, key);
+  if (cluster == nullptr) {
+    Unjoin(key);
+    MarkSyncedIfAllProbed();
+    return ReconcileResult::Done();
+  }
+  ClusterState* state = nullptr;
+  bool joined = false;
   {
     absl::MutexLock lock(&mu_);
-    if (stopped_) return;
-    for (const std::string& name : present) {
-      if (probers_.count(name)) continue;
-      auto p = std::make_unique<Prober>();
-      p->name = name;
-      Prober* raw = p.get();
-      p->thread = std::thread([this, raw] { ProbeLoop(raw); });
-      probers_[name] = std::move(p);
-      LOG(INFO) << "cluster " << name << " joined";
+    std::unique_ptr<ClusterState>& s = states_[key];
+    if (s == nullptr) {
+      s = std::make_unique<ClusterState>(options_.config.health_check_failure_threshold,
+                                         options_.config.health_check_success_threshold);
+      joined = true;
     }
-    for (auto it = probers_.begin(); it != probers_.end();) {
-      if (present.count(it->first)) {
-        ++it;
-        continue;
-      }
-      removed.push_back(std::move(it->second));
-      it = probers_.erase(it);
-    }
-    joined_total_->Set({}, static_cast<double>(probers_.size()));
+    // Erased only by this key's own reconcile (Unjoin), so it stays valid until we return.
+    state = s.get();
+    joined_total_->Set({}, static_cast<double>(states_.size()));
   }
-  for (auto& p : removed) {
-    {
-      absl::MutexLock lock(&p->mu);
-      p->stop = true;
-    }
-    p->thread.join();
-    registry_.Remove(p->name);
-    if (options_.status_store != nullptr) options_.status_store->RemoveCluster(p->name);
-    for (const char* state : {"ready", "notready", "offline", "configmalformed"}) {
-      cluster_total_->Remove({state, p->name});
-    }
-    LOG(INFO) << "cluster " << p->name << " unjoined";
-  }
-  // The registry is synced once every existing cluster has been probed once (the prober
-  // marks it); with no clusters, now.
-  if (present.empty()) registry_.MarkSynced();
+  if (joined) LOG(INFO) << "cluster " << key << " joined";
+  Probe(key, cluster, *state);
+  MarkSyncedIfAllProbed();
+  return ReconcileResult::RequeueAfter(options_.config.health_check_period);
 }
 
-void ClusterController::ProbeLoop(Prober* prober) {
-  const std::string name = prober->name;
+void ClusterController::Unjoin(const std::string& name) {
+  bool known = false;
+  {
+    absl::MutexLock lock(&mu_);
+    known = states_.erase(name) > 0;
+    joined_total_->Set({}, static_cast<double>(states_.size()));
+  }
+  if (options_.status_store != nullptr) options_.status_store->RemoveCluster(name);
+  for (const char* state : kStates) cluster_total_->Remove({state, name});
+  if (known) LOG(INFO) << "cluster " << name << " unjoined";
+  // Last: once the registry no longer lists it, the cluster is gone everywhere.
+  registry_.Remove(name);
+}
+
+void ClusterController::MarkSyncedIfAllProbed() {
+  if (registry_.Synced()) return;
+  for (const kube::ObjectPtr& c : clusters_informer_->List(options_.kubefed_namespace)) {
+    if (registry_.Get(Meta(*c, "name")) == nullptr) return;
+  }
+  registry_.MarkSynced();
+}
+
+void ClusterController::Probe(const std::string& name, const kube::ObjectPtr& cluster,
+                              ClusterState& state) {
   const ft::KubeFedConfig& config = options_.config;
-  ClusterHealth health(config.health_check_failure_threshold,
-                       config.health_check_success_threshold);
-  std::string built_from;  // cluster spec + secret resourceVersion the client was built from
-  std::shared_ptr<kube::Client> client, probe_client;
-  uint64_t generation = 0;
-  std::string kubernetes_version;
-  std::string config_error;
-  std::string last_published_labels;
+  const rapidjson::Value* spec = json::Find(*cluster, "spec");
+  const rapidjson::Value* ref = json::FindPath(*cluster, {"spec", "secretRef"});
+  kube::ObjectPtr secret =
+      ref ? secrets_informer_->Get(options_.kubefed_namespace, json::GetString(*ref, "name"))
+          : nullptr;
+  const std::string source = absl::StrCat(spec ? json::Serialize(*spec) : "", "|",
+                                          secret ? Meta(*secret, "resourceVersion") : "none");
 
-  while (true) {
-    kube::ObjectPtr cluster = clusters_informer_->Get(options_.kubefed_namespace, name);
-    if (cluster == nullptr) break;
-    const rapidjson::Value* spec = json::Find(*cluster, "spec");
-    const rapidjson::Value* ref = json::FindPath(*cluster, {"spec", "secretRef"});
-    kube::ObjectPtr secret =
-        ref ? secrets_informer_->Get(options_.kubefed_namespace, json::GetString(*ref, "name"))
-            : nullptr;
-    const std::string source = absl::StrCat(spec ? json::Serialize(*spec) : "", "|",
-                                            secret ? Meta(*secret, "resourceVersion") : "none");
-
-    // (Re)build the clients when the spec or Secret changed: rotated credentials.
-    if (source != built_from) {
-      built_from = source;
-      client.reset();
-      probe_client.reset();
-      config_error.clear();
-      absl::StatusOr<kube::RestConfig> rest =
-          secret == nullptr
-              ? absl::StatusOr<kube::RestConfig>(absl::FailedPreconditionError(
-                    absl::StrCat("secret \"", ref ? json::GetString(*ref, "name") : "",
-                                 "\" not found in namespace ", options_.kubefed_namespace)))
-              : kube::ConfigFromKubeFedCluster(*cluster, *secret);
-      if (rest.ok()) {
-        rest->qps = options_.member_qps;
-        rest->burst = options_.member_burst;
-        absl::StatusOr<std::shared_ptr<kube::Client>> c = factory_(*rest);
-        kube::RestConfig probe_config = *rest;
-        probe_config.timeout = config.health_check_timeout;
-        probe_config.max_retries = 0;
-        probe_config.qps = 0;
-        absl::StatusOr<std::shared_ptr<kube::Client>> p = factory_(probe_config);
-        if (c.ok() && p.ok()) {
-          client = *c;
-          probe_client = *p;
-          ++generation;
-        } else {
-          config_error = std::string((c.ok() ? p.status() : c.status()).message());
-        }
+  // (Re)build the clients when the spec or Secret changed: rotated credentials.
+  if (source != state.built_from) {
+    state.built_from = source;
+    state.client.reset();
+    state.probe_client.reset();
+    state.config_error.clear();
+    absl::StatusOr<kube::RestConfig> rest =
+        secret == nullptr
+            ? absl::StatusOr<kube::RestConfig>(absl::FailedPreconditionError(
+                  absl::StrCat("secret \"", ref ? json::GetString(*ref, "name") : "",
+                               "\" not found in namespace ", options_.kubefed_namespace)))
+            : kube::ConfigFromKubeFedCluster(*cluster, *secret);
+    if (rest.ok()) {
+      rest->qps = options_.member_qps;
+      rest->burst = options_.member_burst;
+      absl::StatusOr<std::shared_ptr<kube::Client>> c = factory_(*rest);
+      kube::RestConfig probe_config = *rest;
+      probe_config.timeout = config.health_check_timeout;
+      probe_config.max_retries = 0;
+      probe_config.qps = 0;
+      absl::StatusOr<std::shared_ptr<kube::Client>> p = factory_(probe_config);
+      if (c.ok() && p.ok()) {
+        state.client = *c;
+        state.probe_client = *p;
+        ++state.generation;
       } else {
-        config_error = std::string(rest.status().message());
+        state.config_error = std::string((c.ok() ? p.status() : c.status()).message());
       }
-      if (!config_error.empty()) {
-        LOG(WARNING) << "cluster " << name << ": configuration malformed: " << config_error;
-      }
+    } else {
+      state.config_error = std::string(rest.status().message());
     }
+    if (!state.config_error.empty()) {
+      LOG(WARNING) << "cluster " << name << ": configuration malformed: " << state.config_error;
+    }
+  }
 
-    // Probe. `detail` names what went wrong, for the condition messages.
-    ProbeResult result = ProbeResult::kConfigMalformed;
-    std::string detail = config_error;
-    if (probe_client != nullptr) {
-      absl::Time start = clock_.Now();
-      absl::StatusOr<std::string> body = probe_client->GetRaw("/readyz");
-      if (!body.ok() && (kube::IsNotFound(body.status()) || kube::IsForbidden(body.status()))) {
-        body = probe_client->GetRaw("/healthz");
+  // Probe. `detail` names what went wrong, for the condition messages.
+  ProbeResult result = ProbeResult::kConfigMalformed;
+  std::string detail = state.config_error;
+  if (state.probe_client != nullptr) {
+    absl::Time start = clock_.Now();
+    absl::StatusOr<std::string> body = state.probe_client->GetRaw("/readyz");
+    if (!body.ok() && (kube::IsNotFound(body.status()) || kube::IsForbidden(body.status()))) {
+      body = state.probe_client->GetRaw("/healthz");
+    }
+    health_duration_->Observe({}, absl::ToDoubleSeconds(clock_.Now() - start));
+    if (body.ok()) {
+      result = absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(*body), "ok")
+                   ? ProbeResult::kOk
+                   : ProbeResult::kNotOk;
+      if (result == ProbeResult::kNotOk) {
+        detail = absl::StrCat("the health endpoint answered \"", absl::StripAsciiWhitespace(*body),
+                              "\"");
       }
-      health_duration_->Observe({}, absl::ToDoubleSeconds(clock_.Now() - start));
-      if (body.ok()) {
-        result = absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(*body), "ok")
-                     ? ProbeResult::kOk
-                     : ProbeResult::kNotOk;
-        if (result == ProbeResult::kNotOk) {
-          detail = absl::StrCat("the health endpoint answered \"",
-                                absl::StripAsciiWhitespace(*body), "\"");
-        }
-      } else if (body.status().code() == absl::StatusCode::kInternal) {
-        // A 500 from /readyz: reachable but not ready.
-        result = ProbeResult::kNotOk;
-        detail = std::string(body.status().message());
-      } else {
-        // Connection, TLS (wrong or expired CA), timeout, or credentials refused (401/403).
-        result = ProbeResult::kUnreachable;
-        detail = std::string(body.status().message());
-      }
-      if (!body.ok()) VLOG(1) << "cluster " << name << " probe: " << body.status();
-      if (result == ProbeResult::kOk && kubernetes_version.empty()) {
-        absl::StatusOr<std::string> version = probe_client->GetRaw("/version");
-        if (version.ok()) {
-          absl::StatusOr<rapidjson::Document> v = json::Parse(*version);
-          if (v.ok()) kubernetes_version = json::GetString(*v, "gitVersion");
-        }
+    } else if (body.status().code() == absl::StatusCode::kInternal) {
+      // A 500 from /readyz: reachable but not ready.
+      result = ProbeResult::kNotOk;
+      detail = std::string(body.status().message());
+    } else {
+      // Connection, TLS (wrong or expired CA), timeout, or credentials refused (401/403).
+      result = ProbeResult::kUnreachable;
+      detail = std::string(body.status().message());
+    }
+    if (!body.ok()) VLOG(1) << "cluster " << name << " probe: " << body.status();
+    if (result == ProbeResult::kOk && state.kubernetes_version.empty()) {
+      absl::StatusOr<std::string> version = state.probe_client->GetRaw("/version");
+      if (version.ok()) {
+        absl::StatusOr<rapidjson::Document> v = json::Parse(*version);
+        if (v.ok()) state.kubernetes_version = json::GetString(*v, "gitVersion");
       }
     }
-    // Bounded: a status message, not a log (errors from the transport carry no credentials).
-    constexpr size_t kMaxDetail = 512;
-    if (detail.size() > kMaxDetail) detail = absl::StrCat(detail.substr(0, kMaxDetail), "...");
-    bool changed = health.Observe(result, clock_.Now(), detail);
-    for (const char* state : {"ready", "notready", "offline", "configmalformed"}) {
-      cluster_total_->Set({state, name},
-                          std::string(state) == ProbeResultName(health.published()) ? 1 : 0);
-    }
+  }
+  // Bounded: a status message, not a log (errors from the transport carry no credentials).
+  constexpr size_t kMaxDetail = 512;
+  if (detail.size() > kMaxDetail) detail = absl::StrCat(detail.substr(0, kMaxDetail), "...");
+  ClusterHealth& health = state.health;
+  const bool changed = health.Observe(result, clock_.Now(), detail);
+  for (const char* s : kStates) {
+    cluster_total_->Set({s, name}, std::string(s) == ProbeResultName(health.published()) ? 1 : 0);
+  }
 
-    // Status: only when something a user sees changed.
-    const rapidjson::Value* status = json::Find(*cluster, "status");
-    const bool version_changed =
-        !kubernetes_version.empty() &&
-        (status == nullptr || json::GetString(*status, "kubernetesVersion") != kubernetes_version);
-    const bool never_written = status == nullptr || json::Find(*status, "conditions") == nullptr;
-    if (changed || version_changed || never_written) {
-      rapidjson::Document copy = json::Clone(*cluster);
-      auto& a = copy.GetAllocator();
-      rapidjson::Value& st = json::EnsureObject(copy, "status", a);
-      json::Set(st, "conditions", health.Conditions(a), a);
-      if (!kubernetes_version.empty())
-        json::SetString(st, "kubernetesVersion", kubernetes_version, a);
-      absl::StatusOr<kube::ObjectPtr> written = host_.UpdateStatus(
-          KubeFedClustersResource(), options_.kubefed_namespace, copy, {options_.field_manager});
-      if (!written.ok()) VLOG(1) << "status of cluster " << name << ": " << written.status();
-      if (changed) {
-        LOG(INFO) << "cluster " << name << " is " << ProbeResultName(health.published())
-                  << (health.detail().empty() ? "" : absl::StrCat(" (", health.detail(), ")"));
-      }
+  // Status: only when something a user sees changed (or an earlier write failed). While the
+  // cache still shows the object our last write replaced, that write is what the host holds:
+  // compare with it and write over it (a write over the stale cache would conflict).
+  const std::string& kubernetes_version = state.kubernetes_version;
+  const kube::ObjectPtr current =
+      state.written != nullptr && Meta(*cluster, "resourceVersion") == state.written_over
+          ? state.written
+          : cluster;
+  const rapidjson::Value* status = json::Find(*current, "status");
+  const bool version_changed =
+      !kubernetes_version.empty() &&
+      (status == nullptr || json::GetString(*status, "kubernetesVersion") != kubernetes_version);
+  const bool never_written = status == nullptr || json::Find(*status, "conditions") == nullptr;
+  if (changed || version_changed || never_written || state.status_pending) {
+    rapidjson::Document copy = json::Clone(*current);
+    auto& a = copy.GetAllocator();
+    rapidjson::Value& st = json::EnsureObject(copy, "status", a);
+    json::Set(st, "conditions", health.Conditions(a), a);
+    if (!kubernetes_version.empty()) {
+      json::SetString(st, "kubernetesVersion", kubernetes_version, a);
     }
+    absl::StatusOr<kube::ObjectPtr> written = host_.UpdateStatus(
+        KubeFedClustersResource(), options_.kubefed_namespace, copy, {options_.field_manager});
+    // A conflict (someone else wrote) or a host error: write again at the next probe. A
+    // cluster deleted meanwhile is unjoined by the reconcile its deletion queues.
+    state.status_pending = !written.ok() && !kube::IsNotFound(written.status());
+    if (written.ok()) {
+      state.written = *written;
+      state.written_over = Meta(*cluster, "resourceVersion");
+    }
+    if (!written.ok()) VLOG(1) << "status of cluster " << name << ": " << written.status();
+    if (changed) {
+      LOG(INFO) << "cluster " << name << " is " << ProbeResultName(health.published())
+                << (health.detail().empty() ? "" : absl::StrCat(" (", health.detail(), ")"));
+    }
+  }
 
-    if (options_.status_store != nullptr) {
-      options_.status_store->UpsertCluster(
-          ClusterForStatus(name, *cluster, health, kubernetes_version, config_error));
-    }
+  if (options_.status_store != nullptr) {
+    options_.status_store->UpsertCluster(
+        ClusterForStatus(name, *cluster, health, kubernetes_version, state.config_error));
+  }
 
-    // Publish for the sync controllers.
-    std::shared_ptr<const MemberCluster> previous = registry_.Get(name);
-    auto member = std::make_shared<MemberCluster>();
-    member->name = name;
-    absl::StatusOr<k8s::Labels> labels =
-        k8s::LabelsFromJson(json::FindPath(*cluster, {"metadata", "labels"}));
-    if (labels.ok()) member->labels = *labels;
-    member->ready = health.ready();
-    if (!member->ready && health.has_published()) {
-      rapidjson::Document scratch;
-      rapidjson::Value conditions = health.Conditions(scratch.GetAllocator());
-      member->not_ready_message = json::GetString(conditions[0], "message");
-    }
-    member->client = client;
-    member->client_generation = generation;
-    if (previous == nullptr || previous->ready != member->ready ||
-        previous->not_ready_message != member->not_ready_message ||
-        previous->labels != member->labels ||
-        previous->client_generation != member->client_generation ||
-        previous->client != member->client) {
-      registry_.Upsert(member);
-    }
-    // The cluster list is known once every cluster has been probed once.
-    {
-      absl::MutexLock lock(&mu_);
-      bool all = true;
-      for (const auto& [n, p] : probers_) {
-        if (registry_.Get(n) == nullptr) all = false;
-      }
-      if (all) registry_.MarkSynced();
-    }
-
-    // Sleep until the next period, a wake-up (spec/Secret change) or stop.
-    absl::Time deadline = clock_.Now() + config.health_check_period;
-    absl::MutexLock lock(&prober->mu);
-    clock_.AwaitWithDeadline(
-        prober->mu,
-        absl::Condition(
-            +[](Prober* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu) { return p->stop || p->wake; },
-            prober),
-        deadline);
-    if (prober->stop) break;
-    prober->wake = false;
+  // Publish for the sync controllers.
+  std::shared_ptr<const MemberCluster> previous = registry_.Get(name);
+  auto member = std::make_shared<MemberCluster>();
+  member->name = name;
+  absl::StatusOr<k8s::Labels> labels =
+      k8s::LabelsFromJson(json::FindPath(*cluster, {"metadata", "labels"}));
+  if (labels.ok()) member->labels = *labels;
+  member->ready = health.ready();
+  if (!member->ready && health.has_published()) {
+    rapidjson::Document scratch;
+    rapidjson::Value conditions = health.Conditions(scratch.GetAllocator());
+    member->not_ready_message = json::GetString(conditions[0], "message");
+  }
+  member->client = state.client;
+  member->client_generation = state.generation;
+  if (previous == nullptr || previous->ready != member->ready ||
+      previous->not_ready_message != member->not_ready_message ||
+      previous->labels != member->labels ||
+      previous->client_generation != member->client_generation ||
+      previous->client != member->client) {
+    registry_.Upsert(member);
   }
 }
 

@@ -1,5 +1,6 @@
 // kfed-controller-manager: the federation controller manager. Flags follow KubeFed's
 // controller manager where they exist.
+#include <pthread.h>
 #include <signal.h>
 
 #include <iostream>
@@ -7,7 +8,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
+#include "base/cancellation.h"
 #include "base/logging.h"
 #include "controller/clusterset_controller.h"
 #include "controller/manager.h"
@@ -16,18 +17,15 @@
 #include "kube/config.h"
 #include "kube/transport.h"
 
-namespace {
-
-absl::Notification* g_stop = nullptr;
-
-void HandleSignal(int) {
-  // Async-signal-safe enough: Notify only sets state guarded by an internal mutex once.
-  if (g_stop != nullptr && !g_stop->HasBeenNotified()) g_stop->Notify();
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
+  // SIGTERM and SIGINT are taken by one thread with sigwait() (below), not by a handler:
+  // stopping runs the shutdown (controllers, then the Lease), which no handler may do. Blocked
+  // here, before any thread starts, so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // Before any thread starts: at most 4 malloc arenas (glibc's default is 8 per core), so
   // memory freed after a burst is not stranded in a dozen arenas (docs/benchmarks.md).
   kfed::controller::LimitMallocArenas(4);
@@ -170,18 +168,27 @@ int main(int argc, char** argv) {
     *client = std::move(*made);
   }
 
-  absl::Notification stop;
-  g_stop = &stop;
-  struct sigaction sa = {};
-  sa.sa_handler = HandleSignal;
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-
   LOG(INFO) << "kfed-controller-manager " << kfed::kube::kKfedVersion << " starting against "
             << config->server;
   kfed::controller::Manager manager(std::move(host), options, std::move(event_client),
                                     std::move(review_client));
+  kfed::CancellationToken stop;
+  // Waits for SIGTERM or SIGINT and stops the manager (Cancel() runs its shutdown on this
+  // thread). Once Run() returned without a signal, main sends one to end it.
+  std::thread signals([&stop, &stop_signals] {
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    if (!stop.IsCancelled()) {
+      LOG(INFO) << "received " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ": shutting down";
+    }
+    stop.Cancel();
+  });
   absl::Status result = manager.Run(stop);
+  if (!stop.IsCancelled()) {
+    stop.Cancel();
+    pthread_kill(signals.native_handle(), SIGTERM);
+  }
+  signals.join();
   if (!result.ok()) {
     LOG(ERROR) << result;
     std::cerr << "error: " << result.message() << std::endl;

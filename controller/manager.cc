@@ -121,6 +121,10 @@ Manager::~Manager() {
   if (memory_trimmer_ != nullptr) memory_trimmer_->Stop();
   metrics_server_.reset();
   healthz_server_.reset();
+  // No thread calls Readiness() any more.
+  absl::MutexLock lock(&mu_);
+  running_cluster_controller_ = nullptr;
+  running_type_config_controller_ = nullptr;
 }
 
 absl::StatusOr<ft::KubeFedConfig> Manager::LoadKubeFedConfig() {
@@ -185,18 +189,44 @@ absl::StatusOr<ft::KubeFedConfig> Manager::LoadKubeFedConfig() {
 }
 
 absl::Status Manager::Readiness() const {
-  if (!leading_) return absl::OkStatus();  // a standby is ready to take over
-  if (cluster_controller_ == nullptr || !cluster_controller_->Synced()) {
+  bool leading;
+  const ClusterController* clusters;
+  const TypeConfigController* types;
+  bool propagation_disabled;
+  {
+    absl::MutexLock lock(&mu_);
+    leading = leading_;
+    propagation_disabled = propagation_disabled_;
+    clusters = running_cluster_controller_;
+    types = running_type_config_controller_;
+  }
+  // Outside mu_: Synced() takes the controllers' own locks. They outlive every caller (the
+  // destructor stops the servers before it destroys them).
+  if (!leading) return absl::OkStatus();  // a standby is ready to take over
+  if (clusters == nullptr || !clusters->Synced()) {
     return absl::UnavailableError("KubeFedCluster cache not synced");
   }
   if (!registry_.Synced()) return absl::UnavailableError("clusters not probed yet");
-  if (type_config_controller_ == nullptr || !type_config_controller_->Synced()) {
+  if (!propagation_disabled && (types == nullptr || !types->Synced())) {
     return absl::UnavailableError("type caches not synced");
   }
   return absl::OkStatus();
 }
 
+bool Manager::IsLeading() const {
+  absl::MutexLock lock(&mu_);
+  return leading_;
+}
+
+void Manager::SetLeading(bool leading) {
+  absl::MutexLock lock(&mu_);
+  leading_ = leading;
+}
+
 void Manager::StartControllers(const ft::KubeFedConfig& config) {
+  absl::MutexLock lifecycle(&lifecycle_mu_);
+  // Shutting down already (stop came while the elector acquired the lease), or started.
+  if (controllers_stopped_ || cluster_controller_ != nullptr) return;
   const bool limited = config.namespaced_scope;
   const std::string scope_ns = limited ? options_.kubefed_namespace : "";
   auto informer = [&](kube::GroupVersionResource gvr, const std::string& ns) {
@@ -228,18 +258,26 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
           : static_cast<int>(std::max<int64_t>(4, config.sync_max_concurrent_reconciles));
   base.cluster_workers = options_.cluster_workers;
   base.status_store = status_store_.get();
-  type_config_controller_ =
-      std::make_unique<TypeConfigController>(*host_, registry_, caches, metrics_, *events_, base);
-  TypeConfigController* ftc = type_config_controller_.get();
-  auto fns_changed = [ftc](const kube::ObjectPtr& o) {
-    const rapidjson::Value* metadata = json::Find(*o, "metadata");
-    if (metadata != nullptr)
-      ftc->OnFederatedNamespaceChanged(json::GetString(*metadata, "namespace"));
-  };
-  federated_namespaces_->AddEventHandler(
-      {fns_changed,
-       [fns_changed](const kube::ObjectPtr&, const kube::ObjectPtr& now) { fns_changed(now); },
-       fns_changed});
+  // KubeFed's PushReconciler gate: Disabled, no FederatedTypeConfig controller and so no
+  // propagation at all (KubeFed starts neither); the cluster controller still runs.
+  const bool push = config.FeatureEnabled(ft::kFeaturePushReconciler);
+  if (push) {
+    type_config_controller_ =
+        std::make_unique<TypeConfigController>(*host_, registry_, caches, metrics_, *events_, base);
+    TypeConfigController* ftc = type_config_controller_.get();
+    auto fns_changed = [ftc](const kube::ObjectPtr& o) {
+      const rapidjson::Value* metadata = json::Find(*o, "metadata");
+      if (metadata != nullptr)
+        ftc->OnFederatedNamespaceChanged(json::GetString(*metadata, "namespace"));
+    };
+    federated_namespaces_->AddEventHandler(
+        {fns_changed,
+         [fns_changed](const kube::ObjectPtr&, const kube::ObjectPtr& now) { fns_changed(now); },
+         fns_changed});
+  } else {
+    LOG(WARNING) << "feature gate " << ft::kFeaturePushReconciler
+                 << " is Disabled in KubeFedConfig: nothing is propagated (as in KubeFed)";
+  }
   for (kube::Informer* i : {federated_namespaces_.get(), propagated_versions_.get(),
                             cluster_propagated_versions_.get(), namespaces_.get()}) {
     i->Start();
@@ -255,16 +293,22 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
       std::make_unique<ClusterController>(*host_, registry_, metrics_, cluster_options);
   LOG(INFO) << "Starting cluster controller";  // KubeFed's line
   cluster_controller_->Start();
-  type_config_controller_->Start();
+  if (type_config_controller_) type_config_controller_->Start();
   ClusterSetOptions clusterset;
   clusterset.name = options_.clusterset_name;
   clusterset_controller_ = std::make_unique<ClusterSetController>(registry_, metrics_, clusterset);
   clusterset_controller_->Start();
   scheduling_controller_ = StartSchedulingControllerIfEnabled(config, *host_, registry_, metrics_,
                                                               *events_, scope_ns);
+  absl::MutexLock lock(&mu_);
+  running_cluster_controller_ = cluster_controller_.get();
+  running_type_config_controller_ = type_config_controller_.get();
+  propagation_disabled_ = !push;
 }
 
 void Manager::StopControllers() {
+  absl::MutexLock lifecycle(&lifecycle_mu_);
+  controllers_stopped_ = true;
   // Status clients first: the controllers stopping must not look like every object vanishing
   // (a stopping sync controller removes its type from the store). Streams end UNAVAILABLE and
   // long polls return; later publishes are ignored.
@@ -349,12 +393,12 @@ absl::Status Manager::StartServing() {
     if (!hp.ok()) return hp.status();
     healthz_port_ = *hp;
   } else {
-    healthz_port_ = metrics_port_;
+    healthz_port_ = *mp;
   }
   const char* scheme = metrics_server_->tls() ? "https" : "http";
   LOG(INFO) << "serving /healthz and /readyz on " << options_.healthz_addr << " (port "
-            << healthz_port_ << "); " << scheme << "://" << metrics_addr
-            << " (port " << metrics_port_
+            << healthz_port_.load() << "); " << scheme << "://" << metrics_addr << " (port "
+            << metrics_port_.load()
             << "): /metrics, the dashboard and /api/v1, for callers with a bearer token the "
                "host's RBAC allows";
 
@@ -376,12 +420,12 @@ absl::Status Manager::StartServing() {
   status_port_ = status_server_->port();
   LOG(INFO) << "serving the gRPC status API (kfed.status.v1.FederationStatus, health, "
                "reflection) on "
-            << status_addr << " (port " << status_port_ << ") "
+            << status_addr << " (port " << status_port_.load() << ") "
             << (status_server_->tls() ? "with TLS" : "in plaintext (--insecure-local)");
   return absl::OkStatus();
 }
 
-absl::Status Manager::Run(const absl::Notification& stop) {
+absl::Status Manager::Run(const CancellationToken& stop) {
   absl::Status serving = StartServing();
   if (!serving.ok()) return serving;
 
@@ -392,9 +436,9 @@ absl::Status Manager::Run(const absl::Notification& stop) {
             << ", health check every " << absl::FormatDuration(config->health_check_period);
 
   if (!options_.leader_elect) {
-    leading_ = true;
+    SetLeading(true);
     StartControllers(*config);
-    stop.WaitForNotification();
+    stop.Wait();
     StopControllers();
     return absl::OkStatus();
   }
@@ -416,38 +460,45 @@ absl::Status Manager::Run(const absl::Notification& stop) {
           ? kube::GroupVersionResource{"", "v1", "endpoints", true, "Endpoints"}
           : kube::ConfigMapsResource(),
       options_.kubefed_namespace, "kubefed-controller-manager"};
-  le.on_started_leading = [&] {
-    LOG(INFO) << "promoted as leader (" << le.identity << "); starting controllers";
-    leading_ = true;
+  const std::string identity = le.identity;
+  // The elector's callbacks run on this thread, inside Run() below.
+  le.on_started_leading = [this, &identity, &config] {
+    LOG(INFO) << "promoted as leader (" << identity << "); starting controllers";
+    SetLeading(true);
     StartControllers(*config);
   };
-  le.on_stopped_leading = [&] {
-    LOG(WARNING) << "stopped leading (" << le.identity << ")";
-    leading_ = false;
+  le.on_stopped_leading = [this, &identity] {
+    LOG(WARNING) << "stopped leading (" << identity << ")";
+    SetLeading(false);
   };
-  le.on_new_leader = [&](const std::string& id) {
-    if (id != le.identity) LOG(INFO) << "the leader is " << id;
+  le.on_new_leader = [&identity](const std::string& id) {
+    if (id != identity) LOG(INFO) << "the leader is " << id;
   };
   absl::StatusOr<std::unique_ptr<kube::LeaderElector>> elector =
       kube::LeaderElector::Create(*host_, le);
   if (!elector.ok()) return elector.status();
   // On shutdown the controllers stop first and the Lease is released after: a successor
-  // never runs beside a predecessor that is still writing.
+  // never runs beside a predecessor that is still writing. The thread that cancels `stop`
+  // does both (at once here if it is cancelled already); the callback is removed (waiting
+  // for it if it runs) before Run returns, so nothing it uses is gone while it runs.
   CancellationToken elector_stop;
-  std::thread shutdown([&] {
-    stop.WaitForNotification();
-    if (leading_) LOG(INFO) << "shutting down: stopping controllers before releasing the lease";
-    StopControllers();
-    elector_stop.Cancel();
-  });
-  (*elector)->Run(&elector_stop);
-  if (!stop.HasBeenNotified()) {
+  bool lost;
+  {
+    ScopedCancellationCallback on_stop(&stop, [this, &elector_stop] {
+      if (IsLeading()) {
+        LOG(INFO) << "shutting down: stopping controllers before releasing the lease";
+      }
+      StopControllers();
+      elector_stop.Cancel();
+    });
+    (*elector)->Run(&elector_stop);
+    lost = !elector_stop.IsCancelled();
+  }
+  if (lost) {
     // Leadership lost: stop writing at once. The process exits; a fresh one campaigns.
     StopControllers();
-    shutdown.detach();
     return absl::AbortedError("leadership lost; exiting so that a fresh process campaigns again");
   }
-  shutdown.join();
   return absl::OkStatus();
 }
 

@@ -5,11 +5,14 @@
 #ifndef KFED_CONTROLLER_MANAGER_H_
 #define KFED_CONTROLLER_MANAGER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/notification.h"
+#include "absl/synchronization/mutex.h"
+#include "base/cancellation.h"
 #include "controller/cluster_controller.h"
 #include "controller/clusterset_controller.h"
 #include "controller/cluster_registry.h"
@@ -71,23 +74,37 @@ class Manager {
   ~Manager();
 
   // Reads (or creates) KubeFedConfig `kubefed`, starts serving, campaigns for leadership and
-  // runs the controllers while leading. Returns when `stop` is notified (OK) or leadership is
-  // lost (an error: the process should exit so a fresh one campaigns again).
-  absl::Status Run(const absl::Notification& stop);
+  // runs the controllers while leading. Returns when `stop` is cancelled (OK) or leadership is
+  // lost (an error: the process should exit so a fresh one campaigns again). Call once.
+  // `stop` may be cancelled from any thread but a signal handler: with leader election, that
+  // thread stops the controllers and then has the Lease released, before its Cancel()
+  // returns. No thread Run() started outlives it, except the servers' (the destructor's).
+  absl::Status Run(const CancellationToken& stop);
+
+  // What /readyz and the gRPC health service answer: OK for a standby (ready to take over);
+  // for the leader, OK once the KubeFedCluster and type caches have synced and every cluster
+  // was probed once. Any thread.
+  absl::Status Readiness() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether this replica leads (and runs the controllers). Any thread.
+  bool IsLeading() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // For tests and the status API.
   MetricsRegistry& metrics() { return metrics_; }
   ClusterRegistry& clusters() { return registry_; }
   status::StatusStore& status_store() { return *status_store_; }
-  int healthz_port() const { return healthz_port_; }
-  int metrics_port() const { return metrics_port_; }
-  int status_port() const { return status_port_; }
+  // 0 until Run() serves. Any thread.
+  int healthz_port() const { return healthz_port_.load(); }
+  int metrics_port() const { return metrics_port_.load(); }
+  int status_port() const { return status_port_.load(); }
 
  private:
   absl::StatusOr<federated_types::KubeFedConfig> LoadKubeFedConfig();
-  void StartControllers(const federated_types::KubeFedConfig& config);
-  void StopControllers();
-  absl::Status Readiness() const;
+  // Once: does nothing after StopControllers().
+  void StartControllers(const federated_types::KubeFedConfig& config)
+      ABSL_LOCKS_EXCLUDED(lifecycle_mu_, mu_);
+  // Idempotent; StartControllers() does nothing afterwards.
+  void StopControllers() ABSL_LOCKS_EXCLUDED(lifecycle_mu_, mu_);
+  void SetLeading(bool leading) ABSL_LOCKS_EXCLUDED(mu_);
   // The metrics server, the dashboard's API and the status API: TLS material, access control.
   absl::Status StartServing();
 
@@ -106,21 +123,36 @@ class Manager {
   std::unique_ptr<HttpServer> metrics_server_;
   // Returns the heap freed after bursts to the system; exports kfed_heap_bytes.
   std::unique_ptr<MemoryTrimmer> memory_trimmer_;
-  int healthz_port_ = 0;
-  int metrics_port_ = 0;
+  std::atomic<int> healthz_port_{0};
+  std::atomic<int> metrics_port_{0};
   std::unique_ptr<status::StatusServer> status_server_;
-  int status_port_ = 0;
+  std::atomic<int> status_port_{0};
 
-  std::unique_ptr<EventRecorder> events_;
-  std::unique_ptr<kube::Informer> federated_namespaces_;
-  std::unique_ptr<kube::Informer> propagated_versions_;
-  std::unique_ptr<kube::Informer> cluster_propagated_versions_;
-  std::unique_ptr<kube::Informer> namespaces_;
-  std::unique_ptr<ClusterController> cluster_controller_;
-  std::unique_ptr<ClusterSetController> clusterset_controller_;
-  std::unique_ptr<TypeConfigController> type_config_controller_;
-  std::unique_ptr<SchedulingController> scheduling_controller_;  // null: gate Disabled
-  std::atomic<bool> leading_{false};
+  // Serializes starting and stopping the controllers, which happen on different threads
+  // (the leader elector's, the one that cancels Run's `stop`, the destructor's). Held while
+  // they start or join threads; nothing else takes it (Readiness reads mu_).
+  absl::Mutex lifecycle_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  bool controllers_stopped_ ABSL_GUARDED_BY(lifecycle_mu_) = false;
+  std::unique_ptr<EventRecorder> events_ ABSL_GUARDED_BY(lifecycle_mu_);
+  std::unique_ptr<kube::Informer> federated_namespaces_ ABSL_GUARDED_BY(lifecycle_mu_);
+  std::unique_ptr<kube::Informer> propagated_versions_ ABSL_GUARDED_BY(lifecycle_mu_);
+  std::unique_ptr<kube::Informer> cluster_propagated_versions_ ABSL_GUARDED_BY(lifecycle_mu_);
+  std::unique_ptr<kube::Informer> namespaces_ ABSL_GUARDED_BY(lifecycle_mu_);
+  std::unique_ptr<ClusterController> cluster_controller_ ABSL_GUARDED_BY(lifecycle_mu_);
+  std::unique_ptr<TypeConfigController> type_config_controller_ ABSL_GUARDED_BY(lifecycle_mu_);
+  std::unique_ptr<ClusterSetController> clusterset_controller_ ABSL_GUARDED_BY(lifecycle_mu_);
+  // Null: KubeFedConfig's SchedulerPreferences gate is Disabled.
+  std::unique_ptr<SchedulingController> scheduling_controller_ ABSL_GUARDED_BY(lifecycle_mu_);
+
+  // What Readiness() reads on the HTTP and gRPC threads.
+  mutable absl::Mutex mu_;
+  bool leading_ ABSL_GUARDED_BY(mu_) = false;
+  // Set once both controllers have started (before that their Synced() may not be called);
+  // they live as long as the manager.
+  const ClusterController* running_cluster_controller_ ABSL_GUARDED_BY(mu_) = nullptr;
+  const TypeConfigController* running_type_config_controller_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // KubeFedConfig's PushReconciler gate is Disabled: no type controller to wait for.
+  bool propagation_disabled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // For --insecure-local: `address` ("host:port" or ":port") on loopback (":port" becomes

@@ -7,8 +7,8 @@
 namespace kfed::controller {
 
 MemoryTrimmer::MemoryTrimmer(MetricsRegistry& metrics, absl::Duration interval,
-                             size_t min_free_bytes)
-    : interval_(interval), min_free_bytes_(min_free_bytes) {
+                             size_t min_free_bytes, Clock& clock)
+    : interval_(interval), min_free_bytes_(min_free_bytes), clock_(clock) {
   heap_bytes_ = metrics.Gauge("kfed_heap_bytes",
                               "Heap bytes of the controller process: in_use (allocated) and free "
                               "(held in malloc's arenas, not yet returned to the system).",
@@ -24,12 +24,12 @@ void MemoryTrimmer::Start() {
   thread_ = std::thread([this] {
     do {
       CheckOnce();
-    } while (!stop_.WaitForNotificationWithTimeout(interval_));
+    } while (!stop_.WaitFor(clock_, interval_));
   });
 }
 
 void MemoryTrimmer::Stop() {
-  if (!stop_.HasBeenNotified()) stop_.Notify();
+  stop_.Cancel();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -13,8 +13,9 @@
 #include <cstddef>
 #include <thread>
 
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/cancellation.h"
+#include "base/clock.h"
 #include "controller/metrics.h"
 
 namespace kfed::controller {
@@ -27,10 +28,12 @@ struct HeapStats {
 class MemoryTrimmer {
  public:
   MemoryTrimmer(MetricsRegistry& metrics, absl::Duration interval = absl::Seconds(10),
-                size_t min_free_bytes = size_t{8} << 20);
+                size_t min_free_bytes = size_t{8} << 20, Clock& clock = Clock::Real());
   ~MemoryTrimmer();  // stops
 
+  // Starts the thread: a check now, then one per `interval` on the clock. Once.
   void Start();
+  // Wakes the thread at once and joins it. Idempotent.
   void Stop();
 
   // One check: reads the heap, updates the gauges, trims if worth it. Returns whether it
@@ -45,7 +48,8 @@ class MemoryTrimmer {
   MetricFamily* heap_bytes_;
   MetricFamily* trims_;
   size_t free_after_trim_ = 0;  // CheckOnce() runs on one thread at a time
-  absl::Notification stop_;
+  Clock& clock_;
+  CancellationToken stop_;
   std::thread thread_;
 };
 

@@ -5,6 +5,9 @@
 #include <memory>
 #include <vector>
 
+#include "base/clock.h"
+#include "base/testing.h"
+
 namespace kfed::controller {
 namespace {
 
@@ -42,6 +45,22 @@ TEST(MemoryTrimmerTest, TrimsFreeHeapAfterABurstAndExportsIt) {
   blocks.clear();
   MemoryTrimmer strict(metrics, absl::Seconds(10), /*min_free_bytes=*/size_t{1} << 40);
   EXPECT_FALSE(strict.CheckOnce());
+}
+
+TEST(MemoryTrimmerTest, ChecksEveryIntervalOnTheClock) {
+  FakeClock clock;
+  MetricsRegistry metrics;
+  MemoryTrimmer trimmer(metrics, absl::Seconds(10), size_t{8} << 20, clock);
+  MetricFamily* heap = metrics.Gauge("kfed_heap_bytes", "", {"state"});
+  trimmer.Start();
+  clock.AwaitSleepers(1);  // the first check is done; waiting for the next
+  heap->Set({"free"}, -1);
+  clock.Advance(absl::Seconds(9));
+  clock.AwaitSleepers(1);
+  EXPECT_EQ(heap->Value({"free"}), -1);
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(kfed::testing::Eventually([&] { return heap->Value({"free"}) >= 0; }));
+  trimmer.Stop();
 }
 
 TEST(MemoryTrimmerTest, StartAndStopPromptly) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs kfed's concurrency tests under ThreadSanitizer: every unit test of //kube/... (work
 # queue, rate limiter, informer, watch, transport, leader election, fake client, discovery)
-# and //controller/... (the sync controller with several members and keys at once, cluster
-# health, events, metrics, dispatcher). Built with clang and --config=tsan, which compiles
+# and //controller/... (the sync controller with several members and keys at once, the
+# cluster and FederatedTypeConfig controllers, the manager's readiness and leader-election
+# lifecycle, the worker pool, cluster health, events, metrics, dispatcher). Built with clang and --config=tsan, which compiles
 # Abseil from Debian's sources with -fsanitize=thread (hack/abseil-src.sh fetches them once)
 # so that absl::Mutex synchronization is visible to TSan. Any race report fails the test.
 # hack/test.sh runs this; it can also be run alone.

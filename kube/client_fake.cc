@@ -479,7 +479,23 @@ absl::Status FakeClient::Watch(const GroupVersionResource& gvr, absl::string_vie
   }
 }
 
+void FakeClient::SetRawHandler(absl::string_view path, RawHandler handler) {
+  absl::MutexLock lock(&mu_);
+  if (handler == nullptr) {
+    raw_handlers_.erase(path);
+  } else {
+    raw_handlers_[path] = std::make_shared<const RawHandler>(std::move(handler));
+  }
+}
+
 absl::StatusOr<std::string> FakeClient::GetRaw(absl::string_view path) {
+  std::shared_ptr<const RawHandler> handler;
+  {
+    absl::MutexLock lock(&mu_);
+    auto h = raw_handlers_.find(path);
+    if (h != raw_handlers_.end()) handler = h->second;
+  }
+  if (handler != nullptr) return (*handler)();
   absl::MutexLock lock(&mu_);
   auto it = raw_.find(path);
   if (it == raw_.end()) {

@@ -11,7 +11,9 @@
 #define KFED_KUBE_CLIENT_FAKE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -67,6 +69,11 @@ class FakeClient : public Client {
   void ClearInjectedErrors();
   // Serves `body` for GetRaw(path).
   void SetRaw(absl::string_view path, absl::string_view body);
+  // Answers GetRaw(path) by calling `handler` on the caller's thread with no lock held (it
+  // may block: a member that does not answer; or fail: one that refuses connections). Wins
+  // over SetRaw; a null handler removes it.
+  using RawHandler = std::function<absl::StatusOr<std::string>()>;
+  void SetRawHandler(absl::string_view path, RawHandler handler);
   // Forgets watch history before the current resourceVersion: watches resuming from older
   // versions get 410 Gone (like etcd compaction).
   void Compact();
@@ -126,6 +133,8 @@ class FakeClient : public Client {
   };
   std::vector<Injected> injected_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> raw_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<const RawHandler>> raw_handlers_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kfed::kube

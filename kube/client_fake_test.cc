@@ -164,5 +164,17 @@ TEST(FakeClientTest, InjectedErrors) {
   EXPECT_TRUE(kube::IsNotFound(c.Get(ConfigMapsResource(), "ns", "x").status()));
 }
 
+TEST(FakeClientTest, RawBodiesAndHandlers) {
+  FakeClient c;
+  EXPECT_TRUE(kube::IsNotFound(c.GetRaw("/readyz").status()));
+  c.SetRaw("/readyz", "ok");
+  EXPECT_EQ(*c.GetRaw("/readyz"), "ok");
+  // A handler wins over the body and may fail like an unreachable server.
+  c.SetRawHandler("/readyz", [] { return absl::UnavailableError("connection refused"); });
+  EXPECT_EQ(c.GetRaw("/readyz").status().code(), absl::StatusCode::kUnavailable);
+  c.SetRawHandler("/readyz", nullptr);
+  EXPECT_EQ(*c.GetRaw("/readyz"), "ok");
+}
+
 }  // namespace
 }  // namespace kfed::kube
