@@ -13,11 +13,13 @@ namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
 namespace {
 
-// The error to retry a failed write with: the request's code, the outcome's message.
-absl::Status WriteError(const DispatchOutcome& outcome, const std::string& context) {
+// The error to retry a failed write with: the request's code; the KubeFed status and the
+// outcome's message ("UpdateFailed: updating ns/name: ..."). The worker pool's log line adds
+// the cluster (its name) and the key.
+absl::Status WriteError(const DispatchOutcome& outcome) {
   const absl::StatusCode code =
       outcome.error.ok() ? absl::StatusCode::kUnknown : outcome.error.code();
-  return RetriedError(absl::Status(code, outcome.message), context);
+  return RetriedError(absl::Status(code, outcome.message), outcome.status);
 }
 
 }  // namespace
@@ -69,7 +71,7 @@ absl::StatusOr<ReconcileResult> MemberReconciler::Unmanage(const std::string& cl
   if (out.wrote) {
     LOG(INFO) << "removed label " << ft::kManagedLabel << " from " << key << " in " << cluster;
   }
-  if (out.retry) return WriteError(out, absl::StrCat(key, " in cluster ", cluster));
+  if (out.retry) return WriteError(out);
   return ReconcileResult::Done();
 }
 
@@ -157,9 +159,7 @@ absl::StatusOr<ReconcileResult> MemberReconciler::Reconcile(const std::string& c
   const bool changed = records_.Record(key, member);
   Report(cluster, key, *fed, action, outcome, observed);
   if (changed || deleting) wake_host_(key);
-  if (outcome.retry) {
-    return WriteError(outcome, absl::StrCat(DescribeObject(type, key), " in cluster ", cluster));
-  }
+  if (outcome.retry) return WriteError(outcome);
   return done;
 }
 
