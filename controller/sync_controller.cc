@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "controller/kubefed_resources.h"
@@ -23,6 +24,27 @@ kube::InformerOptions FederatedInformerOptions(const SyncControllerOptions& opti
 const kube::Informer& VersionCache(const SyncControllerOptions& options, const HostCaches& caches) {
   return options.type_config.FederatedNamespaced() ? *caches.propagated_versions
                                                    : *caches.cluster_propagated_versions;
+}
+
+WorkerPoolOptions HostPoolOptions(const SyncControllerOptions& options,
+                                  std::vector<CacheSyncSource> caches) {
+  WorkerPoolOptions o;
+  o.name = "sync-" + options.type_config.name;
+  o.workers = std::max(1, options.host_workers);
+  o.caches = std::move(caches);
+  return o;
+}
+
+WorkerPoolOptions FinalizerPoolOptions(const SyncControllerOptions& options,
+                                       const kube::Informer& federated) {
+  // Up to four: one of them is nearly always waiting for the host limiter in a burst, so the
+  // next token goes to a finalizer rather than to a status write.
+  WorkerPoolOptions o;
+  o.name = "finalizer-" + options.type_config.name;
+  o.workers = std::min(4, std::max(1, options.host_workers));
+  o.caches.push_back(
+      InformerSyncSource(options.type_config.federated_type.kind + " informer", federated));
+  return o;
 }
 
 }  // namespace
@@ -86,30 +108,9 @@ SyncController::SyncController(kube::Client& host, ClusterRegistry& clusters, Ho
            [this](const std::string& key, absl::Duration d) { host_pool_.AddAfter(key, d); }},
           reconcile_duration_, clock_),
       finalizer_reconciler_(host_, options_, federated_informer_, events),
-      host_pool_(
-          host_reconciler_, metrics,
-          [this] {
-            WorkerPoolOptions o;
-            o.name = "sync-" + options_.type_config.name;
-            o.workers = std::max(1, options_.host_workers);
-            o.caches = DecisionCaches();
-            return o;
-          }(),
-          clock_),
-      finalizer_pool_(
-          finalizer_reconciler_, metrics,
-          [this] {
-            // Up to four: one of them is nearly always waiting for the host limiter
-            // in a burst, so the next token goes to a finalizer rather than to a
-            // status write.
-            WorkerPoolOptions o;
-            o.name = "finalizer-" + options_.type_config.name;
-            o.workers = std::min(4, std::max(1, options_.host_workers));
-            o.caches.push_back(InformerSyncSource(
-                options_.type_config.federated_type.kind + " informer", federated_informer_));
-            return o;
-          }(),
-          clock_) {
+      host_pool_(host_reconciler_, metrics, HostPoolOptions(options_, DecisionCaches()), clock_),
+      finalizer_pool_(finalizer_reconciler_, metrics,
+                      FinalizerPoolOptions(options_, federated_informer_), clock_) {
   // Also registered by every WorkerPool (one definition, the dashboard charts it).
   metrics.Counter("controller_runtime_reconcile_total",
                   "Reconciliations per controller and result.", {"controller", "result"});
