@@ -24,6 +24,7 @@ DispatchOutcome Failure(absl::string_view status, absl::string_view event_reason
   out.message = absl::StrCat(what, ": ", error.message());
   out.retry = kube::IsRetryable(error) || kube::IsConflict(error) || kube::IsNotFound(error) ||
               kube::IsAlreadyExists(error);
+  out.error = error;
   out.event_reason = std::string(event_reason);
   out.event_warning = true;
   return out;

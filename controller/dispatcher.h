@@ -34,6 +34,7 @@ struct DispatchOutcome {
   std::string resource_version;
   std::string uid;
   bool retry = false;        // a transient failure: retry the key with backoff
+  absl::Status error;        // the failed request's error (OK when none failed)
   std::string event_reason;  // KubeFed event reason (CreateInCluster, ...), "" for none
   bool event_warning = false;
 };

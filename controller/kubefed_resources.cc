@@ -6,9 +6,8 @@
 #include "federated_types/keys.h"
 
 namespace kfed::controller {
-namespace {
-
 namespace ft = ::kfed::federated_types;
+namespace {
 
 kube::GroupVersionResource Make(absl::string_view group, absl::string_view version,
                                 absl::string_view resource, bool namespaced,
@@ -67,6 +66,21 @@ kube::GroupVersionResource FederatedDeploymentsResource() {
 kube::GroupVersionResource FederatedReplicaSetsResource() {
   return Make(ft::kTypesGroup, ft::kV1Beta1, ft::kFederatedReplicaSetsResource, true,
               ft::kFederatedReplicaSetKind);
+}
+
+kube::GroupVersionResource FederatedResourceOf(const ft::TypeConfig& type) {
+  const ft::ApiResource& f = type.federated_type;
+  return {f.group, f.version, f.plural_name, type.FederatedNamespaced(), f.kind};
+}
+
+kube::GroupVersionResource TargetResourceOf(const ft::TypeConfig& type) {
+  const ft::ApiResource& t = type.target_type;
+  return {t.group, t.version, t.plural_name, t.scope == ft::Scope::kNamespaced, t.kind};
+}
+
+kube::GroupVersionResource VersionResourceOf(const ft::TypeConfig& type) {
+  return type.FederatedNamespaced() ? PropagatedVersionsResource()
+                                    : ClusterPropagatedVersionsResource();
 }
 
 }  // namespace kfed::controller

@@ -1,8 +1,9 @@
-// The GroupVersionResources of KubeFed's own kinds, built from federated_types/keys.h: one
-// definition for every controller.
+// The GroupVersionResources of KubeFed's own kinds, built from federated_types/keys.h, and of
+// a FederatedTypeConfig's types: one definition for every controller.
 #ifndef KFED_CONTROLLER_KUBEFED_RESOURCES_H_
 #define KFED_CONTROLLER_KUBEFED_RESOURCES_H_
 
+#include "federated_types/type_config.h"
 #include "kube/resource.h"
 
 namespace kfed::controller {
@@ -21,6 +22,12 @@ kube::GroupVersionResource ClusterPropertiesResource();
 kube::GroupVersionResource ReplicaSchedulingPreferencesResource();
 kube::GroupVersionResource FederatedDeploymentsResource();
 kube::GroupVersionResource FederatedReplicaSetsResource();
+
+// Of one federated type: its Federated<Kind> on the host, its target type in the members, and
+// the (Cluster)PropagatedVersion that records its versions.
+kube::GroupVersionResource FederatedResourceOf(const federated_types::TypeConfig& type);
+kube::GroupVersionResource TargetResourceOf(const federated_types::TypeConfig& type);
+kube::GroupVersionResource VersionResourceOf(const federated_types::TypeConfig& type);
 
 }  // namespace kfed::controller
 

@@ -1,5 +1,6 @@
 #include "controller/object_meta.h"
 
+#include "absl/strings/str_cat.h"
 #include "base/json.h"
 
 namespace kfed::controller {
@@ -44,6 +45,16 @@ bool SetFinalizer(rapidjson::Document& object, absl::string_view finalizer, bool
   }
   *finalizers = std::move(kept);
   return true;
+}
+
+std::string ObjectKey(absl::string_view ns, absl::string_view name) {
+  return ns.empty() ? std::string(name) : absl::StrCat(ns, "/", name);
+}
+
+std::pair<std::string, std::string> SplitObjectKey(absl::string_view key) {
+  size_t slash = key.find('/');
+  if (slash == absl::string_view::npos) return {"", std::string(key)};
+  return {std::string(key.substr(0, slash)), std::string(key.substr(slash + 1))};
 }
 
 }  // namespace kfed::controller

@@ -4,6 +4,7 @@
 #define KFED_CONTROLLER_OBJECT_META_H_
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 #include "rapidjson/document.h"
@@ -18,6 +19,10 @@ bool HasFinalizer(const rapidjson::Value& object, absl::string_view finalizer);
 // an array) or removes every occurrence of it, keeping the others in order. Returns whether
 // the object changed.
 bool SetFinalizer(rapidjson::Document& object, absl::string_view finalizer, bool present);
+
+// A work-queue key: "ns/name" (or "name" when cluster-scoped) and back.
+std::string ObjectKey(absl::string_view ns, absl::string_view name);
+std::pair<std::string, std::string> SplitObjectKey(absl::string_view key);
 
 }  // namespace kfed::controller
 

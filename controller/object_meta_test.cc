@@ -35,5 +35,13 @@ TEST(SetFinalizerTest, Table) {
   }
 }
 
+TEST(ObjectKeyTest, RoundTrip) {
+  EXPECT_EQ(ObjectKey("demo", "web"), "demo/web");
+  EXPECT_EQ(ObjectKey("", "cluster-wide"), "cluster-wide");
+  EXPECT_EQ(SplitObjectKey("demo/web"), (std::pair<std::string, std::string>{"demo", "web"}));
+  EXPECT_EQ(SplitObjectKey("cluster-wide"),
+            (std::pair<std::string, std::string>{"", "cluster-wide"}));
+}
+
 }  // namespace
 }  // namespace kfed::controller

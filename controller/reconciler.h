@@ -11,6 +11,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace kfed::controller {
@@ -57,6 +59,21 @@ class FuncReconciler : public Reconciler {
 inline bool IsTerminalReconcileError(const absl::Status& status) {
   return status.code() == absl::StatusCode::kInvalidArgument ||
          status.code() == absl::StatusCode::kFailedPrecondition;
+}
+
+// `error` (not OK) as an error the runtime retries whatever its code, with `context` in
+// front of its message ("context: message"; none when empty). A code the contract treats
+// as terminal (e.g. a 400 or 422 from a write a controller retries anyway) becomes kUnknown,
+// its name kept in the message.
+inline absl::Status RetriedError(const absl::Status& error, absl::string_view context = "") {
+  std::string message(error.message());
+  absl::StatusCode code = error.code();
+  if (IsTerminalReconcileError(error)) {
+    message = absl::StrCat(absl::StatusCodeToString(code), ": ", message);
+    code = absl::StatusCode::kUnknown;
+  }
+  if (!context.empty()) message = absl::StrCat(context, ": ", message);
+  return absl::Status(code, message);
 }
 
 }  // namespace kfed::controller

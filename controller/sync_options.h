@@ -1,0 +1,43 @@
+// The configuration of one type's sync controller (controller/sync_controller.h), shared by
+// the parts it is made of (plan input, member and host reconcilers, deletion, publishing).
+#ifndef KFED_CONTROLLER_SYNC_OPTIONS_H_
+#define KFED_CONTROLLER_SYNC_OPTIONS_H_
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "federated_types/type_config.h"
+#include "kube/informer.h"
+#include "status/store.h"
+
+namespace kfed::controller {
+
+// Host caches shared by all sync controllers (owned by the manager, started before them).
+struct HostCaches {
+  kube::Informer* federated_namespaces = nullptr;         // FederatedNamespace, all namespaces
+  kube::Informer* propagated_versions = nullptr;          // PropagatedVersion
+  kube::Informer* cluster_propagated_versions = nullptr;  // ClusterPropagatedVersion
+  kube::Informer* namespaces = nullptr;                   // the host's Namespaces (for uids)
+};
+
+struct SyncControllerOptions {
+  federated_types::TypeConfig type_config;
+  std::string kubefed_namespace = "kube-federation-system";
+  bool limited_scope = false;
+  bool adopt_resources = true;
+  int host_workers = 2;
+  int cluster_workers = 4;
+  std::string field_manager = "kfed";
+  // Where each federated object's propagation state is published for the status API and
+  // the dashboard (nullptr: nowhere). Must outlive the controller.
+  status::StatusStore* status_store = nullptr;
+};
+
+// "FederatedConfigMap ns/name", for log lines and error messages.
+inline std::string DescribeObject(const federated_types::TypeConfig& type, const std::string& key) {
+  return absl::StrCat(type.federated_type.kind, " ", key);
+}
+
+}  // namespace kfed::controller
+
+#endif  // KFED_CONTROLLER_SYNC_OPTIONS_H_
