@@ -45,6 +45,12 @@ absl::StatusOr<ReconcileResult> DeletionReconciler::Reconcile(const kube::Object
     // Clusters that are down give no events: check again with backoff.
     return plan.waiting.empty() ? ReconcileResult::Done() : ReconcileResult::Requeue();
   }
+  // A member write may still be landing a copy no cache shows yet: wait for it (the
+  // member's cache event re-queues the clusters, and this pass comes back).
+  if (expectations_.Busy(key)) {
+    workers_.EnqueueAll(key);
+    return ReconcileResult::Requeue();
+  }
   // Versions are an optimisation: a record left behind only costs its owner's garbage
   // collection.
   if (absl::Status deleted = versions_.Delete(key); !deleted.ok()) VLOG(1) << deleted;

@@ -138,6 +138,20 @@ absl::StatusOr<ReconcileResult> MemberReconciler::Reconcile(const std::string& c
   // The change this write carries was seen at `observed`; read it before writing, as the echo
   // of the write itself may arrive (and restart the clock) before the write returns.
   const absl::Time observed = records_.Observed(key);
+  // A create or update in flight holds back the deletion pass (WriteExpectations::Busy); and
+  // once it is marked, the federated object is read again: a deletion that began meanwhile is
+  // seen here (the cache only moves forward), so no copy is written after the deletion pass
+  // found every cluster clean.
+  const bool writes_copy =
+      !deleting && (action.op == Operation::kCreate || action.op == Operation::kUpdate);
+  if (writes_copy) {
+    expectations_.BeginWrite(key);
+    kube::ObjectPtr now = federated_.Get(type.FederatedNamespaced() ? fed_ns : "", fed_name);
+    if (now == nullptr || HasDeletionTimestamp(*now)) {
+      expectations_.EndWrite(key);
+      return ReconcileResult::Requeue();  // plan again, as a deletion
+    }
+  }
   const absl::Time start = clock_.Now();
   DispatchOutcome outcome = Dispatch(client, action, ctx);
   if (action.op != Operation::kNone) {
@@ -148,6 +162,7 @@ absl::StatusOr<ReconcileResult> MemberReconciler::Reconcile(const std::string& c
     expectations_.Expect(key, cluster, action.op, outcome.resource_version,
                          action.op == Operation::kDelete ? action.live_uid : outcome.uid);
   }
+  if (writes_copy) expectations_.EndWrite(key);
   MemberOutcome member;
   member.cluster = cluster;
   member.template_version = input.template_version;

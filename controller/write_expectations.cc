@@ -74,6 +74,32 @@ void WriteExpectations::Forget(const std::string& key, const std::string& cluste
   if (it->second.empty()) pending_.erase(it);
 }
 
+void WriteExpectations::BeginWrite(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  ++in_flight_[key];
+}
+
+void WriteExpectations::EndWrite(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  auto it = in_flight_.find(key);
+  if (it != in_flight_.end() && --it->second <= 0) in_flight_.erase(it);
+}
+
+bool WriteExpectations::Busy(const std::string& key) const {
+  absl::MutexLock lock(&mu_);
+  if (in_flight_.count(key) > 0) return true;
+  auto it = pending_.find(key);
+  if (it == pending_.end()) return false;
+  const absl::Time now = clock_.Now();
+  for (const auto& [cluster, e] : it->second) {
+    if ((e.op == Operation::kCreate || e.op == Operation::kUpdate) &&
+        now - e.since < kWriteExpectationTimeout) {
+      return true;
+    }
+  }
+  return false;
+}
+
 size_t WriteExpectations::size() const {
   absl::MutexLock lock(&mu_);
   size_t n = 0;

@@ -48,6 +48,16 @@ class WriteExpectations {
   void Forget(const std::string& key) ABSL_LOCKS_EXCLUDED(mu_);
   void Forget(const std::string& key, const std::string& cluster) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // A member write for `key` is about to start / has ended (its Expect, if any, already
+  // made). Between the two the write is in flight: no cache can show it yet.
+  void BeginWrite(const std::string& key) ABSL_LOCKS_EXCLUDED(mu_);
+  void EndWrite(const std::string& key) ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether a member copy of `key` may exist that no member cache shows: a write in flight,
+  // or a create/update whose result a cache has not shown yet (within
+  // kWriteExpectationTimeout). A deletion must not finish while this holds, or the copy
+  // would outlive its federated object (and only lose the managed label).
+  bool Busy(const std::string& key) const ABSL_LOCKS_EXCLUDED(mu_);
+
   // Expectations held (for tests).
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -63,6 +73,8 @@ class WriteExpectations {
   mutable absl::Mutex mu_;
   // key -> cluster -> the last write not seen yet.
   std::map<std::string, std::map<std::string, Expectation>> pending_ ABSL_GUARDED_BY(mu_);
+  // key -> member writes in flight.
+  std::map<std::string, int> in_flight_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kfed::controller

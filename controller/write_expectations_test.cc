@@ -45,6 +45,29 @@ TEST_F(WriteExpectationsTest, CreateWaitsUntilTheCacheShowsTheObject) {
   EXPECT_TRUE(expectations_.CaughtUp("ns/a", "m1", nullptr));
 }
 
+// A deletion may finish only when no copy can exist unseen: no write in flight and no
+// create/update the caches have not shown (until the timeout).
+TEST_F(WriteExpectationsTest, BusyWhileAWriteIsInFlightOrUnseen) {
+  EXPECT_FALSE(expectations_.Busy("ns/a"));
+  expectations_.BeginWrite("ns/a");
+  EXPECT_TRUE(expectations_.Busy("ns/a"));
+  EXPECT_FALSE(expectations_.Busy("ns/b"));
+  expectations_.Expect("ns/a", "m1", Operation::kCreate, "100", "u1");
+  expectations_.EndWrite("ns/a");
+  EXPECT_TRUE(expectations_.Busy("ns/a"));  // the create is not in any cache yet
+  rapidjson::Document live = Live("u1", "100");
+  EXPECT_TRUE(expectations_.CaughtUp("ns/a", "m1", &live));
+  EXPECT_FALSE(expectations_.Busy("ns/a"));
+  // A delete the cache has not shown does not hold a deletion back (the plan sees the copy).
+  expectations_.Expect("ns/a", "m1", Operation::kDelete, "", "u1");
+  EXPECT_FALSE(expectations_.Busy("ns/a"));
+  // An update never shown stops counting after the timeout.
+  expectations_.Expect("ns/a", "m2", Operation::kUpdate, "200", "u2");
+  EXPECT_TRUE(expectations_.Busy("ns/a"));
+  clock_.Advance(kWriteExpectationTimeout);
+  EXPECT_FALSE(expectations_.Busy("ns/a"));
+}
+
 TEST_F(WriteExpectationsTest, UpdateWaitsForItsResourceVersionOrNewer) {
   expectations_.Expect("ns/a", "m1", Operation::kUpdate, "100", "u1");
   rapidjson::Document older = Live("u1", "99");
