@@ -196,6 +196,16 @@ TEST_F(JoinTest, InstallsTheClusterPropertyCrdAndUnjoinRemovesOnlyKfedsPropertie
   // The CRD stays: other tools may use it.
   EXPECT_TRUE(Exists(member_, kube::CustomResourceDefinitionsResource(), "",
                      "clusterproperties.about.k8s.io"));
+
+  // A property a still-running controller wrote again is cleaned up by another unjoin, which
+  // still says the cluster is not joined (the property is no sign of membership).
+  Put(member_, ClusterPropertiesResource(),
+      R"({"metadata":{"name":"clusterset.k8s.io",)"
+      R"("labels":{"app.kubernetes.io/managed-by":"kfed"}},"spec":{"value":"kfed"}})");
+  absl::Status again = Unjoin(host_, &member_, UnjoinOptions{"m1", "host"}, out_);
+  EXPECT_TRUE(kube::IsNotFound(again)) << again;
+  EXPECT_THAT(std::string(again.message()), HasSubstr("is not joined"));
+  EXPECT_FALSE(Exists(member_, ClusterPropertiesResource(), "", "clusterset.k8s.io"));
 }
 
 TEST_F(JoinTest, NamespacedScopeGetsRoleInTheNamespaceAndOnlyHealthClusterWide) {

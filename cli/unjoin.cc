@@ -62,23 +62,6 @@ absl::Status Unjoin(kube::Client& host, kube::Client* member, const UnjoinOption
     }
     out << "warning: " << explained.message() << "; --force: leaving its objects in place\n";
   } else {
-    // The ClusterSet's properties kfed wrote (controller/clusterset_controller.h); another
-    // tool's are left, and so is the CRD (other tools may use it).
-    kube::ListOptions managed;
-    managed.label_selector =
-        absl::StrCat(ft::kManagedByLabel, "=", ft::kManagedByKfed);
-    absl::StatusOr<kube::ObjectList> properties =
-        member->List(ClusterPropertiesResource(), "", managed);
-    if (properties.ok()) {
-      for (const kube::ObjectPtr& p : properties->items) {
-        ASSIGN_OR_RETURN(bool was,
-                         DeleteIfPresent(*member, member_label, ClusterPropertiesResource(), "",
-                                         kube::Name(*p), options.dry_run, out));
-        found = found || was;
-      }
-    } else if (!kube::IsNotFound(properties.status())) {
-      return Explain(properties.status(), member_label);
-    }
     const std::string role = ClusterRoleName(sa);
     struct Target {
       kube::GroupVersionResource gvr;
@@ -106,6 +89,26 @@ absl::Status Unjoin(kube::Client& host, kube::Client* member, const UnjoinOption
     if (!host_secret.empty()) {
       ASSIGN_OR_RETURN(was, DeleteIfPresent(host, "host", kube::SecretsResource(), ns, host_secret,
                                             options.dry_run, out));
+    }
+  }
+  // Last, the ClusterSet's properties kfed wrote (controller/clusterset_controller.h): after
+  // kfed's member RBAC and the KubeFedCluster are gone, so a running controller cannot write
+  // them again. Another tool's are left, and so is the CRD (other tools may use it). They do
+  // not count as "joined".
+  if (reach.ok()) {
+    kube::ListOptions managed;
+    managed.label_selector = absl::StrCat(ft::kManagedByLabel, "=", ft::kManagedByKfed);
+    absl::StatusOr<kube::ObjectList> properties =
+        member->List(ClusterPropertiesResource(), "", managed);
+    if (properties.ok()) {
+      for (const kube::ObjectPtr& p : properties->items) {
+        ASSIGN_OR_RETURN(bool was,
+                         DeleteIfPresent(*member, member_label, ClusterPropertiesResource(), "",
+                                         kube::Name(*p), options.dry_run, out));
+        (void)was;
+      }
+    } else if (!kube::IsNotFound(properties.status())) {
+      return Explain(properties.status(), member_label);
     }
   }
   if (!found) {
