@@ -61,6 +61,7 @@ std::unique_ptr<ClusterWorkers::Workers> ClusterWorkers::StartLocked(const Membe
   po.name = absl::StrCat("sync-", type_.name, "@", cluster);
   po.workers = std::max(1, options_.workers);
   po.caches = options_.caches;
+  po.cache_sync_timeout = options_.cache_sync_timeout;
   po.on_take = [this, cluster, type_name = type_.name](int length) {
     queue_depth_->Set({cluster, type_name}, static_cast<double>(length));
   };
@@ -78,6 +79,7 @@ std::unique_ptr<ClusterWorkers::Workers> ClusterWorkers::StartLocked(const Membe
     const std::string key = KeyForMember(*object);
     if (on_member_change_) on_member_change_(key);
     pool->Add(key);
+    NotifyListeners(key);
   };
   w->informer->AddEventHandler(
       {enqueue, [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& now) { enqueue(now); },
@@ -136,6 +138,25 @@ bool ClusterWorkers::MembersSynced() const {
     if (member != nullptr && member->ready && !w->informer->HasSynced()) return false;
   }
   return true;
+}
+
+int ClusterWorkers::AddMemberListener(MemberChangeFunc listener) {
+  absl::WriterMutexLock lock(&listeners_mu_);
+  const int id = next_listener_++;
+  listeners_[id] = std::move(listener);
+  return id;
+}
+
+void ClusterWorkers::RemoveMemberListener(int id) {
+  absl::WriterMutexLock lock(&listeners_mu_);  // waits for running calls (reader lock)
+  listeners_.erase(id);
+}
+
+void ClusterWorkers::NotifyListeners(const std::string& key) {
+  // A shared lock while the listeners run: they only enqueue (never block, never call back
+  // here), and RemoveMemberListener must not return while one still runs.
+  absl::ReaderMutexLock lock(&listeners_mu_);
+  for (const auto& [id, listener] : listeners_) listener(key);
 }
 
 std::string ClusterWorkers::KeyForMember(const rapidjson::Value& member) const {

@@ -48,6 +48,8 @@ class ClusterWorkers {
     int workers = 4;  // per cluster
     // The caches each cluster's pool waits for before its first reconcile.
     std::vector<CacheSyncSource> caches;
+    // KubeFedConfig spec.controllerDuration.cacheSyncTimeout (worker_pool.h).
+    absl::Duration cache_sync_timeout = absl::Minutes(5);
   };
 
   // Everything borrowed must outlive this object. `queue_depth` is the
@@ -82,6 +84,13 @@ class ClusterWorkers {
   // Every ready member's informer has synced.
   bool MembersSynced() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Another reader of the member caches (the status controller, status_controller.h) is told
+  // of every member object change, with the federated key, on the member informer's
+  // dispatcher thread. The listener must not block (it enqueues). Returns an id for
+  // RemoveMemberListener, which returns once no call of that listener is running.
+  int AddMemberListener(MemberChangeFunc listener) ABSL_LOCKS_EXCLUDED(listeners_mu_);
+  void RemoveMemberListener(int id) ABSL_LOCKS_EXCLUDED(listeners_mu_);
+
  private:
   struct Workers {
     std::string name;
@@ -106,6 +115,14 @@ class ClusterWorkers {
   MetricsRegistry& metrics_;
   MetricFamily* const queue_depth_;
   Clock& clock_;
+
+  // Calls every member listener; none is held under a lock while it runs.
+  void NotifyListeners(const std::string& key) ABSL_LOCKS_EXCLUDED(listeners_mu_);
+
+  // Guards the listeners; a reader lock is held while they run, so removal waits for them.
+  mutable absl::Mutex listeners_mu_;
+  std::map<int, MemberChangeFunc> listeners_ ABSL_GUARDED_BY(listeners_mu_);
+  int next_listener_ ABSL_GUARDED_BY(listeners_mu_) = 0;
 
   mutable absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;

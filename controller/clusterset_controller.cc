@@ -67,6 +67,7 @@ ClusterSetController::ClusterSetController(ClusterRegistry& registry, MetricsReg
               WorkerPoolOptions o;
               o.name = "clusterset";
               o.workers = std::max(1, options_.workers);
+              o.cache_sync_timeout = options_.cache_sync_timeout;
               // Nothing is written before the set of clusters is known.
               o.caches.push_back(RegistrySyncSource(registry_));
               return o;

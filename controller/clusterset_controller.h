@@ -41,6 +41,8 @@ struct ClusterSetOptions {
   std::string name = "kfed";
   std::string field_manager = "kfed";
   int workers = 2;
+  // KubeFedConfig spec.controllerDuration.cacheSyncTimeout (worker_pool.h).
+  absl::Duration cache_sync_timeout = absl::Minutes(5);
 };
 
 // The ClusterSet's view of one member, for the status API and tests.

@@ -84,8 +84,12 @@ absl::StatusOr<ReconcileResult> HostReconciler::WriteStatus(const kube::ObjectPt
   in.template_version = input.template_version;
   in.overrides_version = input.overrides_version;
   in.versions_ok = input.versions_ok;
+  in.collect_remote_status = options_.CollectsRemoteStatus();
   for (const ClusterState& c : input.request.clusters) {
     in.member_generations[c.name] = GenerationOf(c.live);
+    if (in.collect_remote_status && c.live != nullptr) {
+      in.remote_statuses[c.name] = json::Find(*c.live, "status");
+    }
   }
   in.now = clock_.Now();
   AssembledStatus status = AssembleStatus(in);

@@ -257,6 +257,11 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
           ? options_.host_workers
           : static_cast<int>(std::max<int64_t>(4, config.sync_max_concurrent_reconciles));
   base.cluster_workers = options_.cluster_workers;
+  base.cache_sync_timeout = config.cache_sync_timeout;
+  base.raw_resource_status_collection =
+      config.FeatureEnabled(ft::kFeatureRawResourceStatusCollection);
+  base.status_max_concurrent_reconciles =
+      static_cast<int>(std::max<int64_t>(1, config.status_max_concurrent_reconciles));
   base.status_store = status_store_.get();
   // KubeFed's PushReconciler gate: Disabled, no FederatedTypeConfig controller and so no
   // propagation at all (KubeFed starts neither); the cluster controller still runs.
@@ -296,6 +301,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   if (type_config_controller_) type_config_controller_->Start();
   ClusterSetOptions clusterset;
   clusterset.name = options_.clusterset_name;
+  clusterset.cache_sync_timeout = config.cache_sync_timeout;
   clusterset_controller_ = std::make_unique<ClusterSetController>(registry_, metrics_, clusterset);
   clusterset_controller_->Start();
   scheduling_controller_ = StartSchedulingControllerIfEnabled(config, *host_, registry_, metrics_,

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/json.h"
 #include "controller/kubefed_resources.h"
 #include "controller/object_meta.h"
 #include "federated_types/keys.h"
@@ -171,6 +172,14 @@ absl::StatusOr<ReconcileResult> MemberReconciler::Reconcile(const std::string& c
   member.outcome = outcome;
   member.observed = observed;
   member.now = clock_.Now();
+  if (options_.CollectsRemoteStatus()) {
+    // A member status change (e.g. readyReplicas) wakes the host, which copies it into
+    // status.clusters[].remoteStatus; an unchanged one wakes nothing (no writes at rest).
+    const ClusterState* state = input.Cluster(cluster);
+    const rapidjson::Value* remote =
+        state != nullptr && state->live != nullptr ? json::Find(*state->live, "status") : nullptr;
+    if (remote != nullptr && !remote->IsNull()) member.remote_status = json::Serialize(*remote);
+  }
   const bool changed = records_.Record(key, member);
   Report(cluster, key, *fed, action, outcome, observed);
   if (changed || deleting) wake_host_(key);

@@ -47,7 +47,9 @@ bool PropagationRecords::Record(const std::string& key, const MemberOutcome& mem
   }
   ClusterRecord& rec = obj.clusters[member.cluster];
   const bool changed = !rec.has_outcome || rec.last.status != outcome.status ||
-                       rec.last.message != outcome.message || outcome.wrote || rec.last.wrote;
+                       rec.last.message != outcome.message || outcome.wrote || rec.last.wrote ||
+                       rec.remote_status != member.remote_status;
+  rec.remote_status = member.remote_status;
   const bool keep_wrote = rec.last.wrote;
   rec.last = outcome;
   if (keep_wrote) rec.last.wrote = true;  // cleared by MarkAccounted

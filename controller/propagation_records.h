@@ -36,6 +36,9 @@ struct ClusterRecord {
   uint64_t outcome_seq = 0;
   // Seconds from the change seen to the last write that carried it (status API).
   double latency_seconds = 0;
+  // With raw status collection: the member object's `status` the last pass saw, serialized
+  // ("" none). A change wakes the host, which writes it into status.clusters[].remoteStatus.
+  std::string remote_status;
 };
 
 // One federated object.
@@ -57,6 +60,9 @@ struct MemberOutcome {
   std::string overrides_version;
   Operation op = Operation::kNone;
   DispatchOutcome outcome;
+  // With raw status collection: the member object's `status` in the cache the pass planned
+  // from, serialized ("" none; always "" without collection).
+  std::string remote_status;
   // When the change the pass carried was seen (read before the write; absl::Time() unknown),
   // and when the pass ended.
   absl::Time observed;
@@ -81,7 +87,8 @@ class PropagationRecords {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Folds in a member pass's outcome; returns whether the host must look at the object
-  // again: the outcome is the first, changed status or message, wrote, or follows a write
+  // again: the outcome is the first, changed status, message or remote status, wrote, or
+  // follows a write
   // that no status accounted for yet (the host writes status only once no selected cluster
   // is in flight, so the pass that first sees a write settled in the cache must wake it).
   bool Record(const std::string& key, const MemberOutcome& member) ABSL_LOCKS_EXCLUDED(mu_);

@@ -88,6 +88,7 @@ SchedulingController::SchedulingController(kube::Client& host, ClusterRegistry& 
               WorkerPoolOptions o;
               o.name = "replicaschedulingpreference";
               o.workers = std::max(1, options_.workers);
+              o.cache_sync_timeout = options_.cache_sync_timeout;
               o.caches.push_back(RegistrySyncSource(registry_));
               o.caches.push_back(InformerSyncSource("ReplicaSchedulingPreference informer", *rsps_));
               o.caches.push_back(InformerSyncSource("FederatedDeployment informer", *deployments_));
@@ -429,6 +430,7 @@ std::unique_ptr<SchedulingController> StartSchedulingControllerIfEnabled(
   }
   SchedulingControllerOptions options;
   options.ns = ns;
+  options.cache_sync_timeout = config.cache_sync_timeout;
   auto controller =
       std::make_unique<SchedulingController>(host, registry, metrics, events, options);
   controller->Start();

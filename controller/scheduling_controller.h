@@ -72,6 +72,8 @@ struct SchedulingControllerOptions {
   // How soon an RSP whose members have pods unschedulable for less than the threshold is
   // planned again.
   absl::Duration recheck_delay = absl::Seconds(10);
+  // KubeFedConfig spec.controllerDuration.cacheSyncTimeout (worker_pool.h).
+  absl::Duration cache_sync_timeout = absl::Minutes(5);
 };
 
 // One RSP's last distribution, for tests and the status view.

@@ -12,12 +12,32 @@ namespace {
 constexpr char kPropagation[] = "Propagation";
 constexpr char kCheckClusters[] = "CheckClusters";
 
+// KubeFed's CheckClusters rule with RawResourceStatusCollection: a propagated cluster whose
+// member object has no `status` does not count as done.
+bool MissesRemoteStatus(const StatusInput& input, const ClusterOutcome& outcome) {
+  return input.collect_remote_status && outcome.status.empty() &&
+         (outcome.remote_status == nullptr || outcome.remote_status->IsNull());
+}
+
+// Whether the remote status to write (`want`, may be null) differs from the one written
+// (`have`, may be null). JSON equality: member order and number representation do not matter.
+bool RemoteStatusDiffers(const rapidjson::Value* have, const rapidjson::Value* want) {
+  const bool have_one = have != nullptr && !have->IsNull();
+  const bool want_one = want != nullptr && !want->IsNull();
+  if (have_one != want_one) return true;
+  return have_one && !(*have == *want);
+}
+
 std::string DeriveMessageWithoutNote(const StatusInput& input, const std::string& reason) {
   if (!input.aggregate_message.empty()) return input.aggregate_message;
   if (reason != kCheckClusters) return "";
   std::vector<std::string> failing;
   for (const auto& [name, outcome] : input.clusters) {
-    if (!outcome.status.empty()) failing.push_back(absl::StrCat(name, ": ", outcome.status));
+    if (!outcome.status.empty()) {
+      failing.push_back(absl::StrCat(name, ": ", outcome.status));
+    } else if (MissesRemoteStatus(input, outcome)) {
+      failing.push_back(absl::StrCat(name, ": no remote status"));
+    }
   }
   return absl::StrCat(failing.size(), " of ", input.clusters.size(), " clusters not propagated (",
                       absl::StrJoin(failing, ", "), ")");
@@ -39,6 +59,7 @@ bool ClustersDiffer(const rapidjson::Value* current, const StatusInput& input) {
     if (it == input.clusters.end()) return true;
     if (json::GetString(c, "status") != it->second.status) return true;
     if (json::GetString(c, "message") != it->second.message) return true;
+    if (RemoteStatusDiffers(json::Find(c, "remoteStatus"), it->second.remote_status)) return true;
   }
   return false;
 }
@@ -67,7 +88,7 @@ StatusUpdate ComputeStatus(const rapidjson::Value* current, const StatusInput& i
   std::string reason = input.aggregate_reason;
   if (reason.empty()) {
     for (const auto& [name, outcome] : input.clusters) {
-      if (!outcome.status.empty()) {
+      if (!outcome.status.empty() || MissesRemoteStatus(input, outcome)) {
         reason = kCheckClusters;
         break;
       }
@@ -84,6 +105,9 @@ StatusUpdate ComputeStatus(const rapidjson::Value* current, const StatusInput& i
       json::SetString(c, "name", name, alloc);
       if (!outcome.status.empty()) json::SetString(c, "status", outcome.status, alloc);
       if (!outcome.message.empty()) json::SetString(c, "message", outcome.message, alloc);
+      if (outcome.remote_status != nullptr && !outcome.remote_status->IsNull()) {
+        json::Set(c, "remoteStatus", *outcome.remote_status, alloc);
+      }
       clusters.PushBack(c, alloc);
     }
     if (clusters.Empty()) {

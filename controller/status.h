@@ -19,6 +19,9 @@ struct ClusterOutcome {
   std::string status;
   // kfed addition: what went wrong, for a user to act on (KubeFed had only the reason).
   std::string message;
+  // With raw status collection: the member object's `status` (nullptr: none), written as
+  // status.clusters[].remoteStatus. Borrowed; must outlive the ComputeStatus call.
+  const rapidjson::Value* remote_status = nullptr;
 };
 
 struct StatusInput {
@@ -35,6 +38,9 @@ struct StatusInput {
   std::map<std::string, ClusterOutcome> clusters;
   // Whether member objects were created, updated or deleted in this pass.
   bool resources_updated = false;
+  // KubeFed's RawResourceStatusCollection (feature gate and the type's statusCollection):
+  // as in KubeFed, a cluster without a remote status keeps the condition at CheckClusters.
+  bool collect_remote_status = false;
   absl::Time now;
 };
 
@@ -48,6 +54,9 @@ struct StatusUpdate {
 // when the reason is "" and every cluster is OK, else False with the reason (CheckClusters when
 // a cluster failed); lastTransitionTime moves when status or reason changes, lastUpdateTime
 // when anything changed or resources were updated. Timestamps are RFC 3339 in UTC, seconds.
+// status.clusters[].remoteStatus is each outcome's `remote_status` (compared as JSON, so a
+// member status that did not change writes nothing); without collection none is written and
+// an existing one is dropped.
 StatusUpdate ComputeStatus(const rapidjson::Value* current, const StatusInput& input);
 
 // "2006-01-02T15:04:05Z" formatting used by Kubernetes for metav1.Time.

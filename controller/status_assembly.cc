@@ -58,6 +58,18 @@ AssembledStatus AssembleStatus(const StatusAssemblyInput& in) {
       status.resources_updated = true;
     }
   }
+  if (in.collect_remote_status) {
+    // As KubeFed: the member object's status as the cache holds it, except where the member
+    // could not be read (not ready, cache not synced).
+    status.collect_remote_status = true;
+    for (auto& [cluster, outcome] : status.clusters) {
+      if (outcome.status == ft::kClusterNotReady || outcome.status == ft::kCachedRetrievalFailed) {
+        continue;
+      }
+      auto remote = in.remote_statuses.find(cluster);
+      if (remote != in.remote_statuses.end()) outcome.remote_status = remote->second;
+    }
+  }
   if (out.pending) {
     out.recheck_after = kPendingStatusRecheck;
     out.accounted.clear();

@@ -38,6 +38,12 @@ struct StatusAssemblyInput {
   bool versions_ok = false;  // both could be computed
   // Cluster -> metadata.generation of the member object (absent: 0).
   std::map<std::string, int64_t> member_generations;
+  // KubeFed's RawResourceStatusCollection for this type (gate Enabled and the FTC's
+  // statusCollection Enabled): status.clusters[].remoteStatus is the member object's `status`.
+  bool collect_remote_status = false;
+  // Cluster -> the member object's `status` in the member cache (absent or null: none).
+  // Borrowed; must outlive the call.
+  std::map<std::string, const rapidjson::Value*> remote_statuses;
   absl::Time now;
 };
 

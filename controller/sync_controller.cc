@@ -32,6 +32,7 @@ WorkerPoolOptions HostPoolOptions(const SyncControllerOptions& options,
   o.name = "sync-" + options.type_config.name;
   o.workers = std::max(1, options.host_workers);
   o.caches = std::move(caches);
+  o.cache_sync_timeout = options.cache_sync_timeout;
   return o;
 }
 
@@ -42,6 +43,7 @@ WorkerPoolOptions FinalizerPoolOptions(const SyncControllerOptions& options,
   WorkerPoolOptions o;
   o.name = "finalizer-" + options.type_config.name;
   o.workers = std::min(4, std::max(1, options.host_workers));
+  o.cache_sync_timeout = options.cache_sync_timeout;
   o.caches.push_back(
       InformerSyncSource(options.type_config.federated_type.kind + " informer", federated));
   return o;
@@ -85,7 +87,7 @@ SyncController::SyncController(kube::Client& host, ClusterRegistry& clusters, Ho
           // The host caches only: a member whose own cache has not synced is the plan's
           // business (it skips the cluster and says so in the status).
           {options_.limited_scope ? options_.kubefed_namespace : "", options_.cluster_workers,
-           DecisionCaches()},
+           DecisionCaches(), options_.cache_sync_timeout},
           [this](const std::string& cluster, kube::Client& client, const std::string& key) {
             return member_reconciler_.Reconcile(cluster, client, key);
           },

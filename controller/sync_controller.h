@@ -79,6 +79,11 @@ class SyncController {
   // A FederatedNamespace changed: objects in that namespace may be placed differently.
   void OnNamespacePlacementChanged(const std::string& ns);
 
+  // The member caches of this type (one managed-label informer per member), for another
+  // controller of the type to read and listen to (the status controller) instead of watching
+  // every member again. Valid until this controller is destroyed; stop the reader first.
+  ClusterWorkers& member_caches() { return cluster_workers_; }
+
  private:
   // The caches every host and member pass reads before it may decide anything.
   std::vector<CacheSyncSource> DecisionCaches() const;

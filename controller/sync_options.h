@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "federated_types/type_config.h"
 #include "kube/informer.h"
 #include "status/store.h"
@@ -28,9 +29,24 @@ struct SyncControllerOptions {
   int host_workers = 2;
   int cluster_workers = 4;
   std::string field_manager = "kfed";
+  // KubeFedConfig's feature gate RawResourceStatusCollection. It takes effect for types whose
+  // FederatedTypeConfig enables statusCollection (CollectsRemoteStatus).
+  bool raw_resource_status_collection = false;
+  // KubeFedConfig spec.controllerDuration.cacheSyncTimeout: every pool of the type logs the
+  // caches still unsynced after this long (and keeps waiting).
+  absl::Duration cache_sync_timeout = absl::Minutes(5);
+  // KubeFedConfig spec.statusController.maxConcurrentReconciles: the status controller's
+  // workers (controller/status_controller.h).
+  int status_max_concurrent_reconciles = 1;
   // Where each federated object's propagation state is published for the status API and
   // the dashboard (nullptr: nowhere). Must outlive the controller.
   status::StatusStore* status_store = nullptr;
+
+  // status.clusters[].remoteStatus is collected (KubeFed: the gate and the type's
+  // statusCollection both Enabled).
+  bool CollectsRemoteStatus() const {
+    return raw_resource_status_collection && type_config.StatusEnabled();
+  }
 };
 
 // "FederatedConfigMap ns/name", for log lines and error messages.

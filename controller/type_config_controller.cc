@@ -1,5 +1,7 @@
 #include "controller/type_config_controller.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
 #include "controller/object_meta.h"
@@ -34,6 +36,7 @@ void TypeConfigController::Start() {
   informer_ = std::make_unique<kube::Informer>(host_, io, clock_);
   WorkerPoolOptions po;
   po.name = "federatedtypeconfig";
+  po.cache_sync_timeout = base_.cache_sync_timeout;
   po.caches.push_back(InformerSyncSource("FederatedTypeConfig informer", *informer_));
   pool_ = std::make_unique<WorkerPool>(reconciler_, metrics_, std::move(po), clock_);
   auto enqueue = [this](const kube::ObjectPtr& o) {
@@ -61,10 +64,15 @@ void TypeConfigController::Stop() {
   // In parallel: each controller waits for its watches and in-flight requests to end.
   std::vector<std::thread> stopping;
   for (auto& [name, r] : running) {
-    SyncController* c = r.controller.get();
-    stopping.emplace_back([c] { c->Stop(); });
+    RunningType* type = &r;
+    stopping.emplace_back([type] { StopType(*type); });
   }
   for (std::thread& t : stopping) t.join();
+}
+
+void TypeConfigController::StopType(RunningType& type) {
+  if (type.status != nullptr) type.status->Stop();
+  if (type.controller != nullptr) type.controller->Stop();
 }
 
 void TypeConfigController::OnFederatedNamespaceChanged(const std::string& ns) {
@@ -76,6 +84,15 @@ std::vector<std::string> TypeConfigController::Running() const {
   absl::MutexLock lock(&mu_);
   std::vector<std::string> names;
   for (const auto& [name, r] : running_) names.push_back(name);
+  return names;
+}
+
+std::vector<std::string> TypeConfigController::StatusRunning() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, r] : running_) {
+    if (r.status != nullptr) names.push_back(name);
+  }
   return names;
 }
 
@@ -94,7 +111,7 @@ absl::StatusOr<ReconcileResult> TypeConfigController::Reconcile(const std::strin
       ftc ? json::FindPath(*ftc, {"metadata", "deletionTimestamp"}) : nullptr;
   const bool deleting = deletion != nullptr && !deletion->IsNull();
 
-  std::unique_ptr<SyncController> to_stop;
+  std::optional<RunningType> to_stop;
   absl::StatusOr<ft::TypeConfig> config = absl::NotFoundError("gone");
   if (ftc != nullptr && !deleting) {
     config = ft::ParseTypeConfig(*ftc);
@@ -108,6 +125,11 @@ absl::StatusOr<ReconcileResult> TypeConfigController::Reconcile(const std::strin
     }
   }
   const bool want = config.ok() && config->propagation_enabled;
+  // KubeFed runs the status controller for `services` with a statusType, and only while raw
+  // status collection (remoteStatus) is off. It reads the sync controller's member caches, so
+  // it runs only with it (propagation Enabled); status.statusController says so.
+  const bool want_status = want && config->ServiceStatusCollectionEnabled() &&
+                           !base_.raw_resource_status_collection;
   // What a running sync controller was started with: a change restarts it (the annotation
   // kfed.io/sensitive too, as it changes what the status API shows).
   const std::string spec =
@@ -126,15 +148,16 @@ absl::StatusOr<ReconcileResult> TypeConfigController::Reconcile(const std::strin
     absl::MutexLock lock(&mu_);
     auto it = running_.find(name);
     if (it != running_.end() && (!want || blocked || it->second.spec != spec)) {
-      to_stop = std::move(it->second.controller);
+      to_stop = std::move(it->second);
       running_.erase(it);
     }
   }
-  if (to_stop != nullptr) {
-    to_stop->Stop();
+  if (to_stop.has_value()) {
+    StopType(*to_stop);
     LOG(INFO) << "stopped propagation of " << name;
   }
   bool running = false;
+  bool status_running = false;
   if (want && !blocked) {
     absl::MutexLock lock(&mu_);
     auto it = running_.find(name);
@@ -144,7 +167,20 @@ absl::StatusOr<ReconcileResult> TypeConfigController::Reconcile(const std::strin
       auto controller = std::make_unique<SyncController>(host_, clusters_, caches_, metrics_,
                                                          events_, options, clock_);
       controller->Start();
-      running_[name] = {std::move(controller), spec};
+      std::unique_ptr<StatusController> status;
+      if (want_status) {
+        StatusControllerOptions so;
+        so.type_config = *config;
+        so.kubefed_namespace = base_.kubefed_namespace;
+        so.limited_scope = base_.limited_scope;
+        so.workers = base_.status_max_concurrent_reconciles;
+        so.cache_sync_timeout = base_.cache_sync_timeout;
+        so.field_manager = base_.field_manager;
+        status = std::make_unique<StatusController>(host_, clusters_, controller->member_caches(),
+                                                    metrics_, so, clock_);
+        status->Start();
+      }
+      running_[name] = {std::move(controller), std::move(status), spec};
       LOG(INFO) << "started propagation of " << name << " (" << config->federated_type.kind
                 << " -> " << config->target_type.kind << ")";
       // Types waiting for the namespaces type can start now.
@@ -153,6 +189,7 @@ absl::StatusOr<ReconcileResult> TypeConfigController::Reconcile(const std::strin
       }
     }
     running = true;
+    status_running = running_[name].status != nullptr;
   }
 
   // A write that finds the object gone is done: its deletion event brings us back.
@@ -170,7 +207,8 @@ absl::StatusOr<ReconcileResult> TypeConfigController::Reconcile(const std::strin
     // The update's event brings us back for the status.
     return write_result(SetFinalizer(ftc, true), "adding the finalizer");
   }
-  absl::StatusOr<ReconcileResult> status = write_result(WriteStatus(ftc, running), "status");
+  absl::StatusOr<ReconcileResult> status =
+      write_result(WriteStatus(ftc, running, status_running), "status");
   if (!status.ok()) return status;
   // A type waiting for the namespaces type is checked again later (and at once when the
   // namespaces type starts).
@@ -185,17 +223,20 @@ absl::Status TypeConfigController::SetFinalizer(const kube::ObjectPtr& ftc, bool
       .status();
 }
 
-absl::Status TypeConfigController::WriteStatus(const kube::ObjectPtr& ftc, bool running) {
+absl::Status TypeConfigController::WriteStatus(const kube::ObjectPtr& ftc, bool running,
+                                               bool status_running) {
   const rapidjson::Value* generation = json::FindPath(*ftc, {"metadata", "generation"});
   const int64_t gen = generation != nullptr && generation->IsInt64() ? generation->GetInt64() : 0;
   const std::string propagation =
       running ? std::string(ft::kControllerRunning) : std::string(ft::kControllerNotRunning);
+  const std::string status_controller = status_running ? std::string(ft::kControllerRunning)
+                                                       : std::string(ft::kControllerNotRunning);
   const rapidjson::Value* status = json::Find(*ftc, "status");
   if (status != nullptr && json::GetString(*status, "propagationController") == propagation &&
       json::Find(*status, "observedGeneration") != nullptr &&
       (*status)["observedGeneration"].IsInt64() &&
       (*status)["observedGeneration"].GetInt64() == gen &&
-      json::GetString(*status, "statusController") == ft::kControllerNotRunning) {
+      json::GetString(*status, "statusController") == status_controller) {
     return absl::OkStatus();
   }
   rapidjson::Document copy = json::Clone(*ftc);
@@ -203,8 +244,7 @@ absl::Status TypeConfigController::WriteStatus(const kube::ObjectPtr& ftc, bool 
   rapidjson::Value& st = json::EnsureObject(copy, "status", a);
   json::Set(st, "observedGeneration", rapidjson::Value(static_cast<int64_t>(gen)), a);
   json::SetString(st, "propagationController", propagation, a);
-  // Status collection (KubeFed's RawResourceStatusCollection) is not implemented yet.
-  json::SetString(st, "statusController", ft::kControllerNotRunning, a);
+  json::SetString(st, "statusController", status_controller, a);
   return host_
       .UpdateStatus(FederatedTypeConfigsResource(), base_.kubefed_namespace, copy,
                     {base_.field_manager})

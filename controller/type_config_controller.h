@@ -1,6 +1,10 @@
 // The FederatedTypeConfig controller: starts one SyncController per enabled type at run time
 // and stops it when the type is disabled or deleted (no restart of the process), keeps the
 // core.kubefed.io/federated-type-config finalizer, and writes status.propagationController.
+// For a type with service status collection (TypeConfig::ServiceStatusCollectionEnabled, and
+// the feature gate RawResourceStatusCollection Disabled, as KubeFed) it also runs a
+// StatusController (status_controller.h) on the sync controller's member caches, started
+// after it and stopped before it, and writes status.statusController Running / NotRunning.
 // Namespaced types wait until the `namespaces` type runs (they need FederatedNamespaces).
 //
 // Thread: one worker of a WorkerPool (controller/worker_pool.h) taking FTC names; the FTC
@@ -16,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "controller/kubefed_resources.h"
 #include "controller/reconciler.h"
+#include "controller/status_controller.h"
 #include "controller/sync_controller.h"
 #include "controller/worker_pool.h"
 #include "kube/informer.h"
@@ -37,12 +42,14 @@ class TypeConfigController {
   void OnFederatedNamespaceChanged(const std::string& ns) ABSL_LOCKS_EXCLUDED(mu_);
   // Names of the types whose sync controller runs.
   std::vector<std::string> Running() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Names of the types whose status controller runs.
+  std::vector<std::string> StatusRunning() const ABSL_LOCKS_EXCLUDED(mu_);
   // Every running sync controller has synced its host and member caches.
   bool Synced() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   absl::StatusOr<ReconcileResult> Reconcile(const std::string& name);
-  absl::Status WriteStatus(const kube::ObjectPtr& ftc, bool running);
+  absl::Status WriteStatus(const kube::ObjectPtr& ftc, bool running, bool status_running);
   absl::Status SetFinalizer(const kube::ObjectPtr& ftc, bool present);
 
   kube::Client& host_;
@@ -60,8 +67,12 @@ class TypeConfigController {
   // FTC name -> running controller, and the spec it was started from.
   struct RunningType {
     std::unique_ptr<SyncController> controller;
+    // Reads `controller`'s member caches: stopped first.
+    std::unique_ptr<StatusController> status;
     std::string spec;
   };
+  // Stops a type's controllers: the status controller, then the sync controller.
+  static void StopType(RunningType& type);
   std::map<std::string, RunningType> running_ ABSL_GUARDED_BY(mu_);
 };
 

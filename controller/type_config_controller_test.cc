@@ -55,7 +55,7 @@ class TypeConfigControllerTest : public ::testing::Test {
     if (events_ != nullptr) events_->Stop();
   }
 
-  void Start(bool limited_scope = false) {
+  void Start(bool limited_scope = false, bool raw_resource_status_collection = false) {
     auto informer = [this](kube::GroupVersionResource gvr) {
       kube::InformerOptions o;
       o.gvr = std::move(gvr);
@@ -71,6 +71,7 @@ class TypeConfigControllerTest : public ::testing::Test {
     SyncControllerOptions base;
     base.kubefed_namespace = kNs;
     base.limited_scope = limited_scope;
+    base.raw_resource_status_collection = raw_resource_status_collection;
     controller_ = std::make_unique<TypeConfigController>(
         host_, registry_,
         HostCaches{federated_namespaces_.get(), propagated_versions_.get(),
@@ -79,9 +80,16 @@ class TypeConfigControllerTest : public ::testing::Test {
     controller_->Start();
   }
 
-  void CreateFtc(const std::string& name, bool enabled = true) {
+  // `status_collection`: statusCollection Enabled with KubeFed's statusType for services
+  // (FederatedServiceStatus, core.kubefed.io/v1alpha1).
+  void CreateFtc(const std::string& name, bool enabled = true, bool status_collection = false) {
     ft::TypeConfig t = Type(name);
     t.propagation_enabled = enabled;
+    if (status_collection) {
+      t.status_collection_enabled = true;
+      t.status_type = ft::ApiResource{"core.kubefed.io", "v1alpha1", "FederatedServiceStatus",
+                                      "federatedservicestatuses", ft::Scope::kNamespaced};
+    }
     rapidjson::Document doc = ft::TypeConfigToJson(t);
     json::SetString(doc["metadata"], "namespace", kNs, doc.GetAllocator());
     absl::StatusOr<kube::ObjectPtr> created =
@@ -110,6 +118,11 @@ class TypeConfigControllerTest : public ::testing::Test {
     }
     return json::GetString(*status, "propagationController");
   }
+  // status.statusController, once status.propagationController is `propagation`.
+  std::string StatusController(const std::string& name, absl::string_view propagation) {
+    if (Propagation(name) != propagation) return "";
+    return json::GetString(*json::Find(*Ftc(name), "status"), "statusController");
+  }
   std::vector<std::string> Running() {
     std::vector<std::string> running = controller_->Running();
     std::sort(running.begin(), running.end());
@@ -135,6 +148,43 @@ TEST_F(TypeConfigControllerTest, EnabledTypeRunsWithFinalizerAndStatus) {
   EXPECT_EQ(json::GetString(*json::Find(*Ftc("namespaces"), "status"), "statusController"),
             ft::kControllerNotRunning);
   EXPECT_TRUE(Eventually([this] { return controller_->Synced(); }));
+}
+
+// KubeFed: the status controller runs for `services` with statusCollection Enabled and a
+// statusType, while RawResourceStatusCollection is Disabled; status.statusController says so.
+TEST_F(TypeConfigControllerTest, ServiceStatusCollectionRunsTheStatusController) {
+  CreateFtc("namespaces");
+  CreateFtc("services", /*enabled=*/true, /*status_collection=*/true);
+  CreateFtc("configmaps", /*enabled=*/true, /*status_collection=*/true);
+  Start();
+  ASSERT_TRUE(Eventually([this] {
+    return StatusController("services", ft::kControllerRunning) == ft::kControllerRunning;
+  })) << StatusController("services", ft::kControllerRunning);
+  EXPECT_EQ(controller_->StatusRunning(), std::vector<std::string>{"services"});
+  // Not services: remoteStatus only (with the gate), never a status controller.
+  ASSERT_TRUE(Eventually([this] {
+    return StatusController("configmaps", ft::kControllerRunning) == ft::kControllerNotRunning;
+  }));
+
+  // Propagation Disabled: the status controller (which reads the sync controller's member
+  // caches) stops with it, and the status says so.
+  rapidjson::Document copy = json::Clone(*Ftc("services"));
+  json::SetString(copy["spec"], "propagation", "Disabled", copy.GetAllocator());
+  ASSERT_TRUE(host_.Update(FederatedTypeConfigsResource(), kNs, copy, {}).ok());
+  ASSERT_TRUE(Eventually([this] {
+    return StatusController("services", ft::kControllerNotRunning) == ft::kControllerNotRunning;
+  })) << StatusController("services", ft::kControllerNotRunning);
+  EXPECT_TRUE(controller_->StatusRunning().empty());
+}
+
+TEST_F(TypeConfigControllerTest, RawResourceStatusCollectionReplacesTheStatusController) {
+  CreateFtc("namespaces");
+  CreateFtc("services", /*enabled=*/true, /*status_collection=*/true);
+  Start(/*limited_scope=*/false, /*raw_resource_status_collection=*/true);
+  ASSERT_TRUE(Eventually([this] {
+    return StatusController("services", ft::kControllerRunning) == ft::kControllerNotRunning;
+  })) << StatusController("services", ft::kControllerRunning);
+  EXPECT_TRUE(controller_->StatusRunning().empty());
 }
 
 TEST_F(TypeConfigControllerTest, DisablingStopsTheTypeAndEnablingStartsItAgain) {

@@ -97,8 +97,8 @@ std::string ApiResource::ApiVersion() const {
 
 bool TypeConfig::IsNamespace() const { return name == kNamespacesTypeConfigName; }
 
-bool TypeConfig::StatusEnabled() const {
-  return status_collection_enabled.value_or(false) && name == "services";
+bool TypeConfig::ServiceStatusCollectionEnabled() const {
+  return StatusEnabled() && name == "services" && status_type.has_value();
 }
 
 std::string PluralName(absl::string_view kind) {

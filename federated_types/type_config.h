@@ -57,8 +57,15 @@ struct TypeConfig {
   bool TargetNamespaced() const { return target_type.scope == Scope::kNamespaced; }
   // Federated objects are namespaced: always for FederatedNamespace, else as the target.
   bool FederatedNamespaced() const { return IsNamespace() || TargetNamespaced(); }
-  // Status collection runs: statusCollection Enabled and (as in KubeFed) only for services.
-  bool StatusEnabled() const;
+  // spec.statusCollection is Enabled (KubeFed's GetStatusEnabled): with the feature gate
+  // RawResourceStatusCollection, the sync controller copies each member object's `status`
+  // into status.clusters[].remoteStatus.
+  bool StatusEnabled() const { return status_collection_enabled.value_or(false); }
+  // KubeFed's isEnabledFederatedServiceStatusCollection: statusCollection Enabled, the FTC is
+  // `services` and has a statusType. The status controller (controller/status_controller.h)
+  // then keeps a <statusType> object per federated object, unless RawResourceStatusCollection
+  // is enabled (KubeFed runs either, never both).
+  bool ServiceStatusCollectionEnabled() const;
   // The target is the core Secret (the status API never shows its values).
   bool TargetIsSecret() const { return target_type.group.empty() && target_type.kind == "Secret"; }
 };

@@ -59,6 +59,7 @@ TEST(ParseTypeConfigTest, DefaultsFromName) {
   EXPECT_TRUE(config->FederatedNamespaced());
   EXPECT_FALSE(config->IsNamespace());
   EXPECT_FALSE(config->StatusEnabled());
+  EXPECT_FALSE(config->ServiceStatusCollectionEnabled());
 }
 
 TEST(ParseTypeConfigTest, CoreGroupHasNoDot) {
@@ -90,15 +91,31 @@ TEST(ParseTypeConfigTest, NamespacesIsSpecial) {
   EXPECT_EQ(FederatedNameForTarget(*config, "", "team-a"), (QualifiedName{"team-a", "team-a"}));
 }
 
-TEST(ParseTypeConfigTest, StatusEnabledOnlyForServices) {
-  auto ftc = Json(R"({"metadata":{"name":"services"},"spec":{
+TEST(ParseTypeConfigTest, ServiceStatusCollectionOnlyForServicesWithStatusType) {
+  const std::string services = R"({"metadata":{"name":"services"},"spec":{
       "targetType":{"version":"v1","kind":"Service","scope":"Namespaced"},
       "propagation":"Enabled","statusCollection":"Enabled",
       "federatedType":{"group":"types.kubefed.io","version":"v1beta1",
-                       "kind":"FederatedService","scope":"Namespaced"}}})");
-  auto config = ParseTypeConfig(ftc);
-  ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_TRUE(config->StatusEnabled());
+                       "kind":"FederatedService","scope":"Namespaced"})";
+  auto without = ParseTypeConfig(Json(services + "}}"));
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_TRUE(without->StatusEnabled());
+  EXPECT_FALSE(without->ServiceStatusCollectionEnabled());  // no statusType
+  auto with = ParseTypeConfig(Json(services + R"(,"statusType":{"group":"core.kubefed.io",
+      "version":"v1alpha1","kind":"FederatedServiceStatus","scope":"Namespaced"}}})"));
+  ASSERT_TRUE(with.ok()) << with.status();
+  EXPECT_TRUE(with->ServiceStatusCollectionEnabled());
+  EXPECT_EQ(with->status_type->plural_name, "federatedservicestatuses");
+  // Any other type: raw status collection only (remoteStatus), no status controller.
+  auto deployments = ParseTypeConfig(Json(R"({"metadata":{"name":"deployments.apps"},"spec":{
+      "targetType":{"version":"v1","kind":"Deployment","scope":"Namespaced"},
+      "propagation":"Enabled","statusCollection":"Enabled",
+      "statusType":{"kind":"FederatedDeploymentStatus","scope":"Namespaced"},
+      "federatedType":{"group":"types.kubefed.io","version":"v1beta1",
+                       "kind":"FederatedDeployment","scope":"Namespaced"}}})"));
+  ASSERT_TRUE(deployments.ok()) << deployments.status();
+  EXPECT_TRUE(deployments->StatusEnabled());
+  EXPECT_FALSE(deployments->ServiceStatusCollectionEnabled());
 }
 
 TEST(ParseTypeConfigTest, ErrorsNameTheField) {
