@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "base/json.h"
+#include "base/testing.h"
 #include "controller/kubefed_resources.h"
 #include "controller/object_meta.h"
 #include "controller/status_assembly.h"
@@ -101,6 +102,73 @@ TEST_F(HostReconcilerTest, FinishedWorkIsWrittenOnceAndAccountedFor) {
   clock_.Advance(absl::Minutes(1));
   ASSERT_TRUE(HostPass().ok());
   EXPECT_EQ(Meta(*HostObject(), "resourceVersion"), rv);
+}
+
+// KubeFed's RawResourceStatusCollection: the member object's `status` is copied into
+// status.clusters[].remoteStatus; a member status change wakes the host through the member
+// pass, and an unchanged one wakes nothing and writes nothing.
+TEST_F(HostReconcilerTest, RemoteStatusFollowsTheMemberStatusWithoutWritesAtRest) {
+  options_.raw_resource_status_collection = true;
+  options_.type_config.status_collection_enabled = true;
+  CreateFederated(FederatedWeb());
+  Propagate();
+  // The member copy gets a status (as a member controller would write it).
+  auto set_member_status = [this](const std::string& status) {
+    rapidjson::Document copy = json::Clone(*MemberObject());
+    json::Set(copy, "status", kfed::testing::Json(status), copy.GetAllocator());
+    ASSERT_TRUE(member_->UpdateStatus(kube::ConfigMapsResource(), "demo", copy, {}).ok());
+    CacheCatchesUp();
+  };
+  set_member_status(R"({"readyReplicas":2,"availableReplicas":2})");
+  ASSERT_TRUE(MemberPass().ok());
+  EXPECT_EQ(TakeWoken(), std::vector<std::string>{"demo/web"});
+  ASSERT_TRUE(HostPass().ok());
+  AwaitFederatedCache();
+  const rapidjson::Value* clusters = json::FindPath(*HostObject(), {"status", "clusters"});
+  ASSERT_NE(clusters, nullptr);
+  EXPECT_EQ(json::Serialize(*clusters),
+            R"([{"name":"m1","remoteStatus":{"readyReplicas":2,"availableReplicas":2}}])");
+  EXPECT_EQ(Propagation(), "True/");
+
+  // Nothing changed in the member: no wake-up, no write.
+  const std::string rv = Meta(*HostObject(), "resourceVersion");
+  ASSERT_TRUE(MemberPass().ok());
+  EXPECT_TRUE(TakeWoken().empty());
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_TRUE(HostPass().ok());
+  EXPECT_EQ(Meta(*HostObject(), "resourceVersion"), rv);
+
+  // The member status changes: the host follows.
+  set_member_status(R"({"readyReplicas":1,"availableReplicas":1})");
+  ASSERT_TRUE(MemberPass().ok());
+  EXPECT_EQ(TakeWoken(), std::vector<std::string>{"demo/web"});
+  ASSERT_TRUE(HostPass().ok());
+  AwaitFederatedCache();
+  EXPECT_EQ(json::Serialize(*json::FindPath(*HostObject(), {"status", "clusters"})),
+            R"([{"name":"m1","remoteStatus":{"readyReplicas":1,"availableReplicas":1}}])");
+
+  // The gate turned off (a restart with it Disabled): remoteStatus is dropped.
+  options_.raw_resource_status_collection = false;
+  ASSERT_TRUE(HostPass().ok());
+  AwaitFederatedCache();
+  EXPECT_EQ(json::Serialize(*json::FindPath(*HostObject(), {"status", "clusters"})),
+            R"([{"name":"m1"}])");
+}
+
+// As KubeFed: with collection on, a propagated cluster whose member object has no status
+// keeps the Propagation condition at CheckClusters.
+TEST_F(HostReconcilerTest, RemoteStatusMissingIsCheckClusters) {
+  options_.raw_resource_status_collection = true;
+  options_.type_config.status_collection_enabled = true;
+  CreateFederated(FederatedWeb());
+  Propagate();
+  ASSERT_TRUE(HostPass().ok());
+  AwaitFederatedCache();
+  EXPECT_EQ(Propagation(), "False/CheckClusters");
+  const rapidjson::Value* condition = json::FindPath(*HostObject(), {"status", "conditions"});
+  ASSERT_NE(condition, nullptr);
+  EXPECT_EQ(json::GetString((*condition)[0], "message"),
+            "1 of 1 clusters not propagated (m1: no remote status)");
 }
 
 TEST_F(HostReconcilerTest, AFailedStatusWriteIsRetriedAndAccountsForNothing) {

@@ -336,6 +336,35 @@ TEST(AssembleStatusTest, WritesToMembersMoveLastUpdateTime) {
             FormatKubeTime(kT0 + absl::Minutes(1)));
 }
 
+TEST(AssembleStatusTest, RemoteStatusOnlyWhereTheMemberWasRead) {
+  Plan plan = MakePlan({{"m1", Operation::kNone, true, "", "gen:1"},
+                        {"m2", Operation::kNone, true, std::string(ft::kClusterNotReady)}});
+  ObjectRecord record = MakeRecord({}, "t1");
+  rapidjson::Document m1_status, m2_status;
+  m1_status.Parse(R"({"readyReplicas":3})");
+  m2_status.Parse(R"({"readyReplicas":1})");
+  StatusAssemblyInput in;
+  in.plan = &plan;
+  in.record = &record;
+  in.generation = 1;
+  in.template_version = "t1";
+  in.overrides_version = "o1";
+  in.versions_ok = true;
+  in.now = kT0;
+  in.remote_statuses = {{"m1", &m1_status}, {"m2", &m2_status}};
+  // Without collection: none.
+  AssembledStatus off = AssembleStatus(in);
+  EXPECT_EQ(json::Serialize(off.update.status["clusters"]),
+            R"([{"name":"m1"},{"name":"m2","status":"ClusterNotReady",)"
+            R"("message":"ClusterNotReady in m2"}])");
+  // With collection: the ready member's status; not the one that could not be read.
+  in.collect_remote_status = true;
+  AssembledStatus on = AssembleStatus(in);
+  EXPECT_EQ(json::Serialize(on.update.status["clusters"]),
+            R"([{"name":"m1","remoteStatus":{"readyReplicas":3}},)"
+            R"({"name":"m2","status":"ClusterNotReady","message":"ClusterNotReady in m2"}])");
+}
+
 TEST(AssembleStatusTest, MemberGenerationsAndLatencyArePublished) {
   Plan plan = MakePlan({{"m1", Operation::kNone, true, "", "gen:1"}, {"m2", Operation::kCreate}});
   ObjectRecord record = MakeRecord({{"m1", ""}}, "t1");

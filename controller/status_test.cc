@@ -120,5 +120,57 @@ TEST(StatusTest, KeepsOtherConditionsAndIgnoresNonObjectStatus) {
   EXPECT_TRUE(ComputeStatus(&not_object, Input({}, kT0)).changed);
 }
 
+TEST(StatusTest, RemoteStatusIsWrittenComparedAsJsonAndDroppedWithoutCollection) {
+  rapidjson::Document ready;
+  ready.Parse(R"({"readyReplicas":2,"conditions":[{"type":"Available","status":"True"}]})");
+  StatusInput in = Input({{"member1", {}}}, kT0);
+  in.collect_remote_status = true;
+  in.clusters["member1"].remote_status = &ready;
+  StatusUpdate first = ComputeStatus(nullptr, in);
+  EXPECT_TRUE(first.changed);
+  EXPECT_EQ(json::Serialize(first.status["clusters"]),
+            R"([{"name":"member1","remoteStatus":{"readyReplicas":2,"conditions":)"
+            R"([{"type":"Available","status":"True"}]}}])");
+  EXPECT_EQ(json::GetString(Propagation(first.status), "status"), "True");
+
+  // The same status, members in another order: nothing to write.
+  rapidjson::Document reordered;
+  reordered.Parse(R"({"conditions":[{"status":"True","type":"Available"}],"readyReplicas":2})");
+  in.clusters["member1"].remote_status = &reordered;
+  in.now = kT1;
+  EXPECT_FALSE(ComputeStatus(&first.status, in).changed);
+
+  // A changed member status is written.
+  rapidjson::Document fewer;
+  fewer.Parse(R"({"readyReplicas":1})");
+  in.clusters["member1"].remote_status = &fewer;
+  StatusUpdate second = ComputeStatus(&first.status, in);
+  EXPECT_TRUE(second.changed);
+  EXPECT_EQ(json::Serialize(second.status["clusters"]),
+            R"([{"name":"member1","remoteStatus":{"readyReplicas":1}}])");
+
+  // Collection off: an existing remoteStatus is dropped.
+  StatusUpdate off = ComputeStatus(&second.status, Input({{"member1", {}}}, kT1));
+  EXPECT_TRUE(off.changed);
+  EXPECT_EQ(json::Serialize(off.status["clusters"]), R"([{"name":"member1"}])");
+}
+
+TEST(StatusTest, MissingRemoteStatusIsCheckClustersAsInKubeFed) {
+  rapidjson::Document ready;
+  ready.Parse(R"({"readyReplicas":2})");
+  StatusInput in = Input({{"member1", {}}, {"member2", {}}}, kT0);
+  in.collect_remote_status = true;
+  in.clusters["member1"].remote_status = &ready;
+  StatusUpdate u = ComputeStatus(nullptr, in);
+  EXPECT_EQ(json::GetString(Propagation(u.status), "status"), "False");
+  EXPECT_EQ(json::GetString(Propagation(u.status), "reason"), "CheckClusters");
+  EXPECT_EQ(json::GetString(Propagation(u.status), "message"),
+            "1 of 2 clusters not propagated (member2: no remote status)");
+  // Once it has one, propagation is True.
+  in.clusters["member2"].remote_status = &ready;
+  u = ComputeStatus(&u.status, in);
+  EXPECT_EQ(json::GetString(Propagation(u.status), "status"), "True");
+}
+
 }  // namespace
 }  // namespace kfed::controller
