@@ -151,10 +151,10 @@ install_check() {
   local n_crds n_ftcs
   n_crds="$(k get crd -o name | grep -c 'kubefed.io$')"
   n_ftcs="$(k -n "${NS}" get federatedtypeconfigs -o name | wc -l)"
-  if [[ "${n_crds}" == 16 && "${n_ftcs}" == 10 ]] && k -n "${NS}" get kubefedconfig kubefed >/dev/null 2>&1; then
+  if [[ "${n_crds}" == 17 && "${n_ftcs}" == 10 ]] && k -n "${NS}" get kubefedconfig kubefed >/dev/null 2>&1; then
     ok "--install: helm install into kube-apiserver $(k version -o json | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' | tail -1): ${n_crds} CRDs, ${n_ftcs} FederatedTypeConfigs and the KubeFedConfig accepted"
   else
-    fail "--install: after helm install: ${n_crds} kfed CRDs (want 16), ${n_ftcs} FederatedTypeConfigs (want 10), KubeFedConfig: $(k -n "${NS}" get kubefedconfig kubefed -o name 2>&1)"
+    fail "--install: after helm install: ${n_crds} kfed CRDs (want 17), ${n_ftcs} FederatedTypeConfigs (want 10), KubeFedConfig: $(k -n "${NS}" get kubefedconfig kubefed -o name 2>&1)"
   fi
 
   # The controller as the chart's ServiceAccount, with the Deployment's flags (addresses moved
@@ -218,10 +218,10 @@ json.dump(c, open(sys.argv[2], "w"))' "${token}" "${WORK}/sa-kubeconfig"
   h uninstall kfed > "${WORK}/uninstall.out" 2>&1
   n_ftcs="$(k -n "${NS}" get federatedtypeconfigs -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{"\n"}{end}' | awk 'NF == 1' | wc -l)"
   n_crds="$(k get crd -o name | grep -c 'kubefed.io$')"
-  if [[ "${n_ftcs}" == 10 && "${n_crds}" == 16 ]] && ! k -n "${NS}" get deploy kfed-controller-manager >/dev/null 2>&1; then
-    ok "--install: helm uninstall removes the controller, keeps the 10 FederatedTypeConfigs (not deleting) and the 16 CRDs"
+  if [[ "${n_ftcs}" == 10 && "${n_crds}" == 17 ]] && ! k -n "${NS}" get deploy kfed-controller-manager >/dev/null 2>&1; then
+    ok "--install: helm uninstall removes the controller, keeps the 10 FederatedTypeConfigs (not deleting) and the 17 CRDs"
   else
-    fail "--install: after helm uninstall: ${n_ftcs} FederatedTypeConfigs not being deleted (want 10), ${n_crds} CRDs (want 16)"
+    fail "--install: after helm uninstall: ${n_ftcs} FederatedTypeConfigs not being deleted (want 10), ${n_crds} CRDs (want 17)"
   fi
   if h install kfed "${CHART}" > "${WORK}/reinstall.out" 2>&1; then
     ok "--install: a second helm install adopts the kept FederatedTypeConfigs"

@@ -26,6 +26,7 @@ STATIC_CRDS = {
     "clusterpropagatedversions.core.kubefed.io", "federatedtypeconfigs.core.kubefed.io",
     "kubefedclusters.core.kubefed.io", "kubefedconfigs.core.kubefed.io",
     "propagatedversions.core.kubefed.io", "replicaschedulingpreferences.scheduling.kubefed.io",
+    "federatedservicestatuses.core.kubefed.io",
 }
 
 problems = []
@@ -162,8 +163,8 @@ def main():
             expect(got == ["kubefedconfigs.core.kubefed.io"], f"{kind}: {got}")
         expect(STATIC_CRDS <= names, f"static CRDs missing: {sorted(STATIC_CRDS - names)}")
         federated = {n for n in names if n.endswith(".types.kubefed.io")}
-        expect(len(crd_docs) == 16 and len(federated) == 10,
-               f"{len(crd_docs)} CRDs ({len(federated)} federated), want 16 (10 federated)")
+        expect(len(crd_docs) == 17 and len(federated) == 10,
+               f"{len(crd_docs)} CRDs ({len(federated)} federated), want 17 (10 federated)")
         return report()
 
     # The controller Deployment: flags, secure serving, probes.
@@ -300,7 +301,7 @@ def main():
             ft = ftc["spec"]["federatedType"]
             crd = f"{ft['pluralName']}.{ft['group']}"
             expect(crd in crds, f"FederatedTypeConfig {name}: no CRD {crd}")
-        expect(len(crds) == len(STATIC_CRDS) + len(FTC_NAMES), f"{len(crds)} CRDs, want 16")
+        expect(len(crds) == len(STATIC_CRDS) + len(FTC_NAMES), f"{len(crds)} CRDs, want 17")
     return report()
 
 

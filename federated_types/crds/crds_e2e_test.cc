@@ -39,6 +39,7 @@ const std::vector<std::string>& StaticCrdFiles() {
       "propagatedversions.yaml",
       "clusterpropagatedversions.yaml",
       "replicaschedulingpreferences.yaml",
+      "federatedservicestatuses.yaml",
   };
   return *files;
 }
@@ -111,6 +112,7 @@ TEST_F(CrdsE2eTest, AllCrdsAreEstablished) {
       "propagatedversions.core.kubefed.io",
       "clusterpropagatedversions.core.kubefed.io",
       "replicaschedulingpreferences.scheduling.kubefed.io",
+      "federatedservicestatuses.core.kubefed.io",
   };
   for (const DefaultType& d : DefaultTypes()) {
     names.push_back(absl::StrCat(PluralName("Federated" + d.target.kind), ".types.kubefed.io"));

@@ -59,6 +59,8 @@ TEST(GeneratedCrdsTest, StaticCrds) {
        true},
       {"replicaschedulingpreferences.yaml", "replicaschedulingpreferences.scheduling.kubefed.io",
        "Namespaced", "rsp", true},
+      {"federatedservicestatuses.yaml", "federatedservicestatuses.core.kubefed.io", "Namespaced",
+       "", false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.file);
