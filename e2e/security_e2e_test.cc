@@ -424,6 +424,9 @@ TEST_F(SecurityE2eTest, ControllerAndMembersHaveLeastPrivilege) {
       {{"patch", "federateddeployments.types.kubefed.io", "-n", "any"}, true},
       {{"patch", "federatedconfigmaps.types.kubefed.io", "-n", "any"}, false},
       {{"update", "replicaschedulingpreferences.scheduling.kubefed.io", "-n", "any"}, false},
+      // The status controller writes FederatedServiceStatuses; the garbage collector deletes.
+      {{"create", "federatedservicestatuses.core.kubefed.io", "-n", "any"}, true},
+      {{"delete", "federatedservicestatuses.core.kubefed.io", "-n", "any"}, false},
       {{"update", "leases.coordination.k8s.io/kubefed-controller-manager", "-n", kFedNamespace},
        true},
       {{"get", "secrets", "-n", "default"}, false},
