@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
                "Campaign for the kubefed-controller-manager Lease so that several replicas can run")
       ->capture_default_str();
   app.add_option("--leader-election-identity", options.identity,
-                 "Identity in the Lease (default: hostname_pid)");
+                 "Identity in the Lease (default: hostname_<random UUID>, as KubeFed)");
   app.add_option("-v,--v", verbosity,
                  "Log verbosity (klog levels: 0 quiet .. 4 per-object detail)");
   app.add_flag("--version", version, "Print the version and exit");

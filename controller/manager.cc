@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/cancellation.h"
 #include "base/json.h"
 #include "base/yaml_json.h"
@@ -99,6 +100,20 @@ absl::StatusOr<kube::ServingCertificate> ServingCertificate(const ManagerOptions
                  "clients, or --tls-cert-file/--tls-key-file to use your own)";
   }
   return made;
+}
+
+// hostname_<random UUID>, as KubeFed's (os.Hostname() + "_" + uuid.NewUUID()). The pid is no
+// tiebreaker: in a container it is 1, and two hostNetwork replicas on machines with the same
+// name (or in one VM) would both believe they lead under one identity.
+std::string DefaultLeaderIdentity() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  std::string uuid;
+  std::ifstream random_uuid("/proc/sys/kernel/random/uuid");
+  if (!std::getline(random_uuid, uuid) || uuid.empty()) {
+    uuid = absl::StrCat(getpid(), "-", absl::ToUnixNanos(absl::Now()));
+  }
+  return absl::StrCat(host, "_", uuid);
 }
 
 }  // namespace
@@ -443,12 +458,10 @@ absl::Status Manager::Run(const CancellationToken& stop) {
     return absl::OkStatus();
   }
 
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
   kube::LeaderElectionConfig le;
   le.lease_namespace = options_.kubefed_namespace;
   le.lease_name = "kubefed-controller-manager";
-  le.identity = options_.identity.empty() ? absl::StrCat(host, "_", getpid()) : options_.identity;
+  le.identity = options_.identity.empty() ? DefaultLeaderIdentity() : options_.identity;
   le.lease_duration = config->lease_duration;
   le.renew_deadline = config->renew_deadline;
   le.retry_period = config->retry_period;

@@ -699,6 +699,11 @@ wait_ready() {
     (( SECONDS < deadline )) || die "kube-apiserver of ${name} not ready after ${KFED_START_TIMEOUT:-180}s; see ${dir}/kube-apiserver.log"
     sleep 0.5
   done
+  # Only now: a kube-controller-manager started beside a loaded apiserver gave up after 10 s
+  # of "forbidden: cannot get path /healthz" (the RBAC bootstrap roles, which /readyz waits
+  # for, were not there yet) and exited.
+  start_controller_manager "$(cat "${RUN_DIR}/bin")" "${name}"
+  start_scheduler "$(cat "${RUN_DIR}/bin")" "${name}"
   local component log
   for component in controller-manager scheduler; do
     [[ "${component}" == controller-manager ]] || has_nodes "${name}" || continue
@@ -724,12 +729,10 @@ component_log() {
 # A cluster's processes, in the order they stop: the ones that need the apiserver first.
 COMPONENTS_STOP_ORDER=(kwok scheduler controller-manager apiserver)
 
-# Starts what needs no ready apiserver; kwok follows in start_nodes, after wait_ready.
+# Starts the apiserver; wait_ready starts its clients once it is ready, and kwok or the
+# kubelets follow in start_nodes.
 start_cluster() {
-  local bin=$1 name=$2
-  start_apiserver "${bin}" "${name}"
-  start_controller_manager "${bin}" "${name}"
-  start_scheduler "${bin}" "${name}"
+  start_apiserver "$1" "$2"
 }
 
 # After wait_ready: kwok, then the Nodes exist and are Ready; or containerd and the kubelet,
