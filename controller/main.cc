@@ -96,6 +96,9 @@ int main(int argc, char** argv) {
                  "Path to a KubeFedConfig YAML file to use instead of KubeFedConfig `kubefed` in "
                  "the host (KubeFed's flag, for tests)")
       ->check(CLI::ExistingFile);
+  app.add_option("--kubefed-config-checksum", options.kubefed_config_checksum,
+                 "Wait at start until KubeFedConfig `kubefed` has this value in its annotation "
+                 "kfed.io/chart-checksum (the Helm chart sets both)");
   app.add_option("--clusterset-name", options.clusterset_name,
                  "The ClusterSet (KEP-2149) this federation forms: the value of the "
                  "clusterset.k8s.io ClusterProperty kept in every member")

@@ -124,23 +124,26 @@ pods_ready() {
 t_install=$(now)
 "${HELM}" --kubeconfig "${KUBECONFIG_FILE}" --kube-context host install kfed charts/kfed \
   --namespace "${NS}" --create-namespace -f "${VALUES}" >/dev/null || fail "helm install"
+t_helm=$(now)
 wait_for 180 "both replicas Running and Ready" pods_ready 2
 t_ready=$(now)
 [[ "$(k -n "${NS}" get pods -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u | wc -l)" == 2 ]] \
   || fail "the two replicas are not on two Nodes"
 ok "helm install: 2 replicas Running and Ready, one per Node ($(k -n "${NS}" get pods -o jsonpath='{range .items[*]}{.metadata.name}@{.status.podIP} {end}'))"
-measured "helm install to both replicas Ready: $(secs "${t_install}" "${t_ready}") s"
-# Per Pod, from the API's timestamps (1 s resolution): created -> Ready.
-for p in $(k -n "${NS}" get pods -o name); do
-  created=$(date -d "$(k -n "${NS}" get "${p}" -o jsonpath='{.metadata.creationTimestamp}')" +%s)
-  readyat=$(date -d "$(k -n "${NS}" get "${p}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].lastTransitionTime}')" +%s)
-  measured "${p#pod/}: created to Ready in $((readyat - created)) s"
-done
+measured "helm install: returned after $(secs "${t_install}" "${t_helm}") s (CRDs, RBAC, FederatedTypeConfigs, Deployment); both replicas Ready $(secs "${t_helm}" "${t_ready}") s later"
 
 holder() { k -n "${NS}" get lease kubefed-controller-manager -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 holder_is_a_pod() { local h; h="$(holder)"; [[ -n "${h}" ]] && k -n "${NS}" get pod "${h}" >/dev/null 2>&1; }
 wait_for 60 "a replica holds the Lease kubefed-controller-manager" holder_is_a_pod
 LEADER="$(holder)"
+# Per Pod, from the API's timestamps (1 s resolution): created -> Ready. A standby is ready
+# once its health server answers, the leader once its caches synced too.
+for p in $(k -n "${NS}" get pods -o name); do
+  created=$(date -d "$(k -n "${NS}" get "${p}" -o jsonpath='{.metadata.creationTimestamp}')" +%s)
+  readyat=$(date -d "$(k -n "${NS}" get "${p}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].lastTransitionTime}')" +%s)
+  role=standby; [[ "${p#pod/}" == "${LEADER}" ]] && role=leader
+  measured "Pod created to Ready: $((readyat - created)) s (${role})"
+done
 leaders=0
 for p in $(k -n "${NS}" get pods -o name); do
   k -n "${NS}" logs "${p}" | grep -q "promoted as leader" && leaders=$((leaders + 1))

@@ -104,3 +104,41 @@ for one machine only (docs/user-guide.md, "Who can see what").
 {{- $i := .Values.controllermanager.controller.image -}}
 {{- printf "%s:%s" $i.repository (default .Chart.AppVersion (toString $i.tag)) -}}
 {{- end -}}
+
+{{/*
+KubeFedConfig kubefed's spec from the values, and its checksum: the KubeFedConfig carries it
+in the annotation kfed.io/chart-checksum and the controller waits for it at start
+(--kubefed-config-checksum), so a Pod never reads the settings of a previous release.
+*/}}
+{{- define "kfed.kubefedconfigSpec" -}}
+{{- $m := .Values.controllermanager -}}
+scope: {{ .Values.global.scope | quote }}
+controllerDuration:
+  availableDelay: {{ $m.clusterAvailableDelay | quote }}
+  unavailableDelay: {{ $m.clusterUnavailableDelay | quote }}
+  cacheSyncTimeout: {{ $m.cacheSyncTimeout | quote }}
+leaderElect:
+  leaseDuration: {{ $m.leaderElectLeaseDuration | quote }}
+  renewDeadline: {{ $m.leaderElectRenewDeadline | quote }}
+  retryPeriod: {{ $m.leaderElectRetryPeriod | quote }}
+  resourceLock: {{ $m.leaderElectResourceLock | quote }}
+clusterHealthCheck:
+  period: {{ $m.clusterHealthCheckPeriod | quote }}
+  failureThreshold: {{ $m.clusterHealthCheckFailureThreshold | int }}
+  successThreshold: {{ $m.clusterHealthCheckSuccessThreshold | int }}
+  timeout: {{ $m.clusterHealthCheckTimeout | quote }}
+syncController:
+  maxConcurrentReconciles: {{ $m.syncController.maxConcurrentReconciles | int }}
+  adoptResources: {{ include "kfed.gate" (list "syncController.adoptResources" $m.syncController.adoptResources) | quote }}
+statusController:
+  maxConcurrentReconciles: {{ $m.statusController.maxConcurrentReconciles | int }}
+featureGates:
+{{- range $name, $value := $m.featureGates }}
+- name: {{ $name }}
+  configuration: {{ include "kfed.gate" (list (printf "featureGates.%s" $name) $value) | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "kfed.kubefedconfigChecksum" -}}
+{{- include "kfed.kubefedconfigSpec" . | sha256sum | trunc 16 -}}
+{{- end -}}
