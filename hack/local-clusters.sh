@@ -44,7 +44,8 @@
 # KFED_NODES, KFED_NODE_CPU, KFED_NODE_MEMORY, KFED_NODE_PODS (defaults of the flags above),
 # KFED_KUBE_BIN (directory with the binaries; default: built and cached by version).
 #
-# Everything listens on 127.0.0.1 only. The scheduler serves nothing (--secure-port 0) and kwok
+# Everything listens on 127.0.0.1 only (the kubelets of --host-kubelet on their Node's
+# 127.0.0.<i>, and so do their hostNetwork Pods when they bind to their Pod IP). The scheduler serves nothing (--secure-port 0) and kwok
 # runs without its server. kwok gives Pods fake IPs from 10.244.0.0/16 and Nodes the address
 # 127.0.0.1; nothing ever connects to a Pod IP (there is no kube-proxy or network).
 set -euo pipefail
@@ -260,7 +261,7 @@ start_apiserver() {
   port_in_use "${port}" && die "${name}'s apiserver port ${port} is taken by another process; run 'down' and 'up' again"
   log "starting kube-apiserver for ${name} on https://127.0.0.1:${port}"
   # With a kubelet: the Node authorizer (and the default NodeRestriction admission) for it,
-  # and a verified client certificate towards it, on the Node's InternalIP 127.0.0.1.
+  # and a verified client certificate towards it, on the Nodes' InternalIPs 127.0.0.<i>.
   local kubelet_flags=(--authorization-mode RBAC)
   if has_kubelet "${name}"; then
     kubelet_flags=(--authorization-mode Node,RBAC
