@@ -61,7 +61,7 @@ KWOK_NODE_ANNOTATION="kwok.x-k8s.io/node=fake"
 log() { echo "[local-clusters] $*" >&2; }
 die() { echo "[local-clusters] ERROR: $*" >&2; exit 1; }
 
-usage() { sed -n '2,49p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,50p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 kube_bin() {
   if [[ -n "${KFED_KUBE_BIN:-}" ]]; then echo "${KFED_KUBE_BIN}"; return; fi
