@@ -96,6 +96,9 @@ int main(int argc, char** argv) {
                  "Path to a KubeFedConfig YAML file to use instead of KubeFedConfig `kubefed` in "
                  "the host (KubeFed's flag, for tests)")
       ->check(CLI::ExistingFile);
+  app.add_option("--kubefed-config-checksum", options.kubefed_config_checksum,
+                 "Wait at start until KubeFedConfig `kubefed` has this value in its annotation "
+                 "kfed.io/chart-checksum (the Helm chart sets both)");
   app.add_option("--clusterset-name", options.clusterset_name,
                  "The ClusterSet (KEP-2149) this federation forms: the value of the "
                  "clusterset.k8s.io ClusterProperty kept in every member")
@@ -114,7 +117,7 @@ int main(int argc, char** argv) {
                "Campaign for the kubefed-controller-manager Lease so that several replicas can run")
       ->capture_default_str();
   app.add_option("--leader-election-identity", options.identity,
-                 "Identity in the Lease (default: hostname_pid)");
+                 "Identity in the Lease (default: hostname_<random UUID>, as KubeFed)");
   app.add_option("-v,--v", verbosity,
                  "Log verbosity (klog levels: 0 quiet .. 4 per-object detail)");
   app.add_flag("--version", version, "Print the version and exit");

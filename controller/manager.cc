@@ -8,7 +8,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/cancellation.h"
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/yaml_json.h"
 #include "controller/access_review.h"
@@ -101,6 +103,20 @@ absl::StatusOr<kube::ServingCertificate> ServingCertificate(const ManagerOptions
   return made;
 }
 
+// hostname_<random UUID>, as KubeFed's (os.Hostname() + "_" + uuid.NewUUID()). The pid is no
+// tiebreaker: in a container it is 1, and two hostNetwork replicas on machines with the same
+// name (or in one VM) would both believe they lead under one identity.
+std::string DefaultLeaderIdentity() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  std::string uuid;
+  std::ifstream random_uuid("/proc/sys/kernel/random/uuid");
+  if (!std::getline(random_uuid, uuid) || uuid.empty()) {
+    uuid = absl::StrCat(getpid(), "-", absl::ToUnixNanos(absl::Now()));
+  }
+  return absl::StrCat(host, "_", uuid);
+}
+
 }  // namespace
 
 Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
@@ -125,6 +141,57 @@ Manager::~Manager() {
   absl::MutexLock lock(&mu_);
   running_cluster_controller_ = nullptr;
   running_type_config_controller_ = nullptr;
+}
+
+// The annotation the chart puts on KubeFedConfig `kubefed`: a checksum of its spec as rendered.
+constexpr char kKubeFedConfigChecksumAnnotation[] = "kfed.io/chart-checksum";
+// Long enough for a Helm upgrade to apply the rest of its objects on a loaded apiserver; a Pod
+// that gives up exits with an error and its restart looks again.
+constexpr absl::Duration kKubeFedConfigChecksumWait = absl::Minutes(2);
+
+absl::Status Manager::AwaitKubeFedConfigChecksum(const CancellationToken& stop) {
+  if (options_.kubefed_config_checksum.empty() || !options_.kubefed_config_file.empty()) {
+    return absl::OkStatus();
+  }
+  Clock& clock = Clock::Real();
+  const absl::Time deadline = clock.Now() + kKubeFedConfigChecksumWait;
+  const std::string qualified =
+      absl::StrCat(options_.kubefed_namespace, "/", ft::kKubeFedConfigName);
+  bool logged = false;
+  while (true) {
+    absl::StatusOr<kube::ObjectPtr> got =
+        host_->Get(KubeFedConfigsResource(), options_.kubefed_namespace, ft::kKubeFedConfigName);
+    std::string have = "no KubeFedConfig";
+    if (got.ok()) {
+      const rapidjson::Value* value =
+          json::FindPath(**got, {"metadata", "annotations", kKubeFedConfigChecksumAnnotation});
+      have = value != nullptr && value->IsString() ? value->GetString() : "no checksum";
+      if (have == options_.kubefed_config_checksum) {
+        if (logged) LOG(INFO) << "KubeFedConfig " << qualified << " has this Pod's settings now";
+        return absl::OkStatus();
+      }
+    } else if (!kube::IsNotFound(got.status())) {
+      have = std::string(got.status().message());
+    }
+    if (!logged) {
+      LOG(INFO) << "waiting for KubeFedConfig " << qualified << " to carry "
+                << kKubeFedConfigChecksumAnnotation << "=" << options_.kubefed_config_checksum
+                << " (the settings this Pod was rendered with; Helm applies it after the "
+                   "Deployment); now: "
+                << have;
+      logged = true;
+    }
+    if (clock.Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "KubeFedConfig ", qualified, " did not get ", kKubeFedConfigChecksumAnnotation, "=",
+          options_.kubefed_config_checksum, " within ",
+          absl::FormatDuration(kKubeFedConfigChecksumWait), " (", have,
+          "): was the chart's upgrade applied? (--kubefed-config-checksum)"));
+    }
+    if (stop.WaitFor(clock, absl::Seconds(1))) {
+      return absl::CancelledError("stopped while waiting for KubeFedConfig");
+    }
+  }
 }
 
 absl::StatusOr<ft::KubeFedConfig> Manager::LoadKubeFedConfig() {
@@ -435,6 +502,9 @@ absl::Status Manager::Run(const CancellationToken& stop) {
   absl::Status serving = StartServing();
   if (!serving.ok()) return serving;
 
+  absl::Status awaited = AwaitKubeFedConfigChecksum(stop);
+  if (absl::IsCancelled(awaited)) return absl::OkStatus();
+  if (!awaited.ok()) return awaited;
   absl::StatusOr<ft::KubeFedConfig> config = LoadKubeFedConfig();
   if (!config.ok()) return config.status();
   LOG(INFO) << "KubeFedConfig: scope " << (config->namespaced_scope ? "Namespaced" : "Cluster")
@@ -449,12 +519,10 @@ absl::Status Manager::Run(const CancellationToken& stop) {
     return absl::OkStatus();
   }
 
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
   kube::LeaderElectionConfig le;
   le.lease_namespace = options_.kubefed_namespace;
   le.lease_name = "kubefed-controller-manager";
-  le.identity = options_.identity.empty() ? absl::StrCat(host, "_", getpid()) : options_.identity;
+  le.identity = options_.identity.empty() ? DefaultLeaderIdentity() : options_.identity;
   le.lease_duration = config->lease_duration;
   le.renew_deadline = config->renew_deadline;
   le.retry_period = config->retry_period;

@@ -61,6 +61,12 @@ struct ManagerOptions {
   // KubeFed's --kubefed-config: read the KubeFedConfig from this YAML file instead of the
   // host (nothing is written to the host).
   std::string kubefed_config_file;
+  // The chart's --kubefed-config-checksum: Run() first waits (up to
+  // kKubeFedConfigChecksumWait) until KubeFedConfig `kubefed` carries this value in its
+  // annotation kfed.io/chart-checksum, i.e. holds the settings this Pod was rendered with.
+  // Helm applies custom resources after Deployments: read at once, a Pod of an upgrade ran
+  // with the previous settings (or, on install, created KubeFed's defaults). Empty: no wait.
+  std::string kubefed_config_checksum;
 };
 
 class Manager {
@@ -99,6 +105,9 @@ class Manager {
 
  private:
   absl::StatusOr<federated_types::KubeFedConfig> LoadKubeFedConfig();
+  // See ManagerOptions::kubefed_config_checksum. kDeadlineExceeded after the wait;
+  // kCancelled when `stop` is cancelled first.
+  absl::Status AwaitKubeFedConfigChecksum(const CancellationToken& stop);
   // Once: does nothing after StopControllers().
   void StartControllers(const federated_types::KubeFedConfig& config)
       ABSL_LOCKS_EXCLUDED(lifecycle_mu_, mu_);

@@ -52,17 +52,19 @@ class ManagerTest : public ::testing::Test {
  protected:
   // A host with KubeFedConfig `kubefed` whose leader election is fast (1 s lease), unless
   // `lease` says otherwise.
-  void MakeManager(absl::Duration lease = absl::Seconds(1)) {
+  // `config_checksum`: the chart's --kubefed-config-checksum (none by default).
+  void MakeManager(absl::Duration lease = absl::Seconds(1),
+                   const ft::KubeFedConfig* stored = nullptr,
+                   const std::string& config_checksum = "") {
     auto host = std::make_unique<kube::FakeClient>();
     host_ = host.get();
-    ft::KubeFedConfig config = ft::DefaultKubeFedConfig();
-    config.lease_duration = lease;
-    config.renew_deadline = lease * 0.6;
-    config.retry_period = lease * 0.2;
+    ft::KubeFedConfig config = FastConfig(lease);
+    if (stored != nullptr) config = *stored;
     ASSERT_TRUE(
         host_->Create(KubeFedConfigsResource(), kNs, ft::KubeFedConfigToJson(config, kNs), {})
             .ok());
     ManagerOptions o;
+    o.kubefed_config_checksum = config_checksum;
     o.kubefed_namespace = kNs;
     o.healthz_addr = "127.0.0.1:0";
     o.metrics_addr = "127.0.0.1:0";  // the same server
@@ -70,6 +72,14 @@ class ManagerTest : public ::testing::Test {
     o.insecure_local = true;
     o.identity = kIdentity;
     manager_ = std::make_unique<Manager>(std::move(host), o);
+  }
+
+  static ft::KubeFedConfig FastConfig(absl::Duration lease) {
+    ft::KubeFedConfig config = ft::DefaultKubeFedConfig();
+    config.lease_duration = lease;
+    config.renew_deadline = lease * 0.6;
+    config.retry_period = lease * 0.2;
+    return config;
   }
 
   void RunInBackground() {
@@ -184,6 +194,41 @@ TEST_F(ManagerTest, LeadershipLostReturnsAndLeavesNoThreadBehind) {
   manager_.reset();
   EXPECT_TRUE(Eventually([&] { return Threads() == threads_before; }))
       << Threads() << " threads, " << threads_before << " before";
+}
+
+// The chart's Pods start before Helm applies the KubeFedConfig they were rendered with: with
+// --kubefed-config-checksum the manager reads the settings only once the KubeFedConfig
+// carries that checksum. Stored first is an invalid one (renewDeadline above leaseDuration)
+// that a manager reading at once would refuse (Run returns kInvalidArgument).
+TEST_F(ManagerTest, WaitsForTheKubeFedConfigOfItsChartChecksum) {
+  ft::KubeFedConfig stale = FastConfig(absl::Seconds(1));
+  stale.renew_deadline = absl::Seconds(5);
+  MakeManager(absl::Seconds(1), &stale, /*config_checksum=*/"633ef07c8d91afda");
+  RunInBackground();
+
+  rapidjson::Document fresh = ft::KubeFedConfigToJson(FastConfig(absl::Seconds(1)), kNs);
+  rapidjson::Value& metadata = fresh["metadata"];
+  rapidjson::Value annotations(rapidjson::kObjectType);
+  json::SetString(annotations, "kfed.io/chart-checksum", "633ef07c8d91afda", fresh.GetAllocator());
+  metadata.AddMember("annotations", annotations, fresh.GetAllocator());
+  ASSERT_TRUE(host_->Update(KubeFedConfigsResource(), kNs, fresh, {}).ok());
+
+  ASSERT_TRUE(Eventually([this] { return manager_->IsLeading(); }));
+  EXPECT_EQ(LeaseHolder(), kIdentity);
+  stop_.Cancel();
+  EXPECT_TRUE(Join().ok()) << result_;
+}
+
+// Stopped while the KubeFedConfig still has another checksum: Run returns OK and never
+// campaigned (no Lease).
+TEST_F(ManagerTest, StopWhileWaitingForTheChartChecksum) {
+  MakeManager(absl::Seconds(1), /*stored=*/nullptr, /*config_checksum=*/"0123456789abcdef");
+  RunInBackground();
+  ASSERT_TRUE(Eventually([this] { return manager_->healthz_port() != 0; }));
+  stop_.Cancel();
+  EXPECT_TRUE(Join().ok()) << result_;
+  EXPECT_EQ(LeaseHolder(), "absent");
+  EXPECT_FALSE(manager_->IsLeading());
 }
 
 }  // namespace

@@ -158,14 +158,15 @@ install_check() {
   fi
 
   # The controller as the chart's ServiceAccount, with the Deployment's flags (addresses moved
-  # to free loopback ports, --cert-dir to a temporary directory).
+  # to free loopback ports, --cert-dir to a temporary directory, $(POD_NAME) expanded as the
+  # kubelet would).
   controller="${KFED_CONTROLLER_BIN:-${REPO}/bazel-bin/controller/kfed-controller-manager}"
   if [[ ! -x "${controller}" ]]; then
     fail "--install: no controller binary at ${controller} (bazel build //controller:kfed-controller-manager, or set KFED_CONTROLLER_BIN)"
   else
     ports=("$(free_port)" "$(free_port)" "$(free_port)")
     mapfile -t args < <(k -n "${NS}" get deploy kfed-controller-manager -o jsonpath='{range .spec.template.spec.containers[0].args[*]}{@}{"\n"}{end}' \
-      | sed "s#^--healthz-addr=.*#--healthz-addr=127.0.0.1:${ports[0]}#; s#^--metrics-addr=.*#--metrics-addr=127.0.0.1:${ports[1]}#; s#^--status-addr=.*#--status-addr=127.0.0.1:${ports[2]}#; s#^--cert-dir=.*#--cert-dir=${WORK}/certs#")
+      | sed "s#^--healthz-addr=.*#--healthz-addr=127.0.0.1:${ports[0]}#; s#^--metrics-addr=.*#--metrics-addr=127.0.0.1:${ports[1]}#; s#^--status-addr=.*#--status-addr=127.0.0.1:${ports[2]}#; s#^--cert-dir=.*#--cert-dir=${WORK}/certs#; s#\$(POD_NAME)#kfed-controller-manager-chart-check#")
     token="$(k -n "${NS}" create token kfed-controller-manager --duration 10m)"
     k config view --raw --minify -o json | python3 -c '
 import json, sys

@@ -13,7 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libyaml-cpp-dev libgoogle-glog-dev libcli11-dev
   libcpp-httplib-dev libbenchmark-dev prometheus-cpp-dev clang-format dpkg-dev
   curl openssl iproute2 ca-certificates git python3-yaml
-  umoci runc
+  umoci runc containerd containernetworking-plugins
   chromium
 )
 

@@ -5,6 +5,8 @@
 #
 #   hack/kube-binaries.sh            build if missing, print the bin directory
 #   hack/kube-binaries.sh --print    print the bin directory without building
+#   hack/kube-binaries.sh --kubelet  also build kubelet (for hack/local-clusters.sh --host-kubelet;
+#                                    only that mode needs it, so the default set stays as it was)
 #
 # Environment: KUBE_VERSION, ETCD_VERSION, KWOK_VERSION (pinned below), KFED_CACHE (~/.cache/kfed),
 # KFED_GO_PARALLEL (2; the machine has 2 cores and the Kubernetes build is heavy).
@@ -22,6 +24,13 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BIN_DIR="${KFED_CACHE}/kube/${KUBE_VERSION}-etcd-${ETCD_VERSION}-kwok-${KWOK_VERSION}-r2/bin"
 KUBE_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 BINARIES=("${KUBE_CMDS[@]}" etcd kwok)
+# kubelet goes into the same versioned directory, built only on request: it is the largest
+# of the binaries and only the in-cluster e2e (a real host node) runs it.
+if [[ "${1:-}" == "--kubelet" ]]; then
+  KUBE_CMDS+=(kubelet)
+  BINARIES+=(kubelet)
+  shift
+fi
 
 log() { echo "[kube-binaries] $*" >&2; }
 die() { echo "[kube-binaries] ERROR: $*" >&2; exit 1; }

@@ -15,6 +15,11 @@
 #     --node-memory Q    each Node's memory (default 8Gi)
 #     --node-pods N      Pods each Node accepts (default 110)
 #     --host-nodes       give the host Nodes (same count and size), a scheduler and kwok too
+#     --host-kubelet     give the host two real Nodes, 127.0.0.1 and 127.0.0.2: a kubelet
+#                        (hack/kube-binaries.sh --kubelet) and a containerd (Debian) each,
+#                        plus a scheduler and KCM's default controllers; Pods run with runc.
+#                        Loopback only: Pods must use hostNetwork (docs/development.md)
+#     --host-kubelets N  the same with N Nodes (1-9)
 #   down               stop exactly the processes `up` started (by pid) and remove the state
 #   status             show each component, its pid and whether /readyz answers
 #   stop NAME          stop one cluster's processes (apiserver, controller manager and, with
@@ -26,6 +31,9 @@
 #   kubeconfig [NAME]  print the merged kubeconfig path (contexts named after the clusters),
 #                      or one cluster's own kubeconfig
 #   env                print shell exports for tests (KFED_E2E_KUBECONFIG, KFED_KUBE_BIN, ...)
+#   import-image ARCHIVE BASE
+#                      import an OCI archive into the host node's containerd (--host-kubelet),
+#                      named BASE:<tag>, e.g. docker.io/library/kfed for hack/image.sh's
 #   serve RUN_DIR      run start requests for others (see below) until stopped by `down`
 #
 # Bazel kills every process a test leaves behind, so a cluster that a test restarts with
@@ -36,7 +44,8 @@
 # KFED_NODES, KFED_NODE_CPU, KFED_NODE_MEMORY, KFED_NODE_PODS (defaults of the flags above),
 # KFED_KUBE_BIN (directory with the binaries; default: built and cached by version).
 #
-# Everything listens on 127.0.0.1 only. The scheduler serves nothing (--secure-port 0) and kwok
+# Everything listens on 127.0.0.1 only (the kubelets of --host-kubelet on their Node's
+# 127.0.0.<i>, and so do their hostNetwork Pods when they bind to their Pod IP). The scheduler serves nothing (--secure-port 0) and kwok
 # runs without its server. kwok gives Pods fake IPs from 10.244.0.0/16 and Nodes the address
 # 127.0.0.1; nothing ever connects to a Pod IP (there is no kube-proxy or network).
 set -euo pipefail
@@ -52,7 +61,7 @@ KWOK_NODE_ANNOTATION="kwok.x-k8s.io/node=fake"
 log() { echo "[local-clusters] $*" >&2; }
 die() { echo "[local-clusters] ERROR: $*" >&2; exit 1; }
 
-usage() { sed -n '2,41p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,50p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 kube_bin() {
   if [[ -n "${KFED_KUBE_BIN:-}" ]]; then echo "${KFED_KUBE_BIN}"; return; fi
@@ -251,6 +260,16 @@ start_apiserver() {
   port=$(cat "${dir}/port"); etcd_port=$(cat "${RUN_DIR}/etcd/port")
   port_in_use "${port}" && die "${name}'s apiserver port ${port} is taken by another process; run 'down' and 'up' again"
   log "starting kube-apiserver for ${name} on https://127.0.0.1:${port}"
+  # With a kubelet: the Node authorizer (and the default NodeRestriction admission) for it,
+  # and a verified client certificate towards it, on the Nodes' InternalIPs 127.0.0.<i>.
+  local kubelet_flags=(--authorization-mode RBAC)
+  if has_kubelet "${name}"; then
+    kubelet_flags=(--authorization-mode Node,RBAC
+      --kubelet-client-certificate "${dir}/pki/apiserver-kubelet-client.crt"
+      --kubelet-client-key "${dir}/pki/apiserver-kubelet-client.key"
+      --kubelet-certificate-authority "${dir}/pki/ca.crt"
+      --kubelet-preferred-address-types InternalIP)
+  fi
   # --endpoint-reconciler-type=none: Endpoints may not hold loopback addresses, and nothing
   # here needs the in-cluster 'kubernetes' Service to route.
   start_bg "${dir}/apiserver.pid" "${dir}/kube-apiserver.log" "${bin}/kube-apiserver" \
@@ -262,7 +281,7 @@ start_apiserver() {
     --service-account-key-file "${dir}/pki/sa.pub" --service-account-signing-key-file "${dir}/pki/sa.key" \
     --service-account-issuer "https://kubernetes.default.svc.${name}.local" \
     --api-audiences "https://kubernetes.default.svc.${name}.local" \
-    --service-cluster-ip-range "${SERVICE_CIDR}" --authorization-mode RBAC \
+    --service-cluster-ip-range "${SERVICE_CIDR}" "${kubelet_flags[@]}" \
     --endpoint-reconciler-type none --allow-privileged=true --profiling=false \
     --max-requests-inflight "${KFED_MAX_REQUESTS_INFLIGHT:-800}" \
     --max-mutating-requests-inflight "${KFED_MAX_MUTATING_REQUESTS_INFLIGHT:-400}" \
@@ -271,8 +290,11 @@ start_apiserver() {
     --v 1
 }
 
-# A cluster has Nodes (scheduler, kwok, KCM's default controllers) when `up` wrote its Nodes.
-has_nodes() { [[ -f "${RUN_DIR}/$1/nodes.yaml" ]]; }
+# A cluster has Nodes (scheduler, KCM's default controllers) when `up` wrote its simulated
+# Nodes (then also kwok) or gave it a kubelet (the host with --host-kubelet).
+has_nodes() { has_kwok "$1" || has_kubelet "$1"; }
+has_kwok() { [[ -f "${RUN_DIR}/$1/nodes.yaml" ]]; }
+has_kubelet() { [[ -f "${RUN_DIR}/$1/kubelet.enabled" ]]; }  # holds the number of kubelets
 
 # Without Nodes: only what federation needs of a cluster (namespaces finish deleting, owner
 # references cascade, service accounts and their tokens exist).
@@ -319,7 +341,7 @@ start_scheduler() {
 # again at once. A kwok that is running (pid alive) holds them and is left alone.
 start_kwok() {
   local bin=$1 name=$2 dir="${RUN_DIR}/${2}"
-  has_nodes "${name}" || return 0
+  has_kwok "${name}" || return 0
   pid_alive "${dir}/kwok.pid" && return
   [[ -x "${bin}/kwok" && -f "${bin}/kwok-stages.yaml" ]] \
     || die "${bin} has no kwok; rebuild the binaries with hack/kube-binaries.sh (or unset KFED_KUBE_BIN)"
@@ -367,7 +389,7 @@ EOF
 # has made every one Ready.
 ensure_nodes() {
   local bin=$1 name=$2 dir="${RUN_DIR}/${2}" deadline=$((SECONDS + ${KFED_START_TIMEOUT:-180}))
-  has_nodes "${name}" || return 0
+  has_kwok "${name}" || return 0
   "${bin}/kubectl" --kubeconfig "${dir}/kubeconfig" apply -f "${dir}/nodes.yaml" >/dev/null \
     || die "creating the Nodes of ${name} failed"
   touch "${dir}/nodes.created"
@@ -392,6 +414,271 @@ ensure_nodes() {
   done
 }
 
+# --- real kubelets (the host with --host-kubelet) -----------------------------------------
+# Node i is named 127.0.0.i: the kubelet refuses a loopback --node-ip ("nodeIP can't be
+# loopback address"), but a Node whose name is an IP address gets that address as its
+# InternalIP unchecked, so the Node, its hostNetwork Pods (Pod IP = node IP) and the
+# apiserver's connections to the kubelet (logs, exec) all stay on loopback. Each Node has a
+# containerd of its own (a kubelet removes containers of Pods it does not know), its own
+# cgroup root, root directory and ports; the files of node i are in host/node<i>/.
+# The runtimes have only the images `up` and import-image put there; nothing is pulled.
+PAUSE_IMAGE_BASE="kfed.local/pause"
+
+kubelet_count() { cat "${RUN_DIR}/$1/kubelet.enabled" 2>/dev/null || echo 0; }
+kubelet_node() { echo "127.0.0.$1"; }
+
+make_kubelet_certs() {
+  local dir="${RUN_DIR}/$1/pki" node
+  node="$(kubelet_node "$2")"
+  [[ -f "${dir}/kubelet-$2.crt" ]] || sign_cert "${dir}" "kubelet-$2" "/O=system:nodes/CN=system:node:${node}" \
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n"
+  [[ -f "${dir}/kubelet-serving-$2.crt" ]] || sign_cert "${dir}" "kubelet-serving-$2" "/O=system:nodes/CN=system:node:${node}" \
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:${node}\n"
+  # The apiserver's client certificate towards the kubelets (logs, exec, port-forward).
+  [[ -f "${dir}/apiserver-kubelet-client.crt" ]] || sign_cert "${dir}" apiserver-kubelet-client \
+    "/O=system:masters/CN=kube-apiserver-kubelet-client" \
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n"
+}
+
+# A kubelet's cgroup root, one per run directory and node, so two runs on one machine never
+# share (or clean up) each other's pod cgroups.
+kubelet_cgroup_root() { echo "/kfed-$(printf '%s' "${RUN_DIR}" | sha256sum | cut -c1-10)-node$1"; }
+
+# The cgroup v1 hierarchies this machine mounts (cpu, memory, pids, ..., name=systemd).
+cgroup_v1_dirs() { awk '$3 == "cgroup" {print $2}' /proc/mounts; }
+
+# The kubelet requires its cgroup root to exist in every hierarchy. A new v1 cpuset group
+# starts with no cpus and mems: they are copied from the parent.
+ensure_cgroup_root() {
+  local root d
+  root="$(kubelet_cgroup_root "$1")"
+  for d in $(cgroup_v1_dirs); do
+    mkdir -p "${d}${root}"
+    if [[ -f "${d}${root}/cpuset.cpus" && -z "$(cat "${d}${root}/cpuset.cpus")" ]]; then
+      cat "${d}/cpuset.cpus" > "${d}${root}/cpuset.cpus"
+      cat "${d}/cpuset.mems" > "${d}${root}/cpuset.mems"
+    fi
+  done
+}
+
+write_containerd_config() {
+  local dir=$1 pause_tag=$2
+  mkdir -p "${dir}/containerd/cni"
+  # containerd reports the Pod network not ready (and the kubelet keeps the Node NotReady)
+  # until a CNI network is configured. This one gives a Pod without hostNetwork only its own
+  # loopback interface: the local clusters have no Pod network, and Pods use hostNetwork.
+  cat > "${dir}/containerd/cni/10-kfed-loopback.conflist" <<'JSON'
+{"cniVersion": "0.4.0", "name": "kfed-loopback", "plugins": [{"type": "loopback"}]}
+JSON
+  cat > "${dir}/containerd/config.toml" <<TOML
+version = 2
+root = "${dir}/containerd/root"
+state = "${dir}/containerd/state"
+[grpc]
+  address = "${dir}/containerd/containerd.sock"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "${PAUSE_IMAGE_BASE}:${pause_tag}"
+  # Streaming (exec, attach, port-forward) on loopback, any free port.
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  disable_apparmor = true
+  # This machine's root lacks CAP_SYS_RESOURCE: runc cannot lower a container's
+  # oom_score_adj below containerd's own (the kubelet asks -998 for sandboxes), and runc
+  # init fails with "can't get final child's PID from pipe: EOF". Clamp instead.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "${dir}/containerd/cni"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        Root = "${dir}/containerd/runc"
+TOML
+}
+
+# ctr_cmd DIR ARGS...: ctr against node DIR's containerd, in the CRI's namespace.
+ctr_cmd() { ctr --address "$1/containerd/containerd.sock" --namespace k8s.io "${@:2}"; }
+
+start_containerd() {
+  local name=$1 i=$2 dir="${RUN_DIR}/${1}/node${2}" deadline=$((SECONDS + 60))
+  pid_alive "${dir}/containerd.pid" && return
+  command -v containerd >/dev/null && command -v ctr >/dev/null \
+    || die "containerd is not installed (run hack/install-deps.sh)"
+  local pause_archive pause_tag
+  pause_archive="$("${REPO}/hack/pause-image.sh")" || die "building the pause image failed"
+  pause_tag="$(basename "${pause_archive}" .oci.tar)"; pause_tag="${pause_tag#pause-}"
+  write_containerd_config "${dir}" "${pause_tag}"
+  ensure_cgroup_root "${i}"
+  log "starting containerd for ${name} node ${i} (${dir}/containerd/containerd.sock)"
+  start_bg "${dir}/containerd.pid" "${dir}/containerd.log" containerd --config "${dir}/containerd/config.toml"
+  until ctr_cmd "${dir}" version >/dev/null 2>&1; do
+    pid_alive "${dir}/containerd.pid" || { tail -n 20 "${dir}/containerd.log" >&2; die "containerd of ${name} node ${i} exited; see ${dir}/containerd.log"; }
+    (( SECONDS < deadline )) || die "containerd of ${name} node ${i} did not answer in 60s; see ${dir}/containerd.log"
+    sleep 0.2
+  done
+  ctr_cmd "${dir}" images import --base-name "${PAUSE_IMAGE_BASE}" "${pause_archive}" >/dev/null \
+    || die "importing the pause image into containerd failed"
+}
+
+write_kubelet_config() {
+  local name=$1 i=$2 dir="${RUN_DIR}/${1}/node${2}" pki="${RUN_DIR}/${1}/pki" node port healthz
+  node="$(kubelet_node "${i}")"
+  [[ -f "${dir}/kubelet-port" ]] || { free_port 10250 > "${dir}/kubelet-port"; free_port 10248 > "${dir}/kubelet-healthz-port"; }
+  port=$(cat "${dir}/kubelet-port"); healthz=$(cat "${dir}/kubelet-healthz-port")
+  cat > "${dir}/kubelet-config.yaml" <<YAML
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+# Loopback only: the API (logs, exec) with client certificates and the apiserver's
+# authorization; /healthz plain; no read-only port.
+address: ${node}
+port: ${port}
+readOnlyPort: 0
+healthzBindAddress: ${node}
+healthzPort: ${healthz}
+tlsCertFile: ${pki}/kubelet-serving-${i}.crt
+tlsPrivateKeyFile: ${pki}/kubelet-serving-${i}.key
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: ${pki}/ca.crt}
+authorization: {mode: Webhook}
+containerRuntimeEndpoint: unix://${dir}/containerd/containerd.sock
+# This machine mounts cgroup v1 hierarchies (with an empty cgroup2 beside them): the kubelet
+# refuses v1 unless told otherwise. cgroupfs like containerd's runc (SystemdCgroup = false).
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupRoot: $(kubelet_cgroup_root "${i}")
+podLogsDir: ${dir}/pod-logs
+resolvConf: /etc/resolv.conf
+failSwapOn: false
+# A developer machine's disk runs fuller than a node's: only evict near the very end, and
+# never garbage-collect images (the imported ones cannot be pulled again).
+evictionHard: {memory.available: 100Mi, nodefs.available: 1%, imagefs.available: 1%, nodefs.inodesFree: 1%}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+YAML
+}
+
+start_kubelet() {
+  local bin=$1 name=$2 i=$3 dir="${RUN_DIR}/${2}/node${3}" node
+  pid_alive "${dir}/kubelet.pid" && return
+  [[ -x "${bin}/kubelet" ]] || die "${bin} has no kubelet; build it with hack/kube-binaries.sh --kubelet"
+  node="$(kubelet_node "${i}")"
+  mkdir -p "${dir}/kubelet" "${dir}/pod-logs"
+  write_kubelet_config "${name}" "${i}"
+  log "starting kubelet for ${name}: Node ${node} (port $(cat "${dir}/kubelet-port"))"
+  start_bg "${dir}/kubelet.pid" "${dir}/kubelet.log" "${bin}/kubelet" \
+    --config "${dir}/kubelet-config.yaml" --kubeconfig "${dir}/kubelet.kubeconfig" \
+    --root-dir "${dir}/kubelet" --hostname-override "${node}" \
+    --node-labels "kfed.io/local-node=true,kfed.io/kubelet=true" --v 1
+}
+
+# Waits until the kubelet's Node is Ready (the runtime answered, the CNI network loaded).
+ensure_kubelet_node() {
+  local bin=$1 name=$2 i=$3 dir="${RUN_DIR}/${2}/node${3}" deadline=$((SECONDS + ${KFED_START_TIMEOUT:-180}))
+  local node ready component
+  node="$(kubelet_node "${i}")"
+  while true; do
+    ready=$("${bin}/kubectl" --kubeconfig "${RUN_DIR}/${name}/kubeconfig" get node "${node}" \
+      -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
+    [[ "${ready}" == True ]] && break
+    for component in containerd kubelet; do
+      if ! pid_alive "${dir}/${component}.pid"; then
+        tail -n 20 "${dir}/${component}.log" >&2 || true
+        die "${component} of ${name} node ${i} exited; see ${dir}/${component}.log"
+      fi
+    done
+    (( SECONDS < deadline )) || die "Node ${node} of ${name} not Ready after ${KFED_START_TIMEOUT:-180}s; see ${dir}/kubelet.log"
+    sleep 0.5
+  done
+}
+
+start_kubelet_nodes() {
+  local bin=$1 name=$2 i
+  for i in $(seq 1 "$(kubelet_count "${name}")"); do
+    start_containerd "${name}" "${i}"
+    start_kubelet "${bin}" "${name}" "${i}"
+  done
+  for i in $(seq 1 "$(kubelet_count "${name}")"); do ensure_kubelet_node "${bin}" "${name}" "${i}"; done
+}
+
+# Imports an OCI archive (e.g. hack/image.sh's) into every host node's containerd.
+cmd_import_image() {
+  local name=host archive=${1:-} base=${2:-} i dir
+  [[ -f "${archive}" && -n "${base}" ]] || die "usage: $0 import-image ARCHIVE BASE_NAME (e.g. docker.io/library/kfed)"
+  (( $(kubelet_count "${name}") > 0 )) || die "the host has no kubelet (up --host-kubelet)"
+  for i in $(seq 1 "$(kubelet_count "${name}")"); do
+    dir="${RUN_DIR}/${name}/node${i}"
+    pid_alive "${dir}/containerd.pid" || die "containerd of ${name} node ${i} is not running"
+    ctr_cmd "${dir}" images import --base-name "${base}" "${archive}" >/dev/null || die "importing ${archive} failed"
+  done
+  log "imported ${archive} as ${base} into the containerd of each of the $(kubelet_count "${name}") host nodes"
+}
+
+# stop/kill: the kubelets, then their containerds (after the cluster's other processes). The
+# shims keep the Pods' containers running meanwhile, as on a real node whose runtime restarts.
+stop_kubelet_nodes() {
+  local name=$1 signal=$2 i f pid component
+  for component in kubelet containerd; do
+    for i in $(seq 1 "$(kubelet_count "${name}")"); do
+      f="${RUN_DIR}/${name}/node${i}/${component}.pid"
+      if [[ "${signal}" == TERM ]]; then stop_pid "${f}" "${name} node ${i} ${component}"; continue; fi
+      pid_alive "$f" || continue
+      pid=$(cat "$f")
+      kill -KILL "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do pid_alive "$f" || break; sleep 0.1; done
+      log "killed ${component} of ${name} node ${i} (pid ${pid})"
+      rm -f "$f"
+    done
+  done
+}
+
+# `down` of a node: its Pods' containers outlive the kubelet and containerd, so they are
+# killed through containerd, then whatever is left in the node's cgroup tree or still runs
+# a shim of its containerd; then the mounts under its directory go, and its cgroups.
+teardown_kubelet_node() {
+  local name=$1 i=$2 dir="${RUN_DIR}/${1}/node${2}" t pids p root d
+  stop_pid "${dir}/kubelet.pid" "${name} node ${i} kubelet"
+  if pid_alive "${dir}/containerd.pid"; then
+    for t in $(ctr_cmd "${dir}" tasks ls -q 2>/dev/null); do
+      ctr_cmd "${dir}" tasks kill --signal SIGKILL "${t}" >/dev/null 2>&1 || true
+    done
+    for t in $(ctr_cmd "${dir}" tasks ls -q 2>/dev/null); do
+      for _ in $(seq 1 25); do ctr_cmd "${dir}" tasks delete "${t}" >/dev/null 2>&1 && break; sleep 0.2; done
+    done
+  fi
+  stop_pid "${dir}/containerd.pid" "${name} node ${i} containerd"
+  root="$(kubelet_cgroup_root "${i}")"
+  for d in $(cgroup_v1_dirs); do
+    [[ -d "${d}${root}" ]] || continue
+    pids=$(find "${d}${root}" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
+    for p in ${pids}; do kill -KILL "${p}" 2>/dev/null || true; done
+  done
+  for p in /proc/[0-9]*; do
+    if tr '\0' ' ' < "${p}/cmdline" 2>/dev/null | grep -q "^containerd-shim.* -address ${dir}/containerd/containerd.sock"; then
+      kill -KILL "${p#/proc/}" 2>/dev/null || true
+    fi
+  done
+  sleep 0.5
+  # Deepest first; lazily, so a mount still busy for a moment cannot keep the rest.
+  awk -v d="${dir}/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do
+    umount -l "${m}" 2>/dev/null || true
+  done
+  for d in $(cgroup_v1_dirs); do
+    [[ -d "${d}${root}" ]] && find "${d}${root}" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+  # The kubelet links every container's log from /var/log/containers (a fixed path): only
+  # the links into this node's directory go.
+  for p in /var/log/containers/*; do
+    [[ -L "${p}" && "$(readlink "${p}")" == "${dir}/"* ]] && rm -f "${p}"
+  done
+  return 0
+}
+
 readyz() {
   local name=$1 dir="${RUN_DIR}/${1}" port
   port=$(cat "${dir}/port")
@@ -413,6 +700,11 @@ wait_ready() {
     (( SECONDS < deadline )) || die "kube-apiserver of ${name} not ready after ${KFED_START_TIMEOUT:-180}s; see ${dir}/kube-apiserver.log"
     sleep 0.5
   done
+  # Only now: a kube-controller-manager started beside a loaded apiserver gave up after 10 s
+  # of "forbidden: cannot get path /healthz" (the RBAC bootstrap roles, which /readyz waits
+  # for, were not there yet) and exited.
+  start_controller_manager "$(cat "${RUN_DIR}/bin")" "${name}"
+  start_scheduler "$(cat "${RUN_DIR}/bin")" "${name}"
   local component log
   for component in controller-manager scheduler; do
     [[ "${component}" == controller-manager ]] || has_nodes "${name}" || continue
@@ -430,23 +722,28 @@ component_log() {
     controller-manager) echo kube-controller-manager.log ;;
     scheduler) echo kube-scheduler.log ;;
     kwok) echo kwok.log ;;
+    containerd) echo containerd.log ;;
+    kubelet) echo kubelet.log ;;
   esac
 }
 
 # A cluster's processes, in the order they stop: the ones that need the apiserver first.
 COMPONENTS_STOP_ORDER=(kwok scheduler controller-manager apiserver)
 
-# Starts what needs no ready apiserver; kwok follows in start_nodes, after wait_ready.
+# Starts the apiserver; wait_ready starts its clients once it is ready, and kwok or the
+# kubelets follow in start_nodes.
 start_cluster() {
-  local bin=$1 name=$2
-  start_apiserver "${bin}" "${name}"
-  start_controller_manager "${bin}" "${name}"
-  start_scheduler "${bin}" "${name}"
+  start_apiserver "$1" "$2"
 }
 
-# After wait_ready: kwok, then the Nodes exist and are Ready.
+# After wait_ready: kwok, then the Nodes exist and are Ready; or containerd and the kubelet,
+# then its Node is Ready.
 start_nodes() {
   has_nodes "$2" || return 0
+  if has_kubelet "$2"; then
+    start_kubelet_nodes "$1" "$2"
+    return
+  fi
   start_kwok "$1" "$2"
   ensure_nodes "$1" "$2"
 }
@@ -454,7 +751,7 @@ start_nodes() {
 # --- commands -----------------------------------------------------------------------------
 cmd_up() {
   local members="${KFED_MEMBERS:-2}" nodes="${KFED_NODES:-2}" node_cpu="${KFED_NODE_CPU:-4}"
-  local node_memory="${KFED_NODE_MEMORY:-8Gi}" node_pods="${KFED_NODE_PODS:-110}" host_nodes=0
+  local node_memory="${KFED_NODE_MEMORY:-8Gi}" node_pods="${KFED_NODE_PODS:-110}" host_nodes=0 host_kubelet=0
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --members|--nodes|--node-cpu|--node-memory|--node-pods)
@@ -465,20 +762,30 @@ cmd_up() {
         local var="${1%%=*}"; var="${var#--}"; var="${var//-/_}"
         printf -v "${var}" '%s' "${1#*=}"; shift ;;
       --host-nodes) host_nodes=1; shift ;;
+      --host-kubelet) host_kubelet=2; shift ;;
+      --host-kubelets)
+        [[ $# -ge 2 && "$2" =~ ^[1-9]$ ]] || die "--host-kubelets takes a number from 1 to 9"
+        host_kubelet=$2; shift 2 ;;
       *) die "unknown flag for up: $1 (see --help)" ;;
     esac
   done
   [[ "${members}" =~ ^[0-9]+$ ]] || die "--members takes a number, got '${members}'"
+  (( host_nodes && host_kubelet > 0 )) && die "--host-nodes and --host-kubelet exclude each other"
   [[ "${nodes}" =~ ^[0-9]+$ ]] || die "--nodes takes a number, got '${nodes}'"
   [[ "${node_pods}" =~ ^[1-9][0-9]*$ ]] || die "--node-pods takes a positive number, got '${node_pods}'"
   [[ "${node_cpu}" =~ ^[0-9]+(\.[0-9]+|m)?$ ]] || die "--node-cpu takes a quantity (4, 2.5, 500m), got '${node_cpu}'"
   [[ "${node_memory}" =~ ^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$ ]] || die "--node-memory takes a quantity (8Gi, 512Mi), got '${node_memory}'"
   # Everything that shapes the clusters; a different answer on a second `up` recreates them.
   local config="members=${members} nodes=${nodes} node-cpu=${node_cpu} node-memory=${node_memory} node-pods=${node_pods} host-nodes=${host_nodes}"
+  (( host_kubelet > 0 )) && config+=" host-kubelets=${host_kubelet}"
   command -v openssl >/dev/null || die "openssl is not installed (run hack/install-deps.sh)"
   command -v curl >/dev/null || die "curl is not installed (run hack/install-deps.sh)"
   local bin start=${SECONDS}
   bin="$(kube_bin)"
+  if (( host_kubelet > 0 )) && [[ ! -x "${bin}/kubelet" ]]; then
+    [[ -z "${KFED_KUBE_BIN:-}" ]] || die "${bin} has no kubelet (build it with hack/kube-binaries.sh --kubelet)"
+    "${REPO}/hack/kube-binaries.sh" --kubelet >/dev/null || die "building kubelet failed"
+  fi
   mkdir -p "${RUN_DIR}"
   echo "${bin}" > "${RUN_DIR}/bin"
   if [[ -f "${RUN_DIR}/clusters" ]]; then
@@ -510,6 +817,16 @@ cmd_up() {
       write_kubeconfig "${dir}/kwok.kubeconfig" "${name}" "$(cat "${dir}/port")" kwok kwok-controller
       [[ -f "${dir}/nodes.yaml" ]] || write_nodes "${name}" "${nodes}" "${node_cpu}" "${node_memory}" "${node_pods}"
     fi
+    if [[ "${name}" == host ]] && (( host_kubelet > 0 )); then
+      make_node_certs "${name}"
+      write_kubeconfig "${dir}/scheduler.kubeconfig" "${name}" "$(cat "${dir}/port")" scheduler kube-scheduler
+      for i in $(seq 1 "${host_kubelet}"); do
+        make_kubelet_certs "${name}" "${i}"
+        mkdir -p "${dir}/node${i}"
+        write_kubeconfig "${dir}/node${i}/kubelet.kubeconfig" "${name}" "$(cat "${dir}/port")" "kubelet-${i}" "system:node:$(kubelet_node "${i}")"
+      done
+      echo "${host_kubelet}" > "${dir}/kubelet.enabled"
+    fi
     start_cluster "${bin}" "${name}"
     port=$(( $(cat "${dir}/port") + 1 ))
   done
@@ -518,7 +835,11 @@ cmd_up() {
   for name in $(cluster_names); do
     has_nodes "${name}" || continue
     start_nodes "${bin}" "${name}"
-    log "${name}: $(grep -c '^kind: Node$' "${RUN_DIR}/${name}/nodes.yaml") Nodes Ready (cpu ${node_cpu}, memory ${node_memory}, pods ${node_pods} each)"
+    if has_kubelet "${name}"; then
+      log "${name}: $(kubelet_count "${name}") real Nodes Ready (a kubelet and a containerd each): $(seq 1 "$(kubelet_count "${name}")" | sed 's/^/127.0.0./' | tr '\n' ' ')"
+    else
+      log "${name}: $(grep -c '^kind: Node$' "${RUN_DIR}/${name}/nodes.yaml") Nodes Ready (cpu ${node_cpu}, memory ${node_memory}, pods ${node_pods} each)"
+    fi
   done
   log "clusters up in $((SECONDS - start))s: $(cluster_names | tr '\n' ' ')"
   log "kubeconfig: ${RUN_DIR}/kubeconfig (contexts: $(cluster_names | tr '\n' ' '))"
@@ -528,7 +849,10 @@ cmd_up() {
 cmd_down() {
   [[ -d "${RUN_DIR}" ]] || { log "nothing to stop (${RUN_DIR} does not exist)"; return; }
   local name
-  for name in $(cluster_names); do stop_cluster "${name}"; done
+  for name in $(cluster_names); do
+    for i in $(seq 1 "$(kubelet_count "${name}")"); do teardown_kubelet_node "${name}" "${i}"; done
+    stop_cluster "${name}"
+  done
   stop_pid "${RUN_DIR}/etcd/pid" etcd
   stop_pid "${RUN_DIR}/serve.pid" "launcher server"
   rm -rf "${RUN_DIR}"
@@ -545,6 +869,7 @@ stop_cluster() {
   for component in "${COMPONENTS_STOP_ORDER[@]}"; do
     stop_pid "${RUN_DIR}/$1/${component}.pid" "$1 ${component}"
   done
+  stop_kubelet_nodes "$1" TERM
 }
 
 cmd_stop() {
@@ -564,6 +889,7 @@ cmd_kill() {
     log "killed ${component} of $1 (pid ${pid})"
     rm -f "$f"
   done
+  stop_kubelet_nodes "$1" KILL
 }
 
 cmd_start() {
@@ -617,8 +943,11 @@ cmd_status() {
     [[ "${ready}" == ok ]] || rc=1
     printf '%-10s %-24s %-8s %s\n' "${name}" "https://127.0.0.1:$(cat "${dir}/port")" "${pid}" "${ready:-no answer}"
     local component
-    for component in controller-manager scheduler kwok; do
-      [[ "${component}" == controller-manager ]] || has_nodes "${name}" || continue
+    for component in controller-manager scheduler kwok $(seq 1 "$(kubelet_count "${name}")" | sed 's#^\(.*\)$#node\1/containerd node\1/kubelet#'); do
+      case "${component}" in
+        scheduler) has_nodes "${name}" || continue ;;
+        kwok) has_kwok "${name}" || continue ;;
+      esac
       pid=stopped
       pid_alive "${dir}/${component}.pid" && pid=$(cat "${dir}/${component}.pid")
       [[ "${pid}" != stopped ]] || rc=1
@@ -670,6 +999,7 @@ case "${1:-}" in
   resume) cmd_signal CONT "${2:-}" ;;
   kubeconfig) cmd_kubeconfig "${2:-}" ;;
   env) cmd_env ;;
+  import-image) cmd_import_image "${2:-}" "${3:-}" ;;
   serve) cmd_serve ;;  # `serve RUN_DIR`: the argument only marks the process as this run's
   -h|--help|help) usage ;;
   "") usage; exit 2 ;;

@@ -2,7 +2,8 @@
 # Runs every kfed test on a fresh Debian 12 machine: installs what is missing, builds the
 # Kubernetes test binaries (cached), builds everything with Bazel, runs the unit tests (plain,
 # then under ASan + UBSan), the concurrency tests under TSan (hack/tsan.sh), checks the
-# container image (hack/image.sh --check) and the Helm chart (hack/chart-check.sh --install), starts
+# container image (hack/image.sh --check) and the Helm chart (hack/chart-check.sh --install), runs
+# kfed in a host with real kubelets (hack/incluster-e2e.sh), starts
 # real local clusters and runs the e2e tests against them under ASan + UBSan (the controller
 # manager and kfedctl they start are sanitized too), then prints "N passed, N failed".
 #
@@ -38,8 +39,8 @@ BAZEL_FLAGS=(--disk_cache="${KFED_CACHE}/bazel-disk")
 step "installing dependencies (hack/install-deps.sh)"
 hack/install-deps.sh || fail_step "install dependencies"
 
-step "building the Kubernetes test binaries (hack/kube-binaries.sh; cached by version)"
-KUBE_BIN="$(hack/kube-binaries.sh)" || fail_step "build Kubernetes binaries"
+step "building the Kubernetes test binaries and kubelet (hack/kube-binaries.sh --kubelet; cached by version)"
+KUBE_BIN="$(hack/kube-binaries.sh --kubelet)" || fail_step "build Kubernetes binaries"
 export KFED_KUBE_BIN="${KUBE_BIN}"
 
 step "installing the browser tests' npm packages (e2e/browser/install.sh; offline once installed)"
@@ -131,6 +132,24 @@ if (( RUN_UNIT )); then
     overall=1
   fi
   grep -E '^\[chart\] (ok: helm v|all checks)' "${RESULTS}/chart.out" || true
+fi
+
+if (( RUN_E2E )); then
+  # kfed inside the host: the image on real kubelets (containerd + runc), installed with the
+  # chart; leader failover, upgrade and uninstall (hack/incluster-e2e.sh, clusters of its own,
+  # down again before the e2e clusters start). It reuses the image built above when there is one.
+  step "in-cluster e2e (hack/incluster-e2e.sh: the chart on real kubelets)"
+  image_archive="$(tail -1 "${RESULTS}/image.out" 2>/dev/null || true)"
+  [[ "${image_archive}" == *.oci.tar && -f "${image_archive}" ]] || image_archive=""
+  if KFED_RUN_DIR="${REPO}/.run/incluster-clusters" KFED_IMAGE_ARCHIVE="${image_archive}" \
+      hack/incluster-e2e.sh > "${RESULTS}/incluster.out" 2>&1; then
+    echo "//hack:incluster_e2e PASSED" >> "${RESULTS}/incluster.log"
+  else
+    grep -v '^\[incluster\] ok:' "${RESULTS}/incluster.out" | tail -40
+    echo "//hack:incluster_e2e FAILED" >> "${RESULTS}/incluster.log"
+    overall=1
+  fi
+  grep -E '^\[incluster\] (measured|all checks)' "${RESULTS}/incluster.out" || true
 fi
 
 if (( RUN_E2E )); then

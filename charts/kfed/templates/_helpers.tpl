@@ -49,6 +49,20 @@ app.kubernetes.io/component: controller-manager
 {{- end -}}
 
 {{/* A feature gate's configuration: Enabled/Disabled, also from KubeFed-style booleans. */}}
+{{/*
+A server's listen address. With hostNetwork, an address without a host (":8080") binds to the
+Pod's IP (the node's, from the downward API as $(POD_IP)) rather than every address of the
+node; "" (a server turned off) stays "".
+*/}}
+{{- define "kfed.bindAddr" -}}
+{{- $addr := toString (index . 0) -}}
+{{- if and (index . 1) (hasPrefix ":" $addr) -}}
+{{- printf "$(POD_IP)%s" $addr -}}
+{{- else -}}
+{{- $addr -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "kfed.gate" -}}
 {{- $v := index . 1 -}}
 {{- if kindIs "bool" $v -}}
@@ -72,7 +86,7 @@ for one machine only (docs/user-guide.md, "Who can see what").
 {{- if regexMatch "^--?insecure-local" (toString .) -}}
 {{- fail (printf "controllermanager.controller.extraArgs: %q is refused: the chart never runs kfed with --insecure-local (plain HTTP/gRPC, for one machine only)" (toString .)) -}}
 {{- end -}}
-{{- if regexMatch "^--?(kubefed-namespace|healthz-addr|metrics-addr|status-addr|tls-cert-file|tls-key-file|status-tls-cert-file|status-tls-key-file|cert-dir|v)(=|$)" (toString .) -}}
+{{- if regexMatch "^--?(kubefed-namespace|healthz-addr|metrics-addr|status-addr|tls-cert-file|tls-key-file|status-tls-cert-file|status-tls-key-file|cert-dir|leader-election-identity|v)(=|$)" (toString .) -}}
 {{- fail (printf "controllermanager.controller.extraArgs: %q is set by the chart; use its value instead (README.md)" (toString .)) -}}
 {{- end -}}
 {{- end -}}
@@ -89,4 +103,42 @@ for one machine only (docs/user-guide.md, "Who can see what").
 {{- define "kfed.image" -}}
 {{- $i := .Values.controllermanager.controller.image -}}
 {{- printf "%s:%s" $i.repository (default .Chart.AppVersion (toString $i.tag)) -}}
+{{- end -}}
+
+{{/*
+KubeFedConfig kubefed's spec from the values, and its checksum: the KubeFedConfig carries it
+in the annotation kfed.io/chart-checksum and the controller waits for it at start
+(--kubefed-config-checksum), so a Pod never reads the settings of a previous release.
+*/}}
+{{- define "kfed.kubefedconfigSpec" -}}
+{{- $m := .Values.controllermanager -}}
+scope: {{ .Values.global.scope | quote }}
+controllerDuration:
+  availableDelay: {{ $m.clusterAvailableDelay | quote }}
+  unavailableDelay: {{ $m.clusterUnavailableDelay | quote }}
+  cacheSyncTimeout: {{ $m.cacheSyncTimeout | quote }}
+leaderElect:
+  leaseDuration: {{ $m.leaderElectLeaseDuration | quote }}
+  renewDeadline: {{ $m.leaderElectRenewDeadline | quote }}
+  retryPeriod: {{ $m.leaderElectRetryPeriod | quote }}
+  resourceLock: {{ $m.leaderElectResourceLock | quote }}
+clusterHealthCheck:
+  period: {{ $m.clusterHealthCheckPeriod | quote }}
+  failureThreshold: {{ $m.clusterHealthCheckFailureThreshold | int }}
+  successThreshold: {{ $m.clusterHealthCheckSuccessThreshold | int }}
+  timeout: {{ $m.clusterHealthCheckTimeout | quote }}
+syncController:
+  maxConcurrentReconciles: {{ $m.syncController.maxConcurrentReconciles | int }}
+  adoptResources: {{ include "kfed.gate" (list "syncController.adoptResources" $m.syncController.adoptResources) | quote }}
+statusController:
+  maxConcurrentReconciles: {{ $m.statusController.maxConcurrentReconciles | int }}
+featureGates:
+{{- range $name, $value := $m.featureGates }}
+- name: {{ $name }}
+  configuration: {{ include "kfed.gate" (list (printf "featureGates.%s" $name) $value) | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "kfed.kubefedconfigChecksum" -}}
+{{- include "kfed.kubefedconfigSpec" . | sha256sum | trunc 16 -}}
 {{- end -}}
