@@ -477,7 +477,13 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
     for (const kube::ObjectPtr& s : t.member->slices->ByIndex(kDerivedIndex, key)) {
       if (ManagedByKfed(*s)) derived.push_back(s);
     }
-    const bool ns_exists = t.member->namespaces->Get("", ns) != nullptr;
+    // A terminating namespace takes no new objects: as good as missing.
+    kube::ObjectPtr ns_object = t.member->namespaces->Get("", ns);
+    const rapidjson::Value* phase =
+        ns_object == nullptr ? nullptr : json::FindPath(*ns_object, {"status", "phase"});
+    const bool ns_exists = ns_object != nullptr &&
+                           !(phase != nullptr && phase->IsString() &&
+                             phase->GetString() == std::string("Terminating"));
     const bool want = !valid.empty() && ip_error.ok() && ns_exists;
     if (!want) {
       if (!ns_exists && !valid.empty()) missing_ns.push_back(cluster);
