@@ -94,6 +94,29 @@ bool MergeConditions(const rapidjson::Value& object, const std::vector<mcs::Cond
   return changed;
 }
 
+// Whether metadata.<field> of `object` holds exactly `want` (absent == empty).
+bool StringMapEquals(const rapidjson::Value& object, absl::string_view field,
+                     const std::map<std::string, std::string>& want) {
+  const rapidjson::Value* have = json::FindPath(object, {"metadata", field});
+  if (have == nullptr || !have->IsObject()) return want.empty();
+  if (have->MemberCount() != want.size()) return false;
+  for (const auto& [key, value] : want) {
+    const rapidjson::Value* v = json::Find(*have, key);
+    if (v == nullptr || !v->IsString() || value != v->GetString()) return false;
+  }
+  return true;
+}
+
+// Sets metadata.<field> to `values` (removed when empty).
+void SetStringMap(rapidjson::Value& meta, absl::string_view field,
+                  const std::map<std::string, std::string>& values,
+                  rapidjson::Document::AllocatorType& a) {
+  json::Remove(meta, field);
+  if (values.empty()) return;
+  rapidjson::Value& out = json::EnsureObject(meta, field, a);
+  for (const auto& [key, value] : values) json::SetString(out, key, value, a);
+}
+
 }  // namespace
 
 struct McsController::Member {
@@ -452,18 +475,20 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
   kube::WriteOptions wo;
   wo.field_manager = options_.field_manager;
 
-  // The desired EndpointSlices (the same in every importing cluster).
-  std::vector<rapidjson::Document> desired_slices;
+  // The source EndpointSlices (of the Ready exporting clusters), with their cluster's ID.
+  std::vector<std::pair<std::string, kube::ObjectPtr>> source_slices;
   if (!valid.empty()) {
     for (const auto& [cluster, id] : id_of) {
       const std::shared_ptr<Member>& src = members.at(cluster);
       for (const kube::ObjectPtr& s : src->slices->ByIndex(kSourceIndex, key)) {
         if (ManagedByKfed(*s)) continue;
-        desired_slices.push_back(mcs::DeriveEndpointSlice(ns, name, id, *s));
+        source_slices.emplace_back(id, s);
       }
     }
   }
 
+  std::map<std::string, std::string> import_labels = merged.labels;
+  import_labels[std::string(ft::kManagedByLabel)] = std::string(ft::kManagedByKfed);
   std::vector<std::string> importing;
   std::vector<std::string> missing_ns;
   std::vector<std::string> foreign;
@@ -517,7 +542,9 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
     // The ServiceImport: spec, then status.clusters.
     kube::ObjectPtr current = live;
     const rapidjson::Value* live_spec = live == nullptr ? nullptr : json::Find(*live, "spec");
-    if (live == nullptr || live_spec == nullptr || !json::Equal(*live_spec, spec)) {
+    if (live == nullptr || live_spec == nullptr || !json::Equal(*live_spec, spec) ||
+        !StringMapEquals(*live, "labels", import_labels) ||
+        !StringMapEquals(*live, "annotations", merged.annotations)) {
       rapidjson::Document doc(rapidjson::kObjectType);
       auto& a = doc.GetAllocator();
       if (live != nullptr) doc.CopyFrom(*live, a);
@@ -526,8 +553,10 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
       rapidjson::Value& meta = json::EnsureObject(doc, "metadata", a);
       json::SetString(meta, "name", name, a);
       json::SetString(meta, "namespace", ns, a);
-      rapidjson::Value& labels = json::EnsureObject(meta, "labels", a);
-      json::SetString(labels, ft::kManagedByLabel, ft::kManagedByKfed, a);
+      // kfed owns its ServiceImport's labels and annotations: the exports' exportedLabels and
+      // exportedAnnotations, and its managed-by label.
+      SetStringMap(meta, "labels", import_labels, a);
+      SetStringMap(meta, "annotations", merged.annotations, a);
       json::Set(doc, "spec", spec, a);
       json::Remove(doc, "status");
       absl::StatusOr<kube::ObjectPtr> out =
@@ -567,6 +596,12 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
     // The EndpointSlices.
     std::map<std::string, kube::ObjectPtr> existing;
     for (const kube::ObjectPtr& s : derived) existing[kube::Name(*s)] = s;
+    // The same slices in every importing cluster, each owned by that cluster's ServiceImport.
+    std::vector<rapidjson::Document> desired_slices;
+    for (const auto& [id, source] : source_slices) {
+      desired_slices.push_back(
+          mcs::DeriveEndpointSlice(ns, name, id, *source, kube::Uid(*current)));
+    }
     for (rapidjson::Document& want_slice : desired_slices) {
       const std::string slice_name = kube::Name(want_slice);
       auto it = existing.find(slice_name);
@@ -659,6 +694,15 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
     }
   }
   if (!errors.empty()) {
+    // A write the caches have not shown yet (our own create or update racing the informer)
+    // answers AlreadyExists or Conflict: retried with backoff from the newer cache, quietly.
+    const bool only_stale = std::all_of(errors.begin(), errors.end(), [](const absl::Status& s) {
+      return kube::IsAlreadyExists(s) || kube::IsConflict(s);
+    });
+    if (only_stale) {
+      VLOG(1) << "mcs " << key << ": " << errors.front().message() << " (cache behind; retrying)";
+      return ReconcileResult::Requeue();
+    }
     std::vector<std::string> messages;
     for (const absl::Status& s : errors) messages.push_back(std::string(s.message()));
     return RetriedError(absl::Status(errors.front().code(), absl::StrJoin(messages, "; ")),

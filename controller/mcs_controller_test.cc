@@ -155,6 +155,21 @@ TEST_F(McsControllerTest, ExportBecomesImportsAndEndpointSlicesEverywhere) {
     return Endpoints(*m1) == "10.0.0.5@id-member1,10.0.0.6@id-member1,10.1.0.7@id-member2";
   })) << Endpoints(*m1);
 
+  // exportedLabels become the ServiceImport's labels, beside kfed's.
+  auto se = m1->Get(mcs::ServiceExportsResource(), "demo", "web");
+  ASSERT_TRUE(se.ok());
+  rapidjson::Document labelled = json::Clone(**se);
+  json::Set(json::EnsureObject(labelled, "spec", labelled.GetAllocator()), "exportedLabels",
+            Json(R"({"tier":"web"})"), labelled.GetAllocator());
+  ASSERT_TRUE(m1->Update(mcs::ServiceExportsResource(), "demo", labelled, {}).ok());
+  EXPECT_TRUE(Eventually([&] {
+    auto si = m2->Get(mcs::ServiceImportsResource(), "demo", "web");
+    const rapidjson::Value* labels =
+        si.ok() ? json::FindPath(**si, {"metadata", "labels"}) : nullptr;
+    return labels != nullptr &&
+           json::Serialize(*labels) == R"({"app.kubernetes.io/managed-by":"kfed","tier":"web"})";
+  }));
+
   // member2 not Ready: its endpoints are withdrawn; back: restored.
   auto down = std::make_shared<MemberCluster>(*registry_.Get("member2"));
   down->ready = false;

@@ -88,6 +88,14 @@ Condition ValidateExport(const std::string& cluster, const rapidjson::Value& ser
     *out = ClusterExport{};
     out->cluster = cluster;
     out->created = CreationTimestamp(service_export);
+    for (auto [field, target] : {std::make_pair("exportedLabels", &out->exported_labels),
+                                 std::make_pair("exportedAnnotations", &out->exported_annotations)}) {
+      const rapidjson::Value* m = json::FindPath(service_export, {"spec", field});
+      if (m == nullptr || !m->IsObject()) continue;
+      for (const auto& kv : m->GetObject()) {
+        if (kv.value.IsString()) (*target)[kv.name.GetString()] = kv.value.GetString();
+      }
+    }
     if (spec != nullptr) {
       out->headless = json::GetString(*spec, "clusterIP") == "None";
       out->session_affinity = json::GetString(*spec, "sessionAffinity", "None");
@@ -127,37 +135,76 @@ MergedService MergeExports(std::vector<ClusterExport> exports) {
   merged.session_affinity = oldest.session_affinity;
   merged.session_affinity_config = oldest.session_affinity_config;
   std::map<std::string, std::pair<ImportPort, std::string>> by_name;  // name -> port, cluster
+  // "protocol/port" -> name, cluster: two ports may not share a protocol and number either.
+  std::map<std::string, std::pair<std::string, std::string>> by_number;
+  std::map<std::string, std::pair<std::string, std::string>> labels;       // key -> value, cluster
+  std::map<std::string, std::pair<std::string, std::string>> annotations;  // key -> value, cluster
   for (const ClusterExport& e : exports) {
     merged.clusters.push_back(e.cluster);
     std::vector<std::string> reasons;
     std::vector<std::string> messages;
+    auto add_reason = [&](absl::string_view reason) {
+      if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) {
+        reasons.push_back(std::string(reason));
+      }
+    };
     for (const ImportPort& port : e.ports) {
+      const std::string number = absl::StrCat(port.protocol, "/", port.port);
       auto it = by_name.find(port.name);
-      if (it == by_name.end()) {
-        by_name.emplace(port.name, std::make_pair(port, e.cluster));
-        merged.ports.push_back(port);
-      } else if (!(it->second.first == port)) {
-        if (reasons.empty() || reasons.back() != kReasonPortConflict) {
-          reasons.push_back(std::string(kReasonPortConflict));
-        }
+      auto same_number = by_number.find(number);
+      if (it != by_name.end()) {
+        if (it->second.first == port) continue;
+        add_reason(kReasonPortConflict);
         messages.push_back(absl::StrCat("port \"", port.name, "\" is ", port.String(),
                                         " here but ", it->second.first.String(), " in cluster ",
                                         it->second.second, ", which exported it first"));
+      } else if (same_number != by_number.end()) {
+        add_reason(kReasonPortConflict);
+        messages.push_back(absl::StrCat("port \"", port.name, "\" (", port.String(),
+                                        ") has the number of port \"", same_number->second.first,
+                                        "\" in cluster ", same_number->second.second,
+                                        ", which exported it first"));
+      } else {
+        by_name.emplace(port.name, std::make_pair(port, e.cluster));
+        by_number.emplace(number, std::make_pair(port.name, e.cluster));
+        merged.ports.push_back(port);
       }
     }
+    // exportedLabels / exportedAnnotations: the union; a key an older export sets to another
+    // value keeps the older value.
+    auto merge_map = [&](const std::map<std::string, std::string>& mine,
+                         std::map<std::string, std::pair<std::string, std::string>>& all,
+                         std::map<std::string, std::string>& out, absl::string_view reason,
+                         absl::string_view what) {
+      for (const auto& [key, value] : mine) {
+        auto it = all.find(key);
+        if (it == all.end()) {
+          all.emplace(key, std::make_pair(value, e.cluster));
+          out[key] = value;
+        } else if (it->second.first != value) {
+          add_reason(reason);
+          messages.push_back(absl::StrCat(what, " \"", key, "\" is \"", value, "\" here but \"",
+                                          it->second.first, "\" in cluster ", it->second.second,
+                                          ", which exported it first"));
+        }
+      }
+    };
+    merge_map(e.exported_labels, labels, merged.labels, kReasonLabelsConflict, "exported label");
+    merge_map(e.exported_annotations, annotations, merged.annotations,
+              kReasonAnnotationsConflict, "exported annotation");
     if (e.headless != oldest.headless) {
-      reasons.push_back(std::string(kReasonTypeConflict));
+      add_reason(kReasonTypeConflict);
       messages.push_back(absl::StrCat("type is ", e.headless ? kHeadless : kClusterSetIp,
                                       " here but ", merged.type, " in cluster ", oldest.cluster,
                                       ", the oldest export"));
     }
     if (e.session_affinity != oldest.session_affinity) {
-      reasons.push_back(std::string(kReasonSessionAffinityConflict));
+      add_reason(kReasonSessionAffinityConflict);
       messages.push_back(absl::StrCat("sessionAffinity is ", e.session_affinity, " here but ",
                                       oldest.session_affinity, " in cluster ", oldest.cluster,
                                       ", the oldest export"));
     } else if (e.session_affinity_config != oldest.session_affinity_config) {
-      reasons.push_back(std::string(kReasonSessionAffinityConfigConflict));
+      add_reason(kReasonSessionAffinityConfigConflict);
       messages.push_back(absl::StrCat(
           "sessionAffinityConfig is ",
           e.session_affinity_config.empty() ? "unset" : e.session_affinity_config, " here but ",
@@ -220,7 +267,8 @@ std::string DerivedSliceName(absl::string_view service, absl::string_view source
 
 rapidjson::Document DeriveEndpointSlice(absl::string_view ns, absl::string_view service,
                                         absl::string_view source_cluster_id,
-                                        const rapidjson::Value& source_slice) {
+                                        const rapidjson::Value& source_slice,
+                                        absl::string_view import_uid) {
   rapidjson::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   AddMember(doc, "apiVersion", Str("discovery.k8s.io/v1", a), a);
@@ -235,6 +283,17 @@ rapidjson::Document DeriveEndpointSlice(absl::string_view ns, absl::string_view 
   AddMember(labels, kLabelEndpointSliceManagedBy, Str(kEndpointSliceManager, a), a);
   AddMember(labels, ft::kManagedByLabel, Str(ft::kManagedByKfed, a), a);
   AddMember(meta, "labels", std::move(labels), a);
+  if (!import_uid.empty()) {
+    rapidjson::Value owner(rapidjson::kObjectType);
+    AddMember(owner, "apiVersion", Str(absl::StrCat(kGroup, "/", kVersion), a), a);
+    AddMember(owner, "kind", Str("ServiceImport", a), a);
+    AddMember(owner, "name", Str(service, a), a);
+    AddMember(owner, "uid", Str(import_uid, a), a);
+    AddMember(owner, "controller", rapidjson::Value(false), a);
+    rapidjson::Value owners(rapidjson::kArrayType);
+    owners.PushBack(owner, a);
+    AddMember(meta, "ownerReferences", std::move(owners), a);
+  }
   AddMember(doc, "metadata", std::move(meta), a);
   AddMember(doc, "addressType", Str(json::GetString(source_slice, "addressType", "IPv4"), a), a);
   rapidjson::Value endpoints(rapidjson::kArrayType);
@@ -267,6 +326,12 @@ bool SliceUpToDate(const rapidjson::Value& existing, const rapidjson::Value& des
           existing, absl::string_view(m.name.GetString(), m.name.GetStringLength()));
       if (have == nullptr || !json::Equal(*have, m.value)) return false;
     }
+  }
+  const rapidjson::Value* want_owners = json::FindPath(desired, {"metadata", "ownerReferences"});
+  const rapidjson::Value* have_owners = json::FindPath(existing, {"metadata", "ownerReferences"});
+  if ((want_owners == nullptr) != (have_owners == nullptr) ||
+      (want_owners != nullptr && !json::Equal(*want_owners, *have_owners))) {
+    return false;
   }
   for (absl::string_view field : {"addressType", "endpoints", "ports"}) {
     const rapidjson::Value* want = json::Find(desired, field);

@@ -65,6 +65,8 @@ inline constexpr absl::string_view kReasonTypeConflict = "TypeConflict";
 inline constexpr absl::string_view kReasonSessionAffinityConflict = "SessionAffinityConflict";
 inline constexpr absl::string_view kReasonSessionAffinityConfigConflict =
     "SessionAffinityConfigConflict";
+inline constexpr absl::string_view kReasonLabelsConflict = "LabelsConflict";
+inline constexpr absl::string_view kReasonAnnotationsConflict = "AnnotationsConflict";
 inline constexpr absl::string_view kReasonNoConflicts = "NoConflicts";
 
 // A metav1.Condition without its timestamps (the controller keeps lastTransitionTime).
@@ -99,6 +101,9 @@ struct ClusterExport {
   std::vector<ImportPort> ports;
   std::string session_affinity = "None";
   std::string session_affinity_config;  // the Service's sessionAffinityConfig as JSON; "" none
+  // The ServiceExport's spec.exportedLabels / spec.exportedAnnotations.
+  std::map<std::string, std::string> exported_labels;
+  std::map<std::string, std::string> exported_annotations;
 };
 
 // The Valid condition of `service_export` in `cluster` given its Service (nullptr: absent).
@@ -112,6 +117,10 @@ struct MergedService {
   std::string session_affinity = "None";
   std::string session_affinity_config;  // JSON; "" none
   std::string oldest_cluster;           // the export whose properties win
+  // The ServiceImport's labels and annotations: the union of the exports' exportedLabels and
+  // exportedAnnotations (a key set differently by a newer export keeps the older value).
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
   // Every export's Conflict condition (True on the ones that lost a field), by cluster.
   std::map<std::string, Condition> conflicts;
   // The exporting clusters, oldest first.
@@ -119,9 +128,11 @@ struct MergedService {
 };
 
 // KEP-1645's conflict resolution over the valid exports of one service (non-empty; one per
-// cluster). Ports are merged by name: the union of all exports' ports; a port whose name an
-// older export already defines differently is a PortConflict on the newer export (the older
-// definition stays). Type (ClusterSetIP/Headless), sessionAffinity and
+// cluster). Ports are merged first by name, then by protocol and number: the union of all
+// exports' ports; a port whose name an older export already defines differently, or whose
+// protocol and number an older export's port of another name holds, is a PortConflict on the
+// newer export (the older definition stays). exportedLabels / exportedAnnotations: the union;
+// a key with another value than an older export's is a LabelsConflict / AnnotationsConflict. Type (ClusterSetIP/Headless), sessionAffinity and
 // sessionAffinityConfig come from the oldest export; a newer export that differs gets
 // TypeConflict, SessionAffinityConflict, SessionAffinityConfigConflict. Several reasons are
 // joined with commas (as the API says); the message names each field, the value that won
@@ -141,12 +152,15 @@ std::string DerivedSliceName(absl::string_view service, absl::string_view source
 // names and targetRefs name objects of the source cluster and are dropped), labelled with
 // the service name, the source cluster's ID, endpointslice.kubernetes.io/managed-by and
 // kfed's managed-by label.
+// With `import_uid` (the importing cluster's ServiceImport), the slice names that ServiceImport
+// as its owner (controller: false), as KEP-1645 says.
 rapidjson::Document DeriveEndpointSlice(absl::string_view ns, absl::string_view service,
                                         absl::string_view source_cluster_id,
-                                        const rapidjson::Value& source_slice);
+                                        const rapidjson::Value& source_slice,
+                                        absl::string_view import_uid = "");
 
-// Whether `existing` already says what `desired` says (labels kfed sets, addressType,
-// endpoints, ports); the rest (resourceVersion, other labels) is ignored.
+// Whether `existing` already says what `desired` says (labels kfed sets, owner references,
+// addressType, endpoints, ports); the rest (resourceVersion, other labels) is ignored.
 bool SliceUpToDate(const rapidjson::Value& existing, const rapidjson::Value& desired);
 
 // ClusterSetIPs from an IPv4 CIDR: one per service key ("ns/name"), lowest free address

@@ -145,6 +145,15 @@ TEST(MergeExportsTest, Table) {
         Exported("m2", 1, {Port("http", 81)}, true, "ClientIP")},
        "ClusterSetIP", {Port("http", 80)}, "m1",
        {{"m1", "NoConflicts"}, {"m2", "PortConflict,TypeConflict,SessionAffinityConflict"}}, {}},
+      {"another name on a protocol and number already exported",
+       {Exported("m1", 0, {Port("http", 80)}), Exported("m2", 1, {Port("web", 80), Port("dns", 53, "UDP")})},
+       "ClusterSetIP", {Port("http", 80), Port("dns", 53, "UDP")}, "m1",
+       {{"m1", "NoConflicts"}, {"m2", "PortConflict"}},
+       {{"m2", "port \"web\" (80/TCP) has the number of port \"http\" in cluster m1"}}},
+      {"the same number on another protocol is another port",
+       {Exported("m1", 0, {Port("dns", 53)}), Exported("m2", 1, {Port("dns-udp", 53, "UDP")})},
+       "ClusterSetIP", {Port("dns", 53), Port("dns-udp", 53, "UDP")}, "m1",
+       {{"m1", "NoConflicts"}, {"m2", "NoConflicts"}}, {}},
       {"third export conflicts with the first, not the second",
        {Exported("m1", 0, {Port("http", 80)}), Exported("m2", 1, {Port("grpc", 90)}),
         Exported("m3", 2, {Port("grpc", 91), Port("http", 80)})},
@@ -171,6 +180,34 @@ TEST(MergeExportsTest, Table) {
     }
     EXPECT_EQ(m.clusters.front(), c.want_oldest);
   }
+}
+
+TEST(MergeExportsTest, ExportedLabelsAndAnnotations) {
+  ClusterExport a = Exported("m1", 0, {Port("http", 80)});
+  a.exported_labels = {{"tier", "web"}, {"team", "a"}};
+  a.exported_annotations = {{"note", "x"}};
+  ClusterExport b = Exported("m2", 1, {Port("http", 80)});
+  b.exported_labels = {{"tier", "frontend"}, {"zone", "eu"}};
+  b.exported_annotations = {{"note", "x"}, {"owner", "b"}};
+  MergedService m = MergeExports({b, a});
+  EXPECT_EQ(m.labels, (std::map<std::string, std::string>{
+                          {"team", "a"}, {"tier", "web"}, {"zone", "eu"}}));
+  EXPECT_EQ(m.annotations, (std::map<std::string, std::string>{{"note", "x"}, {"owner", "b"}}));
+  EXPECT_EQ(m.conflicts["m1"].reason, "NoConflicts");
+  EXPECT_EQ(m.conflicts["m2"].reason, "LabelsConflict");
+  EXPECT_NE(m.conflicts["m2"].message.find(
+                "exported label \"tier\" is \"frontend\" here but \"web\" in cluster m1"),
+            std::string::npos)
+      << m.conflicts["m2"].message;
+
+  // Read from the ServiceExport's spec.
+  rapidjson::Document se = Parse(R"({"metadata":{"name":"web","namespace":"demo"},
+      "spec":{"exportedLabels":{"tier":"web"},"exportedAnnotations":{"note":"x"}}})");
+  rapidjson::Document svc = Parse(R"({"metadata":{"name":"web"},"spec":{"ports":[]}})");
+  ClusterExport out;
+  ASSERT_EQ(ValidateExport("m1", se, &svc, &out).status, "True");
+  EXPECT_EQ(out.exported_labels, (std::map<std::string, std::string>{{"tier", "web"}}));
+  EXPECT_EQ(out.exported_annotations, (std::map<std::string, std::string>{{"note", "x"}}));
 }
 
 TEST(ImportSpecTest, ClusterSetIpAndHeadless) {
@@ -211,6 +248,16 @@ TEST(DeriveEndpointSliceTest, CopiesEndpointsAndLabelsTheSource) {
   EXPECT_EQ(json::Serialize(*json::Find(d, "ports")),
             R"([{"name":"http","port":8080,"protocol":"TCP"}])");
   EXPECT_TRUE(SliceUpToDate(d, d));
+  EXPECT_EQ(json::FindPath(d, {"metadata", "ownerReferences"}), nullptr);
+
+  // Owned by the importing cluster's ServiceImport; another owner uid is out of date.
+  rapidjson::Document owned = DeriveEndpointSlice("demo", "web", "uid-1", source, "import-uid");
+  EXPECT_EQ(json::Serialize(*json::FindPath(owned, {"metadata", "ownerReferences"})),
+            R"([{"apiVersion":"multicluster.x-k8s.io/v1alpha1","kind":"ServiceImport",)"
+            R"("name":"web","uid":"import-uid","controller":false}])");
+  EXPECT_FALSE(SliceUpToDate(d, owned));
+  EXPECT_FALSE(SliceUpToDate(owned, DeriveEndpointSlice("demo", "web", "uid-1", source, "other")));
+  EXPECT_TRUE(SliceUpToDate(owned, owned));
 
   // The same slice with another endpoint is out of date; an empty slice stays valid JSON.
   rapidjson::Document changed = json::Clone(d);

@@ -271,6 +271,17 @@ TEST_F(McsE2eTest, ExportImportEndpointsScaleAndUnexport) {
   EXPECT_TRUE(absl::StrContains(first_import, R"(["240.96.)")) << first_import;
   absl::Status eps = WaitForEndpoints(ns, "web", {{m1, 2}});
   ASSERT_TRUE(eps.ok()) << eps;
+  // Each imported slice is owned by its cluster's ServiceImport (KEP-1645).
+  for (const std::string& member : Clusters().members) {
+    auto uid = Kubectl(member, {"get", "serviceimports.multicluster.x-k8s.io", "web", "-n", ns,
+                                "-o", "jsonpath={.metadata.uid}"});
+    ASSERT_TRUE(uid.ok()) << uid.status();
+    auto owners = Kubectl(member, {"get", "endpointslices", "-n", ns, "-l",
+                                   "multicluster.kubernetes.io/service-name=web", "-o",
+                                   "jsonpath={.items[*].metadata.ownerReferences[0].uid}"});
+    ASSERT_TRUE(owners.ok()) << owners.status();
+    EXPECT_EQ(*owners, *uid) << member;
+  }
   EXPECT_TRUE(WaitForCondition(m1, ns, "web", "Valid", "True/Valid").ok());
   EXPECT_TRUE(WaitForCondition(m1, ns, "web", "Conflict", "False/NoConflicts").ok());
   std::string ready;
