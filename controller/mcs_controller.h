@@ -6,10 +6,12 @@
 //     export wins) and Ready (Exported | Failed | Pending);
 //   - keeps a ServiceImport of the same name in every Ready member where the namespace
 //     exists (type ClusterSetIP with an address from --clusterset-ip-range, or Headless;
-//     ports merged; sessionAffinity; status.clusters = the exporting clusters' IDs, from the
-//     ClusterSet controller), labelled app.kubernetes.io/managed-by=kfed;
+//     ports merged; sessionAffinity; the exports' exportedLabels/exportedAnnotations;
+//     status.clusters = the Ready exporting clusters' IDs, from the ClusterSet controller),
+//     labelled app.kubernetes.io/managed-by=kfed;
 //   - publishes there one EndpointSlice per EndpointSlice of each Ready exporting cluster
-//     (controller/mcs_plan.h DeriveEndpointSlice), following endpoint changes;
+//     (controller/mcs_plan.h DeriveEndpointSlice), owned by that member's ServiceImport,
+//     following endpoint changes;
 //   - withdraws a cluster's endpoints while it is not Ready (the cluster controller's
 //     thresholds decide when), and deletes what it created when the last export goes away.
 // Safety: a member whose caches have not synced is never written; while a Ready member's
