@@ -19,8 +19,6 @@ namespace ft = ::kfed::federated_types;
 
 // How long to wait for a member's caches before looking again.
 constexpr absl::Duration kCacheRecheck = absl::Seconds(1);
-// How often a member without the mcs-api CRDs (or without the rights) is looked at again.
-constexpr absl::Duration kProblemRecheck = absl::Seconds(30);
 // How long to wait for the ClusterSet controller to learn an exporting cluster's ID.
 constexpr absl::Duration kIdRecheck = absl::Seconds(2);
 
@@ -355,15 +353,22 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileCluster(const std::strin
   if (!m->exports->HasSynced() || !m->imports->HasSynced()) {
     absl::Status err = m->exports->LastListError();
     if (err.ok()) err = m->imports->LastListError();
-    if (!err.ok() && (kube::IsNotFound(err) || kube::IsForbidden(err))) {
+    if (!err.ok()) {
+      // Any list error makes the member take no part for now (its exports are unknown, so
+      // nothing is deleted anywhere), instead of holding every service back.
       std::string problem =
           kube::IsNotFound(err)
               ? absl::StrCat("mcs: cluster ", cluster, " has no mcs-api CRDs (",
                              mcs::ServiceExportsResource().String(), "): it takes no part in "
                              "Multi-Cluster Services until they are installed")
-              : absl::StrCat("mcs: cluster ", cluster, ": ", err.message(), Hint(err));
+              : absl::StrCat("mcs: cluster ", cluster, ": cannot list ServiceExports or "
+                             "ServiceImports: ", err.message(), Hint(err));
       SetProblem(cluster, *m, problem);
-      return ReconcileResult::RequeueAfter(kProblemRecheck);
+      // Its services are looked at again without it.
+      for (const std::string& key : KnownKeys()) pool_.Add(key);
+      return ReconcileResult::RequeueAfter(
+          kube::IsNotFound(err) || kube::IsForbidden(err) ? options_.problem_recheck
+                                                        : kCacheRecheck * 5);
     }
     return ReconcileResult::RequeueAfter(kCacheRecheck);
   }
@@ -371,10 +376,12 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileCluster(const std::strin
   if (!m->AllSynced()) {
     for (auto* i : {m->services.get(), m->slices.get(), m->namespaces.get()}) {
       absl::Status err = i->LastListError();
-      if (!err.ok() && kube::IsForbidden(err)) {
-        std::string problem = absl::StrCat("mcs: cluster ", cluster, ": ", err.message(), Hint(err));
-        SetProblem(cluster, *m, problem);
-        return ReconcileResult::RequeueAfter(kProblemRecheck);
+      if (!err.ok()) {
+        SetProblem(cluster, *m,
+                   absl::StrCat("mcs: cluster ", cluster, ": ", err.message(), Hint(err)));
+        for (const std::string& key : KnownKeys()) pool_.Add(key);
+        return ReconcileResult::RequeueAfter(kube::IsForbidden(err) ? options_.problem_recheck
+                                                                     : kCacheRecheck * 5);
       }
     }
     return ReconcileResult::RequeueAfter(kCacheRecheck);
@@ -527,7 +534,7 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
         absl::Status st = client.Delete(mcs::ServiceImportsResource(), ns, name, d);
         if (!st.ok() && !kube::IsNotFound(st)) {
           fail(cluster, "deleting ServiceImport", st);
-        } else {
+        } else if (st.ok()) {
           LOG(INFO) << "mcs: cluster " << cluster << ": ServiceImport " << key
                     << " deleted (no export left)";
         }
@@ -708,7 +715,7 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
     return RetriedError(absl::Status(errors.front().code(), absl::StrJoin(messages, "; ")),
                         absl::StrCat("mcs ", key));
   }
-  if (!complete) return ReconcileResult::RequeueAfter(kProblemRecheck);
+  if (!complete) return ReconcileResult::RequeueAfter(options_.problem_recheck);
   return ReconcileResult::Done();
 }
 

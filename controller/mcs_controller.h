@@ -54,6 +54,8 @@ struct McsOptions {
   std::string clusterset_ip_range = "240.96.0.0/16";
   std::string field_manager = "kfed";
   int workers = 2;
+  // How often a member that takes no part (no CRDs, no rights, list errors) is looked at again.
+  absl::Duration problem_recheck = absl::Seconds(30);
 };
 
 // A view of one exported service, for logs, tests and a status view.

@@ -231,6 +231,38 @@ TEST_F(McsControllerTest, BadInputGetsReasonsAndDisturbsNothing) {
   })) << Import(*m2, "db");
 }
 
+TEST_F(McsControllerTest, AMemberThatCannotBeReadStopsNothingElseAndDeletesNothing) {
+  auto m1 = NewMember("member1");
+  auto m2 = NewMember("member2");
+  auto m3 = NewMember("member3");
+  m3->InjectError("list", "serviceexports",
+                  kube::WithReason(absl::PermissionDeniedError("serviceexports is forbidden"),
+                                   "Forbidden", 403),
+                  /*count=*/1000000);
+  ExportService(*m1, 80);
+  McsOptions options;
+  options.problem_recheck = absl::Seconds(1);
+  Start(options);
+  const std::string want = R"(ClusterSetIP ["240.96.0.1"] [{"cluster":"id-member1"}])";
+  EXPECT_TRUE(Eventually([&] { return Import(*m2) == want; })) << Import(*m2);
+  EXPECT_TRUE(kube::IsNotFound(m3->Get(mcs::ServiceImportsResource(), "demo", "web").status()));
+
+  // The last export goes while member3's exports are unknown: nothing is deleted.
+  ASSERT_TRUE(m1->Delete(mcs::ServiceExportsResource(), "demo", "web", {}).ok());
+  // Wait until the controller saw the deletion (the service left its view), then check that
+  // the imports stayed.
+  EXPECT_TRUE(Eventually([&] { return controller_->Services().count("demo/web") == 0; }));
+  EXPECT_EQ(Import(*m2), want);
+  EXPECT_EQ(Import(*m1), want);
+
+  // member3 readable again: the imports go.
+  m3->ClearInjectedErrors();
+  EXPECT_TRUE(Eventually([&] {
+    return kube::IsNotFound(m1->Get(mcs::ServiceImportsResource(), "demo", "web").status()) &&
+           kube::IsNotFound(m2->Get(mcs::ServiceImportsResource(), "demo", "web").status());
+  })) << Import(*m2);
+}
+
 TEST_F(McsControllerTest, ClusterSetIpsSurviveARestart) {
   auto m1 = NewMember("member1");
   ExportService(*m1, 80, "a");
