@@ -143,9 +143,11 @@ struct McsController::Member {
   }
 };
 
-absl::StatusOr<std::unique_ptr<McsController>> McsController::Create(
-    ClusterRegistry& registry, MetricsRegistry& metrics, McsOptions options,
-    ClusterIds cluster_ids, Clock& clock) {
+absl::StatusOr<std::unique_ptr<McsController>> McsController::Create(ClusterRegistry& registry,
+                                                                     MetricsRegistry& metrics,
+                                                                     McsOptions options,
+                                                                     ClusterIds cluster_ids,
+                                                                     Clock& clock) {
   absl::StatusOr<std::unique_ptr<mcs::ClusterSetIpAllocator>> allocator =
       mcs::ClusterSetIpAllocator::Create(options.clusterset_ip_range);
   if (!allocator.ok()) return allocator.status();
@@ -162,15 +164,16 @@ McsController::McsController(ClusterRegistry& registry, MetricsRegistry& metrics
       allocator_(std::move(allocator)),
       clock_(clock),
       reconciler_([this](const std::string& key) { return Reconcile(key); }),
-      pool_(reconciler_, metrics,
-            [this] {
-              WorkerPoolOptions o;
-              o.name = "mcs";
-              o.workers = std::max(1, options_.workers);
-              o.caches.push_back(RegistrySyncSource(registry_));
-              return o;
-            }(),
-            clock) {}
+      pool_(
+          reconciler_, metrics,
+          [this] {
+            WorkerPoolOptions o;
+            o.name = "mcs";
+            o.workers = std::max(1, options_.workers);
+            o.caches.push_back(RegistrySyncSource(registry_));
+            return o;
+          }(),
+          clock) {}
 
 McsController::~McsController() { Stop(); }
 
@@ -179,8 +182,8 @@ void McsController::Start() {
   for (const auto& member : registry_.Snapshot()) pool_.Add(member->name);
   pool_.Start();
   LOG(INFO) << "Multi-Cluster Services: ServiceExports in every member become ServiceImports "
-            << "and EndpointSlices in all of them (ClusterSetIPs from "
-            << allocator_->cidr() << ")";
+            << "and EndpointSlices in all of them (ClusterSetIPs from " << allocator_->cidr()
+            << ")";
 }
 
 void McsController::Stop() {
@@ -263,8 +266,8 @@ absl::StatusOr<ReconcileResult> McsController::Reconcile(const std::string& key)
 void McsController::StartSecondaryInformers(const std::string& cluster, Member& m) {
   auto add = [this](const std::string& key) { pool_.Add(key); };
   auto handlers = [](std::function<void(const kube::ObjectPtr&)> f) {
-    return kube::EventHandlers{
-        f, [f](const kube::ObjectPtr&, const kube::ObjectPtr& o) { f(o); }, f};
+    return kube::EventHandlers{f, [f](const kube::ObjectPtr&, const kube::ObjectPtr& o) { f(o); },
+                               f};
   };
   kube::InformerOptions so;
   so.gvr = mcs::ServicesResource();
@@ -318,15 +321,14 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileCluster(const std::strin
         old = std::move(it->second);
         members_.erase(it);
       }
-    } else if (it == members_.end() ||
-               it->second->client_generation != member->client_generation) {
+    } else if (it == members_.end() || it->second->client_generation != member->client_generation) {
       if (it != members_.end()) old = it->second;
       auto created = std::make_shared<Member>();
       created->client = member->client;
       created->client_generation = member->client_generation;
       auto add = [this](const kube::ObjectPtr& o) { pool_.Add(kube::ObjectKeyOf(*o)); };
-      kube::EventHandlers h{add, [add](const kube::ObjectPtr&, const kube::ObjectPtr& o) { add(o); },
-                            add};
+      kube::EventHandlers h{
+          add, [add](const kube::ObjectPtr&, const kube::ObjectPtr& o) { add(o); }, add};
       kube::InformerOptions eo;
       eo.gvr = mcs::ServiceExportsResource();
       created->exports = std::make_unique<kube::Informer>(*created->client, eo, clock_);
@@ -356,19 +358,21 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileCluster(const std::strin
     if (!err.ok()) {
       // Any list error makes the member take no part for now (its exports are unknown, so
       // nothing is deleted anywhere), instead of holding every service back.
-      std::string problem =
-          kube::IsNotFound(err)
-              ? absl::StrCat("mcs: cluster ", cluster, " has no mcs-api CRDs (",
-                             mcs::ServiceExportsResource().String(), "): it takes no part in "
-                             "Multi-Cluster Services until they are installed")
-              : absl::StrCat("mcs: cluster ", cluster, ": cannot list ServiceExports or "
-                             "ServiceImports: ", err.message(), Hint(err));
+      std::string problem = kube::IsNotFound(err)
+                                ? absl::StrCat("mcs: cluster ", cluster, " has no mcs-api CRDs (",
+                                               mcs::ServiceExportsResource().String(),
+                                               "): it takes no part in "
+                                               "Multi-Cluster Services until they are installed")
+                                : absl::StrCat("mcs: cluster ", cluster,
+                                               ": cannot list ServiceExports or "
+                                               "ServiceImports: ",
+                                               err.message(), Hint(err));
       SetProblem(cluster, *m, problem);
       // Its services are looked at again without it.
       for (const std::string& key : KnownKeys()) pool_.Add(key);
-      return ReconcileResult::RequeueAfter(
-          kube::IsNotFound(err) || kube::IsForbidden(err) ? options_.problem_recheck
-                                                        : kCacheRecheck * 5);
+      return ReconcileResult::RequeueAfter(kube::IsNotFound(err) || kube::IsForbidden(err)
+                                               ? options_.problem_recheck
+                                               : kCacheRecheck * 5);
     }
     return ReconcileResult::RequeueAfter(kCacheRecheck);
   }
@@ -381,7 +385,7 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileCluster(const std::strin
                    absl::StrCat("mcs: cluster ", cluster, ": ", err.message(), Hint(err)));
         for (const std::string& key : KnownKeys()) pool_.Add(key);
         return ReconcileResult::RequeueAfter(kube::IsForbidden(err) ? options_.problem_recheck
-                                                                     : kCacheRecheck * 5);
+                                                                    : kCacheRecheck * 5);
       }
     }
     return ReconcileResult::RequeueAfter(kCacheRecheck);
@@ -415,8 +419,8 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
     if (synced) readable.push_back({c, m});
     if (c->ready && synced) writable.push_back({c, m});
     if (c->ready && !synced) {
-      const bool no_crd = m != nullptr && !m->exports->HasSynced() &&
-                          kube::IsNotFound(m->exports->LastListError());
+      const bool no_crd =
+          m != nullptr && !m->exports->HasSynced() && kube::IsNotFound(m->exports->LastListError());
       if (!no_crd) complete = false;  // a member without the CRDs positively exports nothing
       if (m == nullptr || Problem(*m).empty()) waiting = true;
     }
@@ -499,8 +503,8 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
   std::vector<std::string> importing;
   std::vector<std::string> missing_ns;
   std::vector<std::string> foreign;
-  rapidjson::Document spec = mcs::ImportSpec(merged, ip.empty() ? std::vector<std::string>{}
-                                                                : std::vector<std::string>{ip});
+  rapidjson::Document spec = mcs::ImportSpec(
+      merged, ip.empty() ? std::vector<std::string>{} : std::vector<std::string>{ip});
   for (const Target& t : writable) {
     const std::string& cluster = t.cluster->name;
     kube::Client& client = *t.member->client;
@@ -513,9 +517,9 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
     kube::ObjectPtr ns_object = t.member->namespaces->Get("", ns);
     const rapidjson::Value* phase =
         ns_object == nullptr ? nullptr : json::FindPath(*ns_object, {"status", "phase"});
-    const bool ns_exists = ns_object != nullptr &&
-                           !(phase != nullptr && phase->IsString() &&
-                             phase->GetString() == std::string("Terminating"));
+    const bool ns_exists =
+        ns_object != nullptr && !(phase != nullptr && phase->IsString() &&
+                                  phase->GetString() == std::string("Terminating"));
     const bool want = !valid.empty() && ip_error.ok() && ns_exists;
     if (!want) {
       if (!ns_exists && !valid.empty()) missing_ns.push_back(cluster);
@@ -621,11 +625,12 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
         // Another tool's slice of that name is never replaced: Create fails AlreadyExists.
         out = client.Create(mcs::EndpointSlicesResource(), ns, doc, wo);
       } else {
-        json::SetString(json::EnsureObject(doc, "metadata", doc.GetAllocator()),
-                        "resourceVersion", kube::ResourceVersion(*have), doc.GetAllocator());
+        json::SetString(json::EnsureObject(doc, "metadata", doc.GetAllocator()), "resourceVersion",
+                        kube::ResourceVersion(*have), doc.GetAllocator());
         out = client.Update(mcs::EndpointSlicesResource(), ns, doc, wo);
       }
-      if (!out.ok()) fail(cluster, absl::StrCat("writing EndpointSlice ", slice_name), out.status());
+      if (!out.ok())
+        fail(cluster, absl::StrCat("writing EndpointSlice ", slice_name), out.status());
     }
     if (complete) {
       for (const auto& [slice_name, s] : existing) {
@@ -658,10 +663,9 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
         ready.reason = std::string(mcs::kReasonPending);
         ready.message = "no member holds the ServiceImport yet";
       } else {
-        ready.message = absl::StrCat("ServiceImport ", key, " (", merged.type,
-                                     ip.empty() ? "" : " ", ip, ") is in cluster",
-                                     importing.size() == 1 ? " " : "s ",
-                                     absl::StrJoin(importing, ", "));
+        ready.message = absl::StrCat(
+            "ServiceImport ", key, " (", merged.type, ip.empty() ? "" : " ", ip, ") is in cluster",
+            importing.size() == 1 ? " " : "s ", absl::StrJoin(importing, ", "));
       }
       if (!missing_ns.empty()) {
         absl::StrAppend(&ready.message, "; namespace ", ns, " does not exist in ",

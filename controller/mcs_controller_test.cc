@@ -25,7 +25,8 @@ class McsControllerTest : public ::testing::Test {
   // A member with the mcs-api types served (the fake serves any resource) and namespace demo.
   std::shared_ptr<kube::FakeClient> NewMember(const std::string& name, bool with_namespace = true) {
     auto client = std::make_shared<kube::FakeClient>(timestamps_);
-    if (with_namespace) Create(*client, kube::NamespacesResource(), "", R"({"metadata":{"name":"demo"}})");
+    if (with_namespace)
+      Create(*client, kube::NamespacesResource(), "", R"({"metadata":{"name":"demo"}})");
     auto m = std::make_shared<MemberCluster>();
     m->name = name;
     m->ready = true;
@@ -54,11 +55,12 @@ class McsControllerTest : public ::testing::Test {
   }
 
   static void Slice(kube::Client& c, const std::string& name, const std::string& ip) {
-    Create(c, mcs::EndpointSlicesResource(), "demo",
-           absl::StrCat(R"({"metadata":{"name":")", name,
-                        R"(","namespace":"demo","labels":{"kubernetes.io/service-name":"web"}},)",
-                        R"("addressType":"IPv4","endpoints":[{"addresses":[")", ip,
-                        R"("],"conditions":{"ready":true}}],"ports":[{"name":"http","port":8080}]})"));
+    Create(
+        c, mcs::EndpointSlicesResource(), "demo",
+        absl::StrCat(R"({"metadata":{"name":")", name,
+                     R"(","namespace":"demo","labels":{"kubernetes.io/service-name":"web"}},)",
+                     R"("addressType":"IPv4","endpoints":[{"addresses":[")", ip,
+                     R"("],"conditions":{"ready":true}}],"ports":[{"name":"http","port":8080}]})"));
   }
 
   void Start(McsOptions options = {}) {
@@ -143,8 +145,9 @@ TEST_F(McsControllerTest, ExportBecomesImportsAndEndpointSlicesEverywhere) {
   ExportService(*m2, 8080);
   Slice(*m2, "web-xyz", "10.1.0.7");
   std::string message;
-  EXPECT_TRUE(Eventually([&] { return Condition(*m2, "Conflict", &message) == "True/PortConflict"; }))
-      << Condition(*m2, "Conflict");
+  EXPECT_TRUE(Eventually([&] {
+    return Condition(*m2, "Conflict", &message) == "True/PortConflict";
+  })) << Condition(*m2, "Conflict");
   EXPECT_THAT(message, HasSubstr("port \"http\" is 8080/TCP here but 80/TCP in cluster member1"));
   EXPECT_EQ(Condition(*m1, "Conflict"), "False/NoConflicts");
   const std::string both =
@@ -191,7 +194,8 @@ TEST_F(McsControllerTest, ExportBecomesImportsAndEndpointSlicesEverywhere) {
     return kube::IsNotFound(m1->Get(mcs::ServiceImportsResource(), "demo", "web").status()) &&
            kube::IsNotFound(m2->Get(mcs::ServiceImportsResource(), "demo", "web").status()) &&
            Endpoints(*m1).empty() && Endpoints(*m2).empty();
-  })) << Import(*m1) << " " << Endpoints(*m1);
+  })) << Import(*m1)
+      << " " << Endpoints(*m1);
   // The Service's own slices are untouched.
   EXPECT_TRUE(m1->Get(mcs::EndpointSlicesResource(), "demo", "web-abc").ok());
 }
@@ -210,7 +214,8 @@ TEST_F(McsControllerTest, BadInputGetsReasonsAndDisturbsNothing) {
   Start();
 
   std::string message;
-  EXPECT_TRUE(Eventually([&] { return Condition(*m1, "Valid", &message, "ghost") == "False/NoService"; }));
+  EXPECT_TRUE(
+      Eventually([&] { return Condition(*m1, "Valid", &message, "ghost") == "False/NoService"; }));
   EXPECT_THAT(message, HasSubstr("Service demo/ghost does not exist in cluster member1"));
   EXPECT_TRUE(Eventually(
       [&] { return Condition(*m1, "Valid", &message, "ext") == "False/InvalidServiceType"; }));
@@ -305,9 +310,8 @@ TEST_F(McsControllerTest, AnExhaustedRangeIsAFailedReadyCondition) {
 TEST_F(McsControllerTest, RejectsABadRange) {
   McsOptions options;
   options.clusterset_ip_range = "240.96.0.0";
-  auto c = McsController::Create(registry_, metrics_, options, [] {
-    return std::map<std::string, std::string>{};
-  });
+  auto c = McsController::Create(registry_, metrics_, options,
+                                 [] { return std::map<std::string, std::string>{}; });
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
 }
 

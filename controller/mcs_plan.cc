@@ -88,8 +88,9 @@ Condition ValidateExport(const std::string& cluster, const rapidjson::Value& ser
     *out = ClusterExport{};
     out->cluster = cluster;
     out->created = CreationTimestamp(service_export);
-    for (auto [field, target] : {std::make_pair("exportedLabels", &out->exported_labels),
-                                 std::make_pair("exportedAnnotations", &out->exported_annotations)}) {
+    for (auto [field, target] :
+         {std::make_pair("exportedLabels", &out->exported_labels),
+          std::make_pair("exportedAnnotations", &out->exported_annotations)}) {
       const rapidjson::Value* m = json::FindPath(service_export, {"spec", field});
       if (m == nullptr || !m->IsObject()) continue;
       for (const auto& kv : m->GetObject()) {
@@ -155,8 +156,8 @@ MergedService MergeExports(std::vector<ClusterExport> exports) {
       if (it != by_name.end()) {
         if (it->second.first == port) continue;
         add_reason(kReasonPortConflict);
-        messages.push_back(absl::StrCat("port \"", port.name, "\" is ", port.String(),
-                                        " here but ", it->second.first.String(), " in cluster ",
+        messages.push_back(absl::StrCat("port \"", port.name, "\" is ", port.String(), " here but ",
+                                        it->second.first.String(), " in cluster ",
                                         it->second.second, ", which exported it first"));
       } else if (same_number != by_number.end()) {
         add_reason(kReasonPortConflict);
@@ -190,8 +191,8 @@ MergedService MergeExports(std::vector<ClusterExport> exports) {
       }
     };
     merge_map(e.exported_labels, labels, merged.labels, kReasonLabelsConflict, "exported label");
-    merge_map(e.exported_annotations, annotations, merged.annotations,
-              kReasonAnnotationsConflict, "exported annotation");
+    merge_map(e.exported_annotations, annotations, merged.annotations, kReasonAnnotationsConflict,
+              "exported annotation");
     if (e.headless != oldest.headless) {
       add_reason(kReasonTypeConflict);
       messages.push_back(absl::StrCat("type is ", e.headless ? kHeadless : kClusterSetIp,
@@ -216,8 +217,8 @@ MergedService MergeExports(std::vector<ClusterExport> exports) {
     if (!reasons.empty()) {
       c.status = "True";
       c.reason = absl::StrJoin(reasons, ",");
-      c.message = absl::StrCat(absl::StrJoin(messages, "; "),
-                               " (the oldest export's value is used)");
+      c.message =
+          absl::StrCat(absl::StrJoin(messages, "; "), " (the oldest export's value is used)");
     }
     merged.conflicts[e.cluster] = std::move(c);
   }
@@ -322,8 +323,8 @@ bool SliceUpToDate(const rapidjson::Value& existing, const rapidjson::Value& des
   const rapidjson::Value* want_labels = json::FindPath(desired, {"metadata", "labels"});
   if (want_labels != nullptr) {
     for (const auto& m : want_labels->GetObject()) {
-      const rapidjson::Value* have = kube::Label(
-          existing, absl::string_view(m.name.GetString(), m.name.GetStringLength()));
+      const rapidjson::Value* have =
+          kube::Label(existing, absl::string_view(m.name.GetString(), m.name.GetStringLength()));
       if (have == nullptr || !json::Equal(*have, m.value)) return false;
     }
   }
@@ -366,9 +367,9 @@ std::string FormatIpv4(uint32_t ip) {
 absl::StatusOr<std::unique_ptr<ClusterSetIpAllocator>> ClusterSetIpAllocator::Create(
     absl::string_view cidr) {
   auto invalid = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ClusterSetIP range \"", cidr, "\": ", why, " (want an IPv4 CIDR such as ",
-                     "240.96.0.0/16)"));
+    return absl::InvalidArgumentError(absl::StrCat("ClusterSetIP range \"", cidr, "\": ", why,
+                                                   " (want an IPv4 CIDR such as ",
+                                                   "240.96.0.0/16)"));
   };
   std::vector<absl::string_view> parts = absl::StrSplit(cidr, '/');
   if (parts.size() != 2) return invalid("no prefix length");
@@ -427,8 +428,8 @@ absl::Status ClusterSetIpAllocator::Recover(const std::string& key, absl::string
   absl::MutexLock lock(&mu_);
   if (auto it = by_ip_.find(ip); it != by_ip_.end()) {
     if (it->second == key) return absl::OkStatus();
-    return absl::AlreadyExistsError(absl::StrCat("ClusterSetIP ", ip_text, " of ", key,
-                                                 " is already held by ", it->second));
+    return absl::AlreadyExistsError(
+        absl::StrCat("ClusterSetIP ", ip_text, " of ", key, " is already held by ", it->second));
   }
   if (auto it = by_key_.find(key); it != by_key_.end()) {
     return absl::AlreadyExistsError(absl::StrCat(key, " already holds ClusterSetIP ",

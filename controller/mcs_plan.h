@@ -38,7 +38,8 @@ kube::GroupVersionResource EndpointSlicesResource();
 
 // mcs-api's well-known labels, and the EndpointSlice manager label of discovery.k8s.io.
 inline constexpr absl::string_view kLabelServiceName = "multicluster.kubernetes.io/service-name";
-inline constexpr absl::string_view kLabelSourceCluster = "multicluster.kubernetes.io/source-cluster";
+inline constexpr absl::string_view kLabelSourceCluster =
+    "multicluster.kubernetes.io/source-cluster";
 inline constexpr absl::string_view kLabelEndpointSliceManagedBy =
     "endpointslice.kubernetes.io/managed-by";
 // kfed's value of endpointslice.kubernetes.io/managed-by on the slices it publishes.
@@ -95,7 +96,7 @@ struct ImportPort {
 
 // One cluster's valid export of a service: its ServiceExport and Service, read.
 struct ClusterExport {
-  std::string cluster;  // member name
+  std::string cluster;                        // member name
   absl::Time created = absl::InfinitePast();  // the ServiceExport's creationTimestamp
   bool headless = false;                      // the Service's clusterIP is "None"
   std::vector<ImportPort> ports;
@@ -132,11 +133,11 @@ struct MergedService {
 // exports' ports; a port whose name an older export already defines differently, or whose
 // protocol and number an older export's port of another name holds, is a PortConflict on the
 // newer export (the older definition stays). exportedLabels / exportedAnnotations: the union;
-// a key with another value than an older export's is a LabelsConflict / AnnotationsConflict. Type (ClusterSetIP/Headless), sessionAffinity and
-// sessionAffinityConfig come from the oldest export; a newer export that differs gets
-// TypeConflict, SessionAffinityConflict, SessionAffinityConfigConflict. Several reasons are
-// joined with commas (as the API says); the message names each field, the value that won
-// and the cluster it came from.
+// a key with another value than an older export's is a LabelsConflict / AnnotationsConflict. Type
+// (ClusterSetIP/Headless), sessionAffinity and sessionAffinityConfig come from the oldest export; a
+// newer export that differs gets TypeConflict, SessionAffinityConflict,
+// SessionAffinityConfigConflict. Several reasons are joined with commas (as the API says); the
+// message names each field, the value that won and the cluster it came from.
 MergedService MergeExports(std::vector<ClusterExport> exports);
 
 // The ServiceImport `spec` for `merged` (ips only for ClusterSetIP).

@@ -17,9 +17,10 @@ rapidjson::Document Parse(const std::string& text) {
 }
 
 rapidjson::Document Export(const std::string& created) {
-  return Parse(absl::StrCat(R"({"apiVersion":"multicluster.x-k8s.io/v1alpha1",)",
-                            R"("kind":"ServiceExport","metadata":{"name":"web","namespace":"demo",)",
-                            R"("creationTimestamp":")", created, R"("}})"));
+  return Parse(
+      absl::StrCat(R"({"apiVersion":"multicluster.x-k8s.io/v1alpha1",)",
+                   R"("kind":"ServiceExport","metadata":{"name":"web","namespace":"demo",)",
+                   R"("creationTimestamp":")", created, R"("}})"));
 }
 
 ImportPort Port(const std::string& name, int port, const std::string& protocol = "TCP") {
@@ -53,8 +54,8 @@ TEST(ValidateExportTest, Table) {
       {"no service", "", "False", "NoService", "Service demo/web does not exist in cluster m1"},
       {"external name", R"({"metadata":{"name":"web"},"spec":{"type":"ExternalName"}})", "False",
        "InvalidServiceType", "ExternalName"},
-      {"cluster ip", R"({"metadata":{"name":"web"},"spec":{"type":"ClusterIP"}})", "True",
-       "Valid", "is exported"},
+      {"cluster ip", R"({"metadata":{"name":"web"},"spec":{"type":"ClusterIP"}})", "True", "Valid",
+       "is exported"},
       {"node port", R"({"metadata":{"name":"web"},"spec":{"type":"NodePort"}})", "True", "Valid",
        ""},
   };
@@ -106,58 +107,93 @@ TEST(MergeExportsTest, Table) {
     std::map<std::string, std::string> want_message;
   };
   const std::vector<Case> cases = {
-      {"one export", {Exported("m1", 0, {Port("http", 80)})}, "ClusterSetIP",
-       {Port("http", 80)}, "m1", {{"m1", "NoConflicts"}}, {}},
+      {"one export",
+       {Exported("m1", 0, {Port("http", 80)})},
+       "ClusterSetIP",
+       {Port("http", 80)},
+       "m1",
+       {{"m1", "NoConflicts"}},
+       {}},
       {"same ports from two",
        {Exported("m2", 1, {Port("http", 80)}), Exported("m1", 0, {Port("http", 80)})},
-       "ClusterSetIP", {Port("http", 80)}, "m1",
-       {{"m1", "NoConflicts"}, {"m2", "NoConflicts"}}, {}},
+       "ClusterSetIP",
+       {Port("http", 80)},
+       "m1",
+       {{"m1", "NoConflicts"}, {"m2", "NoConflicts"}},
+       {}},
       {"ports are merged by name (union)",
        {Exported("m1", 0, {Port("http", 80)}), Exported("m2", 1, {Port("metrics", 9090)})},
-       "ClusterSetIP", {Port("http", 80), Port("metrics", 9090)}, "m1",
-       {{"m1", "NoConflicts"}, {"m2", "NoConflicts"}}, {}},
+       "ClusterSetIP",
+       {Port("http", 80), Port("metrics", 9090)},
+       "m1",
+       {{"m1", "NoConflicts"}, {"m2", "NoConflicts"}},
+       {}},
       {"conflicting port: the newer export loses, naming the port",
        {Exported("m2", 5, {Port("http", 8080)}), Exported("m1", 0, {Port("http", 80)})},
-       "ClusterSetIP", {Port("http", 80)}, "m1",
+       "ClusterSetIP",
+       {Port("http", 80)},
+       "m1",
        {{"m1", "NoConflicts"}, {"m2", "PortConflict"}},
        {{"m2", "port \"http\" is 8080/TCP here but 80/TCP in cluster m1"}}},
       {"protocol differs",
        {Exported("m1", 0, {Port("dns", 53, "UDP")}), Exported("m2", 1, {Port("dns", 53)})},
-       "ClusterSetIP", {Port("dns", 53, "UDP")}, "m1",
-       {{"m1", "NoConflicts"}, {"m2", "PortConflict"}}, {{"m2", "53/TCP here but 53/UDP"}}},
+       "ClusterSetIP",
+       {Port("dns", 53, "UDP")},
+       "m1",
+       {{"m1", "NoConflicts"}, {"m2", "PortConflict"}},
+       {{"m2", "53/TCP here but 53/UDP"}}},
       {"tie on creation: the cluster name decides",
        {Exported("b", 0, {Port("http", 81)}), Exported("a", 0, {Port("http", 80)})},
-       "ClusterSetIP", {Port("http", 80)}, "a", {{"a", "NoConflicts"}, {"b", "PortConflict"}},
+       "ClusterSetIP",
+       {Port("http", 80)},
+       "a",
+       {{"a", "NoConflicts"}, {"b", "PortConflict"}},
        {}},
       {"type conflict: oldest headless wins",
        {Exported("m1", 0, {Port("http", 80)}, /*headless=*/true),
         Exported("m2", 1, {Port("http", 80)}, /*headless=*/false)},
-       "Headless", {Port("http", 80)}, "m1", {{"m1", "NoConflicts"}, {"m2", "TypeConflict"}},
+       "Headless",
+       {Port("http", 80)},
+       "m1",
+       {{"m1", "NoConflicts"}, {"m2", "TypeConflict"}},
        {{"m2", "type is ClusterSetIP here but Headless in cluster m1"}}},
       {"session affinity conflict",
        {Exported("m1", 0, {Port("http", 80)}),
         Exported("m2", 1, {Port("http", 80)}, false, "ClientIP")},
-       "ClusterSetIP", {Port("http", 80)}, "m1",
+       "ClusterSetIP",
+       {Port("http", 80)},
+       "m1",
        {{"m1", "NoConflicts"}, {"m2", "SessionAffinityConflict"}},
        {{"m2", "sessionAffinity is ClientIP here but None"}}},
       {"several conflicts are joined with commas",
        {Exported("m1", 0, {Port("http", 80)}),
         Exported("m2", 1, {Port("http", 81)}, true, "ClientIP")},
-       "ClusterSetIP", {Port("http", 80)}, "m1",
-       {{"m1", "NoConflicts"}, {"m2", "PortConflict,TypeConflict,SessionAffinityConflict"}}, {}},
+       "ClusterSetIP",
+       {Port("http", 80)},
+       "m1",
+       {{"m1", "NoConflicts"}, {"m2", "PortConflict,TypeConflict,SessionAffinityConflict"}},
+       {}},
       {"another name on a protocol and number already exported",
-       {Exported("m1", 0, {Port("http", 80)}), Exported("m2", 1, {Port("web", 80), Port("dns", 53, "UDP")})},
-       "ClusterSetIP", {Port("http", 80), Port("dns", 53, "UDP")}, "m1",
+       {Exported("m1", 0, {Port("http", 80)}),
+        Exported("m2", 1, {Port("web", 80), Port("dns", 53, "UDP")})},
+       "ClusterSetIP",
+       {Port("http", 80), Port("dns", 53, "UDP")},
+       "m1",
        {{"m1", "NoConflicts"}, {"m2", "PortConflict"}},
        {{"m2", "port \"web\" (80/TCP) has the number of port \"http\" in cluster m1"}}},
       {"the same number on another protocol is another port",
        {Exported("m1", 0, {Port("dns", 53)}), Exported("m2", 1, {Port("dns-udp", 53, "UDP")})},
-       "ClusterSetIP", {Port("dns", 53), Port("dns-udp", 53, "UDP")}, "m1",
-       {{"m1", "NoConflicts"}, {"m2", "NoConflicts"}}, {}},
+       "ClusterSetIP",
+       {Port("dns", 53), Port("dns-udp", 53, "UDP")},
+       "m1",
+       {{"m1", "NoConflicts"}, {"m2", "NoConflicts"}},
+       {}},
       {"third export conflicts with the first, not the second",
        {Exported("m1", 0, {Port("http", 80)}), Exported("m2", 1, {Port("grpc", 90)}),
         Exported("m3", 2, {Port("grpc", 91), Port("http", 80)})},
-       "ClusterSetIP", {Port("http", 80), Port("grpc", 90)}, "m1",
+       "ClusterSetIP",
+       {Port("http", 80), Port("grpc", 90)},
+       "m1",
        {{"m1", "NoConflicts"}, {"m2", "NoConflicts"}, {"m3", "PortConflict"}},
        {{"m3", "port \"grpc\" is 91/TCP here but 90/TCP in cluster m2"}}},
   };
@@ -190,8 +226,8 @@ TEST(MergeExportsTest, ExportedLabelsAndAnnotations) {
   b.exported_labels = {{"tier", "frontend"}, {"zone", "eu"}};
   b.exported_annotations = {{"note", "x"}, {"owner", "b"}};
   MergedService m = MergeExports({b, a});
-  EXPECT_EQ(m.labels, (std::map<std::string, std::string>{
-                          {"team", "a"}, {"tier", "web"}, {"zone", "eu"}}));
+  EXPECT_EQ(m.labels,
+            (std::map<std::string, std::string>{{"team", "a"}, {"tier", "web"}, {"zone", "eu"}}));
   EXPECT_EQ(m.annotations, (std::map<std::string, std::string>{{"note", "x"}, {"owner", "b"}}));
   EXPECT_EQ(m.conflicts["m1"].reason, "NoConflicts");
   EXPECT_EQ(m.conflicts["m2"].reason, "LabelsConflict");
@@ -269,9 +305,12 @@ TEST(DeriveEndpointSliceTest, CopiesEndpointsAndLabelsTheSource) {
 }
 
 TEST(DerivedSliceNameTest, StableDistinctAndShort) {
-  EXPECT_EQ(DerivedSliceName("web", "uid-1", "web-abc"), DerivedSliceName("web", "uid-1", "web-abc"));
-  EXPECT_NE(DerivedSliceName("web", "uid-1", "web-abc"), DerivedSliceName("web", "uid-2", "web-abc"));
-  EXPECT_NE(DerivedSliceName("web", "uid-1", "web-abc"), DerivedSliceName("web", "uid-1", "web-abd"));
+  EXPECT_EQ(DerivedSliceName("web", "uid-1", "web-abc"),
+            DerivedSliceName("web", "uid-1", "web-abc"));
+  EXPECT_NE(DerivedSliceName("web", "uid-1", "web-abc"),
+            DerivedSliceName("web", "uid-2", "web-abc"));
+  EXPECT_NE(DerivedSliceName("web", "uid-1", "web-abc"),
+            DerivedSliceName("web", "uid-1", "web-abd"));
   std::string long_name(63, 'a');
   long_name[49] = '-';
   std::string n = DerivedSliceName(long_name, "uid", "s");
@@ -280,8 +319,8 @@ TEST(DerivedSliceNameTest, StableDistinctAndShort) {
 }
 
 TEST(ClusterSetIpAllocatorTest, RejectsBadRanges) {
-  for (const char* bad : {"", "10.0.0.0", "10.0.0.0/33", "10.0.0.1/24", "300.0.0.0/8", "fd00::/64",
-                          "10.0.0/24"}) {
+  for (const char* bad :
+       {"", "10.0.0.0", "10.0.0.0/33", "10.0.0.1/24", "300.0.0.0/8", "fd00::/64", "10.0.0/24"}) {
     SCOPED_TRACE(bad);
     auto a = ClusterSetIpAllocator::Create(bad);
     EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);

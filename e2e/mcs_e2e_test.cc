@@ -82,8 +82,8 @@ class McsE2eTest : public ::testing::Test {
         absl::StatusOr<std::string> out = Kubectl(member, {"apply", "-f", "-"}, *yaml);
         ASSERT_TRUE(out.ok()) << member << ": " << out.status();
       }
-      for (const char* crd : {"serviceexports.multicluster.x-k8s.io",
-                              "serviceimports.multicluster.x-k8s.io"}) {
+      for (const char* crd :
+           {"serviceexports.multicluster.x-k8s.io", "serviceimports.multicluster.x-k8s.io"}) {
         ASSERT_TRUE(Kubectl(member, {"wait", "--for=condition=Established", "--timeout=60s",
                                      StrCat("crd/", crd)})
                         .ok());
@@ -97,8 +97,8 @@ class McsE2eTest : public ::testing::Test {
     fed_ = &Federation::Get();
     ASSERT_GT(fed_->primary().pid, 0) << "the controller is not running";
     for (const std::string& member : Clusters().members) {
-      auto uid = Kubectl(member, {"get", "namespace", "kube-system", "-o",
-                                  "jsonpath={.metadata.uid}"});
+      auto uid =
+          Kubectl(member, {"get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}"});
       ASSERT_TRUE(uid.ok()) << uid.status();
       ids_[member] = *uid;
     }
@@ -176,10 +176,11 @@ class McsE2eTest : public ::testing::Test {
       const rapidjson::Value* labels = json::FindPath(s, {"metadata", "labels"});
       if (json::GetString(*labels, "endpointslice.kubernetes.io/managed-by") !=
           "mcs-controller.kfed.io") {
-        return absl::InternalError(StrCat("slice without kfed's manager label: ",
-                                          json::Serialize(*labels)));
+        return absl::InternalError(
+            StrCat("slice without kfed's manager label: ", json::Serialize(*labels)));
       }
-      const std::string source = json::GetString(*labels, "multicluster.kubernetes.io/source-cluster");
+      const std::string source =
+          json::GetString(*labels, "multicluster.kubernetes.io/source-cluster");
       const rapidjson::Value* endpoints = json::Find(s, "endpoints");
       if (endpoints == nullptr || !endpoints->IsArray()) continue;
       for (const rapidjson::Value& e : endpoints->GetArray()) {
@@ -201,8 +202,8 @@ class McsE2eTest : public ::testing::Test {
       for (const auto& [member, n] : replicas) {
         std::set<std::string> ips = PodIps(member, ns, name);
         if (static_cast<int>(ips.size()) != n) {
-          return absl::UnavailableError(StrCat(member, ": ", ips.size(), " of ", n,
-                                               " pods have an IP"));
+          return absl::UnavailableError(
+              StrCat(member, ": ", ips.size(), " of ", n, " pods have an IP"));
         }
         want.insert(ips.begin(), ips.end());
       }
@@ -246,7 +247,8 @@ class McsE2eTest : public ::testing::Test {
 
   std::string ClusterList(const std::vector<std::string>& members) {
     std::vector<std::string> parts;
-    for (const std::string& m : members) parts.push_back(StrCat(R"({"cluster":")", ids_[m], R"("})"));
+    for (const std::string& m : members)
+      parts.push_back(StrCat(R"({"cluster":")", ids_[m], R"("})"));
     return StrCat("[", absl::StrJoin(parts, ","), "]");
   }
 
@@ -326,27 +328,28 @@ TEST_F(McsE2eTest, ExportImportEndpointsScaleAndUnexport) {
   ASSERT_TRUE(eps.ok()) << eps;
 
   // Unexport from member1: member2's endpoints only; then from member2: everything goes.
-  ASSERT_TRUE(Kubectl(m1, {"delete", "serviceexports.multicluster.x-k8s.io", "web", "-n", ns}).ok());
+  ASSERT_TRUE(
+      Kubectl(m1, {"delete", "serviceexports.multicluster.x-k8s.io", "web", "-n", ns}).ok());
   eps = WaitForEndpoints(ns, "web", {{m2, 1}});
   ASSERT_TRUE(eps.ok()) << eps;
-  ASSERT_TRUE(Kubectl(m2, {"delete", "serviceexports.multicluster.x-k8s.io", "web", "-n", ns}).ok());
+  ASSERT_TRUE(
+      Kubectl(m2, {"delete", "serviceexports.multicluster.x-k8s.io", "web", "-n", ns}).ok());
   for (const std::string& member : Clusters().members) {
     absl::Status gone =
         fed_->WaitForAbsent(member, {"serviceimports.multicluster.x-k8s.io", "web", "-n", ns});
     EXPECT_TRUE(gone.ok()) << gone;
-    absl::Status no_slices = WaitFor(StrCat(member, ": kfed's EndpointSlices gone"),
-                                     absl::Seconds(60), [&]() -> absl::Status {
-                                       auto got = ImportedEndpoints(member, ns, "web");
-                                       if (!got.ok()) return got.status();
-                                       return got->empty() ? absl::OkStatus()
-                                                           : absl::UnavailableError("still there");
-                                     });
+    absl::Status no_slices = WaitFor(
+        StrCat(member, ": kfed's EndpointSlices gone"), absl::Seconds(60), [&]() -> absl::Status {
+          auto got = ImportedEndpoints(member, ns, "web");
+          if (!got.ok()) return got.status();
+          return got->empty() ? absl::OkStatus() : absl::UnavailableError("still there");
+        });
     EXPECT_TRUE(no_slices.ok()) << no_slices;
   }
   // The Services and their own slices are untouched.
   EXPECT_TRUE(Kubectl(m1, {"get", "service", "web", "-n", ns}).ok());
-  auto own = Kubectl(m1, {"get", "endpointslices", "-n", ns, "-l",
-                          "kubernetes.io/service-name=web", "-o", "name"});
+  auto own = Kubectl(m1, {"get", "endpointslices", "-n", ns, "-l", "kubernetes.io/service-name=web",
+                          "-o", "name"});
   ASSERT_TRUE(own.ok());
   EXPECT_FALSE(own->empty());
 }
@@ -362,10 +365,12 @@ TEST_F(McsE2eTest, ConflictingPortOnTheNewerExport) {
   ASSERT_TRUE(Apply(m2, ServiceYaml(ns, "api", 8080)).ok());
   ASSERT_TRUE(Apply(m2, ExportYaml(ns, "api")).ok());
   std::string message;
-  absl::Status conflict = WaitForCondition(m2, ns, "api", "Conflict", "True/PortConflict", &message);
+  absl::Status conflict =
+      WaitForCondition(m2, ns, "api", "Conflict", "True/PortConflict", &message);
   ASSERT_TRUE(conflict.ok()) << conflict;
   EXPECT_TRUE(absl::StrContains(message, StrCat("port \"http\" is 8080/TCP here but 80/TCP in "
-                                                "cluster ", m1)))
+                                                "cluster ",
+                                                m1)))
       << message;
   EXPECT_EQ(Condition(m1, ns, "api", "Conflict"), "False/NoConflicts");
   for (const std::string& member : Clusters().members) {
@@ -406,8 +411,7 @@ TEST_F(McsE2eTest, HeadlessAndBadInput) {
                                ns, "}\nspec: {type: ExternalName, externalName: example.com}\n"))
                   .ok());
   ASSERT_TRUE(Apply(m1, ExportYaml(ns, "ext")).ok());
-  EXPECT_TRUE(
-      WaitForCondition(m1, ns, "ext", "Valid", "False/InvalidServiceType", &message).ok());
+  EXPECT_TRUE(WaitForCondition(m1, ns, "ext", "Valid", "False/InvalidServiceType", &message).ok());
   EXPECT_TRUE(absl::StrContains(message, "ExternalName")) << message;
   EXPECT_EQ(Condition(m1, ns, "ext", "Ready"), "False/Failed");
   for (const char* name : {"ghost", "ext"}) {
