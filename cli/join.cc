@@ -257,14 +257,26 @@ absl::Status JoinSteps(kube::Client& host, kube::Client& member, const MemberEnd
   // namespace (Role) and only the health endpoints cluster-wide. The rules are the target
   // types' (default) or everything (--member-rbac=all, KubeFed's behaviour).
   // Always, cluster-wide: the health endpoints, and what the ClusterSet needs (the cluster
-  // ID is kube-system's UID; the two ClusterProperties, controller/clusterset_controller.h).
+  // ID is kube-system's UID; the two ClusterProperties, controller/clusterset_controller.h)
+  // and Multi-Cluster Services.
   const std::string health_rule = absl::StrCat(
       R"({"nonResourceURLs":["/healthz","/readyz","/version"],"verbs":["get"]},)",
       R"({"apiGroups":[""],"resources":["namespaces"],"resourceNames":["kube-system"],)",
       R"("verbs":["get"]},)",
       R"({"apiGroups":[)", Quote(ft::kAboutGroup), R"(],"resources":[)",
       Quote(ft::kClusterPropertiesResource),
-      R"(],"verbs":["get","list","watch","create","update","patch","delete"]})");
+      R"(],"verbs":["get","list","watch","create","update","patch","delete"]},)",
+      // Multi-Cluster Services (controller/mcs_controller.h): read ServiceExports, Services,
+      // EndpointSlices and Namespaces; write ServiceExport status, ServiceImports and the
+      // EndpointSlices kfed publishes.
+      R"({"apiGroups":[""],"resources":["namespaces","services"],"verbs":["get","list","watch"]},)"
+      R"({"apiGroups":["discovery.k8s.io"],"resources":["endpointslices"],)"
+      R"("verbs":["get","list","watch","create","update","patch","delete"]},)"
+      R"({"apiGroups":["multicluster.x-k8s.io"],"resources":["serviceexports"],)"
+      R"("verbs":["get","list","watch"]},)"
+      R"({"apiGroups":["multicluster.x-k8s.io"],)"
+      R"("resources":["serviceexports/status","serviceimports","serviceimports/status"],)"
+      R"("verbs":["get","list","watch","create","update","patch","delete"]})");
   const std::string all_rule = R"({"apiGroups":["*"],"resources":["*"],"verbs":["*"]})";
   // Without its brackets, so it can be joined with the health rule.
   const std::string granted = options.member_rbac == MemberRbac::kAll

@@ -7,6 +7,7 @@
 #include "base/json.h"
 #include "cli/common.h"
 #include "cli/unjoin.h"
+#include "controller/mcs_plan.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"
@@ -64,6 +65,14 @@ constexpr char kAlwaysRules[] =
     R"({"apiGroups":[""],"resources":["namespaces"],"resourceNames":["kube-system"],)"
     R"("verbs":["get"]},)"
     R"({"apiGroups":["about.k8s.io"],"resources":["clusterproperties"],)"
+    R"("verbs":["get","list","watch","create","update","patch","delete"]},)"
+    R"({"apiGroups":[""],"resources":["namespaces","services"],"verbs":["get","list","watch"]},)"
+    R"({"apiGroups":["discovery.k8s.io"],"resources":["endpointslices"],)"
+    R"("verbs":["get","list","watch","create","update","patch","delete"]},)"
+    R"({"apiGroups":["multicluster.x-k8s.io"],"resources":["serviceexports"],)"
+    R"("verbs":["get","list","watch"]},)"
+    R"({"apiGroups":["multicluster.x-k8s.io"],)"
+    R"("resources":["serviceexports/status","serviceimports","serviceimports/status"],)"
     R"("verbs":["get","list","watch","create","update","patch","delete"]})";
 
 TEST_F(JoinTest, CreatesMemberRbacAndHostCluster) {
@@ -190,9 +199,23 @@ TEST_F(JoinTest, InstallsTheClusterPropertyCrdAndUnjoinRemovesOnlyKfedsPropertie
       R"("labels":{"app.kubernetes.io/managed-by":"kfed"}},"spec":{"value":"kfed"}})");
   Put(member_, ClusterPropertiesResource(),
       R"({"metadata":{"name":"region.example.com"},"spec":{"value":"eu"}})");
+  // What Multi-Cluster Services published (kfed's label), and a Service's own slice.
+  Put(member_, controller::mcs::ServiceImportsResource(),
+      R"({"metadata":{"name":"web","namespace":"demo",)"
+      R"("labels":{"app.kubernetes.io/managed-by":"kfed"}},"spec":{"type":"Headless"}})");
+  Put(member_, controller::mcs::EndpointSlicesResource(),
+      R"({"metadata":{"name":"web-0123456789ab","namespace":"demo",)"
+      R"("labels":{"app.kubernetes.io/managed-by":"kfed"}},"addressType":"IPv4"})");
+  Put(member_, controller::mcs::EndpointSlicesResource(),
+      R"({"metadata":{"name":"web-abcde","namespace":"demo",)"
+      R"("labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4"})");
   ASSERT_TRUE(Unjoin(host_, &member_, UnjoinOptions{"m1", "host"}, out_).ok()) << out_.str();
   EXPECT_FALSE(Exists(member_, ClusterPropertiesResource(), "", "clusterset.k8s.io"));
   EXPECT_TRUE(Exists(member_, ClusterPropertiesResource(), "", "region.example.com"));
+  EXPECT_FALSE(Exists(member_, controller::mcs::ServiceImportsResource(), "demo", "web"));
+  EXPECT_FALSE(
+      Exists(member_, controller::mcs::EndpointSlicesResource(), "demo", "web-0123456789ab"));
+  EXPECT_TRUE(Exists(member_, controller::mcs::EndpointSlicesResource(), "demo", "web-abcde"));
   // The CRD stays: other tools may use it.
   EXPECT_TRUE(Exists(member_, kube::CustomResourceDefinitionsResource(), "",
                      "clusterproperties.about.k8s.io"));

@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/common.h"
 #include "cli/join.h"
+#include "controller/mcs_plan.h"
 #include "federated_types/keys.h"
 #include "kube/errors.h"
 
@@ -91,7 +92,7 @@ absl::Status Unjoin(kube::Client& host, kube::Client* member, const UnjoinOption
                                             options.dry_run, out));
     }
   }
-  // Last, the ClusterSet's properties kfed wrote (controller/clusterset_controller.h): after
+  // Last, the ClusterSet's properties kfed wrote, and what Multi-Cluster Services published (controller/clusterset_controller.h): after
   // kfed's member RBAC and the KubeFedCluster are gone, so a running controller cannot write
   // them again. Another tool's are left, and so is the CRD (other tools may use it). They do
   // not count as "joined".
@@ -109,6 +110,23 @@ absl::Status Unjoin(kube::Client& host, kube::Client* member, const UnjoinOption
       }
     } else if (!kube::IsNotFound(properties.status())) {
       return Explain(properties.status(), member_label);
+    }
+    // Multi-Cluster Services (controller/mcs_controller.h): the ServiceImports and
+    // EndpointSlices kfed published here (its label on them); the users' ServiceExports stay.
+    const kube::GroupVersionResource mcs_types[] = {
+        controller::mcs::ServiceImportsResource(), controller::mcs::EndpointSlicesResource()};
+    for (const kube::GroupVersionResource& gvr : mcs_types) {
+      absl::StatusOr<kube::ObjectList> objects = member->List(gvr, "", managed);
+      if (!objects.ok()) {
+        // No mcs-api CRD: nothing of kfed's can be there.
+        if (kube::IsNotFound(objects.status())) continue;
+        return Explain(objects.status(), member_label);
+      }
+      for (const kube::ObjectPtr& o : objects->items) {
+        ASSIGN_OR_RETURN(bool was, DeleteIfPresent(*member, member_label, gvr, kube::Namespace(*o),
+                                                   kube::Name(*o), options.dry_run, out));
+        (void)was;
+      }
     }
   }
   if (!found) {

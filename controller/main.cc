@@ -12,6 +12,7 @@
 #include "base/logging.h"
 #include "controller/clusterset_controller.h"
 #include "controller/manager.h"
+#include "controller/mcs_plan.h"
 #include "controller/memory_trimmer.h"
 #include "kube/client.h"
 #include "kube/config.h"
@@ -106,6 +107,15 @@ int main(int argc, char** argv) {
       ->check([](const std::string& name) {
         absl::Status valid = kfed::controller::ClusterSetController::ValidateName(name);
         return valid.ok() ? std::string() : std::string(valid.message());
+      });
+  app.add_option("--clusterset-ip-range", options.clusterset_ip_range,
+                 "IPv4 CIDR from which Multi-Cluster Services' ClusterSetIPs (ServiceImport "
+                 "spec.ips) are allocated; the default lies in the reserved 240.0.0.0/4, which "
+                 "no Service CIDR uses")
+      ->capture_default_str()
+      ->check([](const std::string& cidr) {
+        auto allocator = kfed::controller::mcs::ClusterSetIpAllocator::Create(cidr);
+        return allocator.ok() ? std::string() : std::string(allocator.status().message());
       });
   app.add_option("--cluster-workers", options.cluster_workers,
                  "Workers per member cluster and federated type")

@@ -371,6 +371,23 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   clusterset.cache_sync_timeout = config.cache_sync_timeout;
   clusterset_controller_ = std::make_unique<ClusterSetController>(registry_, metrics_, clusterset);
   clusterset_controller_->Start();
+  {
+    McsOptions mcs;
+    mcs.clusterset_ip_range = options_.clusterset_ip_range;
+    ClusterSetController* clusterset_view = clusterset_controller_.get();
+    absl::StatusOr<std::unique_ptr<McsController>> created = McsController::Create(
+        registry_, metrics_, mcs, [clusterset_view] {
+          std::map<std::string, std::string> ids;
+          for (const auto& [name, member] : clusterset_view->Members()) ids[name] = member.cluster_id;
+          return ids;
+        });
+    if (created.ok()) {
+      mcs_controller_ = std::move(*created);
+      mcs_controller_->Start();
+    } else {
+      LOG(ERROR) << "Multi-Cluster Services are off: " << created.status();
+    }
+  }
   scheduling_controller_ = StartSchedulingControllerIfEnabled(config, *host_, registry_, metrics_,
                                                               *events_, scope_ns);
   absl::MutexLock lock(&mu_);
@@ -388,6 +405,8 @@ void Manager::StopControllers() {
   if (status_server_) status_server_->Stop();
   status_store_->Close();
   if (scheduling_controller_) scheduling_controller_->Stop();
+  // Before the ClusterSet controller, whose cluster IDs it reads.
+  if (mcs_controller_) mcs_controller_->Stop();
   if (clusterset_controller_) clusterset_controller_->Stop();
   if (type_config_controller_) type_config_controller_->Stop();
   if (cluster_controller_) cluster_controller_->Stop();

@@ -15,6 +15,7 @@
 #include "base/cancellation.h"
 #include "controller/cluster_controller.h"
 #include "controller/clusterset_controller.h"
+#include "controller/mcs_controller.h"
 #include "controller/cluster_registry.h"
 #include "controller/events.h"
 #include "controller/http_server.h"
@@ -58,6 +59,8 @@ struct ManagerOptions {
   int event_burst = 100;
   // The ClusterSet the federation forms (controller/clusterset_controller.h).
   std::string clusterset_name = "kfed";
+  // Where Multi-Cluster Services' ClusterSetIPs come from (controller/mcs_controller.h).
+  std::string clusterset_ip_range = McsOptions().clusterset_ip_range;
   // KubeFed's --kubefed-config: read the KubeFedConfig from this YAML file instead of the
   // host (nothing is written to the host).
   std::string kubefed_config_file;
@@ -150,6 +153,7 @@ class Manager {
   std::unique_ptr<ClusterController> cluster_controller_ ABSL_GUARDED_BY(lifecycle_mu_);
   std::unique_ptr<TypeConfigController> type_config_controller_ ABSL_GUARDED_BY(lifecycle_mu_);
   std::unique_ptr<ClusterSetController> clusterset_controller_ ABSL_GUARDED_BY(lifecycle_mu_);
+  std::unique_ptr<McsController> mcs_controller_ ABSL_GUARDED_BY(lifecycle_mu_);
   // Null: KubeFedConfig's SchedulerPreferences gate is Disabled.
   std::unique_ptr<SchedulingController> scheduling_controller_ ABSL_GUARDED_BY(lifecycle_mu_);
 

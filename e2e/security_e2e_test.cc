@@ -460,6 +460,16 @@ TEST_F(SecurityE2eTest, ControllerAndMembersHaveLeastPrivilege) {
         {{"bind", "clusterroles"}, false},
         {{"impersonate", "users"}, false},
         {{"create", "nodes"}, false},
+        // Multi-Cluster Services (controller/mcs_controller.h): users' exports are read and
+        // only their status written; imports and imported EndpointSlices are kfed's.
+        {{"watch", "serviceexports.multicluster.x-k8s.io", "-A"}, true},
+        {{"update", "serviceexports.multicluster.x-k8s.io", "--subresource=status", "-n", "any"},
+         true},
+        {{"update", "serviceexports.multicluster.x-k8s.io", "-n", "any"}, false},
+        {{"delete", "serviceexports.multicluster.x-k8s.io", "-n", "any"}, false},
+        {{"create", "serviceimports.multicluster.x-k8s.io", "-n", "any"}, true},
+        {{"create", "endpointslices.discovery.k8s.io", "-n", "any"}, true},
+        {{"watch", "services", "-A"}, true},
     };
     for (const Check& c : member_checks) {
       EXPECT_EQ(can(Member(i), sa, c.what), c.allowed)

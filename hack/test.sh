@@ -43,6 +43,10 @@ step "building the Kubernetes test binaries and kubelet (hack/kube-binaries.sh -
 KUBE_BIN="$(hack/kube-binaries.sh --kubelet)" || fail_step "build Kubernetes binaries"
 export KFED_KUBE_BIN="${KUBE_BIN}"
 
+step "fetching the Multi-Cluster Services CRDs (hack/mcs-crds.sh; sigs.k8s.io/mcs-api, cached by version)"
+MCS_CRDS="$(hack/mcs-crds.sh)" || fail_step "fetch the mcs-api CRDs"
+export KFED_MCS_CRDS="${MCS_CRDS}"
+
 step "installing the browser tests' npm packages (e2e/browser/install.sh; offline once installed)"
 # playwright-core lives outside the source tree and Bazel's sandbox; the browser tests find it
 # through KFED_BROWSER_NODE_MODULES (.bazelrc passes it to tests). A failure here fails those
