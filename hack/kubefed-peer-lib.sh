@@ -38,10 +38,15 @@ fresh_clusters() {
   step "fresh local clusters in ${KFED_RUN_DIR} (hack/local-clusters.sh)"
   hack/local-clusters.sh down >/dev/null 2>&1
   local log="${KFED_CACHE}/$(basename "${KFED_RUN_DIR}")-up.log"
-  # Under load the host's kube-controller-manager can give up before the apiserver has
-  # bootstrapped its RBAC (it exits, and `up` says so); a second `up` starts it again.
-  hack/local-clusters.sh up "$@" >"${log}" 2>&1 || hack/local-clusters.sh up "$@" >>"${log}" 2>&1 \
-    || { tail -20 "${log}"; die "starting the local clusters (${log})"; }
+  # Under load a kube-controller-manager can give up before its apiserver has bootstrapped
+  # RBAC (it exits after 10 s of 403 on /healthz, and `up` says so); `up` again starts what
+  # exited and keeps the rest.
+  local attempt
+  : >"${log}"
+  for attempt in 1 2 3 4; do
+    hack/local-clusters.sh up "$@" >>"${log}" 2>&1 && break
+    (( attempt < 4 )) || { tail -20 "${log}"; die "starting the local clusters (${log})"; }
+  done
   KUBECONFIG_PATH="$(hack/local-clusters.sh kubeconfig)"
   HOST="$("${KFED_KUBE_BIN}/kubectl" --kubeconfig "${KUBECONFIG_PATH}" config current-context)"
   MEMBERS="$(grep -vx "${HOST}" "${KFED_RUN_DIR}/clusters" | tr '\n' ' ')"
