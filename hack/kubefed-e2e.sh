@@ -3,12 +3,12 @@
 # kfed-controller-manager, in upstream CI's topology: fresh local clusters (hack/local-clusters.sh
 # up --members 1 --host-nodes: a host and a member, both with kwok Nodes and the workload
 # controllers), kfed's CRDs, the ten default FederatedTypeConfigs and the KubeFedConfig
-# KubeFed's chart makes in the host; the member and the host itself joined (the host named after the kubeconfig's current context, as
-# KubeFed's CI does) with `kfedctl join --member-rbac all`; kfed-controller-manager running
-# with the host RBAC of config/rbac/host/; a `controller-manager` on PATH that runs kfed's
-# binary, for the specs that start one (leader election, defaulting). Then prints the pass,
-# fail, skip and pending counts and the failing specs (docs/development.md, "KubeFed's e2e
-# suite").
+# KubeFed's chart makes in the host; the member and the host itself joined with `kfedctl join
+# --member-rbac all` (the host named after the kubeconfig's current context, as KubeFed's CI
+# does); kfed-controller-manager running with the host RBAC of config/rbac/host/; a
+# `controller-manager` on PATH that runs kfed's binary, for the specs that start one (leader
+# election, defaulting). Then prints the pass, fail, skip and pending counts and the failing
+# specs (docs/development.md, "KubeFed's e2e suite").
 #
 # Usage: hack/kubefed-e2e.sh [FLAGS]
 #   --focus REGEX        run only the specs matching REGEX (-ginkgo.focus)
