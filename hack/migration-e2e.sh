@@ -9,10 +9,11 @@
 #  2. federated objects of several types (Namespace, ConfigMap with an override, Secret,
 #     Deployment with an override, Service) propagated by KubeFed; member uids and
 #     resourceVersions recorded;
-#  3. KubeFed stopped, kfed started (host RBAC of config/rbac/host/, the members' KubeFed
-#     tokens): every member object kept (same uid), no member write at rest (resourceVersions
-#     and Deployment generations unchanged, kfed_member_writes_total 0), statuses continue
-#     (KubeFedClusters probed again, a template update propagated and reported), drift undone;
+#  3. kfed started beside KubeFed (host RBAC of config/rbac/host/, the members' KubeFed
+#     tokens): it stands by while KubeFed holds its lock. KubeFed stopped: kfed leads, every
+#     member object kept (same uid), no member write at rest (resourceVersions and Deployment
+#     generations unchanged, kfed_member_writes_total 0), statuses continue (KubeFedClusters
+#     probed, a template update propagated and reported), drift undone;
 #  4. kfed stopped, KubeFed started again: the same checks with KubeFed acting.
 #
 # Prints one line per check ("[migration] ok: ..." / "[migration] FAIL: ...") and exits non-zero
@@ -29,7 +30,7 @@ KEEP=0
 case "${1:-}" in
   --keep) KEEP=1 ;;
   "") ;;
-  -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown flag $1 (see --help)" >&2; exit 2 ;;
 esac
 
@@ -188,12 +189,30 @@ probed_after() {
 
 snapshot "${LOGS}/kubefed.snapshot"
 
-step "KubeFed stopped, kfed started on the same clusters"
-stop_pid "${KUBEFED_PID}"; KUBEFED_PID=""
-cutover="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+step "kfed started beside the running KubeFed (it must stand by), then KubeFed stopped"
 VIEWER_TOKEN="$(KUBECTL="${KFED_KUBE_BIN}/kubectl" hack/viewer-token.sh --kubeconfig "${KUBECONFIG_PATH}" --context "${HOST}")" \
   || die "viewer token"
-start_kfed "${LOGS}/kfed-controller-manager.log"
+KFED_LOG="${LOGS}/kfed-controller-manager.log"
+start_kfed "${KFED_LOG}"
+# KubeFed's ConfigMap lock: its renewTime, from the leader annotation client-go writes.
+kubefed_renew_time() {
+  k -n "${KFED_NS}" get configmap kubefed-controller-manager \
+    -o jsonpath='{.metadata.annotations.control-plane\.alpha\.kubernetes\.io/leader}' \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["renewTime"])'
+}
+renewed_since() { [[ "$(kubefed_renew_time)" > "$1" ]]; }
+if until_ok "kfed sees KubeFed leading" 60 grep -q "the leader is" "${KFED_LOG}"; then
+  seen="$(kubefed_renew_time)"
+  # KubeFed renews its lock (every 5 s) while kfed campaigns; kfed must not lead meanwhile.
+  if until_ok "KubeFed renews its lock while kfed campaigns" 60 renewed_since "${seen}" \
+    && ! grep -q "promoted as leader" "${KFED_LOG}"; then
+    ok "kfed stands by while KubeFed holds its ConfigMap lock (KubeFed renewed it; kfed did not lead)"
+  else
+    fail "kfed led while KubeFed held its lock (or KubeFed stopped renewing); see ${KFED_LOG}"
+  fi
+fi
+stop_pid "${KUBEFED_PID}"; KUBEFED_PID=""
+cutover="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 # metric NAME: the sum of kfed's series NAME (0 while it has none: a family is rendered from
 # its first series on); fails when /metrics does not answer with kfed's metrics (its
 # kubefedcluster_total gauge, set once the cluster controller runs).
