@@ -5,7 +5,9 @@
 # container image (hack/image.sh --check) and the Helm chart (hack/chart-check.sh --install), runs
 # kfed in a host with real kubelets (hack/incluster-e2e.sh), starts
 # real local clusters and runs the e2e tests against them under ASan + UBSan (the controller
-# manager and kfedctl they start are sanitized too), then prints "N passed, N failed".
+# manager and kfedctl they start are sanitized too), then KubeFed v0.10.0's own e2e suite
+# (hack/kubefed-e2e.sh) and the KubeFed -> kfed migration e2e (hack/migration-e2e.sh), each on
+# fresh clusters of its own, then prints "N passed, N failed".
 #
 # Usage: hack/test.sh [--unit-only] [--e2e-only] [--no-sanitizers] [-- BAZEL_TEST_ARGS...]
 #   --no-sanitizers  plain builds only (faster; CI runs the sanitizers)
@@ -25,7 +27,7 @@ while [[ $# -gt 0 ]]; do
     --unit-only) RUN_E2E=0; shift ;;
     --e2e-only) RUN_UNIT=0; shift ;;
     --no-sanitizers) SANITIZERS=0; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; EXTRA=("$@"); break ;;
     *) echo "unknown flag $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -179,10 +181,43 @@ if (( RUN_E2E )); then
 fi
 
 if (( RUN_E2E )); then
+  # KubeFed v0.10.0's own e2e suite against kfed (the peer's binaries are built once and
+  # cached), on fresh clusters of its own after the e2e clusters are gone. Its spec counts
+  # land in the results like a Bazel target's (a test.xml under a testlogs directory).
+  step "KubeFed's e2e suite (hack/kubefed-e2e.sh)"
+  [[ -n "${KFED_RUN_DIR:-}" ]] && hack/local-clusters.sh down >/dev/null 2>&1
+  mkdir -p "${RESULTS}/kubefed-e2e-logs/hack/kubefed_e2e"
+  KFED_CONTROLLER_BIN="$(bazel info "${BAZEL_FLAGS[@]}" bazel-bin 2>/dev/null)/controller/kfed-controller-manager"
+  KFED_KFEDCTL_BIN="${KFED_CONTROLLER_BIN%/controller/kfed-controller-manager}/cli/kfedctl"
+  if KFED_RUN_DIR="${REPO}/.run/kubefed-e2e" KFED_CONTROLLER_BIN="${KFED_CONTROLLER_BIN}" \
+    KFED_KFEDCTL_BIN="${KFED_KFEDCTL_BIN}" hack/kubefed-e2e.sh \
+    --junit "${RESULTS}/kubefed-e2e-logs/hack/kubefed_e2e/test.xml" > "${RESULTS}/kubefed-e2e.out" 2>&1; then
+    echo "//hack:kubefed_e2e PASSED" >> "${RESULTS}/kubefed-e2e.log"
+  else
+    tail -30 "${RESULTS}/kubefed-e2e.out"
+    echo "//hack:kubefed_e2e FAILED" >> "${RESULTS}/kubefed-e2e.log"
+    overall=1
+  fi
+  echo "${RESULTS}/kubefed-e2e-logs" > "${RESULTS}/kubefed-e2e.testlogs"
+  sed -n '/^KubeFed e2e: /,$p' "${RESULTS}/kubefed-e2e.out"
+
+  # A live federation switched from KubeFed (the peer) to kfed and back, on fresh clusters.
+  step "migration e2e: KubeFed -> kfed -> KubeFed (hack/migration-e2e.sh)"
+  if KFED_RUN_DIR="${REPO}/.run/migration-e2e" KFED_CONTROLLER_BIN="${KFED_CONTROLLER_BIN}" \
+    KFED_KFEDCTL_BIN="${KFED_KFEDCTL_BIN}" hack/migration-e2e.sh > "${RESULTS}/migration.out" 2>&1; then
+    echo "//hack:migration_e2e PASSED" >> "${RESULTS}/migration.log"
+  else
+    grep -v '^\[migration\] ok:' "${RESULTS}/migration.out" | tail -30
+    echo "//hack:migration_e2e FAILED" >> "${RESULTS}/migration.log"
+    overall=1
+  fi
+  grep -E '^\[migration\] (FAIL|all checks)' "${RESULTS}/migration.out" || true
+fi
+
+if (( RUN_E2E )); then
   # The propagation benchmark's smallest size, so the harness keeps working (its figures
   # belong in docs/benchmarks.md, not here; it starts its own host + 3 members).
   step "propagation benchmark smoke (bench/propagation.sh --smoke --no-record)"
-  [[ -n "${KFED_RUN_DIR:-}" ]] && hack/local-clusters.sh down >/dev/null 2>&1
   if bench/propagation.sh --smoke --no-record > "${RESULTS}/bench-smoke.out" 2>&1; then
     echo "//bench:propagation_smoke PASSED" >> "${RESULTS}/bench.log"
   else

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Runs KubeFed v0.10.0's own e2e suite (its test/e2e, unmanaged mode) against
+# kfed-controller-manager, in upstream CI's topology: fresh local clusters (hack/local-clusters.sh
+# up --members 1 --host-nodes: a host and a member, both with kwok Nodes and the workload
+# controllers), kfed's CRDs, the ten default FederatedTypeConfigs and the KubeFedConfig
+# KubeFed's chart makes in the host; the member and the host itself joined with `kfedctl join
+# --member-rbac all` (the host named after the kubeconfig's current context, as KubeFed's CI
+# does); kfed-controller-manager running with the host RBAC of config/rbac/host/; a
+# `controller-manager` on PATH that runs kfed's binary, for the specs that start one (leader
+# election, defaulting). Then prints the pass, fail, skip and pending counts and the failing
+# specs (docs/development.md, "KubeFed's e2e suite").
+#
+# Usage: hack/kubefed-e2e.sh [FLAGS]
+#   --focus REGEX        run only the specs matching REGEX (-ginkgo.focus)
+#   --include-pending    also run the specs pending on unfinished kfed features (PENDING below)
+#   --keep               leave the clusters and the controller running at exit
+#   --junit FILE         write the counts as a JUnit XML file (hack/test.sh counts it)
+# Environment: KFED_RUN_DIR (default <repo>/.run/kubefed-e2e; its clusters are recreated),
+#   KFED_CACHE (default ~/.cache/kfed), KFED_PEERS_DIR (default <repo>/../shared/peers: holds
+#   build-kubefed.sh, which builds KubeFed's binaries once into KFED_CACHE/peers),
+#   KFED_CONTROLLER_BIN / KFED_KFEDCTL_BIN (default: built here with Bazel).
+# Exit code: 0 when no spec failed.
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${REPO}"
+KFED_CACHE="${KFED_CACHE:-${HOME}/.cache/kfed}"
+export KFED_CACHE
+export KFED_RUN_DIR="${KFED_RUN_DIR:-${REPO}/.run/kubefed-e2e}"
+
+# Specs skipped because they drive KubeFed's in-process Go controllers or its webhook (none
+# today: those specs skip themselves in unmanaged mode, see docs/development.md), as
+# "REGEX|reason" lines.
+SKIPS=()
+# Specs that test a kfed feature still being built: skipped and counted as pending unless
+# --include-pending. Remove a line when its feature lands.
+PENDING=(
+  'should be created, read its remote status and deleted successfully|status collection (remoteStatus, RawResourceStatusCollection): branch statuscoll'
+)
+
+FOCUS=""
+INCLUDE_PENDING=0
+KEEP=0
+JUNIT=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --focus) FOCUS="$2"; shift 2 ;;
+    --include-pending) INCLUDE_PENDING=1; shift ;;
+    --keep) KEEP=1; shift ;;
+    --junit) JUNIT="$2"; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown flag $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+step() { echo "==> [kubefed-e2e] $(date +%H:%M:%S) $*"; }
+die() { echo "==> [kubefed-e2e] FAILED: $*" >&2; exit 1; }
+# shellcheck source=hack/kubefed-peer-lib.sh
+source hack/kubefed-peer-lib.sh
+
+peer_binaries
+kfed_binaries
+# Upstream CI's topology: two full clusters (kind), the host joined as a member too. The
+# Scheduling specs need exactly two clusters; DeleteOptions needs a deployment controller in
+# every member, the host included.
+fresh_clusters --members 1 --host-nodes
+cleanup() {
+  stop_pid "${KFED_PID:-}"
+  (( KEEP )) || hack/local-clusters.sh down >/dev/null 2>&1
+}
+trap cleanup EXIT
+install_federation_types
+
+step "joining ${HOST} (as ${HOST}) and ${MEMBERS}with kfedctl join --member-rbac all"
+# KubeFed's kubefedctl grants every verb on every resource; the CRD specs enable new types at
+# run time without joining again, so the members grant kfed the same.
+for m in ${HOST} ${MEMBERS}; do
+  "${KFED_KFEDCTL_BIN}" --kubeconfig "${KUBECONFIG_PATH}" --host-cluster-context "${HOST}" \
+    join "${m}" --cluster-context "${m}" --member-rbac all >/dev/null || die "kfedctl join ${m}"
+done
+
+step "kfed-controller-manager as ServiceAccount kfed-controller-manager (config/rbac/host/)"
+CONTROLLER_LOG="${KFED_RUN_DIR}/kfed-controller-manager.log"
+start_kfed "${CONTROLLER_LOG}"
+# shellcheck disable=SC2086  # one cluster per word
+wait_clusters_ready ${HOST} ${MEMBERS} \
+  || { tail -20 "${CONTROLLER_LOG}"; die "KubeFedClusters not Ready (log: ${CONTROLLER_LOG})"; }
+
+# The specs that start `controller-manager` (leader election, defaulting) run kfed's binary:
+# exec'd (the test kills the process it started), its servers on ephemeral loopback ports so
+# that several never collide, logs on stderr where the test reads them.
+WRAPPER_DIR="${KFED_RUN_DIR}/kubefed-e2e-bin"
+mkdir -p "${WRAPPER_DIR}"
+cat > "${WRAPPER_DIR}/controller-manager" <<EOF
+#!/usr/bin/env bash
+exec "${KFED_CONTROLLER_BIN}" "\$@" --metrics-addr 127.0.0.1:0 --healthz-addr 127.0.0.1:0 --status-addr "" --insecure-local
+EOF
+chmod +x "${WRAPPER_DIR}/controller-manager"
+
+skip_regex=""
+add_skip() { skip_regex="${skip_regex:+${skip_regex}|}$1"; }
+for s in "${SKIPS[@]}"; do add_skip "${s%%|*}"; done
+if (( ! INCLUDE_PENDING )); then
+  for s in "${PENDING[@]}"; do add_skip "${s%%|*}"; done
+fi
+args=(-kubeconfig="${KUBECONFIG_PATH}" -kubefed-namespace="${KFED_NS}" -single-call-timeout=2m
+  -ginkgo.v -ginkgo.noColor)
+[[ -n "${skip_regex}" ]] && args+=(-ginkgo.skip="${skip_regex}")
+[[ -n "${FOCUS}" ]] && args+=(-ginkgo.focus="${FOCUS}")
+OUT="${KFED_RUN_DIR}/kubefed-e2e.out"
+step "running ${PEER_BIN}/e2e.test ${args[*]} (output: ${OUT})"
+start=${SECONDS}
+# The suite's temporary files (its KubeFedConfig copies) stay in the run directory.
+( cd "${KFED_RUN_DIR}" && PATH="${WRAPPER_DIR}:${PATH}" TMPDIR="${KFED_RUN_DIR}" \
+  "${PEER_BIN}/e2e.test" "${args[@]}" ) >"${OUT}" 2>&1
+rc=$?
+elapsed=$((SECONDS - start))
+
+# Ginkgo v1's summary: "Ran N of M Specs in S seconds" and
+# "SUCCESS! -- P Passed | F Failed | X Pending | K Skipped" (FAIL! when any failed).
+counts="$(grep -E '^(SUCCESS|FAIL)! -- [0-9]+ Passed' "${OUT}" | tail -1)"
+num() { sed -n "s/.* \([0-9]*\) $1.*/\1/p" <<< "${counts}"; }
+passed="$(num Passed)"; failed="$(num Failed)"; skipped="$(num Skipped)"
+total="$(sed -n 's/^Ran [0-9]* of \([0-9]*\) Specs.*/\1/p' "${OUT}" | tail -1)"
+# How many specs the pending rules hold back (a dry run lists them without running any).
+pending=0
+if (( ! INCLUDE_PENDING )) && (( ${#PENDING[@]} > 0 )); then
+  pending_regex=""
+  for s in "${PENDING[@]}"; do pending_regex="${pending_regex:+${pending_regex}|}${s%%|*}"; done
+  pending="$("${PEER_BIN}/e2e.test" -kubeconfig="${KUBECONFIG_PATH}" -ginkgo.dryRun -ginkgo.noColor \
+    -ginkgo.focus="${pending_regex}" 2>/dev/null | sed -n 's/^Ran \([0-9]*\) of.*/\1/p' | tail -1)"
+fi
+echo
+if [[ -z "${counts}" ]]; then
+  tail -40 "${OUT}"
+  echo "==> [kubefed-e2e] the suite printed no summary (exit ${rc}); see ${OUT}"
+  passed=0; failed=1; skipped=0; total=0
+else
+  echo "KubeFed e2e: ${passed} passed, ${failed} failed, ${skipped} skipped of ${total} specs in ${elapsed}s"
+  echo "  skipped by kfed's rules: ${#SKIPS[@]} rule(s); ${pending:-0} of the skipped are pending on unfinished kfed features:"
+  for s in "${SKIPS[@]}"; do echo "    skip: ${s%%|*}  (${s#*|})"; done
+  (( INCLUDE_PENDING )) || for s in "${PENDING[@]}"; do echo "    pending: ${s%%|*}  (${s#*|})"; done
+  if (( failed > 0 )); then
+    echo "  failing specs:"
+    sed -n '/^Summarizing [0-9]* Failure/,/^Ran [0-9]* of/p' "${OUT}" | grep -E '^\[(Fail|Panic)\]' | sed 's/^/    /'
+  fi
+fi
+if [[ -n "${JUNIT}" ]]; then
+  cat > "${JUNIT}" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites tests="$(( ${passed:-0} + ${failed:-0} ))" failures="${failed:-0}" errors="0" time="${elapsed}">
+<testsuite name="KubeFed e2e suite" tests="$(( ${passed:-0} + ${failed:-0} ))" failures="${failed:-0}" skipped="${skipped:-0}" time="${elapsed}"/>
+</testsuites>
+EOF
+fi
+(( KEEP )) && echo "clusters and controller left running: KUBECONFIG=${KUBECONFIG_PATH}, controller pid ${KFED_PID}, log ${CONTROLLER_LOG}" && KFED_PID=""
+[[ -n "${counts}" && "${failed}" == 0 && ${rc} -eq 0 ]]
