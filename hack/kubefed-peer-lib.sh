@@ -58,7 +58,9 @@ kc() { local c=$1; shift; "${KFED_KUBE_BIN}/kubectl" --kubeconfig "${KUBECONFIG_
 
 # kfed's CRDs, the ten default FederatedTypeConfigs and the KubeFedConfig KubeFed v0.10's chart
 # installs (charts/kubefed/charts/controllermanager/templates/kubefedconfig.yaml with its
-# default values; the gates it leaves out are added at admission).
+# default values; the gates it leaves out are added at admission). RAW_RESOURCE_STATUS_COLLECTION
+# (default Disabled, the chart's value) sets that gate: KubeFed's CI deploys with it Enabled
+# (scripts/deploy-kubefed.sh), which its "read its remote status" specs need.
 install_federation_types() {
   step "kfed's CRDs, the default FederatedTypeConfigs and KubeFed's chart KubeFedConfig in ${HOST}"
   k apply --server-side --force-conflicts -f federated_types/crds/ >/dev/null || die "applying the CRDs"
@@ -81,6 +83,7 @@ spec:
   featureGates:
   - {name: PushReconciler, configuration: Enabled}
   - {name: SchedulerPreferences, configuration: Enabled}
+  - {name: RawResourceStatusCollection, configuration: ${RAW_RESOURCE_STATUS_COLLECTION:-Disabled}}
 YAML
 }
 
