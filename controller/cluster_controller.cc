@@ -218,6 +218,7 @@ void ClusterController::MarkSyncedIfAllProbed() {
     if (registry_.Get(Meta(*c, "name")) == nullptr) return;
   }
   registry_.MarkSynced();
+  if (options_.on_synced) options_.on_synced();
 }
 
 void ClusterController::Probe(const std::string& name, const kube::ObjectPtr& cluster,

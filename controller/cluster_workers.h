@@ -48,6 +48,9 @@ class ClusterWorkers {
     int workers = 4;  // per cluster
     // The caches each cluster's pool waits for before its first reconcile.
     std::vector<CacheSyncSource> caches;
+    // Called (on that informer's dispatcher thread, must not block) when a member cache has
+    // synced: MembersSynced() may have turned true. Optional.
+    std::function<void()> on_synced;
   };
 
   // Everything borrowed must outlive this object. `queue_depth` is the

@@ -90,14 +90,14 @@ TypeInfo ConfigMapsType() {
 
 class GrpcContractTest : public ::testing::Test {
  protected:
-  void StartServer(StoreOptions store_options = Options(), std::function<bool()> ready = nullptr) {
+  void StartServer(StoreOptions store_options = Options(), bool serving_at_start = true) {
     MakeStore(store_options);
     StatusServerOptions options;
     options.access = access_.get();
     options.address = "127.0.0.1:0";
     options.version = "0.1.0-test";
     options.bookmark_interval = absl::Hours(1);  // only the BOOKMARK after the initial state
-    options.ready = std::move(ready);
+    options.serving_at_start = serving_at_start;
     absl::StatusOr<std::unique_ptr<StatusServer>> server = StatusServer::Start(*store_, options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -390,9 +390,8 @@ TEST_F(GrpcContractTest, AClientThatNeverReadsIsCutOffWhilePublishingGoesOn) {
       << "the stream is still held";
 }
 
-TEST_F(GrpcContractTest, HealthFollowsReadiness) {
-  std::atomic<bool> ready{false};
-  StartServer(Options(), [&] { return ready.load(); });
+TEST_F(GrpcContractTest, HealthFollowsPushedReadiness) {
+  StartServer(Options(), /*serving_at_start=*/false);
   auto check = [&](const std::string& service) {
     AuthedContext context;
     testing::HealthCheckRequest request;
@@ -408,15 +407,14 @@ TEST_F(GrpcContractTest, HealthFollowsReadiness) {
   };
   EXPECT_EQ(check(""), testing::HealthCheckResponse::NOT_SERVING);
   EXPECT_EQ(check("kfed.status.v1.FederationStatus"), testing::HealthCheckResponse::NOT_SERVING);
-  ready = true;
-  // The server polls readiness every second.
-  EXPECT_TRUE(Eventually(
-      [&] {
-        return check("kfed.status.v1.FederationStatus") == testing::HealthCheckResponse::SERVING;
-      },
-      kWait))
-      << "never SERVING";
+  // Pushed: the very next check sees it (no poll period to wait for).
+  server_->SetServing(true);
+  EXPECT_EQ(check("kfed.status.v1.FederationStatus"), testing::HealthCheckResponse::SERVING);
   EXPECT_EQ(check(""), testing::HealthCheckResponse::SERVING);
+  server_->SetServing(false);
+  EXPECT_EQ(check(""), testing::HealthCheckResponse::NOT_SERVING);
+  server_->Stop();
+  server_->SetServing(true);  // after Stop: ignored, no crash
 }
 
 TEST_F(GrpcContractTest, ReflectionListsAndDescribesTheService) {
