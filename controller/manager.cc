@@ -308,8 +308,8 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   clusterset.name = options_.clusterset_name;
   clusterset_controller_ = std::make_unique<ClusterSetController>(registry_, metrics_, clusterset);
   clusterset_controller_->Start();
-  scheduling_controller_ = StartSchedulingControllerIfEnabled(config, *host_, registry_, metrics_,
-                                                              *events_, scope_ns);
+  scheduling_controller_ = StartSchedulingControllerIfEnabled(
+      config, *host_, registry_, metrics_, *events_, scope_ns, status_store_.get());
   {
     absl::MutexLock lock(&mu_);
     running_cluster_controller_ = cluster_controller_.get();

@@ -417,6 +417,43 @@ TEST_F(GrpcContractTest, HealthFollowsPushedReadiness) {
   server_->SetServing(true);  // after Stop: ignored, no crash
 }
 
+TEST_F(GrpcContractTest, ListSchedulingPreferencesFollowsRbac) {
+  StartServer();
+  for (const char* ns : {"demo", "other"}) {
+    v1::SchedulingPreference p;
+    p.set_namespace_(ns);
+    p.set_name("web");
+    p.set_target_kind("FederatedDeployment");
+    p.set_total_replicas(4);
+    v1::ReplicaDistribution* c = p.add_clusters();
+    c->set_cluster("member1");
+    c->set_planned_replicas(4);
+    store_->UpsertSchedulingPreference(p);
+  }
+  AuthedContext root;
+  v1::ListSchedulingPreferencesResponse all;
+  grpc::Status status = stub_->ListSchedulingPreferences(&root, {}, &all);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(all.preferences_size(), 2);
+  EXPECT_EQ(all.preferences(0).namespace_(), "demo");
+  EXPECT_EQ(all.preferences(0).clusters(0).planned_replicas(), 4);
+
+  // May get RSPs in demo only.
+  reviewer_.AddToken("alice-token", "alice");
+  reviewer_.Allow("alice",
+                  {"get", "scheduling.kubefed.io", "replicaschedulingpreferences", "demo", "", ""});
+  grpc::ClientContext alice;
+  alice.AddMetadata("authorization", "Bearer alice-token");
+  v1::ListSchedulingPreferencesResponse seen;
+  ASSERT_TRUE(stub_->ListSchedulingPreferences(&alice, {}, &seen).ok());
+  ASSERT_EQ(seen.preferences_size(), 1);
+  EXPECT_EQ(seen.preferences(0).namespace_(), "demo");
+
+  grpc::ClientContext anonymous;
+  EXPECT_EQ(stub_->ListSchedulingPreferences(&anonymous, {}, &seen).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(GrpcContractTest, ReflectionListsAndDescribesTheService) {
   StartServer();
   AuthedContext context;
@@ -451,7 +488,7 @@ TEST_F(GrpcContractTest, ReflectionListsAndDescribesTheService) {
   ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
   EXPECT_EQ(file.package(), "kfed.status.v1");
   ASSERT_EQ(file.service_size(), 1);
-  EXPECT_EQ(file.service(0).method_size(), 5);
+  EXPECT_EQ(file.service(0).method_size(), 6);
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
 }

@@ -354,6 +354,18 @@ grpc::ServerUnaryReactor* FederationStatusService::GetObject(grpc::CallbackServe
   });
 }
 
+grpc::ServerUnaryReactor* FederationStatusService::ListSchedulingPreferences(
+    grpc::CallbackServerContext* context, const v1::ListSchedulingPreferencesRequest* request,
+    v1::ListSchedulingPreferencesResponse* response) {
+  return Authenticated(context, [this, request, response](const Caller& caller) {
+    absl::StatusOr<v1::ListSchedulingPreferencesResponse> visible =
+        VisibleSchedulingPreferences(store_, shared_->access, caller, *request);
+    if (!visible.ok()) return ToGrpcStatus(visible.status());
+    *response = std::move(*visible);
+    return grpc::Status::OK;
+  });
+}
+
 grpc::ServerWriteReactor<v1::WatchEvent>* FederationStatusService::Watch(
     grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
   uint64_t id = 0;

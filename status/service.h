@@ -73,6 +73,9 @@ class FederationStatusService final : public v1::FederationStatus::CallbackServi
   grpc::ServerUnaryReactor* GetObject(grpc::CallbackServerContext* context,
                                       const v1::GetObjectRequest* request,
                                       v1::GetObjectResponse* response) override;
+  grpc::ServerUnaryReactor* ListSchedulingPreferences(
+      grpc::CallbackServerContext* context, const v1::ListSchedulingPreferencesRequest* request,
+      v1::ListSchedulingPreferencesResponse* response) override;
   grpc::ServerWriteReactor<v1::WatchEvent>* Watch(grpc::CallbackServerContext* context,
                                                   const v1::WatchRequest* request) override;
 
