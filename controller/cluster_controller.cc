@@ -200,11 +200,19 @@ absl::StatusOr<ReconcileResult> ClusterController::Reconcile(const std::string& 
 
 void ClusterController::Unjoin(const std::string& name) {
   bool known = false;
+  std::shared_ptr<kube::Client> retired;
   {
     absl::MutexLock lock(&mu_);
-    known = states_.erase(name) > 0;
+    auto it = states_.find(name);
+    if (it != states_.end()) {
+      known = true;
+      retired = it->second->client;
+      states_.erase(it);
+    }
     joined_total_->Set({}, static_cast<double>(states_.size()));
   }
+  // Whoever still uses the left cluster's client stops waiting to retry.
+  if (retired != nullptr) retired->CancelRetries();
   if (options_.status_store != nullptr) options_.status_store->RemoveCluster(name);
   for (const char* state : kStates) cluster_total_->Remove({state, name});
   if (known) LOG(INFO) << "cluster " << name << " unjoined";
@@ -254,6 +262,9 @@ void ClusterController::Probe(const std::string& name, const kube::ObjectPtr& cl
       probe_config.qps = 0;
       absl::StatusOr<std::shared_ptr<kube::Client>> p = factory_(probe_config);
       if (c.ok() && p.ok()) {
+        // The replaced client's users get the new one from the registry; their retries of
+        // the old credentials end now.
+        if (state.client != nullptr) state.client->CancelRetries();
         state.client = *c;
         state.probe_client = *p;
         ++state.generation;
