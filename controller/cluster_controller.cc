@@ -243,6 +243,9 @@ void ClusterController::Probe(const std::string& name, const kube::ObjectPtr& cl
   // (Re)build the clients when the spec or Secret changed: rotated credentials.
   if (source != state.built_from) {
     state.built_from = source;
+    // The replaced client's users get the new one from the registry; their retries with the
+    // old credentials end now.
+    if (state.client != nullptr) state.client->CancelRetries();
     state.client.reset();
     state.probe_client.reset();
     state.config_error.clear();
@@ -262,9 +265,6 @@ void ClusterController::Probe(const std::string& name, const kube::ObjectPtr& cl
       probe_config.qps = 0;
       absl::StatusOr<std::shared_ptr<kube::Client>> p = factory_(probe_config);
       if (c.ok() && p.ok()) {
-        // The replaced client's users get the new one from the registry; their retries of
-        // the old credentials end now.
-        if (state.client != nullptr) state.client->CancelRetries();
         state.client = *c;
         state.probe_client = *p;
         ++state.generation;
