@@ -162,6 +162,16 @@ TEST_F(ManagerTest, ReadinessChangesArePushedToObservers) {
   }
   EXPECT_TRUE(manager_->IsLeading());
   EXPECT_TRUE(manager_->Readiness().ok());
+  // A scrape of the running manager has KubeFed's process series beside the runtime's
+  // (rest_client_requests_total needs a real HTTP client: process_metrics_test).
+  const std::string scrape = manager_->metrics().Render();
+  for (const char* series :
+       {"process_cpu_seconds_total ", "process_resident_memory_bytes ",
+        "process_virtual_memory_bytes ", "process_virtual_memory_max_bytes ", "process_open_fds ",
+        "process_max_fds ", "process_start_time_seconds ",
+        "controller_runtime_max_concurrent_reconciles{controller=\"federatedtypeconfig\"} 1"}) {
+    EXPECT_NE(scrape.find(series), std::string::npos) << series << " missing in\n" << scrape;
+  }
   stop_.Cancel();
   EXPECT_TRUE(Join().ok()) << result_;
 }
