@@ -1,6 +1,8 @@
 #include "base/cancellation.h"
 
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/base/internal/raw_logging.h"
 
@@ -64,6 +66,31 @@ void CancellationToken::RemoveCallback(uint64_t id) const {
   if (callbacks_.erase(id) > 0) return;
   auto finished = [this, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ != id; };
   mu_.Await(absl::Condition(&finished));
+}
+
+bool AwaitUnlessCancelled(Clock& clock, absl::Mutex& mu, absl::FunctionRef<bool()> done,
+                          absl::Time deadline,
+                          std::initializer_list<const CancellationToken*> tokens) {
+  // Registered before `mu` is taken: a callback of an already cancelled token runs at once
+  // and takes `mu` itself. Removed after `mu` is released (they may be running and take it).
+  std::vector<std::unique_ptr<ScopedCancellationCallback>> wake;
+  wake.reserve(tokens.size());
+  for (const CancellationToken* token : tokens) {
+    if (token == nullptr) continue;
+    // Releasing `mu` makes the waiter re-evaluate its condition, which reads the token.
+    wake.push_back(std::make_unique<ScopedCancellationCallback>(
+        token, [&mu] { absl::MutexLock lock(&mu); }));
+  }
+  absl::MutexLock lock(&mu);
+  auto finished = [&]() {
+    if (done()) return true;
+    for (const CancellationToken* token : tokens) {
+      if (token != nullptr && token->IsCancelled()) return true;
+    }
+    return false;
+  };
+  clock.AwaitWithDeadline(mu, absl::Condition(&finished), deadline);
+  return done();
 }
 
 bool SleepUnlessCancelled(Clock& clock, absl::Duration d, const CancellationToken* token) {

@@ -8,9 +8,11 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
@@ -71,6 +73,16 @@ class ScopedCancellationCallback {
   const CancellationToken* token_;
   uint64_t id_;
 };
+
+// The wait behind every "until synced, a deadline or a stop": with `mu` NOT held, waits on
+// `clock` until `done()` (called with `mu` held; it must read only state `mu` guards) is true,
+// `deadline` passes, or one of `tokens` (null entries ignored) is or gets cancelled. A cancel
+// wakes the wait through a token callback that takes and releases `mu`, so `mu` must not be
+// held by whoever cancels. Returns `done()` as last evaluated (false on deadline or cancel).
+bool AwaitUnlessCancelled(Clock& clock, absl::Mutex& mu, absl::FunctionRef<bool()> done,
+                          absl::Time deadline,
+                          std::initializer_list<const CancellationToken*> tokens)
+    ABSL_LOCKS_EXCLUDED(mu);
 
 // Sleeps `d` on `clock` unless `token` (may be null) is or gets cancelled. Returns false if
 // cancelled.

@@ -52,6 +52,57 @@ TEST(CancellationTokenTest, SleepUnlessCancelled) {
   token.Wait();  // returns at once
 }
 
+TEST(AwaitUnlessCancelledTest, EndsOnConditionDeadlineOrEitherToken) {
+  FakeClock clock;
+  absl::Mutex mu;
+  bool synced = false;  // guarded by mu
+  auto is_synced = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return synced; };
+  CancellationToken first;
+  CancellationToken second;
+
+  // The condition: set under mu by another thread.
+  bool result = false;
+  std::thread waiter([&] {
+    result = AwaitUnlessCancelled(clock, mu, is_synced, absl::InfiniteFuture(),
+                                  {&first, nullptr, &second});
+  });
+  {
+    absl::MutexLock lock(&mu);
+    synced = true;
+  }
+  waiter.join();
+  EXPECT_TRUE(result);
+  {
+    absl::MutexLock lock(&mu);
+    synced = false;
+  }
+
+  // The deadline, on the fake clock.
+  result = true;
+  waiter = std::thread([&] {
+    result = AwaitUnlessCancelled(clock, mu, is_synced, clock.Now() + absl::Seconds(30),
+                                  {&first, &second});
+  });
+  clock.AwaitSleepers(1);
+  clock.Advance(absl::Seconds(30));
+  waiter.join();
+  EXPECT_FALSE(result);
+
+  // The second token: time never moves, only the cancel wakes it.
+  result = true;
+  waiter = std::thread([&] {
+    result = AwaitUnlessCancelled(clock, mu, is_synced, clock.Now() + absl::Hours(1),
+                                  {&first, &second});
+  });
+  clock.AwaitSleepers(1);
+  second.Cancel();
+  waiter.join();
+  EXPECT_FALSE(result);
+  // Already cancelled: no wait at all.
+  EXPECT_FALSE(AwaitUnlessCancelled(clock, mu, is_synced, absl::InfiniteFuture(), {&second}));
+  EXPECT_EQ(clock.Sleepers(), 0);
+}
+
 TEST(CancellationTokenTest, CallbacksWakeWaitsOnOtherMutexes) {
   CancellationToken token;
   absl::Mutex mu;

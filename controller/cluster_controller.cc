@@ -200,11 +200,19 @@ absl::StatusOr<ReconcileResult> ClusterController::Reconcile(const std::string& 
 
 void ClusterController::Unjoin(const std::string& name) {
   bool known = false;
+  std::shared_ptr<kube::Client> retired;
   {
     absl::MutexLock lock(&mu_);
-    known = states_.erase(name) > 0;
+    auto it = states_.find(name);
+    if (it != states_.end()) {
+      known = true;
+      retired = it->second->client;
+      states_.erase(it);
+    }
     joined_total_->Set({}, static_cast<double>(states_.size()));
   }
+  // Whoever still uses the left cluster's client stops waiting to retry.
+  if (retired != nullptr) retired->CancelRetries();
   if (options_.status_store != nullptr) options_.status_store->RemoveCluster(name);
   for (const char* state : kStates) cluster_total_->Remove({state, name});
   if (known) LOG(INFO) << "cluster " << name << " unjoined";
@@ -218,6 +226,7 @@ void ClusterController::MarkSyncedIfAllProbed() {
     if (registry_.Get(Meta(*c, "name")) == nullptr) return;
   }
   registry_.MarkSynced();
+  if (options_.on_synced) options_.on_synced();
 }
 
 void ClusterController::Probe(const std::string& name, const kube::ObjectPtr& cluster,
@@ -234,6 +243,9 @@ void ClusterController::Probe(const std::string& name, const kube::ObjectPtr& cl
   // (Re)build the clients when the spec or Secret changed: rotated credentials.
   if (source != state.built_from) {
     state.built_from = source;
+    // The replaced client's users get the new one from the registry; their retries with the
+    // old credentials end now.
+    if (state.client != nullptr) state.client->CancelRetries();
     state.client.reset();
     state.probe_client.reset();
     state.config_error.clear();

@@ -56,6 +56,9 @@ struct ClusterControllerOptions {
   status::StatusStore* status_store = nullptr;
   // Probes that may run at once (see the file comment).
   int workers = 16;
+  // Called after the registry was marked synced (every cluster probed once), on a worker;
+  // must not block. Optional: the manager pushes its readiness (controller/readiness.h).
+  std::function<void()> on_synced;
 };
 
 // Builds a member client from a config; a seam for tests. Called on a pool worker.

@@ -45,13 +45,9 @@ void ClusterRegistry::MarkSynced() {
 
 bool ClusterRegistry::WaitForSync(Clock& clock, absl::Time deadline,
                                   const CancellationToken& cancel) const {
-  ScopedCancellationCallback wake(&cancel, [this] { absl::MutexLock lock(&mu_); });
-  absl::MutexLock lock(&mu_);
-  auto done = [this, &cancel]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return synced_ || cancel.IsCancelled();
-  };
-  clock.AwaitWithDeadline(mu_, absl::Condition(&done), deadline);
-  return synced_;
+  return AwaitUnlessCancelled(
+      clock, mu_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_; }, deadline,
+      {&cancel});
 }
 
 int ClusterRegistry::AddListener(Listener listener) {

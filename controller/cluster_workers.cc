@@ -84,6 +84,7 @@ std::unique_ptr<ClusterWorkers::Workers> ClusterWorkers::StartLocked(const Membe
   w->informer->AddEventHandler(
       {enqueue, [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& now) { enqueue(now); },
        enqueue});
+  w->informer->AddSyncedCallback(options_.on_synced);
   w->informer->Start();
   w->pool->Start();
   LOG(INFO) << type_.name << ": watching cluster " << cluster;

@@ -50,6 +50,9 @@ class ClusterWorkers {
     std::vector<CacheSyncSource> caches;
     // KubeFedConfig spec.controllerDuration.cacheSyncTimeout (worker_pool.h).
     absl::Duration cache_sync_timeout = absl::Minutes(5);
+    // Called (on that informer's dispatcher thread, must not block) when a member cache has
+    // synced: MembersSynced() may have turned true. Optional.
+    std::function<void()> on_synced;
   };
 
   // Everything borrowed must outlive this object. `queue_depth` is the

@@ -125,7 +125,9 @@ Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
       event_client_(std::move(events)),
       review_client_(std::move(reviews)),
       options_(std::move(options)),
+      readiness_([this] { return Readiness(); }),
       status_store_(std::make_unique<status::StatusStore>()) {
+  registry_listener_ = registry_.AddListener([this](const std::string&) { readiness_.Changed(); });
   reviewer_ = std::make_unique<HostAccessReviewer>(review_client_ ? *review_client_ : *host_);
   status::AccessOptions ao;
   ao.kubefed_namespace = options_.kubefed_namespace;
@@ -134,6 +136,7 @@ Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
 
 Manager::~Manager() {
   StopControllers();  // also ends the status streams and long polls
+  registry_.RemoveListener(registry_listener_);
   if (memory_trimmer_ != nullptr) memory_trimmer_->Stop();
   metrics_server_.reset();
   healthz_server_.reset();
@@ -286,8 +289,11 @@ bool Manager::IsLeading() const {
 }
 
 void Manager::SetLeading(bool leading) {
-  absl::MutexLock lock(&mu_);
-  leading_ = leading;
+  {
+    absl::MutexLock lock(&mu_);
+    leading_ = leading;
+  }
+  readiness_.Changed();
 }
 
 void Manager::StartControllers(const ft::KubeFedConfig& config) {
@@ -330,6 +336,9 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   base.status_max_concurrent_reconciles =
       static_cast<int>(std::max<int64_t>(1, config.status_max_concurrent_reconciles));
   base.status_store = status_store_.get();
+  // Caches syncing (FTCs, each type's host and member caches) push readiness.
+  ReadinessNotifier* readiness = &readiness_;
+  base.on_synced = [readiness] { readiness->Changed(); };
   // KubeFed's PushReconciler gate: Disabled, no FederatedTypeConfig controller and so no
   // propagation at all (KubeFed starts neither); the cluster controller still runs.
   const bool push = config.FeatureEnabled(ft::kFeaturePushReconciler);
@@ -361,6 +370,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   cluster_options.member_qps = options_.member_qps;
   cluster_options.member_burst = options_.member_burst;
   cluster_options.status_store = status_store_.get();
+  cluster_options.on_synced = base.on_synced;
   cluster_controller_ =
       std::make_unique<ClusterController>(*host_, registry_, metrics_, cluster_options);
   LOG(INFO) << "Starting cluster controller";  // KubeFed's line
@@ -374,6 +384,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   {
     McsOptions mcs;
     mcs.clusterset_ip_range = options_.clusterset_ip_range;
+    mcs.cache_sync_timeout = config.cache_sync_timeout;
     ClusterSetController* clusterset_view = clusterset_controller_.get();
     absl::StatusOr<std::unique_ptr<McsController>> created = McsController::Create(
         registry_, metrics_, mcs, [clusterset_view] {
@@ -388,17 +399,25 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
       LOG(ERROR) << "Multi-Cluster Services are off: " << created.status();
     }
   }
-  scheduling_controller_ = StartSchedulingControllerIfEnabled(config, *host_, registry_, metrics_,
-                                                              *events_, scope_ns);
-  absl::MutexLock lock(&mu_);
-  running_cluster_controller_ = cluster_controller_.get();
-  running_type_config_controller_ = type_config_controller_.get();
-  propagation_disabled_ = !push;
+  scheduling_controller_ = StartSchedulingControllerIfEnabled(
+      config, *host_, registry_, metrics_, *events_, scope_ns, status_store_.get());
+  {
+    absl::MutexLock lock(&mu_);
+    running_cluster_controller_ = cluster_controller_.get();
+    running_type_config_controller_ = type_config_controller_.get();
+    propagation_disabled_ = !push;
+  }
+  // Whatever synced before the controllers were visible to Readiness() counts now.
+  readiness_.Changed();
 }
 
 void Manager::StopControllers() {
   absl::MutexLock lifecycle(&lifecycle_mu_);
   controllers_stopped_ = true;
+  if (health_observer_ >= 0) {
+    readiness_.RemoveObserver(health_observer_);
+    health_observer_ = -1;
+  }
   // Status clients first: the controllers stopping must not look like every object vanishing
   // (a stopping sync controller removes its type from the store). Streams end UNAVAILABLE and
   // long polls return; later publishes are ignored.
@@ -504,12 +523,23 @@ absl::Status Manager::StartServing() {
   so.tls_key_pem = tls.key_pem;
   so.access = access_.get();
   so.version = kube::kKfedVersion;
-  so.ready = [this] { return Readiness().ok(); };
+  // NOT_SERVING until readiness_ tells it otherwise (at once when it subscribes below).
+  so.serving_at_start = false;
   absl::StatusOr<std::unique_ptr<status::StatusServer>> server =
       status::StatusServer::Start(*status_store_, so);
   if (!server.ok()) return server.status();
   status_server_ = std::move(*server);
   status_port_ = status_server_->port();
+  {
+    absl::MutexLock lifecycle(&lifecycle_mu_);
+    if (!controllers_stopped_) {
+      status::StatusServer* health = status_server_.get();
+      health_observer_ =
+          readiness_.AddObserver([health](bool ready, const absl::Status&) {
+            health->SetServing(ready);
+          });
+    }
+  }
   LOG(INFO) << "serving the gRPC status API (kfed.status.v1.FederationStatus, health, "
                "reflection) on "
             << status_addr << " (port " << status_port_.load() << ") "

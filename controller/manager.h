@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "base/cancellation.h"
+#include "controller/client_metrics.h"
 #include "controller/cluster_controller.h"
 #include "controller/clusterset_controller.h"
 #include "controller/mcs_controller.h"
@@ -22,6 +23,8 @@
 #include "controller/kubefed_resources.h"
 #include "controller/memory_trimmer.h"
 #include "controller/metrics.h"
+#include "controller/process_metrics.h"
+#include "controller/readiness.h"
 #include "controller/scheduling_controller.h"
 #include "controller/type_config_controller.h"
 #include "federated_types/kubefed_config.h"
@@ -94,6 +97,10 @@ class Manager {
   // for the leader, OK once the KubeFedCluster and type caches have synced and every cluster
   // was probed once. Any thread.
   absl::Status Readiness() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Pushes changes of Readiness() to observers (the gRPC health service is one): the inputs
+  // (leadership, the controllers' caches syncing, clusters probed or changing readiness)
+  // report to it as they change; nothing polls.
+  ReadinessNotifier& readiness() { return readiness_; }
   // Whether this replica leads (and runs the controllers). Any thread.
   bool IsLeading() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -125,7 +132,15 @@ class Manager {
   std::unique_ptr<kube::Client> review_client_;
   const ManagerOptions options_;
   MetricsRegistry metrics_;
+  // KubeFed's rest_client_requests_total (every Transport of the process) and process_*
+  // (/proc/self at each scrape), into metrics_; destroyed before it.
+  RestClientMetrics rest_client_metrics_{metrics_};
+  ProcessMetrics process_metrics_{metrics_};
+  ReadinessNotifier readiness_;
   ClusterRegistry registry_;
+  // Member readiness changes MembersSynced(): a registry listener tells readiness_.
+  int registry_listener_ = -1;
+
   // What the controllers publish for the status API and the dashboard.
   std::unique_ptr<status::StatusStore> status_store_;
   // Who may read it (and /metrics): the host's TokenReview and SubjectAccessReview.
@@ -145,6 +160,9 @@ class Manager {
   // they start or join threads; nothing else takes it (Readiness reads mu_).
   absl::Mutex lifecycle_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   bool controllers_stopped_ ABSL_GUARDED_BY(lifecycle_mu_) = false;
+  // The gRPC health service's subscription to readiness_ (-1: none); removed before the
+  // status server stops.
+  int health_observer_ ABSL_GUARDED_BY(lifecycle_mu_) = -1;
   std::unique_ptr<EventRecorder> events_ ABSL_GUARDED_BY(lifecycle_mu_);
   std::unique_ptr<kube::Informer> federated_namespaces_ ABSL_GUARDED_BY(lifecycle_mu_);
   std::unique_ptr<kube::Informer> propagated_versions_ ABSL_GUARDED_BY(lifecycle_mu_);

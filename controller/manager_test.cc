@@ -148,6 +148,44 @@ TEST_F(ManagerTest, ReadyOnceLeadingAndSyncedWhileOtherThreadsAsk) {
   EXPECT_FALSE(manager_->IsLeading());
 }
 
+// Readiness is pushed (the gRPC health service subscribes the same way): an observer hears
+// "ready" as a standby, "not ready" on becoming leader with caches still syncing, then
+// "ready" once the caches synced and the clusters were probed, with nothing polling.
+TEST_F(ManagerTest, ReadinessChangesArePushedToObservers) {
+  MakeManager();
+  absl::Mutex mu;
+  std::vector<std::string> heard;  // guarded by mu
+  manager_->readiness().AddObserver([&](bool ready, const absl::Status& why) {
+    absl::MutexLock lock(&mu);
+    heard.push_back(ready ? "ready" : "not ready");
+  });
+  RunInBackground();
+  {
+    absl::MutexLock lock(&mu);
+    auto leader_ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      return heard.size() >= 3 && heard.back() == "ready";
+    };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&leader_ready), absl::Seconds(60)))
+        << heard.size();
+    EXPECT_EQ(heard[0], "ready");      // a standby, before the lease
+    EXPECT_EQ(heard[1], "not ready");  // leading, caches syncing
+  }
+  EXPECT_TRUE(manager_->IsLeading());
+  EXPECT_TRUE(manager_->Readiness().ok());
+  // A scrape of the running manager has KubeFed's process series beside the runtime's
+  // (rest_client_requests_total needs a real HTTP client: process_metrics_test).
+  const std::string scrape = manager_->metrics().Render();
+  for (const char* series :
+       {"process_cpu_seconds_total ", "process_resident_memory_bytes ",
+        "process_virtual_memory_bytes ", "process_virtual_memory_max_bytes ", "process_open_fds ",
+        "process_max_fds ", "process_start_time_seconds ",
+        "controller_runtime_max_concurrent_reconciles{controller=\"federatedtypeconfig\"} 1"}) {
+    EXPECT_NE(scrape.find(series), std::string::npos) << series << " missing in\n" << scrape;
+  }
+  stop_.Cancel();
+  EXPECT_TRUE(Join().ok()) << result_;
+}
+
 TEST_F(ManagerTest, StopWhileCampaigningNeverLeads) {
   MakeManager();
   stop_.Cancel();

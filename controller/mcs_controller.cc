@@ -171,6 +171,7 @@ McsController::McsController(ClusterRegistry& registry, MetricsRegistry& metrics
             o.name = "mcs";
             o.workers = std::max(1, options_.workers);
             o.caches.push_back(RegistrySyncSource(registry_));
+            o.cache_sync_timeout = options_.cache_sync_timeout;
             return o;
           }(),
           clock) {}

@@ -56,6 +56,8 @@ struct McsOptions {
   int workers = 2;
   // How often a member that takes no part (no CRDs, no rights, list errors) is looked at again.
   absl::Duration problem_recheck = absl::Seconds(30);
+  // KubeFedConfig spec.controllerDuration.cacheSyncTimeout (worker_pool.h).
+  absl::Duration cache_sync_timeout = absl::Minutes(5);
 };
 
 // A view of one exported service, for logs, tests and a status view.

@@ -202,7 +202,23 @@ MetricFamily* MetricsRegistry::Histogram(const std::string& name, const std::str
                   std::move(buckets));
 }
 
+int MetricsRegistry::AddScrapeHook(std::function<void()> hook) {
+  absl::MutexLock lock(&hooks_mu_);
+  const int id = next_hook_++;
+  hooks_[id] = std::move(hook);
+  return id;
+}
+
+void MetricsRegistry::RemoveScrapeHook(int id) {
+  absl::MutexLock lock(&hooks_mu_);
+  hooks_.erase(id);
+}
+
 std::string MetricsRegistry::Render() const {
+  {
+    absl::MutexLock lock(&hooks_mu_);
+    for (const auto& [id, hook] : hooks_) hook();
+  }
   std::vector<prometheus::MetricFamily> collected = registry_.Collect();
   SortForExposition(&collected);
   return prometheus::TextSerializer().Serialize(collected);

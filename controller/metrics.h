@@ -12,6 +12,7 @@
 #include <prometheus/labels.h>
 #include <prometheus/registry.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -82,8 +83,16 @@ class MetricsRegistry {
                           std::vector<double> buckets = DefaultBuckets()) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Every family with at least one series, sorted by name (series by label values), in the
-  // Prometheus text format 0.0.4, as prometheus-cpp's TextSerializer writes it.
-  std::string Render() const;
+  // Prometheus text format 0.0.4, as prometheus-cpp's TextSerializer writes it. Runs the
+  // scrape hooks first.
+  std::string Render() const ABSL_LOCKS_EXCLUDED(hooks_mu_);
+
+  // `hook` runs at the start of every Render(), on the scraping thread with no lock of the
+  // registry held, to sample values that are read rather than recorded (process_*, from
+  // /proc). Returns an id for RemoveScrapeHook. Hooks run one Render() at a time.
+  int AddScrapeHook(std::function<void()> hook) ABSL_LOCKS_EXCLUDED(hooks_mu_);
+  // When it returns, the hook is not running and never will.
+  void RemoveScrapeHook(int id) ABSL_LOCKS_EXCLUDED(hooks_mu_);
 
   // Latency buckets in seconds, 1 ms to 60 s.
   static std::vector<double> DefaultBuckets();
@@ -97,6 +106,10 @@ class MetricsRegistry {
   prometheus::Registry registry_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<MetricFamily>> families_ ABSL_GUARDED_BY(mu_);
+  // Held while hooks run (scrapes are rare and hooks short), so removal waits for them.
+  mutable absl::Mutex hooks_mu_;
+  std::map<int, std::function<void()>> hooks_ ABSL_GUARDED_BY(hooks_mu_);
+  int next_hook_ ABSL_GUARDED_BY(hooks_mu_) = 0;
 };
 
 }  // namespace kfed::controller

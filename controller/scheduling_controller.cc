@@ -1,6 +1,7 @@
 #include "controller/scheduling_controller.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "controller/kubefed_resources.h"
 #include "controller/pod_analysis.h"
 #include "controller/replica_scheduling_plan.h"
+#include "controller/scheduling_status.h"
 #include "federated_types/keys.h"
 #include "federated_types/scheduling_preference.h"
 #include "glog/logging.h"
@@ -232,10 +234,12 @@ void SchedulingController::Report(const std::string& key, const rapidjson::Value
                                   const std::string& reason, const std::string& message) {
   {
     absl::MutexLock lock(&mu_);
-    std::string& problem = distributions_[key].problem;
+    RspDistribution& d = distributions_[key];
     const std::string full = absl::StrCat(reason, ": ", message);
-    if (problem == full) return;
-    problem = full;
+    if (d.problem == full) return;
+    d.problem = full;
+    d.problem_reason = reason;
+    d.problem_message = message;
   }
   LOG(WARNING) << "ReplicaSchedulingPreference " << key << ": " << reason << ": " << message;
   events_.Record(rsp, /*warning=*/true, reason, message);
@@ -244,7 +248,10 @@ void SchedulingController::Report(const std::string& key, const rapidjson::Value
 void SchedulingController::ClearProblem(const std::string& key) {
   absl::MutexLock lock(&mu_);
   auto it = distributions_.find(key);
-  if (it != distributions_.end()) it->second.problem.clear();
+  if (it == distributions_.end()) return;
+  it->second.problem.clear();
+  it->second.problem_reason.clear();
+  it->second.problem_message.clear();
 }
 
 absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::string& key) {
@@ -252,6 +259,30 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
     if (SyncMember(key)) EnqueueAll(options_.cluster_change_delay);
     return ReconcileResult::Done();
   }
+  absl::StatusOr<ReconcileResult> result = ReconcilePreference(key);
+  Publish(key);
+  return result;
+}
+
+void SchedulingController::Publish(const std::string& key) {
+  if (options_.status_store == nullptr) return;
+  const std::vector<std::string> parts = absl::StrSplit(key, absl::MaxSplits('/', 1));
+  std::optional<RspDistribution> d;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = distributions_.find(key);
+    if (it != distributions_.end()) d = it->second;
+  }
+  if (!d.has_value()) {
+    options_.status_store->RemoveSchedulingPreference(parts[0], parts[1]);
+    return;
+  }
+  options_.status_store->UpsertSchedulingPreference(
+      SchedulingPreferenceStatus(parts[0], parts[1], *d));
+}
+
+absl::StatusOr<ReconcileResult> SchedulingController::ReconcilePreference(
+    const std::string& key) {
   const std::vector<std::string> parts = absl::StrSplit(key, absl::MaxSplits('/', 1));
   const std::string& ns = parts[0];
   const std::string& name = parts[1];
@@ -269,6 +300,12 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
     Report(key, *rsp_object, "InvalidPreference",
            absl::StrCat(rsp.status().message(), "; the target is left as it is"));
     return ReconcileResult::Done();  // the RSP's next change re-queues it
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    RspDistribution& d = distributions_[key];
+    d.target_kind = rsp->target_kind;
+    d.total_replicas = rsp->total_replicas;
   }
   kube::Informer* targets = rsp->target_kind == ft::kFederatedDeploymentKind
                                 ? deployments_.get()
@@ -309,6 +346,7 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
   }
 
   const absl::Time now = clock_.Now();
+  std::map<std::string, WorkloadReplicas> seen;  // what each member said
   for (const std::string& cluster : *clusters) {
     // A member that leaves meanwhile stops its informer; a stopped informer still answers
     // from its cache, and the leave re-plans this RSP.
@@ -335,6 +373,7 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
       return absl::InvalidArgumentError(
           absl::StrCat("cluster ", cluster, ": ", replicas.status().message()));
     }
+    seen[cluster] = *replicas;
     std::optional<PodAnalysis> pods;
     if (replicas->NeedsPodAnalysis()) {
       absl::StatusOr<k8s::Labels> selector = PodSelectorLabels(*workload);
@@ -414,7 +453,10 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
   }
   {
     absl::MutexLock lock(&mu_);
-    distributions_[key].replicas = result->replicas;
+    RspDistribution& d = distributions_[key];
+    d.replicas = result->replicas;
+    d.members = std::move(seen);
+    d.last_plan = now;
   }
   if (result->needs_recheck) return ReconcileResult::RequeueAfter(options_.recheck_delay);
   return ReconcileResult::Done();
@@ -422,7 +464,8 @@ absl::StatusOr<ReconcileResult> SchedulingController::Reconcile(const std::strin
 
 std::unique_ptr<SchedulingController> StartSchedulingControllerIfEnabled(
     const ft::KubeFedConfig& config, kube::Client& host, ClusterRegistry& registry,
-    MetricsRegistry& metrics, EventRecorder& events, const std::string& ns) {
+    MetricsRegistry& metrics, EventRecorder& events, const std::string& ns,
+    status::StatusStore* status_store) {
   if (!config.FeatureEnabled(ft::kFeatureSchedulerPreferences)) {
     LOG(INFO) << "feature gate " << ft::kFeatureSchedulerPreferences
               << " is Disabled: ReplicaSchedulingPreferences are ignored";
@@ -431,6 +474,7 @@ std::unique_ptr<SchedulingController> StartSchedulingControllerIfEnabled(
   SchedulingControllerOptions options;
   options.ns = ns;
   options.cache_sync_timeout = config.cache_sync_timeout;
+  options.status_store = status_store;
   auto controller =
       std::make_unique<SchedulingController>(host, registry, metrics, events, options);
   controller->Start();

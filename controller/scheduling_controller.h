@@ -53,11 +53,13 @@
 #include "controller/cluster_registry.h"
 #include "controller/events.h"
 #include "controller/metrics.h"
+#include "controller/pod_analysis.h"
 #include "controller/reconciler.h"
 #include "controller/worker_pool.h"
 #include "federated_types/kubefed_config.h"
 #include "kube/client.h"
 #include "kube/informer.h"
+#include "status/store.h"
 
 namespace kfed::controller {
 
@@ -74,12 +76,23 @@ struct SchedulingControllerOptions {
   absl::Duration recheck_delay = absl::Seconds(10);
   // KubeFedConfig spec.controllerDuration.cacheSyncTimeout (worker_pool.h).
   absl::Duration cache_sync_timeout = absl::Minutes(5);
+  // Where each RSP's distribution is published for the status API and the dashboard
+  // (nullptr: nowhere). Must outlive the controller.
+  status::StatusStore* status_store = nullptr;
 };
 
-// One RSP's last distribution, for tests and the status view.
+// One RSP's last distribution, for tests and the status view (controller/scheduling_status.h).
 struct RspDistribution {
   std::map<std::string, int64_t> replicas;  // by cluster, what the overrides say
   std::string problem;                      // the last warning, "" when none
+  std::string problem_reason;               // its reason (Event reason), "" when none
+  std::string problem_message;
+  std::string target_kind;  // "" until the RSP parsed
+  int64_t total_replicas = 0;
+  // By cluster: what the member's Deployment/ReplicaSet said (spec.replicas,
+  // status.readyReplicas) when the plan was made; clusters without a copy are absent.
+  std::map<std::string, WorkloadReplicas> members;
+  absl::Time last_plan = absl::InfinitePast();  // InfinitePast: never planned
 };
 
 class SchedulingController {
@@ -110,7 +123,11 @@ class SchedulingController {
     std::map<std::string, std::shared_ptr<kube::Informer>> workloads;
   };
 
+  // Reconciles an RSP key (or a cluster key), then publishes the RSP's distribution.
   absl::StatusOr<ReconcileResult> Reconcile(const std::string& key);
+  absl::StatusOr<ReconcileResult> ReconcilePreference(const std::string& key);
+  // Publishes distributions_[key] to the status store (removes it when absent).
+  void Publish(const std::string& key) ABSL_LOCKS_EXCLUDED(mu_);
   // Keeps members_ in step with the registry; true when a change needs every RSP re-planned.
   bool SyncMember(const std::string& cluster) ABSL_LOCKS_EXCLUDED(mu_);
   void EnqueueAll(absl::Duration delay);
@@ -149,7 +166,8 @@ class SchedulingController {
 // (not even watched), as in KubeFed. `ns`: SchedulingControllerOptions::ns.
 std::unique_ptr<SchedulingController> StartSchedulingControllerIfEnabled(
     const federated_types::KubeFedConfig& config, kube::Client& host, ClusterRegistry& registry,
-    MetricsRegistry& metrics, EventRecorder& events, const std::string& ns);
+    MetricsRegistry& metrics, EventRecorder& events, const std::string& ns,
+    status::StatusStore* status_store = nullptr);
 
 }  // namespace kfed::controller
 

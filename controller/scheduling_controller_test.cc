@@ -107,12 +107,36 @@ class SchedulingControllerTest : public ::testing::Test {
   void Start() {
     SchedulingControllerOptions o;
     o.cluster_change_delay = absl::Milliseconds(10);
+    o.status_store = &store_;
     controller_ = std::make_unique<SchedulingController>(host_, registry_, metrics_, events_, o);
     registry_.MarkSynced();
     controller_->Start();
   }
 
+  // "ns/name kind total [problem] | cluster=planned(member replicas/ready or ?) ..." of what
+  // the status store shows.
+  std::string Shown() {
+    std::vector<std::string> out;
+    const status::v1::ListSchedulingPreferencesResponse list = store_.ListSchedulingPreferences({});
+    for (const auto& p : list.preferences()) {
+      std::string line = absl::StrCat(p.namespace_(), "/", p.name(), " ", p.target_kind(), " ",
+                                      p.total_replicas());
+      if (!p.problem_reason().empty()) absl::StrAppend(&line, " ", p.problem_reason());
+      absl::StrAppend(&line, " |");
+      for (const auto& c : p.clusters()) {
+        absl::StrAppend(&line, " ", c.cluster(), "=", c.planned_replicas(), "(",
+                        c.member_known() ? absl::StrCat(c.member_replicas(), "/",
+                                                        c.member_ready_replicas())
+                                         : "?",
+                        ")");
+      }
+      out.push_back(line);
+    }
+    return absl::StrJoin(out, "\n");
+  }
+
   kube::FakeClient host_;
+  status::StatusStore store_;
   std::map<std::string, std::shared_ptr<kube::FakeClient>> members_;
   ClusterRegistry registry_;
   MetricsRegistry metrics_;
@@ -345,6 +369,40 @@ TEST(SchedulingGateTest, DisabledGateStartsNothing) {
   EXPECT_NE(controller, nullptr);
   controller->Stop();
   events.Stop();
+}
+
+// The status view: each RSP with its planned replicas per cluster and what the member
+// reports, its last problem, and gone once the RSP is deleted.
+TEST_F(SchedulingControllerTest, PublishesTheDistributionToTheStatusStore) {
+  Join("m1");
+  std::shared_ptr<kube::FakeClient> m2 = Join("m2");
+  // m2 holds kfed's copy with 6 wanted and 4 ready.
+  ASSERT_TRUE(m2->Create(kDeployments, "ns",
+                         Json(R"({"apiVersion":"apps/v1","kind":"Deployment",
+                                  "metadata":{"name":"web","namespace":"ns",
+                                              "labels":{"kubefed.io/managed":"true"}},
+                                  "spec":{"replicas":6,"selector":{"matchLabels":{"app":"web"}}},
+                                  "status":{"replicas":6,"readyReplicas":4}})"),
+                         {})
+                  .ok());
+  CreateRsp(R"({"targetKind":"FederatedDeployment","totalReplicas":9,
+                "clusters":{"m1":{"weight":1},"m2":{"weight":2}}})");
+  Start();
+  // No target yet: the problem is shown, nothing planned.
+  EXPECT_TRUE(Eventually([&] {
+    return Shown() == "ns/web FederatedDeployment 9 TargetNotFound |";
+  })) << Shown();
+  CreateTarget();
+  EXPECT_TRUE(Eventually([&] {
+    return Shown() == "ns/web FederatedDeployment 9 | m1=3(?) m2=6(6/4)";
+  })) << Shown();
+  const status::v1::ListSchedulingPreferencesResponse listed = store_.ListSchedulingPreferences({});
+  ASSERT_EQ(listed.preferences_size(), 1);
+  EXPECT_EQ(listed.preferences(0).problem_message(), "");
+  EXPECT_GT(listed.preferences(0).last_plan_unix_ms(), 0);
+
+  ASSERT_TRUE(host_.Delete(ReplicaSchedulingPreferencesResource(), "ns", "web", {}).ok());
+  EXPECT_TRUE(Eventually([&] { return Shown().empty(); })) << Shown();
 }
 
 }  // namespace

@@ -87,7 +87,7 @@ SyncController::SyncController(kube::Client& host, ClusterRegistry& clusters, Ho
           // The host caches only: a member whose own cache has not synced is the plan's
           // business (it skips the cluster and says so in the status).
           {options_.limited_scope ? options_.kubefed_namespace : "", options_.cluster_workers,
-           DecisionCaches(), options_.cache_sync_timeout},
+           DecisionCaches(), options_.cache_sync_timeout, options_.on_synced},
           [this](const std::string& cluster, kube::Client& client, const std::string& key) {
             return member_reconciler_.Reconcile(cluster, client, key);
           },
@@ -140,6 +140,7 @@ void SyncController::Start() {
       {on_change,
        [on_change](const kube::ObjectPtr&, const kube::ObjectPtr& now) { on_change(now); },
        on_change});
+  federated_informer_.AddSyncedCallback(options_.on_synced);
   federated_informer_.Start();
   registry_listener_ =
       clusters_.AddListener([this](const std::string& name) { OnClustersChanged(name); });

@@ -3,6 +3,7 @@
 #ifndef KFED_CONTROLLER_SYNC_OPTIONS_H_
 #define KFED_CONTROLLER_SYNC_OPTIONS_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -41,6 +42,10 @@ struct SyncControllerOptions {
   // Where each federated object's propagation state is published for the status API and
   // the dashboard (nullptr: nowhere). Must outlive the controller.
   status::StatusStore* status_store = nullptr;
+  // Called when a cache this controller reports in HostSynced()/MembersSynced() has synced
+  // (on that informer's dispatcher thread; must not block): the manager's readiness pushes
+  // the change (controller/readiness.h). Optional.
+  std::function<void()> on_synced;
 
   // status.clusters[].remoteStatus is collected (KubeFed: the gate and the type's
   // statusCollection both Enabled).

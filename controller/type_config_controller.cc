@@ -49,6 +49,7 @@ void TypeConfigController::Start() {
   informer_->AddEventHandler(
       {enqueue, [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& now) { enqueue(now); },
        enqueue});
+  informer_->AddSyncedCallback(base_.on_synced);
   informer_->Start();
   pool_->Start();
 }
@@ -155,6 +156,8 @@ absl::StatusOr<ReconcileResult> TypeConfigController::Reconcile(const std::strin
   if (to_stop.has_value()) {
     StopType(*to_stop);
     LOG(INFO) << "stopped propagation of " << name;
+    // Synced() no longer waits for it.
+    if (base_.on_synced) base_.on_synced();
   }
   bool running = false;
   bool status_running = false;
@@ -191,6 +194,8 @@ absl::StatusOr<ReconcileResult> TypeConfigController::Reconcile(const std::strin
     running = true;
     status_running = running_[name].status != nullptr;
   }
+  // Synced() now also waits for a controller started here (its caches push when synced).
+  if (running && base_.on_synced) base_.on_synced();
 
   // A write that finds the object gone is done: its deletion event brings us back.
   auto write_result = [](const absl::Status& s,

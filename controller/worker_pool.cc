@@ -82,13 +82,9 @@ bool WorkerPool::CachesSynced() const {
 }
 
 bool WorkerPool::WaitForCachesSynced() const {
-  ScopedCancellationCallback wake(&stop_, [this] { absl::MutexLock lock(&mu_); });
-  absl::MutexLock lock(&mu_);
-  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return caches_synced_ || stop_.IsCancelled();
-  };
-  mu_.Await(absl::Condition(&done));
-  return caches_synced_;
+  return AwaitUnlessCancelled(
+      clock_, mu_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return caches_synced_; },
+      absl::InfiniteFuture(), {&stop_});
 }
 
 bool WorkerPool::AwaitCaches(bool log_when_late) {

@@ -144,6 +144,58 @@ class SchedulingE2eTest : public ::testing::Test {
     EXPECT_TRUE(b.ok()) << what << ": " << Member(1) << ": " << b;
   }
 
+  // "FederatedDeployment 9 | member1=3 (3/3) member2=6 (6/6)": what GET
+  // /api/v1/schedulingpreferences shows of RSP ns/name (kind, total, per cluster planned and
+  // the member's replicas/ready, "?" when unknown; a problem's reason after the total).
+  absl::StatusOr<std::string> DistributionShown(const std::string& ns, const std::string& name) {
+    absl::StatusOr<std::pair<int, std::string>> got = fed_->HttpGet(
+        fed_->primary(), StrCat("/api/v1/schedulingpreferences?namespace=", ns),
+        fed_->viewer_token());
+    if (!got.ok()) return got.status();
+    if (got->first != 200) {
+      return absl::InternalError(StrCat("HTTP ", got->first, ": ", got->second));
+    }
+    absl::StatusOr<rapidjson::Document> doc = json::Parse(got->second);
+    if (!doc.ok()) return doc.status();
+    const rapidjson::Value* list = json::Find(*doc, "preferences");
+    if (list == nullptr || !list->IsArray()) return absl::InternalError(got->second);
+    for (const rapidjson::Value& p : list->GetArray()) {
+      if (json::GetString(p, "name") != name) continue;
+      std::string line = StrCat(json::GetString(p, "targetKind"), " ",
+                                json::GetString(p, "totalReplicas"));
+      if (!json::GetString(p, "problemReason").empty()) {
+        absl::StrAppend(&line, " ", json::GetString(p, "problemReason"));
+      }
+      absl::StrAppend(&line, " |");
+      for (const rapidjson::Value& c : p["clusters"].GetArray()) {
+        absl::StrAppend(&line, " ", json::GetString(c, "cluster"), "=",
+                        json::GetString(c, "plannedReplicas"), " (",
+                        c["memberKnown"].GetBool()
+                            ? StrCat(json::GetString(c, "memberReplicas"), "/",
+                                     json::GetString(c, "memberReadyReplicas"))
+                            : "?",
+                        ")");
+      }
+      return line;
+    }
+    return absl::NotFoundError(StrCat("no RSP ", ns, "/", name, " in ", got->second));
+  }
+
+  // Waits until the status view shows `want` (it is refreshed on every re-plan, which a
+  // member workload's change triggers).
+  void ExpectDistributionShown(const std::string& ns, const std::string& name,
+                               const std::string& want) {
+    absl::Status shown = WaitFor(
+        StrCat("RSP ", ns, "/", name, " in /api/v1/schedulingpreferences"), absl::Seconds(60),
+        [&]() -> absl::Status {
+          absl::StatusOr<std::string> got = DistributionShown(ns, name);
+          if (!got.ok()) return got.status();
+          if (*got != want) return absl::UnavailableError(StrCat("shows ", *got, ", want ", want));
+          return absl::OkStatus();
+        });
+    EXPECT_TRUE(shown.ok()) << shown;
+  }
+
   Federation* fed_ = nullptr;
 };
 
@@ -157,6 +209,11 @@ TEST_F(SchedulingE2eTest, WeightsOneToTwoOfNineAreThreeAndSixAvailable) {
       WaitForScheduled(ns, "web", StrCat(Member(0), "=3 ", Member(1), "=6"));
   ASSERT_TRUE(scheduled.ok()) << scheduled;
   ExpectAvailable(ns, "web", 3, 6, "weights 1:2 of 9");
+  // The status view (dashboard API) shows the distribution the members hold: planned 3/6,
+  // and the members' own replicas, all ready.
+  ExpectDistributionShown(ns, "web",
+                          StrCat("FederatedDeployment 9 | ", Member(0), "=3 (3/3) ", Member(1),
+                                 "=6 (6/6)"));
 
   // An RSP change reaches the members: the time from the write to all replicas Available.
   // With rebalance (else the 3 and 6 running stay where they are and the 3 new ones follow

@@ -708,6 +708,14 @@ wait_ready() {
   local component log
   for component in controller-manager scheduler; do
     [[ "${component}" == controller-manager ]] || has_nodes "${name}" || continue
+    if ! pid_alive "${dir}/${component}.pid" && [[ -n "${bin:-}" ]]; then
+      # Started beside the apiserver, it gives up when the apiserver's RBAC bootstrap takes
+      # over 10 s (a loaded machine: "cannot get path /healthz"). Now that the apiserver is
+      # ready, once more.
+      log "${component} of ${name} exited before the apiserver was ready; starting it again"
+      "start_${component//-/_}" "${bin}" "${name}"
+      sleep 3
+    fi
     if ! pid_alive "${dir}/${component}.pid"; then
       log="$(component_log "${component}")"
       tail -n 20 "${dir}/${log}" >&2 || true

@@ -145,6 +145,12 @@ class Client {
   virtual absl::StatusOr<std::string> GetRawAs(absl::string_view path, absl::string_view accept) {
     return GetRaw(path);
   }
+
+  // The client is being retired (its cluster left, its credentials were replaced): waits
+  // between retries of its requests end now and later ones are not retried (kCancelled), so
+  // that workers still holding it stop promptly instead of sleeping through backoffs. Requests
+  // on the wire run to their own timeout. The default does nothing (clients without retries).
+  virtual void CancelRetries() {}
 };
 
 // Decodes a watch stream (one JSON object per line) incrementally: Feed() takes whatever
@@ -207,6 +213,7 @@ class RestClient : public Client {
   absl::StatusOr<std::string> GetRawAs(absl::string_view path, absl::string_view accept) override;
 
   Transport& transport() { return *transport_; }
+  void CancelRetries() override { transport_->CancelRetries(); }
 
  private:
   absl::StatusOr<HttpResponse> Call(HttpRequest request);

@@ -1,9 +1,11 @@
 #include "kube/client.h"
 
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/logging.h"
 #include "gtest/gtest.h"
@@ -37,6 +39,26 @@ std::unique_ptr<RestClient> NewClient(const FakeApiServer& server) {
 
 constexpr char kCm[] =
     R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"ns","resourceVersion":"5"},"data":{"k":"v"}})";
+
+// A retired client (its cluster left): a Get waiting to retry a 503 (an hour of Retry-After
+// on a fake clock that never moves) ends with kCancelled at once.
+TEST(RestClientTest, CancelRetriesEndsAWaitingRequest) {
+  FakeApiServer server;
+  server.http().Get(".*", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 503;
+    res.set_header("Retry-After", "3600");
+  });
+  server.Start();
+  FakeClock clock;
+  auto c = RestClient::Create(server.Config(), clock);
+  ASSERT_TRUE(c.ok()) << c.status();
+  absl::StatusOr<ObjectPtr> got;
+  std::thread caller([&] { got = (*c)->Get(ConfigMapsResource(), "ns", "a"); });
+  clock.AwaitSleepers(1);
+  (*c)->CancelRetries();
+  caller.join();
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kCancelled) << got.status();
+}
 
 TEST(RestClientTest, VerbsSendTheRightRequests) {
   FakeApiServer server;

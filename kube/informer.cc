@@ -33,6 +33,11 @@ void Informer::AddEventHandler(EventHandlers handlers) {
   handlers_.push_back(std::move(handlers));
 }
 
+void Informer::AddSyncedCallback(std::function<void()> callback) {
+  CHECK(!started_) << "AddSyncedCallback after Start";
+  if (callback) synced_callbacks_.push_back(std::move(callback));
+}
+
 void Informer::AddIndexer(const std::string& name, IndexFunc func) {
   CHECK(!started_) << "AddIndexer after Start";
   absl::MutexLock lock(&mu_);
@@ -71,14 +76,10 @@ bool Informer::WaitForSync(absl::Duration timeout) const {
 
 bool Informer::WaitForSync(Clock& clock, absl::Time deadline,
                            const CancellationToken& cancel) const {
-  // Releasing mu_ makes the waiter re-evaluate its condition, which reads the token.
-  ScopedCancellationCallback wake(&cancel, [this] { absl::MutexLock lock(&mu_); });
-  absl::MutexLock lock(&mu_);
-  auto done = [this, &cancel]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return synced_ || stopped_ || cancel.IsCancelled();
-  };
-  clock.AwaitWithDeadline(mu_, absl::Condition(&done), deadline);
-  return synced_;
+  // Stop() cancels stop_, which ends the wait as `cancel` does.
+  return AwaitUnlessCancelled(
+      clock, mu_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_; }, deadline,
+      {&cancel, &stop_});
 }
 
 ObjectPtr Informer::Get(absl::string_view ns, absl::string_view name) const {
@@ -347,8 +348,16 @@ void Informer::DispatcherLoop() {
     }
     for (const Notification& n : batch) {
       if (n.kind == Kind::kSynced) {
-        absl::MutexLock lock(&mu_);
-        synced_ = true;
+        bool first;
+        {
+          absl::MutexLock lock(&mu_);
+          first = !synced_;
+          synced_ = true;
+        }
+        // A relist before this point queued a second kSynced: callbacks run once.
+        if (first) {
+          for (const std::function<void()>& callback : synced_callbacks_) callback();
+        }
         continue;
       }
       Dispatch(n);

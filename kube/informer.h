@@ -76,6 +76,10 @@ class Informer {
 
   // Before Start() only.
   void AddEventHandler(EventHandlers handlers);
+  // Before Start() only. `callback` runs once on the dispatcher, in order with the handlers:
+  // after the first list's on_add calls, when HasSynced() has just turned true. Lets whoever
+  // reports readiness learn of it without polling. Null: nothing.
+  void AddSyncedCallback(std::function<void()> callback);
   void AddIndexer(const std::string& name, IndexFunc func) ABSL_LOCKS_EXCLUDED(mu_);
 
   void Start();
@@ -135,6 +139,7 @@ class Informer {
   mutable absl::Mutex mu_;
   // Written only before Start(), read-only afterwards (by the dispatcher).
   std::vector<EventHandlers> handlers_;
+  std::vector<std::function<void()>> synced_callbacks_;
   std::map<std::string, IndexFunc> indexers_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, ObjectPtr> items_ ABSL_GUARDED_BY(mu_);
   // index name -> value -> keys

@@ -92,6 +92,42 @@ TEST(InformerTest, SyncsThenFollowsEventsWithIndexes) {
   inf.Stop();
 }
 
+TEST(InformerTest, SyncedCallbackRunsOnceAfterTheFirstListsAdds) {
+  FakeClient c;
+  GroupVersionResource cms = ConfigMapsResource();
+  for (const char* n : {"a", "b", "c"}) {
+    ASSERT_TRUE(c.Create(cms, "", Cm("x", n), WriteOptions()).ok());
+  }
+  Informer inf(c, Options());
+  absl::Mutex mu;
+  std::vector<std::string> seen;  // guarded by mu
+  EventHandlers h;
+  h.on_add = [&](const ObjectPtr& o) {
+    absl::MutexLock lock(&mu);
+    seen.push_back(absl::StrCat("add ", ObjectKeyOf(*o)));
+  };
+  inf.AddEventHandler(h);
+  inf.AddSyncedCallback([&] {
+    const bool synced = inf.HasSynced();
+    absl::MutexLock lock(&mu);
+    seen.push_back(synced ? "synced" : "synced before HasSynced");
+  });
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(absl::Seconds(20)));
+  ASSERT_TRUE(c.Create(cms, "", Cm("x", "d"), WriteOptions()).ok());
+  {
+    absl::MutexLock lock(&mu);
+    auto four = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return seen.size() >= 5; };
+    mu.AwaitWithTimeout(absl::Condition(&four), absl::Seconds(20));
+    ASSERT_EQ(seen.size(), 5u);
+    EXPECT_EQ(Sorted({seen[0], seen[1], seen[2]}),
+              (std::vector<std::string>{"add x/a", "add x/b", "add x/c"}));
+    EXPECT_EQ(seen[3], "synced");
+    EXPECT_EQ(seen[4], "add x/d");
+  }
+  inf.Stop();
+}
+
 TEST(InformerTest, RelistAfterGoneDeliversMissedDeletes) {
   FakeClient c;
   GroupVersionResource cms = ConfigMapsResource();

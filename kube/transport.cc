@@ -23,6 +23,7 @@
 #include "base/logging.h"
 #include "kube/backoff.h"
 #include "kube/errors.h"
+#include "kube/request_metrics.h"
 
 namespace kfed::kube {
 namespace {
@@ -321,7 +322,8 @@ Transport::Transport(RestConfig config, Clock& clock)
       limiter_(config_.qps, config_.burst, clock),
       user_agent_(config_.user_agent.empty() ? absl::StrCat("kfed/", kKfedVersion, " (linux)")
                                              : config_.user_agent),
-      impl_(std::make_unique<Impl>()) {
+      impl_(std::make_unique<Impl>()),
+      request_host_(RequestHost(config_.server)) {
   absl::MutexLock lock(&token_mu_);
   exec_token_ = config_.bearer_token;
   exec_expiry_ = config_.exec_expiry;
@@ -529,6 +531,7 @@ absl::Status Transport::Perform(const HttpRequest& request, HttpResponse& out) {
   absl::Status s = Finish(h, rc, *t);
   curl_easy_cleanup(h);
   out = std::move(t->response);
+  ReportRequestResult(out.status, request.method, request_host_);
   return s;
 }
 
@@ -566,7 +569,17 @@ absl::StatusOr<HttpResponse> Transport::Do(const HttpRequest& request) {
       delay = NextDelay(backoff);
       VLOG(1) << status << ", retry " << attempt + 1 << " in " << delay;
     }
-    clock_.SleepFor(delay);
+    // Cancellable: a stop need not sleep through the backoff (up to 10 s, or Retry-After).
+    absl::Mutex wait_mu;
+    AwaitUnlessCancelled(
+        clock_, wait_mu, [] { return false; }, clock_.Now() + delay,
+        {request.cancel, &retries_cancelled_});
+    if ((request.cancel != nullptr && request.cancel->IsCancelled()) ||
+        retries_cancelled_.IsCancelled()) {
+      return absl::CancelledError(absl::StrCat(
+          request.method, " ", request.path, ": cancelled while waiting to retry (last attempt: ",
+          status.ok() ? absl::StrCat("HTTP ", response.status) : status.ToString(), ")"));
+    }
   }
 }
 
@@ -641,6 +654,10 @@ absl::Status Transport::Stream(const HttpRequest& request,
   } else {
     s = Finish(h, rc, *t);
   }
+  // One result per watch, when it ends (a stopped watch too: the server did answer).
+  long code = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+  ReportRequestResult(static_cast<int>(code), request.method, request_host_);
   curl_easy_cleanup(h);
   return s;
 }

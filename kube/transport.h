@@ -10,7 +10,9 @@
 // Every request passes a client-side token bucket (RestConfig::qps/burst). Do() retries
 // 429 (honouring Retry-After) on every verb, and 5xx / connection failures on idempotent
 // verbs (GET, HEAD, PUT, DELETE), with exponential backoff (200ms..10s, up to 10% random
-// jitter on top) on the injected clock; Retry-After is honoured as given.
+// jitter on top, drawn from each call's own absl::BitGen) on the injected clock; Retry-After
+// is honoured as given. The wait between attempts ends at once when the request's
+// `cancel` token or the transport's own (CancelRetries()) is cancelled.
 #ifndef KFED_KUBE_TRANSPORT_H_
 #define KFED_KUBE_TRANSPORT_H_
 
@@ -45,6 +47,9 @@ struct HttpRequest {
   absl::Duration timeout = absl::ZeroDuration();
   // Order among the requests waiting for the client's QPS limiter.
   RequestPriority priority = RequestPriority::kNormal;
+  // Optional (not owned; must outlive Do()): cancelling it ends a wait between retries at
+  // once (Do() returns kCancelled). An attempt on the wire runs to its own timeout.
+  const CancellationToken* cancel = nullptr;
 };
 
 struct HttpResponse {
@@ -83,6 +88,12 @@ class Transport {
   // message; for errors that quote response bodies.
   absl::Status RedactCredentials(const absl::Status& status);
 
+  // Ends every wait between retries now and later (their Do() returns kCancelled): for a
+  // client being retired (its cluster left, the process stops), whose callers should not
+  // sleep through backoffs of up to 10 s each. Attempts on the wire are not interrupted.
+  // Idempotent; thread-safe.
+  void CancelRetries() { retries_cancelled_.Cancel(); }
+
   const RestConfig& config() const { return config_; }
   const std::string& user_agent() const { return user_agent_; }
   // Requests sent on the wire (including retries), for tests and metrics.
@@ -108,6 +119,9 @@ class Transport {
   TokenBucket limiter_;
   std::string user_agent_;
   std::unique_ptr<Impl> impl_;
+  // The `host` of client-go's request metrics (kube/request_metrics.h).
+  const std::string request_host_;
+  CancellationToken retries_cancelled_;
 
   // Re-runs the exec plugin (when configured) for a fresh token.
   void RefreshExecToken() ABSL_LOCKS_EXCLUDED(token_mu_);

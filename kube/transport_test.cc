@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "kube/errors.h"
 #include "kube/fake_apiserver.h"
+#include "kube/request_metrics.h"
 #include "kube/test_pki.h"
 
 namespace kfed::kube {
@@ -191,6 +193,92 @@ TEST_F(TransportTest, HonoursRetryAfterOn429) {
   EXPECT_EQ(r->status, 201);
   EXPECT_EQ(calls.load(), 2);  // 429 is retried even for POST: the server did nothing
   EXPECT_GE(clock.Now() - start, absl::Seconds(3));
+}
+
+// A retry wait (here an hour of Retry-After on a fake clock that never moves) ends as soon as
+// the request's token, or the transport's, is cancelled.
+TEST_F(TransportTest, CancelWakesARetryWait) {
+  FakeApiServer server;
+  std::atomic<int> calls{0};
+  server.http().Get("/busy", [&](const httplib::Request&, httplib::Response& res) {
+    ++calls;
+    res.status = 503;
+    res.set_header("Retry-After", "3600");
+  });
+  server.Start();
+  FakeClock clock;
+  auto t = Transport::Create(server.Config(), clock);
+  ASSERT_TRUE(t.ok()) << t.status();
+
+  CancellationToken cancel;
+  HttpRequest request = Get("/busy");
+  request.cancel = &cancel;
+  absl::StatusOr<HttpResponse> r;
+  std::thread caller([&] { r = (*t)->Do(request); });
+  clock.AwaitSleepers(1);  // parked in the wait between attempts
+  cancel.Cancel();
+  caller.join();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "last attempt: HTTP 503"))
+      << r.status();
+  EXPECT_EQ(calls.load(), 1);
+
+  // The transport's own token: every retry wait, now and later.
+  caller = std::thread([&] { r = (*t)->Do(Get("/busy")); });
+  clock.AwaitSleepers(1);
+  (*t)->CancelRetries();
+  caller.join();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
+  EXPECT_EQ(calls.load(), 2);
+  r = (*t)->Do(Get("/busy"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(clock.Sleepers(), 0);
+}
+
+// client-go's request-result hook: one (code, method, host) per attempt on the wire.
+TEST_F(TransportTest, ReportsEachAttemptsResultToRequestObservers) {
+  FakeApiServer server;
+  std::atomic<int> gets{0};
+  server.http().Get("/flaky", [&](const httplib::Request&, httplib::Response& res) {
+    if (++gets == 1) {
+      res.status = 500;
+      return;
+    }
+    res.set_content("{}", "application/json");
+  });
+  server.Start();
+  absl::Mutex mu;
+  std::vector<std::string> seen;  // guarded by mu
+  const int id = AddRequestResultObserver(
+      [&](absl::string_view code, absl::string_view method, absl::string_view host) {
+        absl::MutexLock lock(&mu);
+        seen.push_back(absl::StrCat(code, " ", method, " ", host));
+      });
+  FakeClock clock;
+  ClockDriver driver(clock, absl::Milliseconds(50));
+  RestConfig config = server.Config();
+  auto t = Transport::Create(config, clock);
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_TRUE((*t)->Do(Get("/flaky")).ok());
+  HttpRequest post = Get("/nowhere");
+  post.method = "POST";
+  ASSERT_TRUE((*t)->Do(post).ok());  // a 404 is an answer
+  RemoveRequestResultObserver(id);
+  ASSERT_TRUE((*t)->Do(Get("/flaky")).ok());  // not seen any more
+  const std::string host = RequestHost(config.server);
+  EXPECT_TRUE(absl::StartsWith(host, "127.0.0.1:")) << host;
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(seen, (std::vector<std::string>{absl::StrCat("500 GET ", host),
+                                            absl::StrCat("200 GET ", host),
+                                            absl::StrCat("404 POST ", host)}));
+}
+
+TEST(RequestHostTest, IsTheUrlsHostAndPort) {
+  EXPECT_EQ(RequestHost("https://10.0.0.1:6443"), "10.0.0.1:6443");
+  EXPECT_EQ(RequestHost("https://kube.example/prefix/"), "kube.example");
+  EXPECT_EQ(RequestHost("http://user@[::1]:8080?x"), "[::1]:8080");
+  EXPECT_EQ(RequestHost("127.0.0.1:6443"), "127.0.0.1:6443");
 }
 
 TEST_F(TransportTest, SlowResponseTimesOut) {

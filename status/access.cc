@@ -184,6 +184,18 @@ std::optional<bool> AccessControl::CachedMaySeeObject(const Caller& caller,
   return Cached(caller, *here);
 }
 
+absl::StatusOr<bool> AccessControl::MaySeeSchedulingPreferences(const Caller& caller,
+                                                                const std::string& ns) {
+  AccessAttributes a;
+  a.verb = "get";
+  a.group = "scheduling.kubefed.io";
+  a.resource = "replicaschedulingpreferences";
+  absl::StatusOr<bool> allowed = Check(caller, a);  // every namespace
+  if (!allowed.ok() || *allowed || ns.empty()) return allowed;
+  a.ns = ns;
+  return Check(caller, a);
+}
+
 absl::Status AccessControl::MayGetObject(const Caller& caller, const v1::ObjectRef& ref) {
   absl::StatusOr<bool> seen = MaySeeObject(caller, ref);
   if (!seen.ok()) return seen.status();
@@ -198,6 +210,24 @@ absl::Status AccessControl::MayGetObject(const Caller& caller, const v1::ObjectR
   absl::StatusOr<bool> allowed = Check(caller, *named);
   if (!allowed.ok()) return allowed.status();
   return *allowed ? absl::OkStatus() : Denied(caller, *named);
+}
+
+absl::StatusOr<v1::ListSchedulingPreferencesResponse> VisibleSchedulingPreferences(
+    const StatusStore& store, AccessControl& access, const Caller& caller,
+    const v1::ListSchedulingPreferencesRequest& request) {
+  v1::ListSchedulingPreferencesResponse all = store.ListSchedulingPreferences(request);
+  v1::ListSchedulingPreferencesResponse visible;
+  std::map<std::string, bool> decided;  // by namespace
+  for (v1::SchedulingPreference& p : *all.mutable_preferences()) {
+    auto it = decided.find(p.namespace_());
+    if (it == decided.end()) {
+      absl::StatusOr<bool> seen = access.MaySeeSchedulingPreferences(caller, p.namespace_());
+      if (!seen.ok()) return seen.status();
+      it = decided.emplace(p.namespace_(), *seen).first;
+    }
+    if (it->second) *visible.add_preferences() = std::move(p);
+  }
+  return visible;
 }
 
 }  // namespace kfed::status

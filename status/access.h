@@ -15,6 +15,9 @@
 //     and watches do not, as Kubernetes' own list does not);
 //   - member clusters need `list` on kubefedclusters.core.kubefed.io in the federation
 //     namespace;
+//   - a ReplicaSchedulingPreference's distribution needs `get` on
+//     replicaschedulingpreferences.scheduling.kubefed.io in its namespace (or in every
+//     namespace);
 //   - /metrics needs `get` on the non-resource URL /metrics (controller-runtime's rule);
 //   - the version and whoami answer every authenticated caller.
 // Decisions are cached briefly (AccessOptions) per caller and attributes; token reviews per
@@ -102,6 +105,10 @@ class AccessControl {
   // denied; an error only when the host could not be asked.
   absl::StatusOr<bool> MaySeeObject(const Caller& caller, const v1::ObjectRef& ref)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // ReplicaSchedulingPreferences in `ns`: `get` on them cluster-wide, else in `ns`. False,
+  // not an error, when denied; an error only when the host could not be asked.
+  absl::StatusOr<bool> MaySeeSchedulingPreferences(const Caller& caller, const std::string& ns)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // A single object: MaySeeObject, else `get` on that name. PERMISSION_DENIED names it.
   absl::Status MayGetObject(const Caller& caller, const v1::ObjectRef& ref)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -139,6 +146,13 @@ class AccessControl {
   absl::flat_hash_map<std::string, Identity> identities_ ABSL_GUARDED_BY(mu_);  // by SHA-256
   absl::flat_hash_map<std::string, Decision> decisions_ ABSL_GUARDED_BY(mu_);
 };
+
+// The ReplicaSchedulingPreferences of `request` that `caller` may see (one access decision per
+// namespace); an error only when the host could not be asked. Shared by the HTTP and gRPC
+// APIs.
+absl::StatusOr<v1::ListSchedulingPreferencesResponse> VisibleSchedulingPreferences(
+    const StatusStore& store, AccessControl& access, const Caller& caller,
+    const v1::ListSchedulingPreferencesRequest& request);
 
 }  // namespace kfed::status
 

@@ -90,14 +90,14 @@ TypeInfo ConfigMapsType() {
 
 class GrpcContractTest : public ::testing::Test {
  protected:
-  void StartServer(StoreOptions store_options = Options(), std::function<bool()> ready = nullptr) {
+  void StartServer(StoreOptions store_options = Options(), bool serving_at_start = true) {
     MakeStore(store_options);
     StatusServerOptions options;
     options.access = access_.get();
     options.address = "127.0.0.1:0";
     options.version = "0.1.0-test";
     options.bookmark_interval = absl::Hours(1);  // only the BOOKMARK after the initial state
-    options.ready = std::move(ready);
+    options.serving_at_start = serving_at_start;
     absl::StatusOr<std::unique_ptr<StatusServer>> server = StatusServer::Start(*store_, options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -390,9 +390,8 @@ TEST_F(GrpcContractTest, AClientThatNeverReadsIsCutOffWhilePublishingGoesOn) {
       << "the stream is still held";
 }
 
-TEST_F(GrpcContractTest, HealthFollowsReadiness) {
-  std::atomic<bool> ready{false};
-  StartServer(Options(), [&] { return ready.load(); });
+TEST_F(GrpcContractTest, HealthFollowsPushedReadiness) {
+  StartServer(Options(), /*serving_at_start=*/false);
   auto check = [&](const std::string& service) {
     AuthedContext context;
     testing::HealthCheckRequest request;
@@ -408,15 +407,51 @@ TEST_F(GrpcContractTest, HealthFollowsReadiness) {
   };
   EXPECT_EQ(check(""), testing::HealthCheckResponse::NOT_SERVING);
   EXPECT_EQ(check("kfed.status.v1.FederationStatus"), testing::HealthCheckResponse::NOT_SERVING);
-  ready = true;
-  // The server polls readiness every second.
-  EXPECT_TRUE(Eventually(
-      [&] {
-        return check("kfed.status.v1.FederationStatus") == testing::HealthCheckResponse::SERVING;
-      },
-      kWait))
-      << "never SERVING";
+  // Pushed: the very next check sees it (no poll period to wait for).
+  server_->SetServing(true);
+  EXPECT_EQ(check("kfed.status.v1.FederationStatus"), testing::HealthCheckResponse::SERVING);
   EXPECT_EQ(check(""), testing::HealthCheckResponse::SERVING);
+  server_->SetServing(false);
+  EXPECT_EQ(check(""), testing::HealthCheckResponse::NOT_SERVING);
+  server_->Stop();
+  server_->SetServing(true);  // after Stop: ignored, no crash
+}
+
+TEST_F(GrpcContractTest, ListSchedulingPreferencesFollowsRbac) {
+  StartServer();
+  for (const char* ns : {"demo", "other"}) {
+    v1::SchedulingPreference p;
+    p.set_namespace_(ns);
+    p.set_name("web");
+    p.set_target_kind("FederatedDeployment");
+    p.set_total_replicas(4);
+    v1::ReplicaDistribution* c = p.add_clusters();
+    c->set_cluster("member1");
+    c->set_planned_replicas(4);
+    store_->UpsertSchedulingPreference(p);
+  }
+  AuthedContext root;
+  v1::ListSchedulingPreferencesResponse all;
+  grpc::Status status = stub_->ListSchedulingPreferences(&root, {}, &all);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(all.preferences_size(), 2);
+  EXPECT_EQ(all.preferences(0).namespace_(), "demo");
+  EXPECT_EQ(all.preferences(0).clusters(0).planned_replicas(), 4);
+
+  // May get RSPs in demo only.
+  reviewer_.AddToken("alice-token", "alice");
+  reviewer_.Allow("alice",
+                  {"get", "scheduling.kubefed.io", "replicaschedulingpreferences", "demo", "", ""});
+  grpc::ClientContext alice;
+  alice.AddMetadata("authorization", "Bearer alice-token");
+  v1::ListSchedulingPreferencesResponse seen;
+  ASSERT_TRUE(stub_->ListSchedulingPreferences(&alice, {}, &seen).ok());
+  ASSERT_EQ(seen.preferences_size(), 1);
+  EXPECT_EQ(seen.preferences(0).namespace_(), "demo");
+
+  grpc::ClientContext anonymous;
+  EXPECT_EQ(stub_->ListSchedulingPreferences(&anonymous, {}, &seen).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(GrpcContractTest, ReflectionListsAndDescribesTheService) {
@@ -453,7 +488,7 @@ TEST_F(GrpcContractTest, ReflectionListsAndDescribesTheService) {
   ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
   EXPECT_EQ(file.package(), "kfed.status.v1");
   ASSERT_EQ(file.service_size(), 1);
-  EXPECT_EQ(file.service(0).method_size(), 5);
+  EXPECT_EQ(file.service(0).method_size(), 6);
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
 }

@@ -285,5 +285,73 @@ TEST_F(HttpApiAccessTest, SecretValuesNeverLeaveAndTheHostBeingDownFailsClosed) 
             std::string::npos);
 }
 
+// ReplicaSchedulingPreferences: root sees every one with its distribution; alice, who may
+// `get` RSPs in demo only, sees demo's; bob, who may not, sees none (an empty list, as
+// Kubernetes' own lists of what one may not read are not an error here either); the host
+// being down fails closed.
+TEST_F(HttpApiAccessTest, SchedulingPreferencesFollowRbacPerNamespace) {
+  auto rsp = [](const std::string& ns, const std::string& name) {
+    v1::SchedulingPreference p;
+    p.set_namespace_(ns);
+    p.set_name(name);
+    p.set_target_kind("FederatedDeployment");
+    p.set_total_replicas(9);
+    v1::ReplicaDistribution* m2 = p.add_clusters();
+    m2->set_cluster("member2");
+    m2->set_planned_replicas(6);
+    m2->set_member_known(true);
+    m2->set_member_replicas(6);
+    m2->set_member_ready_replicas(4);
+    v1::ReplicaDistribution* m1 = p.add_clusters();
+    m1->set_cluster("member1");
+    m1->set_planned_replicas(3);
+    return p;
+  };
+  store_.UpsertSchedulingPreference(rsp("demo", "web"));
+  v1::SchedulingPreference other = rsp("other", "api");
+  other.set_problem_reason("ReplicasUnplaced");
+  other.set_problem_message("2 of 9 replicas fit in no ready cluster");
+  store_.UpsertSchedulingPreference(other);
+
+  rapidjson::Document all = GetJson("/api/v1/schedulingpreferences", {}, 200);
+  ASSERT_EQ(all["preferences"].Size(), 2u) << json::Serialize(all);
+  const rapidjson::Value& web = all["preferences"][0];
+  EXPECT_EQ(json::GetString(web, "namespace"), "demo");
+  EXPECT_EQ(json::GetString(web, "targetKind"), "FederatedDeployment");
+  EXPECT_EQ(json::GetString(web, "totalReplicas"), "9");  // int64 as a JSON string
+  // Clusters sorted by name; a member without a copy says so.
+  EXPECT_EQ(json::GetString(web["clusters"][0], "cluster"), "member1");
+  EXPECT_EQ(web["clusters"][0]["memberKnown"].GetBool(), false);
+  EXPECT_EQ(json::GetString(web["clusters"][1], "plannedReplicas"), "6");
+  EXPECT_EQ(json::GetString(web["clusters"][1], "memberReadyReplicas"), "4");
+  EXPECT_EQ(json::GetString(all["preferences"][1], "problemReason"), "ReplicasUnplaced");
+  rapidjson::Document filtered =
+      GetJson("/api/v1/schedulingpreferences", {{"namespace", "other"}}, 200);
+  ASSERT_EQ(filtered["preferences"].Size(), 1u);
+  EXPECT_EQ(json::GetString(filtered["preferences"][0], "name"), "api");
+
+  reviewer_.Allow("alice",
+                  {"get", "scheduling.kubefed.io", "replicaschedulingpreferences", "demo", "", ""});
+  token_ = "Bearer alice-token";
+  rapidjson::Document alice = GetJson("/api/v1/schedulingpreferences", {}, 200);
+  ASSERT_EQ(alice["preferences"].Size(), 1u) << json::Serialize(alice);
+  EXPECT_EQ(json::GetString(alice["preferences"][0], "name"), "web");
+
+  // RBAC denies: may read federated ConfigMaps but not RSPs.
+  reviewer_.AddToken("bob-token", "bob");
+  reviewer_.Allow("bob", {"get", "types.kubefed.io", "federatedconfigmaps", "", "", ""});
+  token_ = "Bearer bob-token";
+  rapidjson::Document bob = GetJson("/api/v1/schedulingpreferences", {}, 200);
+  EXPECT_EQ(bob["preferences"].Size(), 0u) << json::Serialize(bob);
+  EXPECT_EQ(GetJson("/api/v1/objects", {}, 200)["objects"].Size(), 2u);  // what bob may see
+
+  token_ = "Bearer nobody";
+  GetJson("/api/v1/schedulingpreferences", {}, 401);
+  token_ = "Bearer root-token";
+  reviewer_.Fail(absl::UnavailableError("connection refused"));
+  clock_.Advance(absl::Minutes(5));
+  GetJson("/api/v1/schedulingpreferences", {}, 503);
+}
+
 }  // namespace
 }  // namespace kfed::status

@@ -354,6 +354,18 @@ grpc::ServerUnaryReactor* FederationStatusService::GetObject(grpc::CallbackServe
   });
 }
 
+grpc::ServerUnaryReactor* FederationStatusService::ListSchedulingPreferences(
+    grpc::CallbackServerContext* context, const v1::ListSchedulingPreferencesRequest* request,
+    v1::ListSchedulingPreferencesResponse* response) {
+  return Authenticated(context, [this, request, response](const Caller& caller) {
+    absl::StatusOr<v1::ListSchedulingPreferencesResponse> visible =
+        VisibleSchedulingPreferences(store_, shared_->access, caller, *request);
+    if (!visible.ok()) return ToGrpcStatus(visible.status());
+    *response = std::move(*visible);
+    return grpc::Status::OK;
+  });
+}
+
 grpc::ServerWriteReactor<v1::WatchEvent>* FederationStatusService::Watch(
     grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
   uint64_t id = 0;
@@ -461,36 +473,27 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(StatusStore& s
     return absl::UnavailableError(absl::StrCat("cannot serve the status API on ", o.address,
                                                " (address in use or invalid?)"));
   }
-  server->HealthLoopOnce();
-  server->health_ = std::thread([s = server.get()] { s->HealthLoop(); });
+  server->SetServing(o.serving_at_start);
   return server;
 }
 
-void StatusServer::HealthLoopOnce() {
-  const bool serving = !options_.ready || options_.ready();
-  if (serving == serving_ && health_known_) return;
-  serving_ = serving;
-  health_known_ = true;
+void StatusServer::SetServing(bool serving) {
+  absl::MutexLock lock(&health_mu_);
+  if (stopped_ || server_ == nullptr) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
   health->SetServingStatus(serving);
   health->SetServingStatus(kServiceName, serving);
 }
 
-void StatusServer::HealthLoop() {
-  // Every second until ready (start-up), then every 10 s: a ready process rarely turns
-  // unready, and a controller at rest should hardly wake.
-  while (!stop_.WaitForNotificationWithTimeout(serving_ ? absl::Seconds(10) : absl::Seconds(1))) {
-    HealthLoopOnce();
-  }
-}
-
 StatusServer::~StatusServer() { Stop(); }
 
 void StatusServer::Stop() {
-  if (server_ == nullptr) return;
-  if (!stop_.HasBeenNotified()) stop_.Notify();
-  if (health_.joinable()) health_.join();
+  {
+    absl::MutexLock lock(&health_mu_);
+    if (stopped_ || server_ == nullptr) return;
+    stopped_ = true;
+  }
   service_->Shutdown();
   // Streams whose client stopped reading cannot finish on their own: a second, then cancel.
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));

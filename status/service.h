@@ -73,6 +73,9 @@ class FederationStatusService final : public v1::FederationStatus::CallbackServi
   grpc::ServerUnaryReactor* GetObject(grpc::CallbackServerContext* context,
                                       const v1::GetObjectRequest* request,
                                       v1::GetObjectResponse* response) override;
+  grpc::ServerUnaryReactor* ListSchedulingPreferences(
+      grpc::CallbackServerContext* context, const v1::ListSchedulingPreferencesRequest* request,
+      v1::ListSchedulingPreferencesResponse* response) override;
   grpc::ServerWriteReactor<v1::WatchEvent>* Watch(grpc::CallbackServerContext* context,
                                                   const v1::WatchRequest* request) override;
 
@@ -120,9 +123,9 @@ struct StatusServerOptions {
   AccessControl* access = nullptr;
   std::string version;
   absl::Duration bookmark_interval = absl::Seconds(10);
-  // Polled for the health service (every second until it first returns true, then every
-  // 10 s): SERVING while it returns true. Null: always.
-  std::function<bool()> ready;
+  // What the health service answers until SetServing() is called. The controller manager
+  // starts NOT_SERVING and pushes its readiness (controller/readiness.h).
+  bool serving_at_start = true;
 };
 
 // FederationStatus plus grpc.health.v1.Health and server reflection on one port.
@@ -135,24 +138,25 @@ class StatusServer {
   int port() const { return port_; }
   bool tls() const { return tls_; }
   FederationStatusService& service() { return *service_; }
+  // Sets the health service (overall and for FederationStatus) to SERVING or NOT_SERVING.
+  // Pushed by whoever decides readiness when it changes; nothing polls. Any thread; does
+  // nothing after Stop().
+  void SetServing(bool serving) ABSL_LOCKS_EXCLUDED(health_mu_);
   // Ends the streams, stops serving (in-flight calls get a second) and joins. Idempotent.
   void Stop();
 
  private:
   StatusServer() = default;
-  // Sets the health service from options_.ready when it changed (health thread only).
-  void HealthLoopOnce();
-  void HealthLoop();
 
   StatusServerOptions options_;
   std::unique_ptr<FederationStatusService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool tls_ = false;
-  bool serving_ = false;       // health thread only
-  bool health_known_ = false;  // health thread only
-  absl::Notification stop_;
-  std::thread health_;
+  // Orders SetServing against Stop(): gRPC's health service is only told while the server
+  // runs. (SetServingStatus only updates gRPC's in-memory state and wakes its watchers.)
+  absl::Mutex health_mu_;
+  bool stopped_ ABSL_GUARDED_BY(health_mu_) = false;
 };
 
 }  // namespace kfed::status

@@ -294,6 +294,36 @@ v1::ListClustersResponse StatusStore::ListClusters() const {
   return response;
 }
 
+void StatusStore::UpsertSchedulingPreference(v1::SchedulingPreference preference) {
+  std::sort(preference.mutable_clusters()->begin(), preference.mutable_clusters()->end(),
+            [](const v1::ReplicaDistribution& a, const v1::ReplicaDistribution& b) {
+              return a.cluster() < b.cluster();
+            });
+  auto stored = std::make_shared<const v1::SchedulingPreference>(std::move(preference));
+  absl::MutexLock lock(&mu_);
+  if (closed_) return;
+  preferences_[{stored->namespace_(), stored->name()}] = std::move(stored);
+}
+
+void StatusStore::RemoveSchedulingPreference(absl::string_view ns, absl::string_view name) {
+  absl::MutexLock lock(&mu_);
+  preferences_.erase({std::string(ns), std::string(name)});
+}
+
+v1::ListSchedulingPreferencesResponse StatusStore::ListSchedulingPreferences(
+    const v1::ListSchedulingPreferencesRequest& request) const {
+  std::vector<std::shared_ptr<const v1::SchedulingPreference>> found;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [key, p] : preferences_) {
+      if (request.namespace_().empty() || key.first == request.namespace_()) found.push_back(p);
+    }
+  }
+  v1::ListSchedulingPreferencesResponse response;
+  for (const auto& p : found) *response.add_preferences() = *p;
+  return response;
+}
+
 v1::ListObjectsResponse StatusStore::ListObjects(const v1::ListObjectsRequest& request) const {
   std::vector<std::shared_ptr<const v1::FederatedObject>> objects;
   v1::ListObjectsResponse response;

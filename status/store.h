@@ -148,6 +148,14 @@ class StatusStore {
   // Removes every object of a type (its sync controller stopped).
   void RemoveType(absl::string_view type) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // ReplicaSchedulingPreferences and their distribution (the scheduling controller). Kept
+  // beside the revisioned state: they make no revision and no watch event (the distribution
+  // follows member replica counts, which move often); readers list them. Clusters are sorted
+  // by name. Ignored after Close().
+  void UpsertSchedulingPreference(v1::SchedulingPreference preference) ABSL_LOCKS_EXCLUDED(mu_);
+  void RemoveSchedulingPreference(absl::string_view ns, absl::string_view name)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Registers a type with its renderer (replacing one). Objects of a type that is not
   // registered are shown to nobody. GetObject redacts what the renderer returns by the
   // type's sensitivity, so the store never hands out secret material. RemoveRenderer returns
@@ -165,6 +173,10 @@ class StatusStore {
   // cluster in that state. Sorted by type, namespace, name.
   v1::ListObjectsResponse ListObjects(const v1::ListObjectsRequest& request) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Sorted by namespace and name; `namespace` "" lists every namespace. Who may see which is
+  // the caller's business (AccessControl::MaySeeSchedulingPreferences).
+  v1::ListSchedulingPreferencesResponse ListSchedulingPreferences(
+      const v1::ListSchedulingPreferencesRequest& request) const ABSL_LOCKS_EXCLUDED(mu_);
   // NOT_FOUND when the object is unknown. With a cluster, renders through the type's
   // renderer (no store lock held).
   absl::StatusOr<v1::GetObjectResponse> GetObject(const v1::GetObjectRequest& request) const
@@ -223,6 +235,9 @@ class StatusStore {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::map<std::string, std::shared_ptr<const v1::Cluster>> clusters_ ABSL_GUARDED_BY(mu_);
   std::map<ObjectKey, std::shared_ptr<const v1::FederatedObject>> objects_ ABSL_GUARDED_BY(mu_);
+  // By (namespace, name).
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const v1::SchedulingPreference>>
+      preferences_ ABSL_GUARDED_BY(mu_);
   std::deque<EventPtr> history_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Watcher>> watchers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<RendererSlot>> renderers_ ABSL_GUARDED_BY(mu_);

@@ -379,5 +379,39 @@ TEST(StatusStoreTest, AwaitRevisionAfterReturnsOnAChange) {
   EXPECT_FALSE(store.AwaitRevisionAfter(store.Revision(), absl::ZeroDuration()));
 }
 
+TEST(StatusStoreTest, SchedulingPreferencesAreListedSortedWithoutRevisions) {
+  FakeClock clock;
+  StatusStore store(Options(), clock);
+  const int64_t at = store.Revision();
+  auto rsp = [](const std::string& ns, const std::string& name, int64_t total) {
+    v1::SchedulingPreference p;
+    p.set_namespace_(ns);
+    p.set_name(name);
+    p.set_total_replicas(total);
+    for (const char* c : {"m2", "m1"}) p.add_clusters()->set_cluster(c);
+    return p;
+  };
+  store.UpsertSchedulingPreference(rsp("b", "web", 3));
+  store.UpsertSchedulingPreference(rsp("a", "web", 9));
+  store.UpsertSchedulingPreference(rsp("a", "api", 1));
+  store.UpsertSchedulingPreference(rsp("b", "web", 4));  // replaces
+  v1::ListSchedulingPreferencesResponse all = store.ListSchedulingPreferences({});
+  ASSERT_EQ(all.preferences_size(), 3);
+  EXPECT_EQ(all.preferences(0).name(), "api");
+  EXPECT_EQ(all.preferences(1).total_replicas(), 9);
+  EXPECT_EQ(all.preferences(2).total_replicas(), 4);
+  EXPECT_EQ(all.preferences(0).clusters(0).cluster(), "m1");  // sorted by cluster
+  v1::ListSchedulingPreferencesRequest in_b;
+  in_b.set_namespace_("b");
+  EXPECT_EQ(store.ListSchedulingPreferences(in_b).preferences_size(), 1);
+  // Not part of the revisioned state: no revision, no watch event.
+  EXPECT_EQ(store.Revision(), at);
+  store.RemoveSchedulingPreference("a", "web");
+  EXPECT_EQ(store.ListSchedulingPreferences({}).preferences_size(), 2);
+  store.Close();
+  store.UpsertSchedulingPreference(rsp("c", "late", 1));  // ignored once closed
+  EXPECT_EQ(store.ListSchedulingPreferences({}).preferences_size(), 2);
+}
+
 }  // namespace
 }  // namespace kfed::status

@@ -37,7 +37,8 @@ const keyOf = (o) => `${o.ref.type}/${o.ref.namespace || ''}/${o.ref.name}`;
 // Drops fields holding protobuf defaults and turns int64 fields into strings, as the real
 // server's JSON mapping does.
 const INT64_FIELDS = new Set(['revision', 'generation', 'lastTransitionUnixMs',
-                              'memberGeneration']);
+                              'memberGeneration', 'totalReplicas', 'plannedReplicas',
+                              'memberReplicas', 'memberReadyReplicas', 'lastPlanUnixMs']);
 function protoJson(value) {
   if (Array.isArray(value)) return value.map(protoJson);
   if (value === null || typeof value !== 'object') return value;
@@ -66,6 +67,8 @@ class Model {
     this.revision = 1;
     this.clusters = new Map();
     this.objects = new Map();
+    // ReplicaSchedulingPreferences (SchedulingPreference messages): listed, not watched.
+    this.preferences = [];
     this.history = [];         // events, oldest first
     this.oldestResumable = 0;  // a resume point below this gets 410
     this.waiters = new Set();
@@ -206,6 +209,12 @@ function start(options = {}) {
       }
       case '/api/v1/watch':
         return watch(q, res, user, mayRead);
+      case '/api/v1/schedulingpreferences': {
+        const preferences = model.preferences.filter((p) =>
+          (!user.namespaces || user.namespaces.includes(p.namespace)) &&
+          (!q.get('namespace') || p.namespace === q.get('namespace')));
+        return send(res, 200, protoJson({preferences}));
+      }
       default:
         return send(res, 404, {error: `no such endpoint ${url.pathname}`});
     }

@@ -416,6 +416,52 @@ test('403 on the clusters: a note instead of the table, and the objects the user
   }, {token: 'viewer-token'});
 });
 
+test('replica scheduling: each RSP with its distribution and problem, as the user may see',
+     async () => {
+  const rsp = (namespace, name, clusters, problem) => ({
+    namespace, name, targetKind: 'FederatedDeployment', totalReplicas: 9, clusters,
+    problemReason: problem ? 'ReplicasUnplaced' : '', problemMessage: problem || '',
+  });
+  const rspText = (id) => {
+    const row = document.querySelector(`tr[data-testid="rsp-row"][data-rsp="${CSS.escape(id)}"]`);
+    return row ? row.innerText.replace(/\s+/g, ' ').trim() : null;
+  };
+  // Admin: both RSPs; the panel stays hidden while there are none.
+  await withDashboard('rsps', async ({page, fixture}) => {
+    assert.equal(await page.evaluate(() => document.getElementById('rsps-section').hidden), true);
+    fixture.model.preferences = [
+      rsp('demo', 'web', [{cluster: 'member1', plannedReplicas: 3, memberKnown: true,
+                           memberReplicas: 3, memberReadyReplicas: 3},
+                          {cluster: 'member2', plannedReplicas: 6}]),
+      rsp('web', 'shop', [{cluster: 'member1', plannedReplicas: 7, memberKnown: true,
+                           memberReplicas: 7, memberReadyReplicas: 5}],
+          '2 of 9 replicas fit in no ready cluster'),
+    ];
+    // Listed again with the next watch answer: a change wakes it.
+    fixture.model.upsertCluster({...fixture.model.clusters.get('member1'), message: 'poke'});
+    await until(page, 'both RSPs', (id) => !!document.querySelector(
+        `tr[data-testid="rsp-row"][data-rsp="${CSS.escape(id)}"]`), 'web/shop');
+    assert.equal(await page.evaluate(rspText, 'demo/web'),
+                 'demo/web FederatedDeployment 9 member1: 3 (3/3) member2: 6 (no copy) —');
+    assert.equal(await page.evaluate(rspText, 'web/shop'),
+                 'web/shop FederatedDeployment 9 member1: 7 (5/7) ReplicasUnplaced ' +
+                 '2 of 9 replicas fit in no ready cluster');
+    assert.equal(await page.evaluate(() => textOf('rsp-count')), '(2)');
+  });
+  // The viewer may read namespace demo only: web's RSP is left out.
+  await withDashboard('rsps-viewer', async ({page, fixture}) => {
+    fixture.model.preferences = [
+      rsp('demo', 'web', [{cluster: 'member1', plannedReplicas: 9}]),
+      rsp('web', 'shop', [{cluster: 'member1', plannedReplicas: 9}]),
+    ];
+    fixture.model.upsertObject(fixedBroken(fixture.model));
+    await until(page, 'demo\'s RSP', (id) => !!document.querySelector(
+        `tr[data-testid="rsp-row"][data-rsp="${CSS.escape(id)}"]`), 'demo/web');
+    assert.equal(await page.evaluate(() => document.querySelectorAll(
+        'tr[data-testid="rsp-row"]').length), 1);
+  }, {token: 'viewer-token'});
+});
+
 test('503 (the host cannot review tokens) shows the server\'s message', async () => {
   await withDashboard('unavailable', async ({page, fixture}) => {
     const {model} = fixture;

@@ -42,6 +42,7 @@
   let detailRefreshTimer = 0;
   let listed = false;          // the first list arrived
   let clustersForbidden = '';  // the server's message when the caller may not list clusters
+  let rspSeq = 0;              // drops stale ReplicaSchedulingPreference lists
 
   // ---- session ------------------------------------------------------------------------------
   let token = '';              // the bearer token the page sends; '' when the server needs none
@@ -374,6 +375,45 @@
     }
   }
 
+  // ReplicaSchedulingPreferences the caller may see, with their distribution (not part of the
+  // watch: listed again with every watch answer, so at least every WATCH_TIMEOUT_SECONDS).
+  function renderRsps(list) {
+    const items = Array.isArray(list.preferences) ? list.preferences : [];
+    $('rsps-section').hidden = items.length === 0;
+    $('rsp-count').textContent = items.length ? `(${items.length})` : '';
+    $('rsps-body').replaceChildren(...items.map((p) => {
+      const id = `${str(p.namespace)}/${str(p.name)}`;
+      const dist = (Array.isArray(p.clusters) ? p.clusters : []).map((c) => {
+        const member = c.memberKnown
+          ? ` (${num(c.memberReadyReplicas)}/${num(c.memberReplicas)})` : ' (no copy)';
+        return el('span', {className: 'rsp-cluster', 'data-testid': 'rsp-cluster',
+                           'data-cluster': str(c.cluster), 'data-planned': num(c.plannedReplicas),
+                           'data-ready': c.memberKnown ? num(c.memberReadyReplicas) : '',
+                           text: `${str(c.cluster)}: ${num(c.plannedReplicas)}${member}`});
+      });
+      const problem = str(p.problemReason);
+      return el('tr', {'data-testid': 'rsp-row', 'data-rsp': id},
+                el('th', {scope: 'row', className: 'mono', text: id}),
+                el('td', {text: str(p.targetKind) || '—'}),
+                el('td', {'data-testid': 'rsp-total', text: String(num(p.totalReplicas))}),
+                el('td', {'data-testid': 'rsp-distribution'},
+                   ...(dist.length ? dist.flatMap((d, i) => (i ? [' ', d] : [d])) : ['—'])),
+                el('td', {'data-testid': 'rsp-problem', title: str(p.problemMessage),
+                          text: problem || '—'},
+                   problem ? el('div', {className: 'small', text: str(p.problemMessage)}) : null));
+    }));
+  }
+
+  async function refreshRsps() {
+    const seq = ++rspSeq;
+    try {
+      const list = await getJSON('api/v1/schedulingpreferences');
+      if (seq === rspSeq) renderRsps(list);
+    } catch (e) {
+      // The objects and clusters report trouble; this panel keeps its last state.
+    }
+  }
+
   function renderHead() {
     const head = $('matrix-head');
     head.replaceChildren(
@@ -650,6 +690,7 @@
       try {
         if (failures === 0) loadVersion();
         let revision = await listAll();
+        refreshRsps();
         setConnection('live');
         failures = 0;
         for (;;) {
@@ -662,6 +703,7 @@
             revision = Math.max(revision, num(ev.revision));
           }
           revision = Math.max(revision, num(resp.revision));
+          refreshRsps();
           scheduleRender();
           setConnection('live');
         }
@@ -724,6 +766,10 @@
     clustersForbidden = '';
     $('matrix-head').replaceChildren();
     $('clusters-body').replaceChildren();
+    rspSeq++;
+    $('rsps-body').replaceChildren();
+    $('rsps-section').hidden = true;
+    $('rsp-count').textContent = '';
     $('cluster-count').textContent = '';
     $('object-count').textContent = '';
     $('state-totals').replaceChildren();
