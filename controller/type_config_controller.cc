@@ -13,7 +13,6 @@
 namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
 
-
 TypeConfigController::TypeConfigController(kube::Client& host, ClusterRegistry& clusters,
                                            HostCaches caches, MetricsRegistry& metrics,
                                            EventRecorder& events, SyncControllerOptions base,
@@ -125,12 +124,18 @@ absl::StatusOr<ReconcileResult> TypeConfigController::Reconcile(const std::strin
       LOG(WARNING) << "FederatedTypeConfig " << name << " is invalid: " << config.status();
     }
   }
-  const bool want = config.ok() && config->propagation_enabled;
+  // A namespace-scoped control plane federates no cluster-scoped type (the namespaces type
+  // included: its sync controllers read FederatedNamespaces themselves): KubeFed starts no
+  // controller for one and reports it NotRunning, and its members grant nothing
+  // cluster-scoped, so a sync controller would only retry forbidden member lists.
+  const bool out_of_scope = config.ok() && config->propagation_enabled && base_.limited_scope &&
+                            !config->TargetNamespaced();
+  const bool want = config.ok() && config->propagation_enabled && !out_of_scope;
   // KubeFed runs the status controller for `services` with a statusType, and only while raw
   // status collection (remoteStatus) is off. It reads the sync controller's member caches, so
   // it runs only with it (propagation Enabled); status.statusController says so.
-  const bool want_status = want && config->ServiceStatusCollectionEnabled() &&
-                           !base_.raw_resource_status_collection;
+  const bool want_status =
+      want && config->ServiceStatusCollectionEnabled() && !base_.raw_resource_status_collection;
   // What a running sync controller was started with: a change restarts it (the annotation
   // kfed.io/sensitive too, as it changes what the status API shows).
   const std::string spec =
@@ -158,6 +163,13 @@ absl::StatusOr<ReconcileResult> TypeConfigController::Reconcile(const std::strin
     LOG(INFO) << "stopped propagation of " << name;
     // Synced() no longer waits for it.
     if (base_.on_synced) base_.on_synced();
+  }
+  if (out_of_scope) {
+    absl::MutexLock lock(&mu_);
+    if (out_of_scope_logged_.insert(name).second) {
+      LOG(INFO) << "not starting propagation of cluster-scoped " << name
+                << ": a namespace-scoped control plane federates only namespaced types";
+    }
   }
   bool running = false;
   bool status_running = false;
@@ -234,8 +246,8 @@ absl::Status TypeConfigController::WriteStatus(const kube::ObjectPtr& ftc, bool 
   const int64_t gen = generation != nullptr && generation->IsInt64() ? generation->GetInt64() : 0;
   const std::string propagation =
       running ? std::string(ft::kControllerRunning) : std::string(ft::kControllerNotRunning);
-  const std::string status_controller = status_running ? std::string(ft::kControllerRunning)
-                                                       : std::string(ft::kControllerNotRunning);
+  const std::string status_controller =
+      status_running ? std::string(ft::kControllerRunning) : std::string(ft::kControllerNotRunning);
   const rapidjson::Value* status = json::Find(*ftc, "status");
   if (status != nullptr && json::GetString(*status, "propagationController") == propagation &&
       json::Find(*status, "observedGeneration") != nullptr &&

@@ -14,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -74,6 +75,8 @@ class TypeConfigController {
   // Stops a type's controllers: the status controller, then the sync controller.
   static void StopType(RunningType& type);
   std::map<std::string, RunningType> running_ ABSL_GUARDED_BY(mu_);
+  // Cluster-scoped types a namespace-scoped control plane does not run, logged once each.
+  std::set<std::string> out_of_scope_logged_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kfed::controller

@@ -250,6 +250,23 @@ TEST_F(TypeConfigControllerTest, NamespaceScopedControlPlaneNeedsNoNamespacesTyp
   EXPECT_EQ(Running(), std::vector<std::string>{"configmaps"});
 }
 
+// As KubeFed: a namespace-scoped control plane runs no cluster-scoped type (its members grant
+// nothing cluster-scoped) and reports it NotRunning, the namespaces type included.
+TEST_F(TypeConfigControllerTest, NamespaceScopedControlPlaneRunsNoClusterScopedType) {
+  const std::string clusterroles = "clusterroles.rbac.authorization.k8s.io";
+  CreateFtc("configmaps");
+  CreateFtc(clusterroles);
+  CreateFtc("namespaces");
+  Start(/*limited_scope=*/true);
+  ASSERT_TRUE(Eventually([this] { return Propagation("configmaps") == ft::kControllerRunning; }));
+  ASSERT_TRUE(Eventually([&] { return Propagation(clusterroles) == ft::kControllerNotRunning; }))
+      << Propagation(clusterroles);
+  ASSERT_TRUE(Eventually([this] { return Propagation("namespaces") == ft::kControllerNotRunning; }))
+      << Propagation("namespaces");
+  EXPECT_EQ(StatusController(clusterroles, ft::kControllerNotRunning), ft::kControllerNotRunning);
+  EXPECT_EQ(Running(), std::vector<std::string>{"configmaps"});
+}
+
 TEST_F(TypeConfigControllerTest, InvalidTypeDoesNotRun) {
   ft::TypeConfig t = Type("configmaps");
   rapidjson::Document doc = ft::TypeConfigToJson(t);

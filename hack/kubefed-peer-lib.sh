@@ -2,7 +2,10 @@
 # binaries (the test peer), kfed's binaries, fresh local clusters and a federation on them.
 # The caller sets REPO, KFED_CACHE and KFED_RUN_DIR and defines step() and die().
 
-KFED_NS=kube-federation-system
+# The federation namespace and the KubeFedConfig's scope (hack/kubefed-e2e.sh --namespaced
+# sets foo and Namespaced, as KubeFed's CI deploys its namespace-scoped control plane).
+KFED_NS="${KFED_NS:-kube-federation-system}"
+KFED_SCOPE="${KFED_SCOPE:-Cluster}"
 
 # Sets PEER_BIN: KubeFed's controller-manager, kubefedctl and e2e.test, built once by
 # ${KFED_PEERS_DIR:-<repo>/../shared/peers}/build-kubefed.sh into KFED_CACHE/peers.
@@ -74,7 +77,7 @@ metadata:
   name: kubefed
   namespace: ${KFED_NS}
 spec:
-  scope: Cluster
+  scope: ${KFED_SCOPE}
   controllerDuration: {availableDelay: 20s, unavailableDelay: 60s, cacheSyncTimeout: 5m}
   leaderElect: {leaseDuration: 15s, renewDeadline: 10s, retryPeriod: 5s, resourceLock: configmaps}
   clusterHealthCheck: {period: 10s, failureThreshold: 3, successThreshold: 1, timeout: 3s}
@@ -90,9 +93,11 @@ YAML
 # Writes KFED_RUN_DIR/kfed-controller-manager.kubeconfig: a token of the host ServiceAccount
 # kfed-controller-manager bound to config/rbac/host/ (what the chart deploys kfed with).
 controller_kubeconfig() {
-  k apply -f config/rbac/host/cluster.yaml >/dev/null || die "applying config/rbac/host/cluster.yaml"
-  k apply -n "${KFED_NS}" -f config/rbac/host/namespace.yaml >/dev/null \
-    || die "applying config/rbac/host/namespace.yaml"
+  # The manifests name kube-federation-system; another federation namespace replaces it.
+  sed "s/kube-federation-system/${KFED_NS}/" config/rbac/host/cluster.yaml | k apply -f - >/dev/null \
+    || die "applying config/rbac/host/cluster.yaml"
+  sed "s/kube-federation-system/${KFED_NS}/" config/rbac/host/namespace.yaml \
+    | k apply -n "${KFED_NS}" -f - >/dev/null || die "applying config/rbac/host/namespace.yaml"
   local token server ca
   token="$(k -n "${KFED_NS}" create token kfed-controller-manager --duration 24h)" || die "token for the controller"
   server="$(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')"

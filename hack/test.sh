@@ -6,7 +6,7 @@
 # kfed in a host with real kubelets (hack/incluster-e2e.sh), starts
 # real local clusters and runs the e2e tests against them under ASan + UBSan (the controller
 # manager and kfedctl they start are sanitized too), then KubeFed v0.10.0's own e2e suite
-# (hack/kubefed-e2e.sh) and the KubeFed -> kfed migration e2e (hack/migration-e2e.sh), each on
+# (hack/kubefed-e2e.sh, Cluster then Namespaced scope) and the KubeFed -> kfed migration e2e (hack/migration-e2e.sh), each on
 # fresh clusters of its own, then prints "N passed, N failed".
 #
 # Usage: hack/test.sh [--unit-only] [--e2e-only] [--no-sanitizers] [-- BAZEL_TEST_ARGS...]
@@ -200,6 +200,23 @@ if (( RUN_E2E )); then
   fi
   echo "${RESULTS}/kubefed-e2e-logs" > "${RESULTS}/kubefed-e2e.testlogs"
   sed -n '/^KubeFed e2e: /,$p' "${RESULTS}/kubefed-e2e.out"
+
+  # The same suite against a namespace-scoped control plane, as KubeFed's CI runs it second
+  # (run-namespaced-e2e-tests): namespace foo, scope Namespaced, -limited-scope=true.
+  step "KubeFed's e2e suite, namespace-scoped (hack/kubefed-e2e.sh --namespaced)"
+  mkdir -p "${RESULTS}/kubefed-e2e-logs/hack/kubefed_e2e_namespaced"
+  if KFED_RUN_DIR="${REPO}/.run/kubefed-e2e" KFED_CONTROLLER_BIN="${KFED_CONTROLLER_BIN}" \
+    KFED_KFEDCTL_BIN="${KFED_KFEDCTL_BIN}" hack/kubefed-e2e.sh --namespaced \
+    --junit "${RESULTS}/kubefed-e2e-logs/hack/kubefed_e2e_namespaced/test.xml" \
+    > "${RESULTS}/kubefed-e2e-namespaced.out" 2>&1; then
+    echo "//hack:kubefed_e2e_namespaced PASSED" >> "${RESULTS}/kubefed-e2e-namespaced.log"
+  else
+    tail -30 "${RESULTS}/kubefed-e2e-namespaced.out"
+    echo "//hack:kubefed_e2e_namespaced FAILED" >> "${RESULTS}/kubefed-e2e-namespaced.log"
+    overall=1
+  fi
+  echo "${RESULTS}/kubefed-e2e-logs" > "${RESULTS}/kubefed-e2e-namespaced.testlogs"
+  sed -n '/^KubeFed e2e: /,$p' "${RESULTS}/kubefed-e2e-namespaced.out"
 
   # A live federation switched from KubeFed (the peer) to kfed and back, on fresh clusters.
   step "migration e2e: KubeFed -> kfed -> KubeFed (hack/migration-e2e.sh)"
