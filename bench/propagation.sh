@@ -92,7 +92,7 @@ case "${CONTROLLER_KIND}" in
   kfed|kubefed|both) ;;
   *) echo "--controller must be kfed, kubefed or both (got ${CONTROLLER_KIND})" >&2; exit 2 ;;
 esac
-if [[ ${CONTROLLER_KIND} == kubefed && -n ${HEAP_PROFILE} ]]; then
+if [[ ${CONTROLLER_KIND} != kfed && -n ${HEAP_PROFILE} ]]; then
   echo "--heap-profile is kfed only" >&2; exit 2
 fi
 
@@ -205,12 +205,12 @@ WRITER="${OPT_BIN}/bench/propagation_bench"
 log "start host + 3 members in ${KFED_RUN_DIR}"
 # --nodes 0: members without scheduler, kwok and workload controllers, as when the recorded
 # figures were taken; with them, N Deployments would also mean N ReplicaSets and Pods per member.
-# Up to 3 tries: on a loaded machine a kube-controller-manager can give up (10 s) before its
+# Up to 5 tries: on a loaded machine a kube-controller-manager can give up (10 s) before its
 # apiserver has bootstrapped RBAC ("cannot get path /healthz"), and then `up` fails.
-for try in 1 2 3; do
+for try in 1 2 3 4 5; do
   hack/local-clusters.sh up --members 3 --nodes 0 >"${RUN_DIR}/clusters-up.log" 2>&1 && break
   tail -3 "${RUN_DIR}/clusters-up.log" >&2
-  (( try < 3 )) || exit 1
+  (( try < 5 )) || exit 1
   log "clusters did not come up; again"
   hack/local-clusters.sh down >/dev/null 2>&1 || true
   rm -rf "${KFED_RUN_DIR}"
