@@ -399,8 +399,11 @@ readyz() {
     "https://127.0.0.1:${port}/readyz" 2>/dev/null
 }
 
+# wait_ready NAME BIN: waits for the apiserver, then starts its controller manager and scheduler:
+# started beside a loaded apiserver, kube-controller-manager gives up after 10 s when the
+# apiserver's RBAC bootstrap (a readyz check) has not yet let it read /healthz.
 wait_ready() {
-  local name=$1 dir="${RUN_DIR}/${1}" deadline=$((SECONDS + ${KFED_START_TIMEOUT:-180}))
+  local name=$1 bin=$2 dir="${RUN_DIR}/${1}" deadline=$((SECONDS + ${KFED_START_TIMEOUT:-180}))
   while [[ "$(readyz "${name}")" != "ok" ]]; do
     if ! pid_alive "${dir}/apiserver.pid"; then
       tail -n 20 "${dir}/kube-apiserver.log" >&2 || true
@@ -413,6 +416,8 @@ wait_ready() {
     (( SECONDS < deadline )) || die "kube-apiserver of ${name} not ready after ${KFED_START_TIMEOUT:-180}s; see ${dir}/kube-apiserver.log"
     sleep 0.5
   done
+  start_controller_manager "${bin}" "${name}"
+  start_scheduler "${bin}" "${name}"
   local component log
   for component in controller-manager scheduler; do
     [[ "${component}" == controller-manager ]] || has_nodes "${name}" || continue
@@ -436,12 +441,10 @@ component_log() {
 # A cluster's processes, in the order they stop: the ones that need the apiserver first.
 COMPONENTS_STOP_ORDER=(kwok scheduler controller-manager apiserver)
 
-# Starts what needs no ready apiserver; kwok follows in start_nodes, after wait_ready.
+# Starts the apiserver; wait_ready starts the controller manager and scheduler once it is
+# ready, kwok follows in start_nodes.
 start_cluster() {
-  local bin=$1 name=$2
-  start_apiserver "${bin}" "${name}"
-  start_controller_manager "${bin}" "${name}"
-  start_scheduler "${bin}" "${name}"
+  start_apiserver "$1" "$2"
 }
 
 # After wait_ready: kwok, then the Nodes exist and are Ready.
@@ -514,7 +517,7 @@ cmd_up() {
     port=$(( $(cat "${dir}/port") + 1 ))
   done
   write_merged_kubeconfig
-  for name in $(cluster_names); do wait_ready "${name}"; log "${name} is ready"; done
+  for name in $(cluster_names); do wait_ready "${name}" "${bin}"; log "${name} is ready"; done
   for name in $(cluster_names); do
     has_nodes "${name}" || continue
     start_nodes "${bin}" "${name}"
@@ -588,7 +591,7 @@ cmd_start() {
   bin="$(cat "${RUN_DIR}/bin")"
   start_etcd "${bin}"
   start_cluster "${bin}" "$1"
-  wait_ready "$1"
+  wait_ready "$1" "${bin}"
   start_nodes "${bin}" "$1"
   log "$1 is ready"
 }
