@@ -19,7 +19,19 @@
 #
 # Usage: bench/propagation.sh [--smoke] [--n N] [--drifts M] [--idle SECONDS] [--rate R]
 #          [--sustain SECONDS] [--no-deployments] [--no-record] [--profile DIR]
-#          [-- CONTROLLER_FLAGS...]
+#          [--controller kfed|kubefed|both] [--kubefed-flags 'FLAGS'] [-- CONTROLLER_FLAGS...]
+#   --controller C    the controller under test: kfed (default), kubefed (KubeFed v0.10.0's
+#                     controller-manager, built by ../shared/peers/build-kubefed.sh, against the
+#                     same CRDs, joins and FederatedTypeConfigs), or both: kfed, then KubeFed,
+#                     each on fresh clusters, and one table with kfed/KubeFed per scenario.
+#                     Completion is detected the same way for both: member copies counted by
+#                     listing the members (label kubefed.io/managed=true), statuses read from
+#                     the host, member writes from the member apiservers' request counters.
+#   --kubefed-flags 'FLAGS'  extra KubeFed controller-manager flags (word-split; e.g.
+#                     '--rest-config-qps 20 --rest-config-burst 30'); CONTROLLER_FLAGS after
+#                     -- go to kfed only
+#   --kubefed-drifts M  drift edits when KubeFed runs (20; 3 with --smoke): KubeFed reverts a
+#                     drift only after its 10 s member-event delay, so 200 would take 30 min
 #   --smoke           N=20, M=10, idle 10 s, 10 s at 20/s, no Deployments (about 3 minutes);
 #                     hack/test.sh runs it (with --no-record) to keep the harness working
 #   --no-deployments  cold-start only the ConfigMaps
@@ -48,6 +60,11 @@ SMOKE=0
 PROFILE=""
 HEAP_PROFILE=""
 CONTROLLER_FLAGS=()
+CONTROLLER_KIND=kfed
+KUBEFED_FLAGS=""
+KUBEFED_DRIFTS=""
+RESULTS_FILE=""
+ARGS=("$@")
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) SMOKE=1; N=20; DRIFTS=10; IDLE=10; RATE=20; SUSTAIN=10; DEPLOYMENTS=0; shift ;;
@@ -61,11 +78,93 @@ while [[ $# -gt 0 ]]; do
     --no-record) RECORD=0; shift ;;
     --profile) PROFILE="$(mkdir -p "$2" && cd "$2" && pwd)"; RECORD=0; shift 2 ;;
     --heap-profile) HEAP_PROFILE="$(mkdir -p "$2" && cd "$2" && pwd)"; RECORD=0; shift 2 ;;
+    --controller) CONTROLLER_KIND="$2"; shift 2 ;;
+    --kubefed-flags) KUBEFED_FLAGS="$2"; shift 2 ;;
+    --kubefed-drifts) KUBEFED_DRIFTS="$2"; shift 2 ;;
+    --results) RESULTS_FILE="$2"; shift 2 ;;  # internal: key=value figures for --controller both
     --) shift; CONTROLLER_FLAGS=("$@"); break ;;
-    -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,49p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+
+case "${CONTROLLER_KIND}" in
+  kfed|kubefed|both) ;;
+  *) echo "--controller must be kfed, kubefed or both (got ${CONTROLLER_KIND})" >&2; exit 2 ;;
+esac
+if [[ ${CONTROLLER_KIND} != kfed && -n ${HEAP_PROFILE} ]]; then
+  echo "--heap-profile is kfed only" >&2; exit 2
+fi
+
+# --controller both: this script twice, kfed then KubeFed, each on its own fresh clusters; each
+# run writes its figures as "key<TAB>label<TAB>value" lines, joined here into one table.
+if [[ ${CONTROLLER_KIND} == both ]]; then
+  both_dir="$(mktemp -d /tmp/kfed-bench-both.XXXXXX)"
+  # The caller's arguments without --controller/--results, ours before any "-- FLAGS".
+  opts=() tail=()
+  for ((i = 0; i < ${#ARGS[@]}; i++)); do
+    case "${ARGS[i]}" in
+      --controller|--results) i=$((i + 1)) ;;
+      --) tail=("${ARGS[@]:i}"); break ;;
+      *) opts+=("${ARGS[i]}") ;;
+    esac
+  done
+  for c in kfed kubefed; do
+    echo "[bench $(date +%T)] === ${c} ===" >&2
+    "$0" "${opts[@]}" --no-record --controller "${c}" --results "${both_dir}/${c}.tsv" "${tail[@]}" \
+      >"${both_dir}/${c}.out" || { cat "${both_dir}/${c}.out"; echo "${c} run failed (figures so far in ${both_dir})" >&2; exit 1; }
+  done
+  rows=$(awk -F'\t' '
+    FILENAME ~ /kubefed.tsv$/ {peer[$1] = $3; next}
+    $1 == "n" {next}
+    {order[++n] = $1; label[$1] = $2; mine[$1] = $3}
+    END {
+      for (i = 1; i <= n; i++) {
+        k = order[i]; a = mine[k]; b = (k in peer) ? peer[k] : "n/a"
+        r = (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) ? sprintf(a / b < 0.1 ? "%.2g" : "%.2f", a / b) : "n/a"
+        if (k == "drift-n") r = "-"
+        printf "| %s | %s | %s | %s |\n", label[k], a, b, r
+      }
+    }' "${both_dir}/kubefed.tsv" "${both_dir}/kfed.tsv")
+  first_arg() { sed -n "s/^$1\t//p" "${both_dir}/kfed.tsv" | cut -f2 | head -1; }
+  TABLE="$(cat <<EOF
+
+### $(date -u +%Y-%m-%d) kfed and KubeFed v0.10.0 side by side, N=$(first_arg n), kfed $(git rev-parse --short HEAD)
+
+Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), load average
+$(cut -d' ' -f1-3 /proc/loadavg) at the end; each controller on fresh clusters, one after the other;
+kfed flags: ${CONTROLLER_FLAGS[*]:-defaults}; KubeFed flags: ${KUBEFED_FLAGS:-defaults}. Every figure: lower is
+better; completion detected the same way for both (member lists, host statuses, apiserver request
+counters); n/a: not measurable for that controller.
+
+| scenario | kfed | KubeFed v0.10.0 | kfed / KubeFed |
+| --- | --- | --- | --- |
+${rows}
+
+The full per-controller tables: ${both_dir}/kfed.out, ${both_dir}/kubefed.out.
+EOF
+)"
+  echo "${TABLE}"
+  if [[ ${RECORD} == 1 ]]; then
+    grep -q '^## propagation (end to end)' docs/benchmarks.md || printf '\n## propagation (end to end)\n' >>docs/benchmarks.md
+    echo "${TABLE}" >>docs/benchmarks.md
+    echo "[bench $(date +%T)] appended to docs/benchmarks.md" >&2
+  fi
+  exit 0
+fi
+# result KEY LABEL VALUE: one figure for --controller both (lower is better; "n/a" if none).
+result() {
+  [[ -n ${RESULTS_FILE} ]] || return 0
+  printf '%s\t%s\t%s\n' "$1" "$2" "${3:-n/a}" >>"${RESULTS_FILE}"
+}
+if [[ ${CONTROLLER_KIND} == kubefed ]]; then
+  CTRL_NAME=KubeFed
+  [[ -n ${KUBEFED_DRIFTS} ]] || { [[ ${SMOKE} == 1 ]] && KUBEFED_DRIFTS=3 || KUBEFED_DRIFTS=20; }
+  DRIFTS=${KUBEFED_DRIFTS}
+else
+  CTRL_NAME=kfed
+fi
+result n "N" "${N}"
 
 KFED_CACHE="${KFED_CACHE:-${HOME}/.cache/kfed}"
 export KFED_CACHE
@@ -96,12 +195,27 @@ bazel build -c opt --disk_cache="${KFED_CACHE}/bazel-disk" \
   //controller:kfed-controller-manager //bench:propagation_bench 2>/dev/null
 OPT_BIN="$(bazel info -c opt bazel-bin 2>/dev/null)"
 CONTROLLER="${OPT_BIN}/controller/kfed-controller-manager"
+if [[ ${CONTROLLER_KIND} == kubefed ]]; then
+  # Built once (about 5 minutes), then cached: prints the directory of its binaries.
+  PEERS="${KFED_PEERS_DIR:-${REPO}/../shared/peers}"
+  CONTROLLER="$("${PEERS}/build-kubefed.sh" | tail -1)/controller-manager"
+  [[ -x ${CONTROLLER} ]] || { echo "no KubeFed controller-manager at ${CONTROLLER}" >&2; exit 1; }
+fi
 WRITER="${OPT_BIN}/bench/propagation_bench"
 
 log "start host + 3 members in ${KFED_RUN_DIR}"
 # --nodes 0: members without scheduler, kwok and workload controllers, as when the recorded
 # figures were taken; with them, N Deployments would also mean N ReplicaSets and Pods per member.
-hack/local-clusters.sh up --members 3 --nodes 0 >/dev/null
+# Up to 5 tries: on a loaded machine a kube-controller-manager can give up (10 s) before its
+# apiserver has bootstrapped RBAC ("cannot get path /healthz"), and then `up` fails.
+for try in 1 2 3 4 5; do
+  hack/local-clusters.sh up --members 3 --nodes 0 >"${RUN_DIR}/clusters-up.log" 2>&1 && break
+  tail -3 "${RUN_DIR}/clusters-up.log" >&2
+  (( try < 5 )) || exit 1
+  log "clusters did not come up; again"
+  hack/local-clusters.sh down >/dev/null 2>&1 || true
+  rm -rf "${KFED_RUN_DIR}"
+done
 KCFG="$(hack/local-clusters.sh kubeconfig)"
 k() { "${KFED_KUBE_BIN}/kubectl" --kubeconfig "${KCFG}" "$@"; }
 MEMBERS=(member1 member2 member3)
@@ -111,18 +225,48 @@ k --context host apply --server-side --force-conflicts -f federated_types/crds/ 
 k --context host create namespace "${NS}" >/dev/null 2>&1
 k --context host apply --server-side --force-conflicts -n "${NS}" -f federated_types/crds/generated/ >/dev/null
 KUBECTL="${KFED_KUBE_BIN}/kubectl" hack/join-local.sh --kubeconfig "${KCFG}" "${MEMBERS[@]}" >/dev/null
+# The KubeFedConfig both controllers read: the values of KubeFed's Helm chart (and kfed's,
+# config/deploy/kfed.yaml). KubeFed runs without its webhook here, and the one it would create
+# itself when none exists has an empty scope, which the CRD rejects.
+cat <<EOF | k --context host apply -f - >/dev/null
+apiVersion: core.kubefed.io/v1beta1
+kind: KubeFedConfig
+metadata: {name: kubefed, namespace: ${NS}}
+spec:
+  scope: Cluster
+  controllerDuration: {availableDelay: 20s, unavailableDelay: 60s, cacheSyncTimeout: 5m}
+  leaderElect: {leaseDuration: 15s, renewDeadline: 10s, retryPeriod: 5s, resourceLock: configmaps}
+  clusterHealthCheck: {period: 10s, failureThreshold: 3, successThreshold: 1, timeout: 3s}
+  syncController: {maxConcurrentReconciles: 1, adoptResources: Enabled}
+  statusController: {maxConcurrentReconciles: 1}
+  featureGates:
+  - {name: PushReconciler, configuration: Enabled}
+  - {name: RawResourceStatusCollection, configuration: Disabled}
+  - {name: SchedulerPreferences, configuration: Enabled}
+EOF
 
 free_port() { local p=$1; while ss -Htln "sport = :$p" | grep -q .; do p=$((p + 1)); done; echo "$p"; }
 METRICS_PORT=$(free_port 19190)
 HEALTHZ_PORT=$(free_port $((METRICS_PORT + 1)))
-log "start kfed-controller-manager (metrics :${METRICS_PORT}) ${CONTROLLER_FLAGS[*]:-}"
+if [[ ${CONTROLLER_KIND} == kubefed ]]; then CTRL_FLAGS_TEXT="${KUBEFED_FLAGS}"; else CTRL_FLAGS_TEXT="${CONTROLLER_FLAGS[*]:-}"; fi
+log "start ${CTRL_NAME} controller-manager (metrics :${METRICS_PORT}) ${CTRL_FLAGS_TEXT}"
 WRAP=()
 [[ -n ${HEAP_PROFILE} ]] && WRAP=(heaptrack -o "${HEAP_PROFILE}/heaptrack.controller")
 # /metrics needs a bearer token the host's RBAC allows; plain HTTP on loopback is enough here.
 VIEWER_TOKEN="$(KUBECTL="${KFED_KUBE_BIN}/kubectl" hack/viewer-token.sh --kubeconfig "${KCFG}" --namespace "${NS}")"
-setsid "${WRAP[@]}" "${CONTROLLER}" --kubeconfig "${KCFG}" --context host --kubefed-namespace "${NS}" \
-  --metrics-addr "127.0.0.1:${METRICS_PORT}" --healthz-addr "127.0.0.1:${HEALTHZ_PORT}" \
-  --status-addr 127.0.0.1:0 --insecure-local "${CONTROLLER_FLAGS[@]}" >"${RUN_DIR}/controller.log" 2>&1 </dev/null &
+if [[ ${CONTROLLER_KIND} == kubefed ]]; then
+  # KubeFed has no --context: a kubeconfig holding only the host. No webhook: the KubeFedConfig
+  # it creates at start gets the CRD's defaults. Its metrics and healthz on loopback.
+  k config view --raw --minify --context host >"${RUN_DIR}/host.kubeconfig"
+  # shellcheck disable=SC2086  # --kubefed-flags is word-split on purpose
+  setsid "${CONTROLLER}" --kubeconfig "${RUN_DIR}/host.kubeconfig" --kubefed-namespace "${NS}" \
+    --metrics-addr "127.0.0.1:${METRICS_PORT}" --healthz-addr "127.0.0.1:${HEALTHZ_PORT}" \
+    ${KUBEFED_FLAGS} >"${RUN_DIR}/controller.log" 2>&1 </dev/null &
+else
+  setsid "${WRAP[@]}" "${CONTROLLER}" --kubeconfig "${KCFG}" --context host --kubefed-namespace "${NS}" \
+    --metrics-addr "127.0.0.1:${METRICS_PORT}" --healthz-addr "127.0.0.1:${HEALTHZ_PORT}" \
+    --status-addr 127.0.0.1:0 --insecure-local "${CONTROLLER_FLAGS[@]}" >"${RUN_DIR}/controller.log" 2>&1 </dev/null &
+fi
 CONTROLLER_PID=$!
 if [[ -n ${HEAP_PROFILE} ]]; then
   # heaptrack runs the controller as its child: measure and kill that process.
@@ -176,8 +320,32 @@ for m in "${MEMBERS[@]}"; do
 done
 
 metrics() { curl -sf -H "Authorization: Bearer ${VIEWER_TOKEN}" "http://127.0.0.1:${METRICS_PORT}/metrics"; }
-# Sum of kfed_member_writes_total, optionally for one action.
-writes() { metrics | awk -v a="${1:-}" '/^kfed_member_writes_total/ && (a == "" || index($0, "action=\"" a "\"")) {s += $NF} END {printf "%d\n", s}'; }
+# Controller-agnostic progress, the same for kfed and KubeFed: nothing here reads the
+# controller's own metrics.
+# member_copies RES: managed copies of RES (configmaps | deployments.apps) in the bench
+# namespace of every member, from a list per member (in parallel) holding only the managed
+# ones (apiservers give no remainingItemCount for label-selected lists, so the whole list).
+member_copies() {
+  local path
+  case "$1" in
+    configmaps) path="/api/v1/namespaces/${BNS}/configmaps" ;;
+    deployments.apps) path="/apis/apps/v1/namespaces/${BNS}/deployments" ;;
+  esac
+  for m in "${MEMBERS[@]}"; do
+    k --context "$m" get --raw "${path}?labelSelector=kubefed.io%2Fmanaged%3Dtrue" |
+      grep -o '"kubefed.io/managed":"true"' | wc -l &
+  done | awk '{s += $1} END {printf "%d\n", s}'
+}
+# member_writes [MEMBER...]: write requests (POST/PUT/PATCH/DELETE) the members' apiservers
+# have answered (apiserver_request_total), all members by default; Leases (the apiservers'
+# own identity leases) and reviews (authentication of requests) not counted.
+member_writes() {
+  local ms=("$@")
+  [[ ${#ms[@]} -gt 0 ]] || ms=("${MEMBERS[@]}")
+  for m in "${ms[@]}"; do k --context "$m" get --raw /metrics 2>/dev/null; done |
+    awk '/^apiserver_request_total\{/ && /verb="(POST|PUT|PATCH|DELETE)"/ &&
+         !/resource="(leases|tokenreviews|subjectaccessreviews)"/ {s += $NF} END {printf "%d\n", s}'
+}
 now() { date +%s.%N; }
 # CPU seconds (utime + stime) of one pid.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -250,8 +418,7 @@ cold_start() {
       printf -- '---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedDeployment\nmetadata: {name: dep-%d, namespace: %s}\nspec:\n  template:\n    metadata: {labels: {app: bench}}\n    spec: {replicas: 1, selector: {matchLabels: {app: dep-%d}}, template: {metadata: {labels: {app: dep-%d}}, spec: {containers: [{name: c, image: "registry.k8s.io/pause:3.9"}]}}}\n  placement: {clusters: [{name: member1}, {name: member2}, {name: member3}]}\n' "$i" "${BNS}" "$i" "$i"
     fi >>"${gen}/part-$((i % 4)).yaml"
   done
-  local creates0 t0 t_host t_members t_status cpu0 cpu1
-  creates0=$(writes create)
+  local t0 t_host t_members t_status cpu0 cpu1
   local hw0 hw1
   hw0=$(host_writes)
   cpu0=$(cpu_snapshot)
@@ -262,22 +429,19 @@ cold_start() {
   wait "${writers[@]}"
   t_host=$(now)
   local deadline=$((SECONDS + 1800))
-  local next_report=$((SECONDS + 10)) done_creates
-  while done_creates=$(($(writes create) - creates0)); (( done_creates < 3 * N )); do
-    (( SECONDS < deadline )) || { log "timeout waiting for member creates"; return 1; }
+  local next_report=$((SECONDS + 10)) copies
+  # Member copies counted by listing the members (a list per member and round, about 0.1-0.3 s
+  # apart): the same for both controllers.
+  while copies=$(member_copies "${member_res}"); (( copies < 3 * N )); do
+    (( SECONDS < deadline )) || { log "timeout waiting for member copies (${copies}/$((3 * N)))"; return 1; }
     if (( SECONDS >= next_report )); then
-      log "  ${fkind}: ${done_creates}/$((3 * N)) member copies created"
+      log "  ${fkind}: ${copies}/$((3 * N)) member copies"
       next_report=$((SECONDS + 10))
     fi
-    sleep 0.05
   done
   t_members=$(now)
   cpu1=$(cpu_snapshot)
   perf_stop
-  local copies=0
-  for m in "${MEMBERS[@]}"; do
-    copies=$((copies + $(k --context "$m" -n "${BNS}" get "${member_res}" -l kubefed.io/managed=true -o name | wc -l)))
-  done
   local ok=0
   while :; do
     ok=$(k --context host -n "${BNS}" get "${plural}" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Propagation")].status}{"\n"}{end}' | grep -c True || true)
@@ -313,9 +477,16 @@ cold_start() {
   kfed_rate=$(awk -v n="$((3 * N))" -v s="${kfed_s}" 'BEGIN {printf "%.0f", n / s}')
   bare_rate=$(awk -v n="$((3 * N))" -v s="${bare_s}" 'BEGIN {printf "%.0f", n / s}')
   ratio=$(awk -v a="${bare_s}" -v b="${kfed_s}" 'BEGIN {printf "%.2f", a / b}')
-  ROWS+=("| cold start, ${fkind} | N=${N} on 3 members (${copies} copies) | host writes done ${host_s} s; all member copies ${kfed_s} s (${kfed_rate}/s); all Propagation=True ${status_s} s | bare writer ${bare_s} s (${bare_rate}/s); kfed/bare = **${ratio}** (target ≥ 0.8) |")
+  ROWS+=("| cold start, ${fkind} | N=${N} on 3 members (${copies} copies) | host writes done ${host_s} s; all member copies ${kfed_s} s (${kfed_rate}/s); all Propagation=True ${status_s} s | bare writer ${bare_s} s (${bare_rate}/s); ${CTRL_NAME}/bare = **${ratio}** (target ≥ 0.8) |")
+  local ctrl_cpu
+  ctrl_cpu=$(join <(sort <<<"${cpu0}") <(sort <<<"${cpu1}") | awk '$1 == "controller" {printf "%.1f", $3 - $2}')
+  result "${kind}-user" "cold start ${fkind}: the user's kubectl create of N, s" "${host_s}"
+  result "${kind}-copies" "cold start ${fkind}: all 3N member copies, s" "${kfed_s}"
+  result "${kind}-status" "cold start ${fkind}: every status Propagation=True, s" "${status_s}"
+  result "${kind}-hostw" "cold start ${fkind}: host writes per object" "$(awk '{print $1}' <<<"${per_object}")"
+  result "${kind}-cpu" "cold start ${fkind}: controller CPU-seconds until the copies" "${ctrl_cpu}"
   HOSTW_ROWS+=("| ${fkind} | ${per_object} |")
-  CPU_ROWS+=("| cold start ${fkind}, kfed | $(cpu_report "${cpu0}" "${cpu1}" "${kfed_s}") |" "| cold start ${fkind}, bare writer | $(cpu_report "${cpu2}" "${cpu3}" "${bare_s}") |")
+  CPU_ROWS+=("| cold start ${fkind}, ${CTRL_NAME} | $(cpu_report "${cpu0}" "${cpu1}" "${kfed_s}") |" "| cold start ${fkind}, bare writer | $(cpu_report "${cpu2}" "${cpu3}" "${bare_s}") |")
 }
 
 ROWS=()
@@ -353,6 +524,10 @@ for m in "${MEMBERS[@]}"; do
 done
 ROWS+=("| sustained change | template updates of the N FederatedConfigMaps at ${RATE}/s for ${SUSTAIN} s (achieved $(field achieved_rate "${SUST_ALL}")/s, $(field writes "${SUST_ALL}") writes, 3 members) | host PATCH answered → member watch event: p50 **$(field p50_ms "${SUST_ALL}") ms**, p99 **$(field p99_ms "${SUST_ALL}") ms**, max $(field max_ms "${SUST_ALL}") ms over $(field seen "${SUST_ALL}") member updates, $(field missing "${SUST_ALL}") missing; ${per_member}| target p99 ≤ 100 ms |")
 CPU_ROWS+=("| sustained ${RATE}/s | $(cpu_report "${cpu0}" "${cpu1}" "$((SUSTAIN + 1))") |")
+result sust-p50 "sustained ${RATE}/s: p50 host -> member, ms" "$(field p50_ms "${SUST_ALL}")"
+result sust-p99 "sustained ${RATE}/s: p99 host -> member, ms" "$(field p99_ms "${SUST_ALL}")"
+result sust-missing "sustained ${RATE}/s: member updates never seen in the window" "$(field missing "${SUST_ALL}")"
+result sust-cpu "sustained ${RATE}/s: controller CPU-seconds" "$(join <(sort <<<"${cpu0}") <(sort <<<"${cpu1}") | awk '$1 == "controller" {printf "%.1f", $3 - $2}')"
 
 # --- 3. drift revert ----------------------------------------------------------------------
 log "drift revert: ${DRIFTS} edits"
@@ -360,6 +535,9 @@ sleep 2
 DRIFT=$("${WRITER}" --kubeconfig "${KCFG}" --contexts member1,member2,member3 --namespace "${BNS}" \
   --count "${N}" --prefix cm- --drifts "${DRIFTS}" --qps 0) || true
 log "  ${DRIFT}"
+result drift-n "drift revert: member copies edited (KubeFed: --kubefed-drifts)" "${DRIFTS}"
+result drift-p50 "drift revert: p50, ms" "$(field p50_ms " ${DRIFT}")"
+result drift-p99 "drift revert: p99, ms" "$(field p99_ms " ${DRIFT}")"
 ROWS+=("| drift revert | ${DRIFTS} random member ConfigMaps edited one at a time (N=${N}) | ${DRIFT#drift_revert } (from the PATCH answer to a GET seeing the original value) | target p99 ≤ 200 ms |")
 
 # --- 4. memory ----------------------------------------------------------------------------
@@ -385,10 +563,16 @@ CACHED_MIB=$(awk -v b="$((host_bytes + member_bytes))" 'BEGIN {printf "%.1f", b 
 RATIO=$(awk -v r="${RSS_NOW}" -v c="${CACHED_MIB}" 'BEGIN {printf "%.2f", r / c}')
 # What the RSS holds: anonymous memory (heap, stacks) against mapped files (code of the binary
 # and its shared libraries), and the heap's live and free bytes (kfed_heap_bytes, mallinfo2).
-heap_mib() { metrics | awk -v s="$1" 'index($0, "kfed_heap_bytes{state=\"" s "\"}") == 1 {printf "%.1f", $NF / 1048576}'; }
-RSS_PARTS="anonymous $(mib_of RssAnon) MiB (heap in use $(heap_mib in_use) MiB, free $(heap_mib free) MiB), files $(mib_of RssFile) MiB"
+heap_mib() {
+  metrics | awk -v s="$1" 'index($0, "kfed_heap_bytes{state=\"" s "\"}") == 1 {printf "%.1f", $NF / 1048576}'; }
+if [[ ${CONTROLLER_KIND} == kfed ]]; then
+  RSS_PARTS="anonymous $(mib_of RssAnon) MiB (heap in use $(heap_mib in_use) MiB, free $(heap_mib free) MiB), files $(mib_of RssFile) MiB"
+else
+  RSS_PARTS="anonymous $(mib_of RssAnon) MiB (heap in use: n/a, kfed_heap_bytes is kfed's), files $(mib_of RssFile) MiB"
+fi
 log "memory: RSS ${RSS_NOW} MiB = ${RSS_PARTS}; at start ${RSS0_PARTS}"
 log "memory: RSS ${RSS_NOW} MiB; cached objects ${CACHED_MIB} MiB (host $((host_bytes / 1024)) KiB, members $((member_bytes / 1024)) KiB); ratio ${RATIO}"
+result rss "RSS at rest, MiB" "${RSS_NOW}"
 ROWS+=("| memory | controller RSS (VmRSS) against the bytes of the cached objects (compact JSON; host $((host_bytes / 1024)) KiB + members $((member_bytes / 1024)) KiB) | RSS ${RSS0} MiB with 0 objects (${RSS0_PARTS}); ${RSS_NOW} MiB holding ${CACHED_MIB} MiB of objects (${RSS_PARTS}): **${RATIO}×** | target ≤ 2.5× |")
 
 # --- 5. idle ------------------------------------------------------------------------------
@@ -410,18 +594,21 @@ for _ in $(seq 1 90); do
 done
 log "idle: ${IDLE} s"
 hw0=$(host_write_total)
-w0=$(writes)
+w0=$(member_writes)
 cpu0=$(cpu_snapshot)
 perf_start idle
 sleep "${IDLE}"
 perf_stop
 cpu1=$(cpu_snapshot)
-w1=$(writes)
+w1=$(member_writes)
 # The reads of host_write_total itself are GETs: not counted.
 hw1=$(host_write_total)
 IDLE_CPU=$(cpu_report "${cpu0}" "${cpu1}" "${IDLE}")
 CTRL_IDLE=$(awk -v a="$(awk '/^controller / {print $2}' <<<"${cpu0}")" -v b="$(awk '/^controller / {print $2}' <<<"${cpu1}")" -v s="${IDLE}" 'BEGIN {printf "%.2f%%", 100 * (b - a) / s}')
 log "  ${IDLE_CPU}; controller ${CTRL_IDLE}; member writes +$((w1 - w0)); host writes +$((hw1 - hw0))"
+result idle-cpu "idle ${IDLE} s: controller CPU, % of a core" "${CTRL_IDLE%\%}"
+result idle-member-writes "idle ${IDLE} s: member writes" "$((w1 - w0))"
+result idle-host-writes "idle ${IDLE} s: host writes (leader election not counted)" "$((hw1 - hw0))"
 ROWS+=("| idle | everything at rest ($((N * (1 + DEPLOYMENTS))) federated objects, $((3 * N * (1 + DEPLOYMENTS))) member copies), ${IDLE} s | controller CPU **${CTRL_IDLE}** of one core; member writes +$((w1 - w0)), host writes +$((hw1 - hw0)) (leader election renewals not counted) | target ≤ 1% and 0 writes |")
 CPU_ROWS+=("| idle ${IDLE} s | ${IDLE_CPU} |")
 
@@ -443,21 +630,21 @@ fi
 # --- 6. isolation -------------------------------------------------------------------------
 log "isolation: member3 stopped, ${RATE}/s for ${SUSTAIN} s"
 hack/local-clusters.sh stop member3 >/dev/null
-iso_w0=$(metrics | awk '/^kfed_member_writes_total/ && /action="update"/ && (/member1/ || /member2/) {s += $NF} END {printf "%d", s}')
+iso_w0=$(member_writes member1 member2)
 cpu0=$(cpu_snapshot)
 perf_start isolation
 ISO=$(sustained member1,member2 iso)
 perf_stop
 cpu1=$(cpu_snapshot)
 CPU_ROWS+=("| isolation ${RATE}/s, member3 stopped | $(cpu_report "${cpu0}" "${cpu1}" "$((SUSTAIN + 1))") |")
-iso_w1=$(metrics | awk '/^kfed_member_writes_total/ && /action="update"/ && (/member1/ || /member2/) {s += $NF} END {printf "%d", s}')
+iso_w1=$(member_writes member1 member2)
 # Every copy on member1/member2 must now hold its template's value: count those that do not.
 stale_copies() {
   join <(k --context host -n "${BNS}" get federatedconfigmaps -o jsonpath='{range .items[*]}{.metadata.name} {.spec.template.data.key}{"\n"}{end}' | sort) \
        <(k --context "$1" -n "${BNS}" get configmaps -l app=bench -o jsonpath='{range .items[*]}{.metadata.name} {.data.key}{"\n"}{end}' | sort) |
     awk '$2 != $3' | wc -l
 }
-log "  isolation: kfed updates to member1+member2 during the phase: $((iso_w1 - iso_w0)); stale copies now: member1 $(stale_copies member1), member2 $(stale_copies member2)"
+log "  isolation: ${CTRL_NAME}'s writes to member1+member2 during the phase: $((iso_w1 - iso_w0)); stale copies now: member1 $(stale_copies member1), member2 $(stale_copies member2)"
 log "$(sed 's/^/  /' <<<"${ISO}")"
 iso_cells=""
 for m in member1 member2; do
@@ -471,6 +658,7 @@ before=$(field p99_ms "${SUST_ALL}")
 after=$(field p99_ms "$(member_line all "${ISO}")")
 change=$(awk -v a="${before}" -v b="${after}" 'BEGIN {if (a > 0) printf "%+.0f%%", 100 * (b - a) / a; else print "n/a"}')
 iso_cells+="all observed members p99 ${after} ms (all members up, member1-3: ${before} ms, ${change}); "
+result iso-p99 "isolation (member3 stopped): p99 on member1+member2, ms" "${after}"
 ROWS+=("| isolation | member3's apiserver stopped, then scenario 2 again (${RATE}/s for ${SUSTAIN} s) | ${iso_cells}missing $(field missing "$(member_line all "${ISO}")") | target: p99 changes by ≤ 10% |")
 
 # --- results ------------------------------------------------------------------------------
@@ -478,12 +666,12 @@ KVER=$(k --context host version -o json 2>/dev/null | awk -F'"' '/gitVersion/ {v
 MODEL=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 TABLE="$(cat <<EOF
 
-### $(date -u +%Y-%m-%d) $( [[ ${SMOKE} == 1 ]] && echo "(smoke) ")N=${N}, kfed $(git rev-parse --short HEAD)
+### $(date -u +%Y-%m-%d) $( [[ ${SMOKE} == 1 ]] && echo "(smoke) ")N=${N}, ${CTRL_NAME}$( [[ ${CONTROLLER_KIND} == kubefed ]] && echo " v0.10.0, against kfed's CRDs and joins at") kfed $(git rev-parse --short HEAD)
 
 Machine: $(nproc) cores (${MODEL}), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end;
-Kubernetes ${KVER}; controller flags: ${CONTROLLER_FLAGS[*]:-defaults (--cluster-workers 4, --member-qps 100, --member-burst 200)}.
+Kubernetes ${KVER}; controller flags: ${CTRL_FLAGS_TEXT:-defaults$( [[ ${CONTROLLER_KIND} == kfed ]] && echo " (--cluster-workers 4, --member-qps 100, --member-burst 200)")}.
 
-| scenario | input | kfed | limit / target |
+| scenario | input | ${CTRL_NAME} | limit / target |
 | --- | --- | --- | --- |
 $(printf '%s\n' "${ROWS[@]}")
 

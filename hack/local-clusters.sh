@@ -686,8 +686,11 @@ readyz() {
     "https://127.0.0.1:${port}/readyz" 2>/dev/null
 }
 
+# wait_ready NAME BIN: waits for the apiserver, then starts its controller manager and scheduler:
+# started beside a loaded apiserver, kube-controller-manager gives up after 10 s when the
+# apiserver's RBAC bootstrap (a readyz check) has not yet let it read /healthz.
 wait_ready() {
-  local name=$1 dir="${RUN_DIR}/${1}" deadline=$((SECONDS + ${KFED_START_TIMEOUT:-180}))
+  local name=$1 bin=$2 dir="${RUN_DIR}/${1}" deadline=$((SECONDS + ${KFED_START_TIMEOUT:-180}))
   while [[ "$(readyz "${name}")" != "ok" ]]; do
     if ! pid_alive "${dir}/apiserver.pid"; then
       tail -n 20 "${dir}/kube-apiserver.log" >&2 || true
@@ -703,15 +706,14 @@ wait_ready() {
   # Only now: a kube-controller-manager started beside a loaded apiserver gave up after 10 s
   # of "forbidden: cannot get path /healthz" (the RBAC bootstrap roles, which /readyz waits
   # for, were not there yet) and exited.
-  start_controller_manager "$(cat "${RUN_DIR}/bin")" "${name}"
-  start_scheduler "$(cat "${RUN_DIR}/bin")" "${name}"
+  start_controller_manager "${bin}" "${name}"
+  start_scheduler "${bin}" "${name}"
   local component log
   for component in controller-manager scheduler; do
     [[ "${component}" == controller-manager ]] || has_nodes "${name}" || continue
     if ! pid_alive "${dir}/${component}.pid" && [[ -n "${bin:-}" ]]; then
-      # Started beside the apiserver, it gives up when the apiserver's RBAC bootstrap takes
-      # over 10 s (a loaded machine: "cannot get path /healthz"). Now that the apiserver is
-      # ready, once more.
+      # On a heavily loaded machine it can still give up early (its first /healthz calls
+      # time out): once more.
       log "${component} of ${name} exited before the apiserver was ready; starting it again"
       "start_${component//-/_}" "${bin}" "${name}"
       sleep 3
@@ -839,7 +841,7 @@ cmd_up() {
     port=$(( $(cat "${dir}/port") + 1 ))
   done
   write_merged_kubeconfig
-  for name in $(cluster_names); do wait_ready "${name}"; log "${name} is ready"; done
+  for name in $(cluster_names); do wait_ready "${name}" "${bin}"; log "${name} is ready"; done
   for name in $(cluster_names); do
     has_nodes "${name}" || continue
     start_nodes "${bin}" "${name}"
@@ -922,7 +924,7 @@ cmd_start() {
   bin="$(cat "${RUN_DIR}/bin")"
   start_etcd "${bin}"
   start_cluster "${bin}" "$1"
-  wait_ready "$1"
+  wait_ready "$1" "${bin}"
   start_nodes "${bin}" "$1"
   log "$1 is ready"
 }
