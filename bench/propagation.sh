@@ -105,6 +105,21 @@ hack/local-clusters.sh up --members 3 --nodes 0 >/dev/null
 KCFG="$(hack/local-clusters.sh kubeconfig)"
 k() { "${KFED_KUBE_BIN}/kubectl" --kubeconfig "${KCFG}" "$@"; }
 MEMBERS=(member1 member2 member3)
+# Host apiserver 409 answers (Conflict: a stale resourceVersion; AlreadyExists) by
+# resource[/subresource], any verb, as "resource count" lines: writes that were bound to fail.
+host_conflicts() {
+  k --context host get --raw /metrics 2>/dev/null |
+    awk '/^apiserver_request_total\{/ && /code="409"/ {
+           match($0, /resource="[^"]*"/); r = substr($0, RSTART + 10, RLENGTH - 11);
+           sr = ""; if (match($0, /subresource="[^"]*"/)) sr = substr($0, RSTART + 13, RLENGTH - 14);
+           if (sr != "") r = r "/" sr; n[r] += $NF}
+         END {for (r in n) print r, n[r]}' | sort
+}
+# "N (res=N ...)" 409s between two host_conflicts snapshots.
+host_conflicts_delta() {
+  join -a 2 -e 0 -o 0,1.2,2.2 <(echo "$1") <(echo "$2") |
+    awk '{d = $3 - $2; t += d; if (d > 0) s = s sprintf("%s=%d ", $1, d)} END {printf "%d", t; if (s != "") printf " (%s)", substr(s, 1, length(s) - 1)}'
+}
 
 log "install CRDs, join members"
 k --context host apply --server-side --force-conflicts -f federated_types/crds/ >/dev/null
@@ -115,6 +130,8 @@ KUBECTL="${KFED_KUBE_BIN}/kubectl" hack/join-local.sh --kubeconfig "${KCFG}" "${
 free_port() { local p=$1; while ss -Htln "sport = :$p" | grep -q .; do p=$((p + 1)); done; echo "$p"; }
 METRICS_PORT=$(free_port 19190)
 HEALTHZ_PORT=$(free_port $((METRICS_PORT + 1)))
+# Whatever the joins got (none expected): the run's 409 count starts here.
+HC_START=$(host_conflicts)
 log "start kfed-controller-manager (metrics :${METRICS_PORT}) ${CONTROLLER_FLAGS[*]:-}"
 WRAP=()
 [[ -n ${HEAP_PROFILE} ]] && WRAP=(heaptrack -o "${HEAP_PROFILE}/heaptrack.controller")
@@ -252,8 +269,9 @@ cold_start() {
   done
   local creates0 t0 t_host t_members t_status cpu0 cpu1
   creates0=$(writes create)
-  local hw0 hw1
+  local hw0 hw1 hc0 hc1
   hw0=$(host_writes)
+  hc0=$(host_conflicts)
   cpu0=$(cpu_snapshot)
   [[ ${fkind} == FederatedConfigMap ]] && perf_start cold-start-configmaps
   t0=$(now)
@@ -291,9 +309,12 @@ cold_start() {
   done
   t_status=$(now)
   hw1=$(host_writes)
-  local per_object
+  hc1=$(host_conflicts)
+  local per_object conflicts
   per_object=$(host_writes_per_object "${hw0}" "${hw1}" "${N}")
+  conflicts=$(host_conflicts_delta "${hc0}" "${hc1}")
   log "  ${per_object} (the kubectl create of the federated object included)"
+  log "  host 409s (Conflict/AlreadyExists): ${conflicts}"
   local kfed_s status_s
   kfed_s=$(awk -v a="${t0}" -v b="${t_members}" 'BEGIN {printf "%.2f", b - a}')
   status_s=$(awk -v a="${t0}" -v b="${t_status}" 'BEGIN {printf "%.2f", b - a}')
@@ -314,7 +335,7 @@ cold_start() {
   bare_rate=$(awk -v n="$((3 * N))" -v s="${bare_s}" 'BEGIN {printf "%.0f", n / s}')
   ratio=$(awk -v a="${bare_s}" -v b="${kfed_s}" 'BEGIN {printf "%.2f", a / b}')
   ROWS+=("| cold start, ${fkind} | N=${N} on 3 members (${copies} copies) | host writes done ${host_s} s; all member copies ${kfed_s} s (${kfed_rate}/s); all Propagation=True ${status_s} s | bare writer ${bare_s} s (${bare_rate}/s); kfed/bare = **${ratio}** (target ≥ 0.8) |")
-  HOSTW_ROWS+=("| ${fkind} | ${per_object} |")
+  HOSTW_ROWS+=("| ${fkind} | ${per_object} | ${conflicts} |")
   CPU_ROWS+=("| cold start ${fkind}, kfed | $(cpu_report "${cpu0}" "${cpu1}" "${kfed_s}") |" "| cold start ${fkind}, bare writer | $(cpu_report "${cpu2}" "${cpu3}" "${bare_s}") |")
 }
 
@@ -474,6 +495,10 @@ iso_cells+="all observed members p99 ${after} ms (all members up, member1-3: ${b
 ROWS+=("| isolation | member3's apiserver stopped, then scenario 2 again (${RATE}/s for ${SUSTAIN} s) | ${iso_cells}missing $(field missing "$(member_line all "${ISO}")") | target: p99 changes by ≤ 10% |")
 
 # --- results ------------------------------------------------------------------------------
+HC_END=$(host_conflicts)
+RUN_CONFLICTS=$(host_conflicts_delta "${HC_START}" "${HC_END}")
+log "host 409s (Conflict/AlreadyExists) over the whole run: ${RUN_CONFLICTS}"
+ROWS+=("| host 409s | every phase, from the controller's start | ${RUN_CONFLICTS} | no write bound to conflict: ~0 |")
 KVER=$(k --context host version -o json 2>/dev/null | awk -F'"' '/gitVersion/ {v = $4} END {print v}')
 MODEL=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 TABLE="$(cat <<EOF
@@ -489,8 +514,8 @@ $(printf '%s\n' "${ROWS[@]}")
 
 Host apiserver writes during each cold start, per federated object (apiserver_request_total):
 
-| cold start | writes |
-| --- | --- |
+| cold start | writes | 409 answers (Conflict/AlreadyExists) |
+| --- | --- | --- |
 $(printf '%s\n' "${HOSTW_ROWS[@]}")
 
 CPU (percent of one core, averaged over the phase):
