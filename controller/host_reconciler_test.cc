@@ -123,6 +123,32 @@ TEST_F(HostReconcilerTest, AFailedStatusWriteIsRetriedAndAccountsForNothing) {
   EXPECT_EQ(Propagation(), "True/");
 }
 
+// A host pass before the host cache shows kfed's own last status write (a member event woke
+// it): it builds on that write, not on the cached object. Before, it wrote the same status
+// again with the cached, stale resourceVersion: 409 Conflict, retried (issue 21).
+TEST_F(HostReconcilerTest, APassBeforeTheCacheShowsTheLastStatusWriteWritesNothing) {
+  CreateFederated(FederatedWeb());
+  Propagate();
+  // From here the host caches show neither the status nor the PropagatedVersion.
+  federated_->Stop();
+  propagated_versions_->Stop();
+  ASSERT_TRUE(HostPass().ok());
+  ASSERT_EQ(Propagation(), "True/");
+  const std::string rv = Meta(*HostObject(), "resourceVersion");
+  absl::StatusOr<kube::ObjectPtr> pv =
+      host_.Get(PropagatedVersionsResource(), "demo", "configmap-web");
+  ASSERT_TRUE(pv.ok());
+  const std::string pv_rv = Meta(**pv, "resourceVersion");
+
+  absl::StatusOr<ReconcileResult> again = HostPass();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(Meta(*HostObject(), "resourceVersion"), rv);
+  pv = host_.Get(PropagatedVersionsResource(), "demo", "configmap-web");
+  ASSERT_TRUE(pv.ok());
+  EXPECT_EQ(Meta(**pv, "resourceVersion"), pv_rv);
+  EXPECT_EQ(Propagation(), "True/");
+}
+
 TEST_F(HostReconcilerTest, WithoutTheFinalizerOnlyTheFinalizerQueueActs) {
   CreateFederated(absl::StrReplaceAll(FederatedWeb(),
                                       {{R"(,"finalizers":["kubefed.io/sync-controller"])", ""}}));
