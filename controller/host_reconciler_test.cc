@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "base/json.h"
+#include "controller/finalizer_reconciler.h"
 #include "controller/kubefed_resources.h"
 #include "controller/object_meta.h"
 #include "controller/status_assembly.h"
@@ -147,6 +148,22 @@ TEST_F(HostReconcilerTest, APassBeforeTheCacheShowsTheLastStatusWriteWritesNothi
   ASSERT_TRUE(pv.ok());
   EXPECT_EQ(Meta(**pv, "resourceVersion"), pv_rv);
   EXPECT_EQ(Propagation(), "True/");
+}
+
+// The host pass queues the key for the finalizer whenever its cache shows none, so the
+// finalizer pass can run again before the cache shows the finalizer it added: it adds nothing
+// then. Before, it wrote again with the stale resourceVersion: 409 Conflict, retried.
+TEST_F(HostReconcilerTest, TheFinalizerIsAddedOnceWhileTheCacheLags) {
+  CreateFederated(absl::StrReplaceAll(FederatedWeb(),
+                                      {{R"(,"finalizers":["kubefed.io/sync-controller"])", ""}}));
+  federated_->Stop();  // shows the object without the finalizer from here on
+  FinalizerReconciler finalizers(host_, options_, *federated_, *events_);
+  ASSERT_TRUE(finalizers.Reconcile("demo/web").ok());
+  ASSERT_TRUE(HasFinalizer(*HostObject(), ft::kSyncControllerFinalizer));
+  const std::string rv = Meta(*HostObject(), "resourceVersion");
+  absl::StatusOr<ReconcileResult> again = finalizers.Reconcile("demo/web");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(Meta(*HostObject(), "resourceVersion"), rv);
 }
 
 TEST_F(HostReconcilerTest, WithoutTheFinalizerOnlyTheFinalizerQueueActs) {
