@@ -219,6 +219,21 @@ done
 KCFG="$(hack/local-clusters.sh kubeconfig)"
 k() { "${KFED_KUBE_BIN}/kubectl" --kubeconfig "${KCFG}" "$@"; }
 MEMBERS=(member1 member2 member3)
+# Host apiserver 409 answers (Conflict: a stale resourceVersion; AlreadyExists) by
+# resource[/subresource], any verb, as "resource count" lines: writes that were bound to fail.
+host_conflicts() {
+  k --context host get --raw /metrics 2>/dev/null |
+    awk '/^apiserver_request_total\{/ && /code="409"/ {
+           match($0, /resource="[^"]*"/); r = substr($0, RSTART + 10, RLENGTH - 11);
+           sr = ""; if (match($0, /subresource="[^"]*"/)) sr = substr($0, RSTART + 13, RLENGTH - 14);
+           if (sr != "") r = r "/" sr; n[r] += $NF}
+         END {for (r in n) print r, n[r]}' | sort
+}
+# "N (res=N ...)" 409s between two host_conflicts snapshots.
+host_conflicts_delta() {
+  join -a 2 -e 0 -o 0,1.2,2.2 <(echo "$1") <(echo "$2") |
+    awk '{d = $3 - $2; t += d; if (d > 0) s = s sprintf("%s=%d ", $1, d)} END {printf "%d", t; if (s != "") printf " (%s)", substr(s, 1, length(s) - 1)}'
+}
 
 log "install CRDs, join members"
 k --context host apply --server-side --force-conflicts -f federated_types/crds/ >/dev/null
@@ -248,6 +263,8 @@ EOF
 free_port() { local p=$1; while ss -Htln "sport = :$p" | grep -q .; do p=$((p + 1)); done; echo "$p"; }
 METRICS_PORT=$(free_port 19190)
 HEALTHZ_PORT=$(free_port $((METRICS_PORT + 1)))
+# Whatever the joins got (none expected): the run's 409 count starts here.
+HC_START=$(host_conflicts)
 if [[ ${CONTROLLER_KIND} == kubefed ]]; then CTRL_FLAGS_TEXT="${KUBEFED_FLAGS}"; else CTRL_FLAGS_TEXT="${CONTROLLER_FLAGS[*]:-}"; fi
 log "start ${CTRL_NAME} controller-manager (metrics :${METRICS_PORT}) ${CTRL_FLAGS_TEXT}"
 WRAP=()
@@ -419,8 +436,9 @@ cold_start() {
     fi >>"${gen}/part-$((i % 4)).yaml"
   done
   local t0 t_host t_members t_status cpu0 cpu1
-  local hw0 hw1
+  local hw0 hw1 hc0 hc1
   hw0=$(host_writes)
+  hc0=$(host_conflicts)
   cpu0=$(cpu_snapshot)
   [[ ${fkind} == FederatedConfigMap ]] && perf_start cold-start-configmaps
   t0=$(now)
@@ -455,9 +473,12 @@ cold_start() {
   done
   t_status=$(now)
   hw1=$(host_writes)
-  local per_object
+  hc1=$(host_conflicts)
+  local per_object conflicts
   per_object=$(host_writes_per_object "${hw0}" "${hw1}" "${N}")
+  conflicts=$(host_conflicts_delta "${hc0}" "${hc1}")
   log "  ${per_object} (the kubectl create of the federated object included)"
+  log "  host 409s (Conflict/AlreadyExists): ${conflicts}"
   local kfed_s status_s
   kfed_s=$(awk -v a="${t0}" -v b="${t_members}" 'BEGIN {printf "%.2f", b - a}')
   status_s=$(awk -v a="${t0}" -v b="${t_status}" 'BEGIN {printf "%.2f", b - a}')
@@ -485,7 +506,7 @@ cold_start() {
   result "${kind}-status" "cold start ${fkind}: every status Propagation=True, s" "${status_s}"
   result "${kind}-hostw" "cold start ${fkind}: host writes per object" "$(awk '{print $1}' <<<"${per_object}")"
   result "${kind}-cpu" "cold start ${fkind}: controller CPU-seconds until the copies" "${ctrl_cpu}"
-  HOSTW_ROWS+=("| ${fkind} | ${per_object} |")
+  HOSTW_ROWS+=("| ${fkind} | ${per_object} | ${conflicts} |")
   CPU_ROWS+=("| cold start ${fkind}, ${CTRL_NAME} | $(cpu_report "${cpu0}" "${cpu1}" "${kfed_s}") |" "| cold start ${fkind}, bare writer | $(cpu_report "${cpu2}" "${cpu3}" "${bare_s}") |")
 }
 
@@ -662,6 +683,10 @@ result iso-p99 "isolation (member3 stopped): p99 on member1+member2, ms" "${afte
 ROWS+=("| isolation | member3's apiserver stopped, then scenario 2 again (${RATE}/s for ${SUSTAIN} s) | ${iso_cells}missing $(field missing "$(member_line all "${ISO}")") | target: p99 changes by ≤ 10% |")
 
 # --- results ------------------------------------------------------------------------------
+HC_END=$(host_conflicts)
+RUN_CONFLICTS=$(host_conflicts_delta "${HC_START}" "${HC_END}")
+log "host 409s (Conflict/AlreadyExists) over the whole run: ${RUN_CONFLICTS}"
+ROWS+=("| host 409s | every phase, from the controller's start | ${RUN_CONFLICTS} | no write bound to conflict: ~0 |")
 KVER=$(k --context host version -o json 2>/dev/null | awk -F'"' '/gitVersion/ {v = $4} END {print v}')
 MODEL=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 TABLE="$(cat <<EOF
@@ -677,8 +702,8 @@ $(printf '%s\n' "${ROWS[@]}")
 
 Host apiserver writes during each cold start, per federated object (apiserver_request_total):
 
-| cold start | writes |
-| --- | --- |
+| cold start | writes | 409 answers (Conflict/AlreadyExists) |
+| --- | --- | --- |
 $(printf '%s\n' "${HOSTW_ROWS[@]}")
 
 CPU (percent of one core, averaged over the phase):

@@ -54,7 +54,7 @@ absl::StatusOr<ReconcileResult> DeletionReconciler::Reconcile(const kube::Object
   // Versions are an optimisation: a record left behind only costs its owner's garbage
   // collection.
   if (absl::Status deleted = versions_.Delete(key); !deleted.ok()) VLOG(1) << deleted;
-  absl::Status removed = SetSyncFinalizer(host_, options_, *fed, /*present=*/false);
+  absl::Status removed = SetSyncFinalizer(host_, options_, *fed, /*present=*/false).status();
   if (!removed.ok() && !kube::IsNotFound(removed)) {
     return RetriedError(removed, absl::StrCat("removing the finalizer from ",
                                               DescribeObject(options_.type_config, key)));

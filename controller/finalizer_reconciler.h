@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "controller/events.h"
+#include "controller/own_writes.h"
 #include "controller/reconciler.h"
 #include "controller/sync_options.h"
 #include "kube/client.h"
@@ -23,9 +24,10 @@ bool NeedsFinalizer(const SyncControllerOptions& options, const rapidjson::Value
 
 // Adds kfed's finalizer to `fed` (`present`) or removes it, with one Update of the object
 // as cached (a conflict means the cache is behind: the newer object's event comes).
-absl::Status SetSyncFinalizer(kube::Client& host, const SyncControllerOptions& options,
-                              const rapidjson::Value& fed, bool present,
-                              kube::RequestPriority priority = kube::RequestPriority::kNormal);
+// Returns the object written.
+absl::StatusOr<kube::ObjectPtr> SetSyncFinalizer(
+    kube::Client& host, const SyncControllerOptions& options, const rapidjson::Value& fed,
+    bool present, kube::RequestPriority priority = kube::RequestPriority::kNormal);
 
 // The finalizer workers' reconciler: adds the finalizer where NeedsFinalizer says so, with
 // priority on the host client's limiter, so that these writes never queue behind status
@@ -43,6 +45,10 @@ class FinalizerReconciler : public Reconciler {
   const SyncControllerOptions& options_;
   const kube::Informer& federated_;
   EventRecorder& events_;
+  // The finalizers added that the cache has yet to show: a second pass in that window (the
+  // host pass queues the key whenever it sees no finalizer) adds nothing, where it used to
+  // write with the stale resourceVersion (409 Conflict).
+  OwnWrites own_writes_;
 };
 
 }  // namespace kfed::controller

@@ -32,7 +32,11 @@ HostReconciler::HostReconciler(kube::Client& host, const SyncControllerOptions& 
       deletion_(deletion),
       queues_(std::move(queues)),
       reconcile_duration_(reconcile_duration),
-      clock_(clock) {}
+      clock_(clock),
+      own_status_writes_([this](const std::string& key) {
+        auto [ns, name] = SplitObjectKey(key);
+        return federated_.Get(options_.type_config.FederatedNamespaced() ? ns : "", name);
+      }) {}
 
 absl::StatusOr<ReconcileResult> HostReconciler::Reconcile(const std::string& key) {
   const absl::Time start = clock_.Now();
@@ -46,11 +50,18 @@ absl::StatusOr<ReconcileResult> HostReconciler::ReconcileLive(const std::string&
   auto [fed_ns, fed_name] = SplitObjectKey(key);
   kube::ObjectPtr fed = federated_.Get(type.FederatedNamespaced() ? fed_ns : "", fed_name);
   if (fed == nullptr) {
+    own_status_writes_.Forget(key);
     // Member copies lose the managed label (MemberReconciler), never get deleted.
     publisher_.Unpublish(key);
     workers_.EnqueueAll(key);
     return ReconcileResult::Done();
   }
+  // Right after kfed's own status write the cache is behind: its status is the one just
+  // replaced and its resourceVersion stale, so a status write based on it repeats the last one
+  // and fails with 409 Conflict. kfed's own write is the newer object then (a status write
+  // changes neither spec nor metadata; a later write by anyone else has a larger
+  // resourceVersion and wins once the cache shows it).
+  fed = own_status_writes_.Latest(key, std::move(fed));
   if (HasDeletionTimestamp(*fed)) return deletion_.Reconcile(fed, key);
   if (type.IsNamespace() && ft::IsSystemNamespace(fed_name, options_.kubefed_namespace)) {
     return ReconcileResult::Done();
@@ -111,12 +122,14 @@ absl::StatusOr<ReconcileResult> HostReconciler::WriteStatus(const kube::ObjectPt
         host_.UpdateStatus(FederatedResourceOf(options_.type_config), Meta(*fed, "namespace"), copy,
                            {options_.field_manager});
     if (!written.ok()) {
+      own_status_writes_.Forget(key);
       if (kube::IsNotFound(written.status())) return ReconcileResult::Done();
       // A conflict (retried on the fresh object) or a transient failure.
       return RetriedError(
           written.status(),
           absl::StrCat("writing the status of ", DescribeObject(options_.type_config, key)));
     }
+    own_status_writes_.Record(key, *written);
   }
   // The member writes are accounted for (in lastUpdateTime when status changed, or nothing to
   // show): clear them, or every member pass would wake the host again, forever. Only those

@@ -16,6 +16,7 @@
 #include "controller/cluster_workers.h"
 #include "controller/deletion_reconciler.h"
 #include "controller/metrics.h"
+#include "controller/own_writes.h"
 #include "controller/plan_input.h"
 #include "controller/propagated_version_store.h"
 #include "controller/propagation_records.h"
@@ -64,6 +65,8 @@ class HostReconciler : public Reconciler {
   const Queues queues_;
   MetricFamily* const reconcile_duration_;
   Clock& clock_;
+  // The federated objects' status writes the cache has yet to show.
+  OwnWrites own_status_writes_;
 };
 
 }  // namespace kfed::controller

@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "base/json.h"
 #include "base/testing.h"
+#include "controller/finalizer_reconciler.h"
 #include "controller/kubefed_resources.h"
 #include "controller/object_meta.h"
 #include "controller/status_assembly.h"
@@ -189,6 +190,48 @@ TEST_F(HostReconcilerTest, AFailedStatusWriteIsRetriedAndAccountsForNothing) {
   // The retry succeeds.
   ASSERT_TRUE(HostPass().ok());
   EXPECT_EQ(Propagation(), "True/");
+}
+
+// A host pass before the host cache shows kfed's own last status write (a member event woke
+// it): it builds on that write, not on the cached object. Before, it wrote the same status
+// again with the cached, stale resourceVersion: 409 Conflict, retried (issue 21).
+TEST_F(HostReconcilerTest, APassBeforeTheCacheShowsTheLastStatusWriteWritesNothing) {
+  CreateFederated(FederatedWeb());
+  Propagate();
+  // From here the host caches show neither the status nor the PropagatedVersion.
+  federated_->Stop();
+  propagated_versions_->Stop();
+  ASSERT_TRUE(HostPass().ok());
+  ASSERT_EQ(Propagation(), "True/");
+  const std::string rv = Meta(*HostObject(), "resourceVersion");
+  absl::StatusOr<kube::ObjectPtr> pv =
+      host_.Get(PropagatedVersionsResource(), "demo", "configmap-web");
+  ASSERT_TRUE(pv.ok());
+  const std::string pv_rv = Meta(**pv, "resourceVersion");
+
+  absl::StatusOr<ReconcileResult> again = HostPass();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(Meta(*HostObject(), "resourceVersion"), rv);
+  pv = host_.Get(PropagatedVersionsResource(), "demo", "configmap-web");
+  ASSERT_TRUE(pv.ok());
+  EXPECT_EQ(Meta(**pv, "resourceVersion"), pv_rv);
+  EXPECT_EQ(Propagation(), "True/");
+}
+
+// The host pass queues the key for the finalizer whenever its cache shows none, so the
+// finalizer pass can run again before the cache shows the finalizer it added: it adds nothing
+// then. Before, it wrote again with the stale resourceVersion: 409 Conflict, retried.
+TEST_F(HostReconcilerTest, TheFinalizerIsAddedOnceWhileTheCacheLags) {
+  CreateFederated(absl::StrReplaceAll(FederatedWeb(),
+                                      {{R"(,"finalizers":["kubefed.io/sync-controller"])", ""}}));
+  federated_->Stop();  // shows the object without the finalizer from here on
+  FinalizerReconciler finalizers(host_, options_, *federated_, *events_);
+  ASSERT_TRUE(finalizers.Reconcile("demo/web").ok());
+  ASSERT_TRUE(HasFinalizer(*HostObject(), ft::kSyncControllerFinalizer));
+  const std::string rv = Meta(*HostObject(), "resourceVersion");
+  absl::StatusOr<ReconcileResult> again = finalizers.Reconcile("demo/web");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(Meta(*HostObject(), "resourceVersion"), rv);
 }
 
 TEST_F(HostReconcilerTest, WithoutTheFinalizerOnlyTheFinalizerQueueActs) {

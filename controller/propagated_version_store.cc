@@ -18,7 +18,11 @@ namespace ft = ::kfed::federated_types;
 PropagatedVersionStore::PropagatedVersionStore(kube::Client& host, const kube::Informer& cache,
                                                const ft::TypeConfig& type,
                                                std::string field_manager)
-    : host_(host), cache_(cache), type_(type), field_manager_(std::move(field_manager)) {}
+    : host_(host),
+      cache_(cache),
+      type_(type),
+      field_manager_(std::move(field_manager)),
+      own_writes_([this](const std::string& key) { return cache_.Get(Namespace(key), Name(key)); }) {}
 
 std::string PropagatedVersionStore::Namespace(const std::string& key) const {
   auto [fed_ns, fed_name] = SplitObjectKey(key);
@@ -47,7 +51,9 @@ absl::Status PropagatedVersionStore::Update(
     const std::map<std::string, std::string>& versions) const {
   const std::string pv_ns = Namespace(key);
   const std::string pv_name = Name(key);
-  kube::ObjectPtr old_pv = cache_.Get(pv_ns, pv_name);
+  // The newer of the cache and kfed's own last write: right after a write the cache is
+  // behind, and a write based on it would repeat the last one with a stale resourceVersion.
+  kube::ObjectPtr old_pv = own_writes_.Latest(key, cache_.Get(pv_ns, pv_name));
   std::optional<ft::PropagatedVersionStatus> old_status;
   if (old_pv != nullptr) {
     absl::StatusOr<ft::PropagatedVersionStatus> parsed = ft::ParsePropagatedVersionStatus(*old_pv);
@@ -67,6 +73,9 @@ absl::Status PropagatedVersionStore::Update(
     base = host_.Create(gvr, pv_ns, pv, {field_manager_});
     // The cache is behind: write the status onto the object that is there.
     if (!base.ok() && kube::IsAlreadyExists(base.status())) base = host_.Get(gvr, pv_ns, pv_name);
+    // The status subresource ignores a create's status (KubeFed's CRD has one): it is written
+    // next, on the resourceVersion the create returned.
+    if (base.ok()) own_writes_.Record(key, *base);
   } else {
     base = old_pv;
   }
@@ -82,7 +91,13 @@ absl::Status PropagatedVersionStore::Update(
   json::Set(with_status, "status", pv["status"], with_status.GetAllocator());
   absl::StatusOr<kube::ObjectPtr> written =
       host_.UpdateStatus(gvr, pv_ns, with_status, {field_manager_});
-  if (!written.ok() && !kube::IsNotFound(written.status())) {
+  if (written.ok()) {
+    own_writes_.Record(key, *written);
+    return absl::OkStatus();
+  }
+  // Gone, or someone else wrote it: the cache decides from here on.
+  own_writes_.Forget(key);
+  if (!kube::IsNotFound(written.status())) {
     return absl::Status(written.status().code(),
                         absl::StrCat("updating the status of propagated version ", pv_name, ": ",
                                      written.status().message()));
@@ -91,6 +106,7 @@ absl::Status PropagatedVersionStore::Update(
 }
 
 absl::Status PropagatedVersionStore::Delete(const std::string& key) const {
+  own_writes_.Forget(key);
   absl::Status deleted = host_.Delete(VersionResourceOf(type_), Namespace(key), Name(key), {});
   if (deleted.ok() || kube::IsNotFound(deleted)) return absl::OkStatus();
   return absl::Status(deleted.code(), absl::StrCat("deleting propagated version ", Name(key), ": ",

@@ -4,8 +4,8 @@
 // writes go to the host. As in KubeFed, the record is an optimisation: a failed write costs
 // at most an update of a member object later, never a wrong decision.
 //
-// Thread-safe (the cache and client are); host workers call it, never twice at once for the
-// same federated object.
+// Thread-safe (the cache, client and own-write record are); host workers call it, never twice
+// at once for the same federated object.
 #ifndef KFED_CONTROLLER_PROPAGATED_VERSION_STORE_H_
 #define KFED_CONTROLLER_PROPAGATED_VERSION_STORE_H_
 
@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "controller/own_writes.h"
 #include "federated_types/type_config.h"
 #include "kube/client.h"
 #include "kube/informer.h"
@@ -27,6 +28,8 @@ class PropagatedVersionStore {
   // namespaced federated types, ClusterPropagatedVersion otherwise). All borrowed.
   PropagatedVersionStore(kube::Client& host, const kube::Informer& cache,
                          const federated_types::TypeConfig& type, std::string field_manager);
+  PropagatedVersionStore(const PropagatedVersionStore&) = delete;
+  PropagatedVersionStore& operator=(const PropagatedVersionStore&) = delete;
 
   // Cluster -> version recorded for the federated object `fed_ns`/`fed_name`, when recorded
   // for these template and overrides versions (else none: everything needs an update).
@@ -50,6 +53,9 @@ class PropagatedVersionStore {
   // Deletes the record of a federated object being deleted; OK when there is none.
   absl::Status Delete(const std::string& key) const;
 
+  // kfed's own writes the cache has yet to show (tests).
+  size_t PendingOwnWrites() const { return own_writes_.size(); }
+
  private:
   std::string Namespace(const std::string& key) const;
   std::string Name(const std::string& key) const;
@@ -58,6 +64,8 @@ class PropagatedVersionStore {
   const kube::Informer& cache_;
   const federated_types::TypeConfig& type_;
   const std::string field_manager_;
+  // What Update last wrote per key, until the cache shows it: the base of the next write.
+  mutable OwnWrites own_writes_;
 };
 
 }  // namespace kfed::controller
