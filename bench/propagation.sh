@@ -198,7 +198,11 @@ CONTROLLER="${OPT_BIN}/controller/kfed-controller-manager"
 if [[ ${CONTROLLER_KIND} == kubefed ]]; then
   # Built once (about 5 minutes), then cached: prints the directory of its binaries.
   PEERS="${KFED_PEERS_DIR:-${REPO}/../shared/peers}"
-  CONTROLLER="$("${PEERS}/build-kubefed.sh" | tail -1)/controller-manager"
+  if [[ -x "${PEERS}/build-kubefed.sh" ]]; then
+    CONTROLLER="$("${PEERS}/build-kubefed.sh" | tail -1)/controller-manager"
+  else  # a clone without ../shared/peers beside it: the cached build (build-kubefed.sh's cache)
+    CONTROLLER="${KFED_CACHE:-${HOME}/.cache/kfed}/peers/kubefed-0.10.0/bin/controller-manager"
+  fi
   [[ -x ${CONTROLLER} ]] || { echo "no KubeFed controller-manager at ${CONTROLLER}" >&2; exit 1; }
 fi
 WRITER="${OPT_BIN}/bench/propagation_bench"

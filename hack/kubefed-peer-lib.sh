@@ -8,12 +8,20 @@ KFED_NS="${KFED_NS:-kube-federation-system}"
 KFED_SCOPE="${KFED_SCOPE:-Cluster}"
 
 # Sets PEER_BIN: KubeFed's controller-manager, kubefedctl and e2e.test, built once by
-# ${KFED_PEERS_DIR:-<repo>/../shared/peers}/build-kubefed.sh into KFED_CACHE/peers.
+# ${KFED_PEERS_DIR:-<repo>/../shared/peers}/build-kubefed.sh into KFED_CACHE/peers (cached by
+# version like the Kubernetes binaries: a clone elsewhere, without ../shared/peers beside it,
+# uses the cached build).
 peer_binaries() {
   local peers="${KFED_PEERS_DIR:-${REPO}/../shared/peers}"
+  local cached="${KFED_CACHE}/peers/kubefed-0.10.0/bin"
   step "KubeFed v0.10.0's binaries (${peers}/build-kubefed.sh; cached under ${KFED_CACHE}/peers)"
-  [[ -x "${peers}/build-kubefed.sh" ]] || die "no ${peers}/build-kubefed.sh (set KFED_PEERS_DIR)"
-  PEER_BIN="$("${peers}/build-kubefed.sh" "${KFED_CACHE}/peers")" || die "building KubeFed's binaries"
+  if [[ -x "${peers}/build-kubefed.sh" ]]; then
+    PEER_BIN="$("${peers}/build-kubefed.sh" "${KFED_CACHE}/peers")" || die "building KubeFed's binaries"
+  elif [[ -x "${cached}/controller-manager" && -x "${cached}/kubefedctl" && -x "${cached}/e2e.test" ]]; then
+    PEER_BIN="${cached}"
+  else
+    die "no ${peers}/build-kubefed.sh and no cached build in ${cached} (set KFED_PEERS_DIR to the directory holding KubeFed's source and build-kubefed.sh)"
+  fi
 }
 
 # Sets KFED_KUBE_BIN, KFED_CONTROLLER_BIN and KFED_KFEDCTL_BIN (built with Bazel unless given).
