@@ -390,15 +390,37 @@ absl::StatusOr<ControllerProcess> Federation::StartController(
     p.ca_file = cert_dir + "/ca.crt";
   }
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  // The Lease holder "<hostname>_<pid>" (kfed's default is hostname_<UUID>, as KubeFed), so
+  // that the tests can tell which process leads: the child writes its own pid into the flag's
+  // reserved tail (no allocation after fork).
+  bool identity_given = false;
+  for (const std::string& f : argv) {
+    if (absl::StartsWith(f, "--leader-election-identity")) identity_given = true;
+  }
+  char host_name[256] = "e2e";
+  gethostname(host_name, sizeof(host_name) - 1);
+  const std::string identity_prefix = absl::StrCat("--leader-election-identity=", host_name, "_");
+  std::string identity_flag = identity_prefix + std::string(24, '\0');
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  if (!identity_given) args.push_back(identity_flag.data());
+  args.push_back(nullptr);
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
+    if (!identity_given) {
+      char digits[24];
+      int n = 0;
+      for (long v = static_cast<long>(getpid()); v > 0 && n < 23; v /= 10) {
+        digits[n++] = static_cast<char>('0' + v % 10);
+      }
+      char* out = identity_flag.data() + identity_prefix.size();
+      while (n > 0) *out++ = digits[--n];
+      *out = '\0';
+    }
     int fd = open(p.log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);
   }
