@@ -112,18 +112,25 @@ TEST_F(StatusE2eTest, ClustersAreReadyWithTheirVersionAndHealthIsServing) {
   });
   ASSERT_TRUE(listed.ok()) << listed;
 
-  // The standard health service says SERVING (the controller is ready).
-  grpc::ClientContext context;
-  kfed::status::testing::HealthCheckRequest request;
-  request.set_service("kfed.status.v1.FederationStatus");
-  kfed::status::testing::HealthCheckResponse health;
-  grpc::Status s = grpc::internal::BlockingUnaryCall(
-      channel_.get(),
-      grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
-                                grpc::internal::RpcMethod::NORMAL_RPC),
-      &context, request, &health);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(health.status(), kfed::status::testing::HealthCheckResponse::SERVING);
+  // The standard health service says SERVING once the controller is ready (readiness is
+  // pushed when the last cache syncs, which may come just after the clusters are listed).
+  absl::Status serving = WaitFor("gRPC health SERVING", absl::Seconds(30), [&]() -> absl::Status {
+    grpc::ClientContext context;
+    kfed::status::testing::HealthCheckRequest request;
+    request.set_service("kfed.status.v1.FederationStatus");
+    kfed::status::testing::HealthCheckResponse health;
+    grpc::Status s = grpc::internal::BlockingUnaryCall(
+        channel_.get(),
+        grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
+                                  grpc::internal::RpcMethod::NORMAL_RPC),
+        &context, request, &health);
+    if (!s.ok()) return absl::UnavailableError(s.error_message());
+    if (health.status() != kfed::status::testing::HealthCheckResponse::SERVING) {
+      return absl::UnavailableError(StrCat("health status ", health.status()));
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(serving.ok()) << serving;
 
   // The dashboard's JSON says the same as gRPC.
   absl::Status same = WaitFor("/api/v1/clusters equals ListClusters", absl::Seconds(30), [&] {

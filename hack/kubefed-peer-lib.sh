@@ -75,6 +75,9 @@ kc() { local c=$1; shift; "${KFED_KUBE_BIN}/kubectl" --kubeconfig "${KUBECONFIG_
 install_federation_types() {
   step "kfed's CRDs, the default FederatedTypeConfigs and KubeFed's chart KubeFedConfig in ${HOST}"
   k apply --server-side --force-conflicts -f federated_types/crds/ >/dev/null || die "applying the CRDs"
+  # A CRD serves its kind only once Established (a fast machine applied the KubeFedConfig too
+  # early: "Resource kind ... KubeFedConfig not found").
+  k wait --for=condition=Established crd --all --timeout=120s >/dev/null || die "the CRDs are not Established"
   k create namespace "${KFED_NS}" >/dev/null 2>&1
   k apply --server-side --force-conflicts -n "${KFED_NS}" -f federated_types/crds/generated/ >/dev/null \
     || die "applying the federated types"

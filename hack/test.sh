@@ -89,8 +89,8 @@ run_tests() {
 
 # The e2e tests run once, sanitized: ASan + UBSan builds of the tests and of the binaries
 # they start (docs/reliability.md, "Sanitizers", has the timings behind this choice).
-E2E_FLAGS=(--config=sanitize)
-(( SANITIZERS )) || E2E_FLAGS=()
+E2E_FLAGS=(--config=sanitize --nocache_test_results)
+(( SANITIZERS )) || E2E_FLAGS=(--nocache_test_results)
 
 overall=0
 if (( RUN_UNIT )); then
@@ -172,7 +172,8 @@ if (( RUN_E2E )); then
     run_tests e2e "e2e,-manual,-e2e_last" "${E2E_FLAGS[@]}" || overall=1
     # Last: the credential scan reads the controller logs the suites above left behind.
     run_tests e2e-last "e2e_last,-manual" "${E2E_FLAGS[@]}" || overall=1
-    # e2e results must not be reused from Bazel's cache: clusters are new each run.
+    # e2e results are never reused from Bazel's cache (--nocache_test_results in E2E_FLAGS):
+    # the clusters are new each run.
   else
     echo "==> [test] FAILED at step: start local clusters" >&2
     overall=1
