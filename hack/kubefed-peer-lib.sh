@@ -81,7 +81,8 @@ install_federation_types() {
   k create namespace "${KFED_NS}" >/dev/null 2>&1
   k apply --server-side --force-conflicts -n "${KFED_NS}" -f federated_types/crds/generated/ >/dev/null \
     || die "applying the federated types"
-  k apply -f - >/dev/null <<YAML || die "applying the KubeFedConfig"
+  local kfc
+  kfc="$(cat <<YAML
 apiVersion: core.kubefed.io/v1beta1
 kind: KubeFedConfig
 metadata:
@@ -99,6 +100,16 @@ spec:
   - {name: SchedulerPreferences, configuration: Enabled}
   - {name: RawResourceStatusCollection, configuration: ${RAW_RESOURCE_STATUS_COLLECTION:-Disabled}}
 YAML
+)"
+  # Established is not always enough: right after the CRDs (and the MutatingAdmissionPolicy
+  # that defaults this kind) the apiserver may still answer 503 "Resource kind ... not found"
+  # for a short while. Retry for up to a minute.
+  local try
+  for try in $(seq 1 60); do
+    k apply -f - >/dev/null 2>"${KFED_RUN_DIR}/kubefedconfig-apply.err" <<<"${kfc}" && break
+    (( try < 60 )) || { cat "${KFED_RUN_DIR}/kubefedconfig-apply.err" >&2; die "applying the KubeFedConfig"; }
+    sleep 1
+  done
 }
 
 # Writes KFED_RUN_DIR/kfed-controller-manager.kubeconfig: a token of the host ServiceAccount
