@@ -247,7 +247,7 @@ KUBECTL="${KFED_KUBE_BIN}/kubectl" hack/join-local.sh --kubeconfig "${KCFG}" "${
 # The KubeFedConfig both controllers read: the values of KubeFed's Helm chart (and kfed's,
 # config/deploy/kfed.yaml). KubeFed runs without its webhook here, and the one it would create
 # itself when none exists has an empty scope, which the CRD rejects.
-cat <<EOF | k --context host apply -f - >/dev/null
+KUBEFED_CONFIG="$(cat <<EOF
 apiVersion: core.kubefed.io/v1beta1
 kind: KubeFedConfig
 metadata: {name: kubefed, namespace: ${NS}}
@@ -263,6 +263,14 @@ spec:
   - {name: RawResourceStatusCollection, configuration: Disabled}
   - {name: SchedulerPreferences, configuration: Enabled}
 EOF
+)"
+# Right after the CRDs the apiserver may answer 503 "Resource kind ... not found" for a short
+# while, even once they are Established: retried for up to a minute.
+for try in $(seq 1 60); do
+  k --context host apply -f - >/dev/null 2>"${RUN_DIR}/kubefedconfig-apply.err" <<<"${KUBEFED_CONFIG}" && break
+  (( try < 60 )) || { cat "${RUN_DIR}/kubefedconfig-apply.err" >&2; echo "applying the KubeFedConfig failed" >&2; exit 1; }
+  sleep 1
+done
 
 free_port() { local p=$1; while ss -Htln "sport = :$p" | grep -q .; do p=$((p + 1)); done; echo "$p"; }
 METRICS_PORT=$(free_port 19190)

@@ -157,8 +157,9 @@ absl::Status Federation::SetUp() {
   if (!types.ok()) return types.status();
   // Faster health checks and leader election than KubeFed's defaults, so that tests which stop
   // a member or kill the leader converge in seconds.
-  auto config = Kubectl(c.host, {"apply", "-f", "-"},
-                        absl::StrCat(R"(apiVersion: core.kubefed.io/v1beta1
+  // Right after the CRDs the apiserver may answer 503 "Resource kind ... not found" for a
+  // short while, even once they are Established: retried for up to a minute.
+  const std::string kubefed_config = absl::StrCat(R"(apiVersion: core.kubefed.io/v1beta1
 kind: KubeFedConfig
 metadata:
   name: kubefed
@@ -175,8 +176,13 @@ spec:
     failureThreshold: 2
     successThreshold: 1
     timeout: 2s
-)"));
-  if (!config.ok()) return config.status();
+)");
+  absl::Status config = WaitFor("the KubeFedConfig to be accepted", absl::Seconds(60),
+                                [&]() -> absl::Status {
+                                  return Kubectl(c.host, {"apply", "-f", "-"}, kubefed_config)
+                                      .status();
+                                });
+  if (!config.ok()) return config;
   if (join_members_) {
     absl::Status joined = JoinMembers();
     if (!joined.ok()) return joined;
