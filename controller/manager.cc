@@ -385,6 +385,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
     McsOptions mcs;
     mcs.clusterset_ip_range = options_.clusterset_ip_range;
     mcs.cache_sync_timeout = config.cache_sync_timeout;
+    mcs.status_store = status_store_.get();
     ClusterSetController* clusterset_view = clusterset_controller_.get();
     absl::StatusOr<std::unique_ptr<McsController>> created = McsController::Create(
         registry_, metrics_, mcs, [clusterset_view] {

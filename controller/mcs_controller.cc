@@ -1,7 +1,8 @@
 #include "controller/mcs_controller.h"
 
+#include "controller/mcs_member.h"
+
 #include <algorithm>
-#include <atomic>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -22,75 +23,10 @@ constexpr absl::Duration kCacheRecheck = absl::Seconds(1);
 // How long to wait for the ClusterSet controller to learn an exporting cluster's ID.
 constexpr absl::Duration kIdRecheck = absl::Seconds(2);
 
-// Indexes of the EndpointSlice informer: "ns/<service>" of a Service's own slices (Kubernetes'
-// kubernetes.io/service-name) and of the slices kfed publishes (multicluster service-name).
-constexpr char kSourceIndex[] = "mcs-source";
-constexpr char kDerivedIndex[] = "mcs-derived";
-
-bool ManagedByKfed(const rapidjson::Value& object) {
-  const rapidjson::Value* v = kube::Label(object, ft::kManagedByLabel);
-  return v != nullptr && v->IsString() && v->GetString() == ft::kManagedByKfed;
-}
-
-kube::IndexFunc NamespacedLabelIndex(absl::string_view label) {
-  std::string key(label);
-  return [key](const rapidjson::Value& object) -> std::vector<std::string> {
-    const rapidjson::Value* v = kube::Label(object, key);
-    if (v == nullptr || !v->IsString()) return {};
-    return {ObjectKey(kube::Namespace(object), v->GetString())};
-  };
-}
-
-std::string Hint(const absl::Status& status) {
-  if (kube::IsForbidden(status)) {
-    return " (kfed's member RBAC lacks the Multi-Cluster Services rights: run `kfedctl join` "
-           "for this cluster again)";
-  }
-  return "";
-}
-
-// The conditions of `object`'s status with `wanted` set (others kept); whether they changed.
-// lastTransitionTime moves only when a condition's status does.
-bool MergeConditions(const rapidjson::Value& object, const std::vector<mcs::Condition>& wanted,
-                     absl::Time now, rapidjson::Document& out) {
-  out.SetArray();
-  auto& a = out.GetAllocator();
-  std::map<std::string, const rapidjson::Value*> existing;
-  if (const rapidjson::Value* list = json::FindPath(object, {"status", "conditions"});
-      list != nullptr && list->IsArray()) {
-    for (const rapidjson::Value& c : list->GetArray()) {
-      existing[json::GetString(c, "type")] = &c;
-    }
-  }
-  bool changed = false;
-  std::set<std::string> written;
-  const std::string stamp = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone());
-  for (const mcs::Condition& w : wanted) {
-    written.insert(w.type);
-    const rapidjson::Value* old = existing.count(w.type) ? existing[w.type] : nullptr;
-    std::string transition = stamp;
-    if (old != nullptr && json::GetString(*old, "status") == w.status &&
-        !json::GetString(*old, "lastTransitionTime").empty()) {
-      transition = json::GetString(*old, "lastTransitionTime");
-    }
-    if (old == nullptr || json::GetString(*old, "status") != w.status ||
-        json::GetString(*old, "reason") != w.reason ||
-        json::GetString(*old, "message") != w.message) {
-      changed = true;
-    }
-    rapidjson::Value c(rapidjson::kObjectType);
-    json::SetString(c, "type", w.type, a);
-    json::SetString(c, "status", w.status, a);
-    json::SetString(c, "reason", w.reason, a);
-    json::SetString(c, "message", w.message, a);
-    json::SetString(c, "lastTransitionTime", transition, a);
-    out.PushBack(c, a);
-  }
-  for (const auto& [type, c] : existing) {
-    if (!written.count(type)) out.PushBack(rapidjson::Value(*c, a), a);
-  }
-  return changed;
-}
+using mcs_internal::Hint;
+using mcs_internal::kDerivedIndex;
+using mcs_internal::kSourceIndex;
+using mcs_internal::ManagedByKfed;
 
 // Whether metadata.<field> of `object` holds exactly `want` (absent == empty).
 bool StringMapEquals(const rapidjson::Value& object, absl::string_view field,
@@ -116,32 +52,6 @@ void SetStringMap(rapidjson::Value& meta, absl::string_view field,
 }
 
 }  // namespace
-
-struct McsController::Member {
-  uint64_t client_generation = 0;
-  std::shared_ptr<kube::Client> client;
-  std::unique_ptr<kube::Informer> exports;
-  std::unique_ptr<kube::Informer> imports;
-  // Started once `exports` synced (the CRD exists): Services, EndpointSlices, Namespaces.
-  std::unique_ptr<kube::Informer> services;
-  std::unique_ptr<kube::Informer> slices;
-  std::unique_ptr<kube::Informer> namespaces;
-  // Set (release) by the cluster's reconcile once the three above exist and started; they
-  // are read only after seeing it set (acquire).
-  std::atomic<bool> secondary_started{false};
-  // The last problem logged (to log each once); guarded by the controller's mu_.
-  std::string problem;
-
-  bool AllSynced() const {
-    return exports->HasSynced() && imports->HasSynced() && secondary_started.load() &&
-           services->HasSynced() && slices->HasSynced() && namespaces->HasSynced();
-  }
-  void StopAll() {
-    for (auto* i : {exports.get(), imports.get(), services.get(), slices.get(), namespaces.get()}) {
-      if (i != nullptr) i->Stop();
-    }
-  }
-};
 
 absl::StatusOr<std::unique_ptr<McsController>> McsController::Create(ClusterRegistry& registry,
                                                                      MetricsRegistry& metrics,
@@ -208,6 +118,18 @@ std::map<std::string, McsServiceView> McsController::Services() const {
   return views_;
 }
 
+void McsController::PublishService(const std::string& ns, const std::string& name,
+                                   const McsServiceView* view) {
+  if (options_.status_store == nullptr) return;
+  // One key is never reconciled by two workers at once: publishes of a service are ordered.
+  if (view == nullptr) {
+    options_.status_store->RemoveMultiClusterService(ns, name);
+  } else {
+    options_.status_store->UpsertMultiClusterService(
+        MultiClusterServiceStatus(ns, name, *view, clock_.Now()));
+  }
+}
+
 std::map<std::string, std::shared_ptr<McsController::Member>> McsController::MembersSnapshot()
     const {
   absl::MutexLock lock(&mu_);
@@ -217,6 +139,7 @@ std::map<std::string, std::shared_ptr<McsController::Member>> McsController::Mem
 std::set<std::string> McsController::KnownKeys() const {
   std::set<std::string> keys;
   for (const auto& [name, m] : MembersSnapshot()) {
+    if (!m->HasInformers()) continue;
     for (const kube::ObjectPtr& o : m->exports->List()) keys.insert(kube::ObjectKeyOf(*o));
     for (const kube::ObjectPtr& o : m->imports->List()) {
       if (ManagedByKfed(*o)) keys.insert(kube::ObjectKeyOf(*o));
@@ -231,7 +154,7 @@ std::set<std::string> McsController::KnownKeys() const {
 
 void McsController::RecoverAllocations() {
   for (const auto& [name, m] : MembersSnapshot()) {
-    if (!m->imports->HasSynced()) continue;
+    if (!m->HasInformers() || !m->imports->HasSynced()) continue;
     for (const kube::ObjectPtr& o : m->imports->List()) {
       if (!ManagedByKfed(*o)) continue;
       const rapidjson::Value* ips = json::FindPath(*o, {"spec", "ips"});
@@ -242,159 +165,10 @@ void McsController::RecoverAllocations() {
   }
 }
 
-void McsController::SetProblem(const std::string& cluster, Member& m, std::string problem) {
-  absl::MutexLock lock(&mu_);
-  if (problem == m.problem) return;
-  if (!problem.empty()) {
-    LOG(WARNING) << problem;
-  } else {
-    LOG(INFO) << "mcs: cluster " << cluster << " takes part in Multi-Cluster Services";
-  }
-  m.problem = std::move(problem);
-}
-
-std::string McsController::Problem(const Member& m) const {
-  absl::MutexLock lock(&mu_);
-  return m.problem;
-}
-
 absl::StatusOr<ReconcileResult> McsController::Reconcile(const std::string& key) {
   auto [ns, name] = SplitObjectKey(key);
   if (name.empty() || key.find('/') == std::string::npos) return ReconcileCluster(key);
   return ReconcileService(ns, name);
-}
-
-void McsController::StartSecondaryInformers(const std::string& cluster, Member& m) {
-  auto add = [this](const std::string& key) { pool_.Add(key); };
-  auto handlers = [](std::function<void(const kube::ObjectPtr&)> f) {
-    return kube::EventHandlers{f, [f](const kube::ObjectPtr&, const kube::ObjectPtr& o) { f(o); },
-                               f};
-  };
-  kube::InformerOptions so;
-  so.gvr = mcs::ServicesResource();
-  m.services = std::make_unique<kube::Informer>(*m.client, so, clock_);
-  m.services->AddEventHandler(
-      handlers([add](const kube::ObjectPtr& o) { add(kube::ObjectKeyOf(*o)); }));
-
-  kube::InformerOptions eo;
-  eo.gvr = mcs::EndpointSlicesResource();
-  m.slices = std::make_unique<kube::Informer>(*m.client, eo, clock_);
-  m.slices->AddIndexer(kSourceIndex, NamespacedLabelIndex(mcs::kLabelKubeServiceName));
-  m.slices->AddIndexer(kDerivedIndex, NamespacedLabelIndex(mcs::kLabelServiceName));
-  m.slices->AddEventHandler(handlers([add](const kube::ObjectPtr& o) {
-    for (absl::string_view label : {mcs::kLabelKubeServiceName, mcs::kLabelServiceName}) {
-      const rapidjson::Value* v = kube::Label(*o, label);
-      if (v != nullptr && v->IsString()) add(ObjectKey(kube::Namespace(*o), v->GetString()));
-    }
-  }));
-
-  kube::InformerOptions no;
-  no.gvr = kube::NamespacesResource();
-  m.namespaces = std::make_unique<kube::Informer>(*m.client, no, clock_);
-  // A namespace appearing or going: every export in it, in any member, is looked at again.
-  m.namespaces->AddEventHandler(handlers([this](const kube::ObjectPtr& o) {
-    const std::string ns = kube::Name(*o);
-    for (const auto& [cluster, member] : MembersSnapshot()) {
-      for (const kube::ObjectPtr& e : member->exports->List(ns)) {
-        pool_.Add(kube::ObjectKeyOf(*e));
-      }
-    }
-  }));
-  m.services->Start();
-  m.slices->Start();
-  m.namespaces->Start();
-  m.secondary_started.store(true);
-  VLOG(1) << "mcs: cluster " << cluster << ": watching Services, EndpointSlices, Namespaces";
-}
-
-absl::StatusOr<ReconcileResult> McsController::ReconcileCluster(const std::string& cluster) {
-  std::shared_ptr<const MemberCluster> member = registry_.Get(cluster);
-  const bool usable = member != nullptr && member->client != nullptr;
-  std::shared_ptr<Member> old;
-  std::shared_ptr<Member> m;
-  bool fresh = false;
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopped_) return ReconcileResult::Done();
-    auto it = members_.find(cluster);
-    if (!usable) {
-      if (it != members_.end()) {
-        old = std::move(it->second);
-        members_.erase(it);
-      }
-    } else if (it == members_.end() || it->second->client_generation != member->client_generation) {
-      if (it != members_.end()) old = it->second;
-      auto created = std::make_shared<Member>();
-      created->client = member->client;
-      created->client_generation = member->client_generation;
-      auto add = [this](const kube::ObjectPtr& o) { pool_.Add(kube::ObjectKeyOf(*o)); };
-      kube::EventHandlers h{
-          add, [add](const kube::ObjectPtr&, const kube::ObjectPtr& o) { add(o); }, add};
-      kube::InformerOptions eo;
-      eo.gvr = mcs::ServiceExportsResource();
-      created->exports = std::make_unique<kube::Informer>(*created->client, eo, clock_);
-      created->exports->AddEventHandler(h);
-      kube::InformerOptions io;
-      io.gvr = mcs::ServiceImportsResource();
-      created->imports = std::make_unique<kube::Informer>(*created->client, io, clock_);
-      created->imports->AddEventHandler(h);
-      members_[cluster] = created;
-      fresh = true;
-    }
-    if (usable) m = members_[cluster];
-  }
-  if (old != nullptr) old->StopAll();
-  if (!usable) {
-    // Its exports are gone from the set: every service is looked at again.
-    for (const std::string& key : KnownKeys()) pool_.Add(key);
-    return ReconcileResult::Done();
-  }
-  if (fresh) {
-    m->exports->Start();
-    m->imports->Start();
-  }
-  if (!m->exports->HasSynced() || !m->imports->HasSynced()) {
-    absl::Status err = m->exports->LastListError();
-    if (err.ok()) err = m->imports->LastListError();
-    if (!err.ok()) {
-      // Any list error makes the member take no part for now (its exports are unknown, so
-      // nothing is deleted anywhere), instead of holding every service back.
-      std::string problem = kube::IsNotFound(err)
-                                ? absl::StrCat("mcs: cluster ", cluster, " has no mcs-api CRDs (",
-                                               mcs::ServiceExportsResource().String(),
-                                               "): it takes no part in "
-                                               "Multi-Cluster Services until they are installed")
-                                : absl::StrCat("mcs: cluster ", cluster,
-                                               ": cannot list ServiceExports or "
-                                               "ServiceImports: ",
-                                               err.message(), Hint(err));
-      SetProblem(cluster, *m, problem);
-      // Its services are looked at again without it.
-      for (const std::string& key : KnownKeys()) pool_.Add(key);
-      return ReconcileResult::RequeueAfter(kube::IsNotFound(err) || kube::IsForbidden(err)
-                                               ? options_.problem_recheck
-                                               : kCacheRecheck * 5);
-    }
-    return ReconcileResult::RequeueAfter(kCacheRecheck);
-  }
-  if (!m->secondary_started.load()) StartSecondaryInformers(cluster, *m);
-  if (!m->AllSynced()) {
-    for (auto* i : {m->services.get(), m->slices.get(), m->namespaces.get()}) {
-      absl::Status err = i->LastListError();
-      if (!err.ok()) {
-        SetProblem(cluster, *m,
-                   absl::StrCat("mcs: cluster ", cluster, ": ", err.message(), Hint(err)));
-        for (const std::string& key : KnownKeys()) pool_.Add(key);
-        return ReconcileResult::RequeueAfter(kube::IsForbidden(err) ? options_.problem_recheck
-                                                                    : kCacheRecheck * 5);
-      }
-    }
-    return ReconcileResult::RequeueAfter(kCacheRecheck);
-  }
-  SetProblem(cluster, *m, "");
-  // The cluster's caches are complete (or it became Ready or not): every service again.
-  for (const std::string& key : KnownKeys()) pool_.Add(key);
-  return ReconcileResult::Done();
 }
 
 absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::string& ns,
@@ -420,8 +194,7 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
     if (synced) readable.push_back({c, m});
     if (c->ready && synced) writable.push_back({c, m});
     if (c->ready && !synced) {
-      const bool no_crd =
-          m != nullptr && !m->exports->HasSynced() && kube::IsNotFound(m->exports->LastListError());
+      const bool no_crd = m != nullptr && m->no_crds.load();
       if (!no_crd) complete = false;  // a member without the CRDs positively exports nothing
       if (m == nullptr || Problem(*m).empty()) waiting = true;
     }
@@ -489,13 +262,17 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
 
   // The source EndpointSlices (of the Ready exporting clusters), with their cluster's ID.
   std::vector<std::pair<std::string, kube::ObjectPtr>> source_slices;
+  std::vector<McsEndpointCount> endpoint_counts;  // for the view, by cluster
   if (!valid.empty()) {
     for (const auto& [cluster, id] : id_of) {
       const std::shared_ptr<Member>& src = members.at(cluster);
+      McsEndpointCount count{cluster, id, 0, 0};
       for (const kube::ObjectPtr& s : src->slices->ByIndex(kSourceIndex, key)) {
         if (ManagedByKfed(*s)) continue;
         source_slices.emplace_back(id, s);
+        CountEndpoints(*s, count);
       }
+      endpoint_counts.push_back(std::move(count));
     }
   }
 
@@ -646,6 +423,7 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
   }
 
   // The exports' conditions, in the Ready clusters that hold them.
+  std::map<std::string, std::vector<mcs::Condition>> set_conditions;  // for the view
   for (const Target& t : writable) {
     auto it = exports.find(t.cluster->name);
     if (it == exports.end()) continue;
@@ -682,8 +460,9 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
                             std::string(mcs::kReasonFailed),
                             absl::StrCat("not exported: ", e.valid.message)});
     }
+    set_conditions[t.cluster->name] = conditions;
     rapidjson::Document merged_conditions;
-    if (!MergeConditions(*e.object, conditions, clock_.Now(), merged_conditions)) continue;
+    if (!MergeExportConditions(*e.object, conditions, clock_.Now(), merged_conditions)) continue;
     rapidjson::Document doc = json::Clone(*e.object);
     auto& a = doc.GetAllocator();
     json::Set(json::EnsureObject(doc, "status", a), "conditions", merged_conditions, a);
@@ -693,18 +472,23 @@ absl::StatusOr<ReconcileResult> McsController::ReconcileService(const std::strin
   }
 
   if (valid.empty() && complete) allocator_->Release(key);
+  const bool gone = exports.empty() && importing.empty();
+  McsServiceView view;
+  if (!gone) {
+    std::map<std::string, kube::ObjectPtr> export_objects;
+    for (const auto& [cluster, e] : exports) export_objects[cluster] = e.object;
+    view = BuildServiceView(merged, ip, export_objects, set_conditions, ids,
+                            std::move(endpoint_counts), importing, missing_ns);
+  }
   {
     absl::MutexLock lock(&mu_);
-    if (exports.empty() && importing.empty()) {
+    if (gone) {
       views_.erase(key);
     } else {
-      McsServiceView& view = views_[key];
-      view.exporting = merged.clusters;
-      view.type = merged.type;
-      view.ip = ip;
-      view.importing = importing;
+      views_[key] = view;
     }
   }
+  PublishService(ns, name, gone ? nullptr : &view);
   if (!errors.empty()) {
     // A write the caches have not shown yet (our own create or update racing the informer)
     // answers AlreadyExists or Conflict: retried with backoff from the newer cache, quietly.

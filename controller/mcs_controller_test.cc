@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"
 #include "kube/errors.h"
+#include "status/store.h"
 
 namespace kfed::controller {
 namespace {
@@ -20,11 +21,20 @@ using ::kfed::testing::Eventually;
 using ::kfed::testing::Json;
 using ::testing::HasSubstr;
 
+// The mcs-api's group-version discovery, as a member with the CRDs answers it.
+constexpr char kMcsApiPath[] = "/apis/multicluster.x-k8s.io/v1alpha1";
+constexpr char kMcsApiDiscovery[] = R"({"kind":"APIResourceList","groupVersion":
+    "multicluster.x-k8s.io/v1alpha1","resources":[{"name":"serviceexports","namespaced":true,
+    "kind":"ServiceExport"},{"name":"serviceexports/status"},{"name":"serviceimports",
+    "namespaced":true,"kind":"ServiceImport"},{"name":"serviceimports/status"}]})";
+
 class McsControllerTest : public ::testing::Test {
  protected:
   // A member with the mcs-api types served (the fake serves any resource) and namespace demo.
-  std::shared_ptr<kube::FakeClient> NewMember(const std::string& name, bool with_namespace = true) {
+  std::shared_ptr<kube::FakeClient> NewMember(const std::string& name, bool with_namespace = true,
+                                              bool with_crds = true) {
     auto client = std::make_shared<kube::FakeClient>(timestamps_);
+    if (with_crds) client->SetRaw(kMcsApiPath, kMcsApiDiscovery);
     if (with_namespace)
       Create(*client, kube::NamespacesResource(), "", R"({"metadata":{"name":"demo"}})");
     auto m = std::make_shared<MemberCluster>();
@@ -305,6 +315,110 @@ TEST_F(McsControllerTest, AnExhaustedRangeIsAFailedReadyCondition) {
   EXPECT_TRUE(Eventually([&] { return Condition(*m1, "Ready", &message, "b") == "False/Failed"; }));
   EXPECT_THAT(message, HasSubstr("the ClusterSetIP range 240.96.0.1/32 is exhausted"));
   EXPECT_TRUE(kube::IsNotFound(m1->Get(mcs::ServiceImportsResource(), "demo", "b").status()));
+}
+
+TEST_F(McsControllerTest, AMemberWithoutTheCrdsTakesPartOnceTheyAppear) {
+  auto m1 = NewMember("member1");
+  auto m2 = NewMember("member2", /*with_namespace=*/true, /*with_crds=*/false);
+  ExportService(*m1, 80);
+  Slice(*m1, "web-abc", "10.0.0.5");
+  status::StatusStore store;
+  McsOptions options;
+  options.problem_recheck = absl::Milliseconds(200);
+  options.status_store = &store;
+  Start(options);
+  const std::string want = R"(ClusterSetIP ["240.96.0.1"] [{"cluster":"id-member1"}])";
+  EXPECT_TRUE(Eventually([&] { return Import(*m1) == want; })) << Import(*m1);
+  EXPECT_TRUE(Eventually([&] { return controller_->Members()["member2"].state == "NoCrds"; }));
+  EXPECT_THAT(controller_->Members()["member2"].message,
+              HasSubstr("does not serve the mcs-api CRDs"));
+  EXPECT_TRUE(kube::IsNotFound(m2->Get(mcs::ServiceImportsResource(), "demo", "web").status()));
+  // The status store shows both members' part.
+  EXPECT_TRUE(Eventually([&] {
+    status::v1::ListMultiClusterServicesResponse list = store.ListMultiClusterServices({});
+    return list.members_size() == 2 && list.members(0).state() == "Active" &&
+           list.members(1).state() == "NoCrds";
+  }));
+
+  // The CRDs appear: member2 takes part at the next look.
+  m2->SetRaw(kMcsApiPath, kMcsApiDiscovery);
+  EXPECT_TRUE(Eventually([&] { return Import(*m2) == want; })) << Import(*m2);
+  EXPECT_TRUE(Eventually([&] { return Endpoints(*m2) == "10.0.0.5@id-member1"; }));
+  EXPECT_TRUE(Eventually([&] { return controller_->Members()["member2"].state == "Active"; }));
+
+  // They go again (lists answer 404): back to looking for them, its informers stopped.
+  m2->SetRawHandler(kMcsApiPath, [] {
+    return absl::StatusOr<std::string>(
+        kube::WithReason(absl::NotFoundError("the server could not find the requested resource"),
+                         "NotFound", 404));
+  });
+  for (const char* verb : {"watch", "list"}) {
+    m2->InjectError(verb, "serviceexports",
+                    kube::WithReason(absl::NotFoundError("serviceexports not found"), "NotFound",
+                                     404),
+                    /*count=*/1000000);
+  }
+  m2->CloseWatches();
+  EXPECT_TRUE(Eventually([&] { return controller_->Members()["member2"].state == "NoCrds"; }));
+  // member1's import stays: a member without the CRDs exports nothing, and deletes nothing.
+  EXPECT_EQ(Import(*m1), want);
+}
+
+TEST_F(McsControllerTest, PublishesEachServiceToTheStatusStore) {
+  auto m1 = NewMember("member1");
+  auto m2 = NewMember("member2");
+  ExportService(*m1, 80);
+  Slice(*m1, "web-abc", "10.0.0.5");
+  Create(*m1, mcs::EndpointSlicesResource(), "demo",
+         R"({"metadata":{"name":"web-def","namespace":"demo","labels":{"kubernetes.io/service-name":"web"}},
+             "addressType":"IPv4","endpoints":[{"addresses":["10.0.0.6"],"conditions":{"ready":false}}],
+             "ports":[{"name":"http","port":8080}]})");
+  ExportService(*m2, 81);  // newer, another port number under the same name: a PortConflict
+  status::StatusStore store;
+  McsOptions options;
+  options.status_store = &store;
+  Start(options);
+
+  auto service = [&]() -> status::v1::MultiClusterService {
+    status::v1::ListMultiClusterServicesRequest request;
+    request.set_namespace_("demo");
+    status::v1::ListMultiClusterServicesResponse list = store.ListMultiClusterServices(request);
+    return list.services_size() == 1 ? list.services(0) : status::v1::MultiClusterService();
+  };
+  EXPECT_TRUE(Eventually([&] {
+    status::v1::MultiClusterService s = service();
+    return s.importing_clusters_size() == 2 && s.exports_size() == 2 &&
+           s.exports(1).conditions_size() == 3 && s.exports(0).conditions_size() == 3 &&
+           s.exports(0).conditions(2).reason() == "Exported";
+  })) << service().DebugString();
+  status::v1::MultiClusterService s = service();
+  EXPECT_EQ(s.name(), "web");
+  EXPECT_EQ(s.type(), "ClusterSetIP");
+  ASSERT_EQ(s.ips_size(), 1);
+  EXPECT_EQ(s.ips(0), "240.96.0.1");
+  ASSERT_EQ(s.ports_size(), 1);
+  EXPECT_EQ(s.ports(0).port(), 80);
+  EXPECT_EQ(s.exports(0).cluster(), "member1");  // the oldest first
+  EXPECT_EQ(s.exports(0).cluster_id(), "id-member1");
+  EXPECT_EQ(s.exports(1).cluster(), "member2");
+  EXPECT_EQ(s.exports(1).conditions(0).type(), "Valid");
+  EXPECT_EQ(s.exports(1).conditions(1).type(), "Conflict");
+  EXPECT_EQ(s.exports(1).conditions(1).status(), "True");
+  EXPECT_EQ(s.exports(1).conditions(1).reason(), "PortConflict");
+  EXPECT_THAT(s.exports(1).conditions(1).message(), HasSubstr("http"));
+  ASSERT_EQ(s.endpoints_size(), 2);
+  EXPECT_EQ(s.endpoints(0).cluster(), "member1");
+  EXPECT_EQ(s.endpoints(0).ready(), 1);
+  EXPECT_EQ(s.endpoints(0).total(), 2);
+  EXPECT_EQ(s.endpoints(1).cluster(), "member2");
+  EXPECT_EQ(s.endpoints(1).total(), 0);
+  EXPECT_EQ(s.importing_clusters(0), "member1");
+  EXPECT_EQ(s.importing_clusters(1), "member2");
+
+  // Unexported everywhere: the service leaves the store.
+  ASSERT_TRUE(m1->Delete(mcs::ServiceExportsResource(), "demo", "web", {}).ok());
+  ASSERT_TRUE(m2->Delete(mcs::ServiceExportsResource(), "demo", "web", {}).ok());
+  EXPECT_TRUE(Eventually([&] { return store.ListMultiClusterServices({}).services_size() == 0; }));
 }
 
 TEST_F(McsControllerTest, RejectsABadRange) {

@@ -196,6 +196,18 @@ absl::StatusOr<bool> AccessControl::MaySeeSchedulingPreferences(const Caller& ca
   return Check(caller, a);
 }
 
+absl::StatusOr<bool> AccessControl::MaySeeServiceExports(const Caller& caller,
+                                                         const std::string& ns) {
+  AccessAttributes a;
+  a.verb = "get";
+  a.group = "multicluster.x-k8s.io";
+  a.resource = "serviceexports";
+  absl::StatusOr<bool> allowed = Check(caller, a);  // every namespace
+  if (!allowed.ok() || *allowed || ns.empty()) return allowed;
+  a.ns = ns;
+  return Check(caller, a);
+}
+
 absl::Status AccessControl::MayGetObject(const Caller& caller, const v1::ObjectRef& ref) {
   absl::StatusOr<bool> seen = MaySeeObject(caller, ref);
   if (!seen.ok()) return seen.status();
@@ -226,6 +238,29 @@ absl::StatusOr<v1::ListSchedulingPreferencesResponse> VisibleSchedulingPreferenc
       it = decided.emplace(p.namespace_(), *seen).first;
     }
     if (it->second) *visible.add_preferences() = std::move(p);
+  }
+  return visible;
+}
+
+absl::StatusOr<v1::ListMultiClusterServicesResponse> VisibleMultiClusterServices(
+    const StatusStore& store, AccessControl& access, const Caller& caller,
+    const v1::ListMultiClusterServicesRequest& request) {
+  v1::ListMultiClusterServicesResponse all = store.ListMultiClusterServices(request);
+  v1::ListMultiClusterServicesResponse visible;
+  std::map<std::string, bool> decided;  // by namespace
+  for (v1::MultiClusterService& s : *all.mutable_services()) {
+    auto it = decided.find(s.namespace_());
+    if (it == decided.end()) {
+      absl::StatusOr<bool> seen = access.MaySeeServiceExports(caller, s.namespace_());
+      if (!seen.ok()) return seen.status();
+      it = decided.emplace(s.namespace_(), *seen).first;
+    }
+    if (it->second) *visible.add_services() = std::move(s);
+  }
+  if (all.members_size() > 0) {
+    absl::Status clusters = access.MayListClusters(caller);
+    if (!clusters.ok() && !absl::IsPermissionDenied(clusters)) return clusters;
+    if (clusters.ok()) *visible.mutable_members() = std::move(*all.mutable_members());
   }
   return visible;
 }

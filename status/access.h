@@ -18,6 +18,9 @@
 //   - a ReplicaSchedulingPreference's distribution needs `get` on
 //     replicaschedulingpreferences.scheduling.kubefed.io in its namespace (or in every
 //     namespace);
+//   - an exported service (Multi-Cluster Services) needs `get` on
+//     serviceexports.multicluster.x-k8s.io in its namespace (or in every namespace) on the
+//     host; the members' MCS states need `list` on kubefedclusters, as member clusters do;
 //   - /metrics needs `get` on the non-resource URL /metrics (controller-runtime's rule);
 //   - the version and whoami answer every authenticated caller.
 // Decisions are cached briefly (AccessOptions) per caller and attributes; token reviews per
@@ -109,6 +112,11 @@ class AccessControl {
   // not an error, when denied; an error only when the host could not be asked.
   absl::StatusOr<bool> MaySeeSchedulingPreferences(const Caller& caller, const std::string& ns)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Exported services in `ns`: `get` on serviceexports.multicluster.x-k8s.io cluster-wide,
+  // else in `ns`. False, not an error, when denied; an error only when the host could not be
+  // asked.
+  absl::StatusOr<bool> MaySeeServiceExports(const Caller& caller, const std::string& ns)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // A single object: MaySeeObject, else `get` on that name. PERMISSION_DENIED names it.
   absl::Status MayGetObject(const Caller& caller, const v1::ObjectRef& ref)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -153,6 +161,13 @@ class AccessControl {
 absl::StatusOr<v1::ListSchedulingPreferencesResponse> VisibleSchedulingPreferences(
     const StatusStore& store, AccessControl& access, const Caller& caller,
     const v1::ListSchedulingPreferencesRequest& request);
+
+// The exported services of `request` that `caller` may see (one access decision per
+// namespace), and the members' MCS states when the caller may list clusters; an error only
+// when the host could not be asked. Shared by the HTTP and gRPC APIs.
+absl::StatusOr<v1::ListMultiClusterServicesResponse> VisibleMultiClusterServices(
+    const StatusStore& store, AccessControl& access, const Caller& caller,
+    const v1::ListMultiClusterServicesRequest& request);
 
 }  // namespace kfed::status
 

@@ -454,6 +454,49 @@ TEST_F(GrpcContractTest, ListSchedulingPreferencesFollowsRbac) {
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
+TEST_F(GrpcContractTest, ListMultiClusterServicesFollowsRbac) {
+  StartServer();
+  for (const char* ns : {"demo", "other"}) {
+    v1::MultiClusterService s;
+    s.set_namespace_(ns);
+    s.set_name("web");
+    s.set_type("Headless");
+    v1::SourceEndpoints* e = s.add_endpoints();
+    e->set_cluster("member1");
+    e->set_ready(1);
+    e->set_total(2);
+    store_->UpsertMultiClusterService(s);
+  }
+  v1::McsMember member;
+  member.set_cluster("member2");
+  member.set_state("NoCrds");
+  store_->SetMcsMembers({member});
+  AuthedContext root;
+  v1::ListMultiClusterServicesResponse all;
+  grpc::Status status = stub_->ListMultiClusterServices(&root, {}, &all);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(all.services_size(), 2);
+  EXPECT_EQ(all.services(0).namespace_(), "demo");
+  EXPECT_EQ(all.services(0).endpoints(0).total(), 2);
+  ASSERT_EQ(all.members_size(), 1);
+  EXPECT_EQ(all.members(0).state(), "NoCrds");
+
+  // May get serviceexports in demo only, and may not list clusters.
+  reviewer_.AddToken("alice-token", "alice");
+  reviewer_.Allow("alice", {"get", "multicluster.x-k8s.io", "serviceexports", "demo", "", ""});
+  grpc::ClientContext alice;
+  alice.AddMetadata("authorization", "Bearer alice-token");
+  v1::ListMultiClusterServicesResponse seen;
+  ASSERT_TRUE(stub_->ListMultiClusterServices(&alice, {}, &seen).ok());
+  ASSERT_EQ(seen.services_size(), 1);
+  EXPECT_EQ(seen.services(0).namespace_(), "demo");
+  EXPECT_EQ(seen.members_size(), 0);
+
+  grpc::ClientContext anonymous;
+  EXPECT_EQ(stub_->ListMultiClusterServices(&anonymous, {}, &seen).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(GrpcContractTest, ReflectionListsAndDescribesTheService) {
   StartServer();
   AuthedContext context;
@@ -488,7 +531,7 @@ TEST_F(GrpcContractTest, ReflectionListsAndDescribesTheService) {
   ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
   EXPECT_EQ(file.package(), "kfed.status.v1");
   ASSERT_EQ(file.service_size(), 1);
-  EXPECT_EQ(file.service(0).method_size(), 6);
+  EXPECT_EQ(file.service(0).method_size(), 7);
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
 }

@@ -120,6 +120,14 @@ HttpReply HttpApi::Api(absl::string_view path, const std::map<std::string, std::
     if (!visible.ok()) return AccessErrorReply(visible.status());
     return Json(*visible);
   }
+  if (path == "/api/v1/multiclusterservices") {
+    v1::ListMultiClusterServicesRequest request;
+    request.set_namespace_(Param(params, "namespace"));
+    absl::StatusOr<v1::ListMultiClusterServicesResponse> visible =
+        VisibleMultiClusterServices(store_, access_, caller, request);
+    if (!visible.ok()) return AccessErrorReply(visible.status());
+    return Json(*visible);
+  }
   if (path == "/api/v1/object") return Object(params, caller);
   if (path == "/api/v1/watch") return Watch(params, caller);
   return Error(404, absl::StrCat("no API at ", path));

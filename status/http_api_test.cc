@@ -353,5 +353,90 @@ TEST_F(HttpApiAccessTest, SchedulingPreferencesFollowRbacPerNamespace) {
   GetJson("/api/v1/schedulingpreferences", {}, 503);
 }
 
+// Exported services (Multi-Cluster Services): root sees every one with its exports'
+// conditions and endpoint counts, and the members' MCS part; alice, who may `get`
+// serviceexports in demo only and may not list clusters, sees demo's service and no members;
+// bob sees nothing; the host being down fails closed.
+TEST_F(HttpApiAccessTest, MultiClusterServicesFollowRbacPerNamespace) {
+  auto service = [](const std::string& ns, const std::string& name) {
+    v1::MultiClusterService s;
+    s.set_namespace_(ns);
+    s.set_name(name);
+    s.set_type("ClusterSetIP");
+    s.add_ips("240.96.0.1");
+    v1::ServiceImportPort* port = s.add_ports();
+    port->set_name("http");
+    port->set_protocol("TCP");
+    port->set_port(80);
+    v1::ServiceExportState* e = s.add_exports();
+    e->set_cluster("member1");
+    e->set_cluster_id("uid-1");
+    v1::ExportCondition* c = e->add_conditions();
+    c->set_type("Conflict");
+    c->set_status("True");
+    c->set_reason("PortConflict");
+    c->set_message("port http: 80/TCP from member2 wins");
+    v1::SourceEndpoints* ep = s.add_endpoints();
+    ep->set_cluster("member1");
+    ep->set_ready(2);
+    ep->set_total(3);
+    s.add_importing_clusters("member1");
+    s.add_importing_clusters("member2");
+    s.set_last_reconcile_unix_ms(1700000000000);
+    return s;
+  };
+  store_.UpsertMultiClusterService(service("demo", "web"));
+  store_.UpsertMultiClusterService(service("other", "api"));
+  v1::McsMember m3;
+  m3.set_cluster("member3");
+  m3.set_state("NoCrds");
+  m3.set_message("does not serve the mcs-api CRDs");
+  v1::McsMember m1;
+  m1.set_cluster("member1");
+  m1.set_state("Active");
+  store_.SetMcsMembers({m3, m1});
+
+  rapidjson::Document all = GetJson("/api/v1/multiclusterservices", {}, 200);
+  ASSERT_EQ(all["services"].Size(), 2u) << json::Serialize(all);
+  const rapidjson::Value& web = all["services"][0];
+  EXPECT_EQ(json::GetString(web, "namespace"), "demo");
+  EXPECT_EQ(json::GetString(web, "type"), "ClusterSetIP");
+  EXPECT_EQ(json::Serialize(web["ips"]), R"(["240.96.0.1"])");
+  EXPECT_EQ(web["ports"][0]["port"].GetInt(), 80);
+  EXPECT_EQ(json::GetString(web["exports"][0], "clusterId"), "uid-1");
+  EXPECT_EQ(json::GetString(web["exports"][0]["conditions"][0], "reason"), "PortConflict");
+  EXPECT_EQ(web["endpoints"][0]["ready"].GetInt(), 2);
+  EXPECT_EQ(web["endpoints"][0]["total"].GetInt(), 3);
+  EXPECT_EQ(json::Serialize(web["importingClusters"]), R"(["member1","member2"])");
+  EXPECT_EQ(json::GetString(web, "lastReconcileUnixMs"), "1700000000000");  // int64: a string
+  ASSERT_EQ(all["members"].Size(), 2u);
+  EXPECT_EQ(json::GetString(all["members"][0], "cluster"), "member1");  // sorted
+  EXPECT_EQ(json::GetString(all["members"][1], "state"), "NoCrds");
+  rapidjson::Document filtered =
+      GetJson("/api/v1/multiclusterservices", {{"namespace", "other"}}, 200);
+  ASSERT_EQ(filtered["services"].Size(), 1u);
+  EXPECT_EQ(json::GetString(filtered["services"][0], "name"), "api");
+
+  reviewer_.Allow("alice", {"get", "multicluster.x-k8s.io", "serviceexports", "demo", "", ""});
+  token_ = "Bearer alice-token";
+  rapidjson::Document alice = GetJson("/api/v1/multiclusterservices", {}, 200);
+  ASSERT_EQ(alice["services"].Size(), 1u) << json::Serialize(alice);
+  EXPECT_EQ(json::GetString(alice["services"][0], "name"), "web");
+  EXPECT_EQ(alice["members"].Size(), 0u);  // alice may not list clusters
+
+  reviewer_.AddToken("bob-token", "bob");
+  reviewer_.Allow("bob", {"get", "types.kubefed.io", "federatedconfigmaps", "", "", ""});
+  token_ = "Bearer bob-token";
+  rapidjson::Document bob = GetJson("/api/v1/multiclusterservices", {}, 200);
+  EXPECT_EQ(bob["services"].Size(), 0u) << json::Serialize(bob);
+
+  token_ = "Bearer nobody";
+  GetJson("/api/v1/multiclusterservices", {}, 401);
+  token_ = "Bearer root-token";
+  reviewer_.Fail(absl::UnavailableError("connection refused"));
+  clock_.Advance(absl::Minutes(5));
+  GetJson("/api/v1/multiclusterservices", {}, 503);
+}
+
 }  // namespace
 }  // namespace kfed::status

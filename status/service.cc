@@ -366,6 +366,18 @@ grpc::ServerUnaryReactor* FederationStatusService::ListSchedulingPreferences(
   });
 }
 
+grpc::ServerUnaryReactor* FederationStatusService::ListMultiClusterServices(
+    grpc::CallbackServerContext* context, const v1::ListMultiClusterServicesRequest* request,
+    v1::ListMultiClusterServicesResponse* response) {
+  return Authenticated(context, [this, request, response](const Caller& caller) {
+    absl::StatusOr<v1::ListMultiClusterServicesResponse> visible =
+        VisibleMultiClusterServices(store_, shared_->access, caller, *request);
+    if (!visible.ok()) return ToGrpcStatus(visible.status());
+    *response = std::move(*visible);
+    return grpc::Status::OK;
+  });
+}
+
 grpc::ServerWriteReactor<v1::WatchEvent>* FederationStatusService::Watch(
     grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
   uint64_t id = 0;

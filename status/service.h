@@ -76,6 +76,9 @@ class FederationStatusService final : public v1::FederationStatus::CallbackServi
   grpc::ServerUnaryReactor* ListSchedulingPreferences(
       grpc::CallbackServerContext* context, const v1::ListSchedulingPreferencesRequest* request,
       v1::ListSchedulingPreferencesResponse* response) override;
+  grpc::ServerUnaryReactor* ListMultiClusterServices(
+      grpc::CallbackServerContext* context, const v1::ListMultiClusterServicesRequest* request,
+      v1::ListMultiClusterServicesResponse* response) override;
   grpc::ServerWriteReactor<v1::WatchEvent>* Watch(grpc::CallbackServerContext* context,
                                                   const v1::WatchRequest* request) override;
 

@@ -156,6 +156,16 @@ class StatusStore {
   void RemoveSchedulingPreference(absl::string_view ns, absl::string_view name)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Multi-Cluster Services (the MCS controller): one entry per exported service, and every
+  // member's part. Kept beside the revisioned state like the scheduling preferences (endpoint
+  // counts move often): no revision, no watch event; readers list them. Ignored after Close().
+  // Implemented in store_mcs.cc.
+  void UpsertMultiClusterService(v1::MultiClusterService service) ABSL_LOCKS_EXCLUDED(mu_);
+  void RemoveMultiClusterService(absl::string_view ns, absl::string_view name)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Replaces every member's MCS state (sorted by cluster here).
+  void SetMcsMembers(std::vector<v1::McsMember> members) ABSL_LOCKS_EXCLUDED(mu_);
+
   // Registers a type with its renderer (replacing one). Objects of a type that is not
   // registered are shown to nobody. GetObject redacts what the renderer returns by the
   // type's sensitivity, so the store never hands out secret material. RemoveRenderer returns
@@ -177,6 +187,10 @@ class StatusStore {
   // the caller's business (AccessControl::MaySeeSchedulingPreferences).
   v1::ListSchedulingPreferencesResponse ListSchedulingPreferences(
       const v1::ListSchedulingPreferencesRequest& request) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Sorted by namespace and name, with every member's MCS state; `namespace` "" lists every
+  // namespace. Who may see which is the caller's business (VisibleMultiClusterServices).
+  v1::ListMultiClusterServicesResponse ListMultiClusterServices(
+      const v1::ListMultiClusterServicesRequest& request) const ABSL_LOCKS_EXCLUDED(mu_);
   // NOT_FOUND when the object is unknown. With a cluster, renders through the type's
   // renderer (no store lock held).
   absl::StatusOr<v1::GetObjectResponse> GetObject(const v1::GetObjectRequest& request) const
@@ -238,6 +252,10 @@ class StatusStore {
   // By (namespace, name).
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const v1::SchedulingPreference>>
       preferences_ ABSL_GUARDED_BY(mu_);
+  // By (namespace, name).
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const v1::MultiClusterService>>
+      mcs_services_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const std::vector<v1::McsMember>> mcs_members_ ABSL_GUARDED_BY(mu_);
   std::deque<EventPtr> history_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Watcher>> watchers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<RendererSlot>> renderers_ ABSL_GUARDED_BY(mu_);

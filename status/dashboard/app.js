@@ -43,6 +43,7 @@
   let listed = false;          // the first list arrived
   let clustersForbidden = '';  // the server's message when the caller may not list clusters
   let rspSeq = 0;              // drops stale ReplicaSchedulingPreference lists
+  let serviceSeq = 0;          // drops stale multi-cluster service lists (services.js)
 
   // ---- session ------------------------------------------------------------------------------
   let token = '';              // the bearer token the page sends; '' when the server needs none
@@ -414,6 +415,17 @@
     }
   }
 
+  // Multi-cluster services (services.js renders them); listed like the RSPs.
+  async function refreshServices() {
+    const seq = ++serviceSeq;
+    try {
+      const list = await getJSON('api/v1/multiclusterservices');
+      if (seq === serviceSeq) window.kfedServices.render(list);
+    } catch (e) {
+      // The objects and clusters report trouble; this panel keeps its last state.
+    }
+  }
+
   function renderHead() {
     const head = $('matrix-head');
     head.replaceChildren(
@@ -691,6 +703,7 @@
         if (failures === 0) loadVersion();
         let revision = await listAll();
         refreshRsps();
+        refreshServices();
         setConnection('live');
         failures = 0;
         for (;;) {
@@ -704,6 +717,7 @@
           }
           revision = Math.max(revision, num(resp.revision));
           refreshRsps();
+          refreshServices();
           scheduleRender();
           setConnection('live');
         }
@@ -770,6 +784,8 @@
     $('rsps-body').replaceChildren();
     $('rsps-section').hidden = true;
     $('rsp-count').textContent = '';
+    serviceSeq++;
+    window.kfedServices.reset();
     $('cluster-count').textContent = '';
     $('object-count').textContent = '';
     $('state-totals').replaceChildren();
