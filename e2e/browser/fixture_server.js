@@ -38,7 +38,8 @@ const keyOf = (o) => `${o.ref.type}/${o.ref.namespace || ''}/${o.ref.name}`;
 // server's JSON mapping does.
 const INT64_FIELDS = new Set(['revision', 'generation', 'lastTransitionUnixMs',
                               'memberGeneration', 'totalReplicas', 'plannedReplicas',
-                              'memberReplicas', 'memberReadyReplicas', 'lastPlanUnixMs']);
+                              'memberReplicas', 'memberReadyReplicas', 'lastPlanUnixMs',
+                              'lastReconcileUnixMs']);
 function protoJson(value) {
   if (Array.isArray(value)) return value.map(protoJson);
   if (value === null || typeof value !== 'object') return value;
@@ -69,6 +70,10 @@ class Model {
     this.objects = new Map();
     // ReplicaSchedulingPreferences (SchedulingPreference messages): listed, not watched.
     this.preferences = [];
+    // Multi-cluster services (MultiClusterService messages) and the members' MCS part
+    // (McsMember): listed, not watched.
+    this.services = [];
+    this.mcsMembers = [];
     this.history = [];         // events, oldest first
     this.oldestResumable = 0;  // a resume point below this gets 410
     this.waiters = new Set();
@@ -214,6 +219,14 @@ function start(options = {}) {
           (!user.namespaces || user.namespaces.includes(p.namespace)) &&
           (!q.get('namespace') || p.namespace === q.get('namespace')));
         return send(res, 200, protoJson({preferences}));
+      }
+      case '/api/v1/multiclusterservices': {
+        // As the controller manager: `get serviceexports` per namespace (here: the user's
+        // namespaces), the members' part only for users who may list clusters.
+        const services = model.services.filter((s) =>
+          (!user.namespaces || user.namespaces.includes(s.namespace)) &&
+          (!q.get('namespace') || s.namespace === q.get('namespace')));
+        return send(res, 200, protoJson({services, members: user.clusters ? model.mcsMembers : []}));
       }
       default:
         return send(res, 404, {error: `no such endpoint ${url.pathname}`});

@@ -462,6 +462,85 @@ test('replica scheduling: each RSP with its distribution and problem, as the use
   }, {token: 'viewer-token'});
 });
 
+test('multi-cluster services: import, export conditions, endpoints, members without CRDs',
+     async () => {
+  const condition = (type, status, reason, message) => ({type, status, reason, message});
+  const fine = [condition('Valid', 'True', 'Valid', ''), condition('Conflict', 'False', 'NoConflicts', ''),
+                condition('Ready', 'True', 'Exported', 'ServiceImport demo/web is in 2 clusters')];
+  const service = (namespace, name) => ({
+    namespace, name, type: 'ClusterSetIP', ips: ['240.96.0.1'],
+    ports: [{name: 'http', protocol: 'TCP', port: 80}], sessionAffinity: 'None',
+    exports: [
+      {cluster: 'member1', clusterId: 'uid-1', conditions: fine},
+      {cluster: 'member2', clusterId: 'uid-2', conditions: [
+        condition('Valid', 'True', 'Valid', ''),
+        condition('Conflict', 'True', 'PortConflict', 'port "http": 80/TCP from member1 wins over 81/TCP'),
+        condition('Ready', 'True', 'Exported', '')]},
+    ],
+    endpoints: [{cluster: 'member1', clusterId: 'uid-1', ready: 2, total: 3},
+                {cluster: 'member2', clusterId: 'uid-2', ready: 0, total: 0}],
+    importingClusters: ['member1', 'member2'],
+    namespaceMissingClusters: ['member3'],
+    lastReconcileUnixMs: Date.now(),
+  });
+  const serviceInfo = (id) => {
+    const row = document.querySelector(
+        `tr[data-testid="service-row"][data-service="${CSS.escape(id)}"]`);
+    if (!row) return null;
+    const cell = (t) => row.querySelector(`[data-testid="${t}"]`).innerText.replace(/\s+/g, ' ').trim();
+    return {
+      import: cell('service-import'),
+      exports: [...row.querySelectorAll('[data-testid="service-export"]')].map((e) =>
+        `${e.dataset.cluster}:${e.dataset.ok}`),
+      problems: [...row.querySelectorAll('[data-testid="service-problem"]')].map((e) => e.textContent),
+      endpoints: [...row.querySelectorAll('[data-testid="service-endpoints"]')].map((e) =>
+        `${e.dataset.cluster}=${e.dataset.ready}/${e.dataset.total}`),
+      importing: cell('service-importing'),
+    };
+  };
+  await withDashboard('services', async ({page, fixture}) => {
+    assert.equal(await page.evaluate(() => document.getElementById('services-section').hidden), true);
+    fixture.model.services = [service('demo', 'web'), service('web', '<b>shop</b>')];
+    fixture.model.mcsMembers = [{cluster: 'member1', state: 'Active'},
+                                {cluster: 'member3', state: 'NoCrds',
+                                 message: 'mcs: cluster member3 does not serve the mcs-api CRDs'}];
+    fixture.model.upsertCluster({...fixture.model.clusters.get('member1'), message: 'poke'});
+    await until(page, 'both services', (id) => !!document.querySelector(
+        `tr[data-testid="service-row"][data-service="${CSS.escape(id)}"]`), 'web/<b>shop</b>');
+    const web = await page.evaluate(serviceInfo, 'demo/web');
+    assert.equal(web.import, 'ClusterSetIP 240.96.0.1 http:80/TCP');
+    assert.deepEqual(web.exports, ['member1:true', 'member2:false']);
+    assert.deepEqual(web.problems,
+                     ['Conflict PortConflict: port "http": 80/TCP from member1 wins over 81/TCP']);
+    assert.deepEqual(web.endpoints, ['member1=2/3', 'member2=0/0']);
+    assert.equal(web.importing, 'member1, member2 namespace missing in member3');
+    assert.equal(await page.evaluate(() => textOf('service-count')), '(2)');
+    // A name is text, never markup.
+    assert.equal(await page.evaluate(() => document.querySelectorAll('#services-body b').length), 0);
+    // Only members that take no part are listed.
+    assert.deepEqual(await page.evaluate(() => [...document.querySelectorAll(
+        '[data-testid="mcs-member"]')].map((e) => `${e.dataset.cluster}:${e.dataset.state}`)),
+                     ['member3:NoCrds']);
+    // The service goes: its row goes with the next list.
+    fixture.model.services = [service('demo', 'web')];
+    fixture.model.upsertCluster({...fixture.model.clusters.get('member1'), message: 'poke 2'});
+    await until(page, 'one service', () => document.querySelectorAll(
+        'tr[data-testid="service-row"]').length === 1);
+  });
+  // The viewer may read namespace demo only and may not list clusters: demo's service, no
+  // member list.
+  await withDashboard('services-viewer', async ({page, fixture}) => {
+    fixture.model.services = [service('demo', 'web'), service('web', 'shop')];
+    fixture.model.mcsMembers = [{cluster: 'member3', state: 'NoCrds', message: 'no CRDs'}];
+    fixture.model.upsertObject(fixedBroken(fixture.model));
+    await until(page, 'demo\'s service', (id) => !!document.querySelector(
+        `tr[data-testid="service-row"][data-service="${CSS.escape(id)}"]`), 'demo/web');
+    assert.equal(await page.evaluate(() => document.querySelectorAll(
+        'tr[data-testid="service-row"]').length), 1);
+    assert.equal(await page.evaluate(() => document.getElementById('mcs-members').hidden), true);
+  }, {token: 'viewer-token'});
+});
+
 test('503 (the host cannot review tokens) shows the server\'s message', async () => {
   await withDashboard('unavailable', async ({page, fixture}) => {
     const {model} = fixture;
