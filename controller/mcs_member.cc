@@ -205,13 +205,14 @@ std::optional<ReconcileResult> McsController::DiscoverMcsApi(const std::string& 
   }
   if (!served) {
     m->no_crds.store(true);
-    SetState(cluster, *m, kMcsNoCrds,
+    const bool changed = SetState(cluster, *m, kMcsNoCrds,
              absl::StrCat("mcs: cluster ", cluster, " does not serve the mcs-api CRDs (",
                           mcs::ServiceExportsResource().String(), ", ",
                           mcs::ServiceImportsResource().String(),
                           "): it takes no part in Multi-Cluster Services until they are "
                           "installed (looked for every ",
                           absl::FormatDuration(options_.problem_recheck), ")"));
+    if (!changed) VLOG(1) << "mcs: cluster " << cluster << ": the mcs-api CRDs are still not served";
     RequeueServicesIfChanged(cluster, *m, ready);
     return ReconcileResult::RequeueAfter(options_.problem_recheck);
   }
