@@ -192,12 +192,17 @@ TEST_F(McsViewE2eTest, StatusApiShowsConditionsEndpointsAndImportsToWhoMayReadTh
   EXPECT_EQ(bad->first, 401) << bad->second;
   // Granted `get serviceexports` in this namespace: it sees this service (the denial was
   // cached for at most 10 s).
-  ASSERT_TRUE(Kubectl(Host(), {"create", "role", "mcs-reader", "-n", ns, "--verb=get",
-                               "--resource=serviceexports.multicluster.x-k8s.io"})
-                  .ok());
-  ASSERT_TRUE(Kubectl(Host(), {"create", "rolebinding", "mcs-reader", "-n", ns,
-                               "--role=mcs-reader", StrCat("--serviceaccount=", ns, ":", sa)})
-                  .ok());
+  // (YAML: `kubectl create role --resource` wants the resource served, and the host has no
+  // mcs-api CRDs; RBAC does not need them.)
+  absl::Status role = Apply(
+      Host(), StrCat("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: "
+                     "mcs-reader, namespace: ", ns, "}\nrules:\n- apiGroups: [multicluster.x-k8s.io]\n"
+                     "  resources: [serviceexports]\n  verbs: [get]\n---\n"
+                     "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: "
+                     "mcs-reader, namespace: ", ns, "}\nroleRef: {apiGroup: rbac.authorization.k8s.io, "
+                     "kind: Role, name: mcs-reader}\nsubjects:\n- {kind: ServiceAccount, name: ", sa,
+                     ", namespace: ", ns, "}\n"));
+  ASSERT_TRUE(role.ok()) << role;
   absl::Status granted = WaitFor("the granted outsider sees the service", absl::Seconds(60), [&] {
     auto r = List("", *outsider);
     if (!r.ok()) return r.status();
