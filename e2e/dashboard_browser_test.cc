@@ -1,7 +1,9 @@
 // The dashboard in headless Chromium against kfed-controller-manager on the real local
 // clusters: the page loads, shows both members Ready, its filters work, a federated ConfigMap
 // with a broken override shows Error / ApplyOverridesFailed naming the path in the detail view,
-// and after the override is fixed on the host the cell turns Propagated without a reload.
+// and after the override is fixed on the host the cell turns Propagated without a reload; a
+// Service exported from member1 (Multi-Cluster Services) shows in the "Multi-cluster services"
+// panel with its conditions, its endpoint count and both members importing it.
 //
 // This file prepares the federation and the objects; the browser half is
 // e2e/browser/dashboard_test.js (playwright-core driving Debian's /usr/bin/chromium; see
@@ -23,6 +25,7 @@
 #include "base/testing.h"
 #include "e2e/cluster_env.h"
 #include "e2e/federation_env.h"
+#include "e2e/mcs_fixture.h"
 
 namespace kfed::e2e {
 namespace {
@@ -104,6 +107,35 @@ TEST(DashboardBrowserTest, ShowsMembersFiltersAnErrorAndTheFixLive) {
       });
   ASSERT_TRUE(reported.ok()) << reported;
 
+  // Multi-Cluster Services: the mcs-api CRDs in both members, and a Service exported from
+  // member1 with one kwok pod; kfed must have exported it before the page is asked.
+  for (const std::string& member : c.members) {
+    for (const char* file : kCrdFiles) {
+      absl::StatusOr<std::string> yaml = ReadFile(StrCat(CrdDir(), "/", file));
+      ASSERT_TRUE(yaml.ok()) << yaml.status();
+      ASSERT_TRUE(Kubectl(member, {"apply", "-f", "-"}, *yaml).ok());
+    }
+    for (const char* crd :
+         {"serviceexports.multicluster.x-k8s.io", "serviceimports.multicluster.x-k8s.io"}) {
+      ASSERT_TRUE(Kubectl(member, {"wait", "--for=condition=Established", "--timeout=60s",
+                                   StrCat("crd/", crd)})
+                      .ok());
+    }
+    ASSERT_TRUE(WaitFor(StrCat("namespace ", ns, " in ", member), absl::Seconds(60), [&] {
+                  return Kubectl(member, {"get", "namespace", ns}).status();
+                }).ok());
+  }
+  ASSERT_TRUE(Apply(member1, DeploymentYaml(ns, "web", 1)).ok());
+  ASSERT_TRUE(Apply(member1, ServiceYaml(ns, "web", 80)).ok());
+  ASSERT_TRUE(Apply(member1, ExportYaml(ns, "web")).ok());
+  absl::Status exported = WaitFor("member1's export Ready", absl::Seconds(120), [&] {
+    auto ready = Kubectl(member1, {"get", "serviceexports.multicluster.x-k8s.io", "web", "-n", ns,
+                                   "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].reason}"});
+    if (!ready.ok()) return ready.status();
+    return *ready == "Exported" ? absl::OkStatus() : absl::UnavailableError(*ready);
+  });
+  ASSERT_TRUE(exported.ok()) << exported;
+
   const std::vector<std::string> fix = {
       c.kube_bin + "/kubectl",
       "--kubeconfig",
@@ -128,6 +160,7 @@ TEST(DashboardBrowserTest, ShowsMembersFiltersAnErrorAndTheFixLive) {
        {"KFED_DASHBOARD_NAMESPACE", ns},
        {"KFED_DASHBOARD_BAD_PATH", kBadPath},
        {"KFED_DASHBOARD_FIX", JsonArgv(fix)},
+       {"KFED_DASHBOARD_SERVICE", StrCat(ns, "/web")},
        {"KFED_DASHBOARD_TOKEN", fed.viewer_token()},
        {"KFED_DASHBOARD_USER",
         StrCat("system:serviceaccount:", kFedNamespace, ":", kViewerServiceAccount)}});

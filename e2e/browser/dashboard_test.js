@@ -15,6 +15,8 @@
 //                             through the sign-in form (after a wrong token is refused). Unset:
 //                             the controller asks for none.
 //   KFED_DASHBOARD_USER       the username the page must show once signed in (optional)
+//   KFED_DASHBOARD_SERVICE    "namespace/name" of a Service member1 exports (Multi-Cluster
+//                             Services, one Ready pod): the panel must show it (optional)
 //
 // Every check waits on the page's DOM with a deadline; the page is never reloaded, so the
 // final Propagated cell must arrive through the live watch. Screenshots are kept in
@@ -37,6 +39,7 @@ const BAD_PATH = env('KFED_DASHBOARD_BAD_PATH');
 const FIX = JSON.parse(env('KFED_DASHBOARD_FIX'));
 const SIGN_IN_TOKEN = process.env.KFED_DASHBOARD_TOKEN || '';
 const SIGN_IN_USER = process.env.KFED_DASHBOARD_USER || '';
+const SERVICE = process.env.KFED_DASHBOARD_SERVICE || '';
 const MEMBERS = ['member1', 'member2'];
 const BROKEN = `configmaps/${NS}/broken`;
 const GOOD = `configmaps/${NS}/good`;
@@ -110,6 +113,26 @@ async function main() {
     await until(page, 'a matrix column per member', (members) => members.every(
         (m) => !!document.querySelector(`#matrix-head th[data-cluster="${m}"]`)), MEMBERS,
                 DEADLINE_MS);
+
+    if (SERVICE) {
+      step(`multi-cluster services: ${SERVICE} exported from member1, imported in both`);
+      await until(page, 'the exported service with its conditions and endpoints', (id) => {
+        const row = document.querySelector(
+            `tr[data-testid="service-row"][data-service="${CSS.escape(id)}"]`);
+        if (!row || document.getElementById('services-section').hidden) return false;
+        const exports = [...row.querySelectorAll('[data-testid="service-export"]')];
+        const endpoints = [...row.querySelectorAll('[data-testid="service-endpoints"]')];
+        return exports.length === 1 && exports[0].dataset.cluster === 'member1' &&
+               exports[0].dataset.ok === 'true' &&
+               exports[0].innerText.includes('Valid=True Conflict=False Ready=True') &&
+               endpoints.length === 1 && endpoints[0].dataset.ready === '1' &&
+               endpoints[0].dataset.total === '1' &&
+               row.querySelector('[data-testid="service-import"]').innerText
+                   .startsWith('ClusterSetIP 240.') &&
+               row.querySelector('[data-testid="service-importing"]').innerText
+                   .startsWith('member1, member2');
+      }, SERVICE, DEADLINE_MS);
+    }
 
     step(`namespace filter ${NS}: this test's objects and its FederatedNamespace`);
     await until(page, 'the namespace among the filter options', (ns) =>
