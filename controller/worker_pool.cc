@@ -45,6 +45,12 @@ WorkerPool::WorkerPool(Reconciler& reconciler, MetricsRegistry& metrics,
                                "Workers per controller.", {"controller"});
   max_workers_->Set({options_.name}, options_.workers);
   active_->Set({options_.name}, 0);
+  // At zero from the start, as KubeFed's workers (initMetrics) and controller-runtime do:
+  // rate() and alerts on errors see a series before the first error.
+  errors_->Add({options_.name}, 0);
+  for (const char* result : {"success", "requeue", "requeue_after", "error"}) {
+    total_->Add({options_.name, result}, 0);
+  }
   queue_metrics_.StartSampling([this] { return queue_.Gauges(); });
 }
 

@@ -13,6 +13,7 @@
 //   controller_runtime_reconcile_time_seconds{controller}   (histogram)
 //   controller_runtime_active_workers{controller}           (gauge)
 //   controller_runtime_max_concurrent_reconciles{controller} (gauge)
+// (the counters' series exist at zero from construction, as KubeFed's workers register them)
 // and the queue's client-go workqueue_* series with `name` = the pool's name
 // (controller/workqueue_metrics.h).
 // Threads: `workers` threads owned by the pool, started by Start(), joined by Stop().

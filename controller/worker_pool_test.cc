@@ -269,6 +269,12 @@ TEST(WorkerPoolTest, GaugesOfAStoppedPoolAreRemoved) {
             std::string::npos);
   EXPECT_EQ(text.find("workqueue_depth{name=\"test\"}"), std::string::npos);
   EXPECT_NE(text.find("workqueue_adds_total{name=\"test\"} 0"), std::string::npos);
+  // Counters exist at zero before any reconcile, as KubeFed registers them.
+  EXPECT_NE(text.find("controller_runtime_reconcile_errors_total{controller=\"test\"} 0"),
+            std::string::npos);
+  EXPECT_NE(text.find("controller_runtime_reconcile_total{controller=\"test\",result=\"error\"} 0"),
+            std::string::npos)
+      << text;
 }
 
 TEST(WorkerPoolTest, StuckReconcileShowsAsUnfinishedWork) {
