@@ -118,6 +118,20 @@ void MetricFamily::Observe(const LabelValues& labels, double v) {
   histograms_->Add(l, buckets_).Observe(v);
 }
 
+prometheus::Counter& MetricFamily::CounterSeries(const LabelValues& labels) {
+  CHECK(type_ == Type::kCounter) << name_;
+  const prometheus::Labels l = LabelMap(labels);
+  absl::ReaderMutexLock lock(&mu_);
+  return counters_->Add(l);
+}
+
+prometheus::Histogram& MetricFamily::HistogramSeries(const LabelValues& labels) {
+  CHECK(type_ == Type::kHistogram) << name_;
+  const prometheus::Labels l = LabelMap(labels);
+  absl::ReaderMutexLock lock(&mu_);
+  return histograms_->Add(l, buckets_);
+}
+
 void MetricFamily::Remove(const LabelValues& labels) {
   const prometheus::Labels l = LabelMap(labels);
   absl::MutexLock lock(&mu_);

@@ -41,6 +41,11 @@ class MetricFamily {
   void Set(const LabelValues& labels, double v) ABSL_LOCKS_EXCLUDED(mu_);
   // Histogram only.
   void Observe(const LabelValues& labels, double v) ABSL_LOCKS_EXCLUDED(mu_);
+  // The series of `labels` (created at zero if absent), to record through on a hot path
+  // without the label lookup. The reference stays valid until Remove(labels) on this family:
+  // use it for series nobody removes (the workqueue counters and histograms).
+  prometheus::Counter& CounterSeries(const LabelValues& labels) ABSL_LOCKS_EXCLUDED(mu_);
+  prometheus::Histogram& HistogramSeries(const LabelValues& labels) ABSL_LOCKS_EXCLUDED(mu_);
   // Drops one series (e.g. a cluster that left); nothing when absent.
   void Remove(const LabelValues& labels) ABSL_LOCKS_EXCLUDED(mu_);
   // The value of a counter/gauge series, or a histogram's count; 0 when absent.

@@ -28,7 +28,8 @@ WorkerPool::WorkerPool(Reconciler& reconciler, MetricsRegistry& metrics,
     : reconciler_(reconciler),
       options_(std::move(options)),
       clock_(clock),
-      queue_(clock, std::move(options_.rate_limiter)) {
+      queue_metrics_(metrics, options_.name),
+      queue_(clock, std::move(options_.rate_limiter), &queue_metrics_) {
   CHECK(!options_.name.empty());
   CHECK_GE(options_.workers, 1);
   total_ = metrics.Counter("controller_runtime_reconcile_total",
@@ -40,11 +41,17 @@ WorkerPool::WorkerPool(Reconciler& reconciler, MetricsRegistry& metrics,
                                 "Time per reconciliation, per controller.", {"controller"});
   active_ = metrics.Gauge("controller_runtime_active_workers",
                           "Workers reconciling right now, per controller.", {"controller"});
-  depth_ = metrics.Gauge("workqueue_depth", "Keys ready in a controller's queue.", {"name"});
   max_workers_ = metrics.Gauge("controller_runtime_max_concurrent_reconciles",
                                "Workers per controller.", {"controller"});
   max_workers_->Set({options_.name}, options_.workers);
   active_->Set({options_.name}, 0);
+  // At zero from the start, as KubeFed's workers (initMetrics) and controller-runtime do:
+  // rate() and alerts on errors see a series before the first error.
+  errors_->Add({options_.name}, 0);
+  for (const char* result : {"success", "requeue", "requeue_after", "error"}) {
+    total_->Add({options_.name, result}, 0);
+  }
+  queue_metrics_.StartSampling([this] { return queue_.Gauges(); });
 }
 
 WorkerPool::~WorkerPool() { Stop(); }
@@ -71,7 +78,7 @@ void WorkerPool::Stop() {
   queue_.ShutDown();
   for (std::thread& t : threads) t.join();
   // Gauges describe running pools only (a cluster's pool ends when it leaves); counters stay.
-  depth_->Remove({options_.name});
+  queue_metrics_.StopSampling();
   active_->Remove({options_.name});
   max_workers_->Remove({options_.name});
 }
@@ -117,7 +124,6 @@ void WorkerPool::Worker(int index) {
       break;
     }
     if (options_.on_take) options_.on_take(static_cast<int>(queue_.Len()));
-    depth_->Set({name}, static_cast<double>(queue_.Len()));
     active_->Add({name}, 1);
     const absl::Time start = clock_.Now();
     absl::StatusOr<ReconcileResult> result = reconciler_.Reconcile(*key);

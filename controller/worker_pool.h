@@ -13,7 +13,9 @@
 //   controller_runtime_reconcile_time_seconds{controller}   (histogram)
 //   controller_runtime_active_workers{controller}           (gauge)
 //   controller_runtime_max_concurrent_reconciles{controller} (gauge)
-//   workqueue_depth{name}                                   (gauge, at each take)
+// (the counters' series exist at zero from construction, as KubeFed's workers register them)
+// and the queue's client-go workqueue_* series with `name` = the pool's name
+// (controller/workqueue_metrics.h).
 // Threads: `workers` threads owned by the pool, started by Start(), joined by Stop().
 // Add*/queue() are safe from any thread (informer handlers enqueue here).
 #ifndef KFED_CONTROLLER_WORKER_POOL_H_
@@ -32,6 +34,7 @@
 #include "base/clock.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
+#include "controller/workqueue_metrics.h"
 #include "kube/workqueue.h"
 
 namespace kfed::kube {
@@ -102,6 +105,7 @@ class WorkerPool {
   Reconciler& reconciler_;
   WorkerPoolOptions options_;  // rate_limiter moved into queue_
   Clock& clock_;
+  WorkQueueMetricsRecorder queue_metrics_;  // outlives queue_, which reports to it
   kube::WorkQueue<std::string> queue_;
   CancellationToken stop_;
 
@@ -109,7 +113,6 @@ class WorkerPool {
   MetricFamily* errors_;
   MetricFamily* duration_;
   MetricFamily* active_;
-  MetricFamily* depth_;
   MetricFamily* max_workers_;
 
   mutable absl::Mutex mu_;

@@ -120,6 +120,11 @@ TEST(WorkerPoolTest, ErrorIsRetriedWithBackoffThenForgotten) {
   EXPECT_EQ(metrics.Counter("controller_runtime_reconcile_errors_total", "", {"controller"})
                 ->Value({"test"}),
             2);
+  // The queue's client-go series carry the pool's name, as controller_runtime_* do.
+  EXPECT_EQ(metrics.Counter("workqueue_retries_total", "", {"name"})->Value({"test"}), 2);
+  EXPECT_EQ(metrics.Counter("workqueue_adds_total", "", {"name"})->Value({"test"}), 3);
+  EXPECT_EQ(metrics.Histogram("workqueue_work_duration_seconds", "", {"name"})->Value({"test"}),
+            3);
 }
 
 TEST(WorkerPoolTest, TerminalErrorIsNotRetried) {
@@ -259,9 +264,39 @@ TEST(WorkerPoolTest, GaugesOfAStoppedPoolAreRemoved) {
                                     "\"test\"} 3"),
               std::string::npos);
   }
-  EXPECT_EQ(metrics.Render().find("controller_runtime_max_concurrent_reconciles{controller="
-                                  "\"test\"}"),
+  const std::string text = metrics.Render();
+  EXPECT_EQ(text.find("controller_runtime_max_concurrent_reconciles{controller=\"test\"}"),
             std::string::npos);
+  EXPECT_EQ(text.find("workqueue_depth{name=\"test\"}"), std::string::npos);
+  EXPECT_NE(text.find("workqueue_adds_total{name=\"test\"} 0"), std::string::npos);
+  // Counters exist at zero before any reconcile, as KubeFed registers them.
+  EXPECT_NE(text.find("controller_runtime_reconcile_errors_total{controller=\"test\"} 0"),
+            std::string::npos);
+  EXPECT_NE(text.find("controller_runtime_reconcile_total{controller=\"test\",result=\"error\"} 0"),
+            std::string::npos)
+      << text;
+}
+
+TEST(WorkerPoolTest, StuckReconcileShowsAsUnfinishedWork) {
+  FakeClock clock;
+  MetricsRegistry metrics;
+  ScriptedReconciler r;
+  WorkerPool pool(r, metrics, Options(), clock);
+  r.SetBlocked(true);
+  pool.Start();
+  pool.Add("stuck");
+  pool.Add("next");
+  ASSERT_TRUE(r.AwaitRunning("stuck"));
+  clock.Advance(absl::Seconds(90));
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find("workqueue_unfinished_work_seconds{name=\"test\"} 90\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("workqueue_longest_running_processor_seconds{name=\"test\"} 90\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("workqueue_depth{name=\"test\"} 1\n"), std::string::npos);
+  r.SetBlocked(false);
+  ASSERT_TRUE(r.AwaitCalls("next", 1));
+  pool.Stop();
 }
 
 }  // namespace

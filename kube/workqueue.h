@@ -6,7 +6,9 @@
 //     limiter (by default the max of per-key exponential backoff 5ms..1000s and an overall
 //     10 qps / burst 100 token bucket, like client-go's DefaultControllerRateLimiter);
 //     Forget() resets a key's backoff;
-//   - ShutDown() makes Get() return nullopt once the queue is empty; adds are then ignored.
+//   - ShutDown() makes Get() return nullopt once the queue is empty; adds are then ignored;
+//   - client-go's workqueue metrics: per-item events go to an optional WorkQueueMetrics,
+//     the gauges (depth, unfinished work) are read with Gauges().
 // Thread-safe.
 #ifndef KFED_KUBE_WORKQUEUE_H_
 #define KFED_KUBE_WORKQUEUE_H_
@@ -21,7 +23,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
@@ -115,13 +116,44 @@ std::unique_ptr<RateLimiter<Key>> DefaultControllerRateLimiter(Clock& clock) {
   return std::make_unique<MaxOfRateLimiter<Key>>(std::move(v));
 }
 
+// The per-item events behind client-go's workqueue metrics (k8s.io/client-go/util/workqueue
+// metrics.go: adds, queue latency, work duration, retries). The queue calls them with its lock
+// held, in the order the events happen, as client-go does: an implementation records and
+// returns (atomics, a metric's own leaf lock), never does I/O, waits, or calls the queue.
+class WorkQueueMetrics {
+ public:
+  virtual ~WorkQueueMetrics() = default;
+  // A key became due and was not already queued (client-go's `add`: adds_total, depth).
+  virtual void Added() = 0;
+  // Get() handed out a key that became due `queued` ago (client-go's `get`).
+  virtual void Taken(absl::Duration queued) = 0;
+  // Done() for a key Get() handed out `worked` ago (client-go's `done`).
+  virtual void Finished(absl::Duration worked) = 0;
+  // AddAfter() / AddRateLimited() before shutdown (client-go's delaying queue `retry`).
+  virtual void Retried() = 0;
+};
+
+// What client-go's gauges show, read at one instant.
+struct WorkQueueGauges {
+  // Keys added and not yet taken by Get(), including keys re-added while a worker holds them
+  // (client-go's depth: adds minus gets); not keys waiting for a delay.
+  size_t depth = 0;
+  // Sum over the keys being processed of the time since Get() handed them out, and the
+  // longest of those (client-go's unfinished_work_seconds, longest_running_processor_seconds).
+  absl::Duration unfinished_work = absl::ZeroDuration();
+  absl::Duration longest_running = absl::ZeroDuration();
+};
+
 template <typename Key = std::string>
 class WorkQueue {
  public:
+  // `metrics` (borrowed, may be null) must outlive the queue.
   explicit WorkQueue(Clock& clock = Clock::Real(),
-                     std::unique_ptr<RateLimiter<Key>> limiter = nullptr)
+                     std::unique_ptr<RateLimiter<Key>> limiter = nullptr,
+                     WorkQueueMetrics* metrics = nullptr)
       : clock_(clock),
-        limiter_(limiter ? std::move(limiter) : DefaultControllerRateLimiter<Key>(clock)) {}
+        limiter_(limiter ? std::move(limiter) : DefaultControllerRateLimiter<Key>(clock)),
+        metrics_(metrics) {}
 
   void Add(const Key& key) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
@@ -133,6 +165,7 @@ class WorkQueue {
   void AddAfter(const Key& key, absl::Duration delay) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     if (shutting_down_) return;
+    if (metrics_ != nullptr) metrics_->Retried();
     if (delay <= absl::ZeroDuration()) {
       AddLocked(key);
       return;
@@ -156,8 +189,14 @@ class WorkQueue {
       if (!queue_.empty()) {
         Key key = std::move(queue_.front());
         queue_.pop_front();
-        processing_.insert(key);
-        dirty_.erase(key);
+        const absl::Time now = clock_.Now();
+        // A queued key is always dirty (AddLocked and Done() queue only dirty keys).
+        auto dirty = dirty_.find(key);
+        if (dirty != dirty_.end()) {
+          if (metrics_ != nullptr) metrics_->Taken(now - dirty->second);
+          dirty_.erase(dirty);
+        }
+        processing_[key] = now;
         return key;
       }
       if (shutting_down_) return std::nullopt;
@@ -175,7 +214,10 @@ class WorkQueue {
   // Ends processing of `key`; re-queues it if it was added meanwhile.
   void Done(const Key& key) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
-    processing_.erase(key);
+    auto it = processing_.find(key);
+    if (it == processing_.end()) return;  // not handed out by Get(), or Done() twice
+    if (metrics_ != nullptr) metrics_->Finished(clock_.Now() - it->second);
+    processing_.erase(it);
     if (dirty_.contains(key)) queue_.push_back(key);
   }
 
@@ -193,6 +235,18 @@ class WorkQueue {
     PromoteReadyLocked();
     return queue_.size();
   }
+  WorkQueueGauges Gauges() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    WorkQueueGauges g;
+    g.depth = dirty_.size();
+    if (processing_.empty()) return g;
+    const absl::Time now = clock_.Now();
+    for (const auto& [key, start] : processing_) {
+      g.unfinished_work += now - start;
+      g.longest_running = std::max(g.longest_running, now - start);
+    }
+    return g;
+  }
   // Keys waiting for AddAfter / AddRateLimited delays.
   size_t Waiting() ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
@@ -203,7 +257,8 @@ class WorkQueue {
  private:
   void AddLocked(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (shutting_down_ || dirty_.contains(key)) return;
-    dirty_.insert(key);
+    dirty_.emplace(key, clock_.Now());
+    if (metrics_ != nullptr) metrics_->Added();
     if (processing_.contains(key)) return;  // re-queued by Done()
     queue_.push_back(key);
   }
@@ -227,10 +282,13 @@ class WorkQueue {
 
   Clock& clock_;
   std::unique_ptr<RateLimiter<Key>> limiter_;
+  WorkQueueMetrics* const metrics_;
   mutable absl::Mutex mu_;
   std::deque<Key> queue_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<Key> dirty_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<Key> processing_ ABSL_GUARDED_BY(mu_);
+  // Keys added and not yet taken, with the time each was added (client-go's addTimes).
+  absl::flat_hash_map<Key, absl::Time> dirty_ ABSL_GUARDED_BY(mu_);
+  // Keys handed out by Get() and not yet Done(), with the time (processingStartTimes).
+  absl::flat_hash_map<Key, absl::Time> processing_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<Key, absl::Time> waiting_ ABSL_GUARDED_BY(mu_);
   int64_t waiting_version_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

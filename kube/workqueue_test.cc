@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/testing.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace kfed::kube {
@@ -120,6 +121,77 @@ TEST(WorkQueueTest, NoKeyIsProcessedByTwoWorkersAtOnce) {
   for (auto& t : workers) t.join();
   EXPECT_EQ(violations.load(), 0);
   EXPECT_GT(processed.load(), 0);
+}
+
+// Records the events as client-go's default queue metrics would see them.
+class RecordingMetrics : public WorkQueueMetrics {
+ public:
+  void Added() override { ++adds; }
+  void Taken(absl::Duration queued) override { queue_latencies.push_back(queued); }
+  void Finished(absl::Duration worked) override { work_durations.push_back(worked); }
+  void Retried() override { ++retries; }
+  int adds = 0;
+  int retries = 0;
+  std::vector<absl::Duration> queue_latencies;
+  std::vector<absl::Duration> work_durations;
+};
+
+TEST(WorkQueueTest, MetricsFollowClientGo) {
+  FakeClock clock;
+  RecordingMetrics m;
+  WorkQueue<std::string> q(clock, nullptr, &m);
+  q.Add("a");
+  q.Add("a");  // deduplicated: not an add
+  q.Add("b");
+  EXPECT_EQ(m.adds, 2);
+  EXPECT_EQ(q.Gauges().depth, 2u);
+
+  clock.Advance(absl::Seconds(3));
+  ASSERT_EQ(*q.Get(), "a");
+  ASSERT_THAT(m.queue_latencies, ::testing::ElementsAre(absl::Seconds(3)));
+  EXPECT_EQ(q.Gauges().depth, 1u);
+
+  clock.Advance(absl::Seconds(2));
+  ASSERT_EQ(*q.Get(), "b");
+  clock.Advance(absl::Seconds(1));
+  // a for 3 s, b for 1 s.
+  WorkQueueGauges g = q.Gauges();
+  EXPECT_EQ(g.depth, 0u);
+  EXPECT_EQ(g.unfinished_work, absl::Seconds(4));
+  EXPECT_EQ(g.longest_running, absl::Seconds(3));
+
+  // Added while processing: counted (and in depth, as client-go) but handed out after Done.
+  q.Add("a");
+  EXPECT_EQ(m.adds, 3);
+  EXPECT_EQ(q.Gauges().depth, 1u);
+  q.Done("a");
+  ASSERT_THAT(m.work_durations, ::testing::ElementsAre(absl::Seconds(3)));
+  q.Done("a");  // not handed out: nothing to observe
+  EXPECT_EQ(m.work_durations.size(), 1u);
+  clock.Advance(absl::Seconds(5));
+  ASSERT_EQ(*q.Get(), "a");
+  EXPECT_EQ(m.queue_latencies.back(), absl::Seconds(5));  // since the add during processing
+  q.Done("a");
+  q.Done("b");
+  g = q.Gauges();
+  EXPECT_EQ(g.unfinished_work, absl::ZeroDuration());
+  EXPECT_EQ(g.longest_running, absl::ZeroDuration());
+
+  // Every AddAfter / AddRateLimited is a retry; the key is an add when it comes due.
+  q.AddAfter("c", absl::Seconds(1));
+  q.AddRateLimited("c");
+  q.AddAfter("d", absl::ZeroDuration());
+  EXPECT_EQ(m.retries, 3);
+  EXPECT_EQ(m.adds, 4);  // d at once
+  clock.Advance(absl::Seconds(1));
+  EXPECT_EQ(q.Len(), 2u);
+  EXPECT_EQ(m.adds, 5);
+
+  q.ShutDown();
+  q.Add("e");
+  q.AddAfter("e", absl::Seconds(1));
+  EXPECT_EQ(m.adds, 5);
+  EXPECT_EQ(m.retries, 3);
 }
 
 }  // namespace
