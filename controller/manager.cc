@@ -369,6 +369,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   cluster_options.config = config;
   cluster_options.member_qps = options_.member_qps;
   cluster_options.member_burst = options_.member_burst;
+  cluster_options.member_request_timeout = options_.member_request_timeout;
   cluster_options.status_store = status_store_.get();
   cluster_options.on_synced = base.on_synced;
   cluster_controller_ =

@@ -57,6 +57,10 @@ struct ManagerOptions {
   int cluster_workers = 4;  // per member cluster and type
   double member_qps = 100;
   int member_burst = 200;
+  // How long one request to a member may take. A write that gets no answer in time is
+  // reported with KubeFed's CreationTimedOut / UpdateTimedOut / DeletionTimedOut /
+  // LabelRemovalTimedOut; the default is KubeFed's dispatch timeout.
+  absl::Duration member_request_timeout = absl::Seconds(30);
   // Events are written by a background recorder at most this fast (merged while waiting).
   double event_qps = 20;
   int event_burst = 100;
