@@ -34,7 +34,9 @@ DispatchOutcome Failure(Operation op, absl::string_view status, absl::string_vie
   out.retry = kube::IsRetryable(error) || kube::IsConflict(error) || kube::IsNotFound(error) ||
               kube::IsAlreadyExists(error) || absl::IsCancelled(error);
   out.error = error;
-  out.event_reason = std::string(event_reason);
+  // KubeFed's Warning for operations that did not finish in time.
+  out.event_reason =
+      std::string(IsClientTimeout(error) ? ft::kEventOperationTimeoutError : event_reason);
   out.event_warning = true;
   return out;
 }

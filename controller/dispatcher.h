@@ -43,7 +43,8 @@ DispatchOutcome Dispatch(kube::Client& client, const ClusterAction& action,
                          const DispatchContext& context);
 
 // KubeFed's status for an operation that did not finish in time: CreationTimedOut,
-// UpdateTimedOut, DeletionTimedOut, LabelRemovalTimedOut ("" for kNone). KubeFed gave all
+// UpdateTimedOut, DeletionTimedOut, LabelRemovalTimedOut ("" for kNone); its Event is KubeFed's
+// Warning OperationTimeoutError. KubeFed gave all
 // member operations of a pass 30 s; kfed gives each member request --member-request-timeout
 // (30 s by default), so a stalled member is reported the same way without holding up others.
 absl::string_view TimedOutStatus(Operation op);

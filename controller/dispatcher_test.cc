@@ -138,7 +138,8 @@ TEST_F(DispatcherTest, WritesWithoutAnAnswerInTimeAreTimedOut) {
   EXPECT_EQ(created.message, absl::StrCat("creating demo/cfg: ", hung.message()));
   EXPECT_TRUE(created.retry);
   EXPECT_FALSE(created.wrote);
-  EXPECT_EQ(created.event_reason, "CreateInClusterFailed");
+  EXPECT_EQ(created.event_reason, "OperationTimeoutError");  // KubeFed's event for it
+  EXPECT_TRUE(created.event_warning);
   EXPECT_TRUE(kube::IsNotFound(client_.Get(context_.target, "demo", "cfg").status()));
 
   // Adoption: the existing object's read hangs (the create's operation), then its update.
