@@ -258,6 +258,7 @@ void ClusterController::Probe(const std::string& name, const kube::ObjectPtr& cl
     if (rest.ok()) {
       rest->qps = options_.member_qps;
       rest->burst = options_.member_burst;
+      rest->timeout = options_.member_request_timeout;
       absl::StatusOr<std::shared_ptr<kube::Client>> c = factory_(*rest);
       kube::RestConfig probe_config = *rest;
       probe_config.timeout = config.health_check_timeout;

@@ -50,6 +50,9 @@ struct ClusterControllerOptions {
   federated_types::KubeFedConfig config;  // health check period, thresholds, timeout
   double member_qps = 100;                // per member client
   int member_burst = 200;
+  // Per request of the sync controllers' member clients (not of the health probes, which
+  // use the KubeFedConfig's health-check timeout).
+  absl::Duration member_request_timeout = absl::Seconds(30);
   std::string field_manager = "kfed";
   // Where each cluster's health, version, endpoint and labels are published for the status
   // API and the dashboard (nullptr: nowhere). Must outlive the controller.

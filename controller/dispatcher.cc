@@ -17,15 +17,26 @@ std::string Describe(const DispatchContext& c) {
   return c.namespace_.empty() ? c.name : absl::StrCat(c.namespace_, "/", c.name);
 }
 
-DispatchOutcome Failure(absl::string_view status, absl::string_view event_reason,
+// `op` is the operation KubeFed would have recorded as timed out when `error` is the client's
+// deadline (an adoption's update counts as an update, as in KubeFed).
+DispatchOutcome Failure(Operation op, absl::string_view status, absl::string_view event_reason,
                         absl::string_view what, const absl::Status& error) {
   DispatchOutcome out;
-  out.status = std::string(status);
+  out.status = std::string(IsClientTimeout(error) ? TimedOutStatus(op) : status);
   out.message = absl::StrCat(what, ": ", error.message());
+  if (absl::IsCancelled(error)) {
+    // The member's client was retired (kube::Client::CancelRetries: its KubeFedCluster or
+    // Secret changed, or it left) while this request waited to retry: KubeFed's "Error
+    // retrieving client for cluster". The workers restart with the new client and retry.
+    out.status = std::string(ft::kClientRetrievalFailed);
+    absl::StrAppend(&out.message, " (the cluster's client was replaced or stopped)");
+  }
   out.retry = kube::IsRetryable(error) || kube::IsConflict(error) || kube::IsNotFound(error) ||
-              kube::IsAlreadyExists(error);
+              kube::IsAlreadyExists(error) || absl::IsCancelled(error);
   out.error = error;
-  out.event_reason = std::string(event_reason);
+  // KubeFed's Warning for operations that did not finish in time.
+  out.event_reason =
+      std::string(IsClientTimeout(error) ? ft::kEventOperationTimeoutError : event_reason);
   out.event_warning = true;
   return out;
 }
@@ -50,7 +61,7 @@ DispatchOutcome CreateOrAdopt(kube::Client& client, const ClusterAction& action,
       client.Create(context.target, context.namespace_, *action.desired, {context.field_manager});
   if (created.ok()) return Written(*created, ft::kEventCreateInCluster);
   if (!kube::IsAlreadyExists(created.status())) {
-    return Failure(ft::kCreationFailed, ft::kEventCreateInClusterFailed,
+    return Failure(Operation::kCreate, ft::kCreationFailed, ft::kEventCreateInClusterFailed,
                    absl::StrCat("creating ", Describe(context)), created.status());
   }
   if (!context.adopt_resources) {
@@ -65,7 +76,7 @@ DispatchOutcome CreateOrAdopt(kube::Client& client, const ClusterAction& action,
   absl::StatusOr<kube::ObjectPtr> existing =
       client.Get(context.target, context.namespace_, context.name);
   if (!existing.ok()) {
-    return Failure(ft::kRetrievalFailed, ft::kEventCreateInClusterFailed,
+    return Failure(Operation::kCreate, ft::kRetrievalFailed, ft::kEventCreateInClusterFailed,
                    absl::StrCat("reading existing ", Describe(context), " to adopt it"),
                    existing.status());
   }
@@ -91,7 +102,7 @@ DispatchOutcome CreateOrAdopt(kube::Client& client, const ClusterAction& action,
   absl::StatusOr<kube::ObjectPtr> adopted =
       client.Update(context.target, context.namespace_, desired->object, {context.field_manager});
   if (!adopted.ok()) {
-    return Failure(ft::kUpdateFailed, ft::kEventUpdateInClusterFailed,
+    return Failure(Operation::kUpdate, ft::kUpdateFailed, ft::kEventUpdateInClusterFailed,
                    absl::StrCat("adopting existing ", Describe(context)), adopted.status());
   }
   LOG(INFO) << "adopted existing " << context.target.resource << " " << Describe(context)
@@ -100,6 +111,26 @@ DispatchOutcome CreateOrAdopt(kube::Client& client, const ClusterAction& action,
 }
 
 }  // namespace
+
+absl::string_view TimedOutStatus(Operation op) {
+  switch (op) {
+    case Operation::kNone:
+      return "";
+    case Operation::kCreate:
+      return ft::kCreationTimedOut;
+    case Operation::kUpdate:
+      return ft::kUpdateTimedOut;
+    case Operation::kDelete:
+      return ft::kDeletionTimedOut;
+    case Operation::kRemoveManagedLabel:
+      return ft::kLabelRemovalTimedOut;
+  }
+  return "";
+}
+
+bool IsClientTimeout(const absl::Status& error) {
+  return kube::IsTimeout(error) && kube::HttpCode(error) == 0;
+}
 
 DispatchOutcome Dispatch(kube::Client& client, const ClusterAction& action,
                          const DispatchContext& context) {
@@ -117,7 +148,7 @@ DispatchOutcome Dispatch(kube::Client& client, const ClusterAction& action,
       absl::StatusOr<kube::ObjectPtr> updated = client.Update(
           context.target, context.namespace_, *action.desired, {context.field_manager});
       if (!updated.ok()) {
-        return Failure(ft::kUpdateFailed, ft::kEventUpdateInClusterFailed,
+        return Failure(Operation::kUpdate, ft::kUpdateFailed, ft::kEventUpdateInClusterFailed,
                        absl::StrCat("updating ", Describe(context)), updated.status());
       }
       return Written(*updated, ft::kEventUpdateInCluster);
@@ -132,7 +163,7 @@ DispatchOutcome Dispatch(kube::Client& client, const ClusterAction& action,
       absl::Status deleted =
           client.Delete(context.target, context.namespace_, context.name, options);
       if (!deleted.ok() && !kube::IsNotFound(deleted)) {
-        return Failure(ft::kDeletionFailed, ft::kEventDeleteInClusterFailed,
+        return Failure(Operation::kDelete, ft::kDeletionFailed, ft::kEventDeleteInClusterFailed,
                        absl::StrCat("deleting ", Describe(context)), deleted);
       }
       DispatchOutcome out;
@@ -155,7 +186,7 @@ DispatchOutcome Dispatch(kube::Client& client, const ClusterAction& action,
                        json::Serialize(patch), {context.field_manager});
       if (!patched.ok() && !kube::IsNotFound(patched.status())) {
         return Failure(
-            ft::kLabelRemovalFailed, ft::kEventRemoveManagedLabelFromInClusterFailed,
+            Operation::kRemoveManagedLabel, ft::kLabelRemovalFailed, ft::kEventRemoveManagedLabelFromInClusterFailed,
             absl::StrCat("removing label ", ft::kManagedLabel, " from ", Describe(context)),
             patched.status());
       }

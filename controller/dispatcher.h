@@ -42,6 +42,18 @@ struct DispatchOutcome {
 DispatchOutcome Dispatch(kube::Client& client, const ClusterAction& action,
                          const DispatchContext& context);
 
+// KubeFed's status for an operation that did not finish in time: CreationTimedOut,
+// UpdateTimedOut, DeletionTimedOut, LabelRemovalTimedOut ("" for kNone); its Event is KubeFed's
+// Warning OperationTimeoutError. KubeFed gave all
+// member operations of a pass 30 s; kfed gives each member request --member-request-timeout
+// (30 s by default), so a stalled member is reported the same way without holding up others.
+absl::string_view TimedOutStatus(Operation op);
+
+// Whether a failed member request is kfed giving up waiting for an answer (the client's
+// deadline), as opposed to an answer from the server (a 504 is the server's: *Failed, as in
+// KubeFed, where any error returned before the timeout was).
+bool IsClientTimeout(const absl::Status& error);
+
 // Parses the kubefed.io/deleteoption annotation of a federated object (JSON DeleteOptions:
 // gracePeriodSeconds, propagationPolicy, preconditions{uid, resourceVersion}). Absent: the
 // default options (KubeFed's: dependents are not orphaned, i.e. Background).

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "base/json.h"
 #include "base/testing.h"
 #include "federated_types/type_config.h"
@@ -103,6 +104,93 @@ TEST_F(DispatcherTest, CreationFailureCarriesTheMemberError) {
   EXPECT_EQ(out.message, "creating demo/cfg: configmaps is forbidden: User \"x\" cannot create");
   EXPECT_EQ(out.event_reason, "CreateInClusterFailed");
   EXPECT_TRUE(out.event_warning);
+}
+
+TEST(TimedOutStatusTest, EachOperationHasKubeFedsTimedOutStatus) {
+  EXPECT_EQ(TimedOutStatus(Operation::kCreate), "CreationTimedOut");
+  EXPECT_EQ(TimedOutStatus(Operation::kUpdate), "UpdateTimedOut");
+  EXPECT_EQ(TimedOutStatus(Operation::kDelete), "DeletionTimedOut");
+  EXPECT_EQ(TimedOutStatus(Operation::kRemoveManagedLabel), "LabelRemovalTimedOut");
+  EXPECT_EQ(TimedOutStatus(Operation::kNone), "");
+}
+
+TEST(TimedOutStatusTest, OnlyTheClientsOwnDeadlineIsATimeout) {
+  // What the transport returns when curl gives up (no HTTP code).
+  EXPECT_TRUE(IsClientTimeout(absl::DeadlineExceededError(
+      "POST https://127.0.0.1:1/api/v1/namespaces/demo/configmaps: Operation timed out after "
+      "2000 milliseconds with 0 bytes received")));
+  // The server's 504 / reason Timeout is an answer: *Failed, as in KubeFed.
+  EXPECT_FALSE(IsClientTimeout(kube::StatusFromHttp(
+      504, R"({"kind":"Status","reason":"Timeout","message":"request timed out","code":504})",
+      "POST /api/v1/namespaces/demo/configmaps")));
+  EXPECT_FALSE(IsClientTimeout(absl::UnavailableError("connection refused")));
+  EXPECT_FALSE(IsClientTimeout(absl::OkStatus()));
+}
+
+// A member that does not answer in time: KubeFed's *TimedOut for the operation, retried.
+TEST_F(DispatcherTest, WritesWithoutAnAnswerInTimeAreTimedOut) {
+  const absl::Status hung = absl::DeadlineExceededError(
+      "POST https://127.0.0.1:1/api/v1/namespaces/demo/configmaps: Operation timed out after "
+      "2000 milliseconds with 0 bytes received");
+  client_.InjectError("create", "", hung);
+  DispatchOutcome created = Dispatch(client_, Create(), context_);
+  EXPECT_EQ(created.status, "CreationTimedOut");
+  EXPECT_EQ(created.message, absl::StrCat("creating demo/cfg: ", hung.message()));
+  EXPECT_TRUE(created.retry);
+  EXPECT_FALSE(created.wrote);
+  EXPECT_EQ(created.event_reason, "OperationTimeoutError");  // KubeFed's event for it
+  EXPECT_TRUE(created.event_warning);
+  EXPECT_TRUE(kube::IsNotFound(client_.Get(context_.target, "demo", "cfg").status()));
+
+  // Adoption: the existing object's read hangs (the create's operation), then its update.
+  Existing("{}");
+  client_.InjectError("get", "", hung);
+  EXPECT_EQ(Dispatch(client_, Create(), context_).status, "CreationTimedOut");
+  client_.InjectError("update", "", hung);
+  EXPECT_EQ(Dispatch(client_, Create(), context_).status, "UpdateTimedOut");
+
+  ClusterAction update = Create();
+  update.op = Operation::kUpdate;
+  client_.InjectError("update", "", hung);
+  EXPECT_EQ(Dispatch(client_, update, context_).status, "UpdateTimedOut");
+
+  kube::ObjectPtr seen = *client_.Get(context_.target, "demo", "cfg");
+  ClusterAction unlabel;
+  unlabel.op = Operation::kRemoveManagedLabel;
+  unlabel.live_resource_version = json::GetString((*seen)["metadata"], "resourceVersion");
+  client_.InjectError("patch", "", hung);
+  DispatchOutcome unlabelled = Dispatch(client_, unlabel, context_);
+  EXPECT_EQ(unlabelled.status, "LabelRemovalTimedOut");
+  EXPECT_TRUE(unlabelled.retry);
+
+  ClusterAction del;
+  del.op = Operation::kDelete;
+  del.live_uid = json::GetString((*seen)["metadata"], "uid");
+  client_.InjectError("delete", "", hung);
+  DispatchOutcome deleted = Dispatch(client_, del, context_);
+  EXPECT_EQ(deleted.status, "DeletionTimedOut");
+  EXPECT_TRUE(deleted.retry);
+  EXPECT_TRUE(client_.Get(context_.target, "demo", "cfg").ok()) << "nothing deleted";
+
+  // The server's own timeout answer stays *Failed.
+  client_.InjectError("update", "",
+                      kube::WithReason(absl::DeadlineExceededError("request timed out"), "Timeout",
+                                       504));
+  EXPECT_EQ(Dispatch(client_, update, context_).status, "UpdateFailed");
+}
+
+// A write on a client retired while it waited to retry (credentials rotated): KubeFed's
+// ClientRetrievalFailed, retried (by the workers that get the new client).
+TEST_F(DispatcherTest, WriteOnARetiredClientIsClientRetrievalFailed) {
+  client_.InjectError("create", "",
+                      absl::CancelledError("POST /api/v1/namespaces/demo/configmaps: cancelled "
+                                           "while waiting to retry (last attempt: HTTP 503)"));
+  DispatchOutcome out = Dispatch(client_, Create(), context_);
+  EXPECT_EQ(out.status, "ClientRetrievalFailed");
+  EXPECT_EQ(out.message,
+            "creating demo/cfg: POST /api/v1/namespaces/demo/configmaps: cancelled while waiting "
+            "to retry (last attempt: HTTP 503) (the cluster's client was replaced or stopped)");
+  EXPECT_TRUE(out.retry);
 }
 
 TEST_F(DispatcherTest, DeleteUsesPreconditionsSoAReplacementSurvives) {

@@ -8,6 +8,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "base/cancellation.h"
 #include "base/logging.h"
 #include "controller/clusterset_controller.h"
@@ -87,6 +88,21 @@ int main(int argc, char** argv) {
   app.add_option("--member-burst", options.member_burst,
                  "Burst of requests to each member API server")
       ->capture_default_str();
+  std::string member_request_timeout = "30s";
+  app.add_option("--member-request-timeout", member_request_timeout,
+                 "How long one request to a member API server may take (Go duration, e.g. "
+                 "\"30s\": KubeFed's dispatch timeout). A member write without an answer by then "
+                 "is reported as CreationTimedOut, UpdateTimedOut, DeletionTimedOut or "
+                 "LabelRemovalTimedOut and retried with backoff")
+      ->capture_default_str()
+      ->check([](const std::string& text) {
+        absl::Duration d;
+        if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration() ||
+            d == absl::InfiniteDuration()) {
+          return std::string("must be a positive duration such as 30s or 1m");
+        }
+        return std::string();
+      });
   app.add_option("--event-qps", options.event_qps,
                  "Events written per second to the host (their own client and limiter; events "
                  "about one object that wait are merged into one naming every cluster)")
@@ -137,6 +153,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   kfed::InitLogging(argv[0], verbosity);
+  (void)absl::ParseDuration(member_request_timeout, &options.member_request_timeout);
 
   absl::StatusOr<kfed::kube::RestConfig> config;
   const bool in_cluster = kubeconfig.empty() && std::getenv("KUBECONFIG") == nullptr &&

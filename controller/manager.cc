@@ -14,6 +14,7 @@
 #include "base/json.h"
 #include "base/yaml_json.h"
 #include "controller/access_review.h"
+#include "controller/kubefed_config_status.h"
 #include "federated_types/keys.h"
 #include "glog/logging.h"
 #include "kube/errors.h"
@@ -369,6 +370,7 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   cluster_options.config = config;
   cluster_options.member_qps = options_.member_qps;
   cluster_options.member_burst = options_.member_burst;
+  cluster_options.member_request_timeout = options_.member_request_timeout;
   cluster_options.status_store = status_store_.get();
   cluster_options.on_synced = base.on_synced;
   cluster_controller_ =
@@ -410,11 +412,42 @@ void Manager::StartControllers(const ft::KubeFedConfig& config) {
   }
   // Whatever synced before the controllers were visible to Readiness() counts now.
   readiness_.Changed();
+  if (options_.kubefed_config_file.empty()) {
+    settings_reporter_ = std::thread([this, config] { ReportKubeFedConfigSettings(config); });
+  }
+}
+
+void Manager::ReportKubeFedConfigSettings(const ft::KubeFedConfig& config) {
+  absl::StatusOr<SettingsStatus> reported =
+      ReportSettings(*host_, options_.kubefed_namespace, config, absl::Now(), "kfed");
+  if (!reported.ok()) {
+    LOG(WARNING) << reported.status();
+    return;
+  }
+  if (!reported->honoured) {
+    LOG(INFO) << "KubeFedConfig " << options_.kubefed_namespace << "/" << ft::kKubeFedConfigName
+              << ": " << reported->message;
+  }
+  if (!reported->changed) return;
+  absl::MutexLock lifecycle(&lifecycle_mu_);
+  if (controllers_stopped_ || events_ == nullptr) return;
+  events_->Record(reported->object, /*warning=*/!reported->honoured,
+                  std::string(reported->honoured ? ft::kAllFieldsHonouredReason
+                                                 : ft::kIgnoredFieldsReason),
+                  reported->message);
 }
 
 void Manager::StopControllers() {
+  // The settings reporter takes lifecycle_mu_ to record its Event: join it without the lock
+  // (it records nothing once controllers_stopped_ is set).
+  std::thread reporter;
+  {
+    absl::MutexLock lifecycle(&lifecycle_mu_);
+    controllers_stopped_ = true;
+    reporter = std::move(settings_reporter_);
+  }
+  if (reporter.joinable()) reporter.join();
   absl::MutexLock lifecycle(&lifecycle_mu_);
-  controllers_stopped_ = true;
   if (health_observer_ >= 0) {
     readiness_.RemoveObserver(health_observer_);
     health_observer_ = -1;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -57,6 +58,10 @@ struct ManagerOptions {
   int cluster_workers = 4;  // per member cluster and type
   double member_qps = 100;
   int member_burst = 200;
+  // How long one request to a member may take. A write that gets no answer in time is
+  // reported with KubeFed's CreationTimedOut / UpdateTimedOut / DeletionTimedOut /
+  // LabelRemovalTimedOut; the default is KubeFed's dispatch timeout.
+  absl::Duration member_request_timeout = absl::Seconds(30);
   // Events are written by a background recorder at most this fast (merged while waiting).
   double event_qps = 20;
   int event_burst = 100;
@@ -123,6 +128,10 @@ class Manager {
       ABSL_LOCKS_EXCLUDED(lifecycle_mu_, mu_);
   // Idempotent; StartControllers() does nothing afterwards.
   void StopControllers() ABSL_LOCKS_EXCLUDED(lifecycle_mu_, mu_);
+  // On settings_reporter_: writes KubeFedConfig `kubefed`'s SettingsHonoured condition
+  // (kubefed_config_status.h) and, when it changed, a Warning Event on it.
+  void ReportKubeFedConfigSettings(const federated_types::KubeFedConfig& config)
+      ABSL_LOCKS_EXCLUDED(lifecycle_mu_);
   void SetLeading(bool leading) ABSL_LOCKS_EXCLUDED(mu_);
   // The metrics server, the dashboard's API and the status API: TLS material, access control.
   absl::Status StartServing();
@@ -164,6 +173,10 @@ class Manager {
   // status server stops.
   int health_observer_ ABSL_GUARDED_BY(lifecycle_mu_) = -1;
   std::unique_ptr<EventRecorder> events_ ABSL_GUARDED_BY(lifecycle_mu_);
+  // Started by StartControllers (the leader) unless the KubeFedConfig came from a file; a few
+  // host requests, off the elector's thread so that they never delay a Lease renewal. Joined
+  // by StopControllers before it stops the event recorder.
+  std::thread settings_reporter_ ABSL_GUARDED_BY(lifecycle_mu_);
   std::unique_ptr<kube::Informer> federated_namespaces_ ABSL_GUARDED_BY(lifecycle_mu_);
   std::unique_ptr<kube::Informer> propagated_versions_ ABSL_GUARDED_BY(lifecycle_mu_);
   std::unique_ptr<kube::Informer> cluster_propagated_versions_ ABSL_GUARDED_BY(lifecycle_mu_);

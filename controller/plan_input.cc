@@ -59,6 +59,11 @@ PlanInput PlanInputBuilder::Build(const kube::ObjectPtr& fed, const std::string&
   in.template_version = tv.ok() ? *tv : "";
   in.overrides_version = ov.ok() ? *ov : "";
   in.versions_ok = tv.ok() && ov.ok();
+  if (!tv.ok()) {
+    r.versions_error = absl::StrCat("template: ", tv.status().message());
+  } else if (!ov.ok()) {
+    r.versions_error = absl::StrCat("overrides: ", ov.status().message());
+  }
   r.recorded_versions =
       versions_.Recorded(fed_ns, fed_name, in.template_version, in.overrides_version);
   in.members = registry_.Snapshot();
@@ -73,6 +78,9 @@ PlanInput PlanInputBuilder::Build(const kube::ObjectPtr& fed, const std::string&
     c.labels = member->labels;
     c.ready = member->ready;
     c.not_ready_message = member->not_ready_message;
+    if (member->ready && member->client == nullptr) {
+      c.client_error = "the cluster controller published it Ready without a client";
+    }
     ClusterWorkers::MemberCache cache =
         workers_.Lookup(member->name, in.member_namespace, fed_name);
     if (cache.watched) {

@@ -127,6 +127,16 @@ Plan PlanPropagation(const PlanRequest& request) {
                        true));
       continue;
     }
+    if (!c.client_error.empty()) {
+      // KubeFed: "Error retrieving client for cluster". Nothing is written or deleted there.
+      plan.requeue = true;
+      if (selected) {
+        plan.actions.push_back(StatusOnly(
+            c, ft::kClientRetrievalFailed,
+            absl::StrCat("no client for the cluster: ", c.client_error), true));
+      }
+      continue;
+    }
     if (!c.synced) {
       plan.requeue = true;
       if (selected) {
@@ -173,6 +183,15 @@ Plan PlanPropagation(const PlanRequest& request) {
                                         std::string(rendered.status().message()), true));
       continue;
     }
+    if (c.live != nullptr && !request.versions_error.empty()) {
+      // KubeFed's update needs the versions to decide whether the object is up to date.
+      plan.actions.push_back(StatusOnly(
+          c, ft::kVersionRetrievalFailed,
+          absl::StrCat("cannot compute the version of the federated object: ",
+                       request.versions_error),
+          true));
+      continue;
+    }
     ClusterAction a;
     a.cluster = c.name;
     a.selected = true;
@@ -211,7 +230,7 @@ DeletionPlan PlanDeletion(const PlanRequest& request) {
   for (const ClusterState& c : request.clusters) {
     if (!request.only_cluster.empty() && c.name != request.only_cluster) continue;
     const bool in_placement = !placement_known || placed.count(c.name) > 0;
-    if (!c.ready || !c.synced) {
+    if (!c.ready || !c.client_error.empty() || !c.synced) {
       // We cannot see this cluster. Only wait for it if it may hold a copy.
       if (in_placement || c.live != nullptr) plan.waiting.push_back(c.name);
       continue;

@@ -30,6 +30,10 @@ struct ClusterState {
   bool ready = false;  // KubeFedCluster Ready condition is True
   // When not ready: why (the Ready condition's message), for ClusterNotReady's message.
   std::string not_ready_message;
+  // Ready, yet the sync controller has no client for it (KubeFed's ClientRetrievalFailed):
+  // why. The cluster controller publishes a cluster whose client cannot be built as not ready
+  // (ConfigMalformed), so this guards the registry's contract rather than a common case.
+  std::string client_error;
   bool synced = false;  // the member informer for this type has synced
   // Why it has not synced, when known (e.g. the member forbids listing the type).
   std::string sync_error;
@@ -49,6 +53,10 @@ struct PlanRequest {
   // Cluster name -> version recorded when kfed last wrote the member object, already
   // discarded when the template or overrides changed since (federated_types::RecordedVersions).
   std::map<std::string, std::string> recorded_versions;
+  // Why the template or overrides version (KubeFed's hashes) could not be computed; "" when
+  // both were. Then no existing member object is updated: its clusters report KubeFed's
+  // VersionRetrievalFailed (creating a missing object needs no version, as in KubeFed).
+  std::string versions_error;
   std::string kubefed_namespace = "kube-federation-system";
   bool limited_scope = false;
   bool adopt_resources = true;

@@ -168,6 +168,48 @@ TEST_F(SyncPlanTest, StatusMessagesSayWhyAClusterIsSkipped) {
             "the member cache has not synced yet: list configmaps: forbidden");
 }
 
+// KubeFed's ClientRetrievalFailed: a Ready cluster the sync controller has no client for. No
+// write there; copies elsewhere are still handled; a deletion waits for it.
+TEST_F(SyncPlanTest, ReadyClusterWithoutAClientIsClientRetrievalFailedAndUntouched) {
+  ClusterState no_client = Cluster("member1", &live_);
+  no_client.client_error = "the cluster controller published it Ready without a client";
+  ClusterState unplaced = Cluster("member3", &live_);
+  unplaced.client_error = "no client";
+  request_.clusters = {no_client, Cluster("member2"), unplaced};
+  Plan plan = PlanPropagation(request_);
+  const ClusterAction* m1 = ActionFor(plan.actions, "member1");
+  ASSERT_NE(m1, nullptr);
+  EXPECT_EQ(m1->op, Operation::kNone);
+  EXPECT_EQ(m1->status, "ClientRetrievalFailed");
+  EXPECT_EQ(m1->message,
+            "no client for the cluster: the cluster controller published it Ready without a "
+            "client");
+  EXPECT_TRUE(m1->selected);
+  EXPECT_EQ(ActionFor(plan.actions, "member2")->op, Operation::kCreate);
+  EXPECT_EQ(ActionFor(plan.actions, "member3"), nullptr) << "not deleted, not reported";
+  EXPECT_TRUE(plan.requeue);
+
+  DeletionPlan deletion = PlanDeletion(request_);
+  EXPECT_EQ(deletion.waiting, (std::vector<std::string>{"member1", "member3"}));
+  for (const ClusterAction& a : deletion.actions) EXPECT_NE(a.cluster, "member1");
+}
+
+// KubeFed's VersionRetrievalFailed: without the versions an existing copy cannot be judged up
+// to date, so it is not updated; a missing copy is still created (no version needed).
+TEST_F(SyncPlanTest, UncomputableVersionsAreVersionRetrievalFailedForExistingCopies) {
+  request_.versions_error = "overrides: spec.overrides[0].clusterName: want string, got number";
+  request_.clusters = {Cluster("member1", &live_), Cluster("member2")};
+  Plan plan = PlanPropagation(request_);
+  const ClusterAction* m1 = ActionFor(plan.actions, "member1");
+  ASSERT_NE(m1, nullptr);
+  EXPECT_EQ(m1->op, Operation::kNone);
+  EXPECT_EQ(m1->status, "VersionRetrievalFailed");
+  EXPECT_EQ(m1->message,
+            "cannot compute the version of the federated object: overrides: "
+            "spec.overrides[0].clusterName: want string, got number");
+  EXPECT_EQ(ActionFor(plan.actions, "member2")->op, Operation::kCreate);
+}
+
 TEST_F(SyncPlanTest, PlacementOfClustersThatAreNotJoinedIsNoted) {
   fed_["spec"]["placement"]["clusters"][1]["name"] = "nowhere";
   request_.clusters = {Cluster("member1"), Cluster("member2")};

@@ -60,6 +60,13 @@ inline constexpr absl::string_view kServiceAccountKind = "ServiceAccount";
 
 // Well-known names.
 inline constexpr absl::string_view kKubeFedConfigName = "kubefed";
+// kfed only (KubeFed's KubeFedConfig has no status): the condition the leading controller
+// manager writes into KubeFedConfig `kubefed`'s status.conditions when it reads it, saying
+// which settings it accepts without applying them (False, IgnoredFields) or that it applies
+// all (True, AllFieldsHonoured). The Warning Event on the KubeFedConfig carries the reason.
+inline constexpr absl::string_view kSettingsHonouredCondition = "SettingsHonoured";
+inline constexpr absl::string_view kIgnoredFieldsReason = "IgnoredFields";
+inline constexpr absl::string_view kAllFieldsHonouredReason = "AllFieldsHonoured";
 inline constexpr absl::string_view kNamespacesTypeConfigName = "namespaces";
 inline constexpr absl::string_view kDefaultKubeFedNamespace = "kube-federation-system";
 inline constexpr absl::string_view kClusterScope = "Cluster";

@@ -124,6 +124,18 @@ void SetDefaultFeatureGates(std::vector<FeatureGate>* gates) {
                    [](const FeatureGate& a, const FeatureGate& b) { return a.name < b.name; });
 }
 
+std::vector<IgnoredSetting> IgnoredSettings(const KubeFedConfig& config) {
+  constexpr absl::string_view kWhy =
+      "kfed re-plans the moment a cluster's readiness changes (KubeFed waited this long before "
+      "re-processing every object)";
+  return {
+      {"controllerDuration.availableDelay", FormatGoDuration(config.available_delay),
+       std::string(kWhy)},
+      {"controllerDuration.unavailableDelay", FormatGoDuration(config.unavailable_delay),
+       std::string(kWhy)},
+  };
+}
+
 KubeFedConfig DefaultKubeFedConfig() {
   KubeFedConfig config;
   SetDefaultFeatureGates(&config.feature_gates);

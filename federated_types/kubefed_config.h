@@ -78,6 +78,19 @@ absl::Status ValidateKubeFedConfig(const KubeFedConfig& config);
 rapidjson::Document KubeFedConfigToJson(const KubeFedConfig& config,
                                         absl::string_view kubefed_namespace);
 
+// A KubeFedConfig field kfed accepts (valid, as in KubeFed) but does not apply, and why.
+struct IgnoredSetting {
+  std::string field;  // "controllerDuration.availableDelay"
+  std::string value;  // as configured, Go's form ("20s")
+  std::string why;
+};
+
+// The fields of `config` kfed accepts without applying: controllerDuration.availableDelay and
+// unavailableDelay (KubeFed's sync controllers waited that long after a cluster turned Ready /
+// not Ready before re-processing every object; kfed re-plans at once). Every other field
+// takes effect (docs/user-guide.md, "KubeFedConfig: which fields take effect").
+std::vector<IgnoredSetting> IgnoredSettings(const KubeFedConfig& config);
+
 // Go's time.ParseDuration ("1h2m3.5s", "300ms", "2us"/"2µs", "-1m"). Infinity is rejected.
 absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view text);
 // Go's time.Duration.String() ("1h0m0s", "1m30s", "1.5s", "300ms", "2µs", "0s").

@@ -53,7 +53,7 @@ TEST(GeneratedCrdsTest, StaticCrds) {
       {"kubefedclusters.yaml", "kubefedclusters.core.kubefed.io", "Namespaced", "kfc", true},
       {"federatedtypeconfigs.yaml", "federatedtypeconfigs.core.kubefed.io", "Namespaced", "ftc",
        true},
-      {"kubefedconfigs.yaml", "kubefedconfigs.core.kubefed.io", "Namespaced", "", false},
+      {"kubefedconfigs.yaml", "kubefedconfigs.core.kubefed.io", "Namespaced", "", true},
       {"propagatedversions.yaml", "propagatedversions.core.kubefed.io", "Namespaced", "", true},
       {"clusterpropagatedversions.yaml", "clusterpropagatedversions.core.kubefed.io", "Cluster", "",
        true},
