@@ -1,108 +1,25 @@
 #include "controller/manager.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/cancellation.h"
 #include "base/clock.h"
 #include "base/json.h"
-#include "base/yaml_json.h"
 #include "controller/access_review.h"
 #include "controller/kubefed_config_status.h"
+#include "controller/kubefed_config_loader.h"
 #include "federated_types/keys.h"
 #include "glog/logging.h"
-#include "kube/errors.h"
 #include "kube/leader_election.h"
-#include "kube/pki.h"
-#include "kube/transport.h"
-#include "status/http_api.h"
 
 namespace kfed::controller {
 namespace ft = ::kfed::federated_types;
 
-absl::StatusOr<std::string> LoopbackAddress(const std::string& address) {
-  absl::StatusOr<std::pair<std::string, int>> parsed = ParseListenAddress(address);
-  if (!parsed.ok()) return parsed.status();
-  const auto& [host, port] = *parsed;
-  if (host == "0.0.0.0" && absl::StartsWith(address, ":")) {
-    return absl::StrCat("127.0.0.1:", port);
-  }
-  if (host == "localhost" || host == "::1" || absl::StartsWith(host, "127.")) {
-    return host == "::1" ? absl::StrCat("[::1]:", port) : absl::StrCat(host, ":", port);
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--insecure-local serves without TLS and so only on loopback addresses; \"", address,
-      "\" is not one (use 127.0.0.1:PORT, or drop --insecure-local to serve TLS there)"));
-}
-
 namespace {
-
-absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read ", path));
-  std::stringstream data;
-  data << in.rdbuf();
-  return data.str();
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& data, mode_t mode) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::InvalidArgumentError(absl::StrCat("cannot write ", tmp));
-    out << data;
-    if (!out.flush()) return absl::InvalidArgumentError(absl::StrCat("cannot write ", tmp));
-  }
-  chmod(tmp.c_str(), mode);
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot write ", path));
-  }
-  return absl::OkStatus();
-}
-
-// The TLS material both servers use: the files given, else a self-signed certificate made
-// now (and written to `cert_dir` for clients to trust).
-absl::StatusOr<kube::ServingCertificate> ServingCertificate(const ManagerOptions& o) {
-  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
-    return absl::InvalidArgumentError(
-        "--tls-cert-file and --tls-key-file go together (neither: a self-signed certificate)");
-  }
-  if (!o.tls_cert_file.empty()) {
-    kube::ServingCertificate files;
-    absl::StatusOr<std::string> cert = ReadPem(o.tls_cert_file, "--tls-cert-file");
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadPem(o.tls_key_file, "--tls-key-file");
-    if (!key.ok()) return key.status();
-    files.cert_chain_pem = *cert;
-    files.key_pem = *key;
-    return files;
-  }
-  kube::ServingCertificate made = kube::MakeServingCertificate("kfed-controller-manager");
-  if (!o.cert_dir.empty()) {
-    mkdir(o.cert_dir.c_str(), 0755);
-    for (const auto& [name, data, mode] :
-         {std::make_tuple("tls.crt", made.cert_chain_pem, 0644),
-          std::make_tuple("tls.key", made.key_pem, 0600),
-          std::make_tuple("ca.crt", made.ca_pem, 0644)}) {
-      absl::Status written = WriteFile(absl::StrCat(o.cert_dir, "/", name), data, mode);
-      if (!written.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("--cert-dir: ", written.message()));
-      }
-    }
-    LOG(INFO) << "generated a self-signed serving certificate; clients trust " << o.cert_dir
-              << "/ca.crt";
-  } else {
-    LOG(INFO) << "generated a self-signed serving certificate (pass --cert-dir to write it for "
-                 "clients, or --tls-cert-file/--tls-key-file to use your own)";
-  }
-  return made;
-}
 
 // hostname_<random UUID>, as KubeFed's (os.Hostname() + "_" + uuid.NewUUID()). The pid is no
 // tiebreaker: in a container it is 1, and two hostNetwork replicas on machines with the same
@@ -133,130 +50,26 @@ Manager::Manager(std::unique_ptr<kube::Client> host, ManagerOptions options,
   status::AccessOptions ao;
   ao.kubefed_namespace = options_.kubefed_namespace;
   access_ = std::make_unique<status::AccessControl>(*reviewer_, *status_store_, ao);
+  ServingOptions serving;
+  serving.healthz_addr = options_.healthz_addr;
+  serving.metrics_addr = options_.metrics_addr;
+  serving.status_addr = options_.status_addr;
+  serving.tls_cert_file = options_.tls_cert_file;
+  serving.tls_key_file = options_.tls_key_file;
+  serving.cert_dir = options_.cert_dir;
+  serving.insecure_local = options_.insecure_local;
+  servers_ = std::make_unique<ManagerServers>(std::move(serving), metrics_, *status_store_,
+                                              *access_, [this] { return Readiness(); });
 }
 
 Manager::~Manager() {
   StopControllers();  // also ends the status streams and long polls
   registry_.RemoveListener(registry_listener_);
-  if (memory_trimmer_ != nullptr) memory_trimmer_->Stop();
-  metrics_server_.reset();
-  healthz_server_.reset();
+  servers_->Stop();
   // No thread calls Readiness() any more.
   absl::MutexLock lock(&mu_);
   running_cluster_controller_ = nullptr;
   running_type_config_controller_ = nullptr;
-}
-
-// The annotation the chart puts on KubeFedConfig `kubefed`: a checksum of its spec as rendered.
-constexpr char kKubeFedConfigChecksumAnnotation[] = "kfed.io/chart-checksum";
-// Long enough for a Helm upgrade to apply the rest of its objects on a loaded apiserver; a Pod
-// that gives up exits with an error and its restart looks again.
-constexpr absl::Duration kKubeFedConfigChecksumWait = absl::Minutes(2);
-
-absl::Status Manager::AwaitKubeFedConfigChecksum(const CancellationToken& stop) {
-  if (options_.kubefed_config_checksum.empty() || !options_.kubefed_config_file.empty()) {
-    return absl::OkStatus();
-  }
-  Clock& clock = Clock::Real();
-  const absl::Time deadline = clock.Now() + kKubeFedConfigChecksumWait;
-  const std::string qualified =
-      absl::StrCat(options_.kubefed_namespace, "/", ft::kKubeFedConfigName);
-  bool logged = false;
-  while (true) {
-    absl::StatusOr<kube::ObjectPtr> got =
-        host_->Get(KubeFedConfigsResource(), options_.kubefed_namespace, ft::kKubeFedConfigName);
-    std::string have = "no KubeFedConfig";
-    if (got.ok()) {
-      const rapidjson::Value* value =
-          json::FindPath(**got, {"metadata", "annotations", kKubeFedConfigChecksumAnnotation});
-      have = value != nullptr && value->IsString() ? value->GetString() : "no checksum";
-      if (have == options_.kubefed_config_checksum) {
-        if (logged) LOG(INFO) << "KubeFedConfig " << qualified << " has this Pod's settings now";
-        return absl::OkStatus();
-      }
-    } else if (!kube::IsNotFound(got.status())) {
-      have = std::string(got.status().message());
-    }
-    if (!logged) {
-      LOG(INFO) << "waiting for KubeFedConfig " << qualified << " to carry "
-                << kKubeFedConfigChecksumAnnotation << "=" << options_.kubefed_config_checksum
-                << " (the settings this Pod was rendered with; Helm applies it after the "
-                   "Deployment); now: "
-                << have;
-      logged = true;
-    }
-    if (clock.Now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "KubeFedConfig ", qualified, " did not get ", kKubeFedConfigChecksumAnnotation, "=",
-          options_.kubefed_config_checksum, " within ",
-          absl::FormatDuration(kKubeFedConfigChecksumWait), " (", have,
-          "): was the chart's upgrade applied? (--kubefed-config-checksum)"));
-    }
-    if (stop.WaitFor(clock, absl::Seconds(1))) {
-      return absl::CancelledError("stopped while waiting for KubeFedConfig");
-    }
-  }
-}
-
-absl::StatusOr<ft::KubeFedConfig> Manager::LoadKubeFedConfig() {
-  const kube::GroupVersionResource gvr = KubeFedConfigsResource();
-  std::string qualified = absl::StrCat(options_.kubefed_namespace, "/", ft::kKubeFedConfigName);
-  absl::StatusOr<kube::ObjectPtr> existing;
-  if (!options_.kubefed_config_file.empty()) {
-    // KubeFed's --kubefed-config (a test flag there): the settings come from the file and
-    // nothing is written to the host.
-    const std::string& path = options_.kubefed_config_file;
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--kubefed-config: cannot read KubeFedConfig file \"", path, "\""));
-    }
-    absl::StatusOr<rapidjson::Document> doc = yaml::ParseYaml(text.str());
-    if (!doc.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--kubefed-config: cannot decode KubeFedConfig from file \"", path, "\": ",
-          doc.status().message()));
-    }
-    const rapidjson::Value* name = json::FindPath(*doc, {"metadata", "name"});
-    if (name != nullptr && name->IsString()) {
-      qualified = absl::StrCat(options_.kubefed_namespace, "/", name->GetString());
-    }
-    LOG(INFO) << "Setting Options with KubeFedConfig from file \"" << path << "\"";
-    existing = kube::ObjectPtr(std::make_shared<rapidjson::Document>(std::move(*doc)));
-  } else {
-    existing = host_->Get(gvr, options_.kubefed_namespace, ft::kKubeFedConfigName);
-    if (kube::IsNotFound(existing.status())) {
-      LOG(INFO) << "KubeFedConfig " << qualified
-                << " not found: creating it with KubeFed's defaults";
-      rapidjson::Document defaults =
-          ft::KubeFedConfigToJson(ft::DefaultKubeFedConfig(), options_.kubefed_namespace);
-      existing = host_->Create(gvr, options_.kubefed_namespace, defaults, {"kfed"});
-      if (kube::IsAlreadyExists(existing.status())) {
-        existing = host_->Get(gvr, options_.kubefed_namespace, ft::kKubeFedConfigName);
-      }
-    }
-  }
-  if (!existing.ok()) {
-    return absl::Status(existing.status().code(),
-                        absl::StrCat("reading KubeFedConfig ", qualified, ": ",
-                                     existing.status().message(),
-                                     " (are kfed's CRDs installed in the host? kubectl apply -f "
-                                     "federated_types/crds/)"));
-  }
-  absl::StatusOr<ft::KubeFedConfig> config = ft::ParseKubeFedConfig(**existing);
-  if (config.ok()) {
-    absl::Status valid = ft::ValidateKubeFedConfig(*config);
-    if (!valid.ok()) config = valid;
-  }
-  if (!config.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid KubeFedConfig \"", qualified,
-                                                   "\": ", config.status().message()));
-  }
-  // The line KubeFed logs (operators and KubeFed's e2e suite look for it).
-  LOG(INFO) << "Using valid KubeFedConfig \"" << qualified << "\"";
-  return config;
 }
 
 absl::Status Manager::Readiness() const {
@@ -455,7 +268,7 @@ void Manager::StopControllers() {
   // Status clients first: the controllers stopping must not look like every object vanishing
   // (a stopping sync controller removes its type from the store). Streams end UNAVAILABLE and
   // long polls return; later publishes are ignored.
-  if (status_server_) status_server_->Stop();
+  servers_->StopStatusServer();
   status_store_->Close();
   if (scheduling_controller_) scheduling_controller_->Stop();
   // Before the ClusterSet controller, whose cluster IDs it reads.
@@ -471,113 +284,15 @@ void Manager::StopControllers() {
 }
 
 absl::Status Manager::StartServing() {
-  std::string metrics_addr = options_.metrics_addr;
-  std::string status_addr = options_.status_addr;
-  kube::ServingCertificate tls;
-  if (options_.insecure_local) {
-    absl::StatusOr<std::string> m = LoopbackAddress(metrics_addr);
-    if (!m.ok()) return m.status();
-    metrics_addr = *m;
-    if (!status_addr.empty()) {
-      absl::StatusOr<std::string> st = LoopbackAddress(status_addr);
-      if (!st.ok()) return st.status();
-      status_addr = *st;
-    }
-  } else {
-    absl::StatusOr<kube::ServingCertificate> cert = ServingCertificate(options_);
-    if (!cert.ok()) return cert.status();
-    tls = std::move(*cert);
+  absl::Status started = servers_->Start();
+  if (!started.ok()) return started;
+  status::StatusServer* health = servers_->status_server();
+  if (health == nullptr) return absl::OkStatus();
+  absl::MutexLock lifecycle(&lifecycle_mu_);
+  if (!controllers_stopped_) {
+    health_observer_ = readiness_.AddObserver(
+        [health](bool ready, const absl::Status&) { health->SetServing(ready); });
   }
-
-  auto readiness = [this] { return Readiness(); };
-  // /metrics needs `get` on the non-resource URL /metrics (controller-runtime's rule).
-  status::AccessControl* access = access_.get();
-  HttpServerOptions metrics_options;
-  metrics_options.tls_cert_pem = tls.cert_chain_pem;
-  metrics_options.tls_key_pem = tls.key_pem;
-  metrics_options.metrics = &metrics_;
-  metrics_options.metrics_guard =
-      [access](const HttpRequest& request) -> std::optional<HttpResponse> {
-    absl::StatusOr<status::Caller> caller = access->Authenticate(request.authorization);
-    absl::Status allowed =
-        caller.ok() ? access->MayGetNonResource(*caller, "/metrics") : caller.status();
-    if (allowed.ok()) return std::nullopt;
-    status::HttpReply reply = status::AccessErrorReply(allowed);
-    return HttpResponse{reply.status, reply.content_type, reply.body, reply.headers};
-  };
-  const bool shared_server = options_.healthz_addr == options_.metrics_addr;
-  if (!shared_server) {
-    // Probes only: plain HTTP, no data.
-    absl::StatusOr<std::unique_ptr<HttpServer>> healthz =
-        HttpServer::Create(readiness, HttpServerOptions{});
-    if (!healthz.ok()) return healthz.status();
-    healthz_server_ = std::move(*healthz);
-  }
-  absl::StatusOr<std::unique_ptr<HttpServer>> metrics =
-      HttpServer::Create(readiness, metrics_options);
-  if (!metrics.ok()) return metrics.status();
-  metrics_server_ = std::move(*metrics);
-  if (memory_trimmer_ == nullptr) {
-    memory_trimmer_ = std::make_unique<MemoryTrimmer>(metrics_);
-    memory_trimmer_->Start();
-  }
-  // The dashboard and its API (status/http_api.h) on the metrics server.
-  auto api = std::make_shared<status::HttpApi>(*status_store_, *access_, kube::kKfedVersion);
-  metrics_server_->Get("/.*", [api](const HttpRequest& request, HttpResponse* response) {
-    status::HttpReply reply = api->Get(request.path, request.params, request.authorization);
-    response->status = reply.status;
-    response->content_type = std::move(reply.content_type);
-    response->body = std::move(reply.body);
-    response->headers = std::move(reply.headers);
-  });
-  absl::StatusOr<int> mp = metrics_server_->Start(metrics_addr);
-  if (!mp.ok()) return mp.status();
-  metrics_port_ = *mp;
-  if (healthz_server_ != nullptr) {
-    absl::StatusOr<int> hp = healthz_server_->Start(options_.healthz_addr);
-    if (!hp.ok()) return hp.status();
-    healthz_port_ = *hp;
-  } else {
-    healthz_port_ = *mp;
-  }
-  const char* scheme = metrics_server_->tls() ? "https" : "http";
-  LOG(INFO) << "serving /healthz and /readyz on " << options_.healthz_addr << " (port "
-            << healthz_port_.load() << "); " << scheme << "://" << metrics_addr << " (port "
-            << metrics_port_.load()
-            << "): /metrics, the dashboard and /api/v1, for callers with a bearer token the "
-               "host's RBAC allows";
-
-  if (status_addr.empty()) {
-    LOG(INFO) << "the gRPC status API is disabled (--status-addr=\"\")";
-    return absl::OkStatus();
-  }
-  status::StatusServerOptions so;
-  so.address = status_addr;
-  so.tls_cert_pem = tls.cert_chain_pem;
-  so.tls_key_pem = tls.key_pem;
-  so.access = access_.get();
-  so.version = kube::kKfedVersion;
-  // NOT_SERVING until readiness_ tells it otherwise (at once when it subscribes below).
-  so.serving_at_start = false;
-  absl::StatusOr<std::unique_ptr<status::StatusServer>> server =
-      status::StatusServer::Start(*status_store_, so);
-  if (!server.ok()) return server.status();
-  status_server_ = std::move(*server);
-  status_port_ = status_server_->port();
-  {
-    absl::MutexLock lifecycle(&lifecycle_mu_);
-    if (!controllers_stopped_) {
-      status::StatusServer* health = status_server_.get();
-      health_observer_ =
-          readiness_.AddObserver([health](bool ready, const absl::Status&) {
-            health->SetServing(ready);
-          });
-    }
-  }
-  LOG(INFO) << "serving the gRPC status API (kfed.status.v1.FederationStatus, health, "
-               "reflection) on "
-            << status_addr << " (port " << status_port_.load() << ") "
-            << (status_server_->tls() ? "with TLS" : "in plaintext (--insecure-local)");
   return absl::OkStatus();
 }
 
@@ -585,10 +300,14 @@ absl::Status Manager::Run(const CancellationToken& stop) {
   absl::Status serving = StartServing();
   if (!serving.ok()) return serving;
 
-  absl::Status awaited = AwaitKubeFedConfigChecksum(stop);
+  // A file's settings are not the chart's: no checksum to wait for.
+  absl::Status awaited = AwaitKubeFedConfigChecksum(
+      *host_, options_.kubefed_namespace,
+      options_.kubefed_config_file.empty() ? options_.kubefed_config_checksum : "", stop);
   if (absl::IsCancelled(awaited)) return absl::OkStatus();
   if (!awaited.ok()) return awaited;
-  absl::StatusOr<ft::KubeFedConfig> config = LoadKubeFedConfig();
+  absl::StatusOr<ft::KubeFedConfig> config =
+      LoadKubeFedConfig(*host_, options_.kubefed_namespace, options_.kubefed_config_file);
   if (!config.ok()) return config.status();
   LOG(INFO) << "KubeFedConfig: scope " << (config->namespaced_scope ? "Namespaced" : "Cluster")
             << ", adoptResources " << (config->adopt_resources ? "Enabled" : "Disabled")

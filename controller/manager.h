@@ -2,10 +2,12 @@
 // host caches, the cluster controller and the FederatedTypeConfig controller, the status store
 // they publish to, and serves /healthz, /readyz, /metrics, the dashboard with its HTTP API
 // (on the metrics server) and the gRPC status API.
+// Here: the controllers' lifecycle (started on leadership, stopped before the Lease is
+// released), leader election and readiness. Elsewhere: reading the KubeFedConfig
+// (kubefed_config_loader.h) and the servers with their TLS material (manager_servers.h).
 #ifndef KFED_CONTROLLER_MANAGER_H_
 #define KFED_CONTROLLER_MANAGER_H_
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,13 +18,12 @@
 #include "base/cancellation.h"
 #include "controller/client_metrics.h"
 #include "controller/cluster_controller.h"
-#include "controller/clusterset_controller.h"
-#include "controller/mcs_controller.h"
 #include "controller/cluster_registry.h"
+#include "controller/clusterset_controller.h"
 #include "controller/events.h"
-#include "controller/http_server.h"
 #include "controller/kubefed_resources.h"
-#include "controller/memory_trimmer.h"
+#include "controller/manager_servers.h"
+#include "controller/mcs_controller.h"
 #include "controller/metrics.h"
 #include "controller/process_metrics.h"
 #include "controller/readiness.h"
@@ -73,10 +74,11 @@ struct ManagerOptions {
   // host (nothing is written to the host).
   std::string kubefed_config_file;
   // The chart's --kubefed-config-checksum: Run() first waits (up to
-  // kKubeFedConfigChecksumWait) until KubeFedConfig `kubefed` carries this value in its
-  // annotation kfed.io/chart-checksum, i.e. holds the settings this Pod was rendered with.
-  // Helm applies custom resources after Deployments: read at once, a Pod of an upgrade ran
-  // with the previous settings (or, on install, created KubeFed's defaults). Empty: no wait.
+  // kKubeFedConfigChecksumWait, controller/kubefed_config_loader.h) until KubeFedConfig `kubefed`
+  // carries this value in its annotation kfed.io/chart-checksum, i.e. holds the settings this Pod
+  // was rendered with. Helm applies custom resources after Deployments: read at once, a Pod of an
+  // upgrade ran with the previous settings (or, on install, created KubeFed's defaults). Empty: no
+  // wait.
   std::string kubefed_config_checksum;
 };
 
@@ -114,15 +116,11 @@ class Manager {
   ClusterRegistry& clusters() { return registry_; }
   status::StatusStore& status_store() { return *status_store_; }
   // 0 until Run() serves. Any thread.
-  int healthz_port() const { return healthz_port_.load(); }
-  int metrics_port() const { return metrics_port_.load(); }
-  int status_port() const { return status_port_.load(); }
+  int healthz_port() const { return servers_->healthz_port(); }
+  int metrics_port() const { return servers_->metrics_port(); }
+  int status_port() const { return servers_->status_port(); }
 
  private:
-  absl::StatusOr<federated_types::KubeFedConfig> LoadKubeFedConfig();
-  // See ManagerOptions::kubefed_config_checksum. kDeadlineExceeded after the wait;
-  // kCancelled when `stop` is cancelled first.
-  absl::Status AwaitKubeFedConfigChecksum(const CancellationToken& stop);
   // Once: does nothing after StopControllers().
   void StartControllers(const federated_types::KubeFedConfig& config)
       ABSL_LOCKS_EXCLUDED(lifecycle_mu_, mu_);
@@ -133,8 +131,8 @@ class Manager {
   void ReportKubeFedConfigSettings(const federated_types::KubeFedConfig& config)
       ABSL_LOCKS_EXCLUDED(lifecycle_mu_);
   void SetLeading(bool leading) ABSL_LOCKS_EXCLUDED(mu_);
-  // The metrics server, the dashboard's API and the status API: TLS material, access control.
-  absl::Status StartServing();
+  // servers_->Start(), then the gRPC health service follows readiness_.
+  absl::Status StartServing() ABSL_LOCKS_EXCLUDED(lifecycle_mu_);
 
   std::unique_ptr<kube::Client> host_;
   std::unique_ptr<kube::Client> event_client_;
@@ -155,14 +153,8 @@ class Manager {
   // Who may read it (and /metrics): the host's TokenReview and SubjectAccessReview.
   std::unique_ptr<status::AccessReviewer> reviewer_;
   std::unique_ptr<status::AccessControl> access_;
-  std::unique_ptr<HttpServer> healthz_server_;
-  std::unique_ptr<HttpServer> metrics_server_;
-  // Returns the heap freed after bursts to the system; exports kfed_heap_bytes.
-  std::unique_ptr<MemoryTrimmer> memory_trimmer_;
-  std::atomic<int> healthz_port_{0};
-  std::atomic<int> metrics_port_{0};
-  std::unique_ptr<status::StatusServer> status_server_;
-  std::atomic<int> status_port_{0};
+  // /healthz, /readyz, /metrics, the dashboard and the status API (manager_servers.h).
+  std::unique_ptr<ManagerServers> servers_;
 
   // Serializes starting and stopping the controllers, which happen on different threads
   // (the leader elector's, the one that cancels Run's `stop`, the destructor's). Held while
@@ -198,10 +190,6 @@ class Manager {
   // KubeFedConfig's PushReconciler gate is Disabled: no type controller to wait for.
   bool propagation_disabled_ ABSL_GUARDED_BY(mu_) = false;
 };
-
-// For --insecure-local: `address` ("host:port" or ":port") on loopback (":port" becomes
-// 127.0.0.1:port); INVALID_ARGUMENT naming the flag's rule for any other host.
-absl::StatusOr<std::string> LoopbackAddress(const std::string& address);
 
 }  // namespace kfed::controller
 
