@@ -7,6 +7,7 @@
 #include "base/json.h"
 #include "base/k8s_names.h"
 #include "controller/kubefed_resources.h"
+#include "controller/object_meta.h"
 #include "federated_types/keys.h"
 #include "glog/logging.h"
 #include "kube/errors.h"
@@ -21,12 +22,6 @@ namespace ft = ::kfed::federated_types;
 constexpr absl::Duration kProblemRecheck = absl::Seconds(30);
 // How long to wait for a member's ClusterProperty cache to fill before looking again.
 constexpr absl::Duration kCacheRecheck = absl::Seconds(1);
-
-bool ManagedByKfed(const rapidjson::Value& object) {
-  const rapidjson::Value* v =
-      json::FindPath(object, {"metadata", "labels", std::string(ft::kManagedByLabel)});
-  return v != nullptr && v->IsString() && v->GetString() == ft::kManagedByKfed;
-}
 
 std::string PropertyValue(const rapidjson::Value& object) {
   const rapidjson::Value* spec = json::Find(object, "spec");
@@ -77,9 +72,7 @@ ClusterSetController::ClusterSetController(ClusterRegistry& registry, MetricsReg
 ClusterSetController::~ClusterSetController() { Stop(); }
 
 void ClusterSetController::Start() {
-  listener_ = registry_.AddListener([this](const std::string& cluster) { pool_.Add(cluster); });
-  for (const auto& member : registry_.Snapshot()) pool_.Add(member->name);
-  pool_.Start();
+  feed_.Start();
   LOG(INFO) << "ClusterSet " << options_.name << ": keeping the ClusterProperties of KEP-2149 "
             << "in every member";
 }
@@ -91,8 +84,7 @@ void ClusterSetController::Stop() {
     if (stopped_) return;
     stopped_ = true;
   }
-  if (listener_ >= 0) registry_.RemoveListener(listener_);
-  pool_.Stop();  // no reconcile runs after this
+  feed_.Stop();  // no reconcile runs after this
   {
     absl::MutexLock lock(&mu_);
     members.swap(members_);

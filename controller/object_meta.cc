@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
+#include "federated_types/keys.h"
 
 namespace kfed::controller {
 
@@ -13,6 +14,12 @@ std::string Meta(const rapidjson::Value& object, absl::string_view field) {
 bool HasDeletionTimestamp(const rapidjson::Value& object) {
   const rapidjson::Value* ts = json::FindPath(object, {"metadata", "deletionTimestamp"});
   return ts != nullptr && !ts->IsNull();
+}
+
+bool ManagedByKfed(const rapidjson::Value& object) {
+  const rapidjson::Value* v =
+      json::FindPath(object, {"metadata", "labels", std::string(federated_types::kManagedByLabel)});
+  return v != nullptr && v->IsString() && v->GetString() == federated_types::kManagedByKfed;
 }
 
 bool HasFinalizer(const rapidjson::Value& object, absl::string_view finalizer) {

@@ -14,6 +14,9 @@ namespace kfed::controller {
 // metadata.<field> as a string ("" when absent or not a string).
 std::string Meta(const rapidjson::Value& object, absl::string_view field);
 bool HasDeletionTimestamp(const rapidjson::Value& object);
+// Whether the object carries kfed's label app.kubernetes.io/managed-by=kfed (the objects the
+// ClusterSet and Multi-Cluster Services controllers made and so may update or delete).
+bool ManagedByKfed(const rapidjson::Value& object);
 bool HasFinalizer(const rapidjson::Value& object, absl::string_view finalizer);
 // Adds `finalizer` to metadata.finalizers (appended, once; a missing or mistyped list becomes
 // an array) or removes every occurrence of it, keeping the others in order. Returns whether

@@ -1,6 +1,7 @@
 #include "controller/object_meta.h"
 
 #include "base/json.h"
+#include "base/testing.h"
 #include "gtest/gtest.h"
 
 namespace kfed::controller {
@@ -32,6 +33,21 @@ TEST(SetFinalizerTest, Table) {
     EXPECT_EQ(SetFinalizer(*doc, "kfed", c.present), c.changed) << c.object;
     EXPECT_EQ(Finalizers(*doc), c.finalizers) << c.object;
     EXPECT_EQ(HasFinalizer(*doc, "kfed"), c.present) << c.object;
+  }
+}
+
+TEST(ManagedByKfedTest, OnlyTheExactLabel) {
+  EXPECT_TRUE(ManagedByKfed(
+      testing::Json(R"({"metadata":{"labels":{"app.kubernetes.io/managed-by":"kfed"}}})")));
+  for (const char* object : {
+           R"({})",
+           R"({"metadata":{}})",
+           R"({"metadata":{"labels":null}})",
+           R"({"metadata":{"labels":{"app.kubernetes.io/managed-by":"Helm"}}})",
+           R"({"metadata":{"labels":{"app.kubernetes.io/managed-by":true}}})",
+           R"({"metadata":{"labels":{"kubefed.io/managed":"true"}}})",
+       }) {
+    EXPECT_FALSE(ManagedByKfed(testing::Json(object))) << object;
   }
 }
 

@@ -126,9 +126,7 @@ void SchedulingController::Start() {
        {rsps_.get(), deployments_.get(), replica_sets_.get(), federated_namespaces_.get()}) {
     i->Start();
   }
-  listener_ = registry_.AddListener([this](const std::string& cluster) { pool_.Add(cluster); });
-  for (const auto& member : registry_.Snapshot()) pool_.Add(member->name);
-  pool_.Start();
+  feed_.Start();
   LOG(INFO) << "ReplicaSchedulingPreference controller started (feature gate "
                "SchedulerPreferences enabled)";
 }
@@ -140,8 +138,7 @@ void SchedulingController::Stop() {
     if (stopped_) return;
     stopped_ = true;
   }
-  if (listener_ >= 0) registry_.RemoveListener(listener_);
-  pool_.Stop();  // no reconcile runs after this
+  feed_.Stop();  // no reconcile runs after this
   {
     absl::MutexLock lock(&mu_);
     members.swap(members_);

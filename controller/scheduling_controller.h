@@ -50,6 +50,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "base/clock.h"
+#include "controller/cluster_key_feed.h"
 #include "controller/cluster_registry.h"
 #include "controller/events.h"
 #include "controller/metrics.h"
@@ -153,7 +154,8 @@ class SchedulingController {
   std::unique_ptr<kube::Informer> federated_namespaces_;
   FuncReconciler reconciler_;
   WorkerPool pool_;
-  int listener_ = -1;
+  // Every member's name into pool_, at Start() and on each registry change.
+  ClusterKeyFeed feed_{registry_, pool_};
 
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
