@@ -34,16 +34,6 @@ namespace {
 using ::absl::StrCat;
 using ::kfed::testing::ReadTextFileOrFail;
 
-// The condition `type` of a KubeFedCluster, or null.
-const rapidjson::Value* KfcCondition(const rapidjson::Value& kfc, const std::string& type) {
-  const rapidjson::Value* conditions = json::FindPath(kfc, {"status", "conditions"});
-  if (conditions == nullptr || !conditions->IsArray()) return nullptr;
-  for (const rapidjson::Value& c : conditions->GetArray()) {
-    if (json::GetString(c, "type") == type) return &c;
-  }
-  return nullptr;
-}
-
 // A copy of the CA certificate at `crt` with a validity period that ended yesterday,
 // signed again with its own key: the member's serving certificate still chains to it, but
 // the chain fails verification as expired.
@@ -172,7 +162,7 @@ class BadInputE2eTest : public ::testing::Test {
                           const std::string& status, const std::string& message) {
     return fed_->WaitForObject(Host(), {"kubefedcluster", name, "-n", kFedNamespace},
                                [&](const rapidjson::Value& kfc) -> absl::Status {
-                                 const rapidjson::Value* c = KfcCondition(kfc, type);
+                                 const rapidjson::Value* c = FindCondition(kfc, type);
                                  if (c == nullptr || json::GetString(*c, "status") != status ||
                                      !absl::StrContains(json::GetString(*c, "message"), message)) {
                                    return absl::UnavailableError(StrCat(

@@ -275,4 +275,38 @@ std::string UniqueName(absl::string_view prefix) {
   return absl::StrCat(prefix, "-", getpid(), "-", counter.fetch_add(1));
 }
 
+std::string Subst(std::string text, const std::map<std::string, std::string>& vars) {
+  for (const auto& [k, v] : vars) {
+    for (size_t at; (at = text.find(k)) != std::string::npos;) text.replace(at, k.size(), v);
+  }
+  return text;
+}
+
+const rapidjson::Value* FindCondition(const rapidjson::Value& object, absl::string_view type) {
+  const rapidjson::Value* conditions = json::FindPath(object, {"status", "conditions"});
+  if (conditions == nullptr || !conditions->IsArray()) return nullptr;
+  for (const rapidjson::Value& c : conditions->GetArray()) {
+    if (json::GetString(c, "type") == type) return &c;
+  }
+  return nullptr;
+}
+
+std::string ConditionStatus(const rapidjson::Value& object, absl::string_view type) {
+  const rapidjson::Value* c = FindCondition(object, type);
+  return c == nullptr ? "" : json::GetString(*c, "status");
+}
+
+absl::Status DeploymentAvailable(const rapidjson::Value& deployment, int replicas) {
+  const rapidjson::Value* spec = json::FindPath(deployment, {"spec", "replicas"});
+  const rapidjson::Value* n = json::FindPath(deployment, {"status", "availableReplicas"});
+  const int asked = spec != nullptr && spec->IsInt() ? spec->GetInt() : -1;
+  const int got = n != nullptr && n->IsInt() ? n->GetInt() : 0;
+  const std::string condition = ConditionStatus(deployment, "Available");
+  if (asked != replicas || got != replicas || condition != "True") {
+    return absl::UnavailableError(absl::StrCat("spec.replicas ", asked, ", ", got, "/", replicas,
+                                               " available, Available=", condition));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace kfed::e2e

@@ -7,6 +7,8 @@
 #ifndef KFED_E2E_CLUSTER_ENV_H_
 #define KFED_E2E_CLUSTER_ENV_H_
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -72,6 +74,20 @@ std::string TestCrdYaml(absl::string_view group, absl::string_view kind, absl::s
 
 // A name unique to this process, for namespaces and objects: "<prefix>-<pid>-<counter>".
 std::string UniqueName(absl::string_view prefix);
+
+// `text` with every occurrence of each key of `vars` replaced by its value (keys applied in
+// map order), for YAML templates such as "metadata: {namespace: %NS%}".
+std::string Subst(std::string text, const std::map<std::string, std::string>& vars);
+
+// Readers of objects fetched with KubectlJson. Tolerant of any JSON: a missing or mistyped
+// field reads as absent.
+// The entry of status.conditions with this `type`, or null.
+const rapidjson::Value* FindCondition(const rapidjson::Value& object, absl::string_view type);
+// That condition's status ("True", "False", "Unknown"), or "" when it is absent.
+std::string ConditionStatus(const rapidjson::Value& object, absl::string_view type);
+// For waiting on a Deployment: OK when spec.replicas is `replicas`, as many are available and
+// the Available condition is True; else UNAVAILABLE saying what it has.
+absl::Status DeploymentAvailable(const rapidjson::Value& deployment, int replicas);
 
 }  // namespace kfed::e2e
 

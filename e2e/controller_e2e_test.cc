@@ -298,23 +298,7 @@ spec:
     const int want = m == Member(1) ? 3 : 2;
     absl::Status available = fed_->WaitForObject(
         m, {"deployment", "web", "-n", ns},
-        [&](const rapidjson::Value& dep) -> absl::Status {
-          const rapidjson::Value* n = json::FindPath(dep, {"status", "availableReplicas"});
-          int got = n != nullptr && n->IsInt() ? n->GetInt() : 0;
-          std::string condition;
-          const rapidjson::Value* conditions = json::FindPath(dep, {"status", "conditions"});
-          if (conditions != nullptr && conditions->IsArray()) {
-            for (const rapidjson::Value& c : conditions->GetArray()) {
-              if (json::GetString(c, "type") == "Available")
-                condition = json::GetString(c, "status");
-            }
-          }
-          if (got != want || condition != "True") {
-            return absl::UnavailableError(
-                StrCat(got, "/", want, " available, Available=", condition));
-          }
-          return absl::OkStatus();
-        },
+        [&](const rapidjson::Value& dep) { return DeploymentAvailable(dep, want); },
         absl::Seconds(120));
     EXPECT_TRUE(available.ok()) << m << ": " << available;
     absl::Status endpoints =
@@ -853,19 +837,11 @@ TEST_F(ControllerE2eTest, RotatedClusterCredentialsArePickedUp) {
   ASSERT_TRUE(original.ok()) << original.status();
   const std::string good = json::GetString((*original)["data"], "token");
   auto ready_is = [&](const std::string& want) {
-    return fed_->WaitForObject(
-        Host(), {"kubefedcluster", Member(1), "-n", kFedNamespace},
-        [&](const rapidjson::Value& kfc) -> absl::Status {
-          const rapidjson::Value* conditions = json::FindPath(kfc, {"status", "conditions"});
-          if (conditions != nullptr && conditions->IsArray()) {
-            for (const rapidjson::Value& c : conditions->GetArray()) {
-              if (json::GetString(c, "type") == "Ready" && json::GetString(c, "status") == want) {
-                return absl::OkStatus();
-              }
-            }
-          }
-          return absl::UnavailableError("Ready is not " + want);
-        });
+    return fed_->WaitForObject(Host(), {"kubefedcluster", Member(1), "-n", kFedNamespace},
+                               [&](const rapidjson::Value& kfc) -> absl::Status {
+                                 if (ConditionStatus(kfc, "Ready") == want) return absl::OkStatus();
+                                 return absl::UnavailableError("Ready is not " + want);
+                               });
   };
   // "bm90LWEtdG9rZW4=" is base64 of "not-a-token".
   ASSERT_TRUE(Kubectl(Host(), {"patch", "secret", secret, "-n", kFedNamespace, "--type=merge", "-p",

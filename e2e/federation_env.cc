@@ -100,12 +100,7 @@ absl::Status Apply(const std::string& context, const std::string& yaml) {
 }
 
 const rapidjson::Value* PropagationCondition(const rapidjson::Value& federated) {
-  const rapidjson::Value* conditions = json::FindPath(federated, {"status", "conditions"});
-  if (conditions == nullptr || !conditions->IsArray()) return nullptr;
-  for (const rapidjson::Value& c : conditions->GetArray()) {
-    if (json::GetString(c, "type") == "Propagation") return &c;
-  }
-  return nullptr;
+  return FindCondition(federated, "Propagation");
 }
 
 const rapidjson::Value* ClusterStatus(const rapidjson::Value& federated,

@@ -42,13 +42,6 @@ spec:
           containers: [{name: web, image: "nginx:1.27"}]
 )";
 
-std::string Subst(std::string text, const std::map<std::string, std::string>& vars) {
-  for (const auto& [k, v] : vars) {
-    for (size_t at; (at = text.find(k)) != std::string::npos;) text.replace(at, k.size(), v);
-  }
-  return text;
-}
-
 class SchedulingE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -114,26 +107,7 @@ class SchedulingE2eTest : public ::testing::Test {
                                 absl::Duration timeout = absl::Seconds(120)) {
     return fed_->WaitForObject(
         member, {"deployment", name, "-n", ns},
-        [&](const rapidjson::Value& dep) -> absl::Status {
-          const rapidjson::Value* spec = json::FindPath(dep, {"spec", "replicas"});
-          const rapidjson::Value* n = json::FindPath(dep, {"status", "availableReplicas"});
-          const int asked = spec != nullptr && spec->IsInt() ? spec->GetInt() : -1;
-          const int got = n != nullptr && n->IsInt() ? n->GetInt() : 0;
-          std::string condition;
-          const rapidjson::Value* conditions = json::FindPath(dep, {"status", "conditions"});
-          if (conditions != nullptr && conditions->IsArray()) {
-            for (const rapidjson::Value& c : conditions->GetArray()) {
-              if (json::GetString(c, "type") == "Available")
-                condition = json::GetString(c, "status");
-            }
-          }
-          if (asked != want || got != want || condition != "True") {
-            return absl::UnavailableError(StrCat("spec.replicas ", asked, ", ", got, "/", want,
-                                                 " available, Available=", condition));
-          }
-          return absl::OkStatus();
-        },
-        timeout);
+        [&](const rapidjson::Value& dep) { return DeploymentAvailable(dep, want); }, timeout);
   }
 
   void ExpectAvailable(const std::string& ns, const std::string& name, int in_member1,

@@ -31,13 +31,6 @@ using ::absl::StrCat;
 
 const std::string& Host() { return Clusters().host; }
 
-std::string Subst(std::string text, const std::map<std::string, std::string>& vars) {
-  for (const auto& [k, v] : vars) {
-    for (size_t at; (at = text.find(k)) != std::string::npos;) text.replace(at, k.size(), v);
-  }
-  return text;
-}
-
 // member1 runs 1 replica, member2 2 (overrides), so each remoteStatus is told apart.
 constexpr char kDeployment[] = R"(apiVersion: types.kubefed.io/v1beta1
 kind: FederatedDeployment
