@@ -24,19 +24,12 @@
 # Environment: KFED_RUN_DIR (default <repo>/.run/incluster-clusters), KFED_IMAGE_ARCHIVE
 # (an archive of hack/image.sh to use instead of building one).
 set -euo pipefail
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "${REPO}"
-export KFED_RUN_DIR="${KFED_RUN_DIR:-${REPO}/.run/incluster-clusters}"
+# shellcheck source=hack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_init incluster incluster-clusters
+parse_keep_flag "$@"
 NS=kube-federation-system
-KEEP=0
-case "${1:-}" in
-  --keep) KEEP=1 ;;
-  "") ;;
-  -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "unknown flag $1 (see --help)" >&2; exit 2 ;;
-esac
 
-ok() { echo "[incluster] ok: $*"; }
 measured() { echo "[incluster] measured: $*"; }
 fail() {
   echo "[incluster] FAIL: $*"
@@ -55,20 +48,15 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
 
 # wait_for SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds, or fail.
 wait_for() {
-  local timeout=$1 what=$2 deadline; shift 2
-  deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    (( SECONDS < deadline )) || fail "${what}: not after ${timeout}s"
-    sleep 0.2
-  done
+  local timeout=$1 what=$2; shift 2
+  poll_until "${timeout}" 0.2 "$@" || fail "${what}: not after ${timeout}s"
 }
 
 cleanup() {
   if (( KEEP )); then
     echo "[incluster] clusters left up: eval \"\$(KFED_RUN_DIR=${KFED_RUN_DIR} hack/local-clusters.sh env)\"" >&2
-  else
-    hack/local-clusters.sh down >/dev/null 2>&1 || true
   fi
+  clusters_down_unless_keep
 }
 
 # --- 1. image and clusters ----------------------------------------------------------------

@@ -25,12 +25,9 @@
 #   KFED_CONTROLLER_BIN / KFED_KFEDCTL_BIN (default: built here with Bazel).
 # Exit code: 0 when no spec failed.
 set -uo pipefail
-
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "${REPO}"
-KFED_CACHE="${KFED_CACHE:-${HOME}/.cache/kfed}"
-export KFED_CACHE
-export KFED_RUN_DIR="${KFED_RUN_DIR:-${REPO}/.run/kubefed-e2e}"
+# shellcheck source=hack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_init kubefed-e2e kubefed-e2e
 
 # Specs skipped because they drive KubeFed's in-process Go controllers or its webhook, as
 # "REGEX|reason" lines (none in Cluster scope: those specs skip themselves in unmanaged mode;
@@ -46,7 +43,6 @@ PENDING=()
 
 FOCUS=""
 INCLUDE_PENDING=0
-KEEP=0
 JUNIT=""
 NAMESPACED=0
 while [[ $# -gt 0 ]]; do
@@ -56,7 +52,7 @@ while [[ $# -gt 0 ]]; do
     --keep) KEEP=1; shift ;;
     --junit) JUNIT="$2"; shift 2 ;;
     --namespaced) NAMESPACED=1; shift ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
     *) echo "unknown flag $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -67,8 +63,6 @@ if (( NAMESPACED )); then
   export KFED_NS=foo KFED_SCOPE=Namespaced
 fi
 SCOPE_SUFFIX="$( (( NAMESPACED )) && echo -namespaced)"
-step() { echo "==> [kubefed-e2e] $(date +%H:%M:%S) $*"; }
-die() { echo "==> [kubefed-e2e] FAILED: $*" >&2; exit 1; }
 # shellcheck source=hack/kubefed-peer-lib.sh
 source hack/kubefed-peer-lib.sh
 
@@ -85,7 +79,7 @@ cleanup() {
   local keep_as="${KFED_CACHE}/$(basename "${KFED_RUN_DIR}")${SCOPE_SUFFIX}"
   [[ -f "${OUT:-}" ]] && cp "${OUT}" "${keep_as}.out"
   [[ -f "${CONTROLLER_LOG:-}" ]] && cp "${CONTROLLER_LOG}" "${keep_as}-controller.log"
-  (( KEEP )) || hack/local-clusters.sh down >/dev/null 2>&1
+  clusters_down_unless_keep
 }
 trap cleanup EXIT
 RAW_RESOURCE_STATUS_COLLECTION=Enabled install_federation_types

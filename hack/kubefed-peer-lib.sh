@@ -1,6 +1,7 @@
 # Shared by hack/kubefed-e2e.sh and hack/migration-e2e.sh (sourced, not run): KubeFed v0.10.0's
 # binaries (the test peer), kfed's binaries, fresh local clusters and a federation on them.
-# The caller sets REPO, KFED_CACHE and KFED_RUN_DIR and defines step() and die().
+# The caller sources hack/lib.sh and calls lib_init first (REPO, KFED_CACHE, KFED_RUN_DIR,
+# step, die).
 
 # The federation namespace and the KubeFedConfig's scope (hack/kubefed-e2e.sh --namespaced
 # sets foo and Namespaced, as KubeFed's CI deploys its namespace-scoped control plane).

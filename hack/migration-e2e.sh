@@ -20,24 +20,13 @@
 # when any failed. Usage: hack/migration-e2e.sh [--keep]   (--keep leaves the clusters up)
 # Environment: as hack/kubefed-e2e.sh (KFED_RUN_DIR default <repo>/.run/migration-e2e).
 set -uo pipefail
+# shellcheck source=hack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+lib_init migration migration-e2e
+parse_keep_flag "$@"
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "${REPO}"
-KFED_CACHE="${KFED_CACHE:-${HOME}/.cache/kfed}"
-export KFED_CACHE
-export KFED_RUN_DIR="${KFED_RUN_DIR:-${REPO}/.run/migration-e2e}"
-KEEP=0
-case "${1:-}" in
-  --keep) KEEP=1 ;;
-  "") ;;
-  -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "unknown flag $1 (see --help)" >&2; exit 2 ;;
-esac
-
-step() { echo "==> [migration] $(date +%H:%M:%S) $*"; }
-die() { echo "[migration] FAIL: $*"; exit 1; }
 failed=0
-ok() { echo "[migration] ok: $*"; }
+# A check failed: reported, and the script goes on (it exits non-zero at the end).
 fail() { echo "[migration] FAIL: $*"; failed=1; }
 # shellcheck source=hack/kubefed-peer-lib.sh
 source hack/kubefed-peer-lib.sh
@@ -48,7 +37,7 @@ fresh_clusters
 cleanup() {
   stop_pid "${KFED_PID:-}"
   stop_pid "${KUBEFED_PID:-}"
-  (( KEEP )) || hack/local-clusters.sh down >/dev/null 2>&1
+  clusters_down_unless_keep
 }
 trap cleanup EXIT
 install_federation_types
@@ -57,14 +46,9 @@ mkdir -p "${LOGS}"
 
 # until DESCRIPTION SECONDS COMMAND...: runs COMMAND until it succeeds, at most SECONDS.
 until_ok() {
-  local what=$1 seconds=$2 deadline
+  local what=$1 seconds=$2
   shift 2
-  deadline=$((SECONDS + seconds))
-  until "$@" >/dev/null 2>&1; do
-    (( SECONDS < deadline )) || { fail "${what} (not within ${seconds}s)"; return 1; }
-    sleep 1
-  done
-  return 0
+  poll_until "${seconds}" 1 "$@" || { fail "${what} (not within ${seconds}s)"; return 1; }
 }
 
 start_kubefed() {
