@@ -23,15 +23,7 @@ std::string Property(const std::string& member, const std::string& name) {
   return out.ok() ? *out : std::string(out.status().message());
 }
 
-class ClusterSetE2eTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_FALSE(Clusters().kubeconfig.empty());
-    fed_ = &Federation::Get();
-    ASSERT_GT(fed_->primary().pid, 0) << "the controller is not running";
-  }
-  Federation* fed_ = nullptr;
-};
+class ClusterSetE2eTest : public FederationTest {};
 
 TEST_F(ClusterSetE2eTest, EveryMemberCarriesItsClusterIdAndTheClusterSet) {
   ASSERT_FALSE(Clusters().members.empty());

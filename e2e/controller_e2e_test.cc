@@ -23,13 +23,8 @@ namespace {
 using ::absl::StrCat;
 using ::kfed::testing::Runfile;
 
-class ControllerE2eTest : public ::testing::Test {
+class ControllerE2eTest : public FederationTest {
  protected:
-  void SetUp() override {
-    ASSERT_FALSE(Clusters().kubeconfig.empty());
-    fed_ = &Federation::Get();
-    ASSERT_GT(fed_->primary().pid, 0) << "the controller is not running";
-  }
   // Waits until the federated object's Propagation condition has `status` (and `reason`).
   absl::Status WaitForPropagation(const std::string& kind, const std::string& ns,
                                   const std::string& name, const std::string& status,
@@ -78,7 +73,6 @@ class ControllerE2eTest : public ::testing::Test {
   static std::string BothMembers() {
     return StrCat("    clusters:\n    - name: ", Member(0), "\n    - name: ", Member(1), "\n");
   }
-  Federation* fed_ = nullptr;
 };
 
 TEST_F(ControllerE2eTest, ConfigMapLifecycleWithOverridesPlacementAndDeletion) {

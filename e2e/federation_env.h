@@ -14,6 +14,7 @@
 #define KFED_E2E_FEDERATION_ENV_H_
 
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <map>
@@ -140,6 +141,25 @@ class Federation {
   ControllerProcess primary_;
   std::string controller_binary_;
   int next_port_ = 0;
+};
+
+// The fixture of the suites that run against Federation::Get(): SetUp() fails the test unless
+// the clusters are there, with at least `min_members` members, and the primary controller
+// runs; fed_ is the federation then. A suite that needs more overrides SetUp(), calls
+// FederationTest::SetUp() first and returns if HasFatalFailure().
+class FederationTest : public ::testing::Test {
+ protected:
+  explicit FederationTest(size_t min_members = 0) : min_members_(min_members) {}
+  void SetUp() override {
+    ASSERT_FALSE(Clusters().kubeconfig.empty());
+    ASSERT_GE(Clusters().members.size(), min_members_);
+    fed_ = &Federation::Get();
+    ASSERT_GT(fed_->primary().pid, 0) << "the controller is not running";
+  }
+  Federation* fed_ = nullptr;
+
+ private:
+  const size_t min_members_;
 };
 
 // Applies YAML to a context (kubectl apply -f -).

@@ -42,14 +42,9 @@ spec:
           containers: [{name: web, image: "nginx:1.27"}]
 )";
 
-class SchedulingE2eTest : public ::testing::Test {
+class SchedulingE2eTest : public FederationTest {
  protected:
-  void SetUp() override {
-    ASSERT_FALSE(Clusters().kubeconfig.empty());
-    ASSERT_GE(Clusters().members.size(), 2u);
-    fed_ = &Federation::Get();
-    ASSERT_GT(fed_->primary().pid, 0) << "the controller is not running";
-  }
+  SchedulingE2eTest() : FederationTest(/*min_members=*/2) {}
 
   void CreateDeployment(const std::string& ns, const std::string& name) {
     ASSERT_TRUE(Apply(Host(), Subst(kTemplateOnly, {{"%NAME%", name}, {"%NS%", ns}})).ok());
@@ -169,8 +164,6 @@ class SchedulingE2eTest : public ::testing::Test {
         });
     EXPECT_TRUE(shown.ok()) << shown;
   }
-
-  Federation* fed_ = nullptr;
 };
 
 TEST_F(SchedulingE2eTest, WeightsOneToTwoOfNineAreThreeAndSixAvailable) {

@@ -79,14 +79,9 @@ spec:
     clusterSelector: {}
 )";
 
-class StatusCollectionE2eTest : public ::testing::Test {
+class StatusCollectionE2eTest : public FederationTest {
  protected:
-  void SetUp() override {
-    ASSERT_FALSE(Clusters().kubeconfig.empty());
-    ASSERT_GE(Clusters().members.size(), 2u);
-    fed_ = &Federation::Get();
-    ASSERT_GT(fed_->primary().pid, 0) << "the controller is not running";
-  }
+  StatusCollectionE2eTest() : FederationTest(/*min_members=*/2) {}
 
   // KubeFedConfig featureGates with RawResourceStatusCollection `raw`, then a controller
   // restart (KubeFed reads the KubeFedConfig at start, as kfed does).
@@ -147,8 +142,6 @@ class StatusCollectionE2eTest : public ::testing::Test {
     const rapidjson::Value* c = ClusterStatus(fed, cluster);
     return c == nullptr ? nullptr : json::Find(*c, "remoteStatus");
   }
-
-  Federation* fed_ = nullptr;
 };
 
 TEST_F(StatusCollectionE2eTest, ServiceStatusAndRemoteStatusFollowTheFeatureGate) {
