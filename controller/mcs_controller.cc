@@ -26,7 +26,6 @@ constexpr absl::Duration kIdRecheck = absl::Seconds(2);
 using mcs_internal::Hint;
 using mcs_internal::kDerivedIndex;
 using mcs_internal::kSourceIndex;
-using mcs_internal::ManagedByKfed;
 
 // Whether metadata.<field> of `object` holds exactly `want` (absent == empty).
 bool StringMapEquals(const rapidjson::Value& object, absl::string_view field,

@@ -15,11 +15,6 @@ namespace mcs_internal {
 
 namespace ft = ::kfed::federated_types;
 
-bool ManagedByKfed(const rapidjson::Value& object) {
-  const rapidjson::Value* v = kube::Label(object, ft::kManagedByLabel);
-  return v != nullptr && v->IsString() && v->GetString() == ft::kManagedByKfed;
-}
-
 std::string Hint(const absl::Status& status) {
   if (kube::IsForbidden(status)) {
     return " (kfed's member RBAC lacks the Multi-Cluster Services rights: run `kfedctl join` "

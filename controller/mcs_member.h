@@ -21,8 +21,6 @@ namespace mcs_internal {
 inline constexpr char kSourceIndex[] = "mcs-source";
 inline constexpr char kDerivedIndex[] = "mcs-derived";
 
-// Whether `object` carries app.kubernetes.io/managed-by=kfed.
-bool ManagedByKfed(const rapidjson::Value& object);
 // What to do about a member error, appended to its message ("" when nothing helps).
 std::string Hint(const absl::Status& status);
 
