@@ -80,6 +80,9 @@ eval "$(hack/local-clusters.sh env)"
 KUBECONFIG_FILE="${KFED_E2E_KUBECONFIG}"
 K="${KFED_KUBE_BIN}/kubectl"
 k() { "${K}" --kubeconfig "${KUBECONFIG_FILE}" --context host "$@"; }
+# Whether Pod $1's log holds $2. Not `logs | grep -q`: grep stops at the first match, kubectl
+# then dies of SIGPIPE and, under pipefail, the pipeline fails although the line is there.
+log_has() { local out; out="$(k -n "${NS}" logs "$1" 2>/dev/null)" || return 1; [[ "${out}" == *"$2"* ]]; }
 km() { local m=$1; shift; "${K}" --kubeconfig "${KUBECONFIG_FILE}" --context "${m}" "$@"; }
 HOST_PORT="$(cat "${KFED_RUN_DIR}/host/port")"
 ok "host with Nodes $(k get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}')and members member1, member2"
@@ -134,7 +137,7 @@ for p in $(k -n "${NS}" get pods -o name); do
 done
 leaders=0
 for p in $(k -n "${NS}" get pods -o name); do
-  k -n "${NS}" logs "${p}" | grep -q "promoted as leader" && leaders=$((leaders + 1))
+  log_has "${p}" "promoted as leader" && leaders=$((leaders + 1))
 done
 [[ "${leaders}" == 1 ]] || fail "${leaders} replicas say they were promoted to leader (want 1)"
 ok "Pod ${LEADER} holds the Lease kubefed-controller-manager; the other replica stands by"
@@ -244,7 +247,7 @@ wait_for 240 "both replicas replaced by Pods with --v=2 and Ready" rolled
 upgraded_leader_read_gate() {
   holder_is_a_pod || return 1
   [[ " ${OLD_PODS} " != *" $(holder) "* ]] || return 1
-  k -n "${NS}" logs "$(holder)" | grep -q "feature gate PushReconciler is Disabled in KubeFedConfig"
+  log_has "$(holder)" "feature gate PushReconciler is Disabled in KubeFedConfig"
 }
 wait_for 120 "the upgraded leader logs that PushReconciler is Disabled" upgraded_leader_read_gate
 ok "helm upgrade: Pods rolled one at a time to --v=2; the new leader $(holder) runs with PushReconciler Disabled"
