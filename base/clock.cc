@@ -89,6 +89,7 @@ void FakeClock::Advance(absl::Duration d) {
     for (auto& [id, w] : waiters_) {
       if (w->deadline <= now_ && !w->firing) {
         w->firing = true;
+        w->due = true;
         due.push_back(w);
       }
     }
@@ -103,16 +104,20 @@ void FakeClock::Advance(absl::Duration d) {
   for (const auto& w : due) w->firing = false;
 }
 
+int FakeClock::SleepersLocked() const {
+  int n = 0;
+  for (const auto& [id, w] : waiters_) n += w->due ? 0 : 1;
+  return n;
+}
+
 int FakeClock::Sleepers() const {
   absl::MutexLock lock(&mu_);
-  return static_cast<int>(waiters_.size());
+  return SleepersLocked();
 }
 
 void FakeClock::AwaitSleepers(int n) const {
   absl::MutexLock lock(&mu_);
-  auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return static_cast<int>(waiters_.size()) >= n;
-  };
+  auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return SleepersLocked() >= n; };
   mu_.Await(absl::Condition(&enough));
 }
 

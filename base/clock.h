@@ -52,8 +52,10 @@ class FakeClock : public Clock {
   // Moves time forward and wakes every waiter whose deadline it reached. Returns once they
   // have been signalled (not necessarily run).
   void Advance(absl::Duration d) ABSL_LOCKS_EXCLUDED(mu_);
-  // Number of threads blocked until a finite deadline; lets tests see that a worker is
-  // parked on the clock.
+  // Number of threads blocked until a finite deadline that has not been reached; lets tests
+  // see that a worker is parked on the clock. A thread that Advance has woken is not counted
+  // even before it runs, so `Advance(d); AwaitSleepers(1);` waits for the woken worker to park
+  // again rather than seeing it still on its way out.
   int Sleepers() const ABSL_LOCKS_EXCLUDED(mu_);
   // Blocks (without polling) until at least `n` threads are blocked until a finite deadline.
   void AwaitSleepers(int n) const ABSL_LOCKS_EXCLUDED(mu_);
@@ -68,7 +70,12 @@ class FakeClock : public Clock {
     // Guarded by FakeClock::mu_: Advance is about to take *mu, so the waiter must not
     // return (and let its owner destroy *mu) before Advance is done with it.
     bool firing = false;
+    // Guarded by FakeClock::mu_: the deadline has been reached (set by Advance, never
+    // cleared). Such a waiter is about to return, so it no longer counts as a sleeper.
+    bool due = false;
   };
+
+  int SleepersLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);

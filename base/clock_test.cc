@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 
 namespace kfed {
 namespace {
@@ -19,6 +20,28 @@ TEST(FakeClockTest, AdvanceWakesSleeperOnlyPastDeadline) {
   EXPECT_EQ(clock.Sleepers(), 1);
   EXPECT_EQ(clock.Now(), start + absl::Seconds(5));
   clock.Advance(absl::Seconds(5));
+  sleeper.join();
+  EXPECT_EQ(clock.Sleepers(), 0);
+}
+
+// A sleeper Advance has woken is no longer counted, even before its thread runs: so
+// `Advance; AwaitSleepers(1)` waits for the worker to park again instead of returning at once.
+TEST(FakeClockTest, AWokenSleeperIsNotCounted) {
+  FakeClock clock;
+  const absl::Time start = clock.Now();
+  absl::Notification go_on;
+  std::thread sleeper([&] {
+    clock.SleepUntil(start + absl::Seconds(1));
+    go_on.WaitForNotification();
+    clock.SleepUntil(start + absl::Seconds(2));
+  });
+  clock.AwaitSleepers(1);
+  clock.Advance(absl::Seconds(1));
+  EXPECT_EQ(clock.Sleepers(), 0);
+  go_on.Notify();
+  clock.AwaitSleepers(1);  // parked again, until start + 2 s
+  EXPECT_EQ(clock.Sleepers(), 1);
+  clock.Advance(absl::Seconds(1));
   sleeper.join();
   EXPECT_EQ(clock.Sleepers(), 0);
 }

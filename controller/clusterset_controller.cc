@@ -78,7 +78,7 @@ void ClusterSetController::Start() {
 }
 
 void ClusterSetController::Stop() {
-  std::map<std::string, std::unique_ptr<Member>> members;
+  MemberTable<Member> members;
   {
     absl::MutexLock lock(&mu_);
     if (stopped_) return;
@@ -111,47 +111,35 @@ void ClusterSetController::SetProblem(const std::string& cluster, std::string pr
 
 absl::StatusOr<ReconcileResult> ClusterSetController::Reconcile(const std::string& cluster) {
   std::shared_ptr<const MemberCluster> member = registry_.Get(cluster);
-  const bool usable = member != nullptr && member->client != nullptr;
-  std::unique_ptr<Member> old;
-  kube::Informer* informer = nullptr;
-  bool start_informer = false;
-  std::shared_ptr<kube::Client> client;
+  MemberTableChange<Member> change;
   std::vector<std::string> waiting;  // members blocked by an ID this one may have held
   {
     absl::MutexLock lock(&mu_);
     if (stopped_) return ReconcileResult::Done();
-    auto it = members_.find(cluster);
-    if (!usable) {
-      if (it != members_.end()) {
-        old = std::move(it->second);
-        members_.erase(it);
-        for (const auto& [name, m] : members_) {
-          if (!m->state.problem.empty()) waiting.push_back(name);
-        }
-      }
-    } else if (it == members_.end() || it->second->client_generation != member->client_generation) {
-      auto fresh = std::make_unique<Member>();
-      fresh->client = member->client;
-      fresh->client_generation = member->client_generation;
+    change = SyncMemberEntry(members_, cluster, member.get(),
+                             [] { return std::make_shared<Member>(); });
+    if (change.created) {
+      // Only constructed here; started below, outside the lock.
       kube::InformerOptions io;
       io.gvr = ClusterPropertiesResource();
-      fresh->informer = std::make_unique<kube::Informer>(*fresh->client, io, clock_);
+      change.current->informer =
+          std::make_unique<kube::Informer>(*change.current->client, io, clock_);
       auto enqueue = [this, cluster](const kube::ObjectPtr&) { pool_.Add(cluster); };
-      fresh->informer->AddEventHandler(
+      change.current->informer->AddEventHandler(
           {enqueue, [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& o) { enqueue(o); },
            enqueue});
-      if (it != members_.end()) {
-        old = std::move(it->second);
-        fresh->state.cluster_id = "";  // re-read: the client may point elsewhere now
-      }
-      members_[cluster] = std::move(fresh);
-      start_informer = true;
     }
-    if (usable) {
-      informer = members_[cluster]->informer.get();
-      client = members_[cluster]->client;
+    if (change.current == nullptr && change.removed != nullptr) {
+      for (const auto& [name, m] : members_) {
+        if (!m->state.problem.empty()) waiting.push_back(name);
+      }
     }
   }
+  std::shared_ptr<Member> old = std::move(change.removed);
+  const bool usable = change.current != nullptr;
+  kube::Informer* informer = usable ? change.current->informer.get() : nullptr;
+  std::shared_ptr<kube::Client> client = usable ? change.current->client : nullptr;
+  const bool start_informer = change.created;
   if (old != nullptr && old->informer != nullptr) old->informer->Stop();
   for (const std::string& name : waiting) pool_.Add(name);
   if (!usable) return ReconcileResult::Done();
@@ -199,13 +187,12 @@ absl::StatusOr<ReconcileResult> ClusterSetController::Reconcile(const std::strin
             "cluster ", cluster, " has cluster ID ", id, ", which member ", name,
             " already holds (the same cluster joined twice?): no ClusterProperties are written "
             "for it until one of them is unjoined");
-        auto self = members_.find(cluster);
-        if (self->second->state.problem != problem) LOG(ERROR) << problem;
-        self->second->state.problem = std::move(problem);
+        if (change.current->state.problem != problem) LOG(ERROR) << problem;
+        change.current->state.problem = std::move(problem);
         return ReconcileResult::RequeueAfter(kProblemRecheck);
       }
     }
-    members_[cluster]->state.cluster_id = id;
+    change.current->state.cluster_id = id;
   }
 
   absl::StatusOr<std::string> written =

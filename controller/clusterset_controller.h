@@ -28,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "base/clock.h"
 #include "controller/cluster_key_feed.h"
+#include "controller/member_table.h"
 #include "controller/cluster_registry.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
@@ -95,7 +96,7 @@ class ClusterSetController {
   ClusterKeyFeed feed_{registry_, pool_};
 
   mutable absl::Mutex mu_;
-  std::map<std::string, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
+  MemberTable<Member> members_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -88,9 +88,7 @@ McsController::McsController(ClusterRegistry& registry, MetricsRegistry& metrics
 McsController::~McsController() { Stop(); }
 
 void McsController::Start() {
-  listener_ = registry_.AddListener([this](const std::string& cluster) { pool_.Add(cluster); });
-  for (const auto& member : registry_.Snapshot()) pool_.Add(member->name);
-  pool_.Start();
+  feed_.Start();
   LOG(INFO) << "Multi-Cluster Services: ServiceExports in every member become ServiceImports "
             << "and EndpointSlices in all of them (ClusterSetIPs from " << allocator_->cidr()
             << ")";
@@ -103,8 +101,7 @@ void McsController::Stop() {
     if (stopped_) return;
     stopped_ = true;
   }
-  if (listener_ >= 0) registry_.RemoveListener(listener_);
-  pool_.Stop();
+  feed_.Stop();
   {
     absl::MutexLock lock(&mu_);
     members.swap(members_);

@@ -47,6 +47,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "base/clock.h"
+#include "controller/cluster_key_feed.h"
 #include "controller/cluster_registry.h"
 #include "controller/mcs_plan.h"
 #include "controller/mcs_view.h"
@@ -147,7 +148,8 @@ class McsController {
   Clock& clock_;
   FuncReconciler reconciler_;
   WorkerPool pool_;
-  int listener_ = -1;
+  // Queues each member's name (its own key in pool_, beside the services' keys).
+  ClusterKeyFeed feed_{registry_, pool_};
 
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);

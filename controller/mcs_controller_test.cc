@@ -126,6 +126,10 @@ class McsControllerTest : public ::testing::Test {
   std::map<std::string, std::string> ids_;
   ClusterRegistry registry_;
   MetricsRegistry metrics_;
+  // Declared before the controller, so that it outlives the controller's workers (a store on
+  // a test's stack was read by a worker after the test body returned: ASan, stack-use-after-
+  // return).
+  status::StatusStore store_;
   std::unique_ptr<McsController> controller_;
 };
 
@@ -322,7 +326,7 @@ TEST_F(McsControllerTest, AMemberWithoutTheCrdsTakesPartOnceTheyAppear) {
   auto m2 = NewMember("member2", /*with_namespace=*/true, /*with_crds=*/false);
   ExportService(*m1, 80);
   Slice(*m1, "web-abc", "10.0.0.5");
-  status::StatusStore store;
+  status::StatusStore& store = store_;
   McsOptions options;
   options.problem_recheck = absl::Milliseconds(200);
   options.status_store = &store;
@@ -374,7 +378,7 @@ TEST_F(McsControllerTest, PublishesEachServiceToTheStatusStore) {
              "addressType":"IPv4","endpoints":[{"addresses":["10.0.0.6"],"conditions":{"ready":false}}],
              "ports":[{"name":"http","port":8080}]})");
   ExportService(*m2, 81);  // newer, another port number under the same name: a PortConflict
-  status::StatusStore store;
+  status::StatusStore& store = store_;
   McsOptions options;
   options.status_store = &store;
   Start(options);

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
 #include "controller/mcs_member.h"
+#include "controller/member_table.h"
 #include "controller/object_meta.h"
 #include "federated_types/keys.h"
 #include "glog/logging.h"
@@ -233,28 +234,17 @@ std::optional<ReconcileResult> McsController::DiscoverMcsApi(const std::string& 
 
 absl::StatusOr<ReconcileResult> McsController::ReconcileCluster(const std::string& cluster) {
   std::shared_ptr<const MemberCluster> member = registry_.Get(cluster);
-  const bool usable = member != nullptr && member->client != nullptr;
-  std::shared_ptr<Member> old;
-  std::shared_ptr<Member> m;
+  MemberTableChange<Member> change;
   {
     absl::MutexLock lock(&mu_);
     if (stopped_) return ReconcileResult::Done();
-    auto it = members_.find(cluster);
-    if (!usable) {
-      if (it != members_.end()) {
-        old = std::move(it->second);
-        members_.erase(it);
-      }
-    } else if (it == members_.end() || it->second->client_generation != member->client_generation) {
-      if (it != members_.end()) old = it->second;
-      // A placeholder: discovery decides whether informers are made.
-      auto created = std::make_shared<Member>();
-      created->client = member->client;
-      created->client_generation = member->client_generation;
-      members_[cluster] = created;
-    }
-    if (usable) m = members_[cluster];
+    // A new entry is a placeholder: discovery decides whether informers are made.
+    change = SyncMemberEntry(members_, cluster, member.get(),
+                             [] { return std::make_shared<Member>(); });
   }
+  std::shared_ptr<Member> old = std::move(change.removed);
+  std::shared_ptr<Member> m = std::move(change.current);
+  const bool usable = m != nullptr;
   if (old != nullptr) old->StopAll();
   if (!usable) {
     // Its exports are gone from the set: every service is looked at again.

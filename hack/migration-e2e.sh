@@ -68,7 +68,13 @@ for m in ${MEMBERS}; do
 done
 start_kubefed
 # shellcheck disable=SC2086
-wait_clusters_ready ${MEMBERS} || die "KubeFed did not report the members Ready (${LOGS}/kubefed-controller-manager.log)"
+if ! wait_clusters_ready ${MEMBERS}; then
+  # The run directory goes with the clusters: show what KubeFed said before it does.
+  k -n "${KFED_NS}" get kubefedclusters -o yaml 2>&1 | grep -E '^  name:|^    (- )?(lastProbeTime|lastTransitionTime|message|reason|status|type):' || true
+  grep -v -E '^I[0-9]{4} ' "${LOGS}/kubefed-controller-manager.log" | tail -n 12 || true
+  tail -n 6 "${LOGS}/kubefed-controller-manager.log" || true
+  die "KubeFed did not report the members Ready (its log's errors and last lines above)"
+fi
 ok "KubeFed v0.10.0 runs with ${MEMBERS}joined by kubefedctl"
 
 step "federated objects of five types, propagated by KubeFed"

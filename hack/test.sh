@@ -250,6 +250,7 @@ fi
 # target that failed without recording a failing case as one failure.
 passed=0
 failed=0
+failed_targets=()
 default_testlogs="$(bazel info "${BAZEL_FLAGS[@]}" bazel-testlogs 2>/dev/null)"
 while read -r testlogs target state; do
   [[ -n "${target}" ]] || continue
@@ -267,6 +268,15 @@ while read -r testlogs target state; do
   if [[ "${state}" == PASSED && ${t} -eq 0 ]]; then t=1; fi
   passed=$((passed + t - f))
   failed=$((failed + f))
+  if (( f > 0 )); then
+    failed_targets+=("${target} ${state} (${testlogs}/${path}/test.log)")
+    # What gtest said of the failing cases (and the last lines), for a log read only at its end.
+    if [[ -f "${testlogs}/${path}/test.log" ]]; then
+      echo "---- ${target}: failing cases and the log's last lines"
+      grep -E '^\[  FAILED  \]|Failure$|: error:|timed out' "${testlogs}/${path}/test.log" | head -20 || true
+      tail -n 15 "${testlogs}/${path}/test.log"
+    fi
+  fi
 done < <(for log in "${RESULTS}"/*.log; do
   [[ -f "${log}" ]] || continue
   dir="$(cat "${log%.log}.testlogs" 2>/dev/null || true)"
@@ -275,6 +285,8 @@ done < <(for log in "${RESULTS}"/*.log; do
 done)
 
 echo
+# The failing targets again, last, so that a log cut to its tail still names them.
+for t in "${failed_targets[@]}"; do echo "FAILED: ${t}"; done
 if (( overall != 0 && failed == 0 )); then failed=1; fi
 echo "${passed} passed, ${failed} failed"
 exit $(( overall != 0 || failed != 0 ))

@@ -3,7 +3,6 @@
 #include <atomic>
 #include <thread>
 
-#include "absl/time/clock.h"
 #include "base/cancellation.h"
 #include "base/json.h"
 #include "base/testing.h"
@@ -47,17 +46,28 @@ class Candidate {
   std::atomic<int> started_{0}, stopped_{0};
 };
 
-// Advances the fake clock one second at a time until `done` (or a real-time deadline).
+using ::kfed::testing::Eventually;
+
+// Lets the candidates' loops act on the fake time: true once each of `candidates` threads is
+// parked on the clock (or `done` holds). Never a fixed sleep, so a loaded machine (CI, the
+// sanitizers) cannot make the clock run ahead of a candidate that has not yet renewed.
 template <typename F>
-bool AdvanceUntil(FakeClock& clock, F done, absl::Duration max_fake = absl::Seconds(120)) {
-  absl::Time real_deadline = absl::Now() + absl::Seconds(30);
+bool Parked(FakeClock& clock, F done, int candidates) {
+  return Eventually([&] { return done() || clock.Sleepers() >= candidates; });
+}
+
+// Advances the fake clock half a second at a time, each step only once the candidates are
+// parked, until `done` (true) or `max_fake` of fake time has passed (false).
+template <typename F>
+bool AdvanceUntil(FakeClock& clock, F done, absl::Duration max_fake = absl::Seconds(120),
+                  int candidates = 1) {
   absl::Time fake_limit = clock.Now() + max_fake;
-  while (!done()) {
-    if (absl::Now() > real_deadline || clock.Now() > fake_limit) return false;
+  for (;;) {
+    if (!Parked(clock, done, candidates)) return false;
+    if (done()) return true;
+    if (clock.Now() > fake_limit) return false;
     clock.Advance(absl::Milliseconds(500));
-    absl::SleepFor(absl::Milliseconds(5));  // let the candidates' loops observe the new time
   }
-  return true;
 }
 
 using ::kfed::testing::Eventually;
@@ -185,9 +195,9 @@ TEST(LeaderElectionTest, AKubeFedHoldingItsLockKeepsKfedWaiting) {
   // While KubeFed keeps renewing (every 2 s here), kfed never leads, for far longer than a
   // lease duration.
   for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(Parked(clock, [] { return false; }, 1)) << "at step " << i;
     clock.Advance(absl::Seconds(2));
     KubeFedRenews(client, clock.Now());
-    absl::SleepFor(absl::Milliseconds(5));
     EXPECT_FALSE(b.elector().IsLeader()) << "at step " << i;
   }
   EXPECT_EQ(KubeFedHolder(client), "kubefed-host_1234");

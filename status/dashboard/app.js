@@ -50,28 +50,15 @@
   let session = null;          // {abort: AbortController} while signed in, else null
   let startEpoch = 0;          // bumped by sign-in and sign-out: ends start()'s retries
 
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, attrs, ...children) => {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === 'className') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else e.setAttribute(k, v === true ? '' : String(v));
-    }
-    for (const c of children) if (c !== null && c !== undefined) e.append(c);
-    return e;
-  };
+  const {$, el, str, num, arr} = window.kfedDom;  // dom.js
 
   // ---- protobuf JSON accessors (defaults for omitted fields) ------------------------------
-  const str = (v) => (v === undefined || v === null ? '' : String(v));
-  const num = (v) => (v === undefined || v === null || v === '' ? 0 : Number(v));
   const refOf = (o) => o.ref || {};
   const keyOf = (o) => {
     const r = refOf(o);
     return `${str(r.type)}/${str(r.namespace)}/${str(r.name)}`;
   };
-  const statesOf = (o) => (Array.isArray(o.clusters) ? o.clusters : []);
+  const statesOf = (o) => arr(o.clusters);
   const stateIn = (o, cluster) => statesOf(o).find((c) => str(c.cluster) === cluster) || null;
   const compareKeys = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -379,12 +366,12 @@
   // ReplicaSchedulingPreferences the caller may see, with their distribution (not part of the
   // watch: listed again with every watch answer, so at least every WATCH_TIMEOUT_SECONDS).
   function renderRsps(list) {
-    const items = Array.isArray(list.preferences) ? list.preferences : [];
+    const items = arr(list.preferences);
     $('rsps-section').hidden = items.length === 0;
     $('rsp-count').textContent = items.length ? `(${items.length})` : '';
     $('rsps-body').replaceChildren(...items.map((p) => {
       const id = `${str(p.namespace)}/${str(p.name)}`;
-      const dist = (Array.isArray(p.clusters) ? p.clusters : []).map((c) => {
+      const dist = arr(p.clusters).map((c) => {
         const member = c.memberKnown
           ? ` (${num(c.memberReadyReplicas)}/${num(c.memberReplicas)})` : ' (no copy)';
         return el('span', {className: 'rsp-cluster', 'data-testid': 'rsp-cluster',

@@ -13,21 +13,7 @@
 'use strict';
 
 window.kfedServices = (() => {
-  const $ = (id) => document.getElementById(id);
-  const str = (v) => (v === undefined || v === null ? '' : String(v));
-  const num = (v) => (v === undefined || v === null || v === '' ? 0 : Number(v));
-  const arr = (v) => (Array.isArray(v) ? v : []);
-  const el = (tag, attrs, ...children) => {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === 'className') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else e.setAttribute(k, v === true ? '' : String(v));
-    }
-    for (const c of children) if (c !== null && c !== undefined) e.append(c);
-    return e;
-  };
+  const {$, el, str, num, arr} = window.kfedDom;
   const spaced = (items) => (items.length ? items.flatMap((d, i) => (i ? [' ', d] : [d])) : ['—']);
 
   // What a healthy export says: Valid=True, Conflict=False, Ready=True.
