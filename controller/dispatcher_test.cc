@@ -1,5 +1,6 @@
 #include "controller/dispatcher.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
@@ -127,55 +128,73 @@ TEST(TimedOutStatusTest, OnlyTheClientsOwnDeadlineIsATimeout) {
   EXPECT_FALSE(IsClientTimeout(absl::OkStatus()));
 }
 
-// A member that does not answer in time: KubeFed's *TimedOut for the operation, retried.
+// A member that does not answer in time: KubeFed's *TimedOut for the operation (an adoption's
+// update counts as an update, as in KubeFed), its OperationTimeoutError Warning, retried, and
+// nothing changed in the member. One row per operation and the request that hangs.
 TEST_F(DispatcherTest, WritesWithoutAnAnswerInTimeAreTimedOut) {
   const absl::Status hung = absl::DeadlineExceededError(
       "POST https://127.0.0.1:1/api/v1/namespaces/demo/configmaps: Operation timed out after "
       "2000 milliseconds with 0 bytes received");
-  client_.InjectError("create", "", hung);
-  DispatchOutcome created = Dispatch(client_, Create(), context_);
-  EXPECT_EQ(created.status, "CreationTimedOut");
-  EXPECT_EQ(created.message, absl::StrCat("creating demo/cfg: ", hung.message()));
-  EXPECT_TRUE(created.retry);
-  EXPECT_FALSE(created.wrote);
-  EXPECT_EQ(created.event_reason, "OperationTimeoutError");  // KubeFed's event for it
-  EXPECT_TRUE(created.event_warning);
-  EXPECT_TRUE(kube::IsNotFound(client_.Get(context_.target, "demo", "cfg").status()));
+  struct Row {
+    const char* what;
+    bool existing;  // the member holds demo/cfg (unlabelled, data a=old)
+    Operation op;
+    const char* hung_verb;
+    const char* want_status;
+    const char* want_message_prefix;
+  } rows[] = {
+      {"create", false, Operation::kCreate, "create", "CreationTimedOut", "creating demo/cfg: "},
+      {"adoption: reading the existing object", true, Operation::kCreate, "get", "CreationTimedOut",
+       "reading existing demo/cfg to adopt it: "},
+      {"adoption: its update", true, Operation::kCreate, "update", "UpdateTimedOut",
+       "adopting existing demo/cfg: "},
+      {"update", true, Operation::kUpdate, "update", "UpdateTimedOut", "updating demo/cfg: "},
+      {"managed label removal", true, Operation::kRemoveManagedLabel, "patch",
+       "LabelRemovalTimedOut", "removing label kubefed.io/managed from demo/cfg: "},
+      {"delete", true, Operation::kDelete, "delete", "DeletionTimedOut", "deleting demo/cfg: "},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.what);
+    kube::FakeClient client;
+    ClusterAction action = Create();
+    action.op = row.op;
+    if (row.existing) {
+      auto seen = client.Create(context_.target, "demo",
+                                Json(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":
+                                         {"name":"cfg","namespace":"demo"},"data":{"a":"old"}})"),
+                                {});
+      ASSERT_TRUE(seen.ok()) << seen.status();
+      action.live_uid = json::GetString((**seen)["metadata"], "uid");
+      action.live_resource_version = json::GetString((**seen)["metadata"], "resourceVersion");
+    }
+    client.InjectError(row.hung_verb, "", hung);
+    DispatchOutcome out = Dispatch(client, action, context_);
+    EXPECT_EQ(out.status, row.want_status);
+    EXPECT_EQ(out.message.substr(0, std::string(row.want_message_prefix).size()),
+              row.want_message_prefix);
+    EXPECT_THAT(out.message, ::testing::HasSubstr(std::string(hung.message())));
+    EXPECT_TRUE(out.retry);
+    EXPECT_FALSE(out.wrote);
+    EXPECT_EQ(out.event_reason, "OperationTimeoutError");
+    EXPECT_TRUE(out.event_warning);
+    auto now = client.Get(context_.target, "demo", "cfg");
+    if (row.existing) {
+      ASSERT_TRUE(now.ok()) << "nothing deleted: " << now.status();
+      EXPECT_EQ(json::GetString((**now)["data"], "a"), "old");
+    } else {
+      EXPECT_TRUE(kube::IsNotFound(now.status())) << "nothing created";
+    }
+  }
+}
 
-  // Adoption: the existing object's read hangs (the create's operation), then its update.
+// The server's own timeout answer (504, reason Timeout) is an answer: *Failed, as in KubeFed.
+TEST_F(DispatcherTest, TheServersTimeoutAnswerIsAFailure) {
   Existing("{}");
-  client_.InjectError("get", "", hung);
-  EXPECT_EQ(Dispatch(client_, Create(), context_).status, "CreationTimedOut");
-  client_.InjectError("update", "", hung);
-  EXPECT_EQ(Dispatch(client_, Create(), context_).status, "UpdateTimedOut");
-
   ClusterAction update = Create();
   update.op = Operation::kUpdate;
-  client_.InjectError("update", "", hung);
-  EXPECT_EQ(Dispatch(client_, update, context_).status, "UpdateTimedOut");
-
-  kube::ObjectPtr seen = *client_.Get(context_.target, "demo", "cfg");
-  ClusterAction unlabel;
-  unlabel.op = Operation::kRemoveManagedLabel;
-  unlabel.live_resource_version = json::GetString((*seen)["metadata"], "resourceVersion");
-  client_.InjectError("patch", "", hung);
-  DispatchOutcome unlabelled = Dispatch(client_, unlabel, context_);
-  EXPECT_EQ(unlabelled.status, "LabelRemovalTimedOut");
-  EXPECT_TRUE(unlabelled.retry);
-
-  ClusterAction del;
-  del.op = Operation::kDelete;
-  del.live_uid = json::GetString((*seen)["metadata"], "uid");
-  client_.InjectError("delete", "", hung);
-  DispatchOutcome deleted = Dispatch(client_, del, context_);
-  EXPECT_EQ(deleted.status, "DeletionTimedOut");
-  EXPECT_TRUE(deleted.retry);
-  EXPECT_TRUE(client_.Get(context_.target, "demo", "cfg").ok()) << "nothing deleted";
-
-  // The server's own timeout answer stays *Failed.
-  client_.InjectError("update", "",
-                      kube::WithReason(absl::DeadlineExceededError("request timed out"), "Timeout",
-                                       504));
+  client_.InjectError(
+      "update", "",
+      kube::WithReason(absl::DeadlineExceededError("request timed out"), "Timeout", 504));
   EXPECT_EQ(Dispatch(client_, update, context_).status, "UpdateFailed");
 }
 

@@ -153,61 +153,79 @@ TEST_F(SyncPlanTest, UnreadyAndUnsyncedClustersAreNotActedOn) {
   EXPECT_EQ(ActionFor(plan.actions, "member3"), nullptr);  // no delete through a cold cache
 }
 
-TEST_F(SyncPlanTest, StatusMessagesSayWhyAClusterIsSkipped) {
-  ClusterState down = Cluster("member1");
-  down.ready = false;
-  down.not_ready_message = "cluster is not reachable: SSL certificate problem";
-  ClusterState forbidden = Cluster("member2");
-  forbidden.synced = false;
-  forbidden.sync_error = "list configmaps: forbidden";
-  request_.clusters = {down, forbidden};
-  Plan plan = PlanPropagation(request_);
-  EXPECT_EQ(ActionFor(plan.actions, "member1")->message,
-            "cluster is not ready: cluster is not reachable: SSL certificate problem");
-  EXPECT_EQ(ActionFor(plan.actions, "member2")->message,
-            "the member cache has not synced yet: list configmaps: forbidden");
+// Why a placed cluster gets no write, one row each: KubeFed's status reason and kfed's
+// message. member1 holds a managed copy, member2 none; a skip never deletes and always
+// re-plans (requeue).
+TEST_F(SyncPlanTest, PlacedClustersThatAreNotWrittenSayWhy) {
+  struct Row {
+    const char* what;
+    void (*setup)(ClusterState& c, PlanRequest& r);
+    bool with_copy;  // member1 holds a managed copy
+    const char* want_status;
+    const char* want_message;
+  } rows[] = {
+      {"not ready",
+       [](ClusterState& c, PlanRequest&) {
+         c.ready = false;
+         c.not_ready_message = "cluster is not reachable: SSL certificate problem";
+       },
+       true, "ClusterNotReady",
+       "cluster is not ready: cluster is not reachable: SSL certificate problem"},
+      {"cache not synced",
+       [](ClusterState& c, PlanRequest&) {
+         c.synced = false;
+         c.sync_error = "list configmaps: forbidden";
+       },
+       false, "CachedRetrievalFailed",
+       "the member cache has not synced yet: list configmaps: forbidden"},
+      {"Ready without a client (KubeFed's ClientRetrievalFailed)",
+       [](ClusterState& c, PlanRequest&) {
+         c.client_error = "the cluster controller published it Ready without a client";
+       },
+       true, "ClientRetrievalFailed",
+       "no client for the cluster: the cluster controller published it Ready without a client"},
+      {"versions not computable, a copy exists (KubeFed's VersionRetrievalFailed)",
+       [](ClusterState&, PlanRequest& r) {
+         r.versions_error = "overrides: spec.overrides[0].clusterName: want string, got number";
+       },
+       true, "VersionRetrievalFailed",
+       "cannot compute the version of the federated object: overrides: "
+       "spec.overrides[0].clusterName: want string, got number"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.what);
+    PlanRequest request = request_;
+    ClusterState member1 = Cluster("member1", row.with_copy ? &live_ : nullptr);
+    row.setup(member1, request);
+    request.clusters = {member1, Cluster("member2")};
+    Plan plan = PlanPropagation(request);
+    const ClusterAction* m1 = ActionFor(plan.actions, "member1");
+    ASSERT_NE(m1, nullptr);
+    EXPECT_EQ(m1->op, Operation::kNone);
+    EXPECT_EQ(m1->status, row.want_status);
+    EXPECT_EQ(m1->message, row.want_message);
+    EXPECT_TRUE(m1->selected);
+    // The other placed cluster is handled as usual: its copy is created (a create needs no
+    // version, so even uncomputable versions do not hold it back).
+    ASSERT_NE(ActionFor(plan.actions, "member2"), nullptr);
+    EXPECT_EQ(ActionFor(plan.actions, "member2")->op, Operation::kCreate);
+  }
 }
 
-// KubeFed's ClientRetrievalFailed: a Ready cluster the sync controller has no client for. No
-// write there; copies elsewhere are still handled; a deletion waits for it.
-TEST_F(SyncPlanTest, ReadyClusterWithoutAClientIsClientRetrievalFailedAndUntouched) {
+// A cluster without a client is not deleted from either, and a deletion waits for it.
+TEST_F(SyncPlanTest, AClusterWithoutAClientIsNeverDeletedFrom) {
   ClusterState no_client = Cluster("member1", &live_);
-  no_client.client_error = "the cluster controller published it Ready without a client";
+  no_client.client_error = "no client";
   ClusterState unplaced = Cluster("member3", &live_);
   unplaced.client_error = "no client";
   request_.clusters = {no_client, Cluster("member2"), unplaced};
   Plan plan = PlanPropagation(request_);
-  const ClusterAction* m1 = ActionFor(plan.actions, "member1");
-  ASSERT_NE(m1, nullptr);
-  EXPECT_EQ(m1->op, Operation::kNone);
-  EXPECT_EQ(m1->status, "ClientRetrievalFailed");
-  EXPECT_EQ(m1->message,
-            "no client for the cluster: the cluster controller published it Ready without a "
-            "client");
-  EXPECT_TRUE(m1->selected);
-  EXPECT_EQ(ActionFor(plan.actions, "member2")->op, Operation::kCreate);
   EXPECT_EQ(ActionFor(plan.actions, "member3"), nullptr) << "not deleted, not reported";
   EXPECT_TRUE(plan.requeue);
 
   DeletionPlan deletion = PlanDeletion(request_);
   EXPECT_EQ(deletion.waiting, (std::vector<std::string>{"member1", "member3"}));
   for (const ClusterAction& a : deletion.actions) EXPECT_NE(a.cluster, "member1");
-}
-
-// KubeFed's VersionRetrievalFailed: without the versions an existing copy cannot be judged up
-// to date, so it is not updated; a missing copy is still created (no version needed).
-TEST_F(SyncPlanTest, UncomputableVersionsAreVersionRetrievalFailedForExistingCopies) {
-  request_.versions_error = "overrides: spec.overrides[0].clusterName: want string, got number";
-  request_.clusters = {Cluster("member1", &live_), Cluster("member2")};
-  Plan plan = PlanPropagation(request_);
-  const ClusterAction* m1 = ActionFor(plan.actions, "member1");
-  ASSERT_NE(m1, nullptr);
-  EXPECT_EQ(m1->op, Operation::kNone);
-  EXPECT_EQ(m1->status, "VersionRetrievalFailed");
-  EXPECT_EQ(m1->message,
-            "cannot compute the version of the federated object: overrides: "
-            "spec.overrides[0].clusterName: want string, got number");
-  EXPECT_EQ(ActionFor(plan.actions, "member2")->op, Operation::kCreate);
 }
 
 TEST_F(SyncPlanTest, PlacementOfClustersThatAreNotJoinedIsNoted) {
