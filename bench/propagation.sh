@@ -703,7 +703,7 @@ KVER=$(k --context host version -o json 2>/dev/null | awk -F'"' '/gitVersion/ {v
 MODEL=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 TABLE="$(cat <<EOF
 
-### $(date -u +%Y-%m-%d) $( [[ ${SMOKE} == 1 ]] && echo "(smoke) ")N=${N}, ${CTRL_NAME}$( [[ ${CONTROLLER_KIND} == kubefed ]] && echo " v0.10.0, against kfed's CRDs and joins at") kfed $(git rev-parse --short HEAD)
+### $(date -u +%Y-%m-%d) $( [[ ${SMOKE} == 1 ]] && echo "(smoke) ")N=${N}, $( [[ ${CONTROLLER_KIND} == kubefed ]] && echo "${CTRL_NAME} v0.10.0, against kfed's CRDs and joins at ")kfed $(git rev-parse --short HEAD)
 
 Machine: $(nproc) cores (${MODEL}), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end;
 Kubernetes ${KVER}; controller flags: ${CTRL_FLAGS_TEXT:-defaults$( [[ ${CONTROLLER_KIND} == kfed ]] && echo " (--cluster-workers 4, --member-qps 100, --member-burst 200)")}.
