@@ -145,7 +145,23 @@ install_check() {
   kc="${run}/kubeconfig"
   k() { "${kube_bin}/kubectl" --kubeconfig "${kc}" --context host "$@"; }
   h() { "${HELM}" --kubeconfig "${kc}" --kube-context host --namespace "${NS}" "$@"; }
-  if ! h install kfed "${CHART}" --create-namespace > "${WORK}/install.out" 2>&1; then
+  # On a new host the apiserver may refuse the chart's KubeFedConfig for a moment after the
+  # CRDs are Established ("... There can be a delay between when CustomResourceDefinitions are
+  # created and when they are available."; the admission policy that defaults KubeFedConfigs
+  # does not resolve the new kind yet). As the user guide says: uninstall the failed release
+  # (the CRDs stay) and install again; at most 5 times, each reported.
+  local installed=0 try
+  for try in 0 1 2 3 4 5; do
+    if h install kfed "${CHART}" --create-namespace > "${WORK}/install.out" 2>&1; then
+      installed=1; break
+    fi
+    grep -q "There can be a delay between when CustomResourceDefinitions are created" "${WORK}/install.out" \
+      && (( try < 5 )) || break
+    echo "[chart] note: helm install met the new CRDs' delay; uninstall and install again ($((try + 1)))"
+    h uninstall kfed --wait >/dev/null 2>&1
+    sleep 2
+  done
+  if (( ! installed )); then
     fail "--install: helm install:"; tail -5 "${WORK}/install.out" | sed 's/^/    /'; return
   fi
   local n_crds n_ftcs
