@@ -2,6 +2,9 @@
 # End-to-end propagation benchmark (issue 9): starts its own host + 3 member clusters (real
 # kube-apiservers on loopback, private run directory under /tmp, own ports), installs kfed's
 # CRDs, joins the members, starts kfed-controller-manager (an optimized build) and measures:
+#   0. the user's writes alone: before the controller starts, the same kubectl creates as the
+#      cold start (into a scratch namespace, removed again): the cold start's own creates,
+#      made while the controller runs, are compared with them (the user's share of the host).
 #   1. cold start: N FederatedConfigMaps and N FederatedDeployments placed on all 3 members,
 #      until every member copy exists and every status has Propagation=True; after each, a
 #      bare parallel writer (//bench:propagation_bench, kfed's own client, same per-member
@@ -83,7 +86,7 @@ while [[ $# -gt 0 ]]; do
     --kubefed-drifts) KUBEFED_DRIFTS="$2"; shift 2 ;;
     --results) RESULTS_FILE="$2"; shift 2 ;;  # internal: key=value figures for --controller both
     --) shift; CONTROLLER_FLAGS=("$@"); break ;;
-    -h|--help) sed -n '2,49p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,50p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -277,6 +280,44 @@ METRICS_PORT=$(free_port 19190)
 HEALTHZ_PORT=$(free_port $((METRICS_PORT + 1)))
 # Whatever the joins got (none expected): the run's 409 count starts here.
 HC_START=$(host_conflicts)
+# gen_objects FKIND NAMESPACE DIR: N federated objects placed on the 3 members, split into
+# DIR/part-{0..3}.yaml for 4 parallel kubectl processes (the user's side).
+gen_objects() {
+  local fkind=$1 ns=$2 gen=$3
+  rm -rf "${gen}"
+  mkdir -p "${gen}"
+  for i in $(seq 0 $((N - 1))); do
+    if [[ ${fkind} == FederatedConfigMap ]]; then
+      printf -- '---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedConfigMap\nmetadata: {name: cm-%d, namespace: %s}\nspec:\n  template: {metadata: {labels: {app: bench}}, data: {key: value-%d}}\n  placement: {clusters: [{name: member1}, {name: member2}, {name: member3}]}\n' "$i" "${ns}" "$i"
+    else
+      printf -- '---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedDeployment\nmetadata: {name: dep-%d, namespace: %s}\nspec:\n  template:\n    metadata: {labels: {app: bench}}\n    spec: {replicas: 1, selector: {matchLabels: {app: dep-%d}}, template: {metadata: {labels: {app: dep-%d}}, spec: {containers: [{name: c, image: "registry.k8s.io/pause:3.9"}]}}}\n  placement: {clusters: [{name: member1}, {name: member2}, {name: member3}]}\n' "$i" "${ns}" "$i" "$i"
+    fi >>"${gen}/part-$((i % 4)).yaml"
+  done
+}
+
+# --- 0. the user's writes with no controller running ------------------------------------------
+# The same kubectl creates as the cold start, into a scratch namespace before the controller
+# starts, then removed: what the cold start's "user's create" is compared with (issue 21: the
+# controller may slow the user's own host writes by at most 20%).
+declare -A USER_ALONE
+user_alone() {
+  local fkind=$1 plural t0 t1 writers=()
+  plural="$(tr '[:upper:]' '[:lower:]' <<<"${fkind}")s"
+  gen_objects "${fkind}" bench-alone "${RUN_DIR}/alone-${fkind}"
+  t0=$(now)
+  for p in "${RUN_DIR}/alone-${fkind}"/part-*.yaml; do k --context host create -f "$p" >/dev/null & writers+=($!); done
+  wait "${writers[@]}"
+  t1=$(now)
+  USER_ALONE[${fkind}]=$(awk -v a="${t0}" -v b="${t1}" 'BEGIN {printf "%.2f", b - a}')
+  log "the user's create of ${N} ${fkind}s with no controller running: ${USER_ALONE[${fkind}]} s"
+  k --context host -n bench-alone delete "${plural}" --all >/dev/null
+}
+now() { date +%s.%N; }
+k --context host create namespace bench-alone >/dev/null
+user_alone FederatedConfigMap
+[[ ${DEPLOYMENTS} == 1 ]] && user_alone FederatedDeployment
+k --context host delete namespace bench-alone --wait=false >/dev/null
+
 if [[ ${CONTROLLER_KIND} == kubefed ]]; then CTRL_FLAGS_TEXT="${KUBEFED_FLAGS}"; else CTRL_FLAGS_TEXT="${CONTROLLER_FLAGS[*]:-}"; fi
 log "start ${CTRL_NAME} controller-manager (metrics :${METRICS_PORT}) ${CTRL_FLAGS_TEXT}"
 WRAP=()
@@ -375,7 +416,6 @@ member_writes() {
     awk '/^apiserver_request_total\{/ && /verb="(POST|PUT|PATCH|DELETE)"/ &&
          !/resource="(leases|tokenreviews|subjectaccessreviews)"/ {s += $NF} END {printf "%d\n", s}'
 }
-now() { date +%s.%N; }
 # CPU seconds (utime + stime) of one pid.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_mib() { awk '/VmRSS/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"; }
@@ -439,14 +479,7 @@ cold_start() {
     FederatedDeployment) plural=federateddeployments; kind=deployment; member_res=deployments.apps ;;
   esac
   local gen="${RUN_DIR}/${kind}"
-  mkdir -p "${gen}"
-  for i in $(seq 0 $((N - 1))); do
-    if [[ ${kind} == configmap ]]; then
-      printf -- '---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedConfigMap\nmetadata: {name: cm-%d, namespace: %s}\nspec:\n  template: {metadata: {labels: {app: bench}}, data: {key: value-%d}}\n  placement: {clusters: [{name: member1}, {name: member2}, {name: member3}]}\n' "$i" "${BNS}" "$i"
-    else
-      printf -- '---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedDeployment\nmetadata: {name: dep-%d, namespace: %s}\nspec:\n  template:\n    metadata: {labels: {app: bench}}\n    spec: {replicas: 1, selector: {matchLabels: {app: dep-%d}}, template: {metadata: {labels: {app: dep-%d}}, spec: {containers: [{name: c, image: "registry.k8s.io/pause:3.9"}]}}}\n  placement: {clusters: [{name: member1}, {name: member2}, {name: member3}]}\n' "$i" "${BNS}" "$i" "$i"
-    fi >>"${gen}/part-$((i % 4)).yaml"
-  done
+  gen_objects "${fkind}" "${BNS}" "${gen}"
   local t0 t_host t_members t_status cpu0 cpu1
   local hw0 hw1 hc0 hc1
   hw0=$(host_writes)
@@ -510,10 +543,14 @@ cold_start() {
   kfed_rate=$(awk -v n="$((3 * N))" -v s="${kfed_s}" 'BEGIN {printf "%.0f", n / s}')
   bare_rate=$(awk -v n="$((3 * N))" -v s="${bare_s}" 'BEGIN {printf "%.0f", n / s}')
   ratio=$(awk -v a="${bare_s}" -v b="${kfed_s}" 'BEGIN {printf "%.2f", a / b}')
+  local alone=${USER_ALONE[${fkind}]} share
+  share=$(awk -v a="${alone}" -v b="${host_s}" 'BEGIN {printf "%.2f", b / a}')
   ROWS+=("| cold start, ${fkind} | N=${N} on 3 members (${copies} copies) | host writes done ${host_s} s; all member copies ${kfed_s} s (${kfed_rate}/s); all Propagation=True ${status_s} s | bare writer ${bare_s} s (${bare_rate}/s); ${CTRL_NAME}/bare = **${ratio}** (target ≥ 0.8) |")
+  ROWS+=("| the user's host writes, ${fkind} | the same kubectl creates of N (4 processes) with no controller running, and during the cold start | ${alone} s alone; ${host_s} s with ${CTRL_NAME} running: **×${share}** | target ≤ ×1.2 |")
   local ctrl_cpu
   ctrl_cpu=$(join <(sort <<<"${cpu0}") <(sort <<<"${cpu1}") | awk '$1 == "controller" {printf "%.1f", $3 - $2}')
   result "${kind}-user" "cold start ${fkind}: the user's kubectl create of N, s" "${host_s}"
+  result "${kind}-user-share" "cold start ${fkind}: the user's create with the controller running / with none" "${share}"
   result "${kind}-copies" "cold start ${fkind}: all 3N member copies, s" "${kfed_s}"
   result "${kind}-status" "cold start ${fkind}: every status Propagation=True, s" "${status_s}"
   result "${kind}-hostw" "cold start ${fkind}: host writes per object" "$(awk '{print $1}' <<<"${per_object}")"
@@ -560,7 +597,12 @@ CPU_ROWS+=("| sustained ${RATE}/s | $(cpu_report "${cpu0}" "${cpu1}" "$((SUSTAIN
 result sust-p50 "sustained ${RATE}/s: p50 host -> member, ms" "$(field p50_ms "${SUST_ALL}")"
 result sust-p99 "sustained ${RATE}/s: p99 host -> member, ms" "$(field p99_ms "${SUST_ALL}")"
 result sust-missing "sustained ${RATE}/s: member updates never seen in the window" "$(field missing "${SUST_ALL}")"
-result sust-cpu "sustained ${RATE}/s: controller CPU-seconds" "$(join <(sort <<<"${cpu0}") <(sort <<<"${cpu1}") | awk '$1 == "controller" {printf "%.1f", $3 - $2}')"
+SUST_CPU=$(join <(sort <<<"${cpu0}") <(sort <<<"${cpu1}") | awk '$1 == "controller" {printf "%.1f", $3 - $2}')
+# Controller CPU per 1,000 member updates seen (issue 21: at most KubeFed's).
+SUST_CPU_PER_K=$(awk -v c="${SUST_CPU}" -v n="$(field seen "${SUST_ALL}")" 'BEGIN {if (n > 0) printf "%.2f", 1000 * c / n; else print "n/a"}')
+ROWS+=("| CPU per update | controller CPU during the sustained phase, per 1,000 member updates seen | **${SUST_CPU_PER_K} CPU-seconds** (${SUST_CPU} s for $(field seen "${SUST_ALL}")) | at most KubeFed's |")
+result sust-cpu "sustained ${RATE}/s: controller CPU-seconds" "${SUST_CPU}"
+result sust-cpu-per-k "sustained ${RATE}/s: controller CPU-seconds per 1,000 member updates seen" "${SUST_CPU_PER_K}"
 
 # --- 3. drift revert ----------------------------------------------------------------------
 log "drift revert: ${DRIFTS} edits"

@@ -20,6 +20,9 @@
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${REPO}"
+# helm_install_retrying; this script's own ok/fail (below) replace lib.sh's.
+# shellcheck source=hack/lib.sh
+source hack/lib.sh
 NS=kube-federation-system
 INSTALL=0
 case "${1:-}" in
@@ -145,22 +148,10 @@ install_check() {
   kc="${run}/kubeconfig"
   k() { "${kube_bin}/kubectl" --kubeconfig "${kc}" --context host "$@"; }
   h() { "${HELM}" --kubeconfig "${kc}" --kube-context host --namespace "${NS}" "$@"; }
-  # On a new host the apiserver may refuse the chart's KubeFedConfig for a moment after the
-  # CRDs are Established ("... There can be a delay between when CustomResourceDefinitions are
-  # created and when they are available."; the admission policy that defaults KubeFedConfigs
-  # does not resolve the new kind yet). As the user guide says: uninstall the failed release
-  # (the CRDs stay) and install again; at most 5 times, each reported.
-  local installed=0 try
-  for try in 0 1 2 3 4 5; do
-    if h install kfed "${CHART}" --create-namespace > "${WORK}/install.out" 2>&1; then
-      installed=1; break
-    fi
-    grep -q "There can be a delay between when CustomResourceDefinitions are created" "${WORK}/install.out" \
-      && (( try < 5 )) || break
-    echo "[chart] note: helm install met the new CRDs' delay; uninstall and install again ($((try + 1)))"
-    h uninstall kfed --wait >/dev/null 2>&1
-    sleep 2
-  done
+  # A brand-new host may refuse the chart's KubeFedConfig for a moment (hack/lib.sh).
+  local installed=0
+  helm_install_retrying chart "${WORK}/install.out" -- h install kfed "${CHART}" --create-namespace \
+    -- h uninstall kfed --wait && installed=1
   if (( ! installed )); then
     fail "--install: helm install:"; tail -5 "${WORK}/install.out" | sed 's/^/    /'; return
   fi

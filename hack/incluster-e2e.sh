@@ -112,30 +112,14 @@ pods_ready() {
   [[ "$(k -n "${NS}" get pods -l app.kubernetes.io/component=controller-manager \
     -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$')" == "${want}" ]]
 }
-# On a brand-new host the apiserver may refuse the chart's KubeFedConfig for a moment after
-# the CRDs are Established ("Resource kind core.kubefed.io/v1beta1, Kind=KubeFedConfig not
-# found. There can be a delay between when CustomResourceDefinitions are created and when
-# they are available."): the admission policy that defaults KubeFedConfigs (crds/) does not
-# resolve the new kind yet. What the user guide says to do then: uninstall the failed release
-# (the CRDs stay) and install again. Done here at most 5 times, each retry reported.
+# A brand-new host may refuse the chart's KubeFedConfig for a moment after the CRDs are
+# Established: helm_install_retrying (hack/lib.sh) uninstalls and installs again.
 t_install=$(now)
-helm_install() {
-  "${HELM}" --kubeconfig "${KUBECONFIG_FILE}" --kube-context host "$@" kfed charts/kfed \
-    --namespace "${NS}" --create-namespace -f "${VALUES}" >/dev/null 2>"${KFED_RUN_DIR}/helm-install.err"
-}
-if ! helm_install install; then
-  installed=0
-  for try in 1 2 3 4 5; do
-    grep -q "There can be a delay between when CustomResourceDefinitions are created" \
-      "${KFED_RUN_DIR}/helm-install.err" || break
-    echo "[incluster] note: helm install met the new CRDs' delay; uninstall and install again (${try})"
-    "${HELM}" --kubeconfig "${KUBECONFIG_FILE}" --kube-context host uninstall kfed --namespace "${NS}" \
-      --wait >/dev/null 2>&1
-    sleep 2
-    if helm_install install; then installed=1; break; fi
-  done
-  (( installed )) || { cat "${KFED_RUN_DIR}/helm-install.err"; fail "helm install"; }
-fi
+helm_cmd=("${HELM}" --kubeconfig "${KUBECONFIG_FILE}" --kube-context host --namespace "${NS}")
+helm_install_retrying incluster "${KFED_RUN_DIR}/helm-install.out" \
+  -- "${helm_cmd[@]}" install kfed charts/kfed --create-namespace -f "${VALUES}" \
+  -- "${helm_cmd[@]}" uninstall kfed --wait \
+  || { cat "${KFED_RUN_DIR}/helm-install.out"; fail "helm install"; }
 t_helm=$(now)
 wait_for 180 "both replicas Running and Ready" pods_ready 2
 t_ready=$(now)

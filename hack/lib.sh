@@ -58,3 +58,31 @@ poll_until() {
 clusters_down_unless_keep() {
   (( KEEP )) || hack/local-clusters.sh down >/dev/null 2>&1 || true
 }
+
+# helm_install_retrying TAG OUT -- INSTALL... -- UNINSTALL...: runs the helm command line
+# INSTALL (stdout and stderr to the file OUT). On a brand-new host the apiserver may refuse
+# the chart's KubeFedConfig for a moment after the CRDs are Established ("Resource kind
+# core.kubefed.io/v1beta1, Kind=KubeFedConfig not found. There can be a delay between when
+# CustomResourceDefinitions are created and when they are available."): the admission policy
+# that defaults KubeFedConfigs does not resolve the new kind yet. Then, as the user guide
+# says, UNINSTALL removes the failed release (the CRDs stay) and INSTALL runs again: at most
+# 5 times, each retry reported as "[TAG] note: ...". Returns INSTALL's last status.
+helm_install_retrying() {
+  local tag=$1 out=$2 try=0
+  shift 2
+  [[ $1 == -- ]] || { echo "helm_install_retrying: expected -- INSTALL... -- UNINSTALL..." >&2; return 2; }
+  shift
+  local install=() uninstall=()
+  while (($#)) && [[ $1 != -- ]]; do install+=("$1"); shift; done
+  (($#)) && shift
+  uninstall=("$@")
+  while :; do
+    "${install[@]}" >"${out}" 2>&1 && return 0
+    grep -q "There can be a delay between when CustomResourceDefinitions are created" "${out}" \
+      && ((try < 5)) || return 1
+    try=$((try + 1))
+    echo "[${tag}] note: helm install met the new CRDs' delay; uninstall and install again (${try})"
+    "${uninstall[@]}" >/dev/null 2>&1
+    sleep 2
+  done
+}
