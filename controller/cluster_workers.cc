@@ -85,6 +85,11 @@ std::unique_ptr<ClusterWorkers::Workers> ClusterWorkers::StartLocked(const Membe
       {enqueue, [enqueue](const kube::ObjectPtr&, const kube::ObjectPtr& now) { enqueue(now); },
        enqueue});
   w->informer->AddSyncedCallback(options_.on_synced);
+  if (options_.federated_keys) {
+    w->informer->AddSyncedCallback([this, pool] {
+      for (const std::string& key : options_.federated_keys()) pool->Add(key);
+    });
+  }
   w->informer->Start();
   w->pool->Start();
   LOG(INFO) << type_.name << ": watching cluster " << cluster;

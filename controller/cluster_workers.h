@@ -6,7 +6,8 @@
 //
 // Threads (owned here; joined by Sync when a cluster's workers are replaced, and by StopAll):
 // per cluster, the informer's reflector and dispatcher, and the pool's workers. The
-// informer's handlers report the change and enqueue the federated key, nothing else.
+// informer's handlers report the change and enqueue the federated key, nothing else; once
+// it has synced, every federated key is queued for that member (Options::federated_keys).
 #ifndef KFED_CONTROLLER_CLUSTER_WORKERS_H_
 #define KFED_CONTROLLER_CLUSTER_WORKERS_H_
 
@@ -53,6 +54,11 @@ class ClusterWorkers {
     // Called (on that informer's dispatcher thread, must not block) when a member cache has
     // synced: MembersSynced() may have turned true. Optional.
     std::function<void()> on_synced;
+    // Every federated key of the type. Once a member's cache has synced, each is queued for
+    // that member: a pass that ran before found the cache unsynced and was only retried on
+    // its backoff (seconds to minutes after a slow sync), and keys with no member copy get
+    // no event from the cache. Optional.
+    std::function<std::vector<std::string>()> federated_keys;
   };
 
   // Everything borrowed must outlive this object. `queue_depth` is the

@@ -3,11 +3,13 @@
 // federated key, and the member caches answer lookups.
 #include "controller/cluster_workers.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -90,11 +92,13 @@ class ClusterWorkersTest : public ::testing::Test {
     if (workers_) workers_->StopAll();
   }
 
-  void Start(const std::string& kind = "ConfigMap") {
+  void Start(const std::string& kind = "ConfigMap",
+             std::function<std::vector<std::string>()> federated_keys = nullptr) {
     type_ = Type(kind);
     ASSERT_EQ(type_.target_type.kind, kind);
     ClusterWorkers::Options options;
     options.workers = 2;
+    options.federated_keys = std::move(federated_keys);
     workers_ = std::make_unique<ClusterWorkers>(
         type_, registry_, options,
         [this](const std::string& cluster, kube::Client& client, const std::string& key) {
@@ -179,6 +183,22 @@ TEST_F(ClusterWorkersTest, EnqueueAllReachesEveryCluster) {
   workers_->EnqueueAll("demo/web");
   EXPECT_TRUE(recorder_.AwaitReconciled("m1", "demo/web"));
   EXPECT_TRUE(recorder_.AwaitReconciled("m2", "demo/web"));
+}
+
+// A pass that ran before the member cache synced was only retried on its backoff (up to
+// minutes after a slow sync, as a restarted controller under load saw), and an object with
+// no member copy gets no event from the cache: once it syncs, every federated key is queued
+// for that member.
+TEST_F(ClusterWorkersTest, EveryFederatedKeyIsQueuedForAMemberOnceItsCacheHasSynced) {
+  Start("ConfigMap", [] { return std::vector<std::string>{"demo/a", "other/b"}; });
+  Join("m1");
+  ASSERT_TRUE(AwaitSynced("m1"));
+  EXPECT_TRUE(recorder_.AwaitReconciled("m1", "demo/a"));
+  EXPECT_TRUE(recorder_.AwaitReconciled("m1", "other/b"));
+  // A member joining later gets them too, in its own queue.
+  Join("m2");
+  EXPECT_TRUE(recorder_.AwaitReconciled("m2", "demo/a"));
+  EXPECT_TRUE(recorder_.AwaitReconciled("m2", "other/b"));
 }
 
 TEST_F(ClusterWorkersTest, NewCredentialsRestartTheWorkersWithTheNewClient) {

@@ -132,7 +132,9 @@ absl::StatusOr<ReconcileResult> MemberReconciler::Reconcile(const std::string& c
   if (const ClusterState* state = input.Cluster(cluster); state != nullptr) {
     if (!expectations_.CaughtUp(key, cluster, state->live) && action.op != Operation::kNone) {
       VLOG(3) << key << " in " << cluster << ": waiting for the cache to show kfed's last write";
-      return ReconcileResult::Done();  // the cache's own event re-queues the key
+      // The cache's own event re-queues the key; if it never comes (the object went away
+      // meanwhile), the expectation lapses after kWriteExpectationTimeout and this retry acts.
+      return ReconcileResult::RequeueAfter(kWriteExpectationTimeout);
     }
   }
 

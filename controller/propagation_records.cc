@@ -46,9 +46,12 @@ bool PropagationRecords::Record(const std::string& key, const MemberOutcome& mem
     obj.versions.erase(member.cluster);
   }
   ClusterRecord& rec = obj.clusters[member.cluster];
+  const bool first_after_write = rec.last.wrote && !outcome.wrote && !rec.settled_after_write;
   const bool changed = !rec.has_outcome || rec.last.status != outcome.status ||
-                       rec.last.message != outcome.message || outcome.wrote || rec.last.wrote ||
-                       rec.remote_status != member.remote_status;
+                       rec.last.message != outcome.message || outcome.wrote ||
+                       first_after_write || rec.remote_status != member.remote_status;
+  if (outcome.wrote) rec.settled_after_write = false;
+  if (first_after_write) rec.settled_after_write = true;
   rec.remote_status = member.remote_status;
   const bool keep_wrote = rec.last.wrote;
   rec.last = outcome;

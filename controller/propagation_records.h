@@ -34,6 +34,9 @@ struct ClusterRecord {
   bool has_outcome = false;
   // Counts the outcomes recorded in `last`.
   uint64_t outcome_seq = 0;
+  // The first outcome after the last write has been recorded (and woke the host): later
+  // quiet outcomes wake it no more, even while `last.wrote` waits to be accounted for.
+  bool settled_after_write = false;
   // Seconds from the change seen to the last write that carried it (status API).
   double latency_seconds = 0;
   // With raw status collection: the member object's `status` the last pass saw, serialized
@@ -87,10 +90,14 @@ class PropagationRecords {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Folds in a member pass's outcome; returns whether the host must look at the object
-  // again: the outcome is the first, changed status, message or remote status, wrote, or
-  // follows a write
-  // that no status accounted for yet (the host writes status only once no selected cluster
-  // is in flight, so the pass that first sees a write settled in the cache must wake it).
+  // again: the outcome is the first, changed status, message or remote status, wrote, or is
+  // the first after a write that no status accounted for yet (the host writes status only
+  // once no selected cluster is in flight, so the pass that first sees a write settled in
+  // the cache must wake it). Only the first: the host's pass queues every member's worker
+  // again, and if each of their quiet passes woke the host until it accounted for the write,
+  // host and member workers would wake each other for as long as the host's snapshot came
+  // before the member's record (a busy loop under load, 137% of the cores with one member
+  // unreachable in bench/propagation.sh --smoke).
   bool Record(const std::string& key, const MemberOutcome& member) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Copy of the object's record, created empty when absent (a live object has one from its

@@ -61,14 +61,35 @@ TEST(PropagationRecordsTest, RecordWakesTheHostOnlyWhenSomethingToShowChanged) {
   EXPECT_TRUE(
       records.Record("ns/a", Member("m1", Operation::kUpdate, Failed("UpdateFailed", "y"))));
   EXPECT_TRUE(records.Record("ns/a", Member("m1", Operation::kNone, DispatchOutcome())));
-  // A write, and every pass after it until a status accounted for it.
+  // A write, and the first pass after it (it sees the write settled); later quiet passes
+  // do not wake the host again, although no status accounted for the write yet.
   EXPECT_TRUE(records.Record("ns/a", Member("m1", Operation::kUpdate, Wrote("v2"))));
   EXPECT_TRUE(records.Record("ns/a", Member("m1", Operation::kNone, DispatchOutcome())));
-  EXPECT_TRUE(records.Record("ns/a", Member("m1", Operation::kNone, DispatchOutcome())));
+  EXPECT_FALSE(records.Record("ns/a", Member("m1", Operation::kNone, DispatchOutcome())));
   ObjectRecord snapshot = records.Snapshot("ns/a");
   EXPECT_TRUE(snapshot.clusters["m1"].last.wrote);  // kept across the quiet outcomes
   records.MarkAccounted("ns/a", Accounted(snapshot));
   EXPECT_FALSE(records.Record("ns/a", Member("m1", Operation::kNone, DispatchOutcome())));
+  // The next write starts over: it wakes the host, and so does the pass that sees it settle.
+  EXPECT_TRUE(records.Record("ns/a", Member("m1", Operation::kUpdate, Wrote("v3"))));
+  EXPECT_TRUE(records.Record("ns/a", Member("m1", Operation::kNone, DispatchOutcome())));
+  EXPECT_FALSE(records.Record("ns/a", Member("m1", Operation::kNone, DispatchOutcome())));
+}
+
+// A member that keeps failing after a write (it became unreachable): the failure wakes the
+// host once; the same failure again, with the write still unaccounted for, does not. (Each
+// host pass queues the member's worker again; before, every such retry woke the host.)
+TEST(PropagationRecordsTest, ARepeatedFailureAfterAWriteWakesTheHostOnce) {
+  PropagationRecords records;
+  ASSERT_TRUE(records.Record("ns/a", Member("m3", Operation::kUpdate, Wrote("v1"))));
+  EXPECT_TRUE(records.Record("ns/a", Member("m3", Operation::kUpdate,
+                                            Failed("UpdateFailed", "connection refused"))));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(records.Record("ns/a", Member("m3", Operation::kUpdate,
+                                               Failed("UpdateFailed", "connection refused"))))
+        << i;
+  }
+  EXPECT_TRUE(records.Snapshot("ns/a").clusters["m3"].last.wrote);  // still to be accounted
 }
 
 TEST(PropagationRecordsTest, AWriteRecordedWhileTheStatusIsWrittenStillWakesTheHost) {

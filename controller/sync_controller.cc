@@ -87,7 +87,8 @@ SyncController::SyncController(kube::Client& host, ClusterRegistry& clusters, Ho
           // The host caches only: a member whose own cache has not synced is the plan's
           // business (it skips the cluster and says so in the status).
           {options_.limited_scope ? options_.kubefed_namespace : "", options_.cluster_workers,
-           DecisionCaches(), options_.cache_sync_timeout, options_.on_synced},
+           DecisionCaches(), options_.cache_sync_timeout, options_.on_synced,
+           [this] { return FederatedKeys(); }},
           [this](const std::string& cluster, kube::Client& client, const std::string& key) {
             return member_reconciler_.Reconcile(cluster, client, key);
           },
@@ -194,10 +195,16 @@ void SyncController::EnqueueHost(const std::string& key, bool observed_change) {
   host_pool_.Add(key);
 }
 
-void SyncController::EnqueueAllHost() {
+std::vector<std::string> SyncController::FederatedKeys() const {
+  std::vector<std::string> keys;
   for (const kube::ObjectPtr& o : federated_informer_.List()) {
-    host_pool_.Add(ObjectKey(Meta(*o, "namespace"), Meta(*o, "name")));
+    keys.push_back(ObjectKey(Meta(*o, "namespace"), Meta(*o, "name")));
   }
+  return keys;
+}
+
+void SyncController::EnqueueAllHost() {
+  for (const std::string& key : FederatedKeys()) host_pool_.Add(key);
 }
 
 std::vector<CacheSyncSource> SyncController::DecisionCaches() const {

@@ -91,6 +91,8 @@ class SyncController {
   // The host saw `key` change (`observed_change`: starts the latency clock) or must look again.
   void EnqueueHost(const std::string& key, bool observed_change);
   void EnqueueAllHost();
+  // Every federated object's key, from the host cache.
+  std::vector<std::string> FederatedKeys() const;
 
   kube::Client& host_;
   ClusterRegistry& clusters_;
