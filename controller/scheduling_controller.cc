@@ -108,8 +108,23 @@ void SchedulingController::Start() {
   kube::EventHandlers handlers{
       by_key, [by_key](const kube::ObjectPtr&, const kube::ObjectPtr& o) { by_key(o); }, by_key};
   rsps_->AddEventHandler(handlers);
-  deployments_->AddEventHandler(handlers);
-  replica_sets_->AddEventHandler(handlers);
+  // A target's change matters only to the RSP of the same name: without one (most
+  // FederatedDeployments) nothing is queued. An RSP created later queues itself and reads the
+  // target from the cache.
+  auto by_target = [this](const kube::ObjectPtr& o) {
+    const rapidjson::Value* metadata = json::Find(*o, "metadata");
+    if (metadata == nullptr) return;
+    if (rsps_->Get(json::GetString(*metadata, "namespace"), json::GetString(*metadata, "name")) ==
+        nullptr) {
+      return;
+    }
+    pool_.Add(KeyOf(*o));
+  };
+  kube::EventHandlers target_handlers{
+      by_target, [by_target](const kube::ObjectPtr&, const kube::ObjectPtr& o) { by_target(o); },
+      by_target};
+  deployments_->AddEventHandler(target_handlers);
+  replica_sets_->AddEventHandler(target_handlers);
   // A FederatedNamespace's selector matters to every RSP of its namespace that intersects.
   auto by_namespace = [this](const kube::ObjectPtr& o) {
     const rapidjson::Value* metadata = json::Find(*o, "metadata");

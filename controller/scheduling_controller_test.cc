@@ -157,6 +157,29 @@ TEST_F(SchedulingControllerTest, WritesPlacementAndReplicaOverridesByWeight) {
             (std::map<std::string, int64_t>{{"m1", 3}, {"m2", 6}}));
 }
 
+// Most FederatedDeployments have no RSP: their events queue nothing (before, each one queued
+// an RSP pass that found no RSP: a thousand objects' creates, finalizers and statuses).
+TEST_F(SchedulingControllerTest, TargetsWithoutAnRspQueueNothing) {
+  Join("m1");
+  for (int i = 0; i < 20; ++i) {
+    std::string text = kTarget;
+    text.replace(text.find("%s"), 2, "");
+    text.replace(text.find("\"web\""), 5, absl::StrCat("\"other-", i, "\""));
+    ASSERT_TRUE(host_.Create(FederatedDeploymentsResource(), "ns", Json(text), {}).ok());
+  }
+  CreateTarget();
+  CreateRsp(R"({"targetKind":"FederatedDeployment","totalReplicas":2})");
+  // Everything above is in the informers' first lists, whose events are all dispatched
+  // before the pool's first pass (it waits for the caches to sync).
+  Start();
+  ASSERT_TRUE(::kfed::testing::Eventually([&] { return Scheduled() == "m1 | m1=2"; }))
+      << Scheduled();
+  const double adds = metrics_.Counter("workqueue_adds_total", "", {"name"})
+                          ->Value({"replicaschedulingpreference"});
+  // The RSP, its target and the target's update by this controller: a handful, not 20 more.
+  EXPECT_LT(adds, 20) << adds;
+}
+
 TEST_F(SchedulingControllerTest, MinAndMaxAreHonoured) {
   Join("m1");
   Join("m2");
