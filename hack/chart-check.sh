@@ -149,10 +149,8 @@ install_check() {
   k() { "${kube_bin}/kubectl" --kubeconfig "${kc}" --context host "$@"; }
   h() { "${HELM}" --kubeconfig "${kc}" --kube-context host --namespace "${NS}" "$@"; }
   # A brand-new host may refuse the chart's KubeFedConfig for a moment (hack/lib.sh).
-  local installed=0
-  helm_install_retrying chart "${WORK}/install.out" -- h install kfed "${CHART}" --create-namespace \
-    -- h uninstall kfed --wait && installed=1
-  if (( ! installed )); then
+  if ! helm_install_retrying chart "${WORK}/install.out" \
+    -- h install kfed "${CHART}" --create-namespace -- h uninstall kfed --wait; then
     fail "--install: helm install:"; tail -5 "${WORK}/install.out" | sed 's/^/    /'; return
   fi
   local n_crds n_ftcs
