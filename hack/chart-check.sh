@@ -172,6 +172,14 @@ install_check() {
     ports=("$(free_port)" "$(free_port)" "$(free_port)")
     mapfile -t args < <(k -n "${NS}" get deploy kfed-controller-manager -o jsonpath='{range .spec.template.spec.containers[0].args[*]}{@}{"\n"}{end}' \
       | sed "s#^--healthz-addr=.*#--healthz-addr=127.0.0.1:${ports[0]}#; s#^--metrics-addr=.*#--metrics-addr=127.0.0.1:${ports[1]}#; s#^--status-addr=.*#--status-addr=127.0.0.1:${ports[2]}#; s#^--cert-dir=.*#--cert-dir=${WORK}/certs#; s#\$(POD_NAME)#kfed-controller-manager-chart-check#")
+    # The apiserver authorizes from an RBAC cache that lags the objects helm just created (on a
+    # busy machine, for seconds): wait until it grants the ServiceAccount what leading needs, so
+    # that a "forbidden" in the controller's log below means the chart's RBAC is missing a rule.
+    local sa="system:serviceaccount:${NS}:kfed-controller-manager"
+    if ! poll_until 60 0.5 k auth can-i create leases.coordination.k8s.io -n "${NS}" --as "${sa}" \
+       || ! poll_until 60 0.5 k auth can-i list federatedtypeconfigs.core.kubefed.io -n "${NS}" --as "${sa}"; then
+      fail "--install: the apiserver did not grant ${sa} create leases / list federatedtypeconfigs in ${NS} within 60 s of helm install"
+    fi
     token="$(k -n "${NS}" create token kfed-controller-manager --duration 10m)"
     k config view --raw --minify -o json | python3 -c '
 import json, sys
@@ -182,7 +190,7 @@ json.dump(c, open(sys.argv[2], "w"))' "${token}" "${WORK}/sa-kubeconfig"
     "${controller}" --kubeconfig "${WORK}/sa-kubeconfig" "${args[@]}" > "${WORK}/controller.log" 2>&1 &
     CONTROLLER_PID=$!
     code=""
-    for i in $(seq 1 120); do
+    for i in $(seq 1 240); do
       # Ready as the leader (a standby is ready too): it logged that it leads, then /readyz
       # says its caches synced. Leading needs every leader-election rule of the Role.
       code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ports[0]}/readyz" 2>/dev/null)"
@@ -194,8 +202,9 @@ json.dump(c, open(sys.argv[2], "w"))' "${token}" "${WORK}/sa-kubeconfig"
        && ! grep -qi forbidden "${WORK}/controller.log"; then
       ok "--install: the controller as ServiceAccount kfed-controller-manager with the chart's flags (${args[*]}) leads and is ready, nothing forbidden"
     else
-      fail "--install: the controller with the chart's RBAC and flags (${args[*]}) did not lead and get ready in 60 s (/readyz ${code}):"
+      fail "--install: the controller with the chart's RBAC and flags (${args[*]}) did not lead and get ready in 120 s (/readyz ${code}), or logged forbidden:"
       grep -E '^[EWF]|forbidden' "${WORK}/controller.log" | head -5 | sed 's/^/    /'
+      echo "    the log's last lines:"; tail -5 "${WORK}/controller.log" | sed 's/^/    /'
     fi
     k -n "${NS}" create serviceaccount kfed-viewer >/dev/null && k -n "${NS}" create serviceaccount nobody >/dev/null
     k create clusterrolebinding kfed-viewer --clusterrole kfed-status-viewer --serviceaccount "${NS}:kfed-viewer" >/dev/null

@@ -252,7 +252,7 @@ passed=0
 failed=0
 failed_targets=()
 default_testlogs="$(bazel info "${BAZEL_FLAGS[@]}" bazel-testlogs 2>/dev/null)"
-while read -r testlogs target state; do
+while read -r testlogs target state logname; do
   [[ -n "${target}" ]] || continue
   [[ "${testlogs}" == - ]] && testlogs="${default_testlogs}"
   path="${target#//}"; path="${path/://}"
@@ -275,13 +275,18 @@ while read -r testlogs target state; do
       echo "---- ${target}: failing cases and the log's last lines"
       grep -E '^\[  FAILED  \]|Failure$|: error:|timed out' "${testlogs}/${path}/test.log" | head -20 || true
       tail -n 15 "${testlogs}/${path}/test.log"
+    elif [[ -f "${RESULTS}/${logname}.out" ]]; then
+      # A script step (hack/*.sh): its failing checks, again here at the end.
+      echo "---- ${target}: what ${RESULTS}/${logname}.out says failed"
+      grep -E 'FAIL|[Ee]rror|timed out' "${RESULTS}/${logname}.out" | tail -n 20 || true
     fi
   fi
 done < <(for log in "${RESULTS}"/*.log; do
   [[ -f "${log}" ]] || continue
   dir="$(cat "${log%.log}.testlogs" 2>/dev/null || true)"
   sed -n 's#^\(//[^ ]*\)[[:space:]]\+\(\(([^)]*)[[:space:]]*\)\{0,1\}\)\(PASSED\|FAILED\|TIMEOUT\|FLAKY\|NO STATUS\|FAILED TO BUILD\|INCOMPLETE\).*$#\1 \4#p' "${log}" \
-    | sed 's/ NO STATUS$/ NO_STATUS/; s/ FAILED TO BUILD$/ FAILED/' | sed "s#^#${dir:--} #"
+    | sed 's/ NO STATUS$/ NO_STATUS/; s/ FAILED TO BUILD$/ FAILED/' \
+    | sed "s#^#${dir:--} #; s#\$# $(basename "${log}" .log)#"
 done)
 
 echo
