@@ -18,7 +18,7 @@ namespace ft = ::kfed::federated_types;
 HostReconciler::HostReconciler(kube::Client& host, const SyncControllerOptions& options,
                                const kube::Informer& federated, const PlanInputBuilder& inputs,
                                ClusterWorkers& workers, PropagationRecords& records,
-                               const PropagatedVersionStore& versions, StatusPublisher& publisher,
+                               VersionWriter& versions, StatusPublisher& publisher,
                                DeletionReconciler& deletion, Queues queues,
                                MetricFamily* reconcile_duration, Clock& clock)
     : host_(host),
@@ -136,11 +136,12 @@ absl::StatusOr<ReconcileResult> HostReconciler::WriteStatus(const kube::ObjectPt
   // read above: a write recorded meanwhile must still wake the host once its cache shows it.
   records_.MarkAccounted(key, status.accounted);
 
-  // PropagatedVersion: what kfed wrote where, so a restart does not rewrite everything.
-  if (!status.record_versions) return done;
-  absl::Status recorded = versions_.Update(*fed, key, input.template_version,
-                                           input.overrides_version, plan.selected, status.versions);
-  if (!recorded.ok()) return RetriedError(recorded, DescribeObject(options_.type_config, key));
+  // PropagatedVersion: what kfed wrote where, so a restart does not rewrite everything. The
+  // version workers write it after the statuses waiting for the host client (VersionWriter).
+  if (status.record_versions) {
+    versions_.Want(key, {fed, input.template_version, input.overrides_version, plan.selected,
+                         status.versions});
+  }
   return done;
 }
 

@@ -2,7 +2,8 @@
 // the DeletionReconciler. Otherwise: fan the key out to every member cluster's queue; then,
 // from the plan and the member workers' outcomes (AssembleStatus), publish the object's state
 // to the status API and, once no cluster is in flight, write its status and PropagatedVersion
-// when they changed. While a cluster is in flight it looks again after kPendingStatusRecheck.
+// when they changed (the record through the VersionWriter, which writes it on its own workers
+// after every status). While a cluster is in flight it looks again after kPendingStatusRecheck.
 // An object that vanished leaves the status API, and its member copies lose the managed label
 // (MemberReconciler).
 #ifndef KFED_CONTROLLER_HOST_RECONCILER_H_
@@ -18,11 +19,11 @@
 #include "controller/metrics.h"
 #include "controller/own_writes.h"
 #include "controller/plan_input.h"
-#include "controller/propagated_version_store.h"
 #include "controller/propagation_records.h"
 #include "controller/reconciler.h"
 #include "controller/status_publisher.h"
 #include "controller/sync_options.h"
+#include "controller/version_writer.h"
 #include "kube/client.h"
 #include "kube/informer.h"
 
@@ -42,7 +43,7 @@ class HostReconciler : public Reconciler {
   HostReconciler(kube::Client& host, const SyncControllerOptions& options,
                  const kube::Informer& federated, const PlanInputBuilder& inputs,
                  ClusterWorkers& workers, PropagationRecords& records,
-                 const PropagatedVersionStore& versions, StatusPublisher& publisher,
+                 VersionWriter& versions, StatusPublisher& publisher,
                  DeletionReconciler& deletion, Queues queues, MetricFamily* reconcile_duration,
                  Clock& clock = Clock::Real());
 
@@ -50,7 +51,8 @@ class HostReconciler : public Reconciler {
 
  private:
   absl::StatusOr<ReconcileResult> ReconcileLive(const std::string& key);
-  // Status and PropagatedVersion of a live federated object with kfed's finalizer.
+  // Status of a live federated object with kfed's finalizer, and what its PropagatedVersion
+  // should hold (to the VersionWriter).
   absl::StatusOr<ReconcileResult> WriteStatus(const kube::ObjectPtr& fed, const std::string& key);
 
   kube::Client& host_;
@@ -59,7 +61,7 @@ class HostReconciler : public Reconciler {
   const PlanInputBuilder& inputs_;
   ClusterWorkers& workers_;
   PropagationRecords& records_;
-  const PropagatedVersionStore& versions_;
+  VersionWriter& versions_;
   StatusPublisher& publisher_;
   DeletionReconciler& deletion_;
   const Queues queues_;

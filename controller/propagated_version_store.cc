@@ -48,7 +48,7 @@ absl::Status PropagatedVersionStore::Update(
     const rapidjson::Value& federated_object, const std::string& key,
     const std::string& template_version, const std::string& overrides_version,
     const std::set<std::string>& selected,
-    const std::map<std::string, std::string>& versions) const {
+    const std::map<std::string, std::string>& versions, kube::RequestPriority priority) const {
   const std::string pv_ns = Namespace(key);
   const std::string pv_name = Name(key);
   // The newer of the cache and kfed's own last write: right after a write the cache is
@@ -70,7 +70,7 @@ absl::Status PropagatedVersionStore::Update(
   const kube::GroupVersionResource gvr = VersionResourceOf(type);
   absl::StatusOr<kube::ObjectPtr> base;
   if (old_pv == nullptr) {
-    base = host_.Create(gvr, pv_ns, pv, {field_manager_});
+    base = host_.Create(gvr, pv_ns, pv, {field_manager_, false, priority});
     // The cache is behind: write the status onto the object that is there.
     if (!base.ok() && kube::IsAlreadyExists(base.status())) base = host_.Get(gvr, pv_ns, pv_name);
     // The status subresource ignores a create's status (KubeFed's CRD has one): it is written
@@ -90,7 +90,7 @@ absl::Status PropagatedVersionStore::Update(
   rapidjson::Document with_status = json::Clone(**base);
   json::Set(with_status, "status", pv["status"], with_status.GetAllocator());
   absl::StatusOr<kube::ObjectPtr> written =
-      host_.UpdateStatus(gvr, pv_ns, with_status, {field_manager_});
+      host_.UpdateStatus(gvr, pv_ns, with_status, {field_manager_, false, priority});
   if (written.ok()) {
     own_writes_.Record(key, *written);
     return absl::OkStatus();

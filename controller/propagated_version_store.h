@@ -4,8 +4,9 @@
 // writes go to the host. As in KubeFed, the record is an optimisation: a failed write costs
 // at most an update of a member object later, never a wrong decision.
 //
-// Thread-safe (the cache, client and own-write record are); host workers call it, never twice
-// at once for the same federated object.
+// Thread-safe (the cache, client and own-write record are). Update runs on the version workers
+// (version_writer.h), never twice at once for the same federated object; Delete on the host
+// workers' deletion pass.
 #ifndef KFED_CONTROLLER_PROPAGATED_VERSION_STORE_H_
 #define KFED_CONTROLLER_PROPAGATED_VERSION_STORE_H_
 
@@ -44,11 +45,13 @@ class PropagatedVersionStore {
   // creates the record when there is none. OK as well when the host refuses the record as
   // invalid (e.g. "<kind>-<name>" longer than 253 characters: retrying cannot help, and
   // without the record a restart only rewrites the object once) or the record vanished.
-  // Any other failure is returned (with context) to be retried.
+  // Any other failure is returned (with context) to be retried. The writes wait for the host
+  // client's limiter with `priority`.
   absl::Status Update(const rapidjson::Value& federated_object, const std::string& key,
                       const std::string& template_version, const std::string& overrides_version,
                       const std::set<std::string>& selected,
-                      const std::map<std::string, std::string>& versions) const;
+                      const std::map<std::string, std::string>& versions,
+                      kube::RequestPriority priority = kube::RequestPriority::kNormal) const;
 
   // Deletes the record of a federated object being deleted; OK when there is none.
   absl::Status Delete(const std::string& key) const;

@@ -49,6 +49,18 @@ WorkerPoolOptions FinalizerPoolOptions(const SyncControllerOptions& options,
   return o;
 }
 
+WorkerPoolOptions VersionPoolOptions(const SyncControllerOptions& options,
+                                     std::vector<CacheSyncSource> caches) {
+  // Two: the records wait for the host limiter behind every other write, and a burst's
+  // records follow one another anyway.
+  WorkerPoolOptions o;
+  o.name = "versions-" + options.type_config.name;
+  o.workers = 2;
+  o.caches = std::move(caches);
+  o.cache_sync_timeout = options.cache_sync_timeout;
+  return o;
+}
+
 }  // namespace
 
 SyncController::SyncController(kube::Client& host, ClusterRegistry& clusters, HostCaches caches,
@@ -104,8 +116,11 @@ SyncController::SyncController(kube::Client& host, ClusterRegistry& clusters, Ho
           [this](const std::string& key) { EnqueueHost(key, /*observed_change=*/false); }, clock_),
       deletion_(host_, options_, inputs_, cluster_workers_, records_, expectations_, versions_,
                 publisher_, events),
+      version_writer_(versions_, federated_informer_, options_.type_config,
+                      [this](const std::string& key) { version_pool_.Add(key); }),
       host_reconciler_(
-          host_, options_, federated_informer_, inputs_, cluster_workers_, records_, versions_,
+          host_, options_, federated_informer_, inputs_, cluster_workers_, records_,
+          version_writer_,
           publisher_, deletion_,
           {[this](const std::string& key) { finalizer_pool_.Add(key); },
            [this](const std::string& key, absl::Duration d) { host_pool_.AddAfter(key, d); }},
@@ -113,7 +128,9 @@ SyncController::SyncController(kube::Client& host, ClusterRegistry& clusters, Ho
       finalizer_reconciler_(host_, options_, federated_informer_, events),
       host_pool_(host_reconciler_, metrics, HostPoolOptions(options_, DecisionCaches()), clock_),
       finalizer_pool_(finalizer_reconciler_, metrics,
-                      FinalizerPoolOptions(options_, federated_informer_), clock_) {
+                      FinalizerPoolOptions(options_, federated_informer_), clock_),
+      version_pool_(version_writer_, metrics, VersionPoolOptions(options_, DecisionCaches()),
+                    clock_) {
   // Also registered by every WorkerPool (one definition, the dashboard charts it).
   metrics.Counter("controller_runtime_reconcile_total",
                   "Reconciliations per controller and result.", {"controller", "result"});
@@ -149,6 +166,7 @@ void SyncController::Start() {
   for (const auto& member : clusters_.Snapshot()) cluster_workers_.Sync(member->name);
   host_pool_.Start();
   finalizer_pool_.Start();
+  version_pool_.Start();
   LOG(INFO) << "sync controller for " << options_.type_config.name << " started";
 }
 
@@ -163,6 +181,7 @@ void SyncController::Stop() {
   std::vector<std::thread> stopping;
   stopping.emplace_back([this] { host_pool_.Stop(); });
   stopping.emplace_back([this] { finalizer_pool_.Stop(); });
+  stopping.emplace_back([this] { version_pool_.Stop(); });
   stopping.emplace_back([this] { federated_informer_.Stop(); });
   stopping.emplace_back([this] { cluster_workers_.StopAll(); });
   for (std::thread& t : stopping) t.join();

@@ -4,8 +4,10 @@
 //     WorkerPool on that cluster's own queue, running MemberReconciler (member_reconciler.h):
 //     plan the cluster's action, carry it out, record the outcome;
 //   - a WorkerPool on the host queue running HostReconciler (host_reconciler.h): fan-out,
-//     status and PropagatedVersion writes (status_assembly.h, propagated_version_store.h),
-//     deletion (deletion_reconciler.h);
+//     status writes (status_assembly.h), deletion (deletion_reconciler.h);
+//   - a WorkerPool on the version queue running VersionWriter (version_writer.h): the
+//     PropagatedVersion records (propagated_version_store.h), at low priority on the host
+//     client's limiter;
 //   - a WorkerPool on the finalizer queue running FinalizerReconciler (finalizer_reconciler.h);
 //   - the state shared between them: PropagationRecords (outcomes, versions written, latency)
 //     and WriteExpectations (member writes the caches may not show yet), each behind its own
@@ -18,6 +20,8 @@
 //     client's limiter: nothing propagates before it is in place, so these writes must not
 //     queue behind status writes;
 //   - host workers take federated keys ("ns/name") from the host queue;
+//   - two version workers write the records the host workers asked for, after every
+//     finalizer and status write waiting for the host client;
 //   - per member cluster, workers take keys from that cluster's own queue, so a slow or dead
 //     member only delays its own keys;
 //   - informers: the host's Federated<Kind> (owned here), and per member the target type
@@ -49,6 +53,7 @@
 #include "controller/propagation_records.h"
 #include "controller/status_publisher.h"
 #include "controller/sync_options.h"
+#include "controller/version_writer.h"
 #include "controller/worker_pool.h"
 #include "controller/write_expectations.h"
 #include "federated_types/type_config.h"
@@ -120,10 +125,12 @@ class SyncController {
   StatusPublisher publisher_;
   MemberReconciler member_reconciler_;
   DeletionReconciler deletion_;
+  VersionWriter version_writer_;
   HostReconciler host_reconciler_;
   FinalizerReconciler finalizer_reconciler_;
   WorkerPool host_pool_;
   WorkerPool finalizer_pool_;
+  WorkerPool version_pool_;
   int registry_listener_ = -1;
 
   mutable absl::Mutex mu_;

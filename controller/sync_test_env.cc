@@ -106,8 +106,13 @@ void SyncTestEnv::SetUp() {
     absl::MutexLock lock(&mu_);
     rechecks_.push_back(key);
   };
+  version_writer_ = std::make_unique<VersionWriter>(
+      *versions_, *federated_, options_.type_config, [this](const std::string& key) {
+        absl::MutexLock lock(&mu_);
+        version_queue_.push_back(key);
+      });
   host_reconciler_ = std::make_unique<HostReconciler>(
-      host_, options_, *federated_, *inputs_, *workers_, records_, *versions_, *publisher_,
+      host_, options_, *federated_, *inputs_, *workers_, records_, *version_writer_, *publisher_,
       *deletion_, std::move(queues), metrics_.Histogram("host", "test", {}), clock_);
 }
 
@@ -136,7 +141,26 @@ absl::StatusOr<ReconcileResult> SyncTestEnv::MemberPass() {
 }
 
 absl::StatusOr<ReconcileResult> SyncTestEnv::HostPass() {
-  return host_reconciler_->Reconcile("demo/web");
+  absl::StatusOr<ReconcileResult> result = host_reconciler_->Reconcile("demo/web");
+  if (host_pass_writes_versions_) {
+    absl::Status versions = VersionPasses();
+    EXPECT_TRUE(versions.ok()) << "the version workers' pass after the host pass: " << versions;
+  }
+  return result;
+}
+
+absl::Status SyncTestEnv::VersionPasses() {
+  std::vector<std::string> keys;
+  {
+    absl::MutexLock lock(&mu_);
+    keys = std::exchange(version_queue_, {});
+  }
+  absl::Status first;
+  for (const std::string& key : keys) {
+    absl::StatusOr<ReconcileResult> r = version_writer_->Reconcile(key);
+    if (!r.ok() && first.ok()) first = r.status();
+  }
+  return first;
 }
 
 kube::ObjectPtr SyncTestEnv::MemberObject() {

@@ -29,6 +29,7 @@
 #include "controller/propagation_records.h"
 #include "controller/status_publisher.h"
 #include "controller/sync_options.h"
+#include "controller/version_writer.h"
 #include "controller/write_expectations.h"
 #include "gtest/gtest.h"
 #include "kube/client_fake.h"
@@ -50,9 +51,14 @@ class SyncTestEnv : public ::testing::Test {
   // Waits until the host cache shows the host's current demo/web (or its absence).
   void AwaitFederatedCache();
 
-  // One member pass / host pass over demo/web.
+  // One member pass / host pass over demo/web. Unless `host_pass_writes_versions_` is false,
+  // a host pass is followed by the version workers' passes (VersionPasses) over the keys it
+  // queued for them; their failures fail the test.
   absl::StatusOr<ReconcileResult> MemberPass();
   absl::StatusOr<ReconcileResult> HostPass();
+  // One VersionWriter pass over each key queued for the version workers since the last call;
+  // the first error, else OK.
+  absl::Status VersionPasses();
 
   // The ConfigMap demo/web in the member kfed writes to; the FederatedConfigMap demo/web in
   // the host (nullptr when absent).
@@ -89,7 +95,9 @@ class SyncTestEnv : public ::testing::Test {
   std::unique_ptr<EventRecorder> events_;
   std::unique_ptr<MemberReconciler> member_reconciler_;
   std::unique_ptr<DeletionReconciler> deletion_;
+  std::unique_ptr<VersionWriter> version_writer_;
   std::unique_ptr<HostReconciler> host_reconciler_;
+  bool host_pass_writes_versions_ = true;
 
  private:
   std::unique_ptr<kube::Informer> StartInformer(kube::GroupVersionResource gvr);
@@ -98,6 +106,7 @@ class SyncTestEnv : public ::testing::Test {
   std::vector<std::string> woken_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> finalizer_queue_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> rechecks_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> version_queue_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kfed::controller

@@ -610,6 +610,20 @@ TEST_F(ControllerE2eTest, KilledControllerConvergesWithoutDuplicatesOrRewrites) 
       ASSERT_TRUE(propagated.ok()) << propagated;
     }
   }
+  // At rest means the PropagatedVersions too: the version workers write them after the
+  // statuses (controller/version_writer.h).
+  for (int i = 0; i < 20; ++i) {
+    absl::Status recorded = fed_->WaitForObject(
+        Host(), {"propagatedversion", StrCat("configmap-cfg-", i), "-n", ns},
+        [&](const rapidjson::Value& pv) -> absl::Status {
+          const rapidjson::Value* versions = json::FindPath(pv, {"status", "clusterVersions"});
+          return versions != nullptr && versions->IsArray() &&
+                         versions->Size() == Clusters().members.size()
+                     ? absl::OkStatus()
+                     : absl::UnavailableError("not every member recorded yet");
+        });
+    ASSERT_TRUE(recorded.ok()) << recorded;
+  }
   // Crash again at rest: the new process finds everything in place (PropagatedVersions) and
   // neither recreates nor rewrites anything.
   fed_->StopController(fed_->primary(), SIGKILL);

@@ -104,9 +104,18 @@ stop_pid() {
 }
 
 start_bg() {
-  local pidfile=$1 logfile=$2; shift 2
+  local pidfile=$1 logfile=$2 pid i; shift 2
   setsid "$@" >>"${logfile}" 2>&1 < /dev/null &
-  echo $! > "${pidfile}"
+  pid=$!
+  echo "${pid}" > "${pidfile}"
+  # Returns once the child runs the command (its command line names the run directory, as
+  # pid_alive checks) or is gone, within 5 s: checked at once, a child that had not exec'd
+  # yet looked exited ("controller-manager of host exited" while it was starting).
+  for i in $(seq 1 50); do
+    [[ -r "/proc/${pid}/cmdline" ]] || break
+    tr '\0' ' ' < "/proc/${pid}/cmdline" | grep -qF "${RUN_DIR}" && break
+    sleep 0.1
+  done
 }
 
 # --- certificates -------------------------------------------------------------------------

@@ -14,10 +14,11 @@
 
 namespace kfed::kube {
 
-// Which waiter of Wait() gets the next token: kHigh waiters always before kNormal ones,
-// first come first served within a priority. kfed's host client marks the writes that
-// unblock propagation (the sync finalizer) kHigh so they do not queue behind status writes.
-enum class RequestPriority { kNormal = 0, kHigh = 1 };
+// Which waiter of Wait() gets the next token: kHigh waiters always before kNormal ones, and
+// those before kLow ones; first come first served within a priority. kfed's host client marks
+// the writes that unblock propagation (the sync finalizer) kHigh so they do not queue behind
+// status writes, and the PropagatedVersion records (an optimisation for restarts) kLow.
+enum class RequestPriority { kLow = -1, kNormal = 0, kHigh = 1 };
 
 // Thread-safe. qps <= 0 means unlimited.
 class TokenBucket {
@@ -29,7 +30,7 @@ class TokenBucket {
   // n/qps.
   absl::Duration Reserve() ABSL_LOCKS_EXCLUDED(mu_);
   // Blocks until the caller may use one token. Waiters are served by priority, then in
-  // order of arrival; a kNormal waiter waits as long as a kHigh one is queued.
+  // order of arrival; a waiter waits as long as one of higher priority is queued.
   void Wait(RequestPriority priority = RequestPriority::kNormal) ABSL_LOCKS_EXCLUDED(mu_);
 
   double qps() const { return qps_; }

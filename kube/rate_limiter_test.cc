@@ -66,6 +66,38 @@ TEST(TokenBucketTest, WaitServesHighPriorityFirst) {
   EXPECT_EQ(order, (std::vector<std::string>{"high", "normal1", "normal2"}));
 }
 
+// A kLow waiter (kfed's PropagatedVersion records) that came first still goes after a
+// kNormal one (a status write) that came while it waited.
+TEST(TokenBucketTest, WaitServesLowPriorityLast) {
+  FakeClock clock;
+  TokenBucket bucket(/*qps=*/10, /*burst=*/1, clock);
+  bucket.Wait();  // the burst
+  absl::Mutex mu;
+  std::vector<std::string> order;
+  auto waiter = [&](const char* name, RequestPriority p) {
+    return std::thread([&, name, p] {
+      bucket.Wait(p);
+      absl::MutexLock lock(&mu);
+      order.push_back(name);
+    });
+  };
+  std::thread low = waiter("low", RequestPriority::kLow);
+  ASSERT_TRUE(Eventually([&] { return clock.Sleepers() == 1; }));
+  std::thread normal = waiter("normal", RequestPriority::kNormal);
+  ASSERT_TRUE(Eventually([&] { return clock.Sleepers() == 2; }));
+  auto served = [&] {
+    absl::MutexLock lock(&mu);
+    return order.size();
+  };
+  clock.Advance(absl::Milliseconds(100));
+  ASSERT_TRUE(Eventually([&] { return served() == 1 && clock.Sleepers() == 1; }));
+  clock.Advance(absl::Milliseconds(100));
+  ASSERT_TRUE(Eventually([&] { return served() == 2; }));
+  low.join();
+  normal.join();
+  EXPECT_EQ(order, (std::vector<std::string>{"normal", "low"}));
+}
+
 TEST(TokenBucketTest, WaitTakesAvailableTokensWithoutSleeping) {
   FakeClock clock;
   TokenBucket bucket(/*qps=*/1, /*burst=*/5, clock);
