@@ -7,6 +7,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "glog/logging.h"
 
 namespace kfed::controller {
 
@@ -160,6 +162,14 @@ absl::StatusOr<int> HttpServer::Start(const std::string& address) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address, " (address in use?)"));
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // cpp-httplib 0.11's stop() closes the socket only of a server already running: a Stop()
+  // right after Start() (a manager stopped before it led) left listen_after_bind() blocked
+  // in accept() and Stop()'s join waiting forever. So Start returns once it runs (within
+  // microseconds; bounded in case the library ever fails to start).
+  for (int i = 0; i < 5000 && !server_->is_running(); ++i) absl::SleepFor(absl::Milliseconds(1));
+  if (!server_->is_running()) {
+    LOG(WARNING) << "the HTTP server on " << address << " did not start within 5 s";
+  }
   return bound;
 }
 
