@@ -471,6 +471,38 @@ host_writes_per_object() {
     awk -v n="$3" '{d = ($3 - $2) / n; t += d; if (d >= 0.05) s = s sprintf("%s=%.2f ", $1, d)} END {printf "%.2f host writes per object: %s", t, s}'
 }
 
+# statuses_true PLURAL: how many federated objects of PLURAL in the benchmark namespace have
+# Propagation=True.
+statuses_true() {
+  k --context host -n "${BNS}" get "$1" \
+    -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Propagation")].status}{"\n"}{end}' \
+    | grep -c True || true
+}
+
+# records_complete KIND: how many PropagatedVersions of target KIND ("configmap-<name>") in
+# the benchmark namespace name all 3 members.
+records_complete() {
+  k --context host -n "${BNS}" get propagatedversions \
+    -o jsonpath='{range .items[*]}{.metadata.name} {.status.clusterVersions[*].clusterName}{"\n"}{end}' \
+    | awk -v p="$1-" 'index($1, p) == 1 && NF == 4' | wc -l
+}
+
+# wait_for_count FKIND WHAT DEADLINE COMMAND...: runs COMMAND (which prints a count) every
+# 0.2 s until it prints N or more, logging "  FKIND: count/N WHAT" every 10 s; 1 (logged) once
+# SECONDS reaches DEADLINE.
+wait_for_count() {
+  local fkind=$1 what=$2 deadline=$3 count next_report=$((SECONDS + 10))
+  shift 3
+  while count=$("$@"); (( count < N )); do
+    (( SECONDS < deadline )) || { log "timeout waiting for ${what} (${count}/${N})"; return 1; }
+    if (( SECONDS >= next_report )); then
+      log "  ${fkind}: ${count}/${N} ${what}"
+      next_report=$((SECONDS + 10))
+    fi
+    sleep 0.2
+  done
+}
+
 # --- 1. cold start ------------------------------------------------------------------------
 # $1: FederatedConfigMap | FederatedDeployment. Writes the host objects in 4 parallel kubectl
 # processes (the user's side), then waits for 3N member creates, N Propagation=True and N
@@ -508,36 +540,16 @@ cold_start() {
   t_members=$(now)
   cpu1=$(cpu_snapshot)
   perf_stop
-  local ok=0
-  while :; do
-    ok=$(k --context host -n "${BNS}" get "${plural}" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Propagation")].status}{"\n"}{end}' | grep -c True || true)
-    (( ok >= N )) && break
-    (( SECONDS < deadline )) || { log "timeout waiting for statuses (${ok}/${N})"; return 1; }
-    if (( SECONDS >= next_report )); then
-      log "  ${fkind}: ${ok}/${N} Propagation=True"
-      next_report=$((SECONDS + 10))
-    fi
-    sleep 0.2
-  done
+  wait_for_count "${fkind}" "Propagation=True" "${deadline}" statuses_true "${plural}" || return 1
   t_status=$(now)
   hw1=$(host_writes)
   hc1=$(host_conflicts)
   # Then the PropagatedVersion records (what was written where, for a restart): kfed writes
   # them after the statuses at low priority, KubeFed with them. At rest includes them, so the
   # next phase starts on a quiet host. A record is complete when it names all 3 members.
-  local recorded=0 t_records hw2
-  while :; do
-    recorded=$(k --context host -n "${BNS}" get propagatedversions \
-      -o jsonpath='{range .items[*]}{.metadata.name} {.status.clusterVersions[*].clusterName}{"\n"}{end}' \
-      | awk -v p="${kind}-" 'index($1, p) == 1 && NF == 4' | wc -l)
-    (( recorded >= N )) && break
-    (( SECONDS < deadline )) || { log "timeout waiting for PropagatedVersions (${recorded}/${N})"; return 1; }
-    if (( SECONDS >= next_report )); then
-      log "  ${fkind}: ${recorded}/${N} PropagatedVersions complete"
-      next_report=$((SECONDS + 10))
-    fi
-    sleep 0.2
-  done
+  local t_records hw2
+  wait_for_count "${fkind}" "PropagatedVersions complete" "${deadline}" records_complete "${kind}" \
+    || return 1
   t_records=$(now)
   hw2=$(host_writes)
   local per_object conflicts per_object_all
@@ -553,7 +565,7 @@ cold_start() {
   local host_s records_s
   host_s=$(awk -v a="${t0}" -v b="${t_host}" 'BEGIN {printf "%.2f", b - a}')
   records_s=$(awk -v a="${t0}" -v b="${t_records}" 'BEGIN {printf "%.2f", b - a}')
-  log "${fkind}: host objects written in ${host_s} s; ${copies}/$((3 * N)) member copies at ${kfed_s} s; all ${ok} Propagation=True at ${status_s} s; all PropagatedVersions at ${records_s} s"
+  log "${fkind}: host objects written in ${host_s} s; ${copies}/$((3 * N)) member copies at ${kfed_s} s; all ${N} Propagation=True at ${status_s} s; all PropagatedVersions at ${records_s} s"
   log "  CPU during cold start: $(cpu_report "${cpu0}" "${cpu1}" "${kfed_s}")"
   local bare bare_s cpu2 cpu3
   cpu2=$(cpu_snapshot)

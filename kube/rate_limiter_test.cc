@@ -31,39 +31,54 @@ TEST(TokenBucketTest, UnlimitedWhenQpsZero) {
 
 using ::kfed::testing::Eventually;
 
+// Threads that each Wait() on `bucket` with a priority and then record their name: the order
+// in which the bucket served them.
+class ServedOrder {
+ public:
+  explicit ServedOrder(TokenBucket& bucket) : bucket_(bucket) {}
+  std::thread Waiter(const char* name, RequestPriority priority) {
+    return std::thread([this, name, priority] {
+      bucket_.Wait(priority);
+      absl::MutexLock lock(&mu_);
+      order_.push_back(name);
+    });
+  }
+  size_t served() {
+    absl::MutexLock lock(&mu_);
+    return order_.size();
+  }
+  std::vector<std::string> order() {
+    absl::MutexLock lock(&mu_);
+    return order_;
+  }
+
+ private:
+  TokenBucket& bucket_;
+  absl::Mutex mu_;
+  std::vector<std::string> order_;
+};
+
 TEST(TokenBucketTest, WaitServesHighPriorityFirst) {
   FakeClock clock;
   TokenBucket bucket(/*qps=*/10, /*burst=*/1, clock);
   bucket.Wait();  // the burst
-  absl::Mutex mu;
-  std::vector<std::string> order;
-  auto waiter = [&](const char* name, RequestPriority p) {
-    return std::thread([&, name, p] {
-      bucket.Wait(p);
-      absl::MutexLock lock(&mu);
-      order.push_back(name);
-    });
-  };
-  std::thread normal1 = waiter("normal1", RequestPriority::kNormal);
+  ServedOrder served(bucket);
+  std::thread normal1 = served.Waiter("normal1", RequestPriority::kNormal);
   ASSERT_TRUE(Eventually([&] { return clock.Sleepers() == 1; }));  // the head sleeps until its token
-  std::thread normal2 = waiter("normal2", RequestPriority::kNormal);
-  std::thread high = waiter("high", RequestPriority::kHigh);
+  std::thread normal2 = served.Waiter("normal2", RequestPriority::kNormal);
+  std::thread high = served.Waiter("high", RequestPriority::kHigh);
   // The high waiter becomes the head and sleeps for the same token.
   ASSERT_TRUE(Eventually([&] { return clock.Sleepers() == 2; }));
-  auto served = [&] {
-    absl::MutexLock lock(&mu);
-    return order.size();
-  };
   clock.Advance(absl::Milliseconds(100));
-  ASSERT_TRUE(Eventually([&] { return served() == 1 && clock.Sleepers() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return served.served() == 1 && clock.Sleepers() == 1; }));
   clock.Advance(absl::Milliseconds(100));
-  ASSERT_TRUE(Eventually([&] { return served() == 2 && clock.Sleepers() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return served.served() == 2 && clock.Sleepers() == 1; }));
   clock.Advance(absl::Milliseconds(100));
-  ASSERT_TRUE(Eventually([&] { return served() == 3; }));
+  ASSERT_TRUE(Eventually([&] { return served.served() == 3; }));
   normal1.join();
   normal2.join();
   high.join();
-  EXPECT_EQ(order, (std::vector<std::string>{"high", "normal1", "normal2"}));
+  EXPECT_EQ(served.order(), (std::vector<std::string>{"high", "normal1", "normal2"}));
 }
 
 // A kLow waiter (kfed's PropagatedVersion records) that came first still goes after a
@@ -72,30 +87,18 @@ TEST(TokenBucketTest, WaitServesLowPriorityLast) {
   FakeClock clock;
   TokenBucket bucket(/*qps=*/10, /*burst=*/1, clock);
   bucket.Wait();  // the burst
-  absl::Mutex mu;
-  std::vector<std::string> order;
-  auto waiter = [&](const char* name, RequestPriority p) {
-    return std::thread([&, name, p] {
-      bucket.Wait(p);
-      absl::MutexLock lock(&mu);
-      order.push_back(name);
-    });
-  };
-  std::thread low = waiter("low", RequestPriority::kLow);
+  ServedOrder served(bucket);
+  std::thread low = served.Waiter("low", RequestPriority::kLow);
   ASSERT_TRUE(Eventually([&] { return clock.Sleepers() == 1; }));
-  std::thread normal = waiter("normal", RequestPriority::kNormal);
+  std::thread normal = served.Waiter("normal", RequestPriority::kNormal);
   ASSERT_TRUE(Eventually([&] { return clock.Sleepers() == 2; }));
-  auto served = [&] {
-    absl::MutexLock lock(&mu);
-    return order.size();
-  };
   clock.Advance(absl::Milliseconds(100));
-  ASSERT_TRUE(Eventually([&] { return served() == 1 && clock.Sleepers() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return served.served() == 1 && clock.Sleepers() == 1; }));
   clock.Advance(absl::Milliseconds(100));
-  ASSERT_TRUE(Eventually([&] { return served() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return served.served() == 2; }));
   low.join();
   normal.join();
-  EXPECT_EQ(order, (std::vector<std::string>{"normal", "low"}));
+  EXPECT_EQ(served.order(), (std::vector<std::string>{"normal", "low"}));
 }
 
 TEST(TokenBucketTest, WaitTakesAvailableTokensWithoutSleeping) {
