@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "base/json.h"
 #include "base/label_selector.h"
 #include "controller/object_meta.h"
@@ -192,10 +193,38 @@ absl::StatusOr<ReconcileResult> ClusterController::Reconcile(const std::string& 
     state = s.get();
     joined_total_->Set({}, static_cast<double>(states_.size()));
   }
-  if (joined) LOG(INFO) << "cluster " << key << " joined";
+  if (joined) {
+    LOG(INFO) << "cluster " << key << " joined";
+    SeedFromHostStatus(key, *cluster, state->health);
+  }
   Probe(key, cluster, *state);
   MarkSyncedIfAllProbed();
   return ReconcileResult::RequeueAfter(options_.config.health_check_period);
+}
+
+void ClusterController::SeedFromHostStatus(const std::string& name,
+                                           const rapidjson::Value& cluster,
+                                           ClusterHealth& health) {
+  const rapidjson::Value* conditions = json::FindPath(cluster, {"status", "conditions"});
+  if (conditions == nullptr || !conditions->IsArray()) return;
+  for (const rapidjson::Value& c : conditions->GetArray()) {
+    if (json::GetString(c, "type") != ft::kClusterReadyCondition ||
+        json::GetString(c, "status") != "True") {
+      continue;
+    }
+    absl::Time since = clock_.Now();  // when the status has no (valid) time
+    absl::Time parsed;
+    std::string parse_error;
+    if (absl::ParseTime(absl::RFC3339_full, json::GetString(c, "lastTransitionTime"), &parsed,
+                        &parse_error)) {
+      since = parsed;
+    }
+    health.Seed(ProbeResult::kOk, since);
+    VLOG(1) << "cluster " << name << ": Ready in the host's status; a failing probe makes it "
+            << "not ready only after " << options_.config.health_check_failure_threshold
+            << " in a row";
+    return;
+  }
 }
 
 void ClusterController::Unjoin(const std::string& name) {

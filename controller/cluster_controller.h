@@ -111,6 +111,10 @@ class ClusterController {
   void Probe(const std::string& name, const kube::ObjectPtr& cluster, ClusterState& state);
   // The cluster left the informer: forget it everywhere.
   void Unjoin(const std::string& name) ABSL_LOCKS_EXCLUDED(mu_);
+  // On joining: a Ready condition True in the KubeFedCluster's status (an earlier process's
+  // probes) seeds `health` (ClusterHealth::Seed).
+  void SeedFromHostStatus(const std::string& name, const rapidjson::Value& cluster,
+                          ClusterHealth& health);
   // The registry is synced once every cluster in the informer has been probed once (with
   // no clusters: once the informers synced).
   void MarkSyncedIfAllProbed();

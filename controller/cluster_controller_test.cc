@@ -319,6 +319,64 @@ TEST_F(ClusterControllerTest, UnreachableClusterGoesOfflineAfterTheFailureThresh
   EXPECT_EQ(configs[0].bearer_token, "c1-token");
 }
 
+TEST_F(ClusterControllerTest, ClusterReadyInTheHostSurvivesOneFailedFirstProbe) {
+  // A restarted controller: the host shows the cluster Ready (an earlier process's probes).
+  // Its first probe times out; the cluster stays Ready until the failure threshold, as it
+  // would have for the process that wrote the status (KubeFed published the first probe at
+  // once, and its replica scheduler moved the member's replicas away).
+  CreateCluster("c1");
+  {
+    kube::ObjectPtr c = Cluster("c1");
+    ASSERT_NE(c, nullptr);
+    rapidjson::Document copy = json::Clone(*c);
+    rapidjson::Value& st = json::EnsureObject(copy, "status", copy.GetAllocator());
+    json::Set(st, "conditions",
+              Json(R"([{"type":"Ready","status":"True","reason":"ClusterReady",)"
+                   R"("message":"/healthz responded with ok",)"
+                   R"("lastProbeTime":"2026-12-01T00:00:00Z",)"
+                   R"("lastTransitionTime":"2026-12-01T00:00:00Z"}])"),
+              copy.GetAllocator());
+    ASSERT_TRUE(host_.UpdateStatus(KubeFedClustersResource(), kNs, copy, {}).ok());
+  }
+  const std::string before = ResourceVersion("c1");
+  Member("c1").SetUnreachable();
+  Start(/*workers=*/1, /*failure_threshold=*/2);
+  AwaitProbe("c1", 1);
+  ASSERT_NE(registry_.Get("c1"), nullptr);
+  EXPECT_TRUE(registry_.Get("c1")->ready);
+  EXPECT_NE(registry_.Get("c1")->client, nullptr);
+  EXPECT_TRUE(registry_.Synced());
+  EXPECT_EQ(Condition("c1", ft::kClusterReadyCondition), "True ClusterReady");
+  EXPECT_EQ(ResourceVersion("c1"), before) << "the status was rewritten";
+  EXPECT_EQ(StoreHealth("c1"), status::kHealthReady);
+  EXPECT_EQ(StateGauge("ready", "c1"), 1);
+
+  NextPeriod({"c1"});  // the second failure in a row
+  EXPECT_FALSE(registry_.Get("c1")->ready);
+  EXPECT_EQ(Condition("c1", ft::kClusterReadyCondition), "False ClusterNotReachable");
+}
+
+TEST_F(ClusterControllerTest, ClusterNotReadyInTheHostIsProbedAfresh) {
+  // A status that says not Ready is not taken: the first probe is published at once.
+  CreateCluster("c1");
+  {
+    kube::ObjectPtr c = Cluster("c1");
+    ASSERT_NE(c, nullptr);
+    rapidjson::Document copy = json::Clone(*c);
+    rapidjson::Value& st = json::EnsureObject(copy, "status", copy.GetAllocator());
+    json::Set(st, "conditions",
+              Json(R"([{"type":"Ready","status":"False","reason":"ClusterNotReachable",)"
+                   R"("message":"cluster is not reachable"}])"),
+              copy.GetAllocator());
+    ASSERT_TRUE(host_.UpdateStatus(KubeFedClustersResource(), kNs, copy, {}).ok());
+  }
+  Start(/*workers=*/1, /*failure_threshold=*/3, /*success_threshold=*/3);
+  AwaitProbe("c1", 1);
+  ASSERT_NE(registry_.Get("c1"), nullptr);
+  EXPECT_TRUE(registry_.Get("c1")->ready);
+  EXPECT_EQ(Condition("c1", ft::kClusterReadyCondition), "True ClusterReady");
+}
+
 TEST_F(ClusterControllerTest, StatusIsWrittenOnlyWhenItChanges) {
   CreateCluster("c1");
   Start(/*workers=*/1, /*failure_threshold=*/2);

@@ -85,6 +85,16 @@ bool ClusterHealth::Observe(ProbeResult result, absl::Time now, absl::string_vie
   return true;
 }
 
+void ClusterHealth::Seed(ProbeResult published, absl::Time last_transition) {
+  if (has_published_ || published != ProbeResult::kOk) return;
+  has_published_ = true;
+  published_ = published;
+  detail_.clear();
+  last_transition_ = last_transition;
+  last_probe_ = last_transition;
+  pending_count_ = 0;
+}
+
 rapidjson::Value ClusterHealth::Conditions(rapidjson::Document::AllocatorType& a) const {
   rapidjson::Value conditions(rapidjson::kArrayType);
   auto with_detail = [this](absl::string_view message) {

@@ -37,6 +37,16 @@ class ClusterHealth {
   // published state or detail changed (status must be written).
   bool Observe(ProbeResult result, absl::Time now, absl::string_view detail = "");
 
+  // Before the first probe: takes the state the host already shows (the KubeFedCluster's
+  // status, written by an earlier controller process) as published, so that the first probe
+  // is held to the thresholds like any other instead of being published at once. A
+  // controller restart then does not report a Ready member as offline because one probe
+  // timed out (the replica scheduler would move its replicas away, and without rebalance
+  // they would not come back). Only kOk is taken: a failed state is left to the first probe,
+  // which publishes at once (a member that recovered is used at once). Ignored once a probe
+  // was observed. KubeFed published the first probe at once (a deliberate difference).
+  void Seed(ProbeResult published, absl::Time last_transition);
+
   // The published state: what status.conditions says.
   ProbeResult published() const { return published_; }
   bool ready() const { return published_ == ProbeResult::kOk; }

@@ -17,6 +17,41 @@ TEST(ClusterHealthTest, FirstProbeIsPublishedAtOnce) {
   EXPECT_TRUE(h.ready());
 }
 
+TEST(ClusterHealthTest, SeededReadyHoldsTheFirstFailuresToTheThreshold) {
+  // A restarted controller whose member the host shows Ready: one slow probe does not make
+  // it offline.
+  ClusterHealth h(2, 1);
+  h.Seed(ProbeResult::kOk, T(-100));
+  EXPECT_TRUE(h.has_published());
+  EXPECT_TRUE(h.ready());
+  EXPECT_FALSE(h.Observe(ProbeResult::kUnreachable, T(0), "timeout"));
+  EXPECT_TRUE(h.ready());
+  EXPECT_FALSE(h.Observe(ProbeResult::kOk, T(1)));
+  EXPECT_FALSE(h.Observe(ProbeResult::kUnreachable, T(2), "timeout"));
+  EXPECT_TRUE(h.Observe(ProbeResult::kUnreachable, T(3), "timeout"));
+  EXPECT_FALSE(h.ready());
+  EXPECT_EQ(h.detail(), "timeout");
+}
+
+TEST(ClusterHealthTest, SeedTakesOnlyReadyAndOnlyBeforeTheFirstProbe) {
+  ClusterHealth failed(3, 1);
+  failed.Seed(ProbeResult::kUnreachable, T(-100));
+  EXPECT_FALSE(failed.has_published());
+  EXPECT_TRUE(failed.Observe(ProbeResult::kOk, T(0)));  // published at once
+  EXPECT_TRUE(failed.ready());
+
+  ClusterHealth probed(3, 1);
+  EXPECT_TRUE(probed.Observe(ProbeResult::kUnreachable, T(0)));
+  probed.Seed(ProbeResult::kOk, T(-100));
+  EXPECT_FALSE(probed.ready());
+
+  // A malformed configuration is published at once, seeded or not.
+  ClusterHealth malformed(3, 1);
+  malformed.Seed(ProbeResult::kOk, T(-100));
+  EXPECT_TRUE(malformed.Observe(ProbeResult::kConfigMalformed, T(0), "bad CA"));
+  EXPECT_EQ(malformed.published(), ProbeResult::kConfigMalformed);
+}
+
 TEST(ClusterHealthTest, FailuresFlipOnlyAfterThreshold) {
   ClusterHealth h(3, 1);
   h.Observe(ProbeResult::kOk, T(0));

@@ -458,7 +458,8 @@ absl::StatusOr<ReconcileResult> SchedulingController::ReconcilePreference(
                                        written.status().message()));
     }
     LOG(INFO) << "ReplicaSchedulingPreference " << key << ": " << rsp->target_kind
-              << " scheduled: " << FormatReplicas(result->replicas);
+              << " scheduled: " << FormatReplicas(result->replicas) << " (ready clusters "
+              << absl::StrJoin(*clusters, ",") << ")";
     events_.Record(*rsp_object, /*warning=*/false, "ReplicasScheduled",
                    absl::StrCat(rsp->target_kind, " ", key, ": ",
                                 FormatReplicas(result->replicas)));

@@ -151,7 +151,9 @@ absl::Status Federation::SetUp() {
                                 "-f", Runfile("federated_types/crds/generated")});
   if (!types.ok()) return types.status();
   // Faster health checks and leader election than KubeFed's defaults, so that tests which stop
-  // a member or kill the leader converge in seconds.
+  // a member or kill the leader converge in seconds. The probe timeout is KubeFed's 3 s, not
+  // shorter: two probes in a row slower than the timeout on a busy machine make a running
+  // member not Ready, and the replica scheduler then moves its replicas.
   // Right after the CRDs the apiserver may answer 503 "Resource kind ... not found" for a
   // short while, even once they are Established: retried for up to a minute.
   const std::string kubefed_config = absl::StrCat(R"(apiVersion: core.kubefed.io/v1beta1
@@ -170,7 +172,7 @@ spec:
     period: 1s
     failureThreshold: 2
     successThreshold: 1
-    timeout: 2s
+    timeout: 3s
 )");
   absl::Status config = WaitFor("the KubeFedConfig to be accepted", absl::Seconds(60),
                                 [&]() -> absl::Status {

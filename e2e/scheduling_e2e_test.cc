@@ -8,11 +8,13 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/json.h"
@@ -82,9 +84,34 @@ class SchedulingE2eTest : public FederationTest {
     return absl::StrJoin(replicas, " ", absl::PairFormatter("="));
   }
 
+  // The primary controller's log lines that explain a schedule: the members' readiness
+  // changes and the RSP's plans and warnings (the last 20).
+  std::string ScheduleLog(const std::string& ns, const std::string& name) {
+    std::ifstream in(fed_->primary().log);
+    const std::string rsp = StrCat("ReplicaSchedulingPreference ", ns, "/", name, ":");
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+      if (absl::StrContains(line, rsp) ||
+          (absl::StrContains(line, "] cluster ") &&
+           (absl::StrContains(line, " is ") || absl::StrContains(line, " joined")))) {
+        lines.push_back(line);
+      }
+    }
+    if (lines.size() > 20) lines.erase(lines.begin(), lines.end() - 20);
+    return StrCat("controller log (", fed_->primary().log, "), readiness and this RSP:\n",
+                  absl::StrJoin(lines, "\n"));
+  }
+
   absl::Status WaitForScheduled(const std::string& ns, const std::string& name,
                                 const std::string& want,
                                 absl::Duration timeout = absl::Seconds(60)) {
+    absl::Status s = WaitForScheduledObject(ns, name, want, timeout);
+    if (s.ok()) return s;
+    return absl::Status(s.code(), StrCat(s.message(), "\n", ScheduleLog(ns, name)));
+  }
+
+  absl::Status WaitForScheduledObject(const std::string& ns, const std::string& name,
+                                      const std::string& want, absl::Duration timeout) {
     return fed_->WaitForObject(
         Host(), {"federateddeployment", name, "-n", ns},
         [&](const rapidjson::Value& fd) -> absl::Status {
