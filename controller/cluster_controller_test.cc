@@ -356,6 +356,39 @@ TEST_F(ClusterControllerTest, ClusterReadyInTheHostSurvivesOneFailedFirstProbe) 
   EXPECT_EQ(Condition("c1", ft::kClusterReadyCondition), "False ClusterNotReachable");
 }
 
+TEST_F(ClusterControllerTest, ClusterReadyInTheHostIsConfirmedByTheFirstProbe) {
+  // A controller taking over (a restart, or the switch from KubeFed): its first good probe
+  // writes the status once, with its own lastProbeTime and the transition time kept; then
+  // nothing more while the cluster stays Ready.
+  CreateCluster("c1");
+  {
+    kube::ObjectPtr c = Cluster("c1");
+    ASSERT_NE(c, nullptr);
+    rapidjson::Document copy = json::Clone(*c);
+    rapidjson::Value& st = json::EnsureObject(copy, "status", copy.GetAllocator());
+    json::Set(st, "conditions",
+              Json(R"([{"type":"Ready","status":"True","reason":"ClusterReady",)"
+                   R"("message":"/healthz responded with ok",)"
+                   R"("lastProbeTime":"2020-12-01T00:00:00Z",)"
+                   R"("lastTransitionTime":"2020-12-01T00:00:00Z"}])"),
+              copy.GetAllocator());
+    ASSERT_TRUE(host_.UpdateStatus(KubeFedClustersResource(), kNs, copy, {}).ok());
+  }
+  const std::string before = ResourceVersion("c1");
+  Start(/*workers=*/1, /*failure_threshold=*/2);
+  AwaitProbe("c1", 1);
+  const std::string confirmed = ResourceVersion("c1");
+  EXPECT_NE(confirmed, before) << "the first probe did not write the status";
+  const rapidjson::Value* ready = json::FindPath(*Cluster("c1"), {"status", "conditions"});
+  ASSERT_TRUE(ready != nullptr && ready->IsArray() && ready->Size() == 1u);
+  EXPECT_EQ(json::GetString((*ready)[0], "status"), "True");
+  EXPECT_EQ(json::GetString((*ready)[0], "lastTransitionTime"), "2020-12-01T00:00:00Z");
+  EXPECT_NE(json::GetString((*ready)[0], "lastProbeTime"), "2020-12-01T00:00:00Z");
+  EXPECT_TRUE(registry_.Get("c1")->ready);
+  NextPeriod({"c1"});
+  EXPECT_EQ(ResourceVersion("c1"), confirmed) << "a second good probe rewrote the status";
+}
+
 TEST_F(ClusterControllerTest, ClusterNotReadyInTheHostIsProbedAfresh) {
   // A status that says not Ready is not taken: the first probe is published at once.
   CreateCluster("c1");

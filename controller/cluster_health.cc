@@ -61,6 +61,11 @@ bool ClusterHealth::Observe(ProbeResult result, absl::Time now, absl::string_vie
   }
   if (result == published_) {
     pending_count_ = 0;
+    if (!confirmed_) {
+      // The seeded state, seen by this process's own probe: written once (lastProbeTime).
+      confirmed_ = true;
+      return true;
+    }
     if (result == ProbeResult::kConfigMalformed && detail != detail_) {
       detail_ = std::string(detail);
       return true;
@@ -78,6 +83,7 @@ bool ClusterHealth::Observe(ProbeResult result, absl::Time now, absl::string_vie
                          : IsFailure(result)                     ? failure_threshold_
                                                                  : success_threshold_;
   if (pending_count_ < needed) return false;
+  confirmed_ = true;
   published_ = result;
   detail_ = std::string(detail);
   last_transition_ = now;
@@ -93,6 +99,7 @@ void ClusterHealth::Seed(ProbeResult published, absl::Time last_transition) {
   last_transition_ = last_transition;
   last_probe_ = last_transition;
   pending_count_ = 0;
+  confirmed_ = false;
 }
 
 rapidjson::Value ClusterHealth::Conditions(rapidjson::Document::AllocatorType& a) const {

@@ -44,7 +44,10 @@ class ClusterHealth {
   // timed out (the replica scheduler would move its replicas away, and without rebalance
   // they would not come back). Only kOk is taken: a failed state is left to the first probe,
   // which publishes at once (a member that recovered is used at once). Ignored once a probe
-  // was observed. KubeFed published the first probe at once (a deliberate difference).
+  // was observed. The first probe that agrees with the seed counts as a change (Observe
+  // returns true) so that this process writes the status once, as its first probe did
+  // before; lastTransitionTime stays the seed's. KubeFed published the first probe at once
+  // (a deliberate difference).
   void Seed(ProbeResult published, absl::Time last_transition);
 
   // The published state: what status.conditions says.
@@ -52,6 +55,8 @@ class ClusterHealth {
   bool ready() const { return published_ == ProbeResult::kOk; }
   bool has_published() const { return has_published_; }
   const std::string& detail() const { return detail_; }
+  // When the published state began (the Ready condition's lastTransitionTime).
+  absl::Time last_transition() const { return last_transition_; }
 
   // KubeFedCluster status.conditions for the published state: Ready (True/False) and, as
   // KubeFed, Offline (True when unreachable, False otherwise) or ConfigMalformed. Messages are
@@ -67,6 +72,8 @@ class ClusterHealth {
   std::string detail_;
   ProbeResult pending_ = ProbeResult::kUnreachable;
   int64_t pending_count_ = 0;
+  // False from Seed until a probe of this process agreed with the seeded state.
+  bool confirmed_ = true;
   absl::Time last_probe_;
   absl::Time last_transition_;
 };

@@ -26,7 +26,10 @@ TEST(ClusterHealthTest, SeededReadyHoldsTheFirstFailuresToTheThreshold) {
   EXPECT_TRUE(h.ready());
   EXPECT_FALSE(h.Observe(ProbeResult::kUnreachable, T(0), "timeout"));
   EXPECT_TRUE(h.ready());
-  EXPECT_FALSE(h.Observe(ProbeResult::kOk, T(1)));
+  // The first probe that agrees is written once (this process's lastProbeTime), then no more.
+  EXPECT_TRUE(h.Observe(ProbeResult::kOk, T(1)));
+  EXPECT_EQ(h.last_transition(), T(-100));
+  EXPECT_FALSE(h.Observe(ProbeResult::kOk, T(2)));
   EXPECT_FALSE(h.Observe(ProbeResult::kUnreachable, T(2), "timeout"));
   EXPECT_TRUE(h.Observe(ProbeResult::kUnreachable, T(3), "timeout"));
   EXPECT_FALSE(h.ready());
