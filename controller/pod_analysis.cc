@@ -1,9 +1,12 @@
 #include "controller/pod_analysis.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/json.h"
 #include "base/logging.h"
 #include "base/status_macros.h"
@@ -143,6 +146,22 @@ MemberReplicaState EstimateMemberReplicas(const WorkloadReplicas& workload,
   }
   state.needs_recheck = pods->needs_recheck();
   return state;
+}
+
+std::string DescribeMemberStates(const std::map<std::string, MemberReplicaState>& members,
+                                 const std::map<std::string, WorkloadReplicas>& seen) {
+  std::vector<std::string> parts;
+  for (const auto& [cluster, state] : members) {
+    std::string part = absl::StrCat(cluster, " running ", state.current_replicas);
+    auto it = seen.find(cluster);
+    if (it != seen.end()) {
+      absl::StrAppend(&part, " of ", it->second.replicas, "/", it->second.ready_replicas,
+                      " (spec/ready)");
+    }
+    if (state.estimated_capacity) absl::StrAppend(&part, ", capacity ", *state.estimated_capacity);
+    parts.push_back(std::move(part));
+  }
+  return parts.empty() ? "no member holds the workload" : absl::StrJoin(parts, "; ");
 }
 
 }  // namespace kfed::controller

@@ -17,7 +17,9 @@
 #define KFED_CONTROLLER_POD_ANALYSIS_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -84,6 +86,12 @@ struct MemberReplicaState {
 // its pods (`pods` must then be given; it is ignored otherwise).
 MemberReplicaState EstimateMemberReplicas(const WorkloadReplicas& workload,
                                           const PodAnalysis* pods);
+
+// "member1 running 2 of 2/0 (spec/ready); member2 running 0, capacity 1": what the planner was
+// given for each member in `members`, with the workload's spec/ready from `seen` where known,
+// for the log line of a plan; "no member holds the workload" when `members` is empty.
+std::string DescribeMemberStates(const std::map<std::string, MemberReplicaState>& members,
+                                 const std::map<std::string, WorkloadReplicas>& seen);
 
 }  // namespace kfed::controller
 

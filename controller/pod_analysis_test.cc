@@ -161,6 +161,17 @@ TEST(PodAnalysisTest, PodSelectorLabels) {
       << bad.status();
 }
 
+TEST(PodAnalysisTest, DescribeMemberStates) {
+  EXPECT_EQ(DescribeMemberStates({}, {}), "no member holds the workload");
+  MemberReplicaState full;
+  full.current_replicas = 2;
+  full.estimated_capacity = 2;
+  MemberReplicaState fresh;
+  EXPECT_EQ(DescribeMemberStates({{"member1", full}, {"member2", fresh}},
+                                 {{"member1", WorkloadReplicas{3, 2}}}),
+            "member1 running 2 of 3/2 (spec/ready), capacity 2; member2 running 0");
+}
+
 TEST(PodAnalysisTest, EstimateMemberReplicas) {
   struct Case {
     const char* name;

@@ -46,24 +46,6 @@ std::string KeyOf(const rapidjson::Value& object) {
 // Registry keys are cluster names (no '/'); RSP keys are "ns/name".
 bool IsClusterKey(const std::string& key) { return key.find('/') == std::string::npos; }
 
-// "member1 running 2 of 2/0 (spec/ready), capacity 1": what the planner was given for each
-// member holding the workload, for the log line of a plan.
-std::string FormatInputs(const std::map<std::string, MemberReplicaState>& members,
-                         const std::map<std::string, WorkloadReplicas>& seen) {
-  std::vector<std::string> parts;
-  for (const auto& [cluster, state] : members) {
-    std::string part = absl::StrCat(cluster, " running ", state.current_replicas);
-    auto it = seen.find(cluster);
-    if (it != seen.end()) {
-      absl::StrAppend(&part, " of ", it->second.replicas, "/", it->second.ready_replicas,
-                      " (spec/ready)");
-    }
-    if (state.estimated_capacity) absl::StrAppend(&part, ", capacity ", *state.estimated_capacity);
-    parts.push_back(std::move(part));
-  }
-  return parts.empty() ? "no member holds the workload" : absl::StrJoin(parts, "; ");
-}
-
 std::string FormatReplicas(const std::map<std::string, int64_t>& replicas) {
   return absl::StrJoin(replicas, ", ", absl::PairFormatter("="));
 }
@@ -477,7 +459,7 @@ absl::StatusOr<ReconcileResult> SchedulingController::ReconcilePreference(
     }
     LOG(INFO) << "ReplicaSchedulingPreference " << key << ": " << rsp->target_kind
               << " scheduled: " << FormatReplicas(result->replicas) << " (ready clusters "
-              << absl::StrJoin(*clusters, ",") << "; " << FormatInputs(request.members, seen)
+              << absl::StrJoin(*clusters, ",") << "; " << DescribeMemberStates(request.members, seen)
               << ")";
     events_.Record(*rsp_object, /*warning=*/false, "ReplicasScheduled",
                    absl::StrCat(rsp->target_kind, " ", key, ": ",
