@@ -222,6 +222,16 @@ class ClusterControllerTest : public ::testing::Test {
     }
     return "";
   }
+  // Writes `conditions_json` as the KubeFedCluster's status.conditions, as an earlier
+  // controller process (or KubeFed) would have left them.
+  void SetHostConditions(const std::string& name, const std::string& conditions_json) {
+    kube::ObjectPtr c = Cluster(name);
+    ASSERT_NE(c, nullptr);
+    rapidjson::Document copy = json::Clone(*c);
+    rapidjson::Value& st = json::EnsureObject(copy, "status", copy.GetAllocator());
+    json::Set(st, "conditions", Json(conditions_json), copy.GetAllocator());
+    ASSERT_TRUE(host_.UpdateStatus(KubeFedClustersResource(), kNs, copy, {}).ok());
+  }
   std::string ResourceVersion(const std::string& name) {
     kube::ObjectPtr c = Cluster(name);
     return c ? kube::ResourceVersion(*c) : "";
@@ -325,19 +335,11 @@ TEST_F(ClusterControllerTest, ClusterReadyInTheHostSurvivesOneFailedFirstProbe) 
   // would have for the process that wrote the status (KubeFed published the first probe at
   // once, and its replica scheduler moved the member's replicas away).
   CreateCluster("c1");
-  {
-    kube::ObjectPtr c = Cluster("c1");
-    ASSERT_NE(c, nullptr);
-    rapidjson::Document copy = json::Clone(*c);
-    rapidjson::Value& st = json::EnsureObject(copy, "status", copy.GetAllocator());
-    json::Set(st, "conditions",
-              Json(R"([{"type":"Ready","status":"True","reason":"ClusterReady",)"
-                   R"("message":"/healthz responded with ok",)"
-                   R"("lastProbeTime":"2026-12-01T00:00:00Z",)"
-                   R"("lastTransitionTime":"2026-12-01T00:00:00Z"}])"),
-              copy.GetAllocator());
-    ASSERT_TRUE(host_.UpdateStatus(KubeFedClustersResource(), kNs, copy, {}).ok());
-  }
+  SetHostConditions("c1",
+                    R"([{"type":"Ready","status":"True","reason":"ClusterReady",)"
+                    R"("message":"/healthz responded with ok",)"
+                    R"("lastProbeTime":"2026-12-01T00:00:00Z",)"
+                    R"("lastTransitionTime":"2026-12-01T00:00:00Z"}])");
   const std::string before = ResourceVersion("c1");
   Member("c1").SetUnreachable();
   Start(/*workers=*/1, /*failure_threshold=*/2);
@@ -361,19 +363,11 @@ TEST_F(ClusterControllerTest, ClusterReadyInTheHostIsConfirmedByTheFirstProbe) {
   // writes the status once, with its own lastProbeTime and the transition time kept; then
   // nothing more while the cluster stays Ready.
   CreateCluster("c1");
-  {
-    kube::ObjectPtr c = Cluster("c1");
-    ASSERT_NE(c, nullptr);
-    rapidjson::Document copy = json::Clone(*c);
-    rapidjson::Value& st = json::EnsureObject(copy, "status", copy.GetAllocator());
-    json::Set(st, "conditions",
-              Json(R"([{"type":"Ready","status":"True","reason":"ClusterReady",)"
-                   R"("message":"/healthz responded with ok",)"
-                   R"("lastProbeTime":"2020-12-01T00:00:00Z",)"
-                   R"("lastTransitionTime":"2020-12-01T00:00:00Z"}])"),
-              copy.GetAllocator());
-    ASSERT_TRUE(host_.UpdateStatus(KubeFedClustersResource(), kNs, copy, {}).ok());
-  }
+  SetHostConditions("c1",
+                    R"([{"type":"Ready","status":"True","reason":"ClusterReady",)"
+                    R"("message":"/healthz responded with ok",)"
+                    R"("lastProbeTime":"2020-12-01T00:00:00Z",)"
+                    R"("lastTransitionTime":"2020-12-01T00:00:00Z"}])");
   const std::string before = ResourceVersion("c1");
   Start(/*workers=*/1, /*failure_threshold=*/2);
   AwaitProbe("c1", 1);
@@ -392,17 +386,9 @@ TEST_F(ClusterControllerTest, ClusterReadyInTheHostIsConfirmedByTheFirstProbe) {
 TEST_F(ClusterControllerTest, ClusterNotReadyInTheHostIsProbedAfresh) {
   // A status that says not Ready is not taken: the first probe is published at once.
   CreateCluster("c1");
-  {
-    kube::ObjectPtr c = Cluster("c1");
-    ASSERT_NE(c, nullptr);
-    rapidjson::Document copy = json::Clone(*c);
-    rapidjson::Value& st = json::EnsureObject(copy, "status", copy.GetAllocator());
-    json::Set(st, "conditions",
-              Json(R"([{"type":"Ready","status":"False","reason":"ClusterNotReachable",)"
-                   R"("message":"cluster is not reachable"}])"),
-              copy.GetAllocator());
-    ASSERT_TRUE(host_.UpdateStatus(KubeFedClustersResource(), kNs, copy, {}).ok());
-  }
+  SetHostConditions("c1",
+                    R"([{"type":"Ready","status":"False","reason":"ClusterNotReachable",)"
+                    R"("message":"cluster is not reachable"}])");
   Start(/*workers=*/1, /*failure_threshold=*/3, /*success_threshold=*/3);
   AwaitProbe("c1", 1);
   ASSERT_NE(registry_.Get("c1"), nullptr);
