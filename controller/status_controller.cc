@@ -147,9 +147,7 @@ void StatusController::OnRegistryChanged() {
 }
 
 void StatusController::EnqueueAll() {
-  for (const kube::ObjectPtr& o : federated_.List()) {
-    pool_.Add(ObjectKey(Meta(*o, "namespace"), Meta(*o, "name")));
-  }
+  for (const std::string& key : federated_.Keys()) pool_.Add(key);
 }
 
 absl::StatusOr<ReconcileResult> StatusController::Reconcile(const std::string& key) {

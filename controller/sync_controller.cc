@@ -199,8 +199,8 @@ void SyncController::OnNamespacePlacementChanged(const std::string& ns) {
     EnqueueHost(ObjectKey(ns, ns), /*observed_change=*/true);
     return;
   }
-  for (const kube::ObjectPtr& o : federated_informer_.List(ns)) {
-    EnqueueHost(ObjectKey(ns, Meta(*o, "name")), /*observed_change=*/true);
+  for (const std::string& key : federated_informer_.Keys(ns)) {
+    EnqueueHost(key, /*observed_change=*/true);
   }
 }
 
@@ -215,11 +215,7 @@ void SyncController::EnqueueHost(const std::string& key, bool observed_change) {
 }
 
 std::vector<std::string> SyncController::FederatedKeys() const {
-  std::vector<std::string> keys;
-  for (const kube::ObjectPtr& o : federated_informer_.List()) {
-    keys.push_back(ObjectKey(Meta(*o, "namespace"), Meta(*o, "name")));
-  }
-  return keys;
+  return federated_informer_.Keys();
 }
 
 void SyncController::EnqueueAllHost() {

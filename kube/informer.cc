@@ -82,34 +82,94 @@ bool Informer::WaitForSync(Clock& clock, absl::Time deadline,
       {&cancel, &stop_});
 }
 
+namespace {
+// A snapshot of text the informer wrote itself (so it parses).
+ObjectPtr Snapshot(absl::string_view text) {
+  absl::StatusOr<ObjectPtr> parsed = ParseObject(text);
+  if (!parsed.ok()) {
+    LOG(DFATAL) << "informer: cached text does not parse: " << parsed.status();
+    return nullptr;
+  }
+  return *std::move(parsed);
+}
+
+std::vector<ObjectPtr> Snapshots(const std::vector<std::string>& texts) {
+  std::vector<ObjectPtr> out;
+  out.reserve(texts.size());
+  for (const std::string& text : texts) {
+    if (ObjectPtr o = Snapshot(text)) out.push_back(std::move(o));
+  }
+  return out;
+}
+}  // namespace
+
 ObjectPtr Informer::Get(absl::string_view ns, absl::string_view name) const {
   std::string key = ns.empty() ? std::string(name) : absl::StrCat(ns, "/", name);
-  absl::MutexLock lock(&mu_);
-  auto it = items_.find(key);
-  return it == items_.end() ? nullptr : it->second;
+  std::string text;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = items_.find(key);
+    if (it == items_.end()) return nullptr;
+    text = it->second;
+  }
+  // Parsed outside the lock: readers on other threads and the reflector do not wait for it.
+  return Snapshot(text);
 }
 
 std::vector<ObjectPtr> Informer::List(absl::string_view ns) const {
   if (!ns.empty()) return ByIndex(kNamespaceIndex, ns);
-  absl::MutexLock lock(&mu_);
-  std::vector<ObjectPtr> out;
-  out.reserve(items_.size());
-  for (const auto& [key, obj] : items_) out.push_back(obj);
-  return out;
+  std::vector<std::string> texts;
+  {
+    absl::MutexLock lock(&mu_);
+    texts.reserve(items_.size());
+    for (const auto& [key, text] : items_) texts.push_back(text);
+  }
+  return Snapshots(texts);
 }
 
 std::vector<ObjectPtr> Informer::ByIndex(absl::string_view index, absl::string_view value) const {
-  absl::MutexLock lock(&mu_);
-  std::vector<ObjectPtr> out;
-  auto idx = indices_.find(index);
-  if (idx == indices_.end()) return out;
-  auto keys = idx->second.find(value);
-  if (keys == idx->second.end()) return out;
-  for (const std::string& key : keys->second) {
-    auto it = items_.find(key);
-    if (it != items_.end()) out.push_back(it->second);
+  std::vector<std::string> texts;
+  {
+    absl::MutexLock lock(&mu_);
+    auto idx = indices_.find(index);
+    if (idx == indices_.end()) return {};
+    auto keys = idx->second.find(value);
+    if (keys == idx->second.end()) return {};
+    texts.reserve(keys->second.size());
+    for (const std::string& key : keys->second) {
+      auto it = items_.find(key);
+      if (it != items_.end()) texts.push_back(it->second);
+    }
   }
+  return Snapshots(texts);
+}
+
+std::vector<std::string> Informer::Keys(absl::string_view ns) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  if (ns.empty()) {
+    out.reserve(items_.size());
+    for (const auto& [key, text] : items_) out.push_back(key);
+    return out;
+  }
+  auto idx = indices_.find(kNamespaceIndex);
+  if (idx == indices_.end()) return out;
+  auto keys = idx->second.find(ns);
+  if (keys == idx->second.end()) return out;
+  out.assign(keys->second.begin(), keys->second.end());
   return out;
+}
+
+size_t Informer::CachedBytes() const {
+  absl::MutexLock lock(&mu_);
+  // Heap capacity of each text and key (strings that fit the small-string buffer hold none)
+  // plus the map's slot.
+  size_t bytes = items_.capacity() * sizeof(std::pair<const std::string, std::string>);
+  for (const auto& [key, text] : items_) {
+    if (key.capacity() > 15) bytes += key.capacity() + 1;
+    if (text.capacity() > 15) bytes += text.capacity() + 1;
+  }
+  return bytes;
 }
 
 size_t Informer::Size() const {
@@ -148,77 +208,98 @@ void Informer::IndexLocked(const std::string& key, const rapidjson::Value& objec
   }
 }
 
-void Informer::StoreLocked(const std::string& key, ObjectPtr object) {
-  auto it = items_.find(key);
-  if (it != items_.end()) {
-    IndexLocked(key, *it->second, /*add=*/false);
-    it->second = std::move(object);
-    IndexLocked(key, *it->second, /*add=*/true);
-  } else {
-    IndexLocked(key, *object, /*add=*/true);
-    items_.emplace(key, std::move(object));
+Informer::Prepared Informer::Prepare(ObjectPtr object) const {
+  Prepared p;
+  if (!options_.keep_managed_fields && HasManagedFields(*object)) {
+    // The handlers' snapshot is the text's parse, without managedFields as well.
+    p.text = CompactJson(*object, /*drop_managed_fields=*/true);
+    absl::StatusOr<ObjectPtr> stripped = ParseObject(p.text);
+    if (stripped.ok()) {
+      p.object = *std::move(stripped);
+      return p;
+    }
   }
+  p.text = CompactJson(*object);
+  p.object = std::move(object);
+  return p;
 }
 
-void Informer::EraseLocked(const std::string& key) {
+ObjectPtr Informer::StoreLocked(const std::string& key, Prepared object) {
   auto it = items_.find(key);
-  if (it == items_.end()) return;
-  IndexLocked(key, *it->second, /*add=*/false);
-  items_.erase(it);
+  if (it == items_.end()) {
+    IndexLocked(key, *object.object, /*add=*/true);
+    items_.emplace(key, std::move(object.text));
+    return nullptr;
+  }
+  ObjectPtr old = Snapshot(it->second);
+  if (old != nullptr) IndexLocked(key, *old, /*add=*/false);
+  it->second = std::move(object.text);
+  IndexLocked(key, *object.object, /*add=*/true);
+  return old;
 }
 
-void Informer::ReplaceLocked(const ObjectList& list) {
+ObjectPtr Informer::EraseLocked(const std::string& key) {
+  auto it = items_.find(key);
+  if (it == items_.end()) return nullptr;
+  ObjectPtr last = Snapshot(it->second);
+  if (last != nullptr) IndexLocked(key, *last, /*add=*/false);
+  items_.erase(it);
+  return last;
+}
+
+void Informer::ReplaceLocked(std::vector<Prepared> list, const std::string& resource_version) {
   absl::flat_hash_set<std::string> seen;
-  seen.reserve(list.items.size());
-  for (const ObjectPtr& obj : list.items) {
-    std::string key = ObjectKeyOf(*obj);
+  seen.reserve(list.size());
+  for (Prepared& p : list) {
+    std::string key = ObjectKeyOf(*p.object);
     seen.insert(key);
     auto it = items_.find(key);
     if (it == items_.end()) {
-      StoreLocked(key, obj);
-      queue_.push_back({Kind::kAdd, nullptr, obj});
-    } else if (ResourceVersion(*it->second) != ResourceVersion(*obj)) {
-      ObjectPtr old = it->second;
-      StoreLocked(key, obj);
-      queue_.push_back({Kind::kUpdate, std::move(old), obj});
+      ObjectPtr obj = p.object;
+      StoreLocked(key, std::move(p));
+      queue_.push_back({Kind::kAdd, nullptr, std::move(obj)});
+      continue;
     }
+    if (it->second == p.text) continue;  // unchanged (same resourceVersion, same bytes)
+    ObjectPtr cached = Snapshot(it->second);
+    if (cached != nullptr && ResourceVersion(*cached) == ResourceVersion(*p.object)) continue;
+    ObjectPtr obj = p.object;
+    ObjectPtr old = StoreLocked(key, std::move(p));
+    queue_.push_back({Kind::kUpdate, std::move(old), std::move(obj)});
   }
   // Objects that vanished while we were not watching.
   std::vector<std::string> gone;
-  for (const auto& [key, obj] : items_) {
+  for (const auto& [key, text] : items_) {
     if (!seen.contains(key)) gone.push_back(key);
   }
   for (const std::string& key : gone) {
-    ObjectPtr last = items_[key];
-    EraseLocked(key);
-    queue_.push_back({Kind::kDelete, nullptr, std::move(last)});
+    ObjectPtr last = EraseLocked(key);
+    if (last != nullptr) queue_.push_back({Kind::kDelete, nullptr, std::move(last)});
   }
-  resource_version_ = list.resource_version;
+  resource_version_ = resource_version;
   ++lists_;
   if (!synced_) queue_.push_back({Kind::kSynced, nullptr, nullptr});
 }
 
-void Informer::ApplyLocked(const WatchEvent& event) {
-  const ObjectPtr& obj = event.object;
-  std::string key = ObjectKeyOf(*obj);
-  std::string rv = ResourceVersion(*obj);
+void Informer::ApplyLocked(WatchEventType type, Prepared object) {
+  std::string key = ObjectKeyOf(*object.object);
+  std::string rv = ResourceVersion(*object.object);
   if (!rv.empty()) resource_version_ = rv;
-  auto it = items_.find(key);
-  switch (event.type) {
+  switch (type) {
     case WatchEventType::kAdded:
-    case WatchEventType::kModified:
-      if (it == items_.end()) {
-        StoreLocked(key, obj);
-        queue_.push_back({Kind::kAdd, nullptr, obj});
+    case WatchEventType::kModified: {
+      ObjectPtr obj = object.object;
+      ObjectPtr old = StoreLocked(key, std::move(object));
+      if (old == nullptr) {
+        queue_.push_back({Kind::kAdd, nullptr, std::move(obj)});
       } else {
-        ObjectPtr old = it->second;
-        StoreLocked(key, obj);
-        queue_.push_back({Kind::kUpdate, std::move(old), obj});
+        queue_.push_back({Kind::kUpdate, std::move(old), std::move(obj)});
       }
       break;
+    }
     case WatchEventType::kDeleted:
       EraseLocked(key);
-      queue_.push_back({Kind::kDelete, nullptr, obj});
+      queue_.push_back({Kind::kDelete, nullptr, std::move(object.object)});
       break;
     default:
       break;
@@ -267,13 +348,15 @@ void Informer::ReflectorLoop() {
       if (!SleepUnlessCancelled(clock_, delay, &stop_)) return;
       continue;
     }
-    if (!options_.keep_managed_fields) {
-      for (ObjectPtr& item : list->items) item = WithoutManagedFields(item);
-    }
+    // Serialized (and managedFields dropped) before the lock is taken.
+    std::vector<Prepared> prepared;
+    prepared.reserve(list->items.size());
+    for (ObjectPtr& item : list->items) prepared.push_back(Prepare(std::move(item)));
+    list->items.clear();
     {
       absl::MutexLock lock(&mu_);
       last_list_error_ = absl::OkStatus();
-      ReplaceLocked(*list);
+      ReplaceLocked(std::move(prepared), list->resource_version);
     }
     ResumingWatchOptions wo;
     wo.watch.resource_version = list->resource_version;
@@ -284,14 +367,10 @@ void Informer::ReflectorLoop() {
     wo.max_backoff = options_.max_backoff;
     ResumingWatch watch(client_, options_.gvr, options_.ns, wo, clock_);
     absl::Status s = watch.Run([this](const WatchEvent& e) {
-      if (options_.keep_managed_fields) {
-        absl::MutexLock lock(&mu_);
-        ApplyLocked(e);
-        return true;
-      }
-      WatchEvent stripped{e.type, WithoutManagedFields(e.object)};
+      if (e.object == nullptr) return true;
+      Prepared p = Prepare(e.object);
       absl::MutexLock lock(&mu_);
-      ApplyLocked(stripped);
+      ApplyLocked(e.type, std::move(p));
       return true;
     }, &stop_);
     if (stop_.IsCancelled()) return;

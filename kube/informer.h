@@ -8,8 +8,14 @@
 //   - the dispatcher calls the handlers, in event order, with no lock held, and emits the
 //     periodic resync.
 // The store is updated before the matching notification is queued, so a handler reading
-// the cache sees state at least as new as its event. Objects are immutable shared
-// snapshots stored once; handlers never see a half-updated object.
+// the cache sees state at least as new as its event. Handlers never see a half-updated
+// object.
+//
+// Memory: the store keeps each object as its compact JSON text (managedFields dropped), not
+// as a RapidJSON document, which takes 3-4x the text (docs/benchmarks.md, "memory"). Every
+// read (Get, List, ByIndex) parses a new immutable snapshot for the caller, a few
+// microseconds per object: read once per reconcile and keep the snapshot rather than reading
+// again in a loop, and use Keys() when only names are needed.
 #ifndef KFED_KUBE_INFORMER_H_
 #define KFED_KUBE_INFORMER_H_
 
@@ -94,12 +100,16 @@ class Informer {
   bool WaitForSync(Clock& clock, absl::Time deadline, const CancellationToken& cancel) const
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Cache reads. Thread-safe; return snapshots (nullptr when absent).
+  // Cache reads. Thread-safe; return snapshots parsed for the caller (nullptr when absent).
   ObjectPtr Get(absl::string_view ns, absl::string_view name) const ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<ObjectPtr> List(absl::string_view ns = "") const ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<ObjectPtr> ByIndex(absl::string_view index, absl::string_view value) const
       ABSL_LOCKS_EXCLUDED(mu_);
   size_t Size() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The keys ("namespace/name", or "name") of the cached objects, in `ns` or all; no parsing.
+  std::vector<std::string> Keys(absl::string_view ns = "") const ABSL_LOCKS_EXCLUDED(mu_);
+  // Heap bytes the cache holds for its objects: their text and keys (benchmarks, metrics).
+  size_t CachedBytes() const ABSL_LOCKS_EXCLUDED(mu_);
   // The resourceVersion of the last list or event applied.
   std::string LastResourceVersion() const ABSL_LOCKS_EXCLUDED(mu_);
   // Lists done so far (1 after the initial sync; more after 410s or errors).
@@ -118,12 +128,22 @@ class Informer {
 
   void ReflectorLoop();
   void DispatcherLoop();
+  // An object as the cache holds it: its text, and the snapshot handlers are given.
+  struct Prepared {
+    ObjectPtr object;  // managedFields dropped unless kept
+    std::string text;  // `object` as compact JSON
+  };
+  Prepared Prepare(ObjectPtr object) const;
   absl::StatusOr<ObjectList> ListAll();
   // Replaces the cache with `list`, queueing adds, updates and deletes.
-  void ReplaceLocked(const ObjectList& list) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ApplyLocked(const WatchEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void StoreLocked(const std::string& key, ObjectPtr object) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EraseLocked(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReplaceLocked(std::vector<Prepared> list, const std::string& resource_version)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyLocked(WatchEventType type, Prepared object) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stores `object` under `key`; returns the snapshot it replaced (nullptr: none).
+  ObjectPtr StoreLocked(const std::string& key, Prepared object)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes `key`; returns its last snapshot (nullptr: none).
+  ObjectPtr EraseLocked(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void IndexLocked(const std::string& key, const rapidjson::Value& object, bool add)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Dispatch(const Notification& n);
@@ -141,7 +161,8 @@ class Informer {
   std::vector<EventHandlers> handlers_;
   std::vector<std::function<void()>> synced_callbacks_;
   std::map<std::string, IndexFunc> indexers_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, ObjectPtr> items_ ABSL_GUARDED_BY(mu_);
+  // key -> the object's compact JSON text.
+  absl::flat_hash_map<std::string, std::string> items_ ABSL_GUARDED_BY(mu_);
   // index name -> value -> keys
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>>
       indices_ ABSL_GUARDED_BY(mu_);

@@ -310,5 +310,48 @@ TEST(InformerTest, DropsManagedFieldsFromCachedObjects) {
   }
 }
 
+// The store keeps text: every read is the caller's own snapshot of the latest state, a
+// snapshot held across an update keeps what it was, Keys() names without parsing, and the
+// cache holds less than the snapshots would.
+TEST(InformerTest, StoresTextAndGivesEachReadItsOwnSnapshot) {
+  FakeClient c;
+  GroupVersionResource cms = ConfigMapsResource();
+  for (const char* n : {"a", "b", "c"}) {
+    ASSERT_TRUE(c.Create(cms, "", Cm(n[0] == 'c' ? "y" : "x", n, "red"), WriteOptions()).ok());
+  }
+  Recorder rec;
+  Informer inf(c, Options());
+  inf.AddEventHandler(rec.Handlers());
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(absl::Seconds(20)));
+  ASSERT_EQ(rec.Take(3).size(), 3u);
+  EXPECT_EQ(Sorted(inf.Keys()), (std::vector<std::string>{"x/a", "x/b", "y/c"}));
+  EXPECT_EQ(Sorted(inf.Keys("x")), (std::vector<std::string>{"x/a", "x/b"}));
+  EXPECT_TRUE(inf.Keys("none").empty());
+
+  ObjectPtr first = inf.Get("x", "a");
+  ObjectPtr second = inf.Get("x", "a");
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_NE(first.get(), second.get());
+  EXPECT_EQ(CompactJson(*first), CompactJson(*second));
+
+  ASSERT_TRUE(c.Patch(cms, "x", "a", PatchType::kMerge, R"({"data":{"k":"v2"}})", PatchOptions()).ok());
+  EXPECT_EQ(rec.Take(1), (std::vector<std::string>{"update x/a"}));
+  EXPECT_EQ(json::GetString(*json::Find(*inf.Get("x", "a"), "data"), "k"), "v2");
+  EXPECT_EQ(json::Find(*first, "data")->MemberCount(), 0u) << "a held snapshot changed";
+  EXPECT_NE(ResourceVersion(*first), ResourceVersion(*inf.Get("x", "a")));
+
+  size_t snapshots = 0;
+  size_t text = 0;
+  for (const ObjectPtr& o : inf.List()) {
+    snapshots += ObjectBytes(o);
+    text += CompactJson(*o).size();
+  }
+  EXPECT_GE(inf.CachedBytes(), text);
+  EXPECT_LT(inf.CachedBytes(), snapshots);
+  inf.Stop();
+}
+
 }  // namespace
 }  // namespace kfed::kube

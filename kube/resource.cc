@@ -80,17 +80,22 @@ absl::StatusOr<ObjectPtr> ParseObject(absl::string_view json) {
   return std::move(b).Finish();
 }
 
-ObjectPtr WithoutManagedFields(const ObjectPtr& object) {
-  if (object == nullptr || !object->IsObject()) return object;
-  const rapidjson::Value* meta = json::Find(*object, "metadata");
-  if (meta == nullptr || !meta->IsObject() || !meta->HasMember("managedFields")) return object;
-  // Write the object without the field, then parse it into a pool sized for the text
-  // (RapidJSON 1.1 cannot size member arrays when building, and a copy that removes the
-  // member afterwards would keep its bytes in the pool).
+bool HasManagedFields(const rapidjson::Value& object) {
+  if (!object.IsObject()) return false;
+  const rapidjson::Value* meta = json::Find(object, "metadata");
+  return meta != nullptr && meta->IsObject() && meta->HasMember("managedFields");
+}
+
+std::string CompactJson(const rapidjson::Value& object, bool drop_managed_fields) {
   rapidjson::StringBuffer text;
   rapidjson::Writer<rapidjson::StringBuffer> w(text);
+  if (!drop_managed_fields || !HasManagedFields(object)) {
+    object.Accept(w);
+    return std::string(text.GetString(), text.GetSize());
+  }
+  const rapidjson::Value* meta = json::Find(object, "metadata");
   w.StartObject();
-  for (const auto& m : object->GetObject()) {
+  for (const auto& m : object.GetObject()) {
     w.Key(m.name.GetString(), m.name.GetStringLength());
     if (&m.value != meta) {
       m.value.Accept(w);
@@ -107,7 +112,15 @@ ObjectPtr WithoutManagedFields(const ObjectPtr& object) {
     w.EndObject();
   }
   w.EndObject();
-  absl::StatusOr<ObjectPtr> stripped = ParseObject(absl::string_view(text.GetString(), text.GetSize()));
+  return std::string(text.GetString(), text.GetSize());
+}
+
+ObjectPtr WithoutManagedFields(const ObjectPtr& object) {
+  if (object == nullptr || !HasManagedFields(*object)) return object;
+  // Write the object without the field, then parse it into a pool sized for the text
+  // (RapidJSON 1.1 cannot size member arrays when building, and a copy that removes the
+  // member afterwards would keep its bytes in the pool).
+  absl::StatusOr<ObjectPtr> stripped = ParseObject(CompactJson(*object, /*drop_managed_fields=*/true));
   return stripped.ok() ? *std::move(stripped) : object;
 }
 

@@ -85,6 +85,11 @@ class ObjectBuilder {
   std::shared_ptr<Holder> holder_;
 };
 
+// True when `object` has metadata.managedFields.
+bool HasManagedFields(const rapidjson::Value& object);
+// `object` as compact JSON text; without metadata.managedFields when `drop_managed_fields`.
+std::string CompactJson(const rapidjson::Value& object, bool drop_managed_fields = false);
+
 // `object` without metadata.managedFields, in a new snapshot sized for what is left;
 // `object` itself when it has none (or is null).
 ObjectPtr WithoutManagedFields(const ObjectPtr& object);
