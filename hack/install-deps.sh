@@ -9,7 +9,7 @@ set -euo pipefail
 PACKAGES=(
   bazel-bootstrap g++ clang libclang-rt-14-dev pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev rapidjson-dev libcurl4-openssl-dev libssl-dev
+  libabsl-dev rapidjson-dev libcurl4-openssl-dev libssl-dev libzstd-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev libgoogle-glog-dev libcli11-dev
   libcpp-httplib-dev libbenchmark-dev prometheus-cpp-dev clang-format dpkg-dev
   curl openssl iproute2 ca-certificates git python3-yaml

@@ -18,8 +18,16 @@ IndexFunc LabelIndex(std::string key) {
   };
 }
 
+namespace {
+TextCodec::Options CodecOptions(const InformerOptions& o) {
+  TextCodec::Options c;
+  c.samples = o.compression_samples;
+  return c;
+}
+}  // namespace
+
 Informer::Informer(Client& client, InformerOptions options, Clock& clock)
-    : client_(client), options_(std::move(options)), clock_(clock) {
+    : client_(client), options_(std::move(options)), clock_(clock), codec_(CodecOptions(options_)) {
   absl::MutexLock lock(&mu_);
   indexers_[kNamespaceIndex] = [](const rapidjson::Value& o) -> std::vector<std::string> {
     return {Namespace(o)};
@@ -82,26 +90,30 @@ bool Informer::WaitForSync(Clock& clock, absl::Time deadline,
       {&cancel, &stop_});
 }
 
-namespace {
-// A snapshot of text the informer wrote itself (so it parses).
-ObjectPtr Snapshot(absl::string_view text) {
-  absl::StatusOr<ObjectPtr> parsed = ParseObject(text);
+ObjectPtr Informer::Snapshot(absl::string_view encoded) const {
+  absl::StatusOr<std::string> text = codec_.Decode(encoded);
+  if (!text.ok()) {
+    LOG(DFATAL) << "informer " << options_.gvr.String() << ": cached entry does not decode: "
+                << text.status();
+    return nullptr;
+  }
+  absl::StatusOr<ObjectPtr> parsed = ParseObject(*text);
   if (!parsed.ok()) {
-    LOG(DFATAL) << "informer: cached text does not parse: " << parsed.status();
+    LOG(DFATAL) << "informer " << options_.gvr.String() << ": cached text does not parse: "
+                << parsed.status();
     return nullptr;
   }
   return *std::move(parsed);
 }
 
-std::vector<ObjectPtr> Snapshots(const std::vector<std::string>& texts) {
+std::vector<ObjectPtr> Informer::Snapshots(const std::vector<std::string>& encoded) const {
   std::vector<ObjectPtr> out;
-  out.reserve(texts.size());
-  for (const std::string& text : texts) {
-    if (ObjectPtr o = Snapshot(text)) out.push_back(std::move(o));
+  out.reserve(encoded.size());
+  for (const std::string& e : encoded) {
+    if (ObjectPtr o = Snapshot(e)) out.push_back(std::move(o));
   }
   return out;
 }
-}  // namespace
 
 ObjectPtr Informer::Get(absl::string_view ns, absl::string_view name) const {
   std::string key = ns.empty() ? std::string(name) : absl::StrCat(ns, "/", name);
@@ -112,7 +124,7 @@ ObjectPtr Informer::Get(absl::string_view ns, absl::string_view name) const {
     if (it == items_.end()) return nullptr;
     text = it->second;
   }
-  // Parsed outside the lock: readers on other threads and the reflector do not wait for it.
+  // Decoded and parsed outside the lock: other readers and the reflector do not wait for it.
   return Snapshot(text);
 }
 
@@ -122,7 +134,7 @@ std::vector<ObjectPtr> Informer::List(absl::string_view ns) const {
   {
     absl::MutexLock lock(&mu_);
     texts.reserve(items_.size());
-    for (const auto& [key, text] : items_) texts.push_back(text);
+    for (const auto& [key, encoded] : items_) texts.push_back(encoded);
   }
   return Snapshots(texts);
 }
@@ -149,7 +161,7 @@ std::vector<std::string> Informer::Keys(absl::string_view ns) const {
   std::vector<std::string> out;
   if (ns.empty()) {
     out.reserve(items_.size());
-    for (const auto& [key, text] : items_) out.push_back(key);
+    for (const auto& [key, encoded] : items_) out.push_back(key);
     return out;
   }
   auto idx = indices_.find(kNamespaceIndex);
@@ -162,12 +174,13 @@ std::vector<std::string> Informer::Keys(absl::string_view ns) const {
 
 size_t Informer::CachedBytes() const {
   absl::MutexLock lock(&mu_);
-  // Heap capacity of each text and key (strings that fit the small-string buffer hold none)
-  // plus the map's slot.
-  size_t bytes = items_.capacity() * sizeof(std::pair<const std::string, std::string>);
-  for (const auto& [key, text] : items_) {
+  // Heap capacity of each encoding and key (strings that fit the small-string buffer hold
+  // none), the map's slots and the compression dictionary.
+  size_t bytes = items_.capacity() * sizeof(std::pair<const std::string, std::string>) +
+                 codec_.DictionaryBytes();
+  for (const auto& [key, encoded] : items_) {
     if (key.capacity() > 15) bytes += key.capacity() + 1;
-    if (text.capacity() > 15) bytes += text.capacity() + 1;
+    if (encoded.capacity() > 15) bytes += encoded.capacity() + 1;
   }
   return bytes;
 }
@@ -216,24 +229,40 @@ Informer::Prepared Informer::Prepare(ObjectPtr object) const {
     absl::StatusOr<ObjectPtr> stripped = ParseObject(p.text);
     if (stripped.ok()) {
       p.object = *std::move(stripped);
+      p.encoded = codec_.Encode(p.text);
       return p;
     }
   }
   p.text = CompactJson(*object);
   p.object = std::move(object);
+  p.encoded = codec_.Encode(p.text);
   return p;
 }
 
+void Informer::LearnLocked(const std::string& text) {
+  if (!codec_.Learn(text)) return;
+  // The dictionary exists from now on: compress what was stored raw before it.
+  for (auto& [key, encoded] : items_) {
+    absl::StatusOr<std::string> plain = codec_.Decode(encoded);
+    if (plain.ok()) encoded = codec_.Encode(*plain);
+  }
+}
+
 ObjectPtr Informer::StoreLocked(const std::string& key, Prepared object) {
+  if (!codec_.HasDictionary()) {
+    LearnLocked(object.text);
+    // Encoded raw before the dictionary existed (a list's items are prepared together).
+    if (codec_.HasDictionary()) object.encoded = codec_.Encode(object.text);
+  }
   auto it = items_.find(key);
   if (it == items_.end()) {
     IndexLocked(key, *object.object, /*add=*/true);
-    items_.emplace(key, std::move(object.text));
+    items_.emplace(key, std::move(object.encoded));
     return nullptr;
   }
   ObjectPtr old = Snapshot(it->second);
   if (old != nullptr) IndexLocked(key, *old, /*add=*/false);
-  it->second = std::move(object.text);
+  it->second = std::move(object.encoded);
   IndexLocked(key, *object.object, /*add=*/true);
   return old;
 }
@@ -260,7 +289,7 @@ void Informer::ReplaceLocked(std::vector<Prepared> list, const std::string& reso
       queue_.push_back({Kind::kAdd, nullptr, std::move(obj)});
       continue;
     }
-    if (it->second == p.text) continue;  // unchanged (same resourceVersion, same bytes)
+    if (it->second == p.encoded) continue;  // unchanged (same resourceVersion, same bytes)
     ObjectPtr cached = Snapshot(it->second);
     if (cached != nullptr && ResourceVersion(*cached) == ResourceVersion(*p.object)) continue;
     ObjectPtr obj = p.object;
@@ -269,7 +298,7 @@ void Informer::ReplaceLocked(std::vector<Prepared> list, const std::string& reso
   }
   // Objects that vanished while we were not watching.
   std::vector<std::string> gone;
-  for (const auto& [key, text] : items_) {
+  for (const auto& [key, encoded] : items_) {
     if (!seen.contains(key)) gone.push_back(key);
   }
   for (const std::string& key : gone) {

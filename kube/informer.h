@@ -11,11 +11,12 @@
 // the cache sees state at least as new as its event. Handlers never see a half-updated
 // object.
 //
-// Memory: the store keeps each object as its compact JSON text (managedFields dropped), not
-// as a RapidJSON document, which takes 3-4x the text (docs/benchmarks.md, "memory"). Every
-// read (Get, List, ByIndex) parses a new immutable snapshot for the caller, a few
-// microseconds per object: read once per reconcile and keep the snapshot rather than reading
-// again in a loop, and use Keys() when only names are needed.
+// Memory: the store keeps each object as its compact JSON text (managedFields dropped),
+// compressed with zstd against a dictionary of the informer's first objects (TextCodec), not
+// as a RapidJSON document, which takes 3-4x the text (docs/benchmarks.md, "kube client").
+// Every read (Get, List, ByIndex) decodes and parses a new immutable snapshot for the
+// caller, a few microseconds per object: read once per reconcile and keep the snapshot
+// rather than reading again in a loop, and use Keys() when only names are needed.
 #ifndef KFED_KUBE_INFORMER_H_
 #define KFED_KUBE_INFORMER_H_
 
@@ -34,6 +35,7 @@
 #include "base/cancellation.h"
 #include "base/clock.h"
 #include "kube/client.h"
+#include "kube/text_codec.h"
 
 namespace kfed::kube {
 
@@ -68,6 +70,9 @@ struct InformerOptions {
   // transform): nothing in kfed reads it, it is often a third of an object, and an update
   // that omits it keeps the server's. Set to keep it.
   bool keep_managed_fields = false;
+  // Cached texts are compressed against a dictionary of the first this-many objects
+  // (TextCodec); 0: stored uncompressed.
+  size_t compression_samples = 16;
 };
 
 class Informer {
@@ -128,12 +133,18 @@ class Informer {
 
   void ReflectorLoop();
   void DispatcherLoop();
-  // An object as the cache holds it: its text, and the snapshot handlers are given.
+  // An object as the cache holds it, and the snapshot handlers are given.
   struct Prepared {
-    ObjectPtr object;  // managedFields dropped unless kept
-    std::string text;  // `object` as compact JSON
+    ObjectPtr object;     // managedFields dropped unless kept
+    std::string text;     // `object` as compact JSON
+    std::string encoded;  // `text` as codec_ encoded it
   };
   Prepared Prepare(ObjectPtr object) const;
+  // Offers `text` to the codec; once it builds its dictionary, re-encodes the stored entries.
+  void LearnLocked(const std::string& text) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A snapshot of a stored entry (nullptr, logged, if it does not decode: never expected).
+  ObjectPtr Snapshot(absl::string_view encoded) const;
+  std::vector<ObjectPtr> Snapshots(const std::vector<std::string>& encoded) const;
   absl::StatusOr<ObjectList> ListAll();
   // Replaces the cache with `list`, queueing adds, updates and deletes.
   void ReplaceLocked(std::vector<Prepared> list, const std::string& resource_version)
@@ -161,7 +172,9 @@ class Informer {
   std::vector<EventHandlers> handlers_;
   std::vector<std::function<void()>> synced_callbacks_;
   std::map<std::string, IndexFunc> indexers_ ABSL_GUARDED_BY(mu_);
-  // key -> the object's compact JSON text.
+  // Compresses the stored texts; Learn only under mu_ (text_codec.h).
+  TextCodec codec_;
+  // key -> the object's compact JSON text, encoded by codec_.
   absl::flat_hash_map<std::string, std::string> items_ ABSL_GUARDED_BY(mu_);
   // index name -> value -> keys
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>>

@@ -353,5 +353,45 @@ TEST(InformerTest, StoresTextAndGivesEachReadItsOwnSnapshot) {
   inf.Stop();
 }
 
+// With a compression dictionary built in the middle of the first list (its 4th object), every
+// object reads back as the server has it: those stored before the dictionary, after it, and
+// those changed, relabelled or deleted by watch events since.
+TEST(InformerTest, CompressedCacheReadsBackEveryObject) {
+  FakeClient c;
+  GroupVersionResource cms = ConfigMapsResource();
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(c.Create(cms, "", Cm(i % 2 ? "x" : "y", absl::StrCat("cm", i), i < 10 ? "red" : "blue"),
+                         WriteOptions()).ok());
+  }
+  InformerOptions o = Options();
+  o.compression_samples = 4;
+  Recorder rec;
+  Informer inf(c, o);
+  inf.AddEventHandler(rec.Handlers());
+  inf.AddIndexer("team", LabelIndex("team"));
+  inf.Start();
+  ASSERT_TRUE(inf.WaitForSync(absl::Seconds(20)));
+  ASSERT_EQ(rec.Take(30).size(), 30u);
+  ASSERT_TRUE(c.Patch(cms, "x", "cm1", PatchType::kMerge, R"({"metadata":{"labels":{"team":"blue"}},"data":{"k":"v"}})",
+                      PatchOptions()).ok());
+  ASSERT_TRUE(c.Delete(cms, "y", "cm2", DeleteOptions()).ok());
+  ASSERT_TRUE(c.Create(cms, "", Cm("z", "late", "red"), WriteOptions()).ok());
+  ASSERT_EQ(rec.Take(3), (std::vector<std::string>{"update x/cm1", "delete y/cm2", "add z/late"}));
+
+  absl::StatusOr<ObjectList> server = c.List(cms, "", ListOptions());
+  ASSERT_TRUE(server.ok());
+  ASSERT_EQ(server->items.size(), 30u);
+  EXPECT_EQ(inf.Size(), 30u);
+  for (const ObjectPtr& want : server->items) {
+    ObjectPtr got = inf.Get(Namespace(*want), Name(*want));
+    ASSERT_NE(got, nullptr) << ObjectKeyOf(*want);
+    EXPECT_EQ(CompactJson(*got), CompactJson(*want, /*drop_managed_fields=*/true));
+  }
+  EXPECT_EQ(inf.ByIndex("team", "red").size(), 9u);  // cm0..cm9 less cm1 and cm2, plus late
+  EXPECT_EQ(inf.List("x").size(), 15u);
+  EXPECT_EQ(inf.Get("y", "cm2"), nullptr);
+  inf.Stop();
+}
+
 }  // namespace
 }  // namespace kfed::kube
