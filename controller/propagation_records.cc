@@ -54,8 +54,8 @@ bool PropagationRecords::Record(const std::string& key, const MemberOutcome& mem
   if (first_after_write) rec.settled_after_write = true;
   rec.remote_status = member.remote_status;
   const bool keep_wrote = rec.last.wrote;
-  rec.last = outcome;
-  if (keep_wrote) rec.last.wrote = true;  // cleared by MarkAccounted
+  rec.last = {outcome.status, outcome.message, outcome.wrote || keep_wrote};
+  // (`wrote` kept from an earlier write is cleared by MarkAccounted.)
   rec.has_outcome = true;
   ++rec.outcome_seq;
   if (outcome.wrote && member.observed != absl::Time()) {

@@ -26,11 +26,20 @@
 
 namespace kfed::controller {
 
+// What a status needs of a member pass's DispatchOutcome (the rest of it, the written
+// object's uid and resourceVersion, the request's error, the event, is for that pass only;
+// keeping it for every object and cluster cost ~180 bytes each).
+struct RecordedOutcome {
+  std::string status;   // KubeFed per-cluster status; "" OK
+  std::string message;  // what went wrong
+  bool wrote = false;   // a write reached the member
+};
+
 // One federated object in one cluster.
 struct ClusterRecord {
   // The last outcome. `last.wrote` stays true from a write until a host pass accounted for
   // it (MarkAccounted), across later outcomes that wrote nothing.
-  DispatchOutcome last;
+  RecordedOutcome last;
   bool has_outcome = false;
   // Counts the outcomes recorded in `last`.
   uint64_t outcome_seq = 0;

@@ -10,6 +10,7 @@
 #   --out DIR    where work corpora, logs and crash inputs go (default: a new temp dir)
 #   TARGET       fuzzer names (default: all): json_patch_fuzzer json_pointer_fuzzer
 #                kubeconfig_fuzzer watch_decoder_fuzzer label_selector_fuzzer
+#                text_codec_fuzzer
 # Reproduce a crash: bazel-bin/<pkg>/<fuzzer> CRASH_FILE (after a build with --config=fuzz),
 # then add the input to the fuzzer's corpus directory as a regression seed.
 set -uo pipefail
@@ -25,6 +26,7 @@ declare -A PACKAGE=(
   [kubeconfig_fuzzer]=kube
   [watch_decoder_fuzzer]=kube
   [label_selector_fuzzer]=base
+  [text_codec_fuzzer]=kube
 )
 declare -A DICT=(
   [json_patch_fuzzer]=base/testdata/json.dict
@@ -32,9 +34,10 @@ declare -A DICT=(
   [kubeconfig_fuzzer]=kube/testdata/kubeconfig.dict
   [watch_decoder_fuzzer]=kube/testdata/watch.dict
   [label_selector_fuzzer]=base/testdata/label_selector.dict
+  [text_codec_fuzzer]=base/testdata/json.dict
 )
 ALL=(json_patch_fuzzer json_pointer_fuzzer kubeconfig_fuzzer watch_decoder_fuzzer
-     label_selector_fuzzer)
+     label_selector_fuzzer text_codec_fuzzer)
 
 SECONDS_PER_TARGET=60
 OUT=""

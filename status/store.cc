@@ -16,14 +16,6 @@ bool SameCluster(const v1::Cluster& a, const v1::Cluster& b) {
   return MessageDifferencer::Equals(a, b);
 }
 
-// Equal apart from the revision (which the store assigns).
-bool SameObject(const v1::FederatedObject& a, const v1::FederatedObject& b) {
-  if (a.revision() == b.revision()) return MessageDifferencer::Equals(a, b);
-  v1::FederatedObject copy = b;
-  copy.set_revision(a.revision());
-  return MessageDifferencer::Equals(a, copy);
-}
-
 absl::Status TooOld(int64_t revision, int64_t floor, int64_t current) {
   return absl::OutOfRangeError(absl::StrCat(
       "fell behind: revision ", revision, " is outside the history this server keeps (", floor,
@@ -170,6 +162,24 @@ void StatusStore::RemoveCluster(absl::string_view name) {
   Notify(notify);
 }
 
+StatusStore::StoredObject StatusStore::Store(const v1::FederatedObject& object) {
+  StoredObject stored;
+  stored.revision = object.revision();
+  v1::FederatedObject copy = object;
+  copy.set_revision(0);
+  copy.SerializeToString(&stored.bytes);
+  stored.bytes.shrink_to_fit();
+  return stored;
+}
+
+v1::FederatedObject StatusStore::Load(const StoredObject& stored) {
+  v1::FederatedObject object;
+  // Bytes this store serialized: they parse.
+  (void)object.ParseFromString(stored.bytes);
+  object.set_revision(stored.revision);
+  return object;
+}
+
 void StatusStore::UpsertObject(v1::FederatedObject object) {
   std::sort(object.mutable_clusters()->begin(), object.mutable_clusters()->end(),
             [](const v1::ClusterState& a, const v1::ClusterState& b) {
@@ -181,12 +191,13 @@ void StatusStore::UpsertObject(v1::FederatedObject object) {
     absl::MutexLock lock(&mu_);
     if (closed_) return;
     auto it = objects_.find(key);
-    const v1::FederatedObject* old = it == objects_.end() ? nullptr : it->second.get();
+    std::optional<v1::FederatedObject> old;
+    if (it != objects_.end()) old = Load(it->second);
     const int64_t now_ms = NowMs();
     for (v1::ClusterState& c : *object.mutable_clusters()) {
       if (c.last_transition_unix_ms() != 0) continue;
       const v1::ClusterState* before = nullptr;
-      if (old != nullptr) {
+      if (old.has_value()) {
         for (const v1::ClusterState& o : old->clusters()) {
           if (o.cluster() == c.cluster()) before = &o;
         }
@@ -195,11 +206,13 @@ void StatusStore::UpsertObject(v1::FederatedObject object) {
           before != nullptr && before->state() == c.state() && before->reason() == c.reason();
       c.set_last_transition_unix_ms(same ? before->last_transition_unix_ms() : now_ms);
     }
-    if (old != nullptr && SameObject(*old, object)) return;
+    // Equal apart from the revision (which the store assigns): the same bytes.
+    StoredObject stored = Store(object);
+    if (it != objects_.end() && it->second.bytes == stored.bytes) return;
     object.set_revision(revision_ + 1);
-    auto stored = std::make_shared<const v1::FederatedObject>(std::move(object));
-    notify = PublishLocked(old == nullptr ? v1::WatchEvent::ADDED : v1::WatchEvent::MODIFIED,
-                           nullptr, stored.get());
+    stored.revision = revision_ + 1;
+    notify = PublishLocked(!old.has_value() ? v1::WatchEvent::ADDED : v1::WatchEvent::MODIFIED,
+                           nullptr, &object);
     objects_[key] = std::move(stored);
   }
   Notify(notify);
@@ -212,7 +225,8 @@ void StatusStore::RemoveObject(const v1::ObjectRef& ref) {
     if (closed_) return;
     auto it = objects_.find(ObjectKey{ref.type(), ref.namespace_(), ref.name()});
     if (it == objects_.end()) return;
-    notify = PublishLocked(v1::WatchEvent::DELETED, nullptr, it->second.get());
+    const v1::FederatedObject last = Load(it->second);
+    notify = PublishLocked(v1::WatchEvent::DELETED, nullptr, &last);
     objects_.erase(it);
   }
   Notify(notify);
@@ -225,7 +239,8 @@ void StatusStore::RemoveType(absl::string_view type) {
     if (closed_) return;
     for (auto it = objects_.lower_bound(ObjectKey{std::string(type), "", ""});
          it != objects_.end() && std::get<0>(it->first) == type;) {
-      for (auto& w : PublishLocked(v1::WatchEvent::DELETED, nullptr, it->second.get())) {
+      const v1::FederatedObject last = Load(it->second);
+      for (auto& w : PublishLocked(v1::WatchEvent::DELETED, nullptr, &last)) {
         notify.push_back(std::move(w));
       }
       it = objects_.erase(it);
@@ -325,7 +340,7 @@ v1::ListSchedulingPreferencesResponse StatusStore::ListSchedulingPreferences(
 }
 
 v1::ListObjectsResponse StatusStore::ListObjects(const v1::ListObjectsRequest& request) const {
-  std::vector<std::shared_ptr<const v1::FederatedObject>> objects;
+  std::vector<StoredObject> objects;
   v1::ListObjectsResponse response;
   {
     absl::MutexLock lock(&mu_);
@@ -337,13 +352,15 @@ v1::ListObjectsResponse StatusStore::ListObjects(const v1::ListObjectsRequest& r
     }
     response.set_revision(revision_);
   }
-  for (const auto& o : objects) {
+  // Parsed without the lock held.
+  for (const StoredObject& stored : objects) {
+    v1::FederatedObject o = Load(stored);
     if (!request.state().empty()) {
       bool match = false;
-      for (const v1::ClusterState& c : o->clusters()) match = match || c.state() == request.state();
+      for (const v1::ClusterState& c : o.clusters()) match = match || c.state() == request.state();
       if (!match) continue;
     }
-    *response.add_objects() = *o;
+    *response.add_objects() = std::move(o);
   }
   return response;
 }
@@ -351,7 +368,7 @@ v1::ListObjectsResponse StatusStore::ListObjects(const v1::ListObjectsRequest& r
 absl::StatusOr<v1::GetObjectResponse> StatusStore::GetObject(
     const v1::GetObjectRequest& request) const {
   const v1::ObjectRef& ref = request.ref();
-  std::shared_ptr<const v1::FederatedObject> object;
+  std::optional<StoredObject> object;
   std::shared_ptr<RendererSlot> slot;
   {
     absl::MutexLock lock(&mu_);
@@ -360,13 +377,13 @@ absl::StatusOr<v1::GetObjectResponse> StatusStore::GetObject(
     auto r = renderers_.find(ref.type());
     if (r != renderers_.end()) slot = r->second;
   }
-  if (object == nullptr) {
+  if (!object.has_value()) {
     return absl::NotFoundError(absl::StrCat("no federated object ", ref.type(), " ",
                                             ref.namespace_().empty() ? "" : ref.namespace_() + "/",
                                             ref.name()));
   }
   v1::GetObjectResponse response;
-  *response.mutable_object() = *object;
+  *response.mutable_object() = Load(*object);
   if (request.cluster().empty()) return response;
   if (slot == nullptr) {
     response.set_render_error(
@@ -412,7 +429,7 @@ std::vector<EventPtr> StatusStore::EventsAfterLocked(int64_t revision) const {
       auto e = std::make_shared<v1::WatchEvent>();
       e->set_type(v1::WatchEvent::ADDED);
       e->set_revision(revision_);
-      *e->mutable_object() = *o;
+      *e->mutable_object() = Load(o);
       events.push_back(std::move(e));
     }
   } else {

@@ -224,6 +224,14 @@ class StatusStore {
 
  private:
   using ObjectKey = std::tuple<std::string, std::string, std::string>;  // type, ns, name
+  // A federated object as the store keeps it: serialized (a few hundred bytes, against ~1 KB
+  // as a message with a heap string per field), parsed again for each reader.
+  struct StoredObject {
+    std::string bytes;     // the FederatedObject without its revision
+    int64_t revision = 0;  // its revision
+  };
+  static StoredObject Store(const v1::FederatedObject& object);
+  static v1::FederatedObject Load(const StoredObject& stored);
   struct RendererSlot {
     Sensitivity sensitivity = Sensitivity::kNone;  // immutable once published
     absl::Mutex mu;  // held (shared) while the renderer runs
@@ -248,7 +256,7 @@ class StatusStore {
   int64_t revision_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::map<std::string, std::shared_ptr<const v1::Cluster>> clusters_ ABSL_GUARDED_BY(mu_);
-  std::map<ObjectKey, std::shared_ptr<const v1::FederatedObject>> objects_ ABSL_GUARDED_BY(mu_);
+  std::map<ObjectKey, StoredObject> objects_ ABSL_GUARDED_BY(mu_);
   // By (namespace, name).
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const v1::SchedulingPreference>>
       preferences_ ABSL_GUARDED_BY(mu_);
