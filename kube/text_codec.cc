@@ -14,6 +14,8 @@ namespace {
 // The first byte of an encoding.
 constexpr char kRaw = 'r';
 constexpr char kCompressed = 'z';
+// Larger than any Kubernetes object (etcd refuses requests over 1.5 MiB by default).
+constexpr unsigned long long kMaxTextBytes = 64ull << 20;
 
 // zstd contexts are large (a decompression context ~96 KB) and not thread-safe: threads
 // borrow one, and the pool keeps every context returned (as many as ever ran at once).
@@ -124,6 +126,12 @@ absl::StatusOr<std::string> TextCodec::Decode(absl::string_view encoded) const {
   unsigned long long size = ZSTD_getFrameContentSize(encoded.data(), encoded.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
     return absl::InvalidArgumentError("not a zstd frame with its size");
+  }
+  // The size comes from the frame header: never allocate what no Encode could have made
+  // (the fuzzer found headers claiming terabytes).
+  if (size > kMaxTextBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("zstd frame claims ", size, " bytes, more than the ", kMaxTextBytes, " allowed"));
   }
   std::string out(size, '\0');
   DecompressionPool::Lease dctx(Decompressors());
