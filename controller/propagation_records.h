@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -53,7 +54,7 @@ struct ClusterRecord {
   std::string remote_status;
 };
 
-// One federated object.
+// One federated object, as Snapshot returns it.
 struct ObjectRecord {
   // The template and overrides versions `versions` were written for.
   std::string template_version;
@@ -128,8 +129,28 @@ class PropagationRecords {
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  // How a record is kept (Snapshot builds an ObjectRecord from it): one small vector of
+  // clusters holding both the outcome and the written version, instead of two maps of nodes
+  // (~340 bytes less per object with 3 clusters; 20,000 objects are ~7 MB).
+  struct StoredCluster {
+    std::string cluster;
+    ClusterRecord record;
+    bool has_record = false;  // false: only the version is known (ForgetCluster)
+    std::string version;      // the version of the object kfed wrote ("" none)
+  };
+  struct StoredObject {
+    std::string template_version;
+    std::string overrides_version;
+    std::vector<StoredCluster> clusters;  // by name
+    absl::Time observed;
+    std::string last_waiting;
+  };
+  // The cluster's entry, created when absent.
+  static StoredCluster& Cluster(StoredObject& object, const std::string& cluster);
+  static void DropEmpty(StoredObject& object);
+
   mutable absl::Mutex mu_;
-  std::map<std::string, ObjectRecord> objects_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, StoredObject> objects_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kfed::controller

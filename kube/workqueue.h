@@ -30,6 +30,14 @@
 
 namespace kfed::kube {
 
+// Frees a hash map's table once it is empty after having grown: absl's tables never shrink,
+// so a burst's capacity (tens of thousands of keys at a cold start) would otherwise stay
+// allocated in every queue. Small tables are kept (no churn for a queue going 0-1-0).
+template <typename Map>
+void ReleaseIfDrained(Map& map) {
+  if (map.empty() && map.capacity() > 64) Map().swap(map);
+}
+
 template <typename Key>
 class RateLimiter {
  public:
@@ -56,6 +64,7 @@ class ItemExponentialRateLimiter : public RateLimiter<Key> {
   void Forget(const Key& key) override ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     failures_.erase(key);
+    ReleaseIfDrained(failures_);
   }
   int NumRequeues(const Key& key) override ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
@@ -195,6 +204,7 @@ class WorkQueue {
         if (dirty != dirty_.end()) {
           if (metrics_ != nullptr) metrics_->Taken(now - dirty->second);
           dirty_.erase(dirty);
+          ReleaseIfDrained(dirty_);
         }
         processing_[key] = now;
         return key;
@@ -218,6 +228,7 @@ class WorkQueue {
     if (it == processing_.end()) return;  // not handed out by Get(), or Done() twice
     if (metrics_ != nullptr) metrics_->Finished(clock_.Now() - it->second);
     processing_.erase(it);
+    ReleaseIfDrained(processing_);
     if (dirty_.contains(key)) queue_.push_back(key);
   }
 
@@ -275,6 +286,7 @@ class WorkQueue {
         ++it;
       }
     }
+    ReleaseIfDrained(waiting_);
     std::sort(ready.begin(), ready.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [t, key] : ready) AddLocked(key);

@@ -55,6 +55,25 @@ TEST(WorkQueueTest, AddAfterUsesTheClock) {
   EXPECT_EQ(q.Waiting(), 1u);
 }
 
+TEST(WorkQueueTest, DrainedTablesAreFreedSmallOnesKept) {
+  absl::flat_hash_map<std::string, int> burst;
+  for (int i = 0; i < 1000; ++i) burst[absl::StrCat("k", i)] = i;
+  ReleaseIfDrained(burst);
+  EXPECT_GT(burst.capacity(), 1000u) << "not empty: kept";
+  for (int i = 0; i < 1000; ++i) burst.erase(absl::StrCat("k", i));
+  ReleaseIfDrained(burst);
+  EXPECT_EQ(burst.capacity(), 0u);
+  burst["again"] = 1;
+  EXPECT_EQ(burst.at("again"), 1);
+
+  absl::flat_hash_map<std::string, int> small;
+  small["a"] = 1;
+  small.erase("a");
+  const size_t capacity = small.capacity();
+  ReleaseIfDrained(small);
+  EXPECT_EQ(small.capacity(), capacity);
+}
+
 TEST(WorkQueueTest, RateLimitedBackoffGrowsAndForgetResets) {
   FakeClock clock;
   WorkQueue<std::string> q(clock);
