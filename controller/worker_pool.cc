@@ -61,9 +61,21 @@ void WorkerPool::Start() {
   CHECK(!started_) << options_.name << ": Start() called twice";
   started_ = true;
   if (stopped_) return;
-  for (int i = 0; i < options_.workers; ++i) {
-    threads_.emplace_back([this, i] { Worker(i); });
-  }
+  // One worker now; more as keys arrive (SpawnIfNoneIdle), up to options_.workers.
+  threads_.emplace_back([this] { Worker(0); });
+}
+
+void WorkerPool::SpawnIfNoneIdle() {
+  if (idle_.load(std::memory_order_acquire) > 0) return;
+  absl::MutexLock lock(&mu_);
+  if (stopped_ || static_cast<int>(threads_.size()) >= options_.workers) return;
+  const int index = static_cast<int>(threads_.size());
+  threads_.emplace_back([this, index] { Worker(index); });
+}
+
+int WorkerPool::Threads() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(threads_.size());
 }
 
 void WorkerPool::Stop() {
@@ -118,11 +130,18 @@ bool WorkerPool::AwaitCaches(bool log_when_late) {
 void WorkerPool::Worker(int index) {
   if (!AwaitCaches(/*log_when_late=*/index == 0)) return;
   const std::string& name = options_.name;
-  while (std::optional<std::string> key = queue_.Get()) {
+  for (;;) {
+    idle_.fetch_add(1, std::memory_order_acq_rel);
+    std::optional<std::string> key = queue_.Get();
+    const bool last_idle = idle_.fetch_sub(1, std::memory_order_acq_rel) == 1;
+    if (!key.has_value()) break;
     if (stop_.IsCancelled()) {  // Stop() drops what is still queued
       queue_.Done(*key);
       break;
     }
+    // Keep one worker waiting while there is room, so a key that arrives during this
+    // reconcile (or becomes due after a delay) starts at once, as with all workers started.
+    if (last_idle) SpawnIfNoneIdle();
     if (options_.on_take) options_.on_take(static_cast<int>(queue_.Len()));
     active_->Add({name}, 1);
     const absl::Time start = clock_.Now();

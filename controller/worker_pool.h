@@ -16,11 +16,16 @@
 // (the counters' series exist at zero from construction, as KubeFed's workers register them)
 // and the queue's client-go workqueue_* series with `name` = the pool's name
 // (controller/workqueue_metrics.h).
-// Threads: `workers` threads owned by the pool, started by Start(), joined by Stop().
+// Threads: up to `workers` threads owned by the pool, joined by Stop(). Start() starts one;
+// a worker that takes a key while no other waits for one starts another (until `workers`),
+// so one worker is always waiting while there is room, and a pool that never gets a key (a
+// type with no objects, on every member) holds one thread instead of `workers` (the
+// benchmark's controller ran 443 threads, 243 of them idle workers; docs/benchmarks.md).
 // Add*/queue() are safe from any thread (informer handlers enqueue here).
 #ifndef KFED_CONTROLLER_WORKER_POOL_H_
 #define KFED_CONTROLLER_WORKER_POOL_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -95,9 +100,13 @@ class WorkerPool {
   // Blocks until the caches synced or the pool stopped; true if synced. For tests and
   // start-up sequencing.
   bool WaitForCachesSynced() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Worker threads started so far (tests, memory accounting).
+  int Threads() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Worker(int index);
+  // Starts one more worker when none is waiting in Get() and the pool has room.
+  void SpawnIfNoneIdle() ABSL_LOCKS_EXCLUDED(mu_);
   // Returns false if the pool stopped before the caches synced.
   bool AwaitCaches(bool log_when_late);
   void ProcessResult(const std::string& key, const absl::StatusOr<ReconcileResult>& result);
@@ -120,6 +129,7 @@ class WorkerPool {
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   bool caches_synced_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int> idle_{0};  // workers waiting in queue_.Get()
 };
 
 }  // namespace kfed::controller

@@ -194,7 +194,7 @@ TEST(WorkerPoolTest, NothingRunsBeforeTheCachesSync) {
   WorkerPool pool(r, metrics, std::move(o), clock);
   pool.Start();
   pool.Add("k");
-  clock.AwaitSleepers(2);  // both workers wait for the registry, until the timeout
+  clock.AwaitSleepers(1);  // the one worker started waits for the registry, until the timeout
   EXPECT_FALSE(pool.CachesSynced());
   clock.Advance(absl::Minutes(6));  // past the timeout: logged, still waiting
   EXPECT_EQ(r.Calls("k"), 0);
@@ -215,7 +215,7 @@ TEST(WorkerPoolTest, StopWakesWorkersWaitingForCaches) {
   WorkerPool pool(r, metrics, std::move(o), clock);
   pool.Start();
   pool.Add("k");
-  clock.AwaitSleepers(3);
+  clock.AwaitSleepers(1);  // the one worker started (no key was taken: no other)
   pool.Stop();  // returns: no worker is left waiting on the registry
   EXPECT_FALSE(pool.WaitForCachesSynced());
   EXPECT_EQ(r.Calls("k"), 0);
@@ -239,6 +239,36 @@ TEST(WorkerPoolTest, OneKeyNeverRunsTwiceAtOnce) {
   pool.Stop();
   EXPECT_EQ(r.MaxRunning(), 1);
   EXPECT_EQ(r.Calls("k"), 2);
+}
+
+TEST(WorkerPoolTest, StartsOneWorkerAndGrowsToTheLimitWithConcurrentWork) {
+  FakeClock clock;
+  MetricsRegistry metrics;
+  ScriptedReconciler r;
+  WorkerPool idle_pool(r, metrics, [] {
+    WorkerPoolOptions o = Options(4);
+    o.name = "idle";
+    return o;
+  }(), clock);
+  idle_pool.Start();
+  WorkerPool pool(r, metrics, Options(4), clock);
+  pool.Start();
+  EXPECT_EQ(pool.Threads(), 1);
+  r.SetBlocked(true);
+  // Each key taken while no other worker waits starts one more (a spare stays waiting), so
+  // four blocked reconciles run at once, as with four workers started up front.
+  for (const char* key : {"a", "b", "c", "d"}) {
+    pool.Add(key);
+    ASSERT_TRUE(r.AwaitRunning(key)) << key;
+  }
+  EXPECT_EQ(pool.Threads(), 4);
+  pool.Add("e");  // no room: waits for a worker
+  r.SetBlocked(false);
+  for (const char* key : {"a", "b", "c", "d", "e"}) ASSERT_TRUE(r.AwaitCalls(key, 1)) << key;
+  pool.Stop();
+  EXPECT_EQ(pool.Threads(), 0) << "joined";
+  EXPECT_EQ(idle_pool.Threads(), 1) << "a pool that never got a key holds one thread";
+  idle_pool.Stop();
 }
 
 TEST(WorkerPoolTest, StopDropsQueuedKeysAndIsIdempotent) {
