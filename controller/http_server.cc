@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "controller/on_demand_thread_pool.h"
 #include "glog/logging.h"
 
 namespace kfed::controller {
@@ -115,7 +116,7 @@ HttpServer::HttpServer(std::function<absl::Status()> readiness, HttpServerOption
       options_(std::move(options)),
       server_(std::move(server)),
       tls_(tls) {
-  server_->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  server_->new_task_queue = [] { return new OnDemandThreadPool(kThreads); };
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
   });

@@ -51,7 +51,8 @@ struct HttpServerOptions {
 
 class HttpServer {
  public:
-  // Threads serving requests: long polls of the dashboard each hold one while they wait.
+  // Threads serving requests at most (started on demand, on_demand_thread_pool.h): long
+  // polls of the dashboard each hold one while they wait.
   static constexpr int kThreads = 32;
 
   // `readiness` returns OK when the process is ready (caches synced), else why not; it is
