@@ -246,6 +246,8 @@ class StatusStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckResumeLocked(int64_t revision) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   std::vector<EventPtr> EventsAfterLocked(int64_t revision) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The revision of the oldest event in the history (revision_ + 1 when it is empty).
+  int64_t HistoryFirstLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   int64_t NowMs() const;
   static void Notify(const std::vector<std::shared_ptr<Watcher>>& watchers);
 
@@ -264,7 +266,8 @@ class StatusStore {
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const v1::MultiClusterService>>
       mcs_services_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const std::vector<v1::McsMember>> mcs_members_ ABSL_GUARDED_BY(mu_);
-  std::deque<EventPtr> history_ ABSL_GUARDED_BY(mu_);
+  // The last changes' events, serialized (consecutive revisions, the last one revision_).
+  std::deque<std::string> history_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Watcher>> watchers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<RendererSlot>> renderers_ ABSL_GUARDED_BY(mu_);
   // Kept after RemoveRenderer, so that the DELETED events of a stopping type still reach
