@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/logging.h"
 #include "kube/errors.h"
@@ -28,10 +29,6 @@ TextCodec::Options CodecOptions(const InformerOptions& o) {
 
 Informer::Informer(Client& client, InformerOptions options, Clock& clock)
     : client_(client), options_(std::move(options)), clock_(clock), codec_(CodecOptions(options_)) {
-  absl::MutexLock lock(&mu_);
-  indexers_[kNamespaceIndex] = [](const rapidjson::Value& o) -> std::vector<std::string> {
-    return {Namespace(o)};
-  };
 }
 
 Informer::~Informer() { Stop(); }
@@ -128,18 +125,34 @@ ObjectPtr Informer::Get(absl::string_view ns, absl::string_view name) const {
   return Snapshot(text);
 }
 
+namespace {
+
+// Whether `key` ("namespace/name", or "name" when cluster-scoped) is in namespace `ns` ("":
+// every key is).
+bool InNamespace(absl::string_view key, absl::string_view ns) {
+  return ns.empty() ||
+         (key.size() > ns.size() && key[ns.size()] == '/' && absl::StartsWith(key, ns));
+}
+
+}  // namespace
+
+// No namespace index is kept: it held a second copy of every key (~80 bytes per cached
+// object), for lists by namespace that are rare (a namespace's events) or of small caches.
+// Such a list scans the keys instead (a prefix compare per key, no parsing).
 std::vector<ObjectPtr> Informer::List(absl::string_view ns) const {
-  if (!ns.empty()) return ByIndex(kNamespaceIndex, ns);
   std::vector<std::string> texts;
   {
     absl::MutexLock lock(&mu_);
-    texts.reserve(items_.size());
-    for (const auto& [key, encoded] : items_) texts.push_back(encoded);
+    if (ns.empty()) texts.reserve(items_.size());
+    for (const auto& [key, encoded] : items_) {
+      if (InNamespace(key, ns)) texts.push_back(encoded);
+    }
   }
   return Snapshots(texts);
 }
 
 std::vector<ObjectPtr> Informer::ByIndex(absl::string_view index, absl::string_view value) const {
+  if (index == kNamespaceIndex) return List(value);
   std::vector<std::string> texts;
   {
     absl::MutexLock lock(&mu_);
@@ -159,16 +172,10 @@ std::vector<ObjectPtr> Informer::ByIndex(absl::string_view index, absl::string_v
 std::vector<std::string> Informer::Keys(absl::string_view ns) const {
   absl::MutexLock lock(&mu_);
   std::vector<std::string> out;
-  if (ns.empty()) {
-    out.reserve(items_.size());
-    for (const auto& [key, encoded] : items_) out.push_back(key);
-    return out;
+  if (ns.empty()) out.reserve(items_.size());
+  for (const auto& [key, encoded] : items_) {
+    if (InNamespace(key, ns)) out.push_back(key);
   }
-  auto idx = indices_.find(kNamespaceIndex);
-  if (idx == indices_.end()) return out;
-  auto keys = idx->second.find(ns);
-  if (keys == idx->second.end()) return out;
-  out.assign(keys->second.begin(), keys->second.end());
   return out;
 }
 

@@ -77,7 +77,8 @@ struct InformerOptions {
 
 class Informer {
  public:
-  // The namespace index always exists under this name.
+  // ByIndex(kNamespaceIndex, ns) is List(ns): always there, served by a scan of the keys
+  // rather than a stored index (a stored one held a second copy of every key).
   static constexpr char kNamespaceIndex[] = "namespace";
 
   Informer(Client& client, InformerOptions options, Clock& clock = Clock::Real());
