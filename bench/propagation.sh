@@ -678,8 +678,14 @@ RATIO=$(awk -v r="${RSS_NOW}" -v c="${CACHED_MIB}" 'BEGIN {printf "%.2f", r / c}
 # and its shared libraries), and the heap's live and free bytes (kfed_heap_bytes, mallinfo2).
 heap_mib() {
   metrics | awk -v s="$1" 'index($0, "kfed_heap_bytes{state=\"" s "\"}") == 1 {printf "%.1f", $NF / 1048576}'; }
+# Thread stacks: the unnamed 8 MiB mappings (glibc's default stack; the touched part of each
+# also holds the thread's static TLS, e.g. glog's 30 KiB buffer).
+stacks_mib() {
+  awk '/^[0-9a-f]+-[0-9a-f]+ / {named = (NF >= 6)} /^Size:/ {size = $2} /^Rss:/ {if (!named && size == 8192) s += $2} END {printf "%.1f", s / 1024}' \
+    "/proc/${CONTROLLER_PID}/smaps"; }
+threads_of() { awk '/^Threads:/ {print $2}' "/proc/${CONTROLLER_PID}/status"; }
 if [[ ${CONTROLLER_KIND} == kfed ]]; then
-  RSS_PARTS="anonymous $(mib_of RssAnon) MiB (heap in use $(heap_mib in_use) MiB, free $(heap_mib free) MiB), files $(mib_of RssFile) MiB"
+  RSS_PARTS="anonymous $(mib_of RssAnon) MiB (heap in use $(heap_mib in_use) MiB, free $(heap_mib free) MiB; $(threads_of) threads, stacks $(stacks_mib) MiB), files $(mib_of RssFile) MiB"
 else
   RSS_PARTS="anonymous $(mib_of RssAnon) MiB (heap in use: n/a, kfed_heap_bytes is kfed's), files $(mib_of RssFile) MiB"
 fi
