@@ -132,6 +132,9 @@ class SchedulingController {
   // Keeps members_ in step with the registry; true when a change needs every RSP re-planned.
   bool SyncMember(const std::string& cluster) ABSL_LOCKS_EXCLUDED(mu_);
   void EnqueueAll(absl::Duration delay);
+  // Starts the FederatedDeployment and FederatedReplicaSet informers, once: when the first
+  // RSP is seen (before Stop()).
+  void StartTargets() ABSL_LOCKS_EXCLUDED(mu_);
   // The member's workload informer for `target_kind`, made and started on first use; null
   // when the member is not Ready. `client` gets the member's client.
   std::shared_ptr<kube::Informer> WorkloadInformer(const std::string& cluster,
@@ -161,6 +164,7 @@ class SchedulingController {
   std::map<std::string, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, RspDistribution> distributions_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  bool targets_started_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // The controller, started, when KubeFedConfig's featureGates enable SchedulerPreferences

@@ -182,6 +182,21 @@ TEST_F(SchedulingControllerTest, TargetsWithoutAnRspQueueNothing) {
   EXPECT_LT(adds, 20) << adds;
 }
 
+// Without an RSP nothing reads the FederatedDeployments and FederatedReplicaSets: they are not
+// watched (a second cache of every FederatedDeployment beside the sync controller's) until
+// the first RSP appears; then its target is scheduled once that cache has synced.
+TEST_F(SchedulingControllerTest, WatchesTargetsOnlyOnceAnRspExists) {
+  Join("m1");
+  CreateTarget();
+  Start();
+  // The RSP and FederatedNamespace informers list, then watch.
+  ASSERT_TRUE(Eventually([&] { return host_.ActiveWatches() >= 2; }));
+  EXPECT_EQ(host_.ActiveWatches(), 2);
+  CreateRsp(R"({"targetKind":"FederatedDeployment","totalReplicas":2})");
+  ASSERT_TRUE(Eventually([&] { return Scheduled() == "m1 | m1=2"; })) << Scheduled();
+  EXPECT_TRUE(Eventually([&] { return host_.ActiveWatches() == 4; })) << host_.ActiveWatches();
+}
+
 TEST_F(SchedulingControllerTest, MinAndMaxAreHonoured) {
   Join("m1");
   Join("m2");
