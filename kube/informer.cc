@@ -1,6 +1,7 @@
 #include "kube/informer.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -117,9 +118,9 @@ ObjectPtr Informer::Get(absl::string_view ns, absl::string_view name) const {
   std::string text;
   {
     absl::MutexLock lock(&mu_);
-    auto it = items_.find(key);
-    if (it == items_.end()) return nullptr;
-    text = it->second;
+    std::optional<absl::string_view> found = items_.Find(key);
+    if (!found.has_value()) return nullptr;
+    text = std::string(*found);
   }
   // Decoded and parsed outside the lock: other readers and the reflector do not wait for it.
   return Snapshot(text);
@@ -144,9 +145,9 @@ std::vector<ObjectPtr> Informer::List(absl::string_view ns) const {
   {
     absl::MutexLock lock(&mu_);
     if (ns.empty()) texts.reserve(items_.size());
-    for (const auto& [key, encoded] : items_) {
-      if (InNamespace(key, ns)) texts.push_back(encoded);
-    }
+    items_.ForEach([&](absl::string_view key, absl::string_view encoded) {
+      if (InNamespace(key, ns)) texts.emplace_back(encoded);
+    });
   }
   return Snapshots(texts);
 }
@@ -162,8 +163,8 @@ std::vector<ObjectPtr> Informer::ByIndex(absl::string_view index, absl::string_v
     if (keys == idx->second.end()) return {};
     texts.reserve(keys->second.size());
     for (const std::string& key : keys->second) {
-      auto it = items_.find(key);
-      if (it != items_.end()) texts.push_back(it->second);
+      std::optional<absl::string_view> found = items_.Find(key);
+      if (found.has_value()) texts.emplace_back(*found);
     }
   }
   return Snapshots(texts);
@@ -173,23 +174,17 @@ std::vector<std::string> Informer::Keys(absl::string_view ns) const {
   absl::MutexLock lock(&mu_);
   std::vector<std::string> out;
   if (ns.empty()) out.reserve(items_.size());
-  for (const auto& [key, encoded] : items_) {
-    if (InNamespace(key, ns)) out.push_back(key);
-  }
+  items_.ForEach([&](absl::string_view key, absl::string_view) {
+    if (InNamespace(key, ns)) out.emplace_back(key);
+  });
   return out;
 }
 
 size_t Informer::CachedBytes() const {
   absl::MutexLock lock(&mu_);
-  // Heap capacity of each encoding and key (strings that fit the small-string buffer hold
-  // none), the map's slots and the compression dictionary.
-  size_t bytes = items_.capacity() * sizeof(std::pair<const std::string, std::string>) +
-                 codec_.DictionaryBytes();
-  for (const auto& [key, encoded] : items_) {
-    if (key.capacity() > 15) bytes += key.capacity() + 1;
-    if (encoded.capacity() > 15) bytes += encoded.capacity() + 1;
-  }
-  return bytes;
+  // The map's slots and entries (key and encoding in one block each) and the compression
+  // dictionary.
+  return items_.HeapBytes() + codec_.DictionaryBytes();
 }
 
 size_t Informer::Size() const {
@@ -249,10 +244,10 @@ Informer::Prepared Informer::Prepare(ObjectPtr object) const {
 void Informer::LearnLocked(const std::string& text) {
   if (!codec_.Learn(text)) return;
   // The dictionary exists from now on: compress what was stored raw before it.
-  for (auto& [key, encoded] : items_) {
+  items_.Transform([this](absl::string_view, absl::string_view encoded) {
     absl::StatusOr<std::string> plain = codec_.Decode(encoded);
-    if (plain.ok()) encoded = codec_.Encode(*plain);
-  }
+    return plain.ok() ? codec_.Encode(*plain) : std::string(encoded);
+  });
 }
 
 ObjectPtr Informer::StoreLocked(const std::string& key, Prepared object) {
@@ -261,25 +256,25 @@ ObjectPtr Informer::StoreLocked(const std::string& key, Prepared object) {
     // Encoded raw before the dictionary existed (a list's items are prepared together).
     if (codec_.HasDictionary()) object.encoded = codec_.Encode(object.text);
   }
-  auto it = items_.find(key);
-  if (it == items_.end()) {
+  std::optional<absl::string_view> stored = items_.Find(key);
+  if (!stored.has_value()) {
     IndexLocked(key, *object.object, /*add=*/true);
-    items_.emplace(key, std::move(object.encoded));
+    items_.Set(key, object.encoded);
     return nullptr;
   }
-  ObjectPtr old = Snapshot(it->second);
+  ObjectPtr old = Snapshot(*stored);
   if (old != nullptr) IndexLocked(key, *old, /*add=*/false);
-  it->second = std::move(object.encoded);
+  items_.Set(key, object.encoded);
   IndexLocked(key, *object.object, /*add=*/true);
   return old;
 }
 
 ObjectPtr Informer::EraseLocked(const std::string& key) {
-  auto it = items_.find(key);
-  if (it == items_.end()) return nullptr;
-  ObjectPtr last = Snapshot(it->second);
+  std::optional<absl::string_view> stored = items_.Find(key);
+  if (!stored.has_value()) return nullptr;
+  ObjectPtr last = Snapshot(*stored);
   if (last != nullptr) IndexLocked(key, *last, /*add=*/false);
-  items_.erase(it);
+  items_.Erase(key);
   return last;
 }
 
@@ -289,15 +284,15 @@ void Informer::ReplaceLocked(std::vector<Prepared> list, const std::string& reso
   for (Prepared& p : list) {
     std::string key = ObjectKeyOf(*p.object);
     seen.insert(key);
-    auto it = items_.find(key);
-    if (it == items_.end()) {
+    std::optional<absl::string_view> stored = items_.Find(key);
+    if (!stored.has_value()) {
       ObjectPtr obj = p.object;
       StoreLocked(key, std::move(p));
       queue_.push_back({Kind::kAdd, nullptr, std::move(obj)});
       continue;
     }
-    if (it->second == p.encoded) continue;  // unchanged (same resourceVersion, same bytes)
-    ObjectPtr cached = Snapshot(it->second);
+    if (*stored == p.encoded) continue;  // unchanged (same resourceVersion, same bytes)
+    ObjectPtr cached = Snapshot(*stored);
     if (cached != nullptr && ResourceVersion(*cached) == ResourceVersion(*p.object)) continue;
     ObjectPtr obj = p.object;
     ObjectPtr old = StoreLocked(key, std::move(p));
@@ -305,9 +300,9 @@ void Informer::ReplaceLocked(std::vector<Prepared> list, const std::string& reso
   }
   // Objects that vanished while we were not watching.
   std::vector<std::string> gone;
-  for (const auto& [key, encoded] : items_) {
-    if (!seen.contains(key)) gone.push_back(key);
-  }
+  items_.ForEach([&](absl::string_view key, absl::string_view) {
+    if (!seen.contains(key)) gone.emplace_back(key);
+  });
   for (const std::string& key : gone) {
     ObjectPtr last = EraseLocked(key);
     if (last != nullptr) queue_.push_back({Kind::kDelete, nullptr, std::move(last)});

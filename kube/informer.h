@@ -36,6 +36,7 @@
 #include "base/clock.h"
 #include "kube/client.h"
 #include "kube/text_codec.h"
+#include "kube/text_map.h"
 
 namespace kfed::kube {
 
@@ -175,8 +176,8 @@ class Informer {
   std::map<std::string, IndexFunc> indexers_ ABSL_GUARDED_BY(mu_);
   // Compresses the stored texts; Learn only under mu_ (text_codec.h).
   TextCodec codec_;
-  // key -> the object's compact JSON text, encoded by codec_.
-  absl::flat_hash_map<std::string, std::string> items_ ABSL_GUARDED_BY(mu_);
+  // key -> the object's compact JSON text, encoded by codec_ (one block per entry).
+  TextMap items_ ABSL_GUARDED_BY(mu_);
   // index name -> value -> keys
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>>
       indices_ ABSL_GUARDED_BY(mu_);
