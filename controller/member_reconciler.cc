@@ -89,8 +89,7 @@ absl::StatusOr<ReconcileResult> MemberReconciler::Reconcile(const std::string& c
 
   DispatchContext ctx = Context(key);
   ctx.federated_object = fed.get();
-  PlanInput input = inputs_.Build(fed, key);
-  input.request.only_cluster = cluster;
+  PlanInput input = inputs_.Build(fed, key, cluster);
 
   std::vector<ClusterAction> actions;
   bool requeue = false;

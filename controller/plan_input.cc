@@ -26,7 +26,8 @@ PlanInputBuilder::PlanInputBuilder(const SyncControllerOptions& options, const H
       registry_(registry),
       workers_(workers) {}
 
-PlanInput PlanInputBuilder::Build(const kube::ObjectPtr& fed, const std::string& key) const {
+PlanInput PlanInputBuilder::Build(const kube::ObjectPtr& fed, const std::string& key,
+                                  const std::string& only_cluster) const {
   PlanInput in;
   const ft::TypeConfig& type = options_.type_config;
   auto [fed_ns, fed_name] = SplitObjectKey(key);
@@ -39,6 +40,7 @@ PlanInput PlanInputBuilder::Build(const kube::ObjectPtr& fed, const std::string&
   r.kubefed_namespace = options_.kubefed_namespace;
   r.limited_scope = options_.limited_scope;
   r.adopt_resources = options_.adopt_resources;
+  r.only_cluster = only_cluster;
 
   if (type.IsNamespace()) {
     r.federated_namespace = fed.get();
@@ -80,6 +82,10 @@ PlanInput PlanInputBuilder::Build(const kube::ObjectPtr& fed, const std::string&
     c.not_ready_message = member->not_ready_message;
     if (member->ready && member->client == nullptr) {
       c.client_error = "the cluster controller published it Ready without a client";
+    }
+    if (!only_cluster.empty() && member->name != only_cluster) {
+      r.clusters.push_back(c);
+      continue;
     }
     ClusterWorkers::MemberCache cache =
         workers_.Lookup(member->name, in.member_namespace, fed_name);

@@ -44,7 +44,12 @@ class PlanInputBuilder {
 
   // The input for the federated object `fed` (key `key`) over every registered cluster.
   // Thread-safe.
-  PlanInput Build(const kube::ObjectPtr& fed, const std::string& key) const;
+  // With `only_cluster`, a member pass's input: request.only_cluster is set, and only that
+  // member's cache is read (the others' ClusterStates carry the registry's view, no live copy:
+  // the planners skip them). A pass reading every member's copy cost O(members) each, so
+  // O(members^2) per change (docs/benchmarks.md, "Member scaling").
+  PlanInput Build(const kube::ObjectPtr& fed, const std::string& key,
+                  const std::string& only_cluster = "") const;
 
  private:
   const SyncControllerOptions& options_;

@@ -95,13 +95,12 @@ absl::StatusOr<status::RenderResult> StatusPublisher::Render(const std::string& 
       }
     }
   }
-  PlanInput input = inputs_.Build(fed, key);
+  PlanInput input = inputs_.Build(fed, key, cluster);
   const ClusterState* state = input.Cluster(cluster);
   if (state == nullptr) {
     result.render_error = absl::StrCat("no member cluster named \"", cluster, "\"");
     return result;
   }
-  input.request.only_cluster = cluster;
   Plan plan = PlanPropagation(input.request);
   if (plan.aggregate_reason == ft::kComputePlacementFailed) {
     result.render_error = plan.aggregate_message;
