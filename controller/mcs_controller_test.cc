@@ -316,7 +316,12 @@ TEST_F(McsControllerTest, AnExhaustedRangeIsAFailedReadyCondition) {
   EXPECT_TRUE(Eventually([&] { return Condition(*m1, "Ready", nullptr, "a") == "True/Exported"; }));
   ExportService(*m1, 80, "b");
   std::string message;
-  EXPECT_TRUE(Eventually([&] { return Condition(*m1, "Ready", &message, "b") == "False/Failed"; }));
+  // Until the member's Service cache has the new Service (its watch and the ServiceExports'
+  // are separate streams), the export may first fail with "Service demo/b does not exist".
+  EXPECT_TRUE(Eventually([&] {
+    return Condition(*m1, "Ready", &message, "b") == "False/Failed" &&
+           absl::StrContains(message, "is exhausted");
+  }));
   EXPECT_THAT(message, HasSubstr("the ClusterSetIP range 240.96.0.1/32 is exhausted"));
   EXPECT_TRUE(kube::IsNotFound(m1->Get(mcs::ServiceImportsResource(), "demo", "b").status()));
 }
