@@ -237,10 +237,11 @@ WRITER="${OPT_BIN}/bench/propagation_bench"
 MEMBERS=()
 for i in $(seq 1 "${MEMBER_COUNT}"); do MEMBERS+=("member${i}"); done
 CONTEXTS=$(IFS=,; echo "${MEMBERS[*]}")  # member1,member2,...
+MEMBERS_TEXT="${MEMBER_COUNT} member$( (( MEMBER_COUNT == 1 )) || echo s)"  # "3 members", "1 member"
 # The placement of every benchmark object: each member by name.
 PLACEMENT="placement: {clusters: [$(printf '{name: %s}, ' "${MEMBERS[@]}" | sed 's/, $//')]}"
 
-log "start host + ${MEMBER_COUNT} members in ${KFED_RUN_DIR}"
+log "start host + ${MEMBERS_TEXT} in ${KFED_RUN_DIR}"
 # --nodes 0 (default): members without scheduler, kwok and workload controllers, as when the
 # recorded figures were taken; with them, N Deployments would also mean N ReplicaSets and Pods
 # per member.
@@ -644,7 +645,7 @@ cold_start() {
   ratio=$(awk -v a="${bare_s}" -v b="${kfed_s}" 'BEGIN {printf "%.2f", a / b}')
   local alone=${USER_ALONE[${fkind}]} share
   share=$(awk -v a="${alone}" -v b="${host_s}" 'BEGIN {printf "%.2f", b / a}')
-  ROWS+=("| cold start, ${fkind} | N=${N} on ${MEMBER_COUNT} members (${copies} copies) | host writes done ${host_s} s; all member copies ${kfed_s} s (${kfed_rate}/s); all Propagation=True ${status_s} s; PropagatedVersions ${records_s} s | bare writer ${bare_s} s (${bare_rate}/s); ${CTRL_NAME}/bare = **${ratio}** (target ≥ 0.8) |")
+  ROWS+=("| cold start, ${fkind} | N=${N} on ${MEMBERS_TEXT} (${copies} copies) | host writes done ${host_s} s; all member copies ${kfed_s} s (${kfed_rate}/s); all Propagation=True ${status_s} s; PropagatedVersions ${records_s} s | bare writer ${bare_s} s (${bare_rate}/s); ${CTRL_NAME}/bare = **${ratio}** (target ≥ 0.8) |")
   ROWS+=("| the user's host writes, ${fkind} | the same kubectl creates of N (4 processes) with no controller running, and during the cold start | ${alone} s alone; ${host_s} s with ${CTRL_NAME} running: **×${share}** | target ≤ ×1.2 |")
   local ctrl_cpu
   ctrl_cpu=$(join <(sort <<<"${cpu0}") <(sort <<<"${cpu1}") | awk '$1 == "controller" {printf "%.1f", $3 - $2}')
@@ -698,7 +699,7 @@ for m in "${MEMBERS[@]}"; do
   l=$(member_line "$m" "${SUST}")
   per_member+="${m} p50 $(field p50_ms "$l") / p99 $(field p99_ms "$l") ms; "
 done
-ROWS+=("| sustained change | template updates of the N FederatedConfigMaps at ${RATE}/s for ${SUSTAIN} s (achieved $(field achieved_rate "${SUST_ALL}")/s, $(field writes "${SUST_ALL}") writes, ${MEMBER_COUNT} members) | host PATCH answered → member watch event: p50 **$(field p50_ms "${SUST_ALL}") ms**, p99 **$(field p99_ms "${SUST_ALL}") ms**, max $(field max_ms "${SUST_ALL}") ms over $(field seen "${SUST_ALL}") member updates, $(field missing "${SUST_ALL}") missing; ${per_member}| target p99 ≤ 100 ms |")
+ROWS+=("| sustained change | template updates of the N FederatedConfigMaps at ${RATE}/s for ${SUSTAIN} s (achieved $(field achieved_rate "${SUST_ALL}")/s, $(field writes "${SUST_ALL}") writes, ${MEMBERS_TEXT}) | host PATCH answered → member watch event: p50 **$(field p50_ms "${SUST_ALL}") ms**, p99 **$(field p99_ms "${SUST_ALL}") ms**, max $(field max_ms "${SUST_ALL}") ms over $(field seen "${SUST_ALL}") member updates, $(field missing "${SUST_ALL}") missing; ${per_member}| target p99 ≤ 100 ms |")
 CPU_ROWS+=("| sustained ${RATE}/s | $(cpu_report "${cpu0}" "${cpu1}" "$((SUSTAIN + 1))") |")
 result sust-p50 "sustained ${RATE}/s: p50 host -> member, ms" "$(field p50_ms "${SUST_ALL}")"
 result sust-p99 "sustained ${RATE}/s: p99 host -> member, ms" "$(field p99_ms "${SUST_ALL}")"
@@ -874,7 +875,7 @@ KVER=$(k --context host version -o json 2>/dev/null | awk -F'"' '/gitVersion/ {v
 MODEL=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 TABLE="$(cat <<EOF
 
-### $(date -u +%Y-%m-%d) $( [[ ${SMOKE} == 1 ]] && echo "(smoke) ")N=${N}, $( (( MEMBER_COUNT != 3 || NODES != 0 )) && echo "${MEMBER_COUNT} members$( (( NODES > 0 )) && echo " with ${NODES} kwok Nodes each"), ")$( [[ ${CONTROLLER_KIND} == kubefed ]] && echo "${CTRL_NAME} v0.10.0, against kfed's CRDs and joins at ")kfed $(git rev-parse --short HEAD)
+### $(date -u +%Y-%m-%d) $( [[ ${SMOKE} == 1 ]] && echo "(smoke) ")N=${N}, $( (( MEMBER_COUNT != 3 || NODES != 0 )) && echo "${MEMBERS_TEXT}$( (( NODES > 0 )) && echo " with ${NODES} kwok Nodes each"), ")$( [[ ${CONTROLLER_KIND} == kubefed ]] && echo "${CTRL_NAME} v0.10.0, against kfed's CRDs and joins at ")kfed $(git rev-parse --short HEAD)
 
 Machine: $(nproc) cores (${MODEL}), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end;
 Kubernetes ${KVER}; controller flags: ${CTRL_FLAGS_TEXT:-defaults$( [[ ${CONTROLLER_KIND} == kfed ]] && echo " (--cluster-workers 4, --member-qps 100, --member-burst 200)")}.
