@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# End-to-end propagation benchmark (issue 9): starts its own host + 3 member clusters (real
-# kube-apiservers on loopback, private run directory under /tmp, own ports), installs kfed's
-# CRDs, joins the members, starts kfed-controller-manager (an optimized build) and measures:
+# End-to-end propagation benchmark (issue 9): starts its own host + K member clusters (K=3
+# unless --members; real kube-apiservers on loopback, private run directory under /tmp, own
+# ports), installs kfed's CRDs, joins the members, starts kfed-controller-manager (an optimized
+# build) and measures (below with K=3):
 #   0. the user's writes alone: before the controller starts, the same kubectl creates as the
 #      cold start (into a scratch namespace, removed again): the cold start's own creates,
 #      made while the controller runs, are compared with them (the user's share of the host).
@@ -16,14 +17,22 @@
 #   4. memory: controller RSS against the bytes of the objects its caches hold (host and
 #      members, compact JSON as served by the apiservers).
 #   5. idle: controller CPU and member writes over IDLE seconds with everything at rest.
-#   6. isolation: member3's apiserver stopped, scenario 2 again: member1/member2 p99 compared.
+#   6. isolation: member3's apiserver stopped, scenario 2 again: member1/member2 p99 compared
+#      (with K members: memberK stopped, the others compared; none with K=1).
 # CPU seconds of every apiserver, etcd and the controller are sampled around each phase, so a
 # missed target names what was busy. Appends a table to docs/benchmarks.md
 # ("## propagation (end to end)") unless --no-record.
 #
 # Usage: bench/propagation.sh [--smoke] [--n N] [--drifts M] [--idle SECONDS] [--rate R]
 #          [--sustain SECONDS] [--no-deployments] [--no-record] [--profile DIR]
+#          [--members K] [--nodes M] [--no-isolation]
 #          [--controller kfed|kubefed|both] [--kubefed-flags 'FLAGS'] [-- CONTROLLER_FLAGS...]
+#   --members K       member clusters (default 3): the placements, the bare writer, the
+#                     per-member figures and the isolation phase follow K; bench/member-scaling.sh
+#                     runs this for several K
+#   --nodes M         kwok Nodes per member (default 0: no scheduler, no kwok, the minimal
+#                     controller set, as when the recorded figures were taken)
+#   --no-isolation    skip phase 6
 #   --controller C    the controller under test: kfed (default), kubefed (KubeFed v0.10.0's
 #                     controller-manager, built by ../shared/peers/build-kubefed.sh, against the
 #                     same CRDs, joins and FederatedTypeConfigs), or both: kfed, then KubeFed,
@@ -48,6 +57,8 @@
 #                     killed, so heaptrack's "leaked" allocations are its heap at rest
 #                     (DIR/heap-at-rest.txt; peaks in DIR/heap-peaks.txt); no isolation phase.
 #                     Implies --no-record (heaptrack slows every allocation).
+# Environment: KFED_BENCH_CONTROLLER_LOG, where the controller's log is copied at the end
+# (default /tmp/kfed-bench-controller.log).
 # Not part of the timed test run: the figures belong in docs/benchmarks.md.
 set -euo pipefail
 
@@ -68,6 +79,9 @@ CONTROLLER_KIND=kfed
 KUBEFED_FLAGS=""
 KUBEFED_DRIFTS=""
 RESULTS_FILE=""
+MEMBER_COUNT=3
+NODES=0
+ISOLATION=1
 ARGS=("$@")
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -85,9 +99,13 @@ while [[ $# -gt 0 ]]; do
     --controller) CONTROLLER_KIND="$2"; shift 2 ;;
     --kubefed-flags) KUBEFED_FLAGS="$2"; shift 2 ;;
     --kubefed-drifts) KUBEFED_DRIFTS="$2"; shift 2 ;;
-    --results) RESULTS_FILE="$2"; shift 2 ;;  # internal: key=value figures for --controller both
+    --members) MEMBER_COUNT="$2"; shift 2 ;;
+    --nodes) NODES="$2"; shift 2 ;;
+    --no-isolation) ISOLATION=0; shift ;;
+    # internal: "key<TAB>label<TAB>value" figures, for --controller both and member-scaling.sh
+    --results) RESULTS_FILE="$2"; shift 2 ;;
     --) shift; CONTROLLER_FLAGS=("$@"); break ;;
-    -h|--help) sed -n '2,50p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo pipefail/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -96,6 +114,8 @@ case "${CONTROLLER_KIND}" in
   kfed|kubefed|both) ;;
   *) echo "--controller must be kfed, kubefed or both (got ${CONTROLLER_KIND})" >&2; exit 2 ;;
 esac
+[[ ${MEMBER_COUNT} =~ ^[1-9][0-9]*$ ]] || { echo "--members takes a number of at least 1 (got ${MEMBER_COUNT})" >&2; exit 2; }
+[[ ${NODES} =~ ^[0-9]+$ ]] || { echo "--nodes takes a number (got ${NODES})" >&2; exit 2; }
 if [[ ${CONTROLLER_KIND} != kfed && -n ${HEAP_PROFILE} ]]; then
   echo "--heap-profile is kfed only" >&2; exit 2
 fi
@@ -120,7 +140,7 @@ if [[ ${CONTROLLER_KIND} == both ]]; then
   done
   rows=$(awk -F'\t' '
     FILENAME ~ /kubefed.tsv$/ {peer[$1] = $3; next}
-    $1 == "n" {next}
+    $1 == "n" || $2 == "" {next}
     {order[++n] = $1; label[$1] = $2; mine[$1] = $3}
     END {
       for (i = 1; i <= n; i++) {
@@ -133,7 +153,7 @@ if [[ ${CONTROLLER_KIND} == both ]]; then
   first_arg() { sed -n "s/^$1\t//p" "${both_dir}/kfed.tsv" | cut -f2 | head -1; }
   TABLE="$(cat <<EOF
 
-### $(date -u +%Y-%m-%d) kfed and KubeFed v0.10.0 side by side, N=$(first_arg n), kfed $(git rev-parse --short HEAD)
+### $(date -u +%Y-%m-%d) kfed and KubeFed v0.10.0 side by side, N=$(first_arg n), $( [[ $(first_arg members) != 3 ]] && echo "$(first_arg members) members, ")kfed $(git rev-parse --short HEAD)
 
 Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), load average
 $(cut -d' ' -f1-3 /proc/loadavg) at the end; each controller on fresh clusters, one after the other;
@@ -161,6 +181,9 @@ result() {
   [[ -n ${RESULTS_FILE} ]] || return 0
   printf '%s\t%s\t%s\n' "$1" "$2" "${3:-n/a}" >>"${RESULTS_FILE}"
 }
+# info KEY VALUE: a figure for bench/member-scaling.sh only (no label: not a row of the
+# --controller both table).
+info() { result "$1" "" "$2"; }
 if [[ ${CONTROLLER_KIND} == kubefed ]]; then
   CTRL_NAME=KubeFed
   [[ -n ${KUBEFED_DRIFTS} ]] || { [[ ${SMOKE} == 1 ]] && KUBEFED_DRIFTS=3 || KUBEFED_DRIFTS=20; }
@@ -189,7 +212,7 @@ cleanup() {
   fi
   hack/local-clusters.sh down >/dev/null 2>&1 || true
   # The controller's log outlives the run (for a result that needs explaining).
-  cp "${RUN_DIR}/controller.log" /tmp/kfed-bench-controller.log 2>/dev/null || true
+  cp "${RUN_DIR}/controller.log" "${KFED_BENCH_CONTROLLER_LOG:-/tmp/kfed-bench-controller.log}" 2>/dev/null || true
   rm -rf "${RUN_DIR}"
 }
 trap cleanup EXIT
@@ -211,13 +234,24 @@ if [[ ${CONTROLLER_KIND} == kubefed ]]; then
 fi
 WRITER="${OPT_BIN}/bench/propagation_bench"
 
-log "start host + 3 members in ${KFED_RUN_DIR}"
-# --nodes 0: members without scheduler, kwok and workload controllers, as when the recorded
-# figures were taken; with them, N Deployments would also mean N ReplicaSets and Pods per member.
+MEMBERS=()
+for i in $(seq 1 "${MEMBER_COUNT}"); do MEMBERS+=("member${i}"); done
+CONTEXTS=$(IFS=,; echo "${MEMBERS[*]}")  # member1,member2,...
+MEMBERS_TEXT="${MEMBER_COUNT} member$( (( MEMBER_COUNT == 1 )) || echo s)"  # "3 members", "1 member"
+# The placement of every benchmark object: each member by name.
+PLACEMENT="placement: {clusters: [$(printf '{name: %s}, ' "${MEMBERS[@]}" | sed 's/, $//')]}"
+
+log "start host + ${MEMBERS_TEXT} in ${KFED_RUN_DIR}"
+# --nodes 0 (default): members without scheduler, kwok and workload controllers, as when the
+# recorded figures were taken; with them, N Deployments would also mean N ReplicaSets and Pods
+# per member.
 # Up to 5 tries: on a loaded machine a kube-controller-manager can give up (10 s) before its
 # apiserver has bootstrapped RBAC ("cannot get path /healthz"), and then `up` fails.
+# Every apiserver boots at once: with many members each takes longer to be ready than the
+# launcher's default 180 s allows.
+(( MEMBER_COUNT > 9 )) && export KFED_START_TIMEOUT="${KFED_START_TIMEOUT:-$((20 * MEMBER_COUNT))}"
 for try in 1 2 3 4 5; do
-  hack/local-clusters.sh up --members 3 --nodes 0 >"${RUN_DIR}/clusters-up.log" 2>&1 && break
+  hack/local-clusters.sh up --members "${MEMBER_COUNT}" --nodes "${NODES}" >"${RUN_DIR}/clusters-up.log" 2>&1 && break
   tail -3 "${RUN_DIR}/clusters-up.log" >&2
   (( try < 5 )) || exit 1
   log "clusters did not come up; again"
@@ -226,7 +260,6 @@ for try in 1 2 3 4 5; do
 done
 KCFG="$(hack/local-clusters.sh kubeconfig)"
 k() { "${KFED_KUBE_BIN}/kubectl" --kubeconfig "${KCFG}" "$@"; }
-MEMBERS=(member1 member2 member3)
 # Host apiserver 409 answers (Conflict: a stale resourceVersion; AlreadyExists) by
 # resource[/subresource], any verb, as "resource count" lines: writes that were bound to fail.
 host_conflicts() {
@@ -281,7 +314,7 @@ METRICS_PORT=$(free_port 19190)
 HEALTHZ_PORT=$(free_port $((METRICS_PORT + 1)))
 # Whatever the joins got (none expected): the run's 409 count starts here.
 HC_START=$(host_conflicts)
-# gen_objects FKIND NAMESPACE DIR: N federated objects placed on the 3 members, split into
+# gen_objects FKIND NAMESPACE DIR: N federated objects placed on the K members, split into
 # DIR/part-{0..3}.yaml for 4 parallel kubectl processes (the user's side).
 gen_objects() {
   local fkind=$1 ns=$2 gen=$3
@@ -289,9 +322,9 @@ gen_objects() {
   mkdir -p "${gen}"
   for i in $(seq 0 $((N - 1))); do
     if [[ ${fkind} == FederatedConfigMap ]]; then
-      printf -- '---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedConfigMap\nmetadata: {name: cm-%d, namespace: %s}\nspec:\n  template: {metadata: {labels: {app: bench}}, data: {key: value-%d}}\n  placement: {clusters: [{name: member1}, {name: member2}, {name: member3}]}\n' "$i" "${ns}" "$i"
+      printf -- '---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedConfigMap\nmetadata: {name: cm-%d, namespace: %s}\nspec:\n  template: {metadata: {labels: {app: bench}}, data: {key: value-%d}}\n  %s\n' "$i" "${ns}" "$i" "${PLACEMENT}"
     else
-      printf -- '---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedDeployment\nmetadata: {name: dep-%d, namespace: %s}\nspec:\n  template:\n    metadata: {labels: {app: bench}}\n    spec: {replicas: 1, selector: {matchLabels: {app: dep-%d}}, template: {metadata: {labels: {app: dep-%d}}, spec: {containers: [{name: c, image: "registry.k8s.io/pause:3.9"}]}}}\n  placement: {clusters: [{name: member1}, {name: member2}, {name: member3}]}\n' "$i" "${ns}" "$i" "$i"
+      printf -- '---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedDeployment\nmetadata: {name: dep-%d, namespace: %s}\nspec:\n  template:\n    metadata: {labels: {app: bench}}\n    spec: {replicas: 1, selector: {matchLabels: {app: dep-%d}}, template: {metadata: {labels: {app: dep-%d}}, spec: {containers: [{name: c, image: "registry.k8s.io/pause:3.9"}]}}}\n  %s\n' "$i" "${ns}" "$i" "$i" "${PLACEMENT}"
     fi >>"${gen}/part-$((i % 4)).yaml"
   done
 }
@@ -421,6 +454,7 @@ member_writes() {
 # CPU seconds (utime + stime) of one pid.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_mib() { awk '/VmRSS/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"; }
+threads_of() { awk '/^Threads:/ {print $2}' "/proc/$1/status"; }
 # One /proc/<controller>/status field in MiB (RssAnon: heap and stacks; RssFile: mapped code).
 mib_of() { awk -v f="$1:" '$1 == f {printf "%.1f", $2 / 1024}' "/proc/${CONTROLLER_PID}/status"; }
 # "name pid" for the controller, etcd and each apiserver.
@@ -442,6 +476,25 @@ cpu_report() {
 }
 RSS0=$(rss_mib "${CONTROLLER_PID}")
 RSS0_PARTS="anonymous $(mib_of RssAnon) MiB, files $(mib_of RssFile) MiB"
+info members "${MEMBER_COUNT}"
+info rss0 "${RSS0}"
+info threads0 "$(threads_of "${CONTROLLER_PID}")"
+# passes TYPE: kfed's reconciles of TYPE (configmaps | deployments.apps) so far, as "host
+# member": passes of the type's host pool (sync-TYPE) and of its member pools
+# (sync-TYPE@<member>), summed. "0 0" for KubeFed.
+passes() {
+  [[ ${CONTROLLER_KIND} == kfed ]] || { echo "0 0"; return 0; }
+  { metrics || true; } | awk -v host="controller=\"sync-$1\"" -v member="controller=\"sync-$1@" '
+    /^controller_runtime_reconcile_total\{/ {
+      if (index($0, host)) h += $NF; else if (index($0, member)) m += $NF}
+    END {printf "%d %d\n", h, m}'
+}
+# passes_per BEFORE AFTER HOST_UNITS MEMBER_UNITS: "H M", host passes per HOST_UNITS and member
+# passes per MEMBER_UNITS between two passes snapshots.
+passes_per() {
+  awk -v a="$1" -v b="$2" -v hu="$3" -v mu="$4" 'BEGIN {split(a, x, " "); split(b, y, " ");
+    printf "%.2f %.2f\n", (hu > 0) ? (y[1] - x[1]) / hu : 0, (mu > 0) ? (y[2] - x[2]) / mu : 0}'
+}
 
 k --context host create namespace "${BNS}" >/dev/null
 cat <<EOF | k --context host apply -f - >/dev/null
@@ -480,11 +533,11 @@ statuses_true() {
 }
 
 # records_complete KIND: how many PropagatedVersions of target KIND ("configmap-<name>") in
-# the benchmark namespace name all 3 members.
+# the benchmark namespace name all K members.
 records_complete() {
   k --context host -n "${BNS}" get propagatedversions \
     -o jsonpath='{range .items[*]}{.metadata.name} {.status.clusterVersions[*].clusterName}{"\n"}{end}' \
-    | awk -v p="$1-" 'index($1, p) == 1 && NF == 4' | wc -l
+    | awk -v p="$1-" -v k="${MEMBER_COUNT}" 'index($1, p) == 1 && NF == k + 1' | wc -l
 }
 
 # wait_for_count FKIND WHAT DEADLINE COMMAND...: runs COMMAND (which prints a count) every
@@ -505,7 +558,7 @@ wait_for_count() {
 
 # --- 1. cold start ------------------------------------------------------------------------
 # $1: FederatedConfigMap | FederatedDeployment. Writes the host objects in 4 parallel kubectl
-# processes (the user's side), then waits for 3N member creates, N Propagation=True and N
+# processes (the user's side), then waits for KN member creates, N Propagation=True and N
 # complete PropagatedVersions.
 cold_start() {
   local fkind=$1 plural kind member_res
@@ -516,9 +569,10 @@ cold_start() {
   local gen="${RUN_DIR}/${kind}"
   gen_objects "${fkind}" "${BNS}" "${gen}"
   local t0 t_host t_members t_status cpu0 cpu1
-  local hw0 hw1 hc0 hc1
+  local hw0 hw1 hc0 hc1 passes0 passes1
   hw0=$(host_writes)
   hc0=$(host_conflicts)
+  passes0=$(passes "${member_res}")
   cpu0=$(cpu_snapshot)
   [[ ${fkind} == FederatedConfigMap ]] && perf_start cold-start-configmaps
   t0=$(now)
@@ -527,14 +581,20 @@ cold_start() {
   wait "${writers[@]}"
   t_host=$(now)
   local deadline=$((SECONDS + 1800))
-  local next_report=$((SECONDS + 10)) copies
+  local next_report=$((SECONDS + 10)) copies round
   # Member copies counted by listing the members (a list per member and round, about 0.1-0.3 s
-  # apart): the same for both controllers.
-  while copies=$(member_copies "${member_res}"); (( copies < 3 * N )); do
-    (( SECONDS < deadline )) || { log "timeout waiting for member copies (${copies}/$((3 * N)))"; return 1; }
+  # apart): the same for both controllers. Up to 3 members the rounds run back to back, as
+  # when the recorded figures were taken (10-30 lists a second); with more, one starts at most
+  # every K/15 s (15 lists a second), so that the observer's kubectl processes and lists do
+  # not grow with K and take the machine from the system under test.
+  while round=$(now); copies=$(member_copies "${member_res}"); (( copies < MEMBER_COUNT * N )); do
+    (( SECONDS < deadline )) || { log "timeout waiting for member copies (${copies}/$((MEMBER_COUNT * N)))"; return 1; }
     if (( SECONDS >= next_report )); then
-      log "  ${fkind}: ${copies}/$((3 * N)) member copies"
+      log "  ${fkind}: ${copies}/$((MEMBER_COUNT * N)) member copies"
       next_report=$((SECONDS + 10))
+    fi
+    if (( MEMBER_COUNT > 3 )); then
+      sleep "$(awk -v r="${round}" -v t="$(now)" -v k="${MEMBER_COUNT}" 'BEGIN {d = k / 15 - (t - r); print (d > 0) ? d : 0}')"
     fi
   done
   t_members=$(now)
@@ -546,12 +606,13 @@ cold_start() {
   hc1=$(host_conflicts)
   # Then the PropagatedVersion records (what was written where, for a restart): kfed writes
   # them after the statuses at low priority, KubeFed with them. At rest includes them, so the
-  # next phase starts on a quiet host. A record is complete when it names all 3 members.
+  # next phase starts on a quiet host. A record is complete when it names all K members.
   local t_records hw2
   wait_for_count "${fkind}" "PropagatedVersions complete" "${deadline}" records_complete "${kind}" \
     || return 1
   t_records=$(now)
   hw2=$(host_writes)
+  passes1=$(passes "${member_res}")
   local per_object conflicts per_object_all
   per_object=$(host_writes_per_object "${hw0}" "${hw1}" "${N}")
   per_object_all=$(host_writes_per_object "${hw0}" "${hw2}" "${N}")
@@ -559,40 +620,46 @@ cold_start() {
   log "  ${per_object} (the kubectl create of the federated object included)"
   log "  until the PropagatedVersions are complete: ${per_object_all}"
   log "  host 409s (Conflict/AlreadyExists): ${conflicts}"
+  local per_pass
+  per_pass=$(passes_per "${passes0}" "${passes1}" "${N}" "$((MEMBER_COUNT * N))")
+  [[ ${CONTROLLER_KIND} == kfed ]] && log "  until the PropagatedVersions are complete: $(cut -d' ' -f1 <<<"${per_pass}") host passes per object, $(cut -d' ' -f2 <<<"${per_pass}") member passes per member copy"
   local kfed_s status_s
   kfed_s=$(awk -v a="${t0}" -v b="${t_members}" 'BEGIN {printf "%.2f", b - a}')
   status_s=$(awk -v a="${t0}" -v b="${t_status}" 'BEGIN {printf "%.2f", b - a}')
   local host_s records_s
   host_s=$(awk -v a="${t0}" -v b="${t_host}" 'BEGIN {printf "%.2f", b - a}')
   records_s=$(awk -v a="${t0}" -v b="${t_records}" 'BEGIN {printf "%.2f", b - a}')
-  log "${fkind}: host objects written in ${host_s} s; ${copies}/$((3 * N)) member copies at ${kfed_s} s; all ${N} Propagation=True at ${status_s} s; all PropagatedVersions at ${records_s} s"
+  log "${fkind}: host objects written in ${host_s} s; ${copies}/$((MEMBER_COUNT * N)) member copies at ${kfed_s} s; all ${N} Propagation=True at ${status_s} s; all PropagatedVersions at ${records_s} s"
   log "  CPU during cold start: $(cpu_report "${cpu0}" "${cpu1}" "${kfed_s}")"
   local bare bare_s cpu2 cpu3
   cpu2=$(cpu_snapshot)
-  bare=$("${WRITER}" --kubeconfig "${KCFG}" --contexts member1,member2,member3 --namespace bench-bare \
+  bare=$("${WRITER}" --kubeconfig "${KCFG}" --contexts "${CONTEXTS}" --namespace bench-bare \
     --kind "${kind}" --count "${N}" --workers 4 --qps 100 --burst 200 --prefix "bare-${kind}-")
   cpu3=$(cpu_snapshot)
   bare_s=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"${bare}")
   log "  bare writer: ${bare}"
   log "  CPU during bare writer: $(cpu_report "${cpu2}" "${cpu3}" "${bare_s}")"
   local kfed_rate bare_rate ratio
-  kfed_rate=$(awk -v n="$((3 * N))" -v s="${kfed_s}" 'BEGIN {printf "%.0f", n / s}')
-  bare_rate=$(awk -v n="$((3 * N))" -v s="${bare_s}" 'BEGIN {printf "%.0f", n / s}')
+  kfed_rate=$(awk -v n="$((MEMBER_COUNT * N))" -v s="${kfed_s}" 'BEGIN {printf "%.0f", n / s}')
+  bare_rate=$(awk -v n="$((MEMBER_COUNT * N))" -v s="${bare_s}" 'BEGIN {printf "%.0f", n / s}')
   ratio=$(awk -v a="${bare_s}" -v b="${kfed_s}" 'BEGIN {printf "%.2f", a / b}')
   local alone=${USER_ALONE[${fkind}]} share
   share=$(awk -v a="${alone}" -v b="${host_s}" 'BEGIN {printf "%.2f", b / a}')
-  ROWS+=("| cold start, ${fkind} | N=${N} on 3 members (${copies} copies) | host writes done ${host_s} s; all member copies ${kfed_s} s (${kfed_rate}/s); all Propagation=True ${status_s} s; PropagatedVersions ${records_s} s | bare writer ${bare_s} s (${bare_rate}/s); ${CTRL_NAME}/bare = **${ratio}** (target ≥ 0.8) |")
+  ROWS+=("| cold start, ${fkind} | N=${N} on ${MEMBERS_TEXT} (${copies} copies) | host writes done ${host_s} s; all member copies ${kfed_s} s (${kfed_rate}/s); all Propagation=True ${status_s} s; PropagatedVersions ${records_s} s | bare writer ${bare_s} s (${bare_rate}/s); ${CTRL_NAME}/bare = **${ratio}** (target ≥ 0.8) |")
   ROWS+=("| the user's host writes, ${fkind} | the same kubectl creates of N (4 processes) with no controller running, and during the cold start | ${alone} s alone; ${host_s} s with ${CTRL_NAME} running: **×${share}** | target ≤ ×1.2 |")
   local ctrl_cpu
   ctrl_cpu=$(join <(sort <<<"${cpu0}") <(sort <<<"${cpu1}") | awk '$1 == "controller" {printf "%.1f", $3 - $2}')
   result "${kind}-user" "cold start ${fkind}: the user's kubectl create of N, s" "${host_s}"
   result "${kind}-user-share" "cold start ${fkind}: the user's create with the controller running / with none" "${share}"
-  result "${kind}-copies" "cold start ${fkind}: all 3N member copies, s" "${kfed_s}"
+  result "${kind}-copies" "cold start ${fkind}: all ${MEMBER_COUNT}N member copies, s" "${kfed_s}"
   result "${kind}-status" "cold start ${fkind}: every status Propagation=True, s" "${status_s}"
   result "${kind}-records" "cold start ${fkind}: every PropagatedVersion complete, s" "${records_s}"
   result "${kind}-hostw" "cold start ${fkind}: host writes per object until the statuses" "$(awk '{print $1}' <<<"${per_object}")"
   result "${kind}-hostw-all" "cold start ${fkind}: host writes per object until the PropagatedVersions" "$(awk '{print $1}' <<<"${per_object_all}")"
   result "${kind}-cpu" "cold start ${fkind}: controller CPU-seconds until the copies" "${ctrl_cpu}"
+  info "${kind}-bare" "${bare_s}"
+  info "${kind}-host-passes" "$(cut -d' ' -f1 <<<"${per_pass}")"
+  info "${kind}-member-passes" "$(cut -d' ' -f2 <<<"${per_pass}")"
   HOSTW_ROWS+=("| ${fkind} | until the statuses: ${per_object}; until the PropagatedVersions: $(awk '{print $1}' <<<"${per_object_all}") | ${conflicts} |")
   CPU_ROWS+=("| cold start ${fkind}, ${CTRL_NAME} | $(cpu_report "${cpu0}" "${cpu1}" "${kfed_s}") |" "| cold start ${fkind}, bare writer | $(cpu_report "${cpu2}" "${cpu3}" "${bare_s}") |")
 }
@@ -618,11 +685,13 @@ field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<"$2"; }
 member_line() { grep "member=$1 " <<<"$2" || true; }
 log "sustained change: ${RATE}/s for ${SUSTAIN} s"
 sleep 2
+passes0=$(passes configmaps)
 cpu0=$(cpu_snapshot)
 perf_start sustained
-SUST=$(sustained member1,member2,member3 s)
+SUST=$(sustained "${CONTEXTS}" s)
 perf_stop
 cpu1=$(cpu_snapshot)
+passes1=$(passes configmaps)
 log "$(sed 's/^/  /' <<<"${SUST}")"
 SUST_ALL=$(member_line all "${SUST}")
 per_member=""
@@ -630,7 +699,7 @@ for m in "${MEMBERS[@]}"; do
   l=$(member_line "$m" "${SUST}")
   per_member+="${m} p50 $(field p50_ms "$l") / p99 $(field p99_ms "$l") ms; "
 done
-ROWS+=("| sustained change | template updates of the N FederatedConfigMaps at ${RATE}/s for ${SUSTAIN} s (achieved $(field achieved_rate "${SUST_ALL}")/s, $(field writes "${SUST_ALL}") writes, 3 members) | host PATCH answered → member watch event: p50 **$(field p50_ms "${SUST_ALL}") ms**, p99 **$(field p99_ms "${SUST_ALL}") ms**, max $(field max_ms "${SUST_ALL}") ms over $(field seen "${SUST_ALL}") member updates, $(field missing "${SUST_ALL}") missing; ${per_member}| target p99 ≤ 100 ms |")
+ROWS+=("| sustained change | template updates of the N FederatedConfigMaps at ${RATE}/s for ${SUSTAIN} s (achieved $(field achieved_rate "${SUST_ALL}")/s, $(field writes "${SUST_ALL}") writes, ${MEMBERS_TEXT}) | host PATCH answered → member watch event: p50 **$(field p50_ms "${SUST_ALL}") ms**, p99 **$(field p99_ms "${SUST_ALL}") ms**, max $(field max_ms "${SUST_ALL}") ms over $(field seen "${SUST_ALL}") member updates, $(field missing "${SUST_ALL}") missing; ${per_member}| target p99 ≤ 100 ms |")
 CPU_ROWS+=("| sustained ${RATE}/s | $(cpu_report "${cpu0}" "${cpu1}" "$((SUSTAIN + 1))") |")
 result sust-p50 "sustained ${RATE}/s: p50 host -> member, ms" "$(field p50_ms "${SUST_ALL}")"
 result sust-p99 "sustained ${RATE}/s: p99 host -> member, ms" "$(field p99_ms "${SUST_ALL}")"
@@ -641,11 +710,16 @@ SUST_CPU_PER_K=$(awk -v c="${SUST_CPU}" -v n="$(field seen "${SUST_ALL}")" 'BEGI
 ROWS+=("| CPU per update | controller CPU during the sustained phase, per 1,000 member updates seen | **${SUST_CPU_PER_K} CPU-seconds** (${SUST_CPU} s for $(field seen "${SUST_ALL}")) | at most KubeFed's |")
 result sust-cpu "sustained ${RATE}/s: controller CPU-seconds" "${SUST_CPU}"
 result sust-cpu-per-k "sustained ${RATE}/s: controller CPU-seconds per 1,000 member updates seen" "${SUST_CPU_PER_K}"
+# Passes per template update (host) and per member update seen (member pools).
+SUST_PASSES=$(passes_per "${passes0}" "${passes1}" "$(field writes "${SUST_ALL}")" "$(field seen "${SUST_ALL}")")
+[[ ${CONTROLLER_KIND} == kfed ]] && log "  $(cut -d' ' -f1 <<<"${SUST_PASSES}") host passes per template update, $(cut -d' ' -f2 <<<"${SUST_PASSES}") member passes per member update seen"
+info sust-host-passes "$(cut -d' ' -f1 <<<"${SUST_PASSES}")"
+info sust-member-passes "$(cut -d' ' -f2 <<<"${SUST_PASSES}")"
 
 # --- 3. drift revert ----------------------------------------------------------------------
 log "drift revert: ${DRIFTS} edits"
 sleep 2
-DRIFT=$("${WRITER}" --kubeconfig "${KCFG}" --contexts member1,member2,member3 --namespace "${BNS}" \
+DRIFT=$("${WRITER}" --kubeconfig "${KCFG}" --contexts "${CONTEXTS}" --namespace "${BNS}" \
   --count "${N}" --prefix cm- --drifts "${DRIFTS}" --qps 0) || true
 log "  ${DRIFT}"
 result drift-n "drift revert: member copies edited (KubeFed: --kubefed-drifts)" "${DRIFTS}"
@@ -666,6 +740,7 @@ TARGETS=configmaps,deployments.apps,ingresses.networking.k8s.io,jobs.batch,names
 FED=federatedconfigmaps,federateddeployments,federatedingresses,federatedjobs,federatednamespaces,federatedreplicasets,federatedsecrets,federatedserviceaccounts,federatedservices,federatedclusterroles
 sleep 12  # at rest, and one check of the memory trimmer (every 10 s) since the drifts
 RSS_NOW=$(rss_mib "${CONTROLLER_PID}")
+info threads "$(threads_of "${CONTROLLER_PID}")"
 host_bytes=$(k --context host get "${FED},propagatedversions,clusterpropagatedversions,namespaces" -A -o json | json_bytes)
 host_bytes=$((host_bytes + $(k --context host -n "${NS}" get kubefedclusters,federatedtypeconfigs -o json | json_bytes)))
 member_bytes=0
@@ -728,7 +803,7 @@ log "  ${IDLE_CPU}; controller ${CTRL_IDLE}; member writes +$((w1 - w0)); host w
 result idle-cpu "idle ${IDLE} s: controller CPU, % of a core" "${CTRL_IDLE%\%}"
 result idle-member-writes "idle ${IDLE} s: member writes" "$((w1 - w0))"
 result idle-host-writes "idle ${IDLE} s: host writes (leader election not counted)" "$((hw1 - hw0))"
-ROWS+=("| idle | everything at rest ($((N * (1 + DEPLOYMENTS))) federated objects, $((3 * N * (1 + DEPLOYMENTS))) member copies), ${IDLE} s | controller CPU **${CTRL_IDLE}** of one core; member writes +$((w1 - w0)), host writes +$((hw1 - hw0)) (leader election renewals not counted) | target ≤ 1% and 0 writes |")
+ROWS+=("| idle | everything at rest ($((N * (1 + DEPLOYMENTS))) federated objects, $((MEMBER_COUNT * N * (1 + DEPLOYMENTS))) member copies), ${IDLE} s | controller CPU **${CTRL_IDLE}** of one core; member writes +$((w1 - w0)), host writes +$((hw1 - hw0)) (leader election renewals not counted) | target ≤ 1% and 0 writes |")
 CPU_ROWS+=("| idle ${IDLE} s | ${IDLE_CPU} |")
 
 if [[ -n ${HEAP_PROFILE} ]]; then
@@ -747,38 +822,55 @@ if [[ -n ${HEAP_PROFILE} ]]; then
 fi
 
 # --- 6. isolation -------------------------------------------------------------------------
-log "isolation: member3 stopped, ${RATE}/s for ${SUSTAIN} s"
-hack/local-clusters.sh stop member3 >/dev/null
-iso_w0=$(member_writes member1 member2)
-cpu0=$(cpu_snapshot)
-perf_start isolation
-ISO=$(sustained member1,member2 iso)
-perf_stop
-cpu1=$(cpu_snapshot)
-CPU_ROWS+=("| isolation ${RATE}/s, member3 stopped | $(cpu_report "${cpu0}" "${cpu1}" "$((SUSTAIN + 1))") |")
-iso_w1=$(member_writes member1 member2)
-# Every copy on member1/member2 must now hold its template's value: count those that do not.
+# stale_copies MEMBER: how many copies in MEMBER do not hold their template's value.
 stale_copies() {
   join <(k --context host -n "${BNS}" get federatedconfigmaps -o jsonpath='{range .items[*]}{.metadata.name} {.spec.template.data.key}{"\n"}{end}' | sort) \
        <(k --context "$1" -n "${BNS}" get configmaps -l app=bench -o jsonpath='{range .items[*]}{.metadata.name} {.data.key}{"\n"}{end}' | sort) |
     awk '$2 != $3' | wc -l
 }
-log "  isolation: ${CTRL_NAME}'s writes to member1+member2 during the phase: $((iso_w1 - iso_w0)); stale copies now: member1 $(stale_copies member1), member2 $(stale_copies member2)"
-log "$(sed 's/^/  /' <<<"${ISO}")"
-iso_cells=""
-for m in member1 member2; do
-  before=$(field p99_ms "$(member_line "$m" "${SUST}")")
-  after=$(field p99_ms "$(member_line "$m" "${ISO}")")
+# The last member's apiserver stopped; the others observed.
+isolation() {
+  local stopped="${MEMBERS[-1]}" others=("${MEMBERS[@]:0:MEMBER_COUNT-1}") others_ctx others_text
+  others_ctx=$(IFS=,; echo "${others[*]}")
+  if (( ${#others[@]} <= 2 )); then others_text=$(IFS=+; echo "${others[*]}"); else others_text="member1-$((MEMBER_COUNT - 1))"; fi
+  log "isolation: ${stopped} stopped, ${RATE}/s for ${SUSTAIN} s"
+  hack/local-clusters.sh stop "${stopped}" >/dev/null
+  local iso_w0 iso_w1 cpu0 cpu1 iso
+  iso_w0=$(member_writes "${others[@]}")
+  cpu0=$(cpu_snapshot)
+  perf_start isolation
+  iso=$(sustained "${others_ctx}" iso)
+  perf_stop
+  cpu1=$(cpu_snapshot)
+  CPU_ROWS+=("| isolation ${RATE}/s, ${stopped} stopped | $(cpu_report "${cpu0}" "${cpu1}" "$((SUSTAIN + 1))") |")
+  iso_w1=$(member_writes "${others[@]}")
+  # Every copy on the other members must now hold its template's value.
+  local m stale=""
+  for m in "${others[@]}"; do stale+="${stale:+, }${m} $(stale_copies "${m}")"; done
+  log "  isolation: ${CTRL_NAME}'s writes to ${others_text} during the phase: $((iso_w1 - iso_w0)); stale copies now: ${stale}"
+  log "$(sed 's/^/  /' <<<"${iso}")"
+  local iso_cells="" before after change
+  for m in "${others[@]}"; do
+    before=$(field p99_ms "$(member_line "$m" "${SUST}")")
+    after=$(field p99_ms "$(member_line "$m" "${iso}")")
+    change=$(awk -v a="${before}" -v b="${after}" 'BEGIN {if (a > 0) printf "%+.0f%%", 100 * (b - a) / a; else print "n/a"}')
+    iso_cells+="${m} p99 ${after} ms (all members up: ${before} ms, ${change}); "
+  done
+  # Pooled over the observed members (less noise than one member's p99 of a short phase).
+  before=$(field p99_ms "${SUST_ALL}")
+  after=$(field p99_ms "$(member_line all "${iso}")")
   change=$(awk -v a="${before}" -v b="${after}" 'BEGIN {if (a > 0) printf "%+.0f%%", 100 * (b - a) / a; else print "n/a"}')
-  iso_cells+="${m} p99 ${after} ms (all members up: ${before} ms, ${change}); "
-done
-# Pooled over the observed members (less noise than one member's p99 of a short phase).
-before=$(field p99_ms "${SUST_ALL}")
-after=$(field p99_ms "$(member_line all "${ISO}")")
-change=$(awk -v a="${before}" -v b="${after}" 'BEGIN {if (a > 0) printf "%+.0f%%", 100 * (b - a) / a; else print "n/a"}')
-iso_cells+="all observed members p99 ${after} ms (all members up, member1-3: ${before} ms, ${change}); "
-result iso-p99 "isolation (member3 stopped): p99 on member1+member2, ms" "${after}"
-ROWS+=("| isolation | member3's apiserver stopped, then scenario 2 again (${RATE}/s for ${SUSTAIN} s) | ${iso_cells}missing $(field missing "$(member_line all "${ISO}")") | target: p99 changes by ≤ 10% |")
+  iso_cells+="all observed members p99 ${after} ms (all members up, member1-${MEMBER_COUNT}: ${before} ms, ${change}); "
+  result iso-p99 "isolation (${stopped} stopped): p99 on ${others_text}, ms" "${after}"
+  ROWS+=("| isolation | ${stopped}'s apiserver stopped, then scenario 2 again (${RATE}/s for ${SUSTAIN} s) | ${iso_cells}missing $(field missing "$(member_line all "${iso}")") | target: p99 changes by ≤ 10% |")
+}
+if [[ ${ISOLATION} == 0 ]]; then
+  log "isolation: skipped (--no-isolation)"
+elif (( MEMBER_COUNT == 1 )); then
+  log "isolation: skipped (one member: no other member to compare with)"
+else
+  isolation
+fi
 
 # --- results ------------------------------------------------------------------------------
 HC_END=$(host_conflicts)
@@ -789,7 +881,7 @@ KVER=$(k --context host version -o json 2>/dev/null | awk -F'"' '/gitVersion/ {v
 MODEL=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 TABLE="$(cat <<EOF
 
-### $(date -u +%Y-%m-%d) $( [[ ${SMOKE} == 1 ]] && echo "(smoke) ")N=${N}, $( [[ ${CONTROLLER_KIND} == kubefed ]] && echo "${CTRL_NAME} v0.10.0, against kfed's CRDs and joins at ")kfed $(git rev-parse --short HEAD)
+### $(date -u +%Y-%m-%d) $( [[ ${SMOKE} == 1 ]] && echo "(smoke) ")N=${N}, $( (( MEMBER_COUNT != 3 || NODES != 0 )) && echo "${MEMBERS_TEXT}$( (( NODES > 0 )) && echo " with ${NODES} kwok Nodes each"), ")$( [[ ${CONTROLLER_KIND} == kubefed ]] && echo "${CTRL_NAME} v0.10.0, against kfed's CRDs and joins at ")kfed $(git rev-parse --short HEAD)
 
 Machine: $(nproc) cores (${MODEL}), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end;
 Kubernetes ${KVER}; controller flags: ${CTRL_FLAGS_TEXT:-defaults$( [[ ${CONTROLLER_KIND} == kfed ]] && echo " (--cluster-workers 4, --member-qps 100, --member-burst 200)")}.
