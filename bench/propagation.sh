@@ -758,9 +758,8 @@ heap_mib() {
 stacks_mib() {
   awk '/^[0-9a-f]+-[0-9a-f]+ / {named = (NF >= 6)} /^Size:/ {size = $2} /^Rss:/ {if (!named && size == 8192) s += $2} END {printf "%.1f", s / 1024}' \
     "/proc/${CONTROLLER_PID}/smaps"; }
-threads_of() { awk '/^Threads:/ {print $2}' "/proc/${CONTROLLER_PID}/status"; }
 if [[ ${CONTROLLER_KIND} == kfed ]]; then
-  RSS_PARTS="anonymous $(mib_of RssAnon) MiB (heap in use $(heap_mib in_use) MiB, free $(heap_mib free) MiB; $(threads_of) threads, stacks $(stacks_mib) MiB), files $(mib_of RssFile) MiB"
+  RSS_PARTS="anonymous $(mib_of RssAnon) MiB (heap in use $(heap_mib in_use) MiB, free $(heap_mib free) MiB; $(threads_of "${CONTROLLER_PID}") threads, stacks $(stacks_mib) MiB), files $(mib_of RssFile) MiB"
 else
   RSS_PARTS="anonymous $(mib_of RssAnon) MiB (heap in use: n/a, kfed_heap_bytes is kfed's), files $(mib_of RssFile) MiB"
 fi
